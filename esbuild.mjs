@@ -1,0 +1,72 @@
+// Builds every bundle: the extension (CJS, `vscode` external), the worker and the CLI (Node, native
+// and wasm modules external so they load from node_modules), the webviews and the notebook renderer
+// (browser). `--watch` rebuilds on change; `--production` minifies.
+import * as esbuild from 'esbuild';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+// Loaded from node_modules at run time: native binaries, wasm files, and the optional tfjs-node.
+const nodeExternals = ['vscode', '@duckdb/node-api', '@tensorflow/tfjs-node', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs', 'esbuild'];
+
+const common = { bundle: true, sourcemap: true, minify: production, logLevel: 'info', legalComments: 'none' };
+
+const nodeEntries = {
+  extension: 'src/extension/extension.ts',
+  worker: 'src/worker/main.ts',
+  cli: 'src/cli/main.ts',
+};
+
+/** @type {esbuild.BuildOptions[]} */
+const builds = [
+  {
+    ...common,
+    entryPoints: Object.fromEntries(Object.entries(nodeEntries).filter(([, p]) => existsSync(p))),
+    outdir: 'out',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: nodeExternals,
+  },
+];
+
+// Each folder webviews/<name>/ with an index.ts is one browser bundle: out/webviews/<name>.js (+ .css).
+// The notebook renderer must be an ES module; the webview panels are classic scripts.
+const webviewDirs = existsSync('webviews')
+  ? readdirSync('webviews', { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(path.join('webviews', d.name, 'index.ts')))
+  : [];
+for (const d of webviewDirs) {
+  builds.push({
+    ...common,
+    entryPoints: { [d.name]: path.join('webviews', d.name, 'index.ts') },
+    outdir: 'out/webviews',
+    platform: 'browser',
+    format: d.name === 'renderer' ? 'esm' : 'iife',
+    target: 'es2022',
+    loader: { '.css': 'css', '.svg': 'text' },
+  });
+}
+
+// Host tests (mocha inside VS Code): test/host/index.ts bundles every suite it imports.
+if (existsSync('test/host/index.ts')) {
+  builds.push({
+    ...common,
+    entryPoints: { 'test/host/index': 'test/host/index.ts' },
+    outdir: 'out',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: [...nodeExternals, 'mocha'],
+  });
+}
+
+if (watch) {
+  for (const b of builds) {
+    const ctx = await esbuild.context(b);
+    await ctx.watch();
+  }
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+}

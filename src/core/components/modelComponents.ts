@@ -1,0 +1,183 @@
+import { z } from 'zod';
+import { declareComponent } from '../component';
+
+const relPath = z.string().min(1).describe('A path relative to the pipeline file; it may not leave the pipeline\'s folder.');
+
+const featureTransform = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('zscore'), fill: z.number().optional() }),
+  z.strictObject({ kind: z.literal('minmax'), fill: z.number().optional() }),
+  z.strictObject({ kind: z.literal('identity'), fill: z.number().optional() }),
+  z.strictObject({ kind: z.literal('bucketize'), buckets: z.number().int().min(2).default(10) }),
+  z.strictObject({
+    kind: z.literal('vocabulary'),
+    top_k: z.number().int().positive().optional(),
+    num_oov_buckets: z.number().int().min(1).default(1),
+  }),
+  z.strictObject({ kind: z.literal('hash'), buckets: z.number().int().min(2).default(100) }),
+  z.strictObject({ kind: z.literal('drop') }),
+]);
+
+export const Transform = declareComponent({
+  name: 'Transform',
+  version: '1',
+  description:
+    'Fits full-pass analyzers with DuckDB over the train split (mean/std, min/max, vocabularies, quantile buckets) and applies the same transform to every split. Numeric features default to z-score, strings to a vocabulary with one out-of-vocabulary bucket; missing values are filled.',
+  inputs: {
+    examples: { type: 'Examples', description: 'Raw examples.' },
+    schema: { type: 'Schema', description: 'The schema (types and domains).' },
+  },
+  outputs: {
+    transform_graph: { type: 'TransformGraph', description: 'The fitted transform, applied identically in training, evaluation and serving.' },
+    transformed_examples: { type: 'Examples', description: 'The transformed examples, per split.' },
+  },
+  params: z.strictObject({
+    label: z.string().describe('The label column; it is kept, not transformed as a feature (strings become class indices).'),
+    features: z
+      .record(z.string(), featureTransform)
+      .default({})
+      .describe('Feature → transform. Unnamed features get defaults: numeric → zscore, string → vocabulary.'),
+    crosses: z
+      .array(z.strictObject({ features: z.array(z.string()).min(2), buckets: z.number().int().min(2).default(100) }))
+      .default([])
+      .describe('Hashed feature crosses, for wide models.'),
+    exclude: z.array(z.string()).default([]).describe('Columns that are not features (ids, timestamps).'),
+  }),
+});
+
+const hyper = {
+  model: z.enum(['linear', 'dnn', 'wide_and_deep']).default('dnn').describe('Built-in model family.'),
+  task: z
+    .enum(['auto', 'binary', 'multiclass', 'regression'])
+    .default('auto')
+    .describe('`auto` picks regression for a numeric label with many values, else classification.'),
+  hidden_units: z.array(z.number().int().positive()).default([64, 32]).describe('Units per hidden layer of the DNN.'),
+  dropout: z.number().min(0).max(0.9).default(0),
+  learning_rate: z.number().positive().default(0.01),
+  optimizer: z.enum(['adam', 'sgd', 'rmsprop', 'adagrad']).default('adam'),
+  l2: z.number().min(0).default(0),
+};
+
+export const Trainer = declareComponent({
+  name: 'Trainer',
+  version: '1',
+  description:
+    'Trains a TensorFlow.js model in the background worker: linear, DNN or wide-and-deep, for binary, multiclass or regression, or the user\'s own module. Early stopping on the eval split; live metrics; the model is saved with its transform and signature.',
+  inputs: {
+    examples: { type: 'Examples', description: 'Transformed examples (train and eval splits).' },
+    transform_graph: { type: 'TransformGraph', description: 'The transform that made them.' },
+    hyperparameters: { type: 'HyperParameters', description: 'Best hyperparameters from a Tuner; they override params.', optional: true },
+  },
+  outputs: { model: { type: 'Model', description: 'TF.js layers model with transform and signature.' } },
+  params: z.strictObject({
+    ...hyper,
+    epochs: z.number().int().positive().default(50),
+    batch_size: z.number().int().positive().default(64),
+    early_stopping: z
+      .strictObject({ patience: z.number().int().min(1).default(5), monitor: z.string().default('val_loss') })
+      .nullable()
+      .default({ patience: 5, monitor: 'val_loss' })
+      .describe('Stop when the monitored eval metric stops improving; null turns it off.'),
+    seed: z.number().int().default(42).describe('Seed for weight initialisation and shuffling.'),
+    module: relPath.optional().describe('A .ts/.js module exporting `buildModel(ctx)` that returns a compiled tf.LayersModel.'),
+    train_split: z.string().default('train'),
+    eval_split: z.string().default('eval'),
+  }),
+  pathParams: ['module'],
+});
+
+export const Tuner = declareComponent({
+  name: 'Tuner',
+  version: '1',
+  description: 'Random or grid search over a declared hyperparameter space; each trial trains a Trainer model and is scored on eval.',
+  inputs: {
+    examples: { type: 'Examples', description: 'Transformed examples.' },
+    transform_graph: { type: 'TransformGraph', description: 'The transform that made them.' },
+  },
+  outputs: { best_hyperparameters: { type: 'HyperParameters', description: 'The best trial\'s hyperparameters.' } },
+  params: z.strictObject({
+    strategy: z.enum(['random', 'grid']).default('random'),
+    max_trials: z.number().int().positive().default(10),
+    space: z
+      .record(z.string(), z.array(z.union([z.number(), z.string(), z.array(z.number())])).min(1))
+      .describe('Hyperparameter → candidate values, e.g. { learning_rate: [0.01, 0.001], hidden_units: [[32], [64, 32]] }.'),
+    objective: z.string().default('val_loss').describe('Metric to minimise (`val_loss`) or maximise (`val_accuracy`).'),
+    epochs: z.number().int().positive().default(20),
+    batch_size: z.number().int().positive().default(64),
+    seed: z.number().int().default(42),
+  }),
+});
+
+export const Evaluator = declareComponent({
+  name: 'Evaluator',
+  version: '1',
+  description:
+    'TFMA-style evaluation on the eval split: metrics overall and per slice, fairness rates per slice, value thresholds and change thresholds against a baseline model, and the blessing.',
+  inputs: {
+    examples: { type: 'Examples', description: 'Raw examples (the model applies its own transform).' },
+    model: { type: 'Model', description: 'The candidate model.' },
+    baseline_model: { type: 'Model', description: 'The model to compare with (default: the last blessed one).', optional: true },
+  },
+  outputs: {
+    evaluation: { type: 'ModelEvaluation', description: 'metrics.json.' },
+    blessing: { type: 'ModelBlessing', description: 'BLESSED or NOT_BLESSED.' },
+  },
+  params: z.strictObject({
+    label: z.string().describe('The label column in the raw examples.'),
+    split: z.string().default('eval'),
+    slices: z.array(z.array(z.string())).default([[]]).describe('Slicing specs: [] is overall; [island] slices by island.'),
+    thresholds: z
+      .record(
+        z.string(),
+        z.strictObject({
+          lower_bound: z.number().optional(),
+          upper_bound: z.number().optional(),
+          change: z
+            .strictObject({ direction: z.enum(['higher_is_better', 'lower_is_better']), absolute: z.number().default(0) })
+            .optional(),
+        }),
+      )
+      .default({})
+      .describe('Metric → value threshold and/or change threshold against the baseline.'),
+    fairness_thresholds: z.array(z.number().min(0).max(1)).default([0.5]).describe('Decision thresholds for the fairness rates (binary).'),
+    compare_with_last_blessed: z.boolean().default(true),
+  }),
+});
+
+export const InfraValidator = declareComponent({
+  name: 'InfraValidator',
+  version: '1',
+  description: 'Loads the model in the serving runtime (a local HTTP server on 127.0.0.1) and sends canary requests built from real examples.',
+  inputs: {
+    model: { type: 'Model', description: 'The model to validate.' },
+    examples: { type: 'Examples', description: 'Examples for the canary requests.' },
+  },
+  outputs: { infra_blessing: { type: 'InfraBlessing', description: 'INFRA_BLESSED or INFRA_NOT_BLESSED.' } },
+  params: z.strictObject({ num_requests: z.number().int().positive().default(10), split: z.string().default('eval') }),
+});
+
+export const Pusher = declareComponent({
+  name: 'Pusher',
+  version: '1',
+  description: 'Copies a blessed model to `destination/<version>/`, never overwriting a pushed version. A model that is not blessed is not pushed.',
+  inputs: {
+    model: { type: 'Model', description: 'The model to push.' },
+    blessing: { type: 'ModelBlessing', description: 'The Evaluator\'s verdict.' },
+    infra_blessing: { type: 'InfraBlessing', description: 'The InfraValidator\'s verdict.', optional: true },
+  },
+  outputs: { pushed_model: { type: 'PushedModel', description: 'Where and which version was pushed.' } },
+  params: z.strictObject({ destination: relPath.describe('Folder that receives `<version>/`, relative to the pipeline file.') }),
+  pathParams: ['destination'],
+});
+
+export const BulkInferrer = declareComponent({
+  name: 'BulkInferrer',
+  version: '1',
+  description: 'Predicts every example of a split with the model (and its transform), writing predictions.parquet with the input columns plus score and prediction columns.',
+  inputs: {
+    examples: { type: 'Examples', description: 'Raw examples.' },
+    model: { type: 'Model', description: 'The model.' },
+    blessing: { type: 'ModelBlessing', description: 'Only infer with a blessed model, when given.', optional: true },
+  },
+  outputs: { inference_result: { type: 'InferenceResult', description: 'predictions.parquet.' } },
+  params: z.strictObject({ split: z.string().default('eval') }),
+});

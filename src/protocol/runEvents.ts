@@ -1,0 +1,54 @@
+/**
+ * What a pipeline run reports while it goes and when it ends. Shared by the engine, the worker's
+ * notifications, the CLI's `--json` output (DESIGN.md §5), the graph view and notebooks.
+ */
+
+export type StageStatus = 'pending' | 'running' | 'succeeded' | 'cached' | 'failed' | 'skipped' | 'cancelled';
+
+export interface MetricsPoint {
+  /** `epoch` points are per epoch; `batch` points are throttled within an epoch; `trial` for Tuner. */
+  readonly scope: 'epoch' | 'batch' | 'trial';
+  readonly epoch?: number;
+  readonly batch?: number;
+  readonly trial?: number;
+  readonly values: Readonly<Record<string, number>>;
+}
+
+export type RunEvent =
+  | {
+      readonly kind: 'runStarted';
+      readonly runId: string;
+      readonly pipeline: string;
+      readonly file: string;
+      readonly stages: readonly { readonly name: string; readonly component: string; readonly planned: boolean }[];
+      readonly backend?: string;
+    }
+  | { readonly kind: 'stageStarted'; readonly runId: string; readonly stage: string; readonly executionId: string }
+  | { readonly kind: 'stageProgress'; readonly runId: string; readonly stage: string; readonly fraction?: number; readonly message?: string }
+  | { readonly kind: 'stageLog'; readonly runId: string; readonly stage: string; readonly level: 'info' | 'warn' | 'error'; readonly message: string }
+  | { readonly kind: 'stageMetrics'; readonly runId: string; readonly stage: string; readonly point: MetricsPoint }
+  | { readonly kind: 'stageFinished'; readonly runId: string; readonly stage: StageResult }
+  | { readonly kind: 'runFinished'; readonly runId: string; readonly result: RunResult };
+
+/** One stage's outcome, as `pipewise run --json` prints it. */
+export interface StageResult {
+  readonly name: string;
+  readonly component: string;
+  readonly status: StageStatus;
+  readonly durationMs: number;
+  /** Output name → absolute path of the artifact folder. */
+  readonly artifacts: Readonly<Record<string, string>>;
+  readonly executionId?: string;
+  readonly error?: string;
+}
+
+/** `pipewise run --json` prints exactly this object. */
+export interface RunResult {
+  readonly runId: string;
+  readonly pipeline: string;
+  readonly file: string;
+  readonly status: 'succeeded' | 'failed' | 'cancelled';
+  readonly durationMs: number;
+  readonly backend?: string;
+  readonly stages: readonly StageResult[];
+}
