@@ -1,0 +1,23 @@
+/**
+ * The background worker: the only process that loads DuckDB and TensorFlow.js. It answers the
+ * requests of `src/protocol/` over Node IPC. Each feature area registers its handlers here.
+ */
+import { createMessageConnection, IPCMessageReader, IPCMessageWriter } from 'vscode-jsonrpc/node';
+import { Initialize, Shutdown } from '../protocol/worker';
+
+if (!process.send) {
+  process.stderr.write('The Pipewise worker must be started with an IPC channel (child_process.fork).\n');
+  process.exit(2);
+}
+
+const connection = createMessageConnection(new IPCMessageReader(process), new IPCMessageWriter(process));
+
+connection.onRequest(Initialize, () => ({ pid: process.pid, versions: { node: process.versions.node } }));
+connection.onRequest(Shutdown, () => {
+  setImmediate(() => process.exit(0));
+});
+
+// The parent went away: nothing to serve.
+process.on('disconnect', () => process.exit(0));
+
+connection.listen();
