@@ -1,0 +1,37 @@
+/**
+ * The contract between training and everything that uses a trained model (Evaluator, BulkInferrer,
+ * InfraValidator, Pusher, notebooks): a Model artifact holds `model/` (TF.js layers format),
+ * `transform.json` and `signature.json`, and `loadServingModel` turns it back into something that
+ * predicts from raw rows, applying the very transform training used (no training/serving skew).
+ */
+
+export type Task = 'binary' | 'multiclass' | 'regression';
+
+/** signature.json of a Model artifact. */
+export interface ModelSignature {
+  readonly task: Task;
+  /** The label column in the raw examples. */
+  readonly label: string;
+  /** Classification: label values in class-index order; binary: [negative, positive]. */
+  readonly classes?: readonly string[];
+  /** The raw feature columns the model reads (before its transform), with their raw types. */
+  readonly inputs: readonly { readonly name: string; readonly type: 'number' | 'string' }[];
+  readonly backend: string;
+  readonly hyperparameters: Readonly<Record<string, unknown>>;
+}
+
+export interface Prediction {
+  /** Binary: probability of `classes[1]`. */
+  readonly score?: number;
+  /** Multiclass: probability per class, in `classes` order. */
+  readonly scores?: readonly number[];
+  /** The predicted label value (a class name, or the regression value). */
+  readonly prediction: string | number;
+}
+
+export interface ServingModel {
+  readonly signature: ModelSignature;
+  /** Predicts raw rows (column → value as read from Parquet/CSV; missing = null). */
+  predict(rows: readonly Readonly<Record<string, unknown>>[]): Promise<Prediction[]>;
+  dispose(): void;
+}
