@@ -49,11 +49,15 @@ for (const d of webviewDirs) {
   });
 }
 
-// Host tests (mocha inside VS Code): test/host/index.ts bundles every suite it imports.
+// Host tests (mocha inside VS Code): the entry test/host/index.ts and every suite
+// test/host/suite/*.test.ts, each its own bundle; the entry finds the suites in out/test/host/suite/.
 if (existsSync('test/host/index.ts')) {
+  const hostSuites = existsSync('test/host/suite')
+    ? readdirSync('test/host/suite').filter((f) => f.endsWith('.test.ts')).map((f) => [`test/host/suite/${f.slice(0, -3)}`, `test/host/suite/${f}`])
+    : [];
   builds.push({
     ...common,
-    entryPoints: { 'test/host/index': 'test/host/index.ts' },
+    entryPoints: { 'test/host/index': 'test/host/index.ts', ...Object.fromEntries(hostSuites) },
     outdir: 'out',
     platform: 'node',
     format: 'cjs',
@@ -69,4 +73,14 @@ if (watch) {
   }
 } else {
   await Promise.all(builds.map((b) => esbuild.build(b)));
+}
+
+// The pipeline files' JSON Schema (contributes.yamlValidation), generated from the zod declarations:
+// src/core/jsonSchema.ts is bundled in memory and evaluated, so no script file is left behind.
+{
+  const { outputFiles } = await esbuild.build({ entryPoints: ['src/core/jsonSchema.ts'], bundle: true, write: false, platform: 'node', format: 'esm', logLevel: 'warning' });
+  const { pipelineJsonSchema } = await import(`data:text/javascript;base64,${Buffer.from(outputFiles[0].text).toString('base64')}`);
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  mkdirSync('out', { recursive: true });
+  writeFileSync('out/pipeline.schema.json', `${JSON.stringify(pipelineJsonSchema(), null, 2)}\n`);
 }

@@ -1,5 +1,8 @@
 import * as vscode from 'vscode';
 import { WorkerHost } from './workerHost';
+import { registerEditor } from './editor';
+import { registerDataPanels } from './panels/dataPanels';
+import { registerNotebooks } from './notebook/index';
 
 /**
  * What every feature of the extension is built from: one object, made once in `activate`.
@@ -20,6 +23,9 @@ export function activate(context: vscode.ExtensionContext): PipewiseContext {
   const ctx: PipewiseContext = { extension: context, log, worker };
   try {
     // Features: each area adds its registration here.
+    registerEditor(ctx);
+    registerDataPanels(ctx);
+    registerNotebooks(ctx);
   } catch (e) {
     log.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
     void vscode.window.showErrorMessage(`Pipewise failed to start: ${e instanceof Error ? e.message : String(e)}`);

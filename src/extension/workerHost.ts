@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import path from 'node:path';
 import { WorkerClient, WorkerExitedError } from '../worker/client';
-import type { WorkerInfo } from '../protocol/worker';
+import { RunEventNotification, type WorkerInfo } from '../protocol/worker';
+import type { RunEvent } from '../protocol/runEvents';
 
 /**
  * Owns the background worker for the extension: started lazily on first need, started again on the
@@ -15,6 +16,12 @@ export class WorkerHost implements vscode.Disposable {
   readonly onDidStart = this.onDidStartEmitter.event;
   /** Fires when a worker dies (killed, crashed, or shut down). */
   readonly onDidExit = this.onDidExitEmitter.event;
+  private readonly onRunEventEmitter = new vscode.EventEmitter<RunEvent>();
+  /**
+   * Every RunEvent of every worker. A JSON-RPC connection keeps one handler per notification, so
+   * features subscribe here rather than calling `client.onNotification(RunEventNotification, …)`.
+   */
+  readonly onRunEvent = this.onRunEventEmitter.event;
   private lastInfo: WorkerInfo | undefined;
 
   constructor(
@@ -38,6 +45,7 @@ export class WorkerHost implements vscode.Disposable {
         onLog: (p) => this.log[p.level](`[worker] ${p.message}`),
         onStderr: (s) => this.log.debug(`[worker stderr] ${s.trimEnd()}`),
       });
+      client.onNotification(RunEventNotification, (e) => this.onRunEventEmitter.fire(e));
       client.onExit((e) => {
         this.log.warn(e.message);
         this.onDidExitEmitter.fire(e);
@@ -65,5 +73,6 @@ export class WorkerHost implements vscode.Disposable {
     void this.current?.client.shutdown();
     this.onDidStartEmitter.dispose();
     this.onDidExitEmitter.dispose();
+    this.onRunEventEmitter.dispose();
   }
 }

@@ -4,6 +4,10 @@
  */
 import { createMessageConnection, IPCMessageReader, IPCMessageWriter } from 'vscode-jsonrpc/node';
 import { Initialize, Shutdown } from '../protocol/worker';
+import { loadedBackend } from '../engine/tf/backendState';
+import { registerRunHandlers } from './handlers/runs';
+import { registerNotebookHandlers } from './handlers/notebook';
+import { registerDataHandlers } from './handlers/data';
 
 if (!process.send) {
   process.stderr.write('The Pipewise worker must be started with an IPC channel (child_process.fork).\n');
@@ -12,10 +16,14 @@ if (!process.send) {
 
 const connection = createMessageConnection(new IPCMessageReader(process), new IPCMessageWriter(process));
 
-connection.onRequest(Initialize, () => ({ pid: process.pid, versions: { node: process.versions.node } }));
+connection.onRequest(Initialize, () => ({ pid: process.pid, backend: loadedBackend(), versions: { node: process.versions.node } }));
 connection.onRequest(Shutdown, () => {
   setImmediate(() => process.exit(0));
 });
+
+registerRunHandlers(connection);
+registerNotebookHandlers(connection);
+registerDataHandlers(connection);
 
 // The parent went away: nothing to serve.
 process.on('disconnect', () => process.exit(0));

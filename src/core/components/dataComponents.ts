@@ -73,7 +73,10 @@ export const SchemaGen = declareComponent({
     schema_file: relPath.optional().describe('A curated schema.json/schema.yaml to use instead of inferring one.'),
     infer_feature_shape: z.boolean().default(true).describe('Infer a fixed shape for features that are always present once.'),
     max_domain_values: z.number().int().positive().default(100).describe('String features with at most this many distinct values get a domain.'),
-    infer_value_ranges: z.boolean().default(true).describe('Record the observed min/max of numeric features as their range.'),
+    infer_value_ranges: z
+      .boolean()
+      .default(false)
+      .describe('Record the observed min/max of numeric features as their int/float domain (TFDV does not by default: other splits then report values out of range).'),
     split: z.string().default('train').describe('The split whose statistics the schema is inferred from.'),
   }),
   pathParams: ['schema_file'],

@@ -21,7 +21,7 @@ export const Transform = declareComponent({
   name: 'Transform',
   version: '1',
   description:
-    'Fits full-pass analyzers with DuckDB over the train split (mean/std, min/max, vocabularies, quantile buckets) and applies the same transform to every split. Numeric features default to z-score, strings to a vocabulary with one out-of-vocabulary bucket; missing values are filled.',
+    'Fits full-pass analyzers with DuckDB over the train split (mean/std, min/max, vocabularies, quantile buckets) and applies the same transform to every split. Numeric features default to z-score, strings to a vocabulary of their 100 most frequent values with one out-of-vocabulary bucket; missing values are filled (numbers with the train mean).',
   inputs: {
     examples: { type: 'Examples', description: 'Raw examples.' },
     schema: { type: 'Schema', description: 'The schema (types and domains).' },
@@ -35,7 +35,7 @@ export const Transform = declareComponent({
     features: z
       .record(z.string(), featureTransform)
       .default({})
-      .describe('Feature → transform. Unnamed features get defaults: numeric → zscore, string → vocabulary.'),
+      .describe('Feature → transform. Unnamed features get defaults: numeric → zscore, string → vocabulary (top_k 100). Columns of other types (dates, timestamps) are left out unless named.'),
     crosses: z
       .array(z.strictObject({ features: z.array(z.string()).min(2), buckets: z.number().int().min(2).default(100) }))
       .default([])
@@ -88,7 +88,8 @@ export const Trainer = declareComponent({
 export const Tuner = declareComponent({
   name: 'Tuner',
   version: '1',
-  description: 'Random or grid search over a declared hyperparameter space; each trial trains a Trainer model and is scored on eval.',
+  description:
+    'Random or grid search over a declared hyperparameter space; each trial trains a Trainer model and is scored on eval. Parameters outside `space` are the fixed values of every trial.',
   inputs: {
     examples: { type: 'Examples', description: 'Transformed examples.' },
     transform_graph: { type: 'TransformGraph', description: 'The transform that made them.' },
@@ -101,9 +102,13 @@ export const Tuner = declareComponent({
       .record(z.string(), z.array(z.union([z.number(), z.string(), z.array(z.number())])).min(1))
       .describe('Hyperparameter → candidate values, e.g. { learning_rate: [0.01, 0.001], hidden_units: [[32], [64, 32]] }.'),
     objective: z.string().default('val_loss').describe('Metric to minimise (`val_loss`) or maximise (`val_accuracy`).'),
+    ...hyper,
     epochs: z.number().int().positive().default(20),
     batch_size: z.number().int().positive().default(64),
+    patience: z.number().int().min(1).default(5).describe('Each trial stops when the objective has not improved for this many epochs.'),
     seed: z.number().int().default(42),
+    train_split: z.string().default('train'),
+    eval_split: z.string().default('eval'),
   }),
 });
 
@@ -122,9 +127,12 @@ export const Evaluator = declareComponent({
     blessing: { type: 'ModelBlessing', description: 'BLESSED or NOT_BLESSED.' },
   },
   params: z.strictObject({
-    label: z.string().describe('The label column in the raw examples.'),
+    label: z.string().optional().describe('The label column in the raw examples; by default the label the model was trained on (its signature.json).'),
     split: z.string().default('eval'),
-    slices: z.array(z.array(z.string())).default([[]]).describe('Slicing specs: [] is overall; [island] slices by island.'),
+    slices: z
+      .array(z.array(z.string()))
+      .default([[]])
+      .describe('Slicing specs: [] is overall (always computed); [island] slices by island; [island, sex] by both.'),
     thresholds: z
       .record(
         z.string(),
@@ -137,7 +145,9 @@ export const Evaluator = declareComponent({
         }),
       )
       .default({})
-      .describe('Metric → value threshold and/or change threshold against the baseline.'),
+      .describe(
+        'Metric → value threshold and/or change threshold against the baseline, checked on the overall slice. Metrics: binary auc, auc_pr, log_loss, accuracy, precision, recall, f1, calibration; multiclass accuracy, log_loss, precision/<class>, recall/<class>; regression rmse, mse, mae, r2.',
+      ),
     fairness_thresholds: z.array(z.number().min(0).max(1)).default([0.5]).describe('Decision thresholds for the fairness rates (binary).'),
     compare_with_last_blessed: z.boolean().default(true),
   }),

@@ -8,8 +8,19 @@ type Loader = () => Promise<ComponentExecutor<never>>;
 
 export const EXECUTORS: Readonly<Record<string, Loader>> = {
   // Data components (DuckDB):
-  // ExampleGen: async () => (await import('./exampleGen')).exampleGen,
+  ExampleGen: async () => (await import('./exampleGen')).exampleGen,
+  StatisticsGen: async () => (await import('./statisticsGen')).statisticsGen,
+  SchemaGen: async () => (await import('./schemaGen')).schemaGen,
+  ExampleValidator: async () => (await import('./exampleValidator')).exampleValidator,
+  Sql: async () => (await import('./sql')).sql,
   // Model components (TensorFlow.js):
+  Transform: async () => (await import('./transform')).transform,
+  Trainer: async () => (await import('./trainer')).trainer,
+  Tuner: async () => (await import('./tuner')).tuner,
+  Evaluator: async () => (await import('./evaluator')).evaluator,
+  InfraValidator: async () => (await import('./infraValidator')).infraValidator,
+  Pusher: async () => (await import('./pusher')).pusher,
+  BulkInferrer: async () => (await import('./bulkInferrer')).bulkInferrer,
 };
 
 export async function loadExecutor(component: string): Promise<ComponentExecutor<never> | undefined> {

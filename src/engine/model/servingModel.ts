@@ -18,6 +18,18 @@ export interface ModelSignature {
   readonly inputs: readonly { readonly name: string; readonly type: 'number' | 'string' }[];
   readonly backend: string;
   readonly hyperparameters: Readonly<Record<string, unknown>>;
+  /** Length of the model's input vector (transform.json `width`). */
+  readonly inputWidth?: number;
+  /** The user's model module (file name), when it built the model. */
+  readonly module?: string;
+  /** How training went: epochs run, the epoch whose weights were kept, its metrics. */
+  readonly training?: {
+    readonly epochs: number;
+    readonly bestEpoch: number;
+    readonly stoppedEarly: boolean;
+    readonly seed: number;
+    readonly metrics: Readonly<Record<string, number>>;
+  };
 }
 
 export interface Prediction {
@@ -35,3 +47,9 @@ export interface ServingModel {
   predict(rows: readonly Readonly<Record<string, unknown>>[]): Promise<Prediction[]>;
   dispose(): void;
 }
+
+/**
+ * Loads a Model artifact folder (`model/`, `transform.json`, `signature.json`) for prediction from
+ * raw rows. Loads TensorFlow.js on first use.
+ */
+export { loadServingModel } from './serving';

@@ -1,0 +1,192 @@
+/**
+ * `pipewise` — the same engine as the editor, for terminals and CI (DESIGN.md §5). Exit codes:
+ * 0 every stage succeeded or was cached, 1 a stage failed (or the run was cancelled), 2 usage or
+ * spec errors. Results go to stdout, progress and errors to stderr, every error on one line.
+ */
+import path from 'node:path';
+import { PipewiseError } from '../core/errors';
+import { formatDiagnostic } from '../core/spec';
+import { Lineage, type Consumer, type Provenance } from '../engine/lineage';
+import { loadPipeline, runPipeline, SpecError } from '../engine/orchestrator';
+import { ArtifactStore } from '../engine/store';
+import { confinePath } from '../core/paths';
+import { parseArgs, USAGE, type ParsedArgs } from './args';
+import { describeStage, ProgressReporter } from './progress';
+import { statsCommand } from './stats';
+import { version } from '../../package.json';
+
+const EXIT_OK = 0;
+const EXIT_FAILED = 1;
+const EXIT_USAGE = 2;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv);
+  if (args.version) {
+    process.stdout.write(`pipewise ${version}\n`);
+    return EXIT_OK;
+  }
+  if (args.help || !args.command) {
+    (args.help ? process.stdout : process.stderr).write(USAGE);
+    return args.help ? EXIT_OK : EXIT_USAGE;
+  }
+  switch (args.command) {
+    case 'run':
+      return runCommand(args);
+    case 'validate':
+      return validateCommand(args);
+    case 'lineage':
+      return lineageCommand(args);
+    case 'stats':
+      return statsCommand(one(args, 'DATA_FILE'), args.json);
+    default:
+      throw new PipewiseError(`unknown command '${args.command}' (commands: run, validate, stats, lineage)`, { code: 'usage' });
+  }
+}
+
+function one(args: ParsedArgs, what: string, optional: string[] = []): string {
+  const max = 1 + optional.length;
+  if (args.positionals.length < 1) throw new PipewiseError(`pipewise ${args.command}: missing ${what}`, { code: 'usage' });
+  if (args.positionals.length > max) throw new PipewiseError(`pipewise ${args.command}: unexpected argument '${args.positionals[max]}'`, { code: 'usage' });
+  return args.positionals[0] as string;
+}
+
+async function runCommand(args: ParsedArgs): Promise<number> {
+  const file = one(args, 'FILE');
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130); // a second Ctrl-C: stop now, the next run cleans up
+    process.stderr.write(`\npipewise: ${sig === 'SIGINT' ? 'interrupted' : sig}, cancelling (press Ctrl-C again to quit at once)…\n`);
+    controller.abort(new Error(`received ${sig}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const progress = new ProgressReporter(process.stderr);
+  try {
+    const result = await runPipeline({
+      file,
+      only: args.only.length ? args.only : undefined,
+      from: args.from,
+      force: args.force,
+      signal: controller.signal,
+      onEvent: progress.onEvent,
+    });
+    if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    else for (const s of result.stages) process.stdout.write(`${describeStage(s)}\n`);
+    // A component that ignored the cancel may still hold the event loop: leave now (stdout is written synchronously).
+    if (result.status === 'cancelled') process.exit(EXIT_FAILED);
+    return result.status === 'succeeded' ? EXIT_OK : EXIT_FAILED;
+  } finally {
+    progress.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+async function validateCommand(args: ParsedArgs): Promise<number> {
+  const file = one(args, 'FILE');
+  const loaded = await loadPipeline(file);
+  for (const d of loaded.diagnostics) process.stdout.write(`${formatDiagnostic(d)}\n`);
+  const errors = loaded.diagnostics.filter((d) => d.severity === 'error').length;
+  if (!errors) process.stderr.write(`${path.resolve(file)}: ok (${loaded.spec?.stages.length ?? 0} stages)\n`);
+  return errors ? EXIT_USAGE : EXIT_OK;
+}
+
+async function lineageCommand(args: ParsedArgs): Promise<number> {
+  if (args.positionals.length > 2) throw new PipewiseError(`pipewise lineage: unexpected argument '${args.positionals[2]}'`, { code: 'usage' });
+  const file = one(args, 'FILE', ['ARTIFACT']);
+  const artifact = args.positionals[1];
+  const loaded = await loadPipeline(file);
+  if (!loaded.spec) throw new SpecError(loaded.diagnostics.filter((d) => d.severity === 'error'));
+  const lineage = new Lineage(new ArtifactStore(confinePath(path.dirname(path.resolve(file)), loaded.spec.store, 'store')).metadataDir);
+  if (!artifact) {
+    const runs = await lineage.listRuns();
+    if (args.json) {
+      process.stdout.write(`${JSON.stringify({ runs }, null, 2)}\n`);
+      return EXIT_OK;
+    }
+    if (!runs.length) process.stdout.write('no runs yet\n');
+    for (const r of runs) {
+      const counts = new Map<string, number>();
+      for (const s of r.stages) counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
+      process.stdout.write(`${r.id}  ${r.status.padEnd(9)} ${r.startedAt}  ${[...counts].map(([k, n]) => `${n} ${k}`).join(', ')}\n`);
+    }
+    return EXIT_OK;
+  }
+  const producer = await lineage.producerOf(artifact);
+  const consumers = await lineage.consumersOf(artifact);
+  if (!producer || !consumers) {
+    throw new PipewiseError(`no artifact ${JSON.stringify(artifact)} in this pipeline's lineage (give a path under .pipewise/artifacts/, an artifact id, or stage.output)`, {
+      code: 'usage',
+    });
+  }
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify({ artifact: producer.artifact, producer, consumers: consumers.consumers }, null, 2)}\n`);
+    return EXIT_OK;
+  }
+  const out: string[] = [`${producer.artifact.id} (${producer.artifact.type})`, `  ${producer.artifact.uri}`, '', 'made from:'];
+  printProvenance(producer, 1, out, new Set());
+  out.push('', 'fed:');
+  if (!consumers.consumers.length) out.push('  nothing yet');
+  printConsumers(consumers.consumers, 1, out);
+  process.stdout.write(`${out.join('\n')}\n`);
+  return EXIT_OK;
+}
+
+/** The provenance tree, each execution printed once: the graph is a DAG, shared ancestors are referred to. */
+function printProvenance(p: Provenance, depth: number, out: string[], shown: Set<string>): void {
+  const pad = '  '.repeat(depth);
+  const e = p.execution;
+  if (!e) {
+    out.push(`${pad}(the execution that made ${p.artifact.id} has no record)`);
+    return;
+  }
+  if (shown.has(e.id)) {
+    out.push(`${pad}stage ${e.stage} (execution ${e.id}, shown above)`);
+    return;
+  }
+  shown.add(e.id);
+  out.push(`${pad}stage ${e.stage} (${e.component} v${e.componentVersion}, execution ${e.id}, run ${e.runId})`);
+  out.push(`${pad}  params: ${JSON.stringify(e.params)}`);
+  for (const i of p.inputs) {
+    out.push(`${pad}  input ${i.input}: ${i.artifact.id} (${i.artifact.type})`);
+    printProvenance(i, depth + 2, out, shown);
+  }
+}
+
+function printConsumers(cs: readonly Consumer[], depth: number, out: string[]): void {
+  const pad = '  '.repeat(depth);
+  for (const c of cs) {
+    const e = c.execution;
+    out.push(`${pad}stage ${e.stage} (${e.component}, ${e.state}, execution ${e.id}) as input '${c.input}'`);
+    for (const o of c.outputs) {
+      out.push(`${pad}  → ${o.artifact.id} (${o.artifact.type})`);
+      printConsumers(o.consumers, depth + 2, out);
+    }
+  }
+}
+
+function reportError(e: unknown): number {
+  if (e instanceof SpecError) {
+    for (const d of e.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+    return EXIT_USAGE;
+  }
+  if (e instanceof PipewiseError) {
+    process.stderr.write(`pipewise: error: ${e.describe()}\n`);
+    return e.details.code === 'usage' || e.details.code === 'path-escape' || e.details.code === 'cycle' ? EXIT_USAGE : EXIT_FAILED;
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  process.stderr.write(`pipewise: error: ${err.message}\n`);
+  if (process.env.PIPEWISE_DEBUG) process.stderr.write(`${err.stack ?? ''}\n`);
+  return EXIT_FAILED;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.exitCode = reportError(e);
+  },
+);

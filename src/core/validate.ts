@@ -1,0 +1,226 @@
+/**
+ * Checks a parsed pipeline against the component declarations: components exist, parameters fit
+ * each component's zod schema, inputs name an existing stage's output of the right artifact type,
+ * required inputs are bound, the graph has no cycle, names are snake_case. Every problem is a
+ * diagnostic with the position of the offending text.
+ */
+import type { z } from 'zod';
+import { findComponent, CATALOGUE } from './catalogue';
+import type { ComponentDeclaration } from './component';
+import { buildGraph, findCycle } from './dag';
+import type { NodePath, ParsedPipeline } from './parse';
+import { isUserComponentRef, pathEscape } from './paths';
+import path from 'node:path';
+import type { SourceRange, SpecDiagnostic, StageSpec } from './spec';
+
+export const SNAKE_CASE = /^[a-z][a-z0-9_]*$/;
+
+export interface ValidateOptions {
+  /**
+   * Declarations of user components (`component: ./components/x.js`) by the text written in the
+   * file, as the engine loaded them; an Error when loading failed. A user component absent from
+   * this map is not checked beyond its inputs' stages.
+   */
+  readonly userComponents?: ReadonlyMap<string, ComponentDeclaration | Error>;
+}
+
+/** The parse diagnostics plus every validation problem, in file order. */
+export function validatePipeline(parsed: ParsedPipeline, options: ValidateOptions = {}): SpecDiagnostic[] {
+  const out: SpecDiagnostic[] = [...parsed.diagnostics];
+  const spec = parsed.spec;
+  if (!spec) return out;
+  const file = parsed.file;
+  const error = (range: SourceRange | undefined, code: string, message: string): void => {
+    out.push({ file, range: range ?? parsed.rangeAt(0), severity: 'error', message, code });
+  };
+
+  if (spec.name && !SNAKE_CASE.test(spec.name)) {
+    // The pipeline's name is only a label: kebab-case is common enough to merely warn about.
+    out.push({ file, range: parsed.rangeAt(0), severity: 'warning', message: `pipeline name '${spec.name}' is not snake_case`, code: 'naming' });
+  }
+  const declarations = new Map<string, ComponentDeclaration | undefined>();
+  for (const stage of spec.stages) declarations.set(stage.name, declarationOf(stage));
+
+  for (const stage of spec.stages) {
+    if (!SNAKE_CASE.test(stage.name)) {
+      error(stage.range, 'naming', `stage name '${stage.name}' must be snake_case (lowercase letters, digits and _, starting with a letter)`);
+    }
+    const decl = declarations.get(stage.name);
+    if (decl) checkParams(stage, decl);
+    checkInputs(stage, decl);
+  }
+
+  const cycle = findCycle(buildGraph(spec));
+  if (cycle && cycle.length >= 2) {
+    // Point at the input that closes the cycle: the first stage reads from the one before it.
+    const reader = spec.stages.find((s) => s.name === cycle[1]);
+    const ref = reader && Object.values(reader.inputs).find((r) => r.stage === cycle[0]);
+    error(ref?.range ?? reader?.range, 'cycle', `the stages form a cycle: ${cycle.join(' → ')}`);
+  }
+
+  return out.sort((a, b) => a.range.start.offset - b.range.start.offset);
+
+  function declarationOf(stage: StageSpec): ComponentDeclaration | undefined {
+    if (isUserComponentRef(stage.component)) {
+      const why = pathEscape(path.dirname(file), stage.component);
+      if (why) {
+        error(stage.componentRange, 'path-escape', `component path ${JSON.stringify(stage.component)} is refused: ${why}`);
+        return undefined;
+      }
+      const user = options.userComponents?.get(stage.component);
+      if (user instanceof Error) {
+        error(stage.componentRange, 'user-component', `component ${stage.component}: ${user.message}`);
+        return undefined;
+      }
+      return user;
+    }
+    const decl = findComponent(stage.component);
+    if (!decl) {
+      const hint = closest(stage.component, Object.keys(CATALOGUE));
+      error(
+        stage.componentRange,
+        'unknown-component',
+        `unknown component '${stage.component}'${hint ? ` (did you mean '${hint}'?)` : ''}; built-in components: ${Object.keys(CATALOGUE).join(', ')}, or a path like ./components/my_step.ts`,
+      );
+    }
+    return decl;
+  }
+
+  function checkParams(stage: StageSpec, decl: ComponentDeclaration): void {
+    const result = (decl.params as z.ZodType).safeParse(stage.params);
+    if (!result.success) {
+      for (const issue of result.error.issues) {
+        const p = issue.path as PropertyKey[];
+        const where = ['params', ...p];
+        if (issue.code === 'unrecognized_keys') {
+          const keys = (issue as { keys?: string[] }).keys ?? [];
+          for (const key of keys) {
+            const known = knownKeys(decl.params, p);
+            error(
+              parsed.locateKey(stage.name, where, key),
+              'unknown-param',
+              `stage '${stage.name}': unknown parameter '${[...p, key].join('.')}' for ${decl.name}${known.length ? ` (known: ${known.join(', ')})` : ''}`,
+            );
+          }
+          continue;
+        }
+        const name = p.map(String).join('.') || 'params';
+        if (valueAt(stage.params, p) === undefined && p.length > 0) {
+          error(parsed.locate(stage.name, ['params']) ?? stage.range, 'missing-param', `stage '${stage.name}': missing required parameter '${name}' for ${decl.name}`);
+        } else {
+          error(parsed.locate(stage.name, where), 'invalid-param', `stage '${stage.name}': parameter '${name}': ${issue.message}`);
+        }
+      }
+    }
+    for (const param of decl.pathParams ?? []) {
+      const v = stage.params[param];
+      for (const value of typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []) {
+        const why = pathEscape(path.dirname(file), value);
+        if (why) error(parsed.locate(stage.name, ['params', param]), 'path-escape', `stage '${stage.name}': parameter '${param}': path ${JSON.stringify(value)} is refused: ${why}`);
+      }
+    }
+  }
+
+  function checkInputs(stage: StageSpec, decl: ComponentDeclaration | undefined): void {
+    for (const [inputName, ref] of Object.entries(stage.inputs)) {
+      const port = decl?.inputs[inputName];
+      if (decl && !port) {
+        const known = Object.keys(decl.inputs);
+        error(
+          parsed.locateKey(stage.name, ['inputs'], inputName),
+          'unknown-input',
+          `stage '${stage.name}': ${decl.name} has no input '${inputName}'${known.length ? ` (inputs: ${known.join(', ')})` : ' (it takes no inputs)'}`,
+        );
+        continue;
+      }
+      const producer = spec?.stages.find((s) => s.name === ref.stage);
+      if (!producer) {
+        const hint = closest(ref.stage, (spec?.stages ?? []).map((s) => s.name));
+        error(ref.range, 'missing-stage', `stage '${stage.name}': input '${inputName}' reads from stage '${ref.stage}', which does not exist${hint ? ` (did you mean '${hint}'?)` : ''}`);
+        continue;
+      }
+      const producerDecl = declarations.get(producer.name);
+      if (!producerDecl) continue;
+      const outPort = producerDecl.outputs[ref.output];
+      if (!outPort) {
+        error(
+          ref.range,
+          'missing-output',
+          `stage '${stage.name}': input '${inputName}' reads output '${ref.output}' of stage '${ref.stage}', but ${producerDecl.name} has outputs: ${Object.keys(producerDecl.outputs).join(', ') || 'none'}`,
+        );
+        continue;
+      }
+      if (port && port.type !== outPort.type) {
+        error(
+          ref.range,
+          'wrong-artifact-type',
+          `stage '${stage.name}': input '${inputName}' expects ${port.type}, but ${ref.text} is ${outPort.type}`,
+        );
+      }
+    }
+    if (decl) {
+      for (const [inputName, port] of Object.entries(decl.inputs)) {
+        if (!port.optional && !stage.inputs[inputName]) {
+          error(stage.range, 'missing-input', `stage '${stage.name}': ${decl.name} needs input '${inputName}' (${port.type}): add it under inputs as <stage>.<output>`);
+        }
+      }
+    }
+  }
+}
+
+function valueAt(root: unknown, p: readonly PropertyKey[]): unknown {
+  let v: unknown = root;
+  for (const k of p) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[k];
+  }
+  return v;
+}
+
+/** The keys a strict object schema accepts at `p` (best effort, for the error message). */
+function knownKeys(schema: z.ZodType, p: readonly PropertyKey[]): string[] {
+  let s: unknown = schema;
+  for (const k of [...p, undefined]) {
+    s = unwrap(s);
+    const shape = (s as { shape?: Record<string, unknown> } | undefined)?.shape;
+    if (k === undefined) return shape ? Object.keys(shape) : [];
+    if (!shape) return [];
+    s = shape[String(k)];
+  }
+  return [];
+}
+
+function unwrap(s: unknown): unknown {
+  // Optional, default and nullable wrappers keep the inner schema in `def.innerType` (zod 4).
+  let cur = s as { def?: { innerType?: unknown } } | undefined;
+  while (cur?.def?.innerType) cur = cur.def.innerType as typeof cur;
+  return cur;
+}
+
+/** The candidate nearest to `word` by edit distance, when it is near enough to be a typo. */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
+  }
+  return best !== undefined && bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0] as number;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = prev[j] as number;
+      prev[j] = Math.min(up + 1, (prev[j - 1] as number) + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return prev[b.length] as number;
+}

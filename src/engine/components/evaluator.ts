@@ -1,0 +1,152 @@
+/**
+ * Evaluator: TFMA-style evaluation of a model on the eval split — metrics overall and per slice,
+ * Fairness-Indicator rates per slice (binary), value and change thresholds against a baseline (by
+ * default the model of the last blessed evaluation of this pipeline), and the blessing.
+ *
+ * Writes `evaluation/metrics.json` (DESIGN.md §4) and `blessing/BLESSED` or `blessing/NOT_BLESSED`.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { z } from 'zod';
+import type { Evaluator } from '../../core/components/modelComponents';
+import { PipewiseError } from '../../core/errors';
+import type { MetricValues } from '../../core/metrics';
+import type { ComponentContext, ComponentExecutor } from '../component';
+import type { ServingModel } from '../model/servingModel';
+import { writeFileAtomic } from '../store';
+import { findLastBlessedModel } from '../evaluation/baseline';
+import { withConnection } from '../duckdb';
+import { readSplit, requireColumn } from '../evaluation/examples';
+import { loadModel, type ModelLoader, predictAll } from '../evaluation/predict';
+import { computeSliceMetrics, encodeLabels, type SliceResult } from '../evaluation/sliceMetrics';
+import { describeSlice, sliceRows } from '../evaluation/slicing';
+import { checkThresholds, type ThresholdCheck } from '../evaluation/thresholds';
+
+export type EvaluatorParams = z.output<typeof Evaluator.params>;
+
+/** metrics.json. `slices` and `blessed` are the contract of DESIGN.md §4; the rest explains them. */
+export interface EvaluationFile {
+  readonly slices: readonly SliceResult[];
+  readonly blessed: boolean;
+  readonly task: string;
+  readonly label: string;
+  readonly split: string;
+  readonly classes?: readonly string[];
+  readonly model: string;
+  readonly baseline: { readonly model: string; readonly metrics: MetricValues } | null;
+  readonly thresholds: readonly ThresholdCheck[];
+  /** Messages of the failed threshold checks; empty when blessed. */
+  readonly failed: readonly string[];
+  /** Eval rows left out of the metrics, and why. */
+  readonly excluded: { readonly missing_label: number; readonly unknown_label: Readonly<Record<string, number>> };
+}
+
+export function createEvaluator(load: ModelLoader = loadModel): ComponentExecutor<EvaluatorParams> {
+  return {
+    name: 'Evaluator',
+    async run(ctx: ComponentContext<EvaluatorParams>): Promise<void> {
+      const p = ctx.params;
+      const examples = ctx.inputs.examples;
+      const modelArtifact = ctx.inputs.model;
+      if (!examples || !modelArtifact) throw new PipewiseError('Evaluator needs its examples and model inputs');
+      const evaluationDir = ctx.outputs.evaluation as string;
+      const blessingDir = ctx.outputs.blessing as string;
+
+      const models: ServingModel[] = [];
+      try {
+        const model = await load(modelArtifact.uri);
+        models.push(model);
+        const signature = model.signature;
+        const label = p.label ?? signature.label;
+        if (p.label && p.label !== signature.label) {
+          ctx.log('warn', `label '${p.label}' differs from the label the model was trained on ('${signature.label}')`);
+        }
+
+        const table = await withConnection((conn) => readSplit(conn, examples.uri, p.split), ctx.signal);
+        requireColumn(table, label, 'label');
+        const labels = encodeLabels(signature, table.rows.map((r) => r[label]));
+        if (labels.missing > 0) ctx.log('warn', `${labels.missing} eval example(s) have no value for the label '${label}' and are left out`);
+        const unknown = Object.entries(labels.unknown);
+        if (unknown.length > 0) {
+          const list = unknown.map(([v, n]) => `'${v}' ×${n}`).join(', ');
+          ctx.log(
+            'warn',
+            signature.task === 'multiclass'
+              ? `label values the model never saw in training count as misses: ${list}`
+              : `label values the model cannot score are left out: ${list}`,
+          );
+        }
+        if (!labels.usable.some(Boolean)) {
+          throw new PipewiseError(`no example of the split '${p.split}' has a usable value for the label '${label}' (${table.rows.length} rows in ${table.glob})`);
+        }
+
+        ctx.progress(0, `predicting ${table.rows.length} examples`);
+        const predictions = await predictAll(model, table.rows, ctx.signal, (done) => ctx.progress((0.8 * done) / table.rows.length));
+        const specs = p.slices.some((s) => s.length === 0) ? p.slices : [[], ...p.slices];
+        const slices = sliceRows(table.rows, specs, table.columns);
+        const results = computeSliceMetrics(signature, labels, predictions, slices, p.fairness_thresholds);
+        const overall = results[0] as SliceResult;
+
+        // The baseline: an explicit input, else the model of the last blessed evaluation.
+        const hasChangeThresholds = Object.values(p.thresholds).some((t) => t.change);
+        let baseline: EvaluationFile['baseline'] = null;
+        let baselineUri = ctx.inputs.baseline_model?.uri;
+        if (!baselineUri && hasChangeThresholds && p.compare_with_last_blessed) {
+          const found = await findLastBlessedModel(ctx.storeDir, ctx.executionId);
+          baselineUri = found?.uri;
+          ctx.log('info', found ? `baseline: the last blessed model ${found.uri}` : 'no blessed model yet: change thresholds pass (as on TFX\'s first run)');
+        }
+        if (baselineUri) {
+          ctx.progress(0.85, 'evaluating the baseline model');
+          const base = await load(baselineUri);
+          models.push(base);
+          if (base.signature.task !== signature.task) {
+            throw new PipewiseError(`the baseline model ${baselineUri} is a ${base.signature.task} model; the candidate is ${signature.task}`);
+          }
+          const baseLabels = encodeLabels(base.signature, table.rows.map((r) => r[label]));
+          const basePredictions = await predictAll(base, table.rows, ctx.signal);
+          const [baseOverall] = computeSliceMetrics(base.signature, baseLabels, basePredictions, [{ key: {}, rows: table.rows.map((_, i) => i) }], p.fairness_thresholds);
+          baseline = { model: baselineUri, metrics: baseOverall?.metrics ?? {} };
+        }
+
+        const checks = checkThresholds(p.thresholds, overall.metrics, baseline?.metrics);
+        const failed = checks.filter((c) => !c.passed).map((c) => c.message);
+        const blessed = failed.length === 0;
+        const file: EvaluationFile = {
+          slices: results,
+          blessed,
+          task: signature.task,
+          label,
+          split: p.split,
+          ...(signature.classes ? { classes: signature.classes } : {}),
+          model: modelArtifact.uri,
+          baseline,
+          thresholds: checks,
+          failed,
+          excluded: { missing_label: labels.missing, unknown_label: labels.unknown },
+        };
+        await writeFileAtomic(path.join(evaluationDir, 'metrics.json'), JSON.stringify(file, null, 1));
+        await fs.writeFile(path.join(blessingDir, blessed ? 'BLESSED' : 'NOT_BLESSED'), '');
+        ctx.setProperties('blessing', { blessed });
+        ctx.setProperties('evaluation', { blessed, task: signature.task, example_count: overall.metrics.example_count ?? 0 });
+
+        for (const r of results) ctx.log('info', `${describeSlice(r.slice)}: ${summarise(r.metrics)}`);
+        for (const c of checks) ctx.log(c.passed ? 'info' : 'warn', c.message);
+        ctx.log(blessed ? 'info' : 'warn', blessed ? 'BLESSED' : `NOT_BLESSED: ${failed.join('; ')}`);
+        ctx.progress(1);
+      } finally {
+        for (const m of models) m.dispose();
+      }
+    },
+  };
+}
+
+const HEADLINE = ['example_count', 'accuracy', 'auc', 'log_loss', 'rmse', 'mae', 'r2'];
+
+function summarise(m: MetricValues): string {
+  return HEADLINE.filter((k) => m[k] !== undefined)
+    .map((k) => `${k} ${Number.isInteger(m[k]) ? m[k] : (m[k] as number).toFixed(4)}`)
+    .join(', ');
+}
+
+export const evaluator = createEvaluator();

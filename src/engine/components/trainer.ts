@@ -1,0 +1,118 @@
+/**
+ * Trainer: trains a TensorFlow.js model on transformed examples in the worker — a built-in linear,
+ * DNN or wide-and-deep model, or the user's module — with seeded initialisation and shuffling,
+ * early stopping on the eval split, per-epoch and throttled per-batch metrics, and cancellation
+ * between batches. Writes the Model artifact: model/, transform.json, signature.json, history.json.
+ */
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { z } from 'zod';
+import type { Trainer } from '../../core/components/modelComponents';
+import type { ComponentContext, ComponentExecutor } from '../component';
+import type { Hyperparameters } from '../model/builtinModels';
+import { readJson } from '../model/files';
+import { applyHyperparameters, readBestHyperparameters } from '../model/hyperparameters';
+import { rawInputs, writeModelArtifact } from '../model/modelArtifact';
+import type { ModelSignature } from '../model/servingModel';
+import { prepareData, trainOnce } from '../model/trainModel';
+import { loadUserModel } from '../model/userModel';
+import { loadTf } from '../tf/loadTf';
+import type { TransformSpec } from '../transform/transformSpec';
+
+export type TrainerParams = z.output<typeof Trainer.params>;
+
+export function readTransformSpec(uri: string): Promise<TransformSpec> {
+  return readJson<TransformSpec>(path.join(uri, 'transform.json'), 'transform.json of the transform_graph input');
+}
+
+export const trainer: ComponentExecutor<TrainerParams> = {
+  name: 'Trainer',
+  async run(ctx: ComponentContext<TrainerParams>): Promise<void> {
+    const p = ctx.params;
+    const examples = ctx.inputs.examples;
+    const graph = ctx.inputs.transform_graph;
+    if (!examples || !graph) throw new Error('Trainer needs its examples and transform_graph inputs');
+    const spec = await readTransformSpec(graph.uri);
+    const tuned = await readBestHyperparameters(ctx.inputs.hyperparameters);
+    const base: Hyperparameters = {
+      model: p.model,
+      hidden_units: p.hidden_units,
+      dropout: p.dropout,
+      learning_rate: p.learning_rate,
+      optimizer: p.optimizer,
+      l2: p.l2,
+      batch_size: p.batch_size,
+      epochs: p.epochs,
+    };
+    const hp = tuned ? applyHyperparameters(base, tuned, 'best_hyperparameters.json') : base;
+    if (tuned) ctx.log('info', `hyperparameters from the Tuner: ${JSON.stringify(tuned)}`);
+    const userModule = p.module ? await loadUserModel(ctx.resolvePath(p.module, 'module')) : undefined;
+
+    const loaded = await loadTf();
+    ctx.log('info', `TensorFlow.js backend: ${loaded.backend}`);
+    const data = await prepareData(loaded, spec, examples.uri, {
+      task: p.task,
+      trainSplit: p.train_split,
+      evalSplit: p.eval_split,
+      batchSize: hp.batch_size,
+      scaleRegressionLabel: !userModule,
+    });
+    ctx.log(
+      'info',
+      `${data.task} on '${spec.label.name}'${data.classes ? ` (${data.classes.length} classes)` : ''}: ${data.train.n} train, ${data.eval.n} eval examples × ${spec.width} inputs; ${userModule ? `model from ${path.basename(userModule.file)}` : `${hp.model}${hp.model === 'linear' ? '' : ` ${JSON.stringify(hp.hidden_units)}`}`}`,
+    );
+
+    const { model, fit } = await trainOnce(loaded, spec, data, {
+      hp,
+      seed: p.seed,
+      earlyStopping: p.early_stopping,
+      signal: ctx.signal,
+      userModule,
+      onEpoch: (epoch, values) => {
+        ctx.metrics({ scope: 'epoch', epoch, values });
+        ctx.progress(epoch / hp.epochs, `epoch ${epoch}/${hp.epochs}`);
+      },
+      onBatch: (epoch, batch, values) => ctx.metrics({ scope: 'batch', epoch, batch, values }),
+    });
+    try {
+      const best = fit.best;
+      ctx.log(
+        'info',
+        `trained ${fit.history.length} epochs${fit.stoppedEarly ? ' (stopped early)' : ''}; kept epoch ${fit.bestEpoch}: ${Object.entries(best)
+          .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+          .join(', ')}`,
+      );
+      const signature: ModelSignature = {
+        task: data.task,
+        label: spec.label.name,
+        ...(data.classes ? { classes: data.classes } : {}),
+        inputs: rawInputs(spec),
+        backend: loaded.backend,
+        hyperparameters: { ...hp, task: data.task },
+        inputWidth: spec.width,
+        ...(userModule ? { module: path.basename(userModule.file) } : {}),
+        training: { epochs: fit.history.length, bestEpoch: fit.bestEpoch, stoppedEarly: fit.stoppedEarly, seed: p.seed, metrics: best },
+      };
+      await writeModelArtifact(loaded.tf, ctx.outputs.model as string, model, spec, signature, fit.history);
+      ctx.setProperties('model', {
+        task: data.task,
+        backend: loaded.backend,
+        epochs: fit.history.length,
+        bestEpoch: fit.bestEpoch,
+        ...Object.fromEntries(Object.entries(best).map(([k, v]) => [k, Number(v.toFixed(6))])),
+      });
+    } finally {
+      model.dispose();
+    }
+  },
+  async externalFingerprint(params, resolvePath): Promise<string> {
+    if (!params.module) return '';
+    const file = resolvePath(params.module, 'module');
+    try {
+      return createHash('sha256').update(await fs.readFile(file)).digest('hex');
+    } catch {
+      return 'missing';
+    }
+  },
+};

@@ -1,0 +1,106 @@
+/**
+ * Tuner: random or grid search over `space`, each trial a Trainer model trained with early
+ * stopping on the objective and scored on the eval split. Trials are streamed as `trial` metrics as
+ * they finish; `best_hyperparameters.json` holds the winning values (the Trainer's optional
+ * `hyperparameters` input), `trials.json` every trial.
+ */
+import path from 'node:path';
+import type { z } from 'zod';
+import type { Tuner } from '../../core/components/modelComponents';
+import { CancelledError, PipewiseError } from '../../core/errors';
+import type { ComponentContext, ComponentExecutor } from '../component';
+import type { Hyperparameters } from '../model/builtinModels';
+import { writeJsonAtomic } from '../model/files';
+import { mulberry32 } from '../model/fitModel';
+import { applyHyperparameters, BEST_HYPERPARAMETERS_FILE } from '../model/hyperparameters';
+import { prepareData, trainOnce } from '../model/trainModel';
+import { loadTf } from '../tf/loadTf';
+import { readTransformSpec } from './trainer';
+
+export type TunerParams = z.output<typeof Tuner.params>;
+type Candidate = Record<string, unknown>;
+
+/** Every combination of the space's values, in declaration order (the last key varies fastest). */
+export function gridOf(space: Readonly<Record<string, readonly unknown[]>>): Candidate[] {
+  let combos: Candidate[] = [{}];
+  for (const [k, values] of Object.entries(space)) combos = combos.flatMap((c) => values.map((v) => ({ ...c, [k]: v })));
+  return combos;
+}
+
+/** The trials to run: the grid in order, or a seeded random draw from it without repetition. */
+export function planTrials(space: Readonly<Record<string, readonly unknown[]>>, strategy: 'random' | 'grid', maxTrials: number, seed: number): Candidate[] {
+  const grid = gridOf(space);
+  if (strategy === 'grid') return grid.slice(0, maxTrials);
+  const rand = mulberry32(seed);
+  for (let i = grid.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [grid[i], grid[j]] = [grid[j] as Candidate, grid[i] as Candidate];
+  }
+  return grid.slice(0, maxTrials);
+}
+
+function lowerIsBetter(objective: string): boolean {
+  return !/acc|auc|precision|recall|f1/i.test(objective);
+}
+
+export const tuner: ComponentExecutor<TunerParams> = {
+  name: 'Tuner',
+  async run(ctx: ComponentContext<TunerParams>): Promise<void> {
+    const p = ctx.params;
+    const examples = ctx.inputs.examples;
+    const graph = ctx.inputs.transform_graph;
+    if (!examples || !graph) throw new Error('Tuner needs its examples and transform_graph inputs');
+    const spec = await readTransformSpec(graph.uri);
+    const base: Hyperparameters = {
+      model: p.model,
+      hidden_units: p.hidden_units,
+      dropout: p.dropout,
+      learning_rate: p.learning_rate,
+      optimizer: p.optimizer,
+      l2: p.l2,
+      batch_size: p.batch_size,
+      epochs: p.epochs,
+    };
+    const trials = planTrials(p.space, p.strategy, p.max_trials, p.seed);
+    // Check every candidate before the first trial trains.
+    const candidates = trials.map((t, i) => ({ values: t, hp: applyHyperparameters(base, t, `Tuner space (trial ${i + 1})`) }));
+    const grid = gridOf(p.space).length;
+    ctx.log('info', `${p.strategy} search: ${trials.length} trial${trials.length === 1 ? '' : 's'} of ${grid} combinations, objective ${p.objective}`);
+
+    const loaded = await loadTf();
+    ctx.log('info', `TensorFlow.js backend: ${loaded.backend}`);
+    const maxBatch = Math.max(...candidates.map((c) => c.hp.batch_size));
+    const data = await prepareData(loaded, spec, examples.uri, {
+      task: p.task,
+      trainSplit: p.train_split,
+      evalSplit: p.eval_split,
+      batchSize: maxBatch,
+      scaleRegressionLabel: true,
+    });
+    const lower = lowerIsBetter(p.objective);
+    const results: { trial: number; hyperparameters: Candidate; score: number; epochs: number; bestEpoch: number; metrics: Record<string, number> }[] = [];
+    for (const [i, c] of candidates.entries()) {
+      if (ctx.signal.aborted) throw new CancelledError();
+      ctx.progress(i / candidates.length, `trial ${i + 1}/${candidates.length}`);
+      const { model, fit } = await trainOnce(loaded, spec, data, {
+        hp: c.hp,
+        seed: p.seed,
+        earlyStopping: { patience: p.patience, monitor: p.objective },
+        signal: ctx.signal,
+      });
+      model.dispose();
+      const score = fit.best[p.objective];
+      if (score === undefined) throw new PipewiseError(`Tuner: the objective '${p.objective}' is not a training metric (metrics: ${Object.keys(fit.best).join(', ')})`);
+      results.push({ trial: i + 1, hyperparameters: c.values, score, epochs: fit.history.length, bestEpoch: fit.bestEpoch, metrics: fit.best });
+      ctx.metrics({ scope: 'trial', trial: i + 1, values: { [p.objective]: score, ...fit.best, epochs: fit.history.length } });
+      ctx.log('info', `trial ${i + 1}: ${JSON.stringify(c.values)} → ${p.objective} ${score.toFixed(4)}`);
+    }
+    const best = results.reduce((a, b) => ((lower ? b.score < a.score : b.score > a.score) ? b : a));
+    const out = ctx.outputs.best_hyperparameters as string;
+    await writeJsonAtomic(path.join(out, BEST_HYPERPARAMETERS_FILE), best.hyperparameters);
+    await writeJsonAtomic(path.join(out, 'trials.json'), { objective: p.objective, direction: lower ? 'minimize' : 'maximize', best: best.trial, trials: results });
+    ctx.setProperties('best_hyperparameters', { objective: p.objective, score: best.score, trial: best.trial, trials: results.length, backend: loaded.backend });
+    ctx.log('info', `best trial ${best.trial}: ${JSON.stringify(best.hyperparameters)} (${p.objective} ${best.score.toFixed(4)})`);
+    ctx.progress(1);
+  },
+};

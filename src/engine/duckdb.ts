@@ -1,0 +1,331 @@
+/**
+ * DuckDB for the engine: one instance per process (the worker or the CLI), a connection per task,
+ * quoting helpers, and `readSource`, which turns a user's data file (or glob) into a relation with
+ * the errors a user can act on: the file, the line, the column.
+ */
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { JS } from '@duckdb/node-api';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { PipewiseError, CancelledError } from '../core/errors';
+
+export type DataFormat = 'csv' | 'parquet' | 'json';
+export type Row = Record<string, JS>;
+
+let instance: Promise<DuckDBInstance> | undefined;
+
+/** The process's DuckDB instance (in memory; spills to the system temp folder when large). */
+export function duckdbInstance(): Promise<DuckDBInstance> {
+  instance ??= DuckDBInstance.create(':memory:').catch((e: unknown) => {
+    instance = undefined;
+    throw e;
+  });
+  return instance;
+}
+
+/**
+ * Runs `fn` on a fresh connection of the shared instance and closes it afterwards. An abort of
+ * `signal` interrupts the running query, and the call rejects with a CancelledError.
+ */
+export async function withConnection<T>(fn: (conn: DuckDBConnection) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (signal?.aborted) throw new CancelledError();
+  const conn = await (await duckdbInstance()).connect();
+  const onAbort = (): void => conn.interrupt();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await fn(conn);
+  } catch (e) {
+    if (signal?.aborted) throw new CancelledError();
+    throw e;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    conn.closeSync();
+  }
+}
+
+/**
+ * A connection to a separate, locked-down instance that can touch only `allowedDirectories`: for
+ * queries that users write (the Sql component), so that a pipeline cannot read or write elsewhere.
+ */
+export async function withSandboxConnection<T>(
+  allowedDirectories: readonly string[],
+  fn: (conn: DuckDBConnection) => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
+  if (signal?.aborted) throw new CancelledError();
+  const sandbox = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
+  const conn = await sandbox.connect();
+  const onAbort = (): void => conn.interrupt();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const dirs = allowedDirectories.map((d) => quoteLiteral(d.endsWith(path.sep) ? d : d + path.sep)).join(', ');
+    await conn.run(`SET allowed_directories = [${dirs}]`);
+    await conn.run('SET enable_external_access = false');
+    await conn.run('SET lock_configuration = true');
+    return await fn(conn);
+  } catch (e) {
+    if (signal?.aborted) throw new CancelledError();
+    throw e;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    conn.closeSync();
+    sandbox.closeSync();
+  }
+}
+
+/** Rows of a query as plain JS values (BIGINT → bigint; use `num` to read numbers). */
+export async function queryRows(conn: DuckDBConnection, sql: string): Promise<Row[]> {
+  const reader = await conn.runAndReadAll(sql);
+  return reader.getRowObjectsJS();
+}
+
+/** A numeric JS value from DuckDB as a number (BIGINT/HUGEINT arrive as bigint). */
+export function num(v: JS | undefined): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (v === null || v === undefined) return Number.NaN;
+  return Number(v);
+}
+
+/** An SQL identifier, double-quoted with inner quotes doubled. */
+export function quoteIdent(name: string): string {
+  if (name.includes('\0')) throw new PipewiseError(`identifier ${JSON.stringify(name)} contains a NUL character`);
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** An SQL string literal, single-quoted with inner quotes doubled. */
+export function quoteLiteral(value: string): string {
+  if (value.includes('\0')) throw new PipewiseError(`value ${JSON.stringify(value)} contains a NUL character`);
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+export interface SourceColumn {
+  readonly name: string;
+  /** DuckDB's type name, e.g. BIGINT, DOUBLE, VARCHAR, TIMESTAMP. */
+  readonly type: string;
+}
+
+/** Cells read as missing in CSV files unless a pipeline says otherwise (as pandas reads them). */
+export const DEFAULT_NULL_STRINGS: readonly string[] = ['', 'NA', 'N/A', 'NaN', 'null', 'NULL'];
+
+export interface CsvOptions {
+  readonly delimiter?: string;
+  readonly header?: boolean;
+  readonly nullStrings?: readonly string[];
+}
+
+export interface Source {
+  /** A relation to use after FROM, e.g. `read_parquet(['/abs/a.parquet'])`. */
+  readonly relation: string;
+  readonly format: DataFormat;
+  /** Absolute paths of the files read, sorted. */
+  readonly files: readonly string[];
+  readonly columns: readonly SourceColumn[];
+}
+
+const EXTENSION_FORMATS: Readonly<Record<string, DataFormat>> = {
+  '.csv': 'csv',
+  '.tsv': 'csv',
+  '.txt': 'csv',
+  '.parquet': 'parquet',
+  '.pq': 'parquet',
+  '.json': 'json',
+  '.ndjson': 'json',
+  '.jsonl': 'json',
+};
+
+/** The format a file's extension names (`.csv.gz` counts as `.csv`), or undefined. */
+export function formatOf(file: string): DataFormat | undefined {
+  const base = file.toLowerCase().replace(/\.(gz|zst)$/, '');
+  return EXTENSION_FORMATS[path.extname(base)];
+}
+
+/** Absolute files matching `pattern` (a path or a glob), sorted; through DuckDB's own glob. */
+export async function expandFiles(conn: DuckDBConnection, pattern: string): Promise<string[]> {
+  if (!/[*?[]/.test(pattern)) {
+    const st = await fs.stat(pattern).catch(() => undefined);
+    if (!st) throw new PipewiseError('data file not found', { file: pattern, code: 'file-not-found' });
+    if (!st.isFile()) throw new PipewiseError('is not a file (a folder? use a glob such as dir/*.csv)', { file: pattern, code: 'not-a-file' });
+    return [pattern];
+  }
+  const rows = await queryRows(conn, `SELECT file FROM glob(${quoteLiteral(pattern)}) ORDER BY file`);
+  const files = rows.map((r) => String(r.file));
+  if (files.length === 0) throw new PipewiseError('no file matches this pattern', { file: pattern, code: 'file-not-found' });
+  return files;
+}
+
+/**
+ * A relation over the data in `pattern` (one file or a glob), after checking what a user would
+ * otherwise discover late: the file exists and is not empty, its format can be read, a CSV has no
+ * ragged or garbled rows (the error names the line), and all files agree on every column's type.
+ */
+export async function readSource(
+  conn: DuckDBConnection,
+  pattern: string,
+  format: DataFormat | 'auto' = 'auto',
+  csv: CsvOptions = {},
+): Promise<Source> {
+  const files = await expandFiles(conn, pattern);
+  const fmt = format === 'auto' ? formatOf(files[0] ?? pattern) : format;
+  if (!fmt) {
+    throw new PipewiseError(`cannot tell the format from the file name; set \`format\` to csv, parquet or json`, { file: files[0], code: 'unknown-format' });
+  }
+  const perFile: { file: string; columns: SourceColumn[]; options: string }[] = [];
+  for (const file of files) {
+    const st = await fs.stat(file);
+    if (st.size === 0) throw new PipewiseError('the file is empty', { file, code: 'empty-file' });
+    if (formatOf(file) && formatOf(file) !== fmt) {
+      throw new PipewiseError(`is ${formatOf(file)}, but the other files are ${fmt}; read one format per input`, { file, code: 'mixed-formats' });
+    }
+    const options = fmt === 'csv' ? await checkCsv(conn, file, csv) : '';
+    const columns = await describe(conn, reader(fmt, [file], options), file);
+    perFile.push({ file, columns, options });
+  }
+  const first = perFile[0];
+  if (!first) throw new PipewiseError('no file to read', { file: pattern });
+  for (const other of perFile.slice(1)) assertSameColumns(first, other);
+  // Files of one CSV input are read with the first file's dialect; its columns are the contract.
+  const relation = reader(fmt, files, first.options);
+  return { relation, format: fmt, files, columns: first.columns };
+}
+
+function reader(fmt: DataFormat, files: readonly string[], options: string): string {
+  const list = `[${files.map(quoteLiteral).join(', ')}]`;
+  switch (fmt) {
+    case 'csv':
+      return `read_csv(${list}${options})`;
+    case 'parquet':
+      return `read_parquet(${list})`;
+    case 'json':
+      return `read_json_auto(${list})`;
+  }
+}
+
+async function describe(conn: DuckDBConnection, relation: string, file: string): Promise<SourceColumn[]> {
+  try {
+    const rows = await queryRows(conn, `DESCRIBE SELECT * FROM ${relation}`);
+    const columns = rows.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+    // JSON is typed from a sample too: a full read (of every column) finds a bad record further down.
+    if (relation.startsWith('read_json')) await conn.run(`SELECT count(COLUMNS(*)) FROM ${relation}`);
+    return columns;
+  } catch (e) {
+    throw dataError(e, file);
+  }
+}
+
+function assertSameColumns(a: { file: string; columns: SourceColumn[] }, b: { file: string; columns: SourceColumn[] }): void {
+  const bByName = new Map(b.columns.map((c) => [c.name, c.type]));
+  for (const c of a.columns) {
+    const t = bByName.get(c.name);
+    if (t === undefined) throw new PipewiseError(`column '${c.name}' is in ${a.file} but missing here`, { file: b.file, code: 'column-missing' });
+    if (t !== c.type) {
+      throw new PipewiseError(`column '${c.name}' is ${t} here but ${c.type} in ${a.file}`, { file: b.file, code: 'column-type-changed' });
+    }
+  }
+  const aNames = new Set(a.columns.map((c) => c.name));
+  for (const c of b.columns) {
+    if (!aNames.has(c.name)) throw new PipewiseError(`column '${c.name}' is not in ${a.file}`, { file: b.file, code: 'column-new' });
+  }
+}
+
+let rejectsCounter = 0;
+
+/**
+ * Reads the whole CSV once with DuckDB's rejects tables on, so that every ragged or garbled row is
+ * found with its line number, and returns the read_csv options (dialect) to read it with. Without
+ * this, DuckDB's sniffer may settle on a wrong dialect (one column per line) when a row is ragged.
+ */
+async function checkCsv(conn: DuckDBConnection, file: string, csv: CsvOptions): Promise<string> {
+  const base: string[] = [];
+  if (csv.delimiter !== undefined) base.push(`delim=${quoteLiteral(csv.delimiter)}`);
+  if (csv.header !== undefined) base.push(`header=${csv.header}`);
+  base.push(`nullstr=[${(csv.nullStrings ?? DEFAULT_NULL_STRINGS).map(quoteLiteral).join(', ')}]`);
+  for (const fullSample of [false, true]) {
+    const opts = fullSample ? [...base, 'sample_size=-1'] : base;
+    const id = ++rejectsCounter;
+    const table = `pipewise_rejects_${id}`;
+    const scan = `pipewise_scans_${id}`;
+    try {
+      await conn.run(
+        // count(COLUMNS(*)) converts every column; count(*) alone would skip the casts.
+        `SELECT count(COLUMNS(*)) FROM read_csv(${quoteLiteral(file)}${opts.map((o) => ', ' + o).join('')}, store_rejects=true, rejects_table=${quoteLiteral(table)}, rejects_scan=${quoteLiteral(scan)})`,
+      );
+    } catch (e) {
+      throw dataError(e, file);
+    }
+    try {
+      const rejects = await queryRows(
+        conn,
+        `SELECT line, error_type, error_message, csv_line, column_name FROM ${quoteIdent(table)} ORDER BY line, error_type LIMIT 50`,
+      );
+      const scans = await queryRows(conn, `SELECT delimiter, quote, escape, has_header FROM ${quoteIdent(scan)} LIMIT 1`);
+      const onlyCasts = rejects.length > 0 && rejects.every((r) => String(r.error_type) === 'CAST');
+      // Types guessed from a sample may not fit a later row: sniff the whole file once more.
+      if (onlyCasts && !fullSample) continue;
+      const first = rejects[0];
+      if (first) {
+        const line = num(first.line);
+        const lines = [...new Set(rejects.map((r) => num(r.line)))];
+        const more = lines.length > 1 ? ` (also line${lines.length > 2 ? 's' : ''} ${lines.slice(1, 6).join(', ')}${lines.length > 6 ? ' …' : ''})` : '';
+        const type = String(first.error_type);
+        const counts = /Expected Number of Columns: (\d+) Found: (\d+)/.exec(String(first.error_message));
+        const what =
+          counts && /COLUMNS/.test(type)
+            ? `ragged row: ${Number(counts[2]) > Number(counts[1]) ? 'too many' : 'missing'} columns (expected ${counts[1]}, found ${counts[2]})`
+            : type === 'CAST'
+              ? `value in column '${String(first.column_name)}' does not fit the column's type: ${String(first.error_message)}`
+              : `${type.toLowerCase()}: ${String(first.error_message)}`;
+        throw new PipewiseError(`${what}: ${JSON.stringify(String(first.csv_line ?? ''))}${more}`, {
+          file,
+          line,
+          code: 'csv-bad-row',
+        });
+      }
+      const s = scans[0];
+      const dialect = [...opts];
+      if (s) {
+        if (csv.delimiter === undefined) dialect.push(`delim=${quoteLiteral(String(s.delimiter))}`);
+        if (csv.header === undefined) dialect.push(`header=${Boolean(s.has_header)}`);
+        const quote = String(s.quote);
+        const escape = String(s.escape);
+        if (quote !== '(empty)') dialect.push(`quote=${quoteLiteral(quote)}`);
+        if (escape !== '(empty)') dialect.push(`escape=${quoteLiteral(escape)}`);
+      }
+      return dialect.map((o) => ', ' + o).join('');
+    } finally {
+      await conn.run(`DROP TABLE IF EXISTS ${quoteIdent(table)}`).catch(() => undefined);
+      await conn.run(`DROP TABLE IF EXISTS ${quoteIdent(scan)}`).catch(() => undefined);
+    }
+  }
+  throw new PipewiseError('could not settle the column types of this CSV', { file, code: 'csv-types' });
+}
+
+/** A DuckDB error about a data file as a PipewiseError naming the file (and the line, when known). */
+export function dataError(e: unknown, file: string): Error {
+  if (e instanceof PipewiseError) return e;
+  if (!(e instanceof Error)) return new PipewiseError(String(e), { file });
+  const msg = e.message;
+  const line = /CSV Error on Line: (\d+)/.exec(msg)?.[1];
+  const firstLine = msg.split('\n').find((l) => l.trim() !== '' && !/^CSV Error on Line/.test(l)) ?? msg;
+  let text = firstLine.replace(/^[A-Za-z ]+ Error: /, '');
+  if (/No magic bytes found|not a parquet file/i.test(msg)) text = 'is not a Parquet file (no Parquet footer)';
+  else if (/Malformed JSON|JSON/i.test(msg) && /Invalid Input|Malformed/.test(msg)) text = `is not valid JSON/NDJSON: ${text}`;
+  else if (/not utf-8|Invalid unicode/i.test(msg)) text = 'is not a UTF-8 text file (binary data, or another encoding)';
+  else if (/Error when sniffing file|not possible to automatically detect the CSV/i.test(msg)) {
+    text = 'cannot be read as CSV: no delimiter gives every line the same columns (binary data? else set `csv.delimiter`)';
+  }
+  return new PipewiseError(text, { file, line: line ? Number(line) : undefined, code: 'bad-data' });
+}
+
+/** Writes the result of `select` to `file` as Parquet (ZSTD), returning the number of rows. */
+export async function copyToParquet(conn: DuckDBConnection, select: string, file: string): Promise<number> {
+  const rows = await queryRows(conn, `COPY (${select}) TO ${quoteLiteral(file)} (FORMAT parquet, COMPRESSION zstd)`);
+  return num(rows[0]?.Count);
+}
+
+/** The columns of a relation or query. */
+export async function columnsOf(conn: DuckDBConnection, relation: string): Promise<SourceColumn[]> {
+  const rows = await queryRows(conn, `DESCRIBE SELECT * FROM ${relation}`);
+  return rows.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+}

@@ -1,0 +1,248 @@
+/**
+ * Lineage in the spirit of ML Metadata: artifacts, executions (with their state), input and output
+ * events, and two contexts (the pipeline and the run). Stored as one JSON file per execution and
+ * per run under `.pipewise/metadata/`, each written atomically, so no database is needed and a
+ * killed process leaves every record either old or new, never torn.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { ArtifactRef } from '../core/artifacts';
+import type { StageResult } from '../protocol/runEvents';
+import { isIntact, writeFileAtomic } from './store';
+
+export type ExecutionState = 'running' | 'complete' | 'failed' | 'cancelled' | 'cached';
+
+export interface ArtifactRecord extends ArtifactRef {
+  /** Relative path → size of every file, to tell an intact artifact from a damaged one. */
+  readonly files: Readonly<Record<string, number>>;
+}
+
+/** An input event: which artifact an execution read, under which input name. */
+export interface InputEvent {
+  readonly input: string;
+  readonly artifactId: string;
+  readonly uri: string;
+  readonly fingerprint: string;
+}
+
+export interface ExecutionRecord {
+  readonly id: string;
+  /** Contexts: the pipeline (its name and file) and the run. */
+  readonly pipeline: string;
+  readonly pipelineFile: string;
+  readonly runId: string;
+  readonly stage: string;
+  readonly component: string;
+  readonly componentVersion: string;
+  readonly state: ExecutionState;
+  readonly cacheKey: string;
+  /** Parameters after defaults. */
+  readonly params: unknown;
+  readonly inputs: readonly InputEvent[];
+  /** Output events. A cached execution lists the artifacts it reused (made by `cachedFrom`). */
+  readonly outputs: readonly ArtifactRecord[];
+  readonly cachedFrom?: string;
+  readonly startedAt: string;
+  readonly finishedAt?: string;
+  readonly durationMs?: number;
+  readonly error?: string;
+  /** The process that ran it: a `running` execution whose process is gone was abandoned. */
+  readonly pid: number;
+}
+
+export interface RunRecord {
+  readonly id: string;
+  readonly pipeline: string;
+  readonly file: string;
+  readonly status: 'running' | 'succeeded' | 'failed' | 'cancelled';
+  readonly startedAt: string;
+  readonly finishedAt?: string;
+  readonly durationMs?: number;
+  readonly pid: number;
+  readonly selection: { readonly only?: readonly string[]; readonly from?: string; readonly force?: boolean };
+  readonly stages: readonly StageResult[];
+}
+
+/** "Which data and parameters made this artifact?" — its producing execution and, recursively, theirs. */
+export interface Provenance {
+  readonly artifact: ArtifactRecord;
+  /** Undefined when the producing execution's record is gone. */
+  readonly execution?: ExecutionRecord;
+  readonly inputs: readonly (Provenance & { readonly input: string })[];
+}
+
+/** "What did this artifact feed?" — the executions that read it and, recursively, what their outputs fed. */
+export interface Consumer {
+  readonly input: string;
+  readonly execution: ExecutionRecord;
+  readonly outputs: readonly { readonly artifact: ArtifactRecord; readonly consumers: readonly Consumer[] }[];
+}
+
+/** Executions started by this process that are still going (a second run in the same worker must not abandon them). */
+const liveExecutions = new Set<string>();
+
+export class Lineage {
+  constructor(readonly metadataDir: string) {}
+
+  private get executionsDir(): string {
+    return path.join(this.metadataDir, 'executions');
+  }
+  private get runsDir(): string {
+    return path.join(this.metadataDir, 'runs');
+  }
+
+  async putExecution(e: ExecutionRecord): Promise<void> {
+    if (e.state === 'running') liveExecutions.add(e.id);
+    else liveExecutions.delete(e.id);
+    await writeFileAtomic(path.join(this.executionsDir, `${e.id}.json`), JSON.stringify(e, null, 1));
+  }
+
+  async putRun(r: RunRecord): Promise<void> {
+    await writeFileAtomic(path.join(this.runsDir, `${r.id}.json`), JSON.stringify(r, null, 1));
+  }
+
+  async executions(): Promise<ExecutionRecord[]> {
+    return readAll<ExecutionRecord>(this.executionsDir);
+  }
+
+  /** Every run, newest first. */
+  async listRuns(): Promise<RunRecord[]> {
+    return (await readAll<RunRecord>(this.runsDir)).sort((a, b) => (a.id < b.id ? 1 : -1));
+  }
+
+  /**
+   * The newest complete execution with this cache key whose artifacts are all still intact: the one
+   * whose outputs a cached stage reuses.
+   */
+  async findCached(key: string, outputs: readonly string[]): Promise<ExecutionRecord | undefined> {
+    const candidates = (await this.executions()).filter((e) => e.state === 'complete' && e.cacheKey === key).sort((a, b) => (a.id < b.id ? 1 : -1));
+    for (const e of candidates) {
+      if (!outputs.every((o) => e.outputs.some((a) => a.output === o))) continue;
+      let intact = true;
+      for (const a of e.outputs) if (!(await isIntact(a.uri, a.files))) intact = false;
+      if (intact) return e;
+    }
+    return undefined;
+  }
+
+  /**
+   * Executions left `running` by a process that is gone (killed, crashed) are marked failed, and
+   * runs left `running` likewise: their outputs are never trusted. Returns the executions marked.
+   */
+  async recoverAbandoned(): Promise<ExecutionRecord[]> {
+    const marked: ExecutionRecord[] = [];
+    for (const e of await this.executions()) {
+      if (e.state !== 'running' || liveExecutions.has(e.id) || (e.pid !== process.pid && processAlive(e.pid))) continue;
+      const abandoned: ExecutionRecord = {
+        ...e,
+        state: 'failed',
+        finishedAt: new Date().toISOString(),
+        error: `abandoned: the process that ran it (pid ${e.pid}) stopped before it finished`,
+      };
+      await this.putExecution(abandoned);
+      marked.push(abandoned);
+    }
+    for (const r of await this.listRuns()) {
+      if (r.status !== 'running' || (r.pid === process.pid) || processAlive(r.pid)) continue;
+      await this.putRun({ ...r, status: 'failed', finishedAt: new Date().toISOString() });
+    }
+    return marked;
+  }
+
+  /** Whether an execution id is running now (in this process or another live one). */
+  async isLive(executionId: string): Promise<boolean> {
+    if (liveExecutions.has(executionId)) return true;
+    const e = (await this.executions()).find((x) => x.id === executionId);
+    return !!e && e.state === 'running' && processAlive(e.pid);
+  }
+
+  /**
+   * An artifact by its id, by a path to its folder or to a file inside it, or by `stage.output`
+   * (the newest one that stage made).
+   */
+  async findArtifact(idOrPath: string): Promise<ArtifactRecord | undefined> {
+    const complete = (await this.executions()).filter((e) => e.state === 'complete').sort((a, b) => (a.id < b.id ? 1 : -1));
+    const all = complete.flatMap((e) => e.outputs);
+    const byId = all.find((a) => a.id === idOrPath);
+    if (byId) return byId;
+    const abs = path.resolve(idOrPath);
+    const byPath = all.find((a) => abs === a.uri || abs.startsWith(a.uri + path.sep));
+    if (byPath) return byPath;
+    const m = /^([a-z][a-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(idOrPath);
+    return m ? all.find((a) => a.stage === m[1] && a.output === m[2]) : undefined;
+  }
+
+  async producerOf(idOrPath: string): Promise<Provenance | undefined> {
+    const executions = await this.executions();
+    const producers = new Map<string, ExecutionRecord>();
+    for (const e of executions) if (e.state === 'complete') producers.set(e.id, e);
+    const start = await this.findArtifact(idOrPath);
+    if (!start) return undefined;
+    const walk = (artifact: ArtifactRecord, seen: Set<string>): Provenance => {
+      const execution = producers.get(artifact.executionId);
+      const inputs: (Provenance & { input: string })[] = [];
+      if (execution && !seen.has(artifact.id)) {
+        const next = new Set(seen).add(artifact.id);
+        for (const ev of execution.inputs) {
+          const upstream = producers.get(executionIdOf(ev.artifactId));
+          const a = upstream?.outputs.find((o) => o.id === ev.artifactId);
+          if (a) inputs.push({ input: ev.input, ...walk(a, next) });
+        }
+      }
+      return { artifact, execution, inputs };
+    };
+    return walk(start, new Set());
+  }
+
+  async consumersOf(idOrPath: string): Promise<{ artifact: ArtifactRecord; consumers: Consumer[] } | undefined> {
+    const executions = (await this.executions()).filter((e) => e.state === 'complete' || e.state === 'cached');
+    const start = await this.findArtifact(idOrPath);
+    if (!start) return undefined;
+    const visited = new Set<string>();
+    const walk = (artifactId: string): Consumer[] => {
+      if (visited.has(artifactId)) return [];
+      visited.add(artifactId);
+      const out: Consumer[] = [];
+      for (const e of executions) {
+        for (const ev of e.inputs) {
+          if (ev.artifactId !== artifactId) continue;
+          out.push({ input: ev.input, execution: e, outputs: e.outputs.map((a) => ({ artifact: a, consumers: walk(a.id) })) });
+        }
+      }
+      return out;
+    };
+    return { artifact: start, consumers: walk(start.id) };
+  }
+}
+
+/** Artifact ids are `<stage>/<executionId>/<output>`. */
+export function executionIdOf(artifactId: string): string {
+  return artifactId.split('/')[1] ?? '';
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function readAll<T>(dir: string): Promise<T[]> {
+  let names: string[];
+  try {
+    names = (await fs.readdir(dir)).filter((n) => n.endsWith('.json'));
+  } catch {
+    return [];
+  }
+  const out: T[] = [];
+  for (const n of names) {
+    try {
+      out.push(JSON.parse(await fs.readFile(path.join(dir, n), 'utf8')) as T);
+    } catch {
+      // A record that cannot be read is skipped, not fatal: the rest of the history still answers.
+    }
+  }
+  return out;
+}

@@ -1,0 +1,66 @@
+/**
+ * A Model artifact, loaded for prediction from raw rows: the saved transform.json is applied with
+ * the same `applyTransform` training used, then the layers model predicts.
+ */
+import type * as tfTypes from '@tensorflow/tfjs';
+import path from 'node:path';
+import { PipewiseError } from '../../core/errors';
+import { applyTransform, type RawRow } from '../transform/applyTransform';
+import type { TransformSpec } from '../transform/transformSpec';
+import { loadTf } from '../tf/loadTf';
+import { readJson } from './files';
+import { loadLayersModel } from './modelIo';
+import type { ModelSignature, Prediction, ServingModel } from './servingModel';
+
+/** Rows predicted per tensor, so a large table never becomes one huge tensor. */
+const PREDICT_CHUNK = 4096;
+
+export async function loadServingModel(modelArtifactUri: string): Promise<ServingModel> {
+  let signature: ModelSignature;
+  let spec: TransformSpec;
+  try {
+    signature = await readJson<ModelSignature>(path.join(modelArtifactUri, 'signature.json'), 'signature.json');
+    spec = await readJson<TransformSpec>(path.join(modelArtifactUri, 'transform.json'), 'transform.json');
+  } catch (e) {
+    throw new PipewiseError(`cannot load the model at ${modelArtifactUri}: ${(e as Error).message}`, { file: modelArtifactUri });
+  }
+  const { tf } = await loadTf();
+  let model: tfTypes.LayersModel;
+  try {
+    model = await loadLayersModel(tf, path.join(modelArtifactUri, 'model'));
+  } catch (e) {
+    throw new PipewiseError(`cannot load the model at ${modelArtifactUri}: ${(e as Error).message}`, { file: modelArtifactUri });
+  }
+  const classes = signature.classes ?? [];
+  return {
+    signature,
+    async predict(rows: readonly RawRow[]): Promise<Prediction[]> {
+      const out: Prediction[] = [];
+      for (let start = 0; start < rows.length; start += PREDICT_CHUNK) {
+        const chunk = rows.slice(start, start + PREDICT_CHUNK);
+        const x = applyTransform(spec, chunk);
+        const y = tf.tidy(() => model.predict(tf.tensor2d(x, [chunk.length, spec.width])) as tfTypes.Tensor);
+        const values = await y.data();
+        const units = y.shape[1] ?? 1;
+        y.dispose();
+        for (let i = 0; i < chunk.length; i++) {
+          if (signature.task === 'regression') {
+            out.push({ prediction: values[i * units] as number });
+          } else if (signature.task === 'binary') {
+            const score = values[i * units] as number;
+            out.push({ score, prediction: (score >= 0.5 ? classes[1] : classes[0]) as string });
+          } else {
+            const scores = Array.from(values.subarray(i * units, (i + 1) * units));
+            let best = 0;
+            for (let k = 1; k < scores.length; k++) if ((scores[k] as number) > (scores[best] as number)) best = k;
+            out.push({ scores, prediction: classes[best] ?? String(best) });
+          }
+        }
+      }
+      return out;
+    },
+    dispose(): void {
+      model.dispose();
+    },
+  };
+}

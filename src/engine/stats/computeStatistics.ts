@@ -1,0 +1,266 @@
+/**
+ * TFDV's statistics of a dataset, computed by DuckDB in three passes whatever the number of
+ * columns: (1) counts, moments, extremes and quantiles of every column, (2) the equal-width
+ * histograms (their edges need pass 1's min and max), (3) value counts of every string column at
+ * once (GROUPING SETS), ranked inside DuckDB so only the top values come back.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { JS } from '@duckdb/node-api';
+import { CancelledError } from '../../core/errors';
+import type {
+  CommonStatistics,
+  DatasetFeatureStatistics,
+  FeatureNameStatistics,
+  Histogram,
+  NumericStatistics,
+  StatsFeatureType,
+  StringStatistics,
+} from '../../core/tfdv';
+import { num, queryRows, quoteIdent, quoteLiteral, readSource, withConnection, type CsvOptions, type DataFormat, type SourceColumn } from '../duckdb';
+
+/** What to describe: a data file or glob (format by extension unless given), or a relation. */
+export type StatisticsSource =
+  | string
+  | { readonly path: string; readonly format?: DataFormat | 'auto'; readonly csv?: CsvOptions }
+  | { readonly relation: string };
+
+export interface StatisticsOptions {
+  /** The dataset's name (a split's name in StatisticsGen); default the file name or `data`. */
+  readonly name?: string;
+  /** Describe a random sample of this many rows (reproducible) instead of every row: a quick first look. */
+  readonly sampleRows?: number;
+  readonly signal?: AbortSignal;
+  /** TFDV's defaults: 20, 10, 10, 1000. */
+  readonly numTopValues?: number;
+  readonly numHistogramBuckets?: number;
+  readonly numQuantilesHistogramBuckets?: number;
+  readonly numRankHistogramBuckets?: number;
+}
+
+/** The TFDV feature type of a DuckDB column type: INT, FLOAT, or STRING for everything else. */
+export function statsTypeOf(duckdbType: string): Exclude<StatsFeatureType, 'BYTES' | 'STRUCT'> {
+  const t = duckdbType.toUpperCase();
+  if (/^(TINYINT|SMALLINT|INTEGER|INT|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|BOOLEAN)$/.test(t)) return 'INT';
+  if (/^(FLOAT|REAL|DOUBLE|DECIMAL(\(.*\))?)$/.test(t)) return 'FLOAT';
+  return 'STRING';
+}
+
+/** Statistics of one dataset, on a connection of the shared DuckDB instance. */
+export async function computeStatistics(source: StatisticsSource, options: StatisticsOptions = {}): Promise<DatasetFeatureStatistics> {
+  return withConnection((conn) => computeStatisticsWith(conn, source, options), options.signal);
+}
+
+/** As `computeStatistics`, on a connection the caller holds (and closes). */
+export async function computeStatisticsWith(
+  conn: DuckDBConnection,
+  source: StatisticsSource,
+  options: StatisticsOptions = {},
+): Promise<DatasetFeatureStatistics> {
+  let relation: string;
+  let columns: readonly SourceColumn[];
+  let defaultName = 'data';
+  if (typeof source === 'string' || 'path' in source) {
+    const s = typeof source === 'string' ? { path: source } : source;
+    const read = await readSource(conn, s.path, s.format ?? 'auto', s.csv ?? {});
+    relation = read.relation;
+    columns = read.columns;
+    defaultName = read.files.length === 1 ? (read.files[0] ?? s.path).split(/[\\/]/).pop() ?? 'data' : s.path;
+  } else {
+    relation = `(${source.relation})`;
+    const rows = await queryRows(conn, `DESCRIBE SELECT * FROM ${relation}`);
+    columns = rows.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+  }
+  let sampleTable: string | undefined;
+  if (options.sampleRows !== undefined) {
+    const n = Math.max(1, Math.floor(options.sampleRows));
+    sampleTable = `pipewise_sample_${process.pid}_${++sampleCounter}`;
+    // A reservoir sample with a fixed seed: the same data gives the same quick look each time.
+    await conn.run(`CREATE TEMP TABLE ${quoteIdent(sampleTable)} AS SELECT * FROM ${relation} USING SAMPLE reservoir(${n} ROWS) REPEATABLE (42)`);
+    relation = quoteIdent(sampleTable);
+  }
+  try {
+    return await describeRelation(conn, relation, columns, options.name ?? defaultName, options);
+  } finally {
+    if (sampleTable) await conn.run(`DROP TABLE IF EXISTS ${quoteIdent(sampleTable)}`).catch(() => undefined);
+  }
+}
+
+let sampleCounter = 0;
+
+interface ColumnPlan {
+  readonly name: string;
+  readonly type: 'INT' | 'FLOAT' | 'STRING';
+  /** Alias of the column in the projected relation. */
+  readonly alias: string;
+}
+
+function check(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new CancelledError();
+}
+
+/** A double as an exact SQL literal. */
+function dbl(x: number): string {
+  return `CAST(${quoteLiteral(String(x))} AS DOUBLE)`;
+}
+
+async function describeRelation(
+  conn: DuckDBConnection,
+  relation: string,
+  columns: readonly SourceColumn[],
+  name: string,
+  options: StatisticsOptions,
+): Promise<DatasetFeatureStatistics> {
+  const k = options.numHistogramBuckets ?? 10;
+  const kq = options.numQuantilesHistogramBuckets ?? 10;
+  const numTop = options.numTopValues ?? 20;
+  const numRank = Math.max(options.numRankHistogramBuckets ?? 1000, numTop);
+  const plans: ColumnPlan[] = columns.map((c, i) => ({ name: c.name, type: statsTypeOf(c.type), alias: `c${i}` }));
+
+  // One projection for all passes: integers stay exact (BOOLEAN → 0/1), other numbers as DOUBLE
+  // (NaN kept, to be counted), everything else as text.
+  const projection = plans
+    .map((p, i) => {
+      const col = quoteIdent(columns[i]?.name ?? p.name);
+      const raw = (columns[i]?.type ?? '').toUpperCase();
+      const expr = p.type === 'INT' ? (raw === 'BOOLEAN' ? `CAST(${col} AS INTEGER)` : col) : p.type === 'FLOAT' ? `CAST(${col} AS DOUBLE)` : `CAST(${col} AS VARCHAR)`;
+      return `${expr} AS ${p.alias}`;
+    })
+    .join(', ');
+  const projected = plans.length > 0 ? `(SELECT ${projection} FROM ${relation})` : relation;
+
+  // Pass 1.
+  const qs = Array.from({ length: kq + 1 }, (_, i) => i / kq);
+  const aggs: string[] = ['count(*) AS n'];
+  for (const p of plans) {
+    const a = p.alias;
+    aggs.push(`count(${a}) AS ${a}_nm`);
+    if (p.type === 'STRING') continue;
+    const ok = p.type === 'FLOAT' ? ` FILTER (WHERE NOT isnan(${a}))` : '';
+    const fin = p.type === 'FLOAT' ? ` FILTER (WHERE isfinite(${a}))` : '';
+    if (p.type === 'FLOAT') aggs.push(`count_if(isnan(${a})) AS ${a}_nan`);
+    aggs.push(
+      `avg(${a})${ok} AS ${a}_mean`,
+      `stddev_pop(${a})${ok} AS ${a}_std`,
+      `count_if(${a} = 0) AS ${a}_zeros`,
+      `min(${a})${ok} AS ${a}_min`,
+      `max(${a})${ok} AS ${a}_max`,
+      `min(${a})${fin} AS ${a}_fmin`,
+      `max(${a})${fin} AS ${a}_fmax`,
+      `quantile_cont(${a}, 0.5)${ok} AS ${a}_median`,
+      `quantile_cont(${a}, [${qs.join(', ')}])${ok} AS ${a}_q`,
+    );
+  }
+  check(options.signal);
+  const r1 = (await queryRows(conn, `SELECT ${aggs.join(', ')} FROM ${projected}`))[0] ?? {};
+  const numExamples = num(r1.n);
+  const get = (key: string): JS | undefined => r1[key];
+
+  // Pass 2: equal-width histograms over the finite range.
+  const edgesOf = new Map<string, number[]>();
+  const hAggs: string[] = [];
+  for (const p of plans) {
+    if (p.type === 'STRING') continue;
+    const lo = get(`${p.alias}_fmin`);
+    const hi = get(`${p.alias}_fmax`);
+    if (lo === null || hi === null || lo === undefined || hi === undefined) continue;
+    const min = num(lo);
+    const max = num(hi);
+    const buckets = min === max ? 1 : k;
+    const edges = Array.from({ length: buckets + 1 }, (_, i) => (i === buckets ? max : min + ((max - min) * i) / buckets));
+    edgesOf.set(p.alias, edges);
+    const a = p.alias;
+    const notNan = p.type === 'FLOAT' ? ` AND NOT isnan(${a})` : '';
+    for (let b = 0; b < buckets; b++) {
+      const conds: string[] = [];
+      if (b > 0) conds.push(`${a} >= ${dbl(edges[b] as number)}`);
+      if (b < buckets - 1) conds.push(`${a} < ${dbl(edges[b + 1] as number)}`);
+      if (conds.length === 0) conds.push(`${a} IS NOT NULL`);
+      hAggs.push(`count_if(${conds.join(' AND ')}${notNan}) AS ${a}_h${b}`);
+    }
+  }
+  check(options.signal);
+  const r2 = hAggs.length > 0 ? (await queryRows(conn, `SELECT ${hAggs.join(', ')} FROM ${projected}`))[0] ?? {} : {};
+
+  // Pass 3: value counts of every string column, ranked in DuckDB.
+  const strings = plans.filter((p) => p.type === 'STRING');
+  const ranked = new Map<string, { values: { v: string; n: number }[]; unique: number; totalLength: number }>();
+  if (strings.length > 0 && numExamples > 0) {
+    check(options.signal);
+    const which = strings.map((p, i) => `WHEN grouping(${p.alias}) = 0 THEN ${i}`).join(' ');
+    const value = strings.length === 1 ? (strings[0] as ColumnPlan).alias : `COALESCE(${strings.map((p) => p.alias).join(', ')})`;
+    const sets = strings.map((p) => `(${p.alias})`).join(', ');
+    const sql = `WITH g AS (
+        SELECT CASE ${which} END AS f, ${value} AS v, count(*) AS n
+        FROM ${projected} GROUP BY GROUPING SETS (${sets})),
+      r AS (
+        SELECT f, v, n, row_number() OVER (PARTITION BY f ORDER BY n DESC, v) AS rk,
+               count(*) OVER (PARTITION BY f) AS uniq, sum(length(v) * n) OVER (PARTITION BY f) AS totlen
+        FROM g WHERE v IS NOT NULL)
+      SELECT f, v, n, uniq, totlen FROM r WHERE rk <= ${numRank} ORDER BY f, rk`;
+    for (const row of await queryRows(conn, sql)) {
+      const p = strings[num(row.f)];
+      if (!p) continue;
+      let entry = ranked.get(p.alias);
+      if (!entry) {
+        entry = { values: [], unique: num(row.uniq), totalLength: num(row.totlen) };
+        ranked.set(p.alias, entry);
+      }
+      entry.values.push({ v: String(row.v), n: num(row.n) });
+    }
+  }
+
+  const features: FeatureNameStatistics[] = plans.map((p) => {
+    const nonMissing = num(get(`${p.alias}_nm`));
+    const common: CommonStatistics = {
+      numNonMissing: nonMissing,
+      numMissing: numExamples - nonMissing,
+      minNumValues: nonMissing > 0 ? 1 : 0,
+      maxNumValues: nonMissing > 0 ? 1 : 0,
+      avgNumValues: nonMissing > 0 ? 1 : 0,
+      totNumValues: nonMissing,
+    };
+    if (p.type === 'STRING') {
+      const entry = ranked.get(p.alias);
+      const values = entry?.values ?? [];
+      const stringStats: StringStatistics = {
+        commonStats: common,
+        unique: entry?.unique ?? 0,
+        topValues: values.slice(0, numTop).map((x) => ({ value: x.v, frequency: x.n })),
+        avgLength: nonMissing > 0 ? (entry?.totalLength ?? 0) / nonMissing : 0,
+        rankHistogram: { buckets: values.map((x, i) => ({ lowRank: i, highRank: i, label: x.v, sampleCount: x.n })) },
+      };
+      return { name: p.name, type: 'STRING', stringStats };
+    }
+    const numNan = p.type === 'FLOAT' ? num(get(`${p.alias}_nan`)) : 0;
+    const valued = nonMissing - numNan;
+    const orZero = (v: JS | undefined): number => (v === null || v === undefined ? 0 : num(v));
+    const histograms: Histogram[] = [];
+    const edges = edgesOf.get(p.alias);
+    histograms.push({
+      numNan,
+      buckets: edges
+        ? edges.slice(0, -1).map((lo, b) => ({ lowValue: lo, highValue: edges[b + 1] as number, sampleCount: num(r2[`${p.alias}_h${b}`]) }))
+        : [],
+      type: 'STANDARD',
+    });
+    const q = get(`${p.alias}_q`);
+    const qv = Array.isArray(q) ? q.map((x) => num(x)) : [];
+    histograms.push({
+      numNan,
+      buckets: valued > 0 && qv.length > 1 ? qv.slice(0, -1).map((lo, b) => ({ lowValue: lo, highValue: qv[b + 1] as number, sampleCount: valued / (qv.length - 1) })) : [],
+      type: 'QUANTILES',
+    });
+    const numStats: NumericStatistics = {
+      commonStats: common,
+      mean: orZero(get(`${p.alias}_mean`)),
+      stdDev: orZero(get(`${p.alias}_std`)),
+      numZeros: num(get(`${p.alias}_zeros`)),
+      min: orZero(get(`${p.alias}_min`)),
+      median: orZero(get(`${p.alias}_median`)),
+      max: orZero(get(`${p.alias}_max`)),
+      histograms,
+    };
+    return { name: p.name, type: p.type, numStats };
+  });
+  return { name, numExamples, features };
+}

@@ -1,0 +1,89 @@
+/**
+ * Loads TensorFlow.js once per process, on the best backend that works here (DESIGN.md §6):
+ * `@tensorflow/tfjs-node` (native libtensorflow) when it is installed and loads, else
+ * `@tensorflow/tfjs` on the WebAssembly backend (SIMD when the runtime has it), else the plain
+ * JavaScript CPU backend. Loaded lazily: only a model component pays for it.
+ *
+ * Threads: the wasm backend's threaded build needs Web Workers and cross-origin isolation, which
+ * Node does not give it, so the single-threaded SIMD build is what runs in Node and Electron.
+ * Measured on this project's 2-core machine (2×64 DNN, batch 256): wasm+SIMD ≈ 37k samples/s,
+ * wasm without SIMD ≈ 32k, cpu ≈ 12k (bench/tf-backend.bench.ts).
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { loadedBackend, setLoadedBackend, type TfBackend } from './backendState';
+
+export type Tf = typeof import('@tensorflow/tfjs');
+export type { TfBackend };
+export { loadedBackend };
+
+export interface LoadedTf {
+  readonly tf: Tf;
+  readonly backend: TfBackend;
+}
+
+let loading: Promise<LoadedTf> | undefined;
+
+/**
+ * The TF.js module and the backend it runs on. `PIPEWISE_TF_BACKEND=cpu|wasm|tensorflow` forces a
+ * backend (benchmarks and tests); a forced backend that fails falls back like the default order.
+ */
+export function loadTf(): Promise<LoadedTf> {
+  loading ??= pickBackend().catch((e: unknown) => {
+    loading = undefined;
+    throw e;
+  });
+  return loading;
+}
+
+const requireHere = createRequire(__filename);
+
+async function pickBackend(): Promise<LoadedTf> {
+  const forced = process.env.PIPEWISE_TF_BACKEND as TfBackend | undefined;
+  const order: TfBackend[] = forced ? [forced, ...(['tensorflow', 'wasm', 'cpu'] as const).filter((b) => b !== forced)] : ['tensorflow', 'wasm', 'cpu'];
+  const problems: string[] = [];
+  for (const backend of order) {
+    try {
+      const tf = await tryBackend(backend);
+      if (tf) {
+        setLoadedBackend(backend);
+        return { tf, backend };
+      }
+    } catch (e) {
+      problems.push(`${backend}: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  throw new Error(`TensorFlow.js could not start on any backend (${problems.join('; ')})`);
+}
+
+async function tryBackend(backend: TfBackend): Promise<Tf | undefined> {
+  if (backend === 'tensorflow') {
+    // The package name is computed so bundlers and tsc do not insist on an optional dependency.
+    const name = ['@tensorflow', 'tfjs-node'].join('/');
+    let tf: Tf;
+    try {
+      tf = requireHere(name) as Tf;
+    } catch {
+      return undefined; // not installed (its install needs a libtensorflow download): fine.
+    }
+    quiet(tf);
+    return (await tf.setBackend('tensorflow')) ? tf : undefined;
+  }
+  const tf = (await import('@tensorflow/tfjs')) as Tf;
+  quiet(tf);
+  if (backend === 'wasm') {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    // The .wasm binaries sit in the package's dist folder; point the loader there, not at a URL.
+    const dist = path.dirname(requireHere.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    wasm.setWasmPaths(dist + path.sep);
+  }
+  const ok = await tf.setBackend(backend);
+  await tf.ready();
+  return ok && tf.getBackend() === backend ? tf : undefined;
+}
+
+/** PROD turns off TF.js's debug checks and its "install tfjs-node" console banner. */
+function quiet(tf: Tf): void {
+  tf.env().set('PROD', true);
+}

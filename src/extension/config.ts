@@ -1,0 +1,52 @@
+import * as vscode from 'vscode';
+
+/**
+ * Every Pipewise setting, read through this one typed place. The manifest declares them in titled
+ * groups (`contributes.configuration`); the defaults here must match the manifest's.
+ */
+export interface PipewiseConfig {
+  readonly editor: {
+    /** Milliseconds after the last keystroke before diagnostics and the graph follow an edit. */
+    readonly updateDelay: number;
+    readonly codeLens: boolean;
+  };
+  readonly graph: {
+    readonly showArtifacts: boolean;
+  };
+  readonly runs: {
+    readonly showProgressNotification: boolean;
+    readonly revealGraph: boolean;
+    /** Past runs listed per pipeline in the Runs view. */
+    readonly historyLimit: number;
+  };
+}
+
+export const CONFIG_SECTION = 'pipewise';
+
+export function readConfig(scope?: vscode.ConfigurationScope): PipewiseConfig {
+  const c = vscode.workspace.getConfiguration(CONFIG_SECTION, scope);
+  const num = (key: string, fallback: number, min: number, max: number): number => {
+    const v = c.get<number>(key, fallback);
+    return typeof v === 'number' && Number.isFinite(v) ? Math.min(max, Math.max(min, v)) : fallback;
+  };
+  const bool = (key: string, fallback: boolean): boolean => {
+    const v = c.get<boolean>(key, fallback);
+    return typeof v === 'boolean' ? v : fallback;
+  };
+  return {
+    editor: { updateDelay: num('editor.updateDelay', 250, 0, 5000), codeLens: bool('editor.codeLens', true) },
+    graph: { showArtifacts: bool('graph.showArtifacts', true) },
+    runs: {
+      showProgressNotification: bool('runs.showProgressNotification', true),
+      revealGraph: bool('runs.revealGraph', true),
+      historyLimit: num('runs.historyLimit', 20, 1, 500),
+    },
+  };
+}
+
+/** Fires when any Pipewise setting changes. */
+export function onDidChangeConfig(listener: () => void): vscode.Disposable {
+  return vscode.workspace.onDidChangeConfiguration((e) => {
+    if (e.affectsConfiguration(CONFIG_SECTION)) listener();
+  });
+}

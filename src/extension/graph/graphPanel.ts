@@ -1,0 +1,315 @@
+import * as vscode from 'vscode';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { FromGraphMessage, GraphModel, GraphWebviewState, ToGraphMessage } from '../../protocol/graph';
+import { readConfig } from '../config';
+import type { PipewiseContext } from '../extension';
+import type { PipelineAnalysis, PipelineDocuments } from '../pipelineDocuments';
+import type { RunController } from '../runs/runController';
+import { readRunRecords, runViewOfRecord } from '../runs/runHistory';
+import type { TrustGate } from '../trust';
+import { openArtifact, openStageOutputs } from './artifactActions';
+import { buildGraphModel } from './graphModel';
+
+export const GRAPH_VIEW_TYPE = 'pipewise.graph';
+
+/** What the webview last acknowledged having drawn (read by the host tests). */
+export interface GraphAck {
+  readonly ready: boolean;
+  readonly file: string;
+  readonly nodes: readonly { readonly id: string; readonly status: string }[];
+  readonly runId?: string;
+  readonly renders: number;
+  readonly errors: readonly string[];
+}
+
+/** One graph webview, beside one pipeline file. */
+class GraphPanel implements vscode.Disposable {
+  private ready = false;
+  private model: GraphModel | undefined;
+  private ack: GraphAck;
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly ackEmitter = new vscode.EventEmitter<GraphAck>();
+  readonly onDidAck = this.ackEmitter.event;
+
+  constructor(
+    readonly uri: vscode.Uri,
+    readonly panel: vscode.WebviewPanel,
+    private readonly manager: GraphPanels,
+  ) {
+    this.ack = { ready: false, file: uri.fsPath, nodes: [], renders: 0, errors: [] };
+    const webview = panel.webview;
+    webview.options = {
+      enableScripts: true,
+      localResourceRoots: [vscode.Uri.joinPath(manager.extensionUri, 'out', 'webviews'), vscode.Uri.joinPath(manager.extensionUri, 'media')],
+    };
+    panel.iconPath = vscode.Uri.joinPath(manager.extensionUri, 'media', 'graph.svg');
+    webview.html = this.html();
+    this.disposables.push(
+      this.ackEmitter,
+      webview.onDidReceiveMessage((m: FromGraphMessage) => this.onMessage(m)),
+      panel.onDidDispose(() => this.dispose()),
+    );
+  }
+
+  private html(): string {
+    const webview = this.panel.webview;
+    const nonce = randomBytes(16).toString('base64');
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.manager.extensionUri, 'out', 'webviews', 'graph.js'));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(this.manager.extensionUri, 'media', 'graph.css'));
+    const csp = `default-src 'none'; img-src ${webview.cspSource} data:; style-src ${webview.cspSource}; font-src ${webview.cspSource}; script-src 'nonce-${nonce}';`;
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style.toString()}">
+<title>Pipeline graph</title>
+</head>
+<body>
+<div id="toolbar" role="toolbar" aria-label="Pipeline graph">
+  <button id="run" class="primary" title="Run the pipeline">Run</button>
+  <button id="cancel" hidden title="Cancel the run">Cancel</button>
+  <span id="title"></span>
+  <span id="summary" aria-live="polite"></span>
+  <span class="spacer"></span>
+  <button id="zoom-out" title="Zoom out (-)" aria-label="Zoom out">−</button>
+  <button id="zoom-in" title="Zoom in (+)" aria-label="Zoom in">+</button>
+  <button id="fit" title="Fit the graph (0)">Fit</button>
+</div>
+<div id="banner" role="status" hidden></div>
+<svg id="graph" role="application" aria-label="Stages and artifacts of the pipeline; arrow keys move between nodes, Enter reveals, Shift+F10 opens actions">
+  <defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/></marker></defs>
+  <g id="viewport"></g>
+</svg>
+<div id="menu" role="menu" hidden></div>
+<script nonce="${nonce}" src="${script.toString()}"></script>
+</body>
+</html>`;
+  }
+
+  get lastAck(): GraphAck {
+    return this.ack;
+  }
+
+  post(m: ToGraphMessage): void {
+    if (this.ready) void this.panel.webview.postMessage(m);
+  }
+
+  update(analysis: PipelineAnalysis): void {
+    this.model = buildGraphModel(analysis.parsed, analysis.diagnostics, {
+      showArtifacts: readConfig(this.uri).graph.showArtifacts,
+      ...(this.model ? { previous: this.model } : {}),
+    });
+    this.panel.title = `Graph: ${this.model.pipeline || path.basename(this.uri.fsPath)}`;
+    this.post({ type: 'pipeline', model: this.model, trusted: this.manager.trust.isTrusted });
+  }
+
+  private async onMessage(m: FromGraphMessage): Promise<void> {
+    const file = this.uri.fsPath;
+    switch (m.type) {
+      case 'ready':
+        this.ready = true;
+        this.ack = { ...this.ack, ready: true };
+        await this.manager.refresh(this);
+        this.post({ type: 'run', run: this.manager.runs.viewOf(file) });
+        break;
+      case 'rendered':
+        this.ack = { ...this.ack, nodes: m.nodes, renders: this.ack.renders + 1, ...(m.runId ? { runId: m.runId } : {}) };
+        this.ackEmitter.fire(this.ack);
+        break;
+      case 'error':
+        this.ack = { ...this.ack, errors: [...this.ack.errors, m.message] };
+        this.manager.ctx.log.error(`[graph] ${m.message}`);
+        break;
+      case 'runPipeline':
+        await vscode.commands.executeCommand('pipewise.runPipeline', this.uri);
+        break;
+      case 'cancelRun':
+        this.manager.runs.cancel(file);
+        break;
+      case 'action':
+        await this.manager.act(this, m.action, m.node);
+        break;
+    }
+  }
+
+  dispose(): void {
+    this.manager.forget(this);
+    for (const d of this.disposables) d.dispose();
+    this.panel.dispose();
+  }
+}
+
+/**
+ * The graph webviews: one per pipeline file, opened beside it, following its edits and its runs.
+ * Panels survive window reloads through a WebviewPanelSerializer. Closing one does not touch a run.
+ */
+export class GraphPanels implements vscode.Disposable {
+  private readonly panels = new Map<string, GraphPanel>();
+  private readonly disposables: vscode.Disposable[] = [];
+  readonly extensionUri: vscode.Uri;
+
+  constructor(
+    readonly ctx: PipewiseContext,
+    private readonly documents: PipelineDocuments,
+    readonly runs: RunController,
+    readonly trust: TrustGate,
+  ) {
+    this.extensionUri = ctx.extension.extensionUri;
+    this.disposables.push(
+      documents.onDidAnalyse((a) => this.panels.get(a.uri.toString())?.update(a)),
+      runs.onDidChange((c) => {
+        for (const p of this.panels.values()) if (path.resolve(p.uri.fsPath) === path.resolve(c.file)) p.post({ type: 'run', run: c.view });
+      }),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => {
+        for (const p of this.panels.values()) void this.refresh(p);
+      }),
+      vscode.window.registerWebviewPanelSerializer(GRAPH_VIEW_TYPE, {
+        deserializeWebviewPanel: async (panel, state: GraphWebviewState | undefined) => {
+          if (!state?.file) {
+            panel.dispose();
+            return;
+          }
+          this.adopt(vscode.Uri.file(state.file), panel);
+        },
+      }),
+    );
+  }
+
+  /** Opens (or reveals) the graph of `uri` beside the editor. */
+  show(uri: vscode.Uri): GraphPanel {
+    const existing = this.panels.get(uri.toString());
+    if (existing) {
+      existing.panel.reveal(undefined, true);
+      return existing;
+    }
+    const panel = vscode.window.createWebviewPanel(
+      GRAPH_VIEW_TYPE,
+      `Graph: ${path.basename(uri.fsPath, '.pipeline.yaml')}`,
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'out', 'webviews'), vscode.Uri.joinPath(this.extensionUri, 'media')] },
+    );
+    return this.adopt(uri, panel);
+  }
+
+  private adopt(uri: vscode.Uri, panel: vscode.WebviewPanel): GraphPanel {
+    const p = new GraphPanel(uri, panel, this);
+    this.panels.set(uri.toString(), p);
+    return p;
+  }
+
+  get(uri: vscode.Uri): GraphPanel | undefined {
+    return this.panels.get(uri.toString());
+  }
+
+  forget(p: GraphPanel): void {
+    if (this.panels.get(p.uri.toString()) === p) this.panels.delete(p.uri.toString());
+  }
+
+  async refresh(p: GraphPanel): Promise<void> {
+    try {
+      const doc = await vscode.workspace.openTextDocument(p.uri);
+      const analysis = this.documents.get(doc);
+      p.update(analysis);
+      // A pipeline that has not run in this session shows its last recorded run.
+      const spec = analysis.parsed.spec;
+      if (spec && !this.runs.viewOf(p.uri.fsPath).runId) {
+        const [last] = await readRunRecords(p.uri.fsPath, spec.store, 1);
+        if (last) this.runs.seed(p.uri.fsPath, runViewOfRecord(last));
+      }
+    } catch (e) {
+      this.ctx.log.error(`[graph] cannot read ${p.uri.fsPath}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  async act(p: GraphPanel, action: string, node: string): Promise<void> {
+    const doc = await vscode.workspace.openTextDocument(p.uri);
+    const spec = this.documents.get(doc).parsed.spec;
+    // An artifact node (`stage.output`) acts on its stage; a missing stage is revealed where it is read.
+    const stageName = spec?.stages.some((s) => s.name === node) ? node : node.startsWith('missing:') ? node.slice(8) : node.split('.')[0] ?? node;
+    const isArtifact = !!spec && !spec.stages.some((s) => s.name === node) && node.includes('.') && !node.startsWith('missing:');
+    switch (action) {
+      case 'reveal':
+        await this.reveal(p.uri, node.startsWith('missing:') ? { reference: stageName } : { stage: stageName });
+        break;
+      case 'runStage':
+        await vscode.commands.executeCommand('pipewise.runStage', p.uri, stageName);
+        break;
+      case 'runFrom':
+        await vscode.commands.executeCommand('pipewise.runFromStage', p.uri, stageName);
+        break;
+      case 'showLogs': {
+        this.ctx.log.show(true);
+        const error = this.runs.viewOf(p.uri.fsPath).stages[stageName]?.error;
+        if (error) void vscode.window.showErrorMessage(`Stage ${stageName} failed: ${error}`);
+        break;
+      }
+      case 'openOutputs':
+        if (!spec) return;
+        if (isArtifact) await openArtifact(spec, this.runs.viewOf(p.uri.fsPath), stageName, node.slice(stageName.length + 1));
+        else await openStageOutputs(spec, this.runs.viewOf(p.uri.fsPath), stageName);
+        break;
+    }
+  }
+
+  /** Reveals a stage's key (or the first place a missing stage is read) in the YAML editor. */
+  async reveal(uri: vscode.Uri, target: { stage?: string; reference?: string }): Promise<void> {
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const spec = this.documents.get(doc).parsed.spec;
+    let range: vscode.Range | undefined;
+    const stage = target.stage ? spec?.stages.find((s) => s.name === target.stage) : undefined;
+    if (stage) range = new vscode.Range(stage.range.start.line - 1, stage.range.start.col - 1, stage.range.end.line - 1, stage.range.end.col - 1);
+    if (!range && (target.reference ?? target.stage)) {
+      const name = target.reference ?? target.stage ?? '';
+      for (const s of spec?.stages ?? []) {
+        const ref = Object.values(s.inputs).find((r) => r.stage === name);
+        if (ref) {
+          range = new vscode.Range(ref.range.start.line - 1, ref.range.start.col - 1, ref.range.end.line - 1, ref.range.end.col - 1);
+          break;
+        }
+      }
+      if (!range) {
+        // A stage the parser dropped (no component): find its key by text.
+        const m = new RegExp(`^\\s+${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*:`, 'm').exec(doc.getText());
+        if (m) range = new vscode.Range(doc.positionAt(m.index + m[0].indexOf(name)), doc.positionAt(m.index + m[0].indexOf(name) + name.length));
+      }
+    }
+    const visible = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
+    const editor = await vscode.window.showTextDocument(doc, { viewColumn: visible?.viewColumn ?? vscode.ViewColumn.One, preserveFocus: false });
+    if (range) {
+      editor.selection = new vscode.Selection(range.start, range.end);
+      editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+    }
+  }
+
+  /** For the host tests: what the graph of `uri` last acknowledged, or undefined when none is open. */
+  ackOf(uri: vscode.Uri): GraphAck | undefined {
+    return this.panels.get(uri.toString())?.lastAck;
+  }
+
+  /** Resolves once the graph of `uri` acknowledges a drawing that satisfies `predicate`. */
+  waitForAck(uri: vscode.Uri, predicate: (a: GraphAck) => boolean, timeoutMs: number): Promise<GraphAck> {
+    const p = this.panels.get(uri.toString());
+    if (!p) return Promise.reject(new Error(`no graph is open for ${uri.fsPath}`));
+    if (predicate(p.lastAck)) return Promise.resolve(p.lastAck);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        sub.dispose();
+        reject(new Error(`the graph of ${path.basename(uri.fsPath)} did not acknowledge the awaited drawing within ${timeoutMs} ms; last: ${JSON.stringify(p.lastAck)}`));
+      }, timeoutMs);
+      const sub = p.onDidAck((a) => {
+        if (!predicate(a)) return;
+        clearTimeout(timer);
+        sub.dispose();
+        resolve(a);
+      });
+    });
+  }
+
+  dispose(): void {
+    for (const p of [...this.panels.values()]) p.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}

@@ -1,0 +1,164 @@
+import * as vscode from 'vscode';
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+import type { PipewiseContext } from '../extension';
+import type { DataSource, FromWebview, PanelKind, PanelState, RenderedDigest } from '../../protocol/data';
+import { DATA_PANEL_VIEW_TYPE, DataPanel } from './dataPanel';
+import { isDataSource, sourceFromPath, sourceKey, sourceLabel } from './sources';
+
+const DATA_FILTERS = { Data: ['csv', 'tsv', 'parquet', 'json', 'ndjson', 'jsonl'] };
+
+/** A command argument as a path: a Uri (explorer, graph node), a string, or a `{ path }`. */
+function pathOf(arg: unknown): string | undefined {
+  if (arg instanceof vscode.Uri) return arg.fsPath;
+  if (typeof arg === 'string') return arg.startsWith('file:') ? vscode.Uri.parse(arg).fsPath : arg;
+  if (arg && typeof arg === 'object' && 'fsPath' in arg && typeof (arg as { fsPath: unknown }).fsPath === 'string') return (arg as { fsPath: string }).fsPath;
+  return undefined;
+}
+
+async function pickFile(title: string, filters: Record<string, string[]> = DATA_FILTERS, folders = false): Promise<string | undefined> {
+  const active = vscode.window.activeTextEditor?.document.uri;
+  const picked = await vscode.window.showOpenDialog({ title, canSelectMany: false, canSelectFiles: true, canSelectFolders: folders, filters, ...(active ? { defaultUri: active } : {}) });
+  return picked?.[0]?.fsPath;
+}
+
+/** The source a command was given, or the active editor's data file, or one the user picks. */
+async function sourceArg(arg: unknown, title: string): Promise<DataSource | undefined> {
+  if (isDataSource(arg)) return arg;
+  let p = pathOf(arg);
+  if (!p) {
+    const active = vscode.window.activeTextEditor?.document.uri;
+    if (active?.scheme === 'file' && /\.(csv|tsv|parquet|json|ndjson|jsonl)$/i.test(active.fsPath)) p = active.fsPath;
+  }
+  p ??= await pickFile(title, { ...DATA_FILTERS, Statistics: ['json'] }, true);
+  return p ? sourceFromPath(p) : undefined;
+}
+
+/**
+ * The data panels: commands that open them, one panel per (kind, source) revealed again when asked
+ * twice, and a serializer that restores them after a reload. Returns the panels' registry, which
+ * internal test commands read.
+ */
+export function registerDataPanels(ctx: PipewiseContext): void {
+  const panels = new Map<string, DataPanel>();
+  let nextId = 1;
+
+  const keyOf = (s: PanelState) => JSON.stringify([s.kind, sourceKey(s.source), sourceKey(s.right), sourceKey(s.baseline), s.schemaPath ?? '', s.anomaliesPath ?? '']);
+
+  const adopt = (webviewPanel: vscode.WebviewPanel, state: PanelState): DataPanel => {
+    const id = `panel-${nextId++}`;
+    const panel = new DataPanel(ctx, webviewPanel, state, id);
+    const key = keyOf(state);
+    panels.set(key, panel);
+    panel.onDidDispose(() => {
+      if (panels.get(key) === panel) panels.delete(key);
+    });
+    return panel;
+  };
+
+  const open = (state: PanelState): string => {
+    const existing = panels.get(keyOf(state));
+    if (existing) {
+      existing.panel.reveal();
+      return existing.id;
+    }
+    const webviewPanel = vscode.window.createWebviewPanel(DATA_PANEL_VIEW_TYPE, state.title, vscode.ViewColumn.Active, {
+      enableScripts: true,
+      retainContextWhenHidden: true,
+    });
+    return adopt(webviewPanel, state).id;
+  };
+
+  const byId = (id: unknown): DataPanel => {
+    for (const p of panels.values()) if (p.id === id) return p;
+    throw new Error(`no data panel ${String(id)}`);
+  };
+
+  const report = async (f: () => Promise<string | undefined>): Promise<string | undefined> => {
+    try {
+      return await f();
+    } catch (e) {
+      const m = e instanceof Error ? e.message : String(e);
+      ctx.log.error(m);
+      void vscode.window.showErrorMessage(`Pipewise: ${m}`);
+      return undefined;
+    }
+  };
+
+  const statistics = (arg: unknown, kind: PanelKind) =>
+    report(async () => {
+      const source = await sourceArg(arg, kind === 'preview' ? 'Preview a data file' : 'Statistics of a data file or StatisticsGen artifact');
+      if (!source) return undefined;
+      if (kind === 'preview' && source.kind === 'statistics') throw new Error(`${source.path}: statistics hold no rows to preview; open the examples instead`);
+      return open({ kind, title: `${kind === 'preview' ? 'Data' : 'Statistics'}: ${sourceLabel(source)}`, source });
+    });
+
+  const schemaPanel = (arg: unknown, statsArg: unknown, focus: 'schema' | 'anomalies') =>
+    report(async () => {
+      // Accept { schema, statistics, anomalies } too (the graph and tests pass artifacts so).
+      let schemaArg = arg;
+      let statisticsArg = statsArg;
+      let anomaliesPath: string | undefined;
+      let baseline: DataSource | undefined;
+      if (arg && typeof arg === 'object' && !(arg instanceof vscode.Uri) && ('schema' in arg || 'anomalies' in arg)) {
+        const o = arg as { schema?: unknown; statistics?: unknown; anomalies?: unknown; baseline?: unknown };
+        schemaArg = o.schema;
+        statisticsArg = o.statistics ?? statsArg;
+        anomaliesPath = pathOf(o.anomalies);
+        const b = pathOf(o.baseline);
+        baseline = isDataSource(o.baseline) ? o.baseline : b ? sourceFromPath(b) : undefined;
+      }
+      let p = pathOf(schemaArg) ?? (await pickFile(focus === 'schema' ? 'Open a schema (schema.json / schema.yaml or a SchemaGen artifact)' : 'Open anomalies (anomalies.json or an ExampleValidator artifact)', { Schema: ['json', 'yaml', 'yml'] }, true));
+      if (!p) return undefined;
+      if (existsSync(path.join(p, 'schema.json'))) p = path.join(p, 'schema.json');
+      else if (existsSync(path.join(p, 'anomalies.json'))) p = path.join(p, 'anomalies.json');
+      let schemaPath: string | undefined = p;
+      if (path.basename(p) === 'anomalies.json') {
+        anomaliesPath = p;
+        schemaPath = undefined;
+      }
+      const source = isDataSource(statisticsArg) ? statisticsArg : pathOf(statisticsArg) ? sourceFromPath(pathOf(statisticsArg)!) : undefined;
+      const title = schemaPath ? `Schema: ${path.basename(path.dirname(schemaPath))}/${path.basename(schemaPath)}` : `Anomalies: ${path.basename(path.dirname(p))}`;
+      return open({ kind: 'schema', title, ...(schemaPath ? { schemaPath } : {}), ...(anomaliesPath ? { anomaliesPath } : {}), ...(source ? { source } : {}), ...(baseline ? { baseline } : {}) });
+    });
+
+  ctx.extension.subscriptions.push(
+    vscode.commands.registerCommand('pipewise.previewStatistics', (arg?: unknown) => statistics(arg, 'statistics')),
+    vscode.commands.registerCommand('pipewise.openStatistics', (arg?: unknown) => statistics(arg, 'statistics')),
+    vscode.commands.registerCommand('pipewise.previewData', (arg?: unknown) => statistics(arg, 'preview')),
+    vscode.commands.registerCommand('pipewise.compareDatasets', (a?: unknown, b?: unknown) =>
+      report(async () => {
+        // From the explorer with two files selected, VS Code passes (clicked, [all selected]).
+        if (a instanceof vscode.Uri && Array.isArray(b) && b.length === 2) [a, b] = b as unknown[];
+        const left = await sourceArg(a, 'The first dataset (baseline, e.g. training data)');
+        if (!left) return undefined;
+        const right = await sourceArg(b ?? null, 'The second dataset (e.g. serving data or the next span)');
+        if (!right) return undefined;
+        return open({ kind: 'compare', title: `Compare: ${sourceLabel(left)} ↔ ${sourceLabel(right)}`, source: left, right, threshold: 0.05 });
+      }),
+    ),
+    vscode.commands.registerCommand('pipewise.openSchema', (arg?: unknown, stats?: unknown) => schemaPanel(arg, stats, 'schema')),
+    vscode.commands.registerCommand('pipewise.openAnomalies', (arg?: unknown, stats?: unknown) => schemaPanel(arg, stats, 'anomalies')),
+    // For tests: what a panel drew, and messages as if the webview had sent them.
+    vscode.commands.registerCommand('pipewise.internal.panelDigest', (id: string, want: { kind?: PanelKind; exact?: boolean; anomalyFree?: string; timeoutMs?: number; fresh?: boolean } = {}) =>
+      byId(id).waitForDigest(
+        (d: RenderedDigest) =>
+          (!want.kind || d.kind === want.kind) && (want.exact === undefined || d.exact === want.exact) && (!want.anomalyFree || !(d.anomalies ?? []).includes(want.anomalyFree)),
+        want.timeoutMs ?? 60_000,
+        want.fresh ?? false,
+      ),
+    ),
+    vscode.commands.registerCommand('pipewise.internal.panelMessage', (id: string, m: FromWebview) => byId(id).onMessage(m)),
+    vscode.window.registerWebviewPanelSerializer(DATA_PANEL_VIEW_TYPE, {
+      async deserializeWebviewPanel(webviewPanel: vscode.WebviewPanel, state: unknown) {
+        const s = state as PanelState | undefined;
+        if (!s?.kind) {
+          webviewPanel.dispose();
+          return;
+        }
+        adopt(webviewPanel, s);
+      },
+    }),
+    { dispose: () => [...panels.values()].forEach((p) => p.dispose()) },
+  );
+}

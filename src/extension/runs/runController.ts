@@ -1,0 +1,316 @@
+import * as vscode from 'vscode';
+import path from 'node:path';
+import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc';
+import { buildGraph, selectStages } from '../../core/dag';
+import { RunPipeline, type RunPipelineParams } from '../../protocol/worker';
+import type { RunEvent, RunResult } from '../../protocol/runEvents';
+import type { RunView } from '../../protocol/graph';
+import { WorkerExitedError } from '../../worker/client';
+import { readConfig } from '../config';
+import type { PipewiseContext } from '../extension';
+import type { PipelineDocuments } from '../pipelineDocuments';
+import type { TrustGate } from '../trust';
+import { applyRunEvent, applyRunResult, emptyRunView, failRunView, formatDuration, startingRunView } from './runView';
+
+/** The JSON-RPC error code for a request cancelled by its client (LSP's RequestCancelled). */
+const REQUEST_CANCELLED = -32800;
+
+export interface RunRequest {
+  readonly uri: vscode.Uri;
+  readonly only?: readonly string[];
+  readonly from?: string;
+  readonly force?: boolean;
+}
+
+/** What a run command returns: the worker's result, or why it did not start. */
+export type RunOutcome =
+  | { readonly status: 'refused'; readonly reason: 'untrusted' | 'busy' | 'invalid' | 'error'; readonly message: string }
+  | (RunResult & { readonly error?: string });
+
+export interface RunChange {
+  readonly file: string;
+  readonly view: RunView;
+}
+
+interface ActiveRun {
+  readonly cancel: CancellationTokenSource;
+  runId?: string;
+  readonly label: string;
+}
+
+/**
+ * Starts pipeline runs in the worker and keeps what each pipeline's last run shows. One run per
+ * pipeline at a time: a second is refused with a message, never interleaved. The run belongs to
+ * this controller, not to a view, so closing the graph mid-run leaves it going.
+ */
+export class RunController implements vscode.Disposable {
+  private readonly views = new Map<string, RunView>();
+  private readonly active = new Map<string, ActiveRun>();
+  private readonly changeEmitter = new vscode.EventEmitter<RunChange>();
+  private readonly finishedEmitter = new vscode.EventEmitter<RunResult>();
+  private readonly statusBar = vscode.window.createStatusBarItem('pipewise.run', vscode.StatusBarAlignment.Left, 50);
+  private readonly subscription: vscode.Disposable;
+  /** Fires whenever a pipeline's run view changes (events, start, end). */
+  readonly onDidChange = this.changeEmitter.event;
+  /** Fires with every finished run's result. */
+  readonly onDidFinish = this.finishedEmitter.event;
+
+  constructor(
+    private readonly ctx: PipewiseContext,
+    private readonly documents: PipelineDocuments,
+    private readonly trust: TrustGate,
+  ) {
+    this.statusBar.name = 'Pipewise run';
+    this.subscription = ctx.worker.onRunEvent((e) => this.onEvent(e));
+  }
+
+  viewOf(file: string): RunView {
+    return this.views.get(keyOf(file)) ?? emptyRunView();
+  }
+
+  /** Shows a past run (from the run records) for a pipeline that has not run in this session. */
+  seed(file: string, view: RunView): void {
+    if (this.views.has(keyOf(file)) || this.active.has(keyOf(file))) return;
+    this.setView(file, view);
+  }
+
+  isRunning(file: string): boolean {
+    return this.active.has(keyOf(file));
+  }
+
+  get anyRunning(): boolean {
+    return this.active.size > 0;
+  }
+
+  /** Cancels the run of `file`, or every run. */
+  cancel(file?: string): boolean {
+    const runs = file ? [this.active.get(keyOf(file))] : [...this.active.values()];
+    let any = false;
+    for (const r of runs) {
+      if (!r) continue;
+      r.cancel.cancel();
+      any = true;
+    }
+    return any;
+  }
+
+  async run(req: RunRequest, token?: vscode.CancellationToken, onEvent?: (e: RunEvent) => void): Promise<RunOutcome> {
+    const what = req.only?.length ? `run stage ${req.only.join(', ')}` : req.from ? `run from stage ${req.from}` : 'run pipelines';
+    const refusal = this.trust.refusal(what);
+    if (refusal) {
+      this.trust.allowsRun(what);
+      return { status: 'refused', reason: 'untrusted', message: refusal };
+    }
+    const file = req.uri.fsPath;
+    const key = keyOf(file);
+    if (this.active.has(key)) {
+      const message = `${path.basename(file)} is already running: wait for it to finish or cancel it first.`;
+      void vscode.window.showWarningMessage(message, 'Cancel Run').then((pick) => {
+        if (pick) this.cancel(file);
+      });
+      return { status: 'refused', reason: 'busy', message };
+    }
+
+    const doc = await vscode.workspace.openTextDocument(req.uri);
+    const analysis = this.documents.get(doc);
+    const errors = analysis.diagnostics.filter((d) => d.severity === 'error');
+    const spec = analysis.parsed.spec;
+    if (errors.length || !spec) {
+      const first = errors[0];
+      const message = `${path.basename(file)} has ${errors.length || 1} error(s)${first ? `; first at ${first.range.start.line}:${first.range.start.col}: ${first.message}` : ''}. Fix them to run.`;
+      void vscode.window.showErrorMessage(message, 'Show Problems').then((pick) => {
+        if (pick) void vscode.commands.executeCommand('workbench.actions.view.problems');
+      });
+      return { status: 'refused', reason: 'invalid', message };
+    }
+    let required: readonly string[];
+    try {
+      required = selectStages(buildGraph(spec), { only: req.only, from: req.from }).required;
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      void vscode.window.showErrorMessage(message);
+      return { status: 'refused', reason: 'invalid', message };
+    }
+
+    const label = spec.name || path.basename(file);
+    const cancel = new CancellationTokenSource();
+    const activeRun: ActiveRun = { cancel, label };
+    this.active.set(key, activeRun);
+    const previous = this.viewOf(file);
+    this.setView(file, { ...startingRunView(required), stages: { ...previous.stages, ...startingRunView(required).stages } });
+    void vscode.commands.executeCommand('setContext', 'pipewise.runActive', true);
+    const tokenSub = token?.onCancellationRequested(() => cancel.cancel());
+    const eventSub = onEvent ? this.ctx.worker.onRunEvent((e) => e.runId === activeRun.runId || (e.kind === 'runStarted' && sameFile(e.file, file)) ? onEvent(e) : undefined) : undefined;
+    this.ctx.log.info(`[${label}] run started (${what.replace('run ', '').replace('pipelines', 'all stages')})`);
+
+    const params: RunPipelineParams = {
+      file,
+      ...(req.only?.length ? { only: req.only } : {}),
+      ...(req.from ? { from: req.from } : {}),
+      ...(req.force ? { force: true } : {}),
+      ...(doc.isDirty ? { text: doc.getText() } : {}),
+    };
+    const work = async (progress?: vscode.Progress<{ message?: string; increment?: number }>, progressToken?: vscode.CancellationToken): Promise<RunOutcome> => {
+      const ptSub = progressToken?.onCancellationRequested(() => cancel.cancel());
+      const progressSub = progress
+        ? this.onDidChange((c) => {
+            if (keyOf(c.file) !== key) return;
+            const stages = Object.entries(c.view.stages);
+            const done = stages.filter(([, s]) => !['pending', 'running'].includes(s.status)).length;
+            const running = stages.filter(([, s]) => s.status === 'running').map(([n]) => n);
+            progress.report({ message: `${running.join(', ') || 'starting'} (${done}/${stages.length})` });
+          })
+        : undefined;
+      try {
+        const client = await this.ctx.worker.client();
+        const result = await client.request(RunPipeline, params, cancel.token);
+        this.finish(file, result);
+        return result;
+      } catch (e) {
+        const cancelled = cancel.token.isCancellationRequested || (e instanceof ResponseError && e.code === REQUEST_CANCELLED);
+        const reason = e instanceof Error ? e.message : String(e);
+        const view = failRunView(this.viewOf(file), cancelled ? 'cancelled' : reason, cancelled);
+        this.setView(file, view);
+        if (cancelled) {
+          this.ctx.log.info(`[${label}] run cancelled`);
+        } else {
+          this.ctx.log.error(`[${label}] run failed: ${e instanceof Error ? (e.stack ?? e.message) : reason}`);
+          const prefix = e instanceof WorkerExitedError ? 'The worker stopped during the run' : 'The run failed';
+          void vscode.window.showErrorMessage(`${prefix}: ${reason}`, 'Show Log').then((pick) => {
+            if (pick) this.ctx.log.show();
+          });
+        }
+        const result: RunResult & { error?: string } = {
+          runId: view.runId ?? activeRun.runId ?? '',
+          pipeline: spec.name,
+          file,
+          status: cancelled ? 'cancelled' : 'failed',
+          durationMs: 0,
+          stages: Object.entries(view.stages).map(([name, s]) => ({
+            name,
+            component: spec.stages.find((x) => x.name === name)?.component ?? '',
+            status: s.status,
+            durationMs: s.durationMs ?? 0,
+            artifacts: s.artifacts ?? {},
+            ...(s.error ? { error: s.error } : {}),
+          })),
+          ...(cancelled ? {} : { error: reason }),
+        };
+        this.finishedEmitter.fire(result);
+        return result;
+      } finally {
+        ptSub?.dispose();
+        progressSub?.dispose();
+      }
+    };
+
+    try {
+      if (readConfig(req.uri).runs.showProgressNotification) {
+        return await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: `Pipewise: running ${label}`, cancellable: true },
+          (progress, progressToken) => work(progress, progressToken),
+        );
+      }
+      return await work();
+    } finally {
+      this.active.delete(key);
+      tokenSub?.dispose();
+      eventSub?.dispose();
+      cancel.dispose();
+      void vscode.commands.executeCommand('setContext', 'pipewise.runActive', this.active.size > 0);
+      // Listeners (CodeLens, graph) see the run is over.
+      this.setView(file, this.viewOf(file));
+    }
+  }
+
+  private finish(file: string, result: RunResult): void {
+    const label = result.pipeline || path.basename(file);
+    this.setView(file, applyRunResult(this.viewOf(file), result));
+    this.ctx.log.info(`[${label}] run ${result.status} in ${formatDuration(result.durationMs)}${result.backend ? ` (TensorFlow.js backend: ${result.backend})` : ''}`);
+    this.finishedEmitter.fire(result);
+    if (result.status === 'failed') {
+      const failed = result.stages.find((s) => s.status === 'failed');
+      void vscode.window
+        .showErrorMessage(`Pipewise: ${label} failed${failed ? ` at stage ${failed.name}: ${failed.error ?? 'see the log'}` : ''}`, 'Show Log')
+        .then((pick) => {
+          if (pick) this.ctx.log.show();
+        });
+    }
+  }
+
+  private onEvent(e: RunEvent): void {
+    let file: string | undefined;
+    if (e.kind === 'runStarted') {
+      const key = keyOf(e.file);
+      const run = this.active.get(key);
+      if (run) run.runId = e.runId;
+      file = e.file;
+    } else {
+      for (const [k, r] of this.active) if (r.runId === e.runId) file = k;
+    }
+    if (!file) return;
+    const label = this.active.get(keyOf(file))?.label ?? path.basename(file);
+    if (e.kind === 'stageFinished') {
+      const s = e.stage;
+      const line = `[${label}] ${s.name} (${s.component}): ${s.status}${s.status === 'skipped' ? '' : ` in ${formatDuration(s.durationMs)}`}${s.error ? ` — ${s.error}` : ''}`;
+      if (s.status === 'failed') this.ctx.log.error(line);
+      else this.ctx.log.info(line);
+    } else if (e.kind === 'stageLog') {
+      this.ctx.log[e.level](`[${label}] ${e.stage}: ${e.message}`);
+    }
+    // runFinished is applied from the request's result, so a lost notification cannot leave a run open.
+    if (e.kind !== 'runFinished') this.setView(file, applyRunEvent(this.viewOf(file), e));
+  }
+
+  private setView(file: string, view: RunView): void {
+    this.views.set(keyOf(file), view);
+    this.changeEmitter.fire({ file, view });
+    this.updateStatusBar();
+  }
+
+  private updateStatusBar(): void {
+    const running = [...this.active.entries()];
+    if (running.length) {
+      const [key, run] = running[0] as [string, ActiveRun];
+      const stages = Object.entries(this.viewOf(key).stages);
+      const done = stages.filter(([, s]) => !['pending', 'running'].includes(s.status)).length;
+      const current = stages.find(([, s]) => s.status === 'running')?.[0];
+      this.statusBar.text = `$(sync~spin) ${run.label}${current ? `: ${current}` : ''} ${done}/${stages.length}`;
+      this.statusBar.tooltip = 'Pipewise run in progress — click to cancel';
+      this.statusBar.command = 'pipewise.cancelRun';
+      this.statusBar.backgroundColor = undefined;
+      this.statusBar.show();
+      return;
+    }
+    let last: [string, RunView] | undefined;
+    for (const entry of this.views) if (entry[1].status) last = entry;
+    if (!last) {
+      this.statusBar.hide();
+      return;
+    }
+    const [key, v] = last;
+    const icon = v.status === 'succeeded' ? '$(pass)' : v.status === 'cancelled' ? '$(circle-slash)' : '$(error)';
+    this.statusBar.text = `${icon} ${path.basename(key, '.pipeline.yaml')} ${formatDuration(v.durationMs)}`;
+    this.statusBar.tooltip = `Last Pipewise run: ${v.status} — click to show the graph`;
+    this.statusBar.command = { command: 'pipewise.showGraph', title: 'Show Graph', arguments: [vscode.Uri.file(key)] };
+    this.statusBar.backgroundColor = v.status === 'failed' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+    this.statusBar.show();
+  }
+
+  dispose(): void {
+    this.cancel();
+    this.subscription.dispose();
+    this.statusBar.dispose();
+    this.changeEmitter.dispose();
+    this.finishedEmitter.dispose();
+  }
+}
+
+function keyOf(file: string): string {
+  const p = path.resolve(file);
+  return process.platform === 'win32' ? p.toLowerCase() : p;
+}
+
+function sameFile(a: string, b: string): boolean {
+  return keyOf(a) === keyOf(b);
+}

@@ -1,0 +1,94 @@
+import * as vscode from 'vscode';
+import path from 'node:path';
+import type { RunController } from './runController';
+import { formatDuration } from './runView';
+
+export const TASK_TYPE = 'pipewise';
+
+/** `tasks.json`: `{ "type": "pipewise", "pipeline": "examples/penguins/penguins.pipeline.yaml", "only": ["train"] }`. */
+export interface PipewiseTaskDefinition extends vscode.TaskDefinition {
+  readonly type: typeof TASK_TYPE;
+  readonly pipeline: string;
+  readonly only?: readonly string[];
+  readonly from?: string;
+  readonly force?: boolean;
+}
+
+/**
+ * The `pipewise` task type: runs a pipeline through the same worker as the editor, printing one line
+ * per stage in the task's terminal. Closing the terminal cancels the run.
+ */
+export class PipewiseTaskProvider implements vscode.TaskProvider {
+  constructor(private readonly runs: RunController) {}
+
+  async provideTasks(): Promise<vscode.Task[]> {
+    const files = await vscode.workspace.findFiles('**/*.pipeline.{yaml,yml}', '**/{node_modules,.pipewise,.git}/**', 200);
+    return files.map((uri) => {
+      const folder = vscode.workspace.getWorkspaceFolder(uri);
+      const rel = folder ? path.relative(folder.uri.fsPath, uri.fsPath).split(path.sep).join('/') : uri.fsPath;
+      return this.task({ type: TASK_TYPE, pipeline: rel }, folder ?? vscode.TaskScope.Workspace);
+    });
+  }
+
+  resolveTask(task: vscode.Task): vscode.Task | undefined {
+    const d = task.definition as PipewiseTaskDefinition;
+    if (typeof d.pipeline !== 'string') return undefined;
+    return this.task(d, task.scope ?? vscode.TaskScope.Workspace, task.name);
+  }
+
+  private task(d: PipewiseTaskDefinition, scope: vscode.WorkspaceFolder | vscode.TaskScope, name?: string): vscode.Task {
+    const label = name ?? `run ${path.basename(d.pipeline, '.pipeline.yaml')}${d.only?.length ? ` --only ${d.only.join(' ')}` : ''}${d.from ? ` --from ${d.from}` : ''}`;
+    const base = typeof scope === 'object' ? scope.uri.fsPath : vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
+    const execution = new vscode.CustomExecution(async () => new RunTerminal(this.runs, vscode.Uri.file(path.resolve(base, d.pipeline)), d));
+    const task = new vscode.Task(d, scope, label, 'pipewise', execution);
+    task.presentationOptions = { reveal: vscode.TaskRevealKind.Always, clear: true };
+    return task;
+  }
+}
+
+class RunTerminal implements vscode.Pseudoterminal {
+  private readonly writeEmitter = new vscode.EventEmitter<string>();
+  private readonly closeEmitter = new vscode.EventEmitter<number>();
+  readonly onDidWrite = this.writeEmitter.event;
+  readonly onDidClose = this.closeEmitter.event;
+  private readonly cancel = new vscode.CancellationTokenSource();
+
+  constructor(
+    private readonly runs: RunController,
+    private readonly uri: vscode.Uri,
+    private readonly d: PipewiseTaskDefinition,
+  ) {}
+
+  private line(s: string): void {
+    this.writeEmitter.fire(`${s.replace(/\n/g, '\r\n')}\r\n`);
+  }
+
+  open(): void {
+    this.line(`pipewise run ${this.uri.fsPath}`);
+    void this.runs
+      .run({ uri: this.uri, ...(this.d.only ? { only: this.d.only } : {}), ...(this.d.from ? { from: this.d.from } : {}), ...(this.d.force ? { force: true } : {}) }, this.cancel.token, (e) => {
+        if (e.kind === 'stageStarted') this.line(`  ${e.stage} …`);
+        else if (e.kind === 'stageFinished') this.line(`  ${e.stage.name}: ${e.stage.status} ${formatDuration(e.stage.durationMs)}${e.stage.error ? ` — ${e.stage.error}` : ''}`);
+        else if (e.kind === 'stageLog' && e.level !== 'info') this.line(`  ${e.stage}: ${e.level}: ${e.message}`);
+      })
+      .then(
+        (outcome) => {
+          if (outcome.status === 'refused') {
+            this.line(outcome.message);
+            this.closeEmitter.fire(2);
+            return;
+          }
+          this.line(`${outcome.status} in ${formatDuration(outcome.durationMs)}`);
+          this.closeEmitter.fire(outcome.status === 'succeeded' ? 0 : 1);
+        },
+        (e: unknown) => {
+          this.line(`error: ${e instanceof Error ? e.message : String(e)}`);
+          this.closeEmitter.fire(1);
+        },
+      );
+  }
+
+  close(): void {
+    this.cancel.cancel();
+  }
+}

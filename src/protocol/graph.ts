@@ -1,0 +1,91 @@
+/**
+ * Messages between the extension and the pipeline graph webview (`webviews/graph`). No `vscode`
+ * import: the webview bundle shares this file. The webview announces `ready` before the extension
+ * sends anything, and acknowledges every drawing with `rendered` (what it really drew), which the
+ * host tests read back.
+ */
+import type { StageStatus } from './runEvents';
+
+export type GraphNodeKind = 'stage' | 'artifact' | 'missing';
+
+export interface GraphNode {
+  /** Stage nodes: the stage name. Artifact nodes: `<stage>.<output>`. Missing: `missing:<stage>`. */
+  readonly id: string;
+  readonly kind: GraphNodeKind;
+  readonly label: string;
+  /** Stage: its component (`ExampleGen`, `./components/x.ts`). Artifact: its type (`Examples`). */
+  readonly detail: string;
+  /** Name of the icon the webview draws (a key of its icon table). */
+  readonly icon: string;
+  /** Problems found in this node's part of the file; a node with errors is drawn as broken. */
+  readonly problems: readonly string[];
+  /** 1-based line of the stage's name in the file (stage nodes), for "reveal". */
+  readonly line?: number;
+  /** Artifact nodes: the stage that writes it and its output name. */
+  readonly stage?: string;
+  readonly output?: string;
+}
+
+export interface GraphEdge {
+  readonly id: string;
+  readonly source: string;
+  readonly target: string;
+  /** The input name on the consuming stage, when the edge goes into a stage. */
+  readonly label?: string;
+  readonly broken?: boolean;
+}
+
+export interface GraphModel {
+  readonly file: string;
+  readonly pipeline: string;
+  readonly nodes: readonly GraphNode[];
+  readonly edges: readonly GraphEdge[];
+  /** Set when the file cannot be read as a pipeline right now (a syntax error): the graph shown is the last one that could. */
+  readonly stale?: { readonly message: string; readonly line: number; readonly col: number };
+  /** Count of error diagnostics in the file. */
+  readonly errorCount: number;
+}
+
+/** What the graph shows of one stage while and after a run. */
+export interface StageView {
+  readonly status: StageStatus;
+  readonly durationMs?: number;
+  /** 0..1 while running, when the stage reports it. */
+  readonly fraction?: number;
+  readonly message?: string;
+  readonly error?: string;
+  /** Output name → absolute artifact folder. */
+  readonly artifacts?: Readonly<Record<string, string>>;
+}
+
+export interface RunView {
+  readonly runId?: string;
+  readonly running: boolean;
+  readonly stages: Readonly<Record<string, StageView>>;
+  readonly backend?: string;
+  readonly status?: 'succeeded' | 'failed' | 'cancelled';
+  readonly durationMs?: number;
+}
+
+export type ToGraphMessage =
+  | { readonly type: 'pipeline'; readonly model: GraphModel; readonly trusted: boolean }
+  | { readonly type: 'run'; readonly run: RunView }
+  | { readonly type: 'fit' };
+
+export type GraphAction = 'runStage' | 'runFrom' | 'showLogs' | 'openOutputs' | 'reveal';
+
+export type FromGraphMessage =
+  | { readonly type: 'ready' }
+  /** Sent after every drawing: the node ids in the SVG and the status each one shows. */
+  | { readonly type: 'rendered'; readonly nodes: readonly { readonly id: string; readonly status: string }[]; readonly runId?: string }
+  | { readonly type: 'action'; readonly action: GraphAction; readonly node: string }
+  | { readonly type: 'runPipeline' }
+  | { readonly type: 'cancelRun' }
+  | { readonly type: 'error'; readonly message: string };
+
+/** What the webview keeps across hide/show and window reloads (`vscode.setState`). */
+export interface GraphWebviewState {
+  readonly file: string;
+  readonly zoom?: { readonly x: number; readonly y: number; readonly k: number };
+  readonly selected?: string;
+}

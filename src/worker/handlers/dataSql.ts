@@ -1,0 +1,81 @@
+/**
+ * DuckDB access for the data panels: a source as a SQL relation, JSON cells for the grid, and
+ * DuckDB's error position recovered from its message.
+ */
+import type { DuckDBConnection, DuckDBResultReader } from '@duckdb/node-api';
+import type { Cell, ColumnInfo, SqlErrorPosition } from '../../protocol/data';
+
+const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL.*)$/;
+
+/** Result columns with DuckDB's type names. */
+export function columnsOf(result: DuckDBResultReader): ColumnInfo[] {
+  const names = result.columnNames();
+  const types = result.columnTypes();
+  return names.map((name, i) => ({ name, type: String(types[i]) }));
+}
+
+/**
+ * Rows as JSON cells: numbers stay numbers (BIGINTs arrive as strings from DuckDB's JSON view and
+ * become numbers when they fit a double exactly), nested values become their JSON text, nulls stay null.
+ */
+export function cellsOf(result: DuckDBResultReader, columns: readonly ColumnInfo[]): Cell[][] {
+  const numeric = columns.map((c) => NUMERIC.test(c.type));
+  return result.getRowsJson().map((row) =>
+    row.map((v, i): Cell => {
+      if (v === null || v === undefined) return null;
+      if (typeof v === 'number' || typeof v === 'boolean') return v;
+      if (typeof v === 'string') {
+        if (numeric[i]) {
+          const n = Number(v);
+          if (Number.isFinite(n) && (Number.isSafeInteger(n) || !/^-?\d+$/.test(v))) return n;
+          if (v === 'NaN' || v === 'Infinity' || v === '-Infinity') return v;
+        }
+        return v;
+      }
+      return JSON.stringify(v);
+    }),
+  );
+}
+
+/**
+ * The position DuckDB names in an error: parser errors through `json_serialize_sql` (exact offset),
+ * others (binder, catalog) from the `LINE n:` context and caret DuckDB appends to its message.
+ */
+export async function errorPosition(conn: DuckDBConnection, sql: string, message: string): Promise<SqlErrorPosition | undefined> {
+  let offset: number | undefined;
+  try {
+    const r = await conn.runAndReadAll('SELECT json_serialize_sql($1)', [sql]);
+    const j = JSON.parse(String(r.getRowsJson()[0]?.[0] ?? '{}')) as { error?: boolean; position?: string };
+    if (j.error && j.position !== undefined) offset = Number(j.position);
+  } catch {
+    // json_serialize_sql only takes SELECTs; fall back to the message.
+  }
+  if (offset === undefined) offset = caretOffset(sql, message);
+  if (offset === undefined || !Number.isFinite(offset)) return undefined;
+  offset = Math.max(0, Math.min(offset, sql.length));
+  const before = sql.slice(0, offset).split('\n');
+  return { offset, line: before.length, column: (before.at(-1)?.length ?? 0) + 1 };
+}
+
+/** Offset from DuckDB's `LINE n: <context>` / `   ^` lines; the context may be cut with `...`. */
+export function caretOffset(sql: string, message: string): number | undefined {
+  const m = /\nLINE (\d+): (.*)\n( *)\^/.exec(message);
+  if (!m) return undefined;
+  const lineNo = Number(m[1]);
+  const context = m[2] ?? '';
+  const caretCol = (m[3]?.length ?? 0) - `LINE ${m[1]}: `.length;
+  const lines = sql.split('\n');
+  const line = lines[lineNo - 1];
+  if (line === undefined) return undefined;
+  const lineStart = lines.slice(0, lineNo - 1).reduce((a, l) => a + l.length + 1, 0);
+  const cutStart = context.startsWith('...');
+  const cutEnd = context.endsWith('...') && context.length > 3;
+  const ctx = context.slice(cutStart ? 3 : 0, cutEnd ? -3 : undefined);
+  // The context is a window of the line: anchor it at the end or start when it reaches them.
+  let at = 0;
+  if (!cutEnd) at = line.length - ctx.length;
+  else if (!cutStart) at = 0;
+  else at = Math.max(0, line.indexOf(ctx));
+  const contextStart = at - (cutStart ? 3 : 0);
+  return lineStart + Math.max(0, contextStart + caretCol);
+}

@@ -1,0 +1,41 @@
+/**
+ * A person's first step: open a folder holding a pipeline in VS Code with the packaged extension
+ * installed; the extension activates and the pipeline opens from the explorer.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Workbench } from './workbench';
+
+let wb: Workbench;
+
+before(async () => {
+  // start() waits until "Developer: Show Running Extensions" lists Pipewise.
+  wb = await Workbench.start({ workspace: 'examples/penguins' });
+});
+
+after(async () => {
+  await wb?.close();
+});
+
+test('the installed VSIX activates when the workspace holds a pipeline', async () => {
+  // start() already waited for the activation in the logs; now see it as a person would.
+  await wb.runCommand('Developer: Show Running Extensions');
+  const list = wb.page.locator('.runtime-extensions-editor .monaco-list');
+  await list.waitFor({ state: 'visible' });
+  const row = list.locator('.monaco-list-row', { hasText: 'Pipewise' });
+  // The list is virtualised: scroll until our row is rendered.
+  await list.hover();
+  for (let i = 0; i < 20 && (await row.count()) === 0; i++) await wb.page.mouse.wheel(0, 200);
+  const text = await row.first().innerText();
+  assert.match(text, /Activation: \d+ms/, `Pipewise's row shows an activation time: ${text}`);
+  assert.match(wb.hostLog(), /_doActivateExtension pipewise\.pipewise, startup: \w+, activationEvent: 'workspaceContains:/);
+  await wb.screenshot('running-extensions');
+  await wb.page.keyboard.press('Escape'); // the Running Extensions editor opens as a modal
+});
+
+test('the pipeline opens from the explorer', async () => {
+  await wb.openFile('penguins.pipeline.yaml');
+  const editorText = await wb.activeEditorText();
+  assert.match(editorText, /pipeline|components|ExampleGen/i);
+  await wb.screenshot('pipeline-open');
+});

@@ -1,0 +1,330 @@
+/**
+ * The browser-test harness: a real VS Code workbench (code-server) with the packaged VSIX installed,
+ * driven in Debian's chromium through playwright-core, as a person would use it.
+ *
+ *   const wb = await Workbench.start({ workspace: 'examples/penguins' });
+ *   await wb.openFile('penguins.pipeline.yaml');
+ *   await wb.runCommand('Pipewise: Run Pipeline');
+ *   const graph = await wb.webview('.graph-node');   // the frame of the webview holding that element
+ *   await graph.locator('.graph-node[data-stage="Trainer"]').click();
+ *   await wb.screenshot('graph');                     // test-results/screenshots/graph.png
+ *   await wb.close();
+ *
+ * Every wait is a condition with a timeout whose message names what was awaited.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Frame, type Locator, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS, FatalError, REPO_ROOT, installExtension, startCodeServer, testTools, waitFor, type CodeServer } from './codeServer';
+
+export const EXTENSION_ID = 'pipewise.pipewise';
+export const SCREENSHOT_DIR = path.join(REPO_ROOT, 'test-results', 'screenshots');
+
+/** The VSIX `npm run package` built (override with PIPEWISE_VSIX). */
+export function packagedVsix(): string {
+  if (process.env.PIPEWISE_VSIX) return path.resolve(process.env.PIPEWISE_VSIX);
+  const found = fs.readdirSync(REPO_ROOT).filter((f) => /^pipewise-.*\.vsix$/.test(f));
+  if (found.length === 0) throw new Error(`no pipewise-*.vsix in ${REPO_ROOT}: run \`npm run package\` first`);
+  // The newest one, if several targets were built.
+  return path.join(REPO_ROOT, found.sort((a, b) => fs.statSync(path.join(REPO_ROOT, b)).mtimeMs - fs.statSync(path.join(REPO_ROOT, a)).mtimeMs)[0]!);
+}
+
+export interface WorkbenchOptions {
+  /** Folder to open, absolute or relative to the repository; copied to a temp folder first (tests may write). */
+  readonly workspace: string;
+  /** Extra user settings. */
+  readonly settings?: Readonly<Record<string, unknown>>;
+  /** Wait until the Pipewise extension is active (default true; it activates on `*.pipeline.yaml`). */
+  readonly waitForExtension?: boolean;
+  /** Browser viewport (screenshots have this size). Default 1400×900. */
+  readonly viewport?: { readonly width: number; readonly height: number };
+}
+
+/** One extensions folder per test process with the VSIX installed once: installing costs ~2 s. */
+let installedExtensionsDir: string | undefined;
+function extensionsWithVsix(): string {
+  if (!installedExtensionsDir) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pipewise-extensions-'));
+    installExtension(packagedVsix(), dir);
+    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+    installedExtensionsDir = dir;
+  }
+  return installedExtensionsDir;
+}
+
+export class Workbench {
+  private closed = false;
+
+  private constructor(
+    readonly page: Page,
+    private readonly browser: Browser,
+    readonly server: CodeServer,
+    /** The temp copy of the workspace the workbench has open. */
+    readonly workspace: string,
+  ) {}
+
+  static async start(options: WorkbenchOptions): Promise<Workbench> {
+    const tools = testTools();
+    const source = path.resolve(REPO_ROOT, options.workspace);
+    if (!fs.existsSync(source)) throw new Error(`workspace folder not found: ${source}`);
+    const workspace = fs.mkdtempSync(path.join(os.tmpdir(), `pipewise-ws-${path.basename(source)}-`));
+    // Without run artifacts a developer may have left in the source folder: tests start clean.
+    fs.cpSync(source, workspace, { recursive: true, filter: (src) => path.basename(src) !== '.pipewise' });
+    const server = await startCodeServer({ workspace, extensionsDir: extensionsWithVsix(), settings: options.settings });
+    let browser: Browser | undefined;
+    try {
+      browser = await chromium.launch({ executablePath: tools.chromium, headless: true, args: [...CHROMIUM_ARGS] });
+      const page = await browser.newPage({ viewport: options.viewport ?? { width: 1400, height: 900 } });
+      const consoleLog = fs.createWriteStream(server.logFile.replace(/\.log$/, '.browser.log'));
+      page.on('console', (m) => consoleLog.write(`[${m.type()}] ${m.text()}\n`));
+      // Console lines name no URL: log failed requests with theirs (a 404 may be a file the VSIX lacks).
+      page.on('response', (r) => {
+        if (r.status() >= 400) consoleLog.write(`[http ${r.status()}] ${r.url()}\n`);
+      });
+      page.on('requestfailed', (r) => consoleLog.write(`[request failed: ${r.failure()?.errorText ?? '?'}] ${r.url()}\n`));
+      page.on('close', () => consoleLog.end());
+      const wb = new Workbench(page, browser, server, workspace);
+      await page.goto(server.workbenchUrl());
+      await wb.waitForWorkbench();
+      if (options.waitForExtension !== false) await wb.waitForExtensionActive();
+      return wb;
+    } catch (e) {
+      await browser?.close().catch(() => undefined);
+      await server.close();
+      fs.rmSync(workspace, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  /** The workbench is up: its shell rendered and the explorer shows the workspace folder. */
+  async waitForWorkbench(timeoutMs = 60_000): Promise<void> {
+    await this.page
+      .locator('.monaco-workbench .part.editor')
+      .waitFor({ state: 'visible', timeout: timeoutMs })
+      .catch((e: Error) => {
+        throw new Error(`timed out after ${timeoutMs} ms waiting for the VS Code workbench to render at ${this.server.origin}: ${e.message}`);
+      });
+    await this.showExplorer();
+  }
+
+  /**
+   * The extension is active: the extension host logged its activation and the extension's own log
+   * channel says `Pipewise activated` (the last line of `activate()`). Fails at once, with the
+   * error, if activation failed. (Its commands are in the palette as soon as the manifest is read,
+   * before activation, so they prove less.)
+   */
+  async waitForExtensionActive(timeoutMs = 60_000): Promise<void> {
+    await waitFor(
+      `extension ${EXTENSION_ID} to activate (extension host log: ${this.logsDir()})`,
+      () => {
+        const host = this.hostLog();
+        const failed = host.split('\n').findIndex((l) => l.includes(`Activating extension ${EXTENSION_ID} failed`));
+        if (failed >= 0) throw new FatalError(`extension ${EXTENSION_ID} failed to activate:\n${host.split('\n').slice(failed, failed + 15).join('\n')}`);
+        return host.includes(`_doActivateExtension ${EXTENSION_ID}`) && /Pipewise activated/.test(this.extensionLog()) ? true : undefined;
+      },
+      timeoutMs,
+      250,
+    );
+  }
+
+  /** The server's log folder for this session (`<user-data>/logs/<timestamp>`). */
+  logsDir(): string {
+    const root = path.join(this.server.userDataDir, 'logs');
+    const sessions = fs.existsSync(root) ? fs.readdirSync(root).sort() : [];
+    return path.join(root, sessions[sessions.length - 1] ?? '');
+  }
+
+  /** The extension host's own log (activation, extension errors). */
+  hostLog(): string {
+    return readLogs(this.logsDir(), (f) => /exthost\d*\/remoteexthost\.log$/.test(f));
+  }
+
+  /** Everything the extension wrote to its "Pipewise" log channel so far (the worker's log lines too). */
+  extensionLog(): string {
+    return readLogs(this.logsDir(), (f) => f.includes(`/${EXTENSION_ID}/`));
+  }
+
+  /** Waits until the extension's log channel has a line matching; returns that line. */
+  async waitForLog(pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+    return waitFor(`a line matching ${String(pattern)} in the Pipewise log`, () => this.extensionLog().split('\n').find((l) => pattern.test(l)), timeoutMs, 250);
+  }
+
+  /** Focuses the explorer and waits for the workspace folder's tree. */
+  async showExplorer(timeoutMs = 30_000): Promise<void> {
+    await this.runCommand('View: Show Explorer');
+    await this.page
+      .locator('.explorer-folders-view .monaco-list-row')
+      .first()
+      .waitFor({ state: 'visible', timeout: timeoutMs })
+      .catch(() => {
+        throw new Error(`timed out after ${timeoutMs} ms waiting for the explorer to list ${this.workspace}`);
+      });
+  }
+
+  /** Runs a command from the palette by its full title as shown there, e.g. `Pipewise: Run Pipeline`. */
+  async runCommand(title: string, timeoutMs = 20_000): Promise<void> {
+    const input = await this.openQuickInput('>');
+    await input.fill(`>${title}`);
+    // Pick the row whose label is exactly the title (not just a fuzzy match).
+    const row = this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({
+      has: this.page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRegExp(title)}\\s*$`) }),
+    });
+    await row
+      .first()
+      .waitFor({ state: 'visible', timeout: timeoutMs })
+      .catch(() => {
+        throw new Error(`timed out after ${timeoutMs} ms waiting for the command "${title}" in the command palette`);
+      });
+    await row.first().click();
+    await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: timeoutMs }).catch(() => undefined);
+  }
+
+  /** Waits until a command is offered in the palette, then closes the palette. */
+  async waitForCommand(title: string, timeoutMs = 30_000): Promise<void> {
+    const input = await this.openQuickInput('>');
+    await input.fill(`>${title}`);
+    await this.page
+      .locator('.quick-input-widget .quick-input-list .label-name', { hasText: title })
+      .first()
+      .waitFor({ state: 'visible', timeout: timeoutMs })
+      .catch(() => {
+        throw new Error(`timed out after ${timeoutMs} ms waiting for the command "${title}" in the command palette`);
+      });
+    await this.page.keyboard.press('Escape');
+  }
+
+  private async openQuickInput(prefix: '>' | ''): Promise<Locator> {
+    const widget = this.page.locator('.quick-input-widget');
+    const input = widget.locator('.quick-input-box input');
+    // Start from a closed quick input: one left open (or still animating closed) swallows keys.
+    if (await widget.isVisible()) {
+      await this.page.keyboard.press('Escape');
+      await widget.waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
+    }
+    // F1 opens the command palette, Ctrl+P quick open. A modal editor (e.g. Running Extensions)
+    // swallows the key: Escape closes it, then try again.
+    for (let attempt = 0; attempt < 4; attempt++) {
+      await this.page.keyboard.press(prefix === '>' ? 'F1' : 'Control+P');
+      const open = await input
+        .waitFor({ state: 'visible', timeout: 2_500 })
+        .then(() => true)
+        .catch(() => false);
+      if (open) return input;
+      await this.page.keyboard.press('Escape');
+    }
+    throw new Error('timed out after 4 tries waiting for the quick input to open (a modal dialog may hold the focus)');
+  }
+
+  /**
+   * Opens a file by clicking through the explorer tree, as a person would: `data/penguins.csv`
+   * expands `data` and clicks `penguins.csv`. Waits for its editor tab.
+   */
+  async openFile(relativePath: string, timeoutMs = 20_000): Promise<void> {
+    await this.showExplorer();
+    const parts = relativePath.split(/[\\/]/).filter(Boolean);
+    for (const [i, name] of parts.entries()) {
+      const row = this.page.locator(`.explorer-folders-view .monaco-list-row[aria-level="${i + 1}"]`, {
+        has: this.page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(name)}$`) }),
+      });
+      await row
+        .first()
+        .waitFor({ state: 'visible', timeout: timeoutMs })
+        .catch(() => {
+          throw new Error(`timed out after ${timeoutMs} ms waiting for "${parts.slice(0, i + 1).join('/')}" in the explorer`);
+        });
+      const isFolder = i < parts.length - 1;
+      if (isFolder) {
+        if ((await row.first().getAttribute('aria-expanded')) !== 'true') await row.first().click();
+      } else {
+        await row.first().dblclick(); // double-click: a pinned editor, not a preview
+      }
+    }
+    const name = parts[parts.length - 1]!;
+    await this.page
+      .locator('.tabs-container .tab', { hasText: name })
+      .first()
+      .waitFor({ state: 'visible', timeout: timeoutMs })
+      .catch(() => {
+        throw new Error(`timed out after ${timeoutMs} ms waiting for an editor tab for ${relativePath}`);
+      });
+  }
+
+  /** The visible text of the active text editor (only the rendered lines), once it has any. */
+  async activeEditorText(timeoutMs = 20_000): Promise<string> {
+    const lines = this.page.locator('.editor-group-container.active .monaco-editor .view-lines').first();
+    return waitFor(
+      'the active text editor to render text',
+      async () => {
+        const text = (await lines.innerText().catch(() => '')).trim();
+        return text ? text : undefined;
+      },
+      timeoutMs,
+      200,
+    );
+  }
+
+  /**
+   * The frame of a webview (panel, view or notebook output) that contains `selector`. Webviews nest
+   * two iframes; this searches every frame, so it finds notebook renderer output too.
+   */
+  async webview(selector: string, timeoutMs = 30_000): Promise<Frame> {
+    return waitFor(
+      `a webview containing "${selector}"`,
+      async () => {
+        for (const frame of this.page.frames()) {
+          if (frame === this.page.mainFrame()) continue;
+          const count = await frame.locator(selector).count().catch(() => 0);
+          if (count > 0) return frame;
+        }
+        return undefined;
+      },
+      timeoutMs,
+      300,
+    );
+  }
+
+  /** Clicks the first element matching `selector` inside a webview (waits for the webview first). */
+  async clickInWebview(selector: string, timeoutMs = 30_000): Promise<Frame> {
+    const frame = await this.webview(selector, timeoutMs);
+    await frame.locator(selector).first().click({ timeout: timeoutMs });
+    return frame;
+  }
+
+  /** Waits for a notification toast whose text matches; returns its text. */
+  async notification(text: string | RegExp, timeoutMs = 30_000): Promise<string> {
+    const toast = this.page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
+    await toast.waitFor({ state: 'visible', timeout: timeoutMs }).catch(() => {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for a notification matching ${String(text)}`);
+    });
+    return (await toast.innerText()).trim();
+  }
+
+  /** Saves a PNG of the whole workbench to `test-results/screenshots/<name>.png`; returns its path. */
+  async screenshot(name: string): Promise<string> {
+    fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    const file = path.join(SCREENSHOT_DIR, `${name.replace(/[^\w.-]+/g, '-')}.png`);
+    await this.page.screenshot({ path: file });
+    return file;
+  }
+
+  /** Closes the browser and the server (its whole process group) and removes the workspace copy. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.browser.close().catch(() => undefined);
+    await this.server.close();
+    fs.rmSync(this.workspace, { recursive: true, force: true, maxRetries: 3 });
+  }
+}
+
+/** Concatenates the log files under `dir` (recursively) whose path passes `filter`. */
+function readLogs(dir: string, filter: (file: string) => boolean): string {
+  if (!fs.existsSync(dir)) return '';
+  const files = (fs.readdirSync(dir, { recursive: true }) as string[]).map((f) => path.join(dir, f)).filter((f) => f.endsWith('.log') && filter(f));
+  return files.map((f) => fs.readFileSync(f, 'utf8')).join('\n');
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

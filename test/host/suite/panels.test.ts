@@ -1,0 +1,152 @@
+/**
+ * The data panels in a real VS Code: the commands open webviews, the webviews draw what the worker
+ * computed and report it back (a digest of the rows drawn), and those figures agree with DuckDB's
+ * own SUMMARIZE run here, in the extension host, independently of the worker.
+ */
+import * as assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import type { DataSource, QuickFix, RenderedDigest } from '../../../src/protocol/data';
+
+const EXTENSION_ID = 'pipewise.pipewise';
+
+function extensionRoot(): string {
+  const ext = vscode.extensions.getExtension(EXTENSION_ID);
+  assert.ok(ext, `extension ${EXTENSION_ID} is installed`);
+  return ext.extensionPath;
+}
+
+async function summarize(relation: string): Promise<Record<string, unknown>[]> {
+  const duckdb = createRequire(path.join(extensionRoot(), 'package.json'))('@duckdb/node-api') as typeof import('@duckdb/node-api');
+  const db = await duckdb.DuckDBInstance.create(':memory:');
+  const c = await db.connect();
+  try {
+    return (await c.runAndReadAll(`SUMMARIZE SELECT * FROM ${relation}`)).getRowObjectsJson() as Record<string, unknown>[];
+  } finally {
+    c.closeSync();
+    db.closeSync();
+  }
+}
+
+/** A render the panel reported (any so far, or with `fresh` only one still to come). */
+function digest(id: string, want: { kind?: string; exact?: boolean; anomalyFree?: string; timeoutMs?: number; fresh?: boolean }): Promise<RenderedDigest> {
+  return vscode.commands.executeCommand<RenderedDigest>('pipewise.internal.panelDigest', id, want) as Promise<RenderedDigest>;
+}
+
+/** Every feature the panel drew agrees with SUMMARIZE: counts exactly, mean and min/max to 1e-9. */
+async function assertAgreesWithSummarize(d: RenderedDigest, relation: string): Promise<void> {
+  const rows = await summarize(relation);
+  assert.equal(d.rows.length, rows.length, 'one drawn row per column');
+  for (const s of rows) {
+    const name = String(s.column_name);
+    const drawn = d.rows.find((r) => r.feature === name);
+    assert.ok(drawn, `the panel drew ${name}`);
+    const total = Number(s.count);
+    const nonNull = Math.round(total * (1 - Number(s.null_percentage) / 100));
+    assert.equal(drawn.cells.count, nonNull, `${name}: count`);
+    assert.equal(drawn.cells.missing, total - nonNull, `${name}: missing`);
+    if (s.avg !== null && /INT|DOUBLE|FLOAT|DECIMAL/.test(String(s.column_type))) {
+      const mean = Number(drawn.cells.mean);
+      assert.ok(Math.abs(mean - Number(s.avg)) <= 1e-9 * Math.max(1, Math.abs(Number(s.avg))), `${name}: mean ${mean} vs SUMMARIZE ${String(s.avg)}`);
+      assert.equal(drawn.cells.min, Number(s.min), `${name}: min`);
+      assert.equal(drawn.cells.max, Number(s.max), `${name}: max`);
+    }
+  }
+}
+
+suite('data panels', () => {
+  suiteSetup(async () => {
+    await vscode.extensions.getExtension(EXTENSION_ID)?.activate();
+  });
+
+  teardown(async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  test('statistics of penguins.csv: the panel draws what SUMMARIZE finds', async () => {
+    const file = path.join(extensionRoot(), 'test', 'fixtures', 'penguins.csv');
+    const id = await vscode.commands.executeCommand<string>('pipewise.previewStatistics', vscode.Uri.file(file));
+    assert.ok(id, 'the command returns the panel id');
+    const d = await digest(id, { kind: 'statistics', exact: true });
+    await assertAgreesWithSummarize(d, `read_csv('${file.replace(/'/g, "''")}', nullstr=['', 'NA', 'N/A', 'NaN', 'null', 'NULL'])`);
+    assert.equal(d.rows.find((r) => r.feature === 'species')?.cells.top, 'Adelie');
+  });
+
+  test('statistics of flights-3m.parquet: a sample first, then exact figures that agree with SUMMARIZE', async function () {
+    const file = path.resolve(extensionRoot(), '..', 'shared', 'data', 'flights-3m.parquet');
+    if (!existsSync(file)) return this.skip();
+    this.timeout(180_000);
+    const id = await vscode.commands.executeCommand<string>('pipewise.previewStatistics', vscode.Uri.file(file));
+    assert.ok(id);
+    const exact = await digest(id, { kind: 'statistics', exact: true, timeoutMs: 170_000 });
+    // The sampled figures were drawn before the exact ones (the panel keeps what it drew).
+    const sample = await digest(id, { kind: 'statistics', exact: false, timeoutMs: 1000 });
+    assert.equal(sample.rows.length, 5);
+    await assertAgreesWithSummarize(exact, `read_parquet('${file.replace(/'/g, "''")}')`);
+    assert.equal(exact.rows.find((r) => r.feature === 'delay')?.cells.mean, 6.667867666666667);
+  });
+
+  test('compare seattle-weather 2012–13 with 2014–15 highlights weather', async () => {
+    const file = path.join(extensionRoot(), 'test', 'fixtures', 'seattle-weather.csv');
+    const left: DataSource = { kind: 'file', path: file, where: 'year("date") <= 2013' };
+    const right: DataSource = { kind: 'file', path: file, where: 'year("date") >= 2014' };
+    const id = await vscode.commands.executeCommand<string>('pipewise.compareDatasets', left, right);
+    assert.ok(id);
+    const d = await digest(id, { kind: 'compare' });
+    assert.ok(d.highlighted?.includes('weather'), `highlighted: ${JSON.stringify(d.highlighted)}`);
+    assert.ok(!d.highlighted?.includes('date'), 'dates of different years do not count as drift of single values');
+  });
+
+  test('a quick fix edits the schema file, undoably, and the anomaly disappears', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pipewise-schema-'));
+    const schemaFile = path.join(dir, 'schema.json');
+    const schema = {
+      feature: [
+        { name: 'species', type: 'BYTES', stringDomain: { value: ['Adelie', 'Chinstrap'] } },
+        { name: 'island', type: 'BYTES' },
+        { name: 'bill_length_mm', type: 'FLOAT' },
+        { name: 'bill_depth_mm', type: 'FLOAT' },
+        { name: 'flipper_length_mm', type: 'INT' },
+        { name: 'body_mass_g', type: 'INT' },
+        { name: 'sex', type: 'BYTES' },
+        { name: 'year', type: 'INT' },
+      ],
+    };
+    writeFileSync(schemaFile, JSON.stringify(schema, null, 2));
+    const data = path.join(extensionRoot(), 'test', 'fixtures', 'penguins.csv');
+    const id = await vscode.commands.executeCommand<string>('pipewise.openSchema', { schema: vscode.Uri.file(schemaFile), statistics: vscode.Uri.file(data) });
+    assert.ok(id);
+    const before = await digest(id, { kind: 'schema' });
+    assert.deepEqual(before.anomalies, ['species'], `anomalies before: ${JSON.stringify(before.anomalies)}`);
+    const fix = before.fixes?.species?.[0] as QuickFix | undefined;
+    assert.deepEqual(fix, { kind: 'addDomainValues', feature: 'species', values: ['Gentoo'] });
+    await vscode.commands.executeCommand('pipewise.internal.panelMessage', id, { type: 'quickFix', fix });
+    const after = await digest(id, { kind: 'schema', anomalyFree: 'species', fresh: true });
+    assert.deepEqual(after.anomalies, []);
+    const onDisk = JSON.parse(readFileSync(schemaFile, 'utf8')) as typeof schema;
+    assert.deepEqual(onDisk.feature[0]?.stringDomain?.value, ['Adelie', 'Chinstrap', 'Gentoo']);
+    // The edit is an ordinary one: undo in the schema's editor takes it back.
+    const doc = await vscode.workspace.openTextDocument(schemaFile);
+    await vscode.window.showTextDocument(doc);
+    await vscode.commands.executeCommand('undo');
+    assert.ok(!doc.getText().includes('Gentoo'), 'undo removes the added value');
+    await doc.save();
+  });
+
+  test('the SQL box answers, and a SQL error comes back with its position while the panel keeps working', async () => {
+    const file = path.join(extensionRoot(), 'test', 'fixtures', 'penguins.csv');
+    const id = await vscode.commands.executeCommand<string>('pipewise.previewData', vscode.Uri.file(file));
+    assert.ok(id);
+    const first = await digest(id, { kind: 'preview' });
+    assert.equal(first.rows[3]?.cells.bill_length_mm, null, 'the NA row shows a real null');
+    await vscode.commands.executeCommand('pipewise.internal.panelMessage', id, { type: 'query', sql: 'SELEC species FROM data' });
+    const err = await digest(id, { kind: 'preview', exact: false, fresh: true });
+    assert.match(err.anomalies?.[0] ?? '', /syntax error/i);
+    await vscode.commands.executeCommand('pipewise.internal.panelMessage', id, { type: 'query', sql: 'SELECT species, count(*) AS n FROM data GROUP BY 1 ORDER BY n DESC' });
+    const ok = await digest(id, { kind: 'preview', exact: true, fresh: true });
+    assert.deepEqual(ok.rows.map((r) => [r.cells.species, r.cells.n]), [['Adelie', 152], ['Gentoo', 124], ['Chinstrap', 68]]);
+  });
+});

@@ -1,0 +1,21 @@
+/** Component and artifact icons: 16×16 stroke paths drawn in the node's colour (no fonts, no remote content). */
+export const ICONS: Readonly<Record<string, string>> = {
+  database: 'M3 4c0-1.1 2.2-2 5-2s5 .9 5 2v8c0 1.1-2.2 2-5 2s-5-.9-5-2zM3 4c0 1.1 2.2 2 5 2s5-.9 5-2M3 8c0 1.1 2.2 2 5 2s5-.9 5-2',
+  chart: 'M2 14h12M4 12V8M7 12V4M10 12V6M13 12V9',
+  schema: 'M2 3h5v3H2zM9 10h5v3H9zM4.5 6v5.5H9M9 4.5h3.5V10',
+  shield: 'M8 2l5 2v4c0 3-2.2 5-5 6-2.8-1-5-3-5-6V4zM5.5 8l2 2 3-3.5',
+  sql: 'M3 3h10v10H3zM5 6h6M5 8.5h6M5 11h3',
+  transform: 'M2 5h9M8 2l3 3-3 3M14 11H5M8 8l-3 3 3 3',
+  brain: 'M8 3v10M8 3c-2-1.5-5-.5-5 2 0 1 .5 1.5 1 2-1 .8-1 3 1 3.5C5.5 13 7 14 8 13M8 3c2-1.5 5-.5 5 2 0 1-.5 1.5-1 2 1 .8 1 3-1 3.5-.5 2.5-2 3.5-3 2.5',
+  tune: 'M3 2v12M8 2v12M13 2v12M1.5 5h3M6.5 10h3M11.5 6h3',
+  gauge: 'M2 11a6 6 0 0 1 12 0M8 11l3-4M2 13h12',
+  server: 'M2.5 2.5h11v4h-11zM2.5 9.5h11v4h-11zM5 4.5h.01M5 11.5h.01',
+  upload: 'M8 11V2M4.5 5.5L8 2l3.5 3.5M2.5 11v2.5h11V11',
+  list: 'M5 4h9M5 8h9M5 12h9M2 4h.01M2 8h.01M2 12h.01',
+  code: 'M5.5 4L2 8l3.5 4M10.5 4L14 8l-3.5 4M9 3l-2 10',
+  question: 'M5.5 6a2.5 2.5 0 1 1 3.5 2.3c-.6.3-1 .8-1 1.5V11M8 13.5h.01',
+  table: 'M2 3h12v10H2zM2 6.5h12M2 10h12M6 3v10',
+  warning: 'M8 2l6.5 11.5h-13zM8 6.5v3.5M8 12h.01',
+  check: 'M2.5 8.5l3.5 3.5 7.5-8',
+  file: 'M4 2h5l3 3v9H4zM9 2v3h3',
+};

@@ -1,0 +1,71 @@
+/**
+ * The data panels' webview: one bundle, routed by the panel's kind. It announces `ready` before
+ * the extension sends anything, and keeps its state with VS Code so a reload restores it.
+ */
+import type { ToWebview } from '../../src/protocol/data';
+import { CompareView } from './compare';
+import { h } from './dom';
+import { getState, onMessage, post, reportError, setState } from './host';
+import { PreviewView } from './preview';
+import { SchemaView } from './schema';
+import { StatisticsView } from './statistics';
+
+const app = document.getElementById('app') ?? document.body;
+const state = getState();
+setState(state);
+window.addEventListener('error', (e) => reportError(e.error ?? e.message));
+window.addEventListener('unhandledrejection', (e) => reportError(e.reason));
+
+const errorBox = h('div', { class: 'panelerror', role: 'alert', hidden: true });
+app.append(errorBox);
+
+const stats = state.kind === 'statistics' ? new StatisticsView(app) : undefined;
+const compare = state.kind === 'compare' ? new CompareView(app) : undefined;
+const schema = state.kind === 'schema' ? new SchemaView(app) : undefined;
+const preview = state.kind === 'preview' ? new PreviewView(app) : undefined;
+
+onMessage((m: ToWebview) => {
+  try {
+    switch (m.type) {
+      case 'init':
+        break;
+      case 'state':
+        setState(m.patch);
+        break;
+      case 'progress':
+        stats?.setProgress(m.phase, m.message);
+        compare?.setStatus(m.message);
+        schema?.setStatus(m.message);
+        if (m.phase !== 'done') errorBox.hidden = true;
+        break;
+      case 'statistics':
+        errorBox.hidden = true;
+        stats?.setStatistics(m.result, m.partial);
+        break;
+      case 'detail':
+        stats?.setDetail(m.detail);
+        break;
+      case 'compare':
+        compare?.setResult(m.result, m.leftLabel, m.rightLabel);
+        break;
+      case 'schema':
+        schema?.set(m.schema, m.path, m.anomalies, m.fixes);
+        break;
+      case 'preview':
+        preview?.setPage(m.result);
+        break;
+      case 'query':
+        preview?.setQuery(m.sql, m.result);
+        break;
+      case 'error':
+        errorBox.textContent = m.message;
+        errorBox.hidden = false;
+        stats?.setProgress('error', 'Failed.');
+        break;
+    }
+  } catch (e) {
+    reportError(e);
+  }
+});
+
+post({ type: 'ready' });
