@@ -1,64 +1,78 @@
 /**
- * TF.js backend speed for a small DNN (2×64 ReLU, softmax over 3 classes, 10 inputs) at batch 256:
- * samples per second of wall time and per CPU second, for each backend that loads here, through
- * `model.fit` and through Pipewise's own training loop (fitModel). Each backend runs in a fresh
- * process (TF.js keeps one engine per process).
+ * The TF.js side of the training figure, in a process of its own (TF.js keeps one engine per
+ * process, and the peak RSS must be of a process that did only this): a 2×64 ReLU DNN with a
+ * softmax over 3 classes, built as Trainer builds it (buildBuiltinModel), trained with Pipewise's
+ * own loop (fitModel) or with TF.js's model.fit, on the float32 matrix in DATA.bin. Prints one
+ * JSON line: backend, SIMD, every timed run, peak RSS.
  *
- *   node --import tsx bench/tf-backend.bench.ts            # all backends
- *   PIPEWISE_TF_BACKEND=cpu node --import tsx bench/tf-backend.bench.ts --one
+ *   node --import tsx bench/tf-backend.bench.ts DATA.bin N WIDTH BATCH EPOCHS RUNS [fitModel|model.fit]
+ *   PIPEWISE_TF_BACKEND=cpu …            force a backend (as loadTf reads it)
+ *   PIPEWISE_BENCH_NO_SIMD=1 …           the wasm backend without SIMD (to measure what SIMD gives)
+ *   PIPEWISE_BENCH_TRANSPOSE_FIRST=1 …   wasm BatchMatMul transposes first (bench/wasmMatMulPatch.ts)
  */
-import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import * as tfjs from '@tensorflow/tfjs';
+// Registers the WASM_* flags, so that they can be set before the backend starts.
+import '@tensorflow/tfjs-backend-wasm';
 import { loadTf } from '../src/engine/tf/loadTf';
-import { fitModel } from '../src/engine/model/fitModel';
+import { fitModel, type Dataset } from '../src/engine/model/fitModel';
+import { buildBuiltinModel } from '../src/engine/model/builtinModels';
+import { msSince, peakRssMiB } from './lib';
+import { transposeFirstBatchMatMul } from './wasmMatMulPatch';
 
-async function one(): Promise<void> {
+async function main(): Promise<void> {
+  const [file, nS, widthS, batchS, epochsS, runsS, mode = 'fitModel'] = process.argv.slice(2);
+  if (!file) throw new Error('usage: tf-backend.bench.ts DATA.bin N WIDTH BATCH EPOCHS RUNS [fitModel|model.fit]');
+  const [n, width, batchSize, epochs, runs] = [nS, widthS, batchS, epochsS, runsS].map(Number) as [number, number, number, number, number];
+  // Flags must be set before the backend initialises; loadTf imports this same module instance.
+  if (process.env.PIPEWISE_BENCH_NO_SIMD === '1') tfjs.env().set('WASM_HAS_SIMD_SUPPORT', false);
   const { tf, backend } = await loadTf();
-  const n = 256 * 40;
-  const width = 10;
-  const build = () => {
-    const m = tf.sequential({
-      layers: [
-        tf.layers.dense({ units: 64, activation: 'relu', inputShape: [width] }),
-        tf.layers.dense({ units: 64, activation: 'relu' }),
-        tf.layers.dense({ units: 3, activation: 'softmax' }),
-      ],
-    });
-    m.compile({ optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
-    return m;
-  };
-  const x = new Float32Array(n * width).map(() => Math.random() * 2 - 1);
+  if (process.env.PIPEWISE_BENCH_TRANSPOSE_FIRST === '1' && backend === 'wasm') transposeFirstBatchMatMul(tf);
+  const simd = backend === 'wasm' ? Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) : undefined;
+
+  const raw = new Float32Array(readFileSync(file).buffer.slice(0));
+  const x = raw.subarray(0, n * width);
   const y = new Float32Array(n * 3);
-  for (let i = 0; i < n; i++) y[i * 3 + Math.floor(Math.random() * 3)] = 1;
-  const measure = async (label: string, epochs: number, f: () => Promise<unknown>) => {
-    await f(); // warm-up
+  for (let i = 0; i < n; i++) y[i * 3 + (raw[n * width + i] as number)] = 1;
+  const data: Dataset = { x, y, n, width, outDim: 3 };
+  const evalN = Math.min(n, 1024);
+  const evalSet: Dataset = { x: x.subarray(0, evalN * width), y: y.subarray(0, evalN * 3), n: evalN, width, outDim: 3 };
+
+  const model = buildBuiltinModel(tf, {
+    width,
+    task: 'multiclass',
+    numClasses: 3,
+    seed: 1,
+    hp: { model: 'dnn', hidden_units: [64, 64], dropout: 0, learning_rate: 0.01, optimizer: 'adam', l2: 0, batch_size: batchSize, epochs },
+  });
+  const signal = new AbortController().signal;
+  const fitOnce = async (rows: Dataset, e: number): Promise<void> => {
+    if (mode === 'model.fit') {
+      const xt = tf.tensor2d(rows.x, [rows.n, width]);
+      const yt = tf.tensor2d(rows.y, [rows.n, 3]);
+      await model.fit(xt, yt, { batchSize, epochs: e, verbose: 0, shuffle: true });
+      tf.dispose([xt, yt]);
+    } else {
+      await fitModel(tf, model, rows, evalSet, { epochs: e, batchSize, seed: 1, earlyStopping: null, signal });
+    }
+  };
+  // Warm-up: compiles kernels and allocates the optimizer's slots.
+  const warmN = Math.min(n, batchSize * 8);
+  await fitOnce({ x: x.subarray(0, warmN * width), y: y.subarray(0, warmN * 3), n: warmN, width, outDim: 3 }, 1);
+  const ms: number[] = [];
+  const cpuMs: number[] = [];
+  for (let r = 0; r < runs; r++) {
     const t0 = process.hrtime.bigint();
     const c0 = process.cpuUsage();
-    await f();
-    const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+    await fitOnce(data, epochs);
+    ms.push(msSince(t0));
     const c = process.cpuUsage(c0);
-    const cpu = (c.user + c.system) / 1e6;
-    console.log(`${backend.padEnd(10)} ${label.padEnd(9)} ${Math.round((n * epochs) / wall).toString().padStart(7)} samples/s wall, ${Math.round((n * epochs) / cpu).toString().padStart(7)} per CPU s`);
-  };
-  const xt = tf.tensor2d(x, [n, width]);
-  const yt = tf.tensor2d(y, [n, 3]);
-  const a = build();
-  await measure('model.fit', 3, () => a.fit(xt, yt, { batchSize: 256, epochs: 3, verbose: 0 }));
-  const b = build();
-  const data = { x, y, n, width, outDim: 3 };
-  const evalSet = { x: x.subarray(0, 256 * width), y: y.subarray(0, 256 * 3), n: 256, width, outDim: 3 };
-  await measure('fitModel', 3, () => fitModel(tf, b, data, evalSet, { epochs: 3, batchSize: 256, seed: 1, earlyStopping: null, signal: new AbortController().signal }));
+    cpuMs.push((c.user + c.system) / 1000);
+  }
+  process.stdout.write(`${JSON.stringify({ backend, simd, mode, ms, cpuMs, samples: n * epochs, peakRssMiB: peakRssMiB('self') })}\n`);
 }
 
-if (process.argv.includes('--one')) {
-  void one();
-} else {
-  for (const backend of ['tensorflow', 'wasm', 'cpu']) {
-    try {
-      const out = execFileSync(process.execPath, ['--import', 'tsx', __filename, '--one'], { env: { ...process.env, PIPEWISE_TF_BACKEND: backend }, encoding: 'utf8' });
-      // A backend that does not load falls back: print only lines of the backend asked for.
-      process.stdout.write(out.split('\n').filter((l) => l.startsWith(backend)).map((l) => `${l}\n`).join('') || `${backend.padEnd(10)} not available\n`);
-    } catch (e) {
-      console.log(`${backend.padEnd(10)} failed: ${(e as Error).message.split('\n')[0]}`);
-    }
-  }
-}
+main().catch((e: unknown) => {
+  process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});

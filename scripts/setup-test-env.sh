@@ -3,7 +3,8 @@
 # costs seconds: Node 24 (code-server needs it; its include/ headers let node-gyp build native
 # modules offline), code-server (the real VS Code workbench + extension host, from the npm
 # registry, because VS Code's own download servers may be unreachable), and Debian's chromium.
-# Idempotent: every step checks a marker first. Prints `export` lines on request (--print-env).
+# Idempotent: every step checks a marker first; concurrent runs wait on a lock. `--print-env` prints
+# the tools' paths as VAR=value lines.
 set -euo pipefail
 
 CACHE="${PIPEWISE_CACHE:-$HOME/.cache/pipewise}"
@@ -25,6 +26,9 @@ if [[ "${1:-}" == "--print-env" ]]; then
 fi
 
 mkdir -p "$CACHE"
+# Two test runs starting together on an empty cache must not install into the same folder at once.
+exec 9>"$CACHE/.setup.lock"
+flock 9
 export DEBIAN_FRONTEND=noninteractive
 # Run from `npm test`, we inherit the outer npm's npm_* variables; npm_config_user_agent (node/v20)
 # would make code-server's postinstall refuse Node 24. Start the nested installs clean.
@@ -41,11 +45,11 @@ apt_install() {
   [[ $(id -u) -eq 0 ]] || sudo=(sudo -n)
   if ((apt_updated == 0)); then
     log "apt-get update"
-    "${sudo[@]}" apt-get update -qq
+    "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 update -qq
     apt_updated=1
   fi
   log "apt-get install ${missing[*]}"
-  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
 # 1. System packages: chromium for the browser layer, libkrb5-dev for code-server's `kerberos`

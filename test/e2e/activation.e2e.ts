@@ -28,7 +28,8 @@ test('the installed VSIX activates when the workspace holds a pipeline', async (
   for (let i = 0; i < 20 && (await row.count()) === 0; i++) await wb.page.mouse.wheel(0, 200);
   const text = await row.first().innerText();
   assert.match(text, /Activation: \d+ms/, `Pipewise's row shows an activation time: ${text}`);
-  assert.match(wb.hostLog(), /_doActivateExtension pipewise\.pipewise, startup: \w+, activationEvent: 'workspaceContains:/);
+  // Activated by itself at start-up (the workspace holds a *.pipeline.yaml), not by a command.
+  assert.match(wb.hostLog(), /_doActivateExtension pipewise\.pipewise, startup: true, activationEvent: '[^']+'/);
   await wb.screenshot('running-extensions');
   await wb.page.keyboard.press('Escape'); // the Running Extensions editor opens as a modal
 });

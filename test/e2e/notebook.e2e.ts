@@ -105,6 +105,10 @@ async function runAllAndCheck(): Promise<void> {
   assert.ok(table.includes('Adelie') && table.includes('152'), `the species table is shown (${JSON.stringify(table.slice(0, 8))})`);
 
   // Run All reached the last cell: its returned spec is drawn (a bar per species, mean body mass).
+  // VS Code renders outputs only near the viewport: scroll the notebook down first, with the wheel
+  // over the cells' gutter (over an output, the output webview would take the wheel itself).
+  await page.mouse.move(372, 600);
+  await page.mouse.wheel(0, 5000);
   await waitForInFrame(frame, 'the last cell\'s chart', () => [...document.querySelectorAll('.pw-chart svg text')].some((t) => t.textContent === 'mean body mass (g)'));
   const barCharts = await frame.evaluate(() => [...document.querySelectorAll('.pw-chart')].filter((c) => c.querySelector('g.mark-rect')).length);
   assert.equal(barCharts, 3, 'species counts, examples per split, mean mass');
@@ -117,6 +121,14 @@ async function runAllAndCheck(): Promise<void> {
 
   // Bring the training cell's chart into view for the screenshot.
   await page.keyboard.press('Escape');
-  await page.locator('.notebook-editor .cell-statusbar-container', { hasText: 'YAML' }).first().scrollIntoViewIfNeeded().catch(() => undefined);
+  await page.mouse.wheel(0, -10000);
+  await new Promise((r) => setTimeout(r, 1000));
+  const yamlStatus = await page.locator('.notebook-editor .cell-statusbar-container', { hasText: 'YAML' }).first().boundingBox();
+  // The list scrolls a limited amount per wheel event: several small ones bring the chart up.
+  for (let left = (yamlStatus?.y ?? 0) - 200; left > 0; left -= 100) {
+    await page.mouse.wheel(0, 100);
+    await new Promise((r) => setTimeout(r, 80));
+  }
+  await new Promise((r) => setTimeout(r, 1000));
   await wb.screenshot('notebook');
 }

@@ -16,12 +16,13 @@ let wb: Workbench;
  * Right-clicks `row` and chooses `label`. VS Code ignores a click that lands too soon after its
  * menu opened, so hover first, and press Enter on the item if the menu is still open.
  */
-async function contextMenu(row: import('playwright-core').Locator, label: string): Promise<void> {
+async function contextMenu(row: import('playwright-core').Locator, label: string, select?: () => Promise<void>): Promise<void> {
   let last: unknown;
   // The explorer may redraw (a new file appears) and close the menu under us: try again then.
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      await wb.page.keyboard.press('Escape');
+      if (attempt > 0) await wb.page.keyboard.press('Escape');
+      await select?.();
       await row.click({ button: 'right' });
       const item = wb.page.locator('.context-view .action-item', { hasText: label }).first();
       await item.waitFor({ state: 'visible', timeout: 5_000 });
@@ -131,11 +132,22 @@ test('schema and anomalies: validate against the data, then a quick fix makes th
   // VS Code's own file dialog (the simple one, in a browser): type the path and accept.
   const input = wb.page.locator('.quick-input-widget input').first();
   await input.waitFor({ state: 'visible', timeout: 10_000 });
-  await input.fill(path.join(wb.workspace, 'data', 'penguins.csv'));
-  // The dialog checks the typed path before it takes it: wait for its list to show the file.
-  await wb.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'penguins.csv' }).first().waitFor({ state: 'visible', timeout: 10_000 });
-  await wb.page.locator('.quick-input-widget .monaco-button', { hasText: 'OK' }).first().click();
-  if (await input.isVisible().catch(() => false)) await input.press('Enter');
+  // The dialog fills in its own starting folder asynchronously and may overwrite what was typed
+  // meanwhile: type the path until it sticks, then accept it.
+  const wanted = path.join(wb.workspace, 'data', 'penguins.csv');
+  await waitFor(
+    'the file dialog to take the path',
+    async () => {
+      if (!(await input.isVisible().catch(() => false))) return true;
+      if ((await input.inputValue()) !== wanted) await input.fill(wanted);
+      await wb.page.waitForTimeout(500);
+      if ((await input.inputValue()) === wanted) await input.press('Enter');
+      await wb.page.waitForTimeout(500);
+      return (await input.isVisible().catch(() => false)) ? undefined : true;
+    },
+    30_000,
+    100,
+  );
   await waitFor('the anomalies', async () => ((await frame.locator('li.anomaly').count()) >= 3 ? true : undefined), 60_000).catch(async (e: unknown) => {
     await wb.screenshot('schema-failure');
     throw e;
@@ -147,4 +159,25 @@ test('schema and anomalies: validate against the data, then a quick fix makes th
   await waitFor('the species anomaly to go away', async () => ((await frame.locator('li.anomaly[data-feature="species"]').count()) === 0 ? true : undefined), 30_000);
   const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as typeof schema;
   assert.deepEqual(saved.feature[0]?.stringDomain?.value, ['Adelie', 'Chinstrap', 'Gentoo']);
+});
+
+test('compare two files selected in the explorer: weather drifts from 2012–13 to 2014–15', async () => {
+  const lines = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'seattle-weather.csv'), 'utf8').trim().split('\n');
+  const [header, ...rows] = lines;
+  const write = (name: string, keep: (year: number) => boolean) =>
+    fs.writeFileSync(path.join(wb.workspace, name), [header, ...rows.filter((r) => keep(Number(r.slice(0, 4))))].join('\n') + '\n');
+  write('weather-2012-13.csv', (y) => y <= 2013);
+  write('weather-2014-15.csv', (y) => y >= 2014);
+  await wb.showExplorer();
+  const first = wb.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'weather-2012-13.csv' }).first();
+  const second = wb.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'weather-2014-15.csv' }).first();
+  await second.waitFor({ state: 'visible', timeout: 20_000 });
+  await contextMenu(second, 'Compare Datasets (Drift and Skew)', async () => {
+    await first.click();
+    await second.click({ modifiers: ['Control'] });
+  });
+  const frame = await wb.webview('tr.exceeded[data-feature="weather"]', 60_000);
+  assert.deepEqual(await frame.locator('tr.exceeded').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset['feature'])), ['weather']);
+  await waitFor('the overlaid value shares', async () => ((await frame.locator('.detail figure svg').count()) >= 1 ? true : undefined), 30_000);
+  await wb.screenshot('compare-drift');
 });

@@ -26,6 +26,8 @@ const CHART_THROTTLE_MS = 300;
 const CONSOLE_THROTTLE_MS = 100;
 /** After an interrupt, how long a cell may take to stop before the worker is restarted under it. */
 const HARD_INTERRUPT_MS = 5000;
+/** Longest wait for VS Code to apply one output edit. */
+const OUTPUT_EDIT_TIMEOUT_MS = 5000;
 
 /** One queued or running cell. */
 interface QueuedCell {
@@ -83,6 +85,7 @@ export class PipewiseKernel implements vscode.Disposable {
     try {
       const queue = this.queues.get(key) ?? [];
       for (let next = queue.shift(); next; next = queue.shift()) {
+        this.ctx.log.info(`Notebook ${cellLabel(next.cell)}: next in the queue${next.execution.token.isCancellationRequested ? ' (interrupted)' : ''}`);
         if (next.execution.token.isCancellationRequested) {
           // Interrupted while waiting: it never ran.
           next.execution.start();
@@ -112,7 +115,8 @@ export class PipewiseKernel implements vscode.Disposable {
     this.executionOrder.set(key, order);
     execution.executionOrder = order;
     execution.start(Date.now());
-    await execution.clearOutput();
+    this.ctx.log.info(`Notebook ${cellLabel(cell)}: clearing its outputs`);
+    await bounded(execution.clearOutput());
     this.diagnostics.delete(cell.document.uri);
     this.running.add(q);
     const live = new LiveOutputs(execution);
@@ -128,7 +132,10 @@ export class PipewiseKernel implements vscode.Disposable {
         execution.end(false, Date.now());
         return;
       }
+      const t0 = Date.now();
+      this.ctx.log.info(`Notebook ${cellLabel(cell)} (${kind}) started`);
       const result = await this.execute(q, kind, live);
+      this.ctx.log.info(`Notebook ${cellLabel(cell)} (${kind}) ${result.status} in ${Date.now() - t0} ms`);
       await live.finish(result);
       this.showDiagnostics(cell, result.diagnostics ?? []);
       execution.end(result.status === 'succeeded' ? true : result.status === 'failed' ? false : undefined, Date.now());
@@ -224,6 +231,13 @@ export class PipewiseKernel implements vscode.Disposable {
   }
 }
 
+/** Waits for an output edit, but at most OUTPUT_EDIT_TIMEOUT_MS: a lost acknowledgement must not stall the queue. */
+function bounded(p: Thenable<unknown>): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise((resolve) => (timer = setTimeout(resolve, OUTPUT_EDIT_TIMEOUT_MS)));
+  return Promise.race([Promise.resolve(p), timeout]).finally(() => clearTimeout(timer));
+}
+
 export function cellLabel(cell: vscode.NotebookCell): string {
   return `Cell ${cell.index + 1}`;
 }
@@ -251,8 +265,14 @@ class LiveOutputs {
 
   constructor(private readonly execution: vscode.NotebookCellExecution) {}
 
+  /**
+   * Queues an output edit after the ones before it. An edit VS Code never acknowledges (the cell
+   * was deleted or the notebook closed meanwhile) must not hold up the cell: each waits at most
+   * OUTPUT_EDIT_TIMEOUT_MS.
+   */
   private then(f: () => Thenable<unknown> | void): Promise<unknown> {
-    this.chain = this.chain.then(f, f);
+    const step = (): Promise<unknown> => bounded(Promise.resolve().then(f));
+    this.chain = this.chain.then(step, step);
     return this.chain;
   }
 

@@ -1,0 +1,170 @@
+/**
+ * Section 2: training throughput (samples per second) of a 2×64 DNN at batch 256 and 1024 on the
+ * TF.js backend in use, against scikit-learn's MLPClassifier with the same layers, batch size,
+ * optimizer and number of epochs, on the same float32 matrix (a sample of the flights data, or
+ * random data when that file is absent). Each side runs in a child process; only fitting is timed.
+ * In full mode it also measures the variants behind the speed-up investigation (README).
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { queryRows, quoteLiteral, withConnection } from '../src/engine/duckdb';
+import { median, type Figure } from './lib';
+import type { BenchContext } from './context';
+
+const run = promisify(execFile);
+export const WIDTH = 10;
+
+/**
+ * Ten standardised features of a flight (distance, its log, hour / weekday as sine and cosine,
+ * month, day, minute, the origin's traffic) and a 3-class label: early, up to 15 min late, later.
+ */
+function flightsFeaturesSql(flights: string, n: number): string {
+  const z = (e: string): string => `((${e}) - avg(${e}) OVER ()) / nullif(stddev_pop(${e}) OVER (), 0)`;
+  return `WITH s AS (SELECT * FROM read_parquet(${quoteLiteral(flights)}) USING SAMPLE reservoir(${n} ROWS) REPEATABLE (7)),
+    f AS (SELECT *, count(*) OVER (PARTITION BY origin) AS traffic FROM s)
+    SELECT ${z('distance')} AS f0, ${z('ln(distance + 1)')} AS f1,
+      sin(2 * pi() * hour(date) / 24) AS f2, cos(2 * pi() * hour(date) / 24) AS f3,
+      sin(2 * pi() * dayofweek(date) / 7) AS f4, cos(2 * pi() * dayofweek(date) / 7) AS f5,
+      ${z('month(date)')} AS f6, ${z('day(date)')} AS f7, ${z('minute(date)')} AS f8, ${z('traffic')} AS f9,
+      CASE WHEN delay <= 0 THEN 0 WHEN delay <= 15 THEN 1 ELSE 2 END AS label
+    FROM f`;
+}
+
+/** DATA.bin: n rows × WIDTH float32 features, then n float32 labels (0, 1, 2). */
+async function trainingData(ctx: BenchContext, n: number): Promise<{ file: string; source: string }> {
+  const fromFlights = existsSync(ctx.flights);
+  const file = path.join(ctx.cacheDir, `train-${fromFlights ? 'flights' : 'random'}-${n}.bin`);
+  const source = fromFlights ? `a ${n.toLocaleString('en-US')}-row sample of flights (10 features, 3 classes)` : `${n} random rows (flights absent)`;
+  if (existsSync(file)) return { file, source };
+  const out = new Float32Array(n * (WIDTH + 1));
+  if (fromFlights) {
+    const rows = await withConnection((c) => queryRows(c, flightsFeaturesSql(ctx.flights, n)));
+    rows.forEach((r, i) => {
+      for (let j = 0; j < WIDTH; j++) out[i * WIDTH + j] = Number(r[`f${j}`] ?? 0);
+      out[n * WIDTH + i] = Number(r.label);
+    });
+  } else {
+    for (let i = 0; i < n * WIDTH; i++) out[i] = Math.random() * 2 - 1;
+    for (let i = 0; i < n; i++) out[n * WIDTH + i] = Math.floor(Math.random() * 3);
+  }
+  const tmp = `${file}.tmp-${process.pid}`;
+  await fs.writeFile(tmp, out);
+  await fs.rename(tmp, file);
+  return { file, source };
+}
+
+interface TfRun {
+  readonly backend: string;
+  readonly simd?: boolean;
+  readonly ms: number[];
+  readonly cpuMs: number[];
+  readonly samples: number;
+  readonly peakRssMiB?: number;
+}
+
+async function tfRun(file: string, n: number, batch: number, epochs: number, runs: number, opts: { mode?: string; env?: NodeJS.ProcessEnv } = {}): Promise<TfRun> {
+  const { stdout } = await run(
+    process.execPath,
+    ['--import', 'tsx', path.join(__dirname, 'tf-backend.bench.ts'), file, String(n), String(WIDTH), String(batch), String(epochs), String(runs), opts.mode ?? 'fitModel'],
+    { env: { ...process.env, ...opts.env }, maxBuffer: 1 << 20 },
+  );
+  return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as TfRun;
+}
+
+async function sklearnRun(ctx: BenchContext, file: string, n: number, batch: number, epochs: number, runs: number): Promise<{ ms: number[]; cpuMs: number[]; threads: number | null; peak: number } | string> {
+  if (!ctx.python) return 'no /usr/bin/python3';
+  try {
+    const { stdout } = await run(ctx.python, [path.join(__dirname, 'python', 'sklearn_mlp.py'), file, String(n), String(WIDTH), String(batch), String(epochs), String(runs)], { maxBuffer: 1 << 20 });
+    const r = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { fit_ms: number[]; cpu_ms: number[]; threads: number | null; peak_rss_mib: number };
+    return { ms: r.fit_ms, cpuMs: r.cpu_ms, threads: r.threads, peak: r.peak_rss_mib };
+  } catch (e) {
+    const msg = (e as Error).message;
+    return /No module named/.test(msg) ? 'scikit-learn not installed' : `scikit-learn failed: ${msg.split('\n').slice(-2).join(' ')}`;
+  }
+}
+
+export interface TrainingOutcome {
+  readonly figures: Figure[];
+  readonly backend: string;
+  readonly simd?: boolean;
+  /** Peak RSS of the training process at batch 256. */
+  readonly peakRssMiB?: number;
+}
+
+export async function trainingSection(ctx: BenchContext): Promise<TrainingOutcome> {
+  const n = ctx.quick ? 20_000 : 50_000;
+  const epochs = ctx.quick ? 1 : 2;
+  const { file, source } = await trainingData(ctx, n);
+  const figures: Figure[] = [];
+  let backend = 'unknown';
+  let simd: boolean | undefined;
+  let peak: number | undefined;
+  let reference: number | undefined;
+  for (const batch of [256, 1024]) {
+    ctx.log(`training: batch ${batch} (${ctx.runs} runs, ${n} samples × ${epochs} epochs)`);
+    const ours = await tfRun(file, n, batch, epochs, ctx.runs);
+    backend = ours.backend;
+    simd = ours.simd;
+    if (batch === 256) peak = ours.peakRssMiB;
+    const rate = (ms: number): number => (n * epochs) / (ms / 1000);
+    const value = rate(median(ours.ms));
+    if (batch === 256) reference = value;
+    const name = `2×64 DNN, batch ${batch}, ${backend}${simd ? '+SIMD' : ''}`;
+    const sk = await sklearnRun(ctx, file, n, batch, epochs, ctx.runs);
+    if (typeof sk === 'string') {
+      figures.push({ section: 'training', name, unit: 'samples/s', value, runs: ctx.runs, samples: ours.ms, baselineName: 'sklearn MLPClassifier', skipped: sk, note: source });
+    } else {
+      ctx.sklearnPeakMiB = Math.max(ctx.sklearnPeakMiB ?? 0, sk.peak);
+      figures.push({
+        section: 'training',
+        name,
+        unit: 'samples/s',
+        value,
+        runs: ctx.runs,
+        samples: ours.ms,
+        baselineName: 'sklearn MLPClassifier (adam)',
+        baseline: rate(median(sk.ms)),
+        baselineSamples: sk.ms,
+        // CPU time tells a single-threaded backend from a multi-threaded BLAS on a shared machine.
+        note: `per CPU second: ${Math.round(rate(median(ours.cpuMs))).toLocaleString('en-US')} vs ${Math.round(rate(median(sk.cpuMs))).toLocaleString('en-US')} (BLAS threads: ${sk.threads ?? '?'})${batch === 256 ? `; ${source}` : ''}`,
+      });
+    }
+  }
+  if (!ctx.quick && reference !== undefined) {
+    // The investigation: what SIMD, the backend, TF.js's own model.fit and the transpose-first
+    // matmul (bench/wasmMatMulPatch.ts) change, at batch 256.
+    const variants: { name: string; mode?: string; env?: NodeJS.ProcessEnv }[] = [
+      { name: 'same, TF.js model.fit instead of fitModel', mode: 'model.fit' },
+      { name: 'same, wasm without SIMD', env: { PIPEWISE_BENCH_NO_SIMD: '1' } },
+      { name: 'same, pure-JS cpu backend', env: { PIPEWISE_TF_BACKEND: 'cpu' } },
+      { name: 'same, wasm BatchMatMul transposing first', env: { PIPEWISE_BENCH_TRANSPOSE_FIRST: '1' } },
+    ];
+    const vn = 20_000;
+    const small = await trainingData(ctx, vn);
+    // The reference for the variants, on their smaller set, so both sides see the same data.
+    const ref = await tfRun(small.file, vn, 256, 1, ctx.runs);
+    const rate = (ms: number): number => vn / (ms / 1000);
+    for (const v of variants) {
+      ctx.log(`training: ${v.name}`);
+      try {
+        const r = await tfRun(small.file, vn, 256, 1, ctx.runs, v);
+        figures.push({
+          section: 'training',
+          name: `batch 256: ${v.name}`,
+          unit: 'samples/s',
+          value: rate(median(r.ms)),
+          runs: ctx.runs,
+          samples: r.ms,
+          baselineName: `fitModel on ${ref.backend}${ref.simd ? '+SIMD' : ''}`,
+          baseline: rate(median(ref.ms)),
+          note: `ran on ${r.backend}${r.simd ? '+SIMD' : ''}`,
+        });
+      } catch (e) {
+        figures.push({ section: 'training', name: `batch 256: ${v.name}`, unit: 'samples/s', skipped: (e as Error).message.split('\n')[0] });
+      }
+    }
+  }
+  return { figures, backend, simd, peakRssMiB: peak };
+}
