@@ -13,7 +13,7 @@ export function median(values: readonly number[]): number {
 }
 
 /** What a figure measures: a duration (lower is better), a rate (higher is better) or memory (lower is better). */
-export type Unit = 'ms' | 'rows/s' | 'samples/s' | 'MiB';
+export type Unit = 'ms' | 'rows/s' | 'samples/s' | 'samples/CPU-s' | 'MiB';
 
 export function lowerIsBetter(unit: Unit): boolean {
   return unit === 'ms' || unit === 'MiB';

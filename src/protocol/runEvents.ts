@@ -8,6 +8,7 @@ export type StageStatus = 'pending' | 'running' | 'succeeded' | 'cached' | 'fail
 export interface MetricsPoint {
   /** `epoch` points are per epoch; `batch` points are throttled within an epoch; `trial` for Tuner. */
   readonly scope: 'epoch' | 'batch' | 'trial';
+  /** Counted from 1, as Keras prints them. */
   readonly epoch?: number;
   readonly batch?: number;
   readonly trial?: number;

@@ -12,11 +12,13 @@ import { Workbench } from './workbench';
 
 let wb: Workbench;
 
-async function waitForInFrame(frame: Frame, what: string, probe: () => boolean, timeoutMs = 120_000): Promise<void> {
+/** Waits until `probe` holds in the frame, doing `between` (e.g. scrolling) between tries. */
+async function waitForInFrame(frame: Frame, what: string, probe: () => boolean, timeoutMs = 120_000, between?: () => Promise<void>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await frame.evaluate(probe).catch(() => false))) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
+    await between?.();
+    await new Promise((r) => setTimeout(r, 300));
   }
 }
 
@@ -108,8 +110,13 @@ async function runAllAndCheck(): Promise<void> {
   // VS Code renders outputs only near the viewport: scroll the notebook down first, with the wheel
   // over the cells' gutter (over an output, the output webview would take the wheel itself).
   await page.mouse.move(372, 600);
-  await page.mouse.wheel(0, 5000);
-  await waitForInFrame(frame, 'the last cell\'s chart', () => [...document.querySelectorAll('.pw-chart svg text')].some((t) => t.textContent === 'mean body mass (g)'));
+  await waitForInFrame(
+    frame,
+    'the last cell\'s chart',
+    () => [...document.querySelectorAll('.pw-chart svg text')].some((t) => t.textContent === 'mean body mass (g)'),
+    120_000,
+    () => page.mouse.wheel(0, 150),
+  );
   const barCharts = await frame.evaluate(() => [...document.querySelectorAll('.pw-chart')].filter((c) => c.querySelector('g.mark-rect')).length);
   assert.equal(barCharts, 3, 'species counts, examples per split, mean mass');
   // No cell failed: no error output anywhere in the notebook's outputs.
@@ -121,7 +128,7 @@ async function runAllAndCheck(): Promise<void> {
 
   // Bring the training cell's chart into view for the screenshot.
   await page.keyboard.press('Escape');
-  await page.mouse.wheel(0, -10000);
+  for (let i = 0; i < 40; i++) await page.mouse.wheel(0, -300);
   await new Promise((r) => setTimeout(r, 1000));
   const yamlStatus = await page.locator('.notebook-editor .cell-statusbar-container', { hasText: 'YAML' }).first().boundingBox();
   // The list scrolls a limited amount per wheel event: several small ones bring the chart up.

@@ -15,7 +15,8 @@ import type { DatasetFeatureStatistics, FeatureNameStatistics } from '../../src/
 const fixtures = path.resolve(__dirname, '../fixtures');
 const penguins = path.join(fixtures, 'penguins.csv');
 const seattle = path.join(fixtures, 'seattle-weather.csv');
-const flights = '/work/shared/data/flights-3m.parquet';
+// ../shared beside the repository (as CI lays it out), else the developers' copy.
+const flights = [path.resolve(__dirname, '../../../shared/data/flights-3m.parquet'), '/work/shared/data/flights-3m.parquet'].find((p) => existsSync(p)) ?? 'flights-3m.parquet (not found)';
 
 function feature(s: DatasetFeatureStatistics, name: string): FeatureNameStatistics {
   const f = s.features.find((x) => x.name === name);

@@ -85,7 +85,7 @@ export class PipewiseKernel implements vscode.Disposable {
     try {
       const queue = this.queues.get(key) ?? [];
       for (let next = queue.shift(); next; next = queue.shift()) {
-        this.ctx.log.info(`Notebook ${cellLabel(next.cell)}: next in the queue${next.execution.token.isCancellationRequested ? ' (interrupted)' : ''}`);
+        this.ctx.log.debug(`Notebook ${cellLabel(next.cell)}: next in the queue${next.execution.token.isCancellationRequested ? ' (interrupted)' : ''}`);
         if (next.execution.token.isCancellationRequested) {
           // Interrupted while waiting: it never ran.
           next.execution.start();
@@ -115,7 +115,7 @@ export class PipewiseKernel implements vscode.Disposable {
     this.executionOrder.set(key, order);
     execution.executionOrder = order;
     execution.start(Date.now());
-    this.ctx.log.info(`Notebook ${cellLabel(cell)}: clearing its outputs`);
+    this.ctx.log.debug(`Notebook ${cellLabel(cell)}: clearing its outputs`);
     await bounded(execution.clearOutput());
     this.diagnostics.delete(cell.document.uri);
     this.running.add(q);
