@@ -31,8 +31,9 @@ export function advantage(unit: Unit, ours: number, baseline: number): number {
 /** `2.40× better`, `0.31× (worse)`: two significant digits are all a noisy machine supports. */
 export function formatAdvantage(x: number): string {
   if (!Number.isFinite(x)) return '—';
-  const digits = x >= 10 ? 0 : x >= 1 ? 1 : 2;
-  return `${x.toFixed(digits)}×${x < 1 ? ' (worse)' : ''}`;
+  // 0.997 prints as 1.0×, not as a "worse" 1.00×: within rounding is not worse.
+  const digits = x >= 9.95 ? 0 : x >= 0.995 ? 1 : 2;
+  return `${x.toFixed(digits)}×${x < 0.995 ? ' (worse)' : ''}`;
 }
 
 /** A value with thousands separators and a precision suited to its size. */

@@ -8,7 +8,7 @@
  *   node --import tsx bench/tf-backend.bench.ts DATA.bin N WIDTH BATCH EPOCHS RUNS [fitModel|model.fit]
  *   PIPEWISE_TF_BACKEND=cpu …            force a backend (as loadTf reads it)
  *   PIPEWISE_BENCH_NO_SIMD=1 …           the wasm backend without SIMD (to measure what SIMD gives)
- *   PIPEWISE_BENCH_TRANSPOSE_FIRST=1 …   wasm BatchMatMul transposes first (bench/wasmMatMulPatch.ts)
+ *   PIPEWISE_TF_WASM_MATMUL=plain …   wasm's own BatchMatMul, without the transpose-first kernel (src/engine/tf/wasmMatMul.ts)
  */
 import { readFileSync } from 'node:fs';
 import * as tfjs from '@tensorflow/tfjs';
@@ -18,7 +18,6 @@ import { loadTf } from '../src/engine/tf/loadTf';
 import { fitModel, type Dataset } from '../src/engine/model/fitModel';
 import { buildBuiltinModel } from '../src/engine/model/builtinModels';
 import { msSince, peakRssMiB } from './lib';
-import { transposeFirstBatchMatMul } from './wasmMatMulPatch';
 
 async function main(): Promise<void> {
   const [file, nS, widthS, batchS, epochsS, runsS, mode = 'fitModel'] = process.argv.slice(2);
@@ -27,7 +26,6 @@ async function main(): Promise<void> {
   // Flags must be set before the backend initialises; loadTf imports this same module instance.
   if (process.env.PIPEWISE_BENCH_NO_SIMD === '1') tfjs.env().set('WASM_HAS_SIMD_SUPPORT', false);
   const { tf, backend } = await loadTf();
-  if (process.env.PIPEWISE_BENCH_TRANSPOSE_FIRST === '1' && backend === 'wasm') transposeFirstBatchMatMul(tf);
   const simd = backend === 'wasm' ? Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) : undefined;
 
   const raw = new Float32Array(readFileSync(file).buffer.slice(0));

@@ -134,12 +134,12 @@ export async function trainingSection(ctx: BenchContext): Promise<TrainingOutcom
   }
   if (!ctx.quick && reference !== undefined) {
     // The investigation: what SIMD, the backend, TF.js's own model.fit and the transpose-first
-    // matmul (bench/wasmMatMulPatch.ts) change, at batch 256.
+    // matmul (src/engine/tf/wasmMatMul.ts, on by default; compared here with wasm's own) change, at batch 256.
     const variants: { name: string; mode?: string; env?: NodeJS.ProcessEnv }[] = [
       { name: 'same, TF.js model.fit instead of fitModel', mode: 'model.fit' },
       { name: 'same, wasm without SIMD', env: { PIPEWISE_BENCH_NO_SIMD: '1' } },
       { name: 'same, pure-JS cpu backend', env: { PIPEWISE_TF_BACKEND: 'cpu' } },
-      { name: 'same, wasm BatchMatMul transposing first', env: { PIPEWISE_BENCH_TRANSPOSE_FIRST: '1' } },
+      { name: 'same, wasm\'s own BatchMatMul (no transpose-first kernel)', env: { PIPEWISE_TF_WASM_MATMUL: 'plain' } },
     ];
     const vn = 20_000;
     const small = await trainingData(ctx, vn);

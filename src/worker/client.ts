@@ -56,6 +56,8 @@ export class WorkerClient implements Disposable {
       env: { ...process.env, ...options.env, ELECTRON_RUN_AS_NODE: '1' },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
+      // Not the parent's flags: a parent under --import tsx or --inspect would hand them to the worker.
+      execArgv: [],
     });
     this.child.stderr?.setEncoding('utf8').on('data', (s: string) => {
       this.stderrTail = (this.stderrTail + s).slice(-4000);

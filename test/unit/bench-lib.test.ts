@@ -26,6 +26,8 @@ test('formatAdvantage marks worse-than-baseline and keeps two significant digits
   assert.equal(formatAdvantage(0.3456), '0.35× (worse)');
   assert.equal(formatAdvantage(2.44), '2.4×');
   assert.equal(formatAdvantage(11.6), '12×');
+  assert.equal(formatAdvantage(0.997), '1.0×');
+  assert.equal(formatAdvantage(0.99), '0.99× (worse)');
   assert.equal(formatAdvantage(Number.NaN), '—');
 });
 

@@ -10,9 +10,8 @@ import path from 'node:path';
 import type { z } from 'zod';
 import type { Trainer } from '../../core/components/modelComponents';
 import type { ComponentContext, ComponentExecutor } from '../component';
-import type { Hyperparameters } from '../model/builtinModels';
 import { readJson } from '../model/files';
-import { applyHyperparameters, readBestHyperparameters } from '../model/hyperparameters';
+import { applyHyperparameters, readBestHyperparameters, hyperparametersFromParams } from '../model/hyperparameters';
 import { rawInputs, writeModelArtifact } from '../model/modelArtifact';
 import type { ModelSignature } from '../model/servingModel';
 import { prepareData, trainOnce } from '../model/trainModel';
@@ -35,16 +34,7 @@ export const trainer: ComponentExecutor<TrainerParams> = {
     if (!examples || !graph) throw new Error('Trainer needs its examples and transform_graph inputs');
     const spec = await readTransformSpec(graph.uri);
     const tuned = await readBestHyperparameters(ctx.inputs.hyperparameters);
-    const base: Hyperparameters = {
-      model: p.model,
-      hidden_units: p.hidden_units,
-      dropout: p.dropout,
-      learning_rate: p.learning_rate,
-      optimizer: p.optimizer,
-      l2: p.l2,
-      batch_size: p.batch_size,
-      epochs: p.epochs,
-    };
+    const base = hyperparametersFromParams(p);
     const hp = tuned ? applyHyperparameters(base, tuned, 'best_hyperparameters.json') : base;
     if (tuned) ctx.log('info', `hyperparameters from the Tuner: ${JSON.stringify(tuned)}`);
     const userModule = p.module ? await loadUserModel(ctx.resolvePath(p.module, 'module')) : undefined;

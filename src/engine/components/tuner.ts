@@ -9,10 +9,9 @@ import type { z } from 'zod';
 import type { Tuner } from '../../core/components/modelComponents';
 import { CancelledError, PipewiseError } from '../../core/errors';
 import type { ComponentContext, ComponentExecutor } from '../component';
-import type { Hyperparameters } from '../model/builtinModels';
 import { writeJsonAtomic } from '../model/files';
 import { mulberry32 } from '../model/fitModel';
-import { applyHyperparameters, BEST_HYPERPARAMETERS_FILE } from '../model/hyperparameters';
+import { applyHyperparameters, BEST_HYPERPARAMETERS_FILE, hyperparametersFromParams } from '../model/hyperparameters';
 import { prepareData, trainOnce } from '../model/trainModel';
 import { loadTf } from '../tf/loadTf';
 import { readTransformSpec } from './trainer';
@@ -51,16 +50,7 @@ export const tuner: ComponentExecutor<TunerParams> = {
     const graph = ctx.inputs.transform_graph;
     if (!examples || !graph) throw new Error('Tuner needs its examples and transform_graph inputs');
     const spec = await readTransformSpec(graph.uri);
-    const base: Hyperparameters = {
-      model: p.model,
-      hidden_units: p.hidden_units,
-      dropout: p.dropout,
-      learning_rate: p.learning_rate,
-      optimizer: p.optimizer,
-      l2: p.l2,
-      batch_size: p.batch_size,
-      epochs: p.epochs,
-    };
+    const base = hyperparametersFromParams(p);
     const trials = planTrials(p.space, p.strategy, p.max_trials, p.seed);
     // Check every candidate before the first trial trains.
     const candidates = trials.map((t, i) => ({ values: t, hp: applyHyperparameters(base, t, `Tuner space (trial ${i + 1})`) }));

@@ -57,3 +57,17 @@ export async function readBestHyperparameters(ref: ArtifactRef | undefined): Pro
     throw new PipewiseError(`the hyperparameters input: ${(e as Error).message}`, { file });
   }
 }
+
+/** The hyperparameters a Trainer's or Tuner's params fix, before a Tuner's best values apply. */
+export function hyperparametersFromParams(p: Hyperparameters): Hyperparameters {
+  return {
+    model: p.model,
+    hidden_units: p.hidden_units,
+    dropout: p.dropout,
+    learning_rate: p.learning_rate,
+    optimizer: p.optimizer,
+    l2: p.l2,
+    batch_size: p.batch_size,
+    epochs: p.epochs,
+  };
+}

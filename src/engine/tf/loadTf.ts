@@ -12,6 +12,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { loadedBackend, setLoadedBackend, type TfBackend } from './backendState';
+import { transposeFirstBatchMatMul } from './wasmMatMul';
 
 export type Tf = typeof import('@tensorflow/tfjs');
 export type { TfBackend };
@@ -80,7 +81,9 @@ async function tryBackend(backend: TfBackend): Promise<Tf | undefined> {
   }
   const ok = await tf.setBackend(backend);
   await tf.ready();
-  return ok && tf.getBackend() === backend ? tf : undefined;
+  if (!ok || tf.getBackend() !== backend) return undefined;
+  if (backend === 'wasm' && process.env.PIPEWISE_TF_WASM_MATMUL !== 'plain') transposeFirstBatchMatMul(tf);
+  return tf;
 }
 
 /** PROD turns off TF.js's debug checks and its "install tfjs-node" console banner. */

@@ -1,13 +1,14 @@
 /**
- * An experiment of the speed-up investigation (README, "training"): TF.js 4.22's wasm BatchMatMul
+ * TF.js 4.22's wasm BatchMatMul
  * takes XNNPACK's fast path only when neither input is transposed; with transposeA or transposeB
  * (every Dense layer's gradient) it falls back to a loop about 8× slower. Re-registering the
  * kernel so that it transposes first (a cheap Transpose kernel) and then multiplies untransposed
- * gives the same numbers by another route. Used by tf-backend.bench.ts when
- * PIPEWISE_BENCH_TRANSPOSE_FIRST=1; a candidate for src/engine/tf/loadTf.ts.
+ * gives the same numbers by another route (to float rounding): 1.5–1.6× training samples per CPU
+ * second here (bench/README.md). loadTf applies it on the wasm backend unless
+ * PIPEWISE_TF_WASM_MATMUL=plain.
  */
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import type { Tf } from '../src/engine/tf/loadTf';
+import type { Tf } from './loadTf';
 
 interface DisposingBackend {
   disposeData(dataId: object): void;
