@@ -52,7 +52,8 @@ export class ProgressReporter {
         this.stop();
         this.print(
           `pipewise: ${e.result.status} in ${seconds(e.result.durationMs)} — ` +
-            countBy(e.result.stages.map((s) => s.status)),
+            countBy(e.result.stages.map((s) => s.status)) +
+            (e.result.backend ? ` (TensorFlow.js backend: ${e.result.backend})` : ''),
         );
         break;
     }
