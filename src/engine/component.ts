@@ -34,6 +34,14 @@ export interface ComponentContext<P = Record<string, unknown>> {
   setProperties(output: string, properties: Record<string, unknown>): void;
 }
 
+/** What a fingerprint may look at besides the params: the store (e.g. for the last blessed model). */
+export interface FingerprintContext {
+  readonly storeDir: string;
+  readonly pipeline: string;
+  /** The stage's input artifacts, as `run` will get them. */
+  readonly inputs: Readonly<Record<string, ArtifactRef | undefined>>;
+}
+
 export interface ComponentExecutor<P = Record<string, unknown>> {
   readonly name: string;
   run(ctx: ComponentContext<P>): Promise<void>;
@@ -41,5 +49,5 @@ export interface ComponentExecutor<P = Record<string, unknown>> {
    * A fingerprint of what the component reads from outside the store (ExampleGen's data files, a
    * curated schema file, a user module), folded into the cache key.
    */
-  externalFingerprint?(params: P, resolvePath: (path: string, param: string) => string): Promise<string>;
+  externalFingerprint?(params: P, resolvePath: (path: string, param: string) => string, store: FingerprintContext): Promise<string>;
 }

@@ -267,7 +267,7 @@ async function runStage(s: StageRun): Promise<StageResult> {
 
   let external = '';
   try {
-    external = executor.externalFingerprint ? await executor.externalFingerprint(params, resolvePath) : '';
+    external = executor.externalFingerprint ? await executor.externalFingerprint(params, resolvePath, { storeDir: s.store.root, pipeline: s.spec.name, inputs }) : '';
   } catch (e) {
     return fail('failed', e instanceof PipewiseError ? e.message : `reading its inputs failed: ${(e as Error).message}`);
   }

@@ -84,8 +84,8 @@ export async function loadUserComponent(pipelineDir: string, ref: string): Promi
   const executor: ComponentExecutor = {
     name: declaration.name,
     run: (ctx: ComponentContext) => Promise.resolve((run as (c: ComponentContext) => unknown)(ctx)).then(() => undefined),
-    async externalFingerprint(p, resolvePath) {
-      const extra = typeof userFingerprint === 'function' ? String(await (userFingerprint as (...a: unknown[]) => unknown)(p, resolvePath)) : '';
+    async externalFingerprint(p, resolvePath, store) {
+      const extra = typeof userFingerprint === 'function' ? String(await (userFingerprint as (...a: unknown[]) => unknown)(p, resolvePath, store)) : '';
       return hash(`${sourceHash}\0${extra}`);
     },
   };

@@ -71,7 +71,7 @@ test('ExampleGen: default hash split is 2:1, deterministic and independent of ro
     assert.equal(diff, 0, `split ${split} has the same rows whatever the file's order`);
   }
   // Same data again: same content hash; an edit of the same size: a different one.
-  const fp = (input: string): Promise<string> => exampleGen.externalFingerprint!({ ...{ input }, format: 'auto', splits: { train: 2, eval: 1 }, csv: { header: true, null_strings: [] } } as never, (p) => path.resolve(dir, p));
+  const fp = (input: string): Promise<string> => exampleGen.externalFingerprint!({ ...{ input }, format: 'auto', splits: { train: 2, eval: 1 }, csv: { header: true, null_strings: [] } } as never, (p) => path.resolve(dir, p), { storeDir: path.join(dir, '.pipewise'), pipeline: 'test', inputs: {} });
   const before = await fp('data/seattle-weather.csv');
   assert.equal(await fp('data/seattle-weather.csv'), before);
   await fs.writeFile(path.join(dir, 'data/seattle-weather.csv'), text.replace('2012-01-01,0.0', '2012-01-01,0.1'));

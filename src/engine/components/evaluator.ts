@@ -44,6 +44,14 @@ export interface EvaluationFile {
 export function createEvaluator(load: ModelLoader = loadModel): ComponentExecutor<EvaluatorParams> {
   return {
     name: 'Evaluator',
+    // The default baseline (the last blessed model) is an input the pipeline file does not name:
+    // it joins the cache key, so a newer blessed model makes a cached verdict stale.
+    async externalFingerprint(p, _resolvePath, store) {
+      const compares = Object.values(p.thresholds).some((t) => t.change) && p.compare_with_last_blessed;
+      if (!compares) return '';
+      const found = await findLastBlessedModel(store.storeDir, '', store.pipeline, store.inputs.model?.id);
+      return found ? `baseline:${found.artifactId}` : 'baseline:none';
+    },
     async run(ctx: ComponentContext<EvaluatorParams>): Promise<void> {
       const p = ctx.params;
       const examples = ctx.inputs.examples;
@@ -92,7 +100,7 @@ export function createEvaluator(load: ModelLoader = loadModel): ComponentExecuto
         let baseline: EvaluationFile['baseline'] = null;
         let baselineUri = ctx.inputs.baseline_model?.uri;
         if (!baselineUri && hasChangeThresholds && p.compare_with_last_blessed) {
-          const found = await findLastBlessedModel(ctx.storeDir, ctx.executionId);
+          const found = await findLastBlessedModel(ctx.storeDir, ctx.executionId, undefined, ctx.inputs.model?.id);
           baselineUri = found?.uri;
           ctx.log('info', found ? `baseline: the last blessed model ${found.uri}` : 'no blessed model yet: change thresholds pass (as on TFX\'s first run)');
         }

@@ -13,10 +13,16 @@ export interface BaselineModel {
   readonly blessedBy: string;
 }
 
-export async function findLastBlessedModel(storeDir: string, currentExecutionId: string): Promise<BaselineModel | undefined> {
+/** The candidate itself (`excludeModelId`) is never its own baseline. */
+export async function findLastBlessedModel(
+  storeDir: string,
+  currentExecutionId: string,
+  pipelineName?: string,
+  excludeModelId?: string,
+): Promise<BaselineModel | undefined> {
   const lineage = new Lineage(new ArtifactStore(storeDir).metadataDir);
   const executions = await lineage.executions();
-  const pipeline = executions.find((e) => e.id === currentExecutionId)?.pipeline;
+  const pipeline = pipelineName ?? executions.find((e) => e.id === currentExecutionId)?.pipeline;
   const blessed = executions
     .filter(
       (e) =>
@@ -30,7 +36,7 @@ export async function findLastBlessedModel(storeDir: string, currentExecutionId:
     .sort((a, b) => (a.id < b.id ? 1 : -1));
   for (const e of blessed) {
     const model = e.inputs.find((i) => i.input === 'model');
-    if (!model) continue;
+    if (!model || model.artifactId === excludeModelId) continue;
     const st = await fs.stat(model.uri).catch(() => undefined);
     if (st?.isDirectory()) return { uri: model.uri, artifactId: model.artifactId, blessedBy: e.id };
   }
