@@ -30,16 +30,21 @@ export function duckdbInstance(): Promise<DuckDBInstance> {
 export async function withConnection<T>(fn: (conn: DuckDBConnection) => Promise<T>, signal?: AbortSignal): Promise<T> {
   if (signal?.aborted) throw new CancelledError();
   const conn = await (await duckdbInstance()).connect();
+  return interruptible(conn, () => fn(conn), signal, () => conn.closeSync());
+}
+
+/** Runs `body` with `conn` interrupted when `signal` aborts (then rejecting with CancelledError). */
+async function interruptible<T>(conn: DuckDBConnection, body: () => Promise<T>, signal: AbortSignal | undefined, close: () => void): Promise<T> {
   const onAbort = (): void => conn.interrupt();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    return await fn(conn);
+    return await body();
   } catch (e) {
     if (signal?.aborted) throw new CancelledError();
     throw e;
   } finally {
     signal?.removeEventListener('abort', onAbort);
-    conn.closeSync();
+    close();
   }
 }
 
@@ -55,22 +60,21 @@ export async function withSandboxConnection<T>(
   if (signal?.aborted) throw new CancelledError();
   const sandbox = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
   const conn = await sandbox.connect();
-  const onAbort = (): void => conn.interrupt();
-  signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    const dirs = allowedDirectories.map((d) => quoteLiteral(d.endsWith(path.sep) ? d : d + path.sep)).join(', ');
-    await conn.run(`SET allowed_directories = [${dirs}]`);
-    await conn.run('SET enable_external_access = false');
-    await conn.run('SET lock_configuration = true');
-    return await fn(conn);
-  } catch (e) {
-    if (signal?.aborted) throw new CancelledError();
-    throw e;
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-    conn.closeSync();
-    sandbox.closeSync();
-  }
+  return interruptible(
+    conn,
+    async () => {
+      const dirs = allowedDirectories.map((d) => quoteLiteral(d.endsWith(path.sep) ? d : d + path.sep)).join(', ');
+      await conn.run(`SET allowed_directories = [${dirs}]`);
+      await conn.run('SET enable_external_access = false');
+      await conn.run('SET lock_configuration = true');
+      return fn(conn);
+    },
+    signal,
+    () => {
+      conn.closeSync();
+      sandbox.closeSync();
+    },
+  );
 }
 
 /** Rows of a query as plain JS values (BIGINT → bigint; use `num` to read numbers). */
