@@ -1,5 +1,4 @@
 import * as vscode from 'vscode';
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { FromGraphMessage, GraphModel, GraphWebviewState, ToGraphMessage } from '../../protocol/graph';
 import { readConfig } from '../config';
@@ -8,6 +7,7 @@ import type { PipelineAnalysis, PipelineDocuments } from '../pipelineDocuments';
 import type { RunController } from '../runs/runController';
 import { readRunRecords, runViewOfRecord } from '../runs/runHistory';
 import type { TrustGate } from '../trust';
+import { webviewPage } from '../webviewPage';
 import { openArtifact, openStageOutputs } from './artifactActions';
 import { buildGraphModel } from './graphModel';
 
@@ -53,22 +53,13 @@ class GraphPanel implements vscode.Disposable {
   }
 
   private html(): string {
-    const webview = this.panel.webview;
-    const nonce = randomBytes(16).toString('base64');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.manager.extensionUri, 'out', 'webviews', 'graph.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(this.manager.extensionUri, 'media', 'graph.css'));
-    const csp = `default-src 'none'; img-src ${webview.cspSource} data:; style-src ${webview.cspSource}; font-src ${webview.cspSource}; script-src 'nonce-${nonce}';`;
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style.toString()}">
-<title>Pipeline graph</title>
-</head>
-<body>
-<div id="toolbar" role="toolbar" aria-label="Pipeline graph">
+    return webviewPage({
+      webview: this.panel.webview,
+      extensionUri: this.manager.extensionUri,
+      bundle: 'graph',
+      stylesheet: 'graph.css',
+      title: 'Pipeline graph',
+      body: () => `<div id="toolbar" role="toolbar" aria-label="Pipeline graph">
   <button id="run" class="primary" title="Run the pipeline">Run</button>
   <button id="cancel" hidden title="Cancel the run">Cancel</button>
   <span id="title"></span>
@@ -83,10 +74,8 @@ class GraphPanel implements vscode.Disposable {
   <defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/></marker></defs>
   <g id="viewport"></g>
 </svg>
-<div id="menu" role="menu" hidden></div>
-<script nonce="${nonce}" src="${script.toString()}"></script>
-</body>
-</html>`;
+<div id="menu" role="menu" hidden></div>`,
+    });
   }
 
   get lastAck(): GraphAck {
