@@ -136,6 +136,8 @@ export class Lineage {
     const damaged: CacheLookup['damaged'][number][] = [];
     for (const e of candidates) {
       if (!outputs.every((o) => e.outputs.some((a) => a.output === o))) continue;
+      const marked = e.outputs.find((a) => e.artifactState?.[a.output]?.state === 'broken');
+      if (marked) damaged.push({ execution: e, output: marked.output, problem: `it was marked broken: ${e.artifactState?.[marked.output]?.reason}`, marked: true });
       if (e.outputs.some((a) => e.artifactState?.[a.output])) continue;
       let intact = true;
       for (const a of e.outputs) {
@@ -253,7 +255,8 @@ export class Lineage {
 /** What the cache found for a key: the execution to reuse, and the damaged candidates it passed over. */
 export interface CacheLookup {
   readonly hit?: ExecutionRecord;
-  readonly damaged: readonly { readonly execution: ExecutionRecord; readonly output: string; readonly problem: string }[];
+  /** `marked`: it was already marked broken (by an earlier run or `doctor --fix`). */
+  readonly damaged: readonly { readonly execution: ExecutionRecord; readonly output: string; readonly problem: string; readonly marked?: boolean }[];
 }
 
 /**

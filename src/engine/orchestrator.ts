@@ -360,7 +360,7 @@ async function runStage(s: StageRun): Promise<StageResult> {
         level: 'warn',
         message: `the cached output '${d.output}' of execution ${d.execution.id} is damaged: ${d.problem}; ${hit ? 'using an older intact copy' : 'running the stage again'}`,
       });
-      await lineage.markArtifacts(d.execution.id, { [d.output]: { state: 'broken', reason: d.problem } }).catch(() => undefined);
+      if (!d.marked) await lineage.markArtifacts(d.execution.id, { [d.output]: { state: 'broken', reason: d.problem } }).catch(() => undefined);
     }
     if (hit) {
       const executionId = newId();
