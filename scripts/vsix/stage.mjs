@@ -52,6 +52,35 @@ export function stage(root, target) {
   fs.rmSync(path.join(dir, 'node_modules', '.package-lock.json'), { force: true });
   const duck = path.join(dir, 'node_modules', '@duckdb');
   for (const d of fs.readdirSync(duck)) if (d.startsWith('node-bindings-')) fs.rmSync(path.join(duck, d), { recursive: true, force: true });
-  if (target.binding) execFileSync('cp', ['-al', bindingPackage(root, target.binding), path.join(duck, `node-bindings-${target.binding}`)]);
+  if (target.binding) {
+    const binding = path.join(duck, `node-bindings-${target.binding}`);
+    execFileSync('cp', ['-al', bindingPackage(root, target.binding), binding]);
+    if (target.format === 'macho') for (const f of fs.readdirSync(binding)) thinMachO(path.join(binding, f), target.arch);
+  }
   return dir;
+}
+
+const MACHO_CPU = { x64: 0x01000007, arm64: 0x0100000c };
+
+/**
+ * DuckDB's macOS library is a universal ("fat") file holding both architectures; a VSIX is for one,
+ * so keep that architecture's slice alone (what `lipo -thin` does: each slice is a complete Mach-O
+ * file with its own code signature, copied byte for byte). The file is replaced, not written through
+ * its hard link.
+ */
+function thinMachO(file, arch) {
+  const b = fs.readFileSync(file);
+  if (b.length < 8 || b.readUInt32BE(0) !== 0xcafebabe) return;
+  const n = b.readUInt32BE(4);
+  for (let i = 0; i < n; i++) {
+    const at = 8 + i * 20;
+    if (b.readUInt32BE(at) !== MACHO_CPU[arch]) continue;
+    const offset = b.readUInt32BE(at + 8);
+    const size = b.readUInt32BE(at + 12);
+    const tmp = `${file}.${process.pid}.thin`;
+    fs.writeFileSync(tmp, b.subarray(offset, offset + size), { mode: fs.statSync(file).mode });
+    fs.renameSync(tmp, file);
+    return;
+  }
+  throw new Error(`${file}: a universal Mach-O file without a ${arch} slice`);
 }
