@@ -3,12 +3,13 @@
  * quoting helpers, and `readSource`, which turns a user's data file (or glob) into a relation with
  * the errors a user can act on: the file, the line, the column.
  */
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBInstance, DuckDBConnection } from '@duckdb/node-api';
 import type { JS } from '@duckdb/node-api';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PipewiseError, CancelledError } from '../core/errors';
+import { duckdbModule } from './duckdbModule';
 
 export type DataFormat = 'csv' | 'parquet' | 'json';
 export type Row = Record<string, JS>;
@@ -22,13 +23,15 @@ let instance: Promise<DuckDBInstance> | undefined;
  * DuckDB's default).
  */
 export function duckdbInstance(): Promise<DuckDBInstance> {
-  instance ??= DuckDBInstance.create(':memory:', {
-    memory_limit: process.env.PIPEWISE_DUCKDB_MEMORY_LIMIT || '1GB',
-    temp_directory: path.join(os.tmpdir(), `pipewise-duckdb-spill-${process.pid}`),
-  }).catch((e: unknown) => {
-    instance = undefined;
-    throw e;
-  });
+  instance ??= duckdbModule()
+    .DuckDBInstance.create(':memory:', {
+      memory_limit: process.env.PIPEWISE_DUCKDB_MEMORY_LIMIT || '1GB',
+      temp_directory: path.join(os.tmpdir(), `pipewise-duckdb-spill-${process.pid}`),
+    })
+    .catch((e: unknown) => {
+      instance = undefined;
+      throw e;
+    });
   return instance;
 }
 
@@ -67,7 +70,7 @@ export async function withSandboxConnection<T>(
   signal?: AbortSignal,
 ): Promise<T> {
   if (signal?.aborted) throw new CancelledError();
-  const sandbox = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
+  const sandbox = await duckdbModule().DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
   const conn = await sandbox.connect();
   return interruptible(
     conn,
