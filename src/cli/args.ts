@@ -74,6 +74,11 @@ Commands:
   lineage FILE [ARTIFACT] [--json]
                           the runs of a pipeline, or what made an artifact and what it fed
                           (ARTIFACT: a path into .pipewise/artifacts, or stage.output for the latest)
+  serve BASE [--model-name NAME] [--port 8501] [--host 127.0.0.1] [--log-dir DIR]
+        [--log-sample FRACTION] [--max-versions N] [--label NAME=VERSION…]
+                          TensorFlow Serving's REST API over a Pusher destination
+  monitor FILE --log DIR [--since ISO] [--until ISO] [--by hour|day] [--threshold X] [--json]
+                          skew of logged requests against training (exit 0 ok, 1 anomalous, 2 usage)
 
 Options:
   --only STAGE…   run only these stages (their upstream comes from cache, or runs if absent)

@@ -20,6 +20,9 @@ const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
 
 async function main(argv: readonly string[]): Promise<number> {
+  // The production commands parse their own flags (src/cli/serve.ts, src/cli/monitor.ts).
+  if (argv[0] === 'serve') return (await import('./serve')).serveCommand(argv.slice(1));
+  if (argv[0] === 'monitor') return (await import('./monitor')).monitorCommand(argv.slice(1));
   const args = parseArgs(argv);
   if (args.version) {
     process.stdout.write(`pipewise ${version}\n`);
@@ -39,7 +42,7 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'stats':
       return statsCommand(one(args, 'DATA_FILE'), args.json);
     default:
-      throw new PipewiseError(`unknown command '${args.command}' (commands: run, validate, stats, lineage)`, { code: 'usage' });
+      throw new PipewiseError(`unknown command '${args.command}' (commands: run, validate, stats, lineage, serve, monitor)`, { code: 'usage' });
   }
 }
 
