@@ -13,10 +13,12 @@ export interface ParsedArgs {
   readonly json: boolean;
   readonly help: boolean;
   readonly version: boolean;
+  /** `run --watch`: run again on changes. */
+  readonly watch: boolean;
 }
 
 const FLAGS_WITH_VALUE = new Set(['--only', '--from']);
-const BOOLEAN_FLAGS = new Set(['--force', '--json', '--help', '-h', '--version']);
+const BOOLEAN_FLAGS = new Set(['--force', '--json', '--help', '-h', '--version', '--watch']);
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const positionals: string[] = [];
@@ -26,6 +28,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   let json = false;
   let help = false;
   let version = false;
+  let watch = false;
   let command: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i] as string;
@@ -53,6 +56,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       if (raw === '--force') force = true;
       else if (raw === '--json') json = true;
       else if (raw === '--version') version = true;
+      else if (raw === '--watch') watch = true;
       else help = true;
       continue;
     }
@@ -60,13 +64,13 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     if (command === undefined) command = raw;
     else positionals.push(raw);
   }
-  return { command, positionals, only, from, force, json, help, version };
+  return { command, positionals, only, from, force, json, help, version, watch };
 }
 
 export const USAGE = `Usage: pipewise <command> [options]
 
 Commands:
-  run FILE [--only STAGE…] [--from STAGE] [--force] [--json]
+  run FILE [--only STAGE…] [--from STAGE] [--force] [--json] [--watch]
                           run a pipeline (exit 0 ok, 1 a stage failed, 2 usage or spec error)
   validate FILE           check a pipeline file; one FILE:LINE:COL: error: MESSAGE line per problem
   stats DATA_FILE [--json]
@@ -85,4 +89,5 @@ Options:
   --from STAGE    run this stage and everything downstream of it
   --force         ignore the cache for the selected stages
   --json          print one JSON object on stdout (progress stays on stderr)
+  --watch         run again when the pipeline file, its data (a new span) or a module changes
 `;

@@ -13,6 +13,7 @@ import { confinePath } from '../core/paths';
 import { parseArgs, USAGE, type ParsedArgs } from './args';
 import { describeStage, ProgressReporter } from './progress';
 import { statsCommand } from './stats';
+import { watchPipeline } from './watch';
 import { version } from '../../package.json';
 
 const EXIT_OK = 0;
@@ -55,6 +56,7 @@ function one(args: ParsedArgs, what: string, optional: string[] = []): string {
 
 async function runCommand(args: ParsedArgs): Promise<number> {
   const file = one(args, 'FILE');
+  if (args.watch) return watchCommand(args, file);
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (sig: NodeJS.Signals): void => {
@@ -85,6 +87,28 @@ async function runCommand(args: ParsedArgs): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+async function watchCommand(args: ParsedArgs, file: string): Promise<number> {
+  const loaded = await loadPipeline(file);
+  if (!loaded.spec) throw new SpecError(loaded.diagnostics.filter((d) => d.severity === 'error'));
+  const storeDir = new ArtifactStore(confinePath(path.dirname(path.resolve(file)), loaded.spec.store, 'store')).root;
+  await watchPipeline({
+    file,
+    storeDir,
+    say: (line) => void process.stderr.write(`pipewise: ${line}\n`),
+    run: async (signal) => {
+      const progress = new ProgressReporter(process.stderr);
+      try {
+        const result = await runPipeline({ file, only: args.only.length ? args.only : undefined, from: args.from, force: args.force, signal, onEvent: progress.onEvent });
+        if (args.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+        else for (const s of result.stages) process.stdout.write(`${describeStage(s)}\n`);
+      } finally {
+        progress.stop();
+      }
+    },
+  });
+  return EXIT_OK;
 }
 
 async function validateCommand(args: ParsedArgs): Promise<number> {

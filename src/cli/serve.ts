@@ -44,31 +44,22 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
 
   const say = (line: string): void => void process.stderr.write(`pipewise serve: ${line}\n`);
   let log: RequestLog | undefined;
-  let opening: Promise<RequestLog> | undefined;
   const versions = new ModelVersions({
     name,
     base,
     load: loadServingModel,
-    warmUp,
+    warmUp: async (model) => {
+      await warmUp(model);
+      // The log's columns follow the first version that serves; it is open before that version takes traffic.
+      if (logDir && !log) {
+        log = await RequestLog.open({ dir: path.resolve(logDir), model: name, signature: model.signature, sample, onError: (err) => say(`request log: ${err.message}`) });
+        say(`logging ${sample === 1 ? 'every request' : `${sample * 100}% of requests`} to ${path.resolve(logDir)}`);
+      }
+    },
     pollMs,
     maxVersions,
     labels,
-    onEvent: (e) => {
-      say(`version ${e.version} ${e.state}${e.error ? `: ${e.error}` : ''}`);
-      // The log's columns follow the first version that serves.
-      if (e.state === 'AVAILABLE' && logDir && !opening) {
-        const served = versions.acquire(e.version);
-        served.release();
-        opening = RequestLog.open({ dir: path.resolve(logDir), model: name, signature: served.model.signature, sample, onError: (err) => say(`request log: ${err.message}`) });
-        opening.then(
-          (l) => {
-            log = l;
-            say(`logging ${sample === 1 ? 'every request' : `${sample * 100}% of requests`} to ${path.resolve(logDir)}`);
-          },
-          (err: unknown) => say(`request log not opened: ${(err as Error).message}`),
-        );
-      }
-    },
+    onEvent: (e) => say(`version ${e.version} ${e.state}${e.error ? `: ${e.error}` : ''}`),
   });
   // Listen first: while the first version loads, the status answers LOADING.
   const server = await startModelServer({ name, source: versions, port, host, onServed: (r) => log?.record(r) });
@@ -85,7 +76,6 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
     process.once('SIGTERM', stop);
   });
   await server.close();
-  if (opening) await opening.catch(() => undefined);
   await log?.close();
   say('stopped');
   return 0;
