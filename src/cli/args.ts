@@ -80,6 +80,7 @@ Commands:
                           (ARTIFACT: a path into .pipewise/artifacts, or stage.output for the latest)
   serve BASE [--model-name NAME] [--port 8501] [--host 127.0.0.1] [--log-dir DIR]
         [--log-sample FRACTION] [--max-versions N] [--label NAME=VERSION…]
+        [--max-instances 10000] [--max-body-bytes 8388608] [--log-rotate-rows 50000]
                           TensorFlow Serving's REST API over a Pusher destination
   monitor FILE --log DIR [--since ISO] [--until ISO] [--by hour|day] [--threshold X] [--json]
                           skew of logged requests against training (exit 0 ok, 1 anomalous, 2 usage)
