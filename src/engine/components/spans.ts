@@ -51,7 +51,8 @@ export async function resolveSpanPattern(conn: DuckDBConnection, pattern: string
   if (!hasSpanPlaceholder(pattern)) return { inputs: [pattern], spans: [] };
   const hasSpan = /\{SPAN\}/.test(pattern);
   const hasDate = /\{YYYY\}/.test(pattern) && /\{MM\}/.test(pattern) && /\{DD\}/.test(pattern);
-  if (hasSpan === hasDate) throw new PipewiseError('parameter \'input\': a span pattern needs {SPAN}, or {YYYY}, {MM} and {DD} together (not both)', { file: pattern, code: 'bad-span-pattern' });
+  const anyDate = /\{(YYYY|MM|DD)\}/.test(pattern);
+  if (hasSpan ? anyDate : !hasDate) throw new PipewiseError('parameter \'input\': a span pattern needs {SPAN}, or {YYYY}, {MM} and {DD} together (not both)', { file: pattern, code: 'bad-span-pattern' });
   const glob = pattern.replace(/\{(SPAN|VERSION|YYYY|MM|DD)\}/g, '*');
   const files = await expandFiles(conn, glob).catch((e: unknown) => {
     throw new PipewiseError(`no file matches the span pattern (${(e as Error).message})`, { file: pattern, code: 'file-not-found' });
