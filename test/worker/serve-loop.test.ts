@@ -93,7 +93,7 @@ async function lInfinityByDuckDB(trainParquet: string, logDir: string, since: Da
   }
 }
 
-test('span 1 → train → push → serve → monitor ok → shifted traffic flagged → span 2 → served without restart', { timeout: 900_000 }, async () => {
+test('span 1 → train → push → serve → monitor ok → shifted traffic flagged → span 2 → served without restart', { timeout: 900_000 }, async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pipewise-loop-'));
   const file = path.join(dir, 'penguins.pipeline.yaml');
   writeFileSync(file, PIPELINE);
@@ -136,6 +136,7 @@ test('span 1 → train → push → serve → monitor ok → shifted traffic fla
       if (m.json.requests > 200) throw new Error(seen);
       return m.json.requests === 200 ? m : undefined;
     }, 60_000, 500).catch((e: Error) => assert.fail(`${e.message} (last seen: ${seen}; server: ${server?.stderr()})`));
+    t.diagnostic(`like training: ${ok.json.features.map((f) => `${f.name} ${f.distance.toFixed(4)}`).join(', ')}`);
     assert.equal(ok.code, 0, `like training, nothing is anomalous: ${JSON.stringify(ok.json.features)} ${JSON.stringify(ok.json.anomalies)}`);
     assert.deepEqual(ok.json.features.map((f) => f.name), [...FEATURES].sort());
     assert.ok(ok.json.features.every((f) => !f.anomalous && f.distance <= f.threshold));
@@ -157,6 +158,7 @@ test('span 1 → train → push → serve → monitor ok → shifted traffic fla
       const m = await monitor(['--since', shiftFrom.toISOString()]);
       return m.json.requests === 200 ? m : undefined;
     }, 60_000, 500);
+    t.diagnostic(`shifted: ${shifted.json.features.map((f) => `${f.name} ${f.distance.toFixed(4)}`).join(', ')}`);
     assert.equal(shifted.code, 1, 'shifted traffic is anomalous');
     assert.deepEqual(shifted.json.features.filter((f) => f.anomalous).map((f) => f.name), ['bill_length_mm', 'island']);
     assert.deepEqual([...new Set(shifted.json.anomalies.map((a) => a.feature))].sort(), ['bill_length_mm', 'island']);
