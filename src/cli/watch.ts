@@ -18,9 +18,9 @@ export function watchRoot(pipelineDir: string, userPath: string): string {
     if (/[*?[{]/.test(p)) break;
     fixed.push(p);
   }
-  let root = path.resolve(pipelineDir, fixed.join('/'));
-  if (fixed.length === parts.length && existsSync(root) && !statSync(root).isDirectory()) root = path.dirname(root);
-  else if (fixed.length === parts.length) root = path.dirname(root);
+  const root = path.resolve(pipelineDir, fixed.join('/'));
+  // A plain file: its folder (editors replace files by renaming, which a watch on the file misses).
+  if (fixed.length === parts.length) return existsSync(root) && statSync(root).isDirectory() ? root : path.dirname(root);
   return root;
 }
 
@@ -32,7 +32,7 @@ export async function watchedRoots(file: string): Promise<string[]> {
   const loaded = await loadPipeline(abs);
   for (const stage of loaded.spec?.stages ?? []) {
     if (isUserComponentRef(stage.component)) roots.add(watchRoot(dir, stage.component));
-    const pathParams = [...(findComponent(stage.component)?.pathParams ?? []), 'module'];
+    const pathParams = [...(findComponent(stage.component)?.pathParams ?? []), 'input', 'module', 'schema_file'];
     for (const name of pathParams) {
       if (stage.component === 'Monitor' && name === 'log_dir') continue;
       const v = stage.params[name];
