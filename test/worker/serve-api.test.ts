@@ -209,3 +209,39 @@ test('a server killed while logging leaves every earlier log file whole and read
   }
   assert.ok(existsSync(path.join(logDir, 'log.json')));
 });
+
+test('the Monitor component checks a request log inside a pipeline, as `pipewise monitor` does, with lineage', { timeout: 300_000 }, async () => {
+  const logDir = path.join(dir, 'killed-log');
+  assert.ok(existsSync(path.join(logDir, 'log.json')), 'runs after the logging test');
+  const file = path.join(dir, 'p.pipeline.yaml');
+  writeFileSync(file, `${PIPELINE}  monitor:
+    component: Monitor
+    inputs: { schema: schema.schema, statistics: statistics.statistics }
+    params: { log_dir: killed-log }
+  monitor_nothing:
+    component: Monitor
+    inputs: { schema: schema.schema, statistics: statistics.statistics }
+    params: { log_dir: no-such-log }
+`);
+  const r = await pipewise(['run', file, '--json'], dir);
+  assert.equal(r.code, 0, r.stderr);
+  const run = JSON.parse(r.stdout) as RunResult;
+  const stage = run.stages.find((s) => s.name === 'monitor');
+  assert.equal(stage?.status, 'succeeded');
+  assert.equal(run.stages.find((s) => s.name === 'train')?.status, 'cached');
+  const anomalies = JSON.parse(readFileSync(path.join(stage?.artifacts.anomalies as string, 'anomalies.json'), 'utf8')) as { anomalyInfo: Record<string, { reason: { type: string }[] }> };
+  const stats = JSON.parse(readFileSync(path.join(stage?.artifacts.statistics as string, 'statistics.json'), 'utf8')) as { datasets: { name: string; numExamples: number }[] };
+  // Every logged request had island Biscoe and body_mass_g = its sequence number.
+  const cli = await pipewise(['monitor', file, '--log', logDir, '--json'], dir);
+  assert.equal(cli.code, 1, cli.stderr);
+  const json = JSON.parse(cli.stdout) as { requests: number; features: { name: string; anomalous: boolean }[] };
+  assert.equal(stats.datasets[0]?.numExamples, json.requests);
+  assert.deepEqual(Object.keys(anomalies.anomalyInfo).sort(), json.features.filter((f) => f.anomalous).map((f) => f.name).sort());
+  assert.ok(anomalies.anomalyInfo.island?.reason.some((x) => x.type === 'COMPARATOR_L_INFTY_HIGH'));
+  assert.ok(anomalies.anomalyInfo.body_mass_g?.reason.some((x) => x.type === 'COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH'));
+  const execs = readdirSync(path.join(dir, '.pipewise/metadata/executions')).map((f) => JSON.parse(readFileSync(path.join(dir, '.pipewise/metadata/executions', f), 'utf8')) as { stage: string; runId: string; inputs: { input: string }[] });
+  const e = execs.find((x) => x.stage === 'monitor' && x.runId === run.runId);
+  assert.deepEqual(e?.inputs.map((i) => i.input).sort(), ['schema', 'statistics']);
+  const nothing = run.stages.find((s) => s.name === 'monitor_nothing');
+  assert.equal(nothing?.status, 'succeeded', 'no log yet: nothing to monitor, not a failure');
+});

@@ -4,7 +4,7 @@
  * artifacts, with lineage to the schema and training statistics they were compared with.
  */
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import type { Monitor } from '../../core/components/monitoringComponents';
@@ -13,6 +13,7 @@ import { protoJson } from '../../core/tfdv';
 import type { ComponentExecutor } from '../component';
 import { withConnection } from '../duckdb';
 import { anomalousFeatures, monitorRequests } from '../monitoring/monitor';
+import { LOG_META_FILE } from '../serving/requestLog';
 import { writeFileAtomic } from '../store';
 import { ANOMALIES_FILE } from './exampleValidator';
 import { readSchema, readStatistics } from './schemaGen';
@@ -39,6 +40,14 @@ export const monitor: ComponentExecutor<MonitorParams> = {
     const training = list.datasets.find((d) => d.name === ctx.params.split);
     if (!training) throw new PipewiseError(`parameter 'split': no split '${ctx.params.split}' in ${statsRef.uri} (splits: ${list.datasets.map((d) => d.name).join(', ')})`, { code: 'unknown-split' });
     const schema = await readSchema(schemaRef.uri);
+    if (!existsSync(path.join(logDir, LOG_META_FILE))) {
+      // No server has logged here yet (the first run of a pipeline that monitors itself).
+      ctx.log('warn', `no request log in ${logDir} yet: nothing to monitor`);
+      await writeFileAtomic(path.join(ctx.outputs.statistics as string, STATISTICS_FILE), protoJson({ datasets: [{ name: 'serving', numExamples: 0, features: [] }] }));
+      await writeFileAtomic(path.join(ctx.outputs.anomalies as string, ANOMALIES_FILE), protoJson({ anomalyNameFormat: 'SERIALIZED_PATH', anomalyInfo: {}, dataMissing: true }));
+      ctx.setProperties('anomalies', { requests: 0, features: [] });
+      return;
+    }
     const [w] = await withConnection(
       (conn) =>
         monitorRequests(conn, {
