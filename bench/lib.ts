@@ -13,7 +13,7 @@ export function median(values: readonly number[]): number {
 }
 
 /** What a figure measures: a duration (lower is better), a rate (higher is better) or memory (lower is better). */
-export type Unit = 'ms' | 'rows/s' | 'samples/s' | 'samples/CPU-s' | 'MiB';
+export type Unit = 'ms' | 'rows/s' | 'samples/s' | 'samples/CPU-s' | 'MiB' | 'requests/s';
 
 export function lowerIsBetter(unit: Unit): boolean {
   return unit === 'ms' || unit === 'MiB';
@@ -46,7 +46,7 @@ export function formatValue(unit: Unit, v: number | undefined): string {
 
 /** One line of the result table (and of latest.json). */
 export interface Figure {
-  readonly section: 'statistics' | 'training' | 'overhead' | 'memory';
+  readonly section: 'statistics' | 'training' | 'overhead' | 'memory' | 'serving';
   readonly name: string;
   readonly unit: Unit;
   /** Median of `runs` runs; undefined when skipped. */

@@ -4,7 +4,7 @@
  * several runs after a warm-up and sits beside a baseline measured in the same run; a baseline
  * that is not installed is reported as skipped. See bench/README.md for what each figure means.
  *
- * Options: --quick, --runs N (timed runs per figure, default 3), --only statistics,training,overhead
+ * Options: --quick, --runs N (timed runs per figure, default 3), --only statistics,training,overhead,serving
  */
 import { existsSync, mkdirSync, promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -12,6 +12,7 @@ import path from 'node:path';
 import { statisticsSection } from './statistics';
 import { trainingSection } from './training';
 import { overheadSection } from './overhead';
+import { servingSection } from './serving';
 import { TABLE_HEADER, figureRows, formatTable, type Figure } from './lib';
 import type { BenchContext } from './context';
 import { scaleSection } from './scale';
@@ -24,7 +25,7 @@ function option(name: string): string | undefined {
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const runs = Math.max(1, Number(option('--runs') ?? 3));
-  const only = new Set((option('--only') ?? 'statistics,training,overhead').split(','));
+  const only = new Set((option('--only') ?? 'statistics,training,overhead,serving').split(','));
   const repoRoot = path.resolve(__dirname, '..');
   const cacheDir = path.join(repoRoot, 'bench', '.cache');
   mkdirSync(cacheDir, { recursive: true });
@@ -80,6 +81,7 @@ async function main(): Promise<void> {
       note: 'the bench trains on a flights sample, not all 3M rows',
     });
   }
+  if (only.has('serving')) figures.push(...(await servingSection(ctx)));
   const loadAfter = os.loadavg();
   const cpus = os.cpus();
   const header = [

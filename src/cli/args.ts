@@ -20,12 +20,14 @@ export interface ParsedArgs {
   /** gc --keep N, run --jobs N. */
   readonly keep?: number;
   readonly jobs?: number;
+  /** `run --watch`: run again on changes. */
+  readonly watch: boolean;
 }
 
 const NUMBER_FLAGS = new Set(['--keep', '--jobs']);
 
 const FLAGS_WITH_VALUE = new Set(['--only', '--from']);
-const BOOLEAN_FLAGS = new Set(['--force', '--json', '--help', '-h', '--version', '--fix', '--dry-run', '--wait']);
+const BOOLEAN_FLAGS = new Set(['--force', '--json', '--help', '-h', '--version', '--fix', '--dry-run', '--wait', '--watch']);
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const positionals: string[] = [];
@@ -35,6 +37,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   let json = false;
   let help = false;
   let version = false;
+  let watch = false;
   let command: string | undefined;
   const flags = new Set<string>();
   const numbers: Record<string, number> = {};
@@ -74,6 +77,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       if (raw === '--force') force = true;
       else if (raw === '--json') json = true;
       else if (raw === '--version') version = true;
+      else if (raw === '--watch') watch = true;
       else if (raw === '--help' || raw === '-h') help = true;
       continue;
     }
@@ -90,6 +94,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     json,
     help,
     version,
+    watch,
     fix: flags.has('--fix'),
     dryRun: flags.has('--dry-run'),
     wait: flags.has('--wait'),
@@ -101,7 +106,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
 export const USAGE = `Usage: pipewise <command> [options]
 
 Commands:
-  run FILE [--only STAGE…] [--from STAGE] [--force] [--jobs N] [--wait] [--json]
+  run FILE [--only STAGE…] [--from STAGE] [--force] [--jobs N] [--wait] [--json] [--watch]
                           run a pipeline (exit 0 ok, 1 a stage failed, 2 usage or spec error)
   validate FILE           check a pipeline file; one FILE:LINE:COL: error: MESSAGE line per problem
   stats DATA_FILE [--json]
@@ -115,6 +120,12 @@ Commands:
   gc FILE [--keep N] [--dry-run] [--json]
                           remove artifacts that the last N runs (default 5), blessed and pushed
                           models no longer need; reports the space freed
+  serve BASE [--model-name NAME] [--port 8501] [--host 127.0.0.1] [--log-dir DIR]
+        [--log-sample FRACTION] [--max-versions N] [--label NAME=VERSION…]
+        [--max-instances 10000] [--max-body-bytes 8388608] [--log-rotate-rows 50000]
+                          TensorFlow Serving's REST API over a Pusher destination
+  monitor FILE --log DIR [--since ISO] [--until ISO] [--by hour|day] [--threshold X] [--json]
+                          skew of logged requests against training (exit 0 ok, 1 anomalous, 2 usage)
 
 Options:
   --only STAGE…   run only these stages (their upstream comes from cache, or runs if absent)
@@ -123,4 +134,5 @@ Options:
   --jobs N        run up to N independent stages at once (bounded by cores and memory; default 1)
   --wait          when another process holds the store's lock, wait for it instead of stopping
   --json          print one JSON object on stdout (progress stays on stderr)
+  --watch         run again when the pipeline file, its data (a new span) or a module changes
 `;

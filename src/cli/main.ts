@@ -14,6 +14,7 @@ import { parseArgs, USAGE, type ParsedArgs } from './args';
 import { describeStage, ProgressReporter } from './progress';
 import { statsCommand } from './stats';
 import { doctorCommand, gcCommand } from './storeCommands';
+import { watchPipeline } from './watch';
 import { version } from '../../package.json';
 
 const EXIT_OK = 0;
@@ -21,6 +22,9 @@ const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
 
 async function main(argv: readonly string[]): Promise<number> {
+  // The production commands parse their own flags (src/cli/serve.ts, src/cli/monitor.ts).
+  if (argv[0] === 'serve') return (await import('./serve')).serveCommand(argv.slice(1));
+  if (argv[0] === 'monitor') return (await import('./monitor')).monitorCommand(argv.slice(1));
   const args = parseArgs(argv);
   if (args.version) {
     process.stdout.write(`pipewise ${version}\n`);
@@ -44,7 +48,7 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'gc':
       return gcCommand(args);
     default:
-      throw new PipewiseError(`unknown command '${args.command}' (commands: run, validate, stats, lineage, doctor, gc)`, { code: 'usage' });
+      throw new PipewiseError(`unknown command '${args.command}' (commands: run, validate, stats, lineage, doctor, gc, serve, monitor)`, { code: 'usage' });
   }
 }
 
@@ -57,6 +61,7 @@ function one(args: ParsedArgs, what: string, optional: string[] = []): string {
 
 async function runCommand(args: ParsedArgs): Promise<number> {
   const file = one(args, 'FILE');
+  if (args.watch) return watchCommand(args, file);
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (sig: NodeJS.Signals): void => {
@@ -90,6 +95,28 @@ async function runCommand(args: ParsedArgs): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+async function watchCommand(args: ParsedArgs, file: string): Promise<number> {
+  const loaded = await loadPipeline(file);
+  if (!loaded.spec) throw new SpecError(loaded.diagnostics.filter((d) => d.severity === 'error'));
+  const storeDir = new ArtifactStore(confinePath(path.dirname(path.resolve(file)), loaded.spec.store, 'store')).root;
+  await watchPipeline({
+    file,
+    storeDir,
+    say: (line) => void process.stderr.write(`pipewise: ${line}\n`),
+    run: async (signal) => {
+      const progress = new ProgressReporter(process.stderr);
+      try {
+        const result = await runPipeline({ file, only: args.only.length ? args.only : undefined, from: args.from, force: args.force, signal, onEvent: progress.onEvent });
+        if (args.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+        else for (const s of result.stages) process.stdout.write(`${describeStage(s)}\n`);
+      } finally {
+        progress.stop();
+      }
+    },
+  });
+  return EXIT_OK;
 }
 
 async function validateCommand(args: ParsedArgs): Promise<number> {

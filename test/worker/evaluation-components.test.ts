@@ -310,11 +310,14 @@ function request(port: number, options: http.RequestOptions & { body?: string })
 }
 
 test('model server: binds 127.0.0.1, answers TF Serving REST predict, refuses foreign Host headers and bad bodies', async () => {
-  const server = await startModelServer({ name: 'penguins', model: sexModel() });
+  const model = sexModel();
+  const server = await startModelServer({ name: 'penguins', model });
+  // A request names every raw input of the signature (null for a missing value), as TF Serving requires.
+  const row = (mass: number): Record<string, number | null> => ({ ...Object.fromEntries(model.signature.inputs.map((i) => [i.name, null])), body_mass_g: mass });
   try {
     assert.equal(server.host, '127.0.0.1');
     assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+$/);
-    const ok = await fetch(server.predictUrl, { method: 'POST', body: JSON.stringify({ instances: [{ body_mass_g: 4200 }, { body_mass_g: 6000 }] }) });
+    const ok = await fetch(server.predictUrl, { method: 'POST', body: JSON.stringify({ instances: [row(4200), row(6000)] }) });
     assert.equal(ok.status, 200);
     const body = (await ok.json()) as { predictions: { score: number; prediction: string }[] };
     assert.equal(body.predictions.length, 2);

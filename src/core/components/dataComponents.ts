@@ -12,8 +12,12 @@ export const ExampleGen = declareComponent({
   outputs: { examples: { type: 'Examples', description: 'The examples, one Parquet file per split.' } },
   params: z
     .strictObject({
-      input: z.union([relPath, z.array(relPath).min(1)]).describe('Data file(s) or glob(s), relative to the pipeline file.'),
+      input: z.union([relPath, z.array(relPath).min(1)]).describe('Data file(s) or glob(s), relative to the pipeline file; {SPAN}, {VERSION} or {YYYY}{MM}{DD} make a span pattern (see `span`).'),
       format: z.enum(['auto', 'csv', 'parquet', 'json']).default('auto').describe('File format; `auto` decides by extension.'),
+      span: z
+        .union([z.literal('latest'), z.number().int().nonnegative(), z.strictObject({ from: z.number().int().nonnegative(), to: z.number().int().nonnegative() })])
+        .default('latest')
+        .describe('With {SPAN} or {YYYY}{MM}{DD} in `input` (TFX spans; {VERSION} too): `latest` (the default), one span number, or `{ from, to }`.'),
       splits: z
         .record(z.string().regex(/^[a-z][a-z0-9_]*$/), z.number().int().positive())
         .default({ train: 2, eval: 1 })

@@ -24,6 +24,7 @@ import {
   type SourceColumn,
 } from '../duckdb';
 import { statsTypeOf } from '../stats/computeStatistics';
+import { resolveInputs } from './spans';
 
 export type ExampleGenParams = z.output<typeof ExampleGen.params>;
 
@@ -148,7 +149,11 @@ export const exampleGen: ComponentExecutor<ExampleGenParams> = {
     if (!out) throw new Error('ExampleGen: no `examples` output folder');
     await withConnection(async (conn) => {
       ctx.progress(0, 'reading');
-      const source = await readInputs(conn, ctx.params, (p) => ctx.resolvePath(p, 'input'));
+      // Span patterns ({SPAN}, {YYYY}{MM}{DD}, {VERSION}) become the files of the chosen span(s).
+      const patterns = (Array.isArray(ctx.params.input) ? ctx.params.input : [ctx.params.input]).map((p) => ctx.resolvePath(p, 'input'));
+      const resolved = await resolveInputs(conn, patterns, ctx.params.span);
+      if (resolved.spans.length) ctx.log('info', `span${resolved.spans.length > 1 ? 's' : ''} ${resolved.spans.join(', ')}${resolved.version !== undefined ? `, version ${resolved.version}` : ''}`);
+      const source = await readInputs(conn, { ...ctx.params, input: resolved.inputs }, (p) => p);
       const total = num((await queryRows(conn, `SELECT count(*) AS n FROM ${source.relation}`))[0]?.n);
       if (total === 0) throw new PipewiseError('the data has a header but no rows', { file: source.files[0], code: 'no-rows' });
       const plan = await planSplits(conn, ctx.params, source.relation, source.columns);
@@ -171,6 +176,8 @@ export const exampleGen: ComponentExecutor<ExampleGenParams> = {
         columns: source.columns.map((c) => ({ name: c.name, type: c.type })),
         format: source.format,
         files: source.files.map((f) => path.relative(ctx.pipelineDir, f)),
+        ...(resolved.spans.length ? { span: resolved.spans.at(-1), spans: resolved.spans } : {}),
+        ...(resolved.version !== undefined ? { version: resolved.version } : {}),
       });
       ctx.progress(1);
     }, ctx.signal);
@@ -181,8 +188,11 @@ export const exampleGen: ComponentExecutor<ExampleGenParams> = {
     const inputs = Array.isArray(params.input) ? params.input : [params.input];
     const h = createHash('sha256');
     await withConnection(async (conn) => {
-      for (const input of inputs) {
-        const files = await expandFiles(conn, resolvePath(input, 'input'));
+      // A new span (or version) changes the files read, hence the key.
+      const resolved = await resolveInputs(conn, inputs.map((p) => resolvePath(p, 'input')), params.span);
+      h.update(`spans\0${resolved.spans.join(',')}\0${resolved.version ?? ''}\0`);
+      for (const input of resolved.inputs) {
+        const files = await expandFiles(conn, input);
         for (const f of files) {
           h.update(`${input}\0${path.basename(f)}\0`);
           await new Promise<void>((resolve, reject) => {

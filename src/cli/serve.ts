@@ -1,0 +1,86 @@
+/**
+ * `pipewise serve BASE [--model-name NAME] [--port 8501] [--host 127.0.0.1] [--log-dir DIR]
+ * [--log-sample FRACTION] [--max-versions N] [--label NAME=VERSION…] [--max-instances N]
+ * [--max-body-bytes N] [--log-rotate-rows N]`: TensorFlow Serving's REST
+ * API over a Pusher destination (src/engine/serving). Runs until SIGINT/SIGTERM, then lets the
+ * requests in flight finish, writes the rest of the request log and exits 0.
+ */
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { PipewiseError } from '../core/errors';
+import { checkPrediction } from '../engine/components/infraValidator';
+import { loadServingModel } from '../engine/model/servingModel';
+import type { ServingModel } from '../engine/model/servingModel';
+import { RequestLog } from '../engine/serving/requestLog';
+import { startModelServer } from '../engine/serving/server';
+import { ModelVersions } from '../engine/serving/versions';
+import { flagValue, numberFlag, parseCommandFlags } from './commandFlags';
+
+/** A version takes traffic only once it answers a canary (every feature missing: the transform imputes). */
+export async function warmUp(model: ServingModel): Promise<void> {
+  const row = Object.fromEntries(model.signature.inputs.map((i) => [i.name, null]));
+  const [p] = await model.predict([row]);
+  const problem = checkPrediction(model.signature, p);
+  if (problem) throw new Error(`the warm-up request failed: ${problem}`);
+}
+
+export async function serveCommand(argv: readonly string[]): Promise<number> {
+  const flags = parseCommandFlags('serve', argv, ['--model-name', '--port', '--host', '--log-dir', '--log-sample', '--max-versions', '--label', '--poll-ms', '--max-instances', '--max-body-bytes', '--log-rotate-rows'], []);
+  if (flags.positionals.length !== 1) throw new PipewiseError(`pipewise serve: ${flags.positionals.length ? `unexpected argument '${flags.positionals[1]}'` : 'missing BASE (a Pusher destination)'}`, { code: 'usage' });
+  const base = path.resolve(flags.positionals[0] as string);
+  if (!existsSync(base) || !statSync(base).isDirectory()) throw new PipewiseError(`no such model base path (a Pusher destination folder): ${base}`, { code: 'usage' });
+  const name = flagValue(flags, '--model-name') ?? path.basename(base);
+  const port = numberFlag('serve', flags, '--port', 0, 65535, true) ?? 8501;
+  const host = flagValue(flags, '--host') ?? '127.0.0.1';
+  const sample = numberFlag('serve', flags, '--log-sample', 0, 1, false) ?? 1;
+  const maxVersions = numberFlag('serve', flags, '--max-versions', 1, 100, true) ?? 1;
+  const pollMs = numberFlag('serve', flags, '--poll-ms', 50, 2000, true) ?? 1000;
+  const maxRows = numberFlag('serve', flags, '--max-instances', 1, 1_000_000, true) ?? 10_000;
+  const maxBodyBytes = numberFlag('serve', flags, '--max-body-bytes', 1024, 1024 ** 3, true) ?? 8 * 1024 * 1024;
+  const rotateRows = numberFlag('serve', flags, '--log-rotate-rows', 1, 10_000_000, true) ?? 50_000;
+  const logDir = flagValue(flags, '--log-dir');
+  const labels: Record<string, number> = {};
+  for (const l of flags.values.get('--label') ?? []) {
+    const m = /^([A-Za-z0-9_.-]+)=(\d+)$/.exec(l);
+    if (!m) throw new PipewiseError(`pipewise serve: --label takes NAME=VERSION, got ${JSON.stringify(l)}`, { code: 'usage' });
+    labels[m[1] as string] = Number(m[2]);
+  }
+
+  const say = (line: string): void => void process.stderr.write(`pipewise serve: ${line}\n`);
+  let log: RequestLog | undefined;
+  const versions = new ModelVersions({
+    name,
+    base,
+    load: loadServingModel,
+    warmUp: async (model) => {
+      await warmUp(model);
+      // The log's columns follow the first version that serves; it is open before that version takes traffic.
+      if (logDir && !log) {
+        log = await RequestLog.open({ dir: path.resolve(logDir), model: name, signature: model.signature, sample, rotateRows, onError: (err) => say(`request log: ${err.message}`) });
+        say(`logging ${sample === 1 ? 'every request' : `${sample * 100}% of requests`} to ${path.resolve(logDir)}`);
+      }
+    },
+    pollMs,
+    maxVersions,
+    labels,
+    onEvent: (e) => say(`version ${e.version} ${e.state}${e.error ? `: ${e.error}` : ''}`),
+  });
+  // Listen first: while the first version loads, the status answers LOADING.
+  const server = await startModelServer({ name, source: versions, port, host, maxRows, maxBodyBytes, onServed: (r) => log?.record(r) });
+  say(`model '${name}' from ${base} on ${server.url} (REST: ${server.url}/v1/models/${encodeURIComponent(name)})`);
+  process.stdout.write(`${server.url}\n`);
+  await versions.start();
+
+  await new Promise<void>((resolve) => {
+    const stop = (sig: NodeJS.Signals): void => {
+      say(`${sig}: finishing the requests in flight`);
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await server.close();
+  await log?.close();
+  say('stopped');
+  return 0;
+}

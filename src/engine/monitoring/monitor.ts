@@ -1,0 +1,171 @@
+/**
+ * Monitoring a served model: TFDV statistics of the logged requests (src/engine/serving/requestLog)
+ * in a time window, validated against the training schema in its SERVING environment (the label is
+ * never in a request) and compared with the training statistics for skew — the very code of
+ * StatisticsGen and ExampleValidator (L∞ for categorical features, Jensen–Shannon divergence for
+ * numeric ones), with TFMD Anomalies as the result.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { existsSync, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { PipewiseError } from '../../core/errors';
+import { featureName, type Anomalies, type DatasetFeatureStatistics, type Schema } from '../../core/tfdv';
+import { compareDistributions, thresholdsFor, validateAgainstSchema, type Comparison } from '../components/exampleValidator';
+import { num, queryRows, quoteIdent, quoteLiteral } from '../duckdb';
+import { LOG_COLUMNS, LOG_META_FILE, type RequestLogMeta } from '../serving/requestLog';
+import { computeStatisticsWith } from '../stats/computeStatistics';
+
+/** Skew threshold for a feature whose schema sets no `skew_comparator`, unless `--threshold` is given. */
+export const DEFAULT_SKEW_THRESHOLD = 0.1;
+
+export interface FeatureSkew {
+  readonly name: string;
+  readonly metric: 'L_INFTY' | 'JENSEN_SHANNON_DIVERGENCE' | null;
+  readonly distance: number | null;
+  readonly threshold: number;
+  readonly anomalous: boolean;
+}
+
+export interface AnomalyItem {
+  readonly feature: string;
+  readonly type: string;
+  readonly description: string;
+}
+
+export interface MonitorWindow {
+  readonly window: { readonly from: string; readonly to: string };
+  readonly requests: number;
+  readonly features: FeatureSkew[];
+  readonly anomalies: AnomalyItem[];
+  /** TFMD Anomalies of this window. */
+  readonly anomaliesProto: Anomalies;
+  readonly statistics: DatasetFeatureStatistics;
+}
+
+export interface MonitorOptions {
+  readonly logDir: string;
+  readonly schema: Schema;
+  /** Statistics of the training split. */
+  readonly training: DatasetFeatureStatistics;
+  readonly since?: Date;
+  readonly until?: Date;
+  readonly by?: 'hour' | 'day';
+  /** One threshold for every feature, over the schema's comparators. */
+  readonly threshold?: number;
+  readonly signal?: AbortSignal;
+}
+
+export async function readLogMeta(logDir: string): Promise<RequestLogMeta> {
+  const file = path.join(logDir, LOG_META_FILE);
+  if (!existsSync(file)) throw new PipewiseError(`${logDir} is not a request log of pipewise serve (no ${LOG_META_FILE})`, { file: logDir, code: 'usage' });
+  try {
+    return JSON.parse(await fs.readFile(file, 'utf8')) as RequestLogMeta;
+  } catch (e) {
+    throw new PipewiseError(`cannot read ${LOG_META_FILE}: ${(e as Error).message}`, { file });
+  }
+}
+
+/** The schema as it applies to requests: without the label (TFDV's SERVING environment). */
+export function servingSchema(schema: Schema, label: string): Schema {
+  return { ...schema, feature: schema.feature.filter((f) => f.name !== label && !(f.notInEnvironment ?? []).includes('SERVING')) };
+}
+
+function tsLiteral(d: Date): string {
+  return `make_timestamp(${d.getTime() * 1000})`;
+}
+
+function iso(v: unknown): string {
+  const d = v instanceof Date ? v : new Date(`${String(v).replace(' ', 'T')}${/Z|[+-]\d\d:?\d\d$/.test(String(v)) ? '' : 'Z'}`);
+  return d.toISOString();
+}
+
+/** Every window's statistics, schema anomalies and skew. */
+export async function monitorRequests(conn: DuckDBConnection, options: MonitorOptions): Promise<MonitorWindow[]> {
+  const meta = await readLogMeta(options.logDir);
+  const files = (await fs.readdir(options.logDir)).filter((f) => /^requests-.*\.parquet$/.test(f)).map((f) => path.join(options.logDir, f));
+  const time = quoteIdent(LOG_COLUMNS.time);
+  const where = [options.since ? `${time} >= ${tsLiteral(options.since)}` : '', options.until ? `${time} < ${tsLiteral(options.until)}` : ''].filter(Boolean);
+  const all = files.length
+    ? `(SELECT * FROM read_parquet([${files.map(quoteLiteral).join(', ')}], union_by_name = true)${where.length ? ` WHERE ${where.join(' AND ')}` : ''})`
+    : undefined;
+  const windows: { from: string; to: string; relation: string; n: number }[] = [];
+  if (all && options.by) {
+    const rows = await queryRows(conn, `SELECT date_trunc('${options.by}', ${time}) AS w, count(*) AS n FROM ${all} GROUP BY w ORDER BY w`);
+    for (const r of rows) {
+      const from = new Date(iso(r.w));
+      const to = new Date(from.getTime() + (options.by === 'hour' ? 3600e3 : 86400e3));
+      windows.push({ from: from.toISOString(), to: to.toISOString(), n: num(r.n), relation: `(SELECT * FROM ${all} WHERE date_trunc('${options.by}', ${time}) = ${tsLiteral(from)})` });
+    }
+  } else {
+    const r = all ? (await queryRows(conn, `SELECT min(${time}) AS a, max(${time}) AS b, count(*) AS n FROM ${all}`))[0] : undefined;
+    const n = num(r?.n ?? 0);
+    const from = options.since?.toISOString() ?? (n ? iso(r?.a) : new Date(0).toISOString());
+    const to = options.until?.toISOString() ?? (n ? iso(r?.b) : new Date().toISOString());
+    windows.push({ from, to, n, relation: all ?? '' });
+  }
+
+  const schema = servingSchema(options.schema, meta.label);
+  const types = new Map(schema.feature.map((f) => [f.name, f.type]));
+  const out: MonitorWindow[] = [];
+  for (const w of windows) {
+    const statistics = w.n > 0 ? await windowStatistics(conn, w.relation, meta, types, options.signal) : { name: 'serving', numExamples: 0, features: [] };
+    out.push(compareWindow(w, statistics, schema, options));
+  }
+  return out;
+}
+
+/**
+ * Statistics of the requests in one window. Numbers arrive as JSON numbers (logged as DOUBLE); a
+ * feature the schema types INT is read as an integer when every value is whole, so only a real
+ * type change shows as one.
+ */
+async function windowStatistics(conn: DuckDBConnection, relation: string, meta: RequestLogMeta, types: ReadonlyMap<string, string>, signal?: AbortSignal): Promise<DatasetFeatureStatistics> {
+  const cols: string[] = [];
+  for (const input of meta.inputs) {
+    const c = quoteIdent(input.name);
+    if (input.type === 'number' && types.get(input.name) === 'INT') {
+      const frac = num((await queryRows(conn, `SELECT count(*) AS n FROM ${relation} WHERE ${c} IS NOT NULL AND ${c} <> trunc(${c})`))[0]?.n);
+      cols.push(frac === 0 ? `CAST(${c} AS BIGINT) AS ${c}` : c);
+    } else cols.push(c);
+  }
+  return computeStatisticsWith(conn, { relation: `SELECT ${cols.join(', ')} FROM ${relation}` }, { name: 'serving', signal });
+}
+
+function compareWindow(w: { from: string; to: string; n: number }, statistics: DatasetFeatureStatistics, schema: Schema, options: MonitorOptions): MonitorWindow {
+  const anomalies = validateAgainstSchema(statistics, schema);
+  const param: Record<string, number> = {};
+  for (const f of schema.feature) {
+    const hasComparator = f.skewComparator?.infinityNorm?.threshold !== undefined || f.skewComparator?.jensenShannonDivergence?.threshold !== undefined;
+    if (options.threshold !== undefined || !hasComparator) param[f.name] = options.threshold ?? DEFAULT_SKEW_THRESHOLD;
+  }
+  const thresholds = thresholdsFor(schema, options.training, param, 'skew');
+  const features: FeatureSkew[] = [];
+  if (w.n > 0) {
+    const r = compareDistributions(options.training, statistics, thresholds, 'skew');
+    for (const [feature, a] of Object.entries(r.anomalyInfo)) {
+      const prev = anomalies.anomalyInfo[feature];
+      anomalies.anomalyInfo[feature] = prev ? { ...prev, reason: [...prev.reason, ...a.reason], description: `${prev.description} ${a.description}`, shortDescription: 'Multiple errors' } : a;
+    }
+    const measured = new Map<string, Comparison>(r.comparisons.map((c) => [c.feature, c]));
+    for (const [name, t] of thresholds) {
+      const c = measured.get(name);
+      features.push(
+        c
+          ? { name, metric: c.measure, distance: c.value, threshold: c.threshold, anomalous: c.value > c.threshold }
+          : { name, metric: null, distance: null, threshold: t.infinityNorm ?? t.jensenShannonDivergence ?? 0, anomalous: r.anomalyInfo[name] !== undefined },
+      );
+    }
+  }
+  features.sort((a, b) => a.name.localeCompare(b.name));
+  const items: AnomalyItem[] = [];
+  for (const [feature, a] of Object.entries(anomalies.anomalyInfo)) for (const r of a.reason) items.push({ feature, type: r.type, description: r.description });
+  for (const r of anomalies.datasetAnomalyInfo?.reason ?? []) items.push({ feature: '', type: r.type, description: r.description });
+  return { window: { from: w.from, to: w.to }, requests: w.n, features, anomalies: items, anomaliesProto: anomalies, statistics };
+}
+
+/** Names of the features a window flags (schema anomalies or skew). */
+export function anomalousFeatures(w: MonitorWindow): string[] {
+  return [...new Set([...w.features.filter((f) => f.anomalous).map((f) => f.name), ...Object.keys(w.anomaliesProto.anomalyInfo)])].sort();
+}
+
+export { featureName };

@@ -1,0 +1,54 @@
+/**
+ * `pipewise run --watch` as a user runs it: one run at start, another when a new span folder
+ * arrives (ExampleGen reads it: not cached), none for what runs write themselves, and Ctrl-C ends
+ * it with exit 0.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { RunResult } from '../../src/protocol/runEvents';
+import { cli, waitFor } from './serve-helpers';
+
+const PIPELINE = `pipeline: watched
+stages:
+  examples:
+    component: ExampleGen
+    params:
+      input: data/span-{SPAN}/*.csv
+  statistics: { component: StatisticsGen, inputs: { examples: examples.examples } }
+`;
+
+test('run --watch runs again on a new span, not on its own outputs, and ends cleanly on SIGINT', { timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pipewise-watch-'));
+  mkdirSync(path.join(dir, 'data/span-1'), { recursive: true });
+  writeFileSync(path.join(dir, 'data/span-1/a.csv'), 'x,y\n1,a\n2,b\n3,c\n');
+  const file = path.join(dir, 'w.pipeline.yaml');
+  writeFileSync(file, PIPELINE);
+  const p = spawn(process.execPath, [cli, 'run', file, '--watch', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((r) => p.on('exit', (code) => r(code)));
+  const runs = (): RunResult[] => stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as RunResult);
+  try {
+    await waitFor('the first run', () => (runs().length >= 1 && /watching for changes/.test(stderr) ? true : undefined));
+    assert.equal(runs()[0]?.stages.find((s) => s.name === 'examples')?.status, 'succeeded');
+    mkdirSync(path.join(dir, 'data/span-2'));
+    writeFileSync(path.join(dir, 'data/span-2/a.csv'), 'x,y\n4,d\n5,e\n6,f\n');
+    await waitFor('a run for span 2', () => (runs().length >= 2 && /watching for changes[\s\S]*watching for changes/.test(stderr) ? true : undefined));
+    const second = runs()[1] as RunResult;
+    assert.equal(second.stages.find((s) => s.name === 'examples')?.status, 'succeeded', 'the new span is read, not taken from the cache');
+    assert.equal(second.stages.find((s) => s.name === 'statistics')?.status, 'succeeded');
+    assert.equal(runs().length, 2, `exactly two runs so far:\n${stderr}`);
+    p.kill('SIGINT');
+    assert.equal(await exited, 0, stderr);
+    assert.equal(runs().length, 2, 'its own outputs (the store) started no run');
+  } finally {
+    if (p.exitCode === null) p.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
