@@ -12,6 +12,7 @@ import type { LoadedTf } from '../tf/loadTf';
 import { buildBuiltinModel, foldLabelScaling, outputUnits, type Hyperparameters } from './builtinModels';
 import { checkFitsInMemory, fitModel, type Dataset, type EpochLogs, type FitResult } from './fitModel';
 import type { Task } from './servingModel';
+import { stepConfig } from './trainStep';
 import { buildUserModel, type UserModelModule } from './userModel';
 
 export type RequestedTask = Task | 'auto';
@@ -161,6 +162,7 @@ export async function trainOnce(loaded: LoadedTf, spec: TransformSpec, data: Pre
       derive,
       onEpoch: o.onEpoch,
       onBatch: o.onBatch,
+      step: builtIn ? stepConfig(data.task, o.hp, o.seed) : undefined,
     });
     if (data.task === 'regression' && builtIn) foldLabelScaling(tf, model, spec.label.mean ?? 0, std);
     return { model, fit };
@@ -169,3 +171,4 @@ export async function trainOnce(loaded: LoadedTf, spec: TransformSpec, data: Pre
     throw e;
   }
 }
+
