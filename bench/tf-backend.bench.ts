@@ -11,7 +11,7 @@
  *   PIPEWISE_TF_WASM_MATMUL=plain …   wasm's own BatchMatMul, without the transpose-first kernel (src/engine/tf/wasmMatMul.ts)
  */
 import { readFileSync } from 'node:fs';
-import * as tfjs from '@tensorflow/tfjs';
+import * as tfjs from '@tensorflow/tfjs-core';
 // Registers the WASM_* flags, so that they can be set before the backend starts.
 import '@tensorflow/tfjs-backend-wasm';
 import { loadTf } from '../src/engine/tf/loadTf';
