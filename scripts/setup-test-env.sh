@@ -57,6 +57,9 @@ apt_install() {
 #    compare with (Debian's scikit-learn, pandas, SciPy and nbformat, run as /usr/bin/python3).
 apt_install chromium libkrb5-dev build-essential python3 unzip \
   python3-sklearn python3-pandas python3-scipy python3-numpy python3-nbformat
+# Public tables the training-defaults tests compare against linear oracles (R's mlbench: BostonHousing,
+# PimaIndiansDiabetes2, Sonar, Glass; exported to CSV with Rscript).
+apt_install r-cran-mlbench
 
 # 2. Node 24 from the npm registry. The `node` package only runs a preinstall that fetches the
 #    platform package `node-linux-<arch>` (binary + include/ headers); npm 11 blocks install scripts

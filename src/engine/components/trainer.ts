@@ -73,7 +73,7 @@ export const trainer: ComponentExecutor<TrainerParams> = {
         const runnerUp = Object.entries(choice.candidates).filter(([k]) => k !== choice.chosen).sort((a, b) => a[1] - b[1])[0];
         ctx.log(
           'info',
-          `model choice: ${choice.chosen} won on validation loss (${Object.entries(choice.candidates).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')})${runnerUp ? `, ${choice.margin.toFixed(4)} (${(100 * choice.relativeMargin).toFixed(1)}%) below ${runnerUp[0]}` : ''}`,
+          `model choice: ${choice.chosen} (validation loss ${Object.entries(choice.candidates).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}; a more complex model wins only by more than 2 standard errors)${runnerUp ? `: ${choice.margin >= 0 ? `${choice.margin.toFixed(4)} (${(100 * choice.relativeMargin).toFixed(1)}%) below` : `${(-choice.margin).toFixed(4)} above, not significantly,`} ${runnerUp[0]}` : ''}`,
         );
       }
       ctx.log(

@@ -90,7 +90,7 @@ export function foldLabelScaling(tf: Tf, model: tfTypes.LayersModel, mean: numbe
   const out = model.getLayer('output');
   const [kernel, bias] = out.getWeights();
   if (!kernel || !bias) throw new Error('the output layer has no kernel and bias to fold the label scaling into');
-  const scaled = tf.tidy(() => [kernel.mul(std), bias.mul(std).add(mean)]);
+  const scaled = tf.tidy(() => [tf.mul(kernel, std), tf.add(tf.mul(bias, std), mean)]);
   out.setWeights(scaled);
   tf.dispose(scaled);
 }

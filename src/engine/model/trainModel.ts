@@ -8,7 +8,7 @@ import { PipewiseError } from '../../core/errors';
 import { classIndexOfStored, vectorizeRows } from '../transform/applyTransform';
 import { queryRows, splitTable, withDuckDb, type Row } from '../transform/examplesIo';
 import type { TransformSpec } from '../transform/transformSpec';
-import type { LoadedTf } from '../tf/loadTf';
+import { loadFullTf, type LoadedTf } from '../tf/loadTf';
 import { buildBuiltinModel, foldLabelScaling, outputUnits, type Hyperparameters } from './builtinModels';
 import { checkFitsInMemory, evaluateSet, fitModel, predictAll, type Dataset, type EpochLogs, type FitResult } from './fitModel';
 import type { Task } from './servingModel';
@@ -202,6 +202,7 @@ export async function trainOnce(loaded: LoadedTf, spec: TransformSpec, data: Pre
   // seeding ours is what we can do for built-in models, which take explicit seeds.
   const builtIn = !o.userModule;
   if (builtIn && o.hp.model === 'auto') throw new Error('trainOnce needs a model family; chooseModel resolves auto');
+  if (o.userModule) loadFullTf();
   const model = o.userModule
     ? await buildUserModel(o.userModule, { tf, inputShape: [spec.width], numClasses, task: data.task, hyperparameters: { ...o.hp } }, units)
     : buildBuiltinModel(tf, { width: spec.width, task: data.task, numClasses, hp: o.hp, seed: o.seed });

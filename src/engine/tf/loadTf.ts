@@ -95,6 +95,15 @@ async function tryBackend(backend: TfBackend): Promise<Tf | undefined> {
  * them), loaded on first access.
  */
 let leanTf: Tf | undefined;
+
+/**
+ * The whole `@tensorflow/tfjs` package, loaded into the same TF.js engine: a user's model module
+ * may chain ops (`x.mul(2)`), which only the union package registers, or use the converter.
+ */
+export function loadFullTf(): void {
+  requireHere('@tensorflow/tfjs');
+}
+
 function lean(): Tf {
   if (leanTf) return leanTf;
   const out: Record<string, unknown> = { ...(requireHere('@tensorflow/tfjs-core') as object), ...(requireHere('@tensorflow/tfjs-layers') as object) };
