@@ -92,4 +92,7 @@ if [[ ! -f "$CS_DIR/.complete" ]]; then
   log "code-server installed in $(( $(date +%s) - start )) s"
 fi
 
+# 4. tfjs-node built against a local TensorFlow C library, when the machine has one (skips otherwise).
+bash "$(dirname "${BASH_SOURCE[0]}")/setup-tfjs-node.sh" || true
+
 log "ready: node $("$NODE_HOME/bin/node" -v), code-server $CODE_SERVER_VERSION, $(command -v chromium)"

@@ -60,7 +60,8 @@ async function pickBackend(): Promise<LoadedTf> {
 async function tryBackend(backend: TfBackend): Promise<Tf | undefined> {
   if (backend === 'tensorflow') {
     // The package name is computed so bundlers and tsc do not insist on an optional dependency.
-    const name = ['@tensorflow', 'tfjs-node'].join('/');
+    // PIPEWISE_TFJS_NODE: a tfjs-node package folder built elsewhere (scripts/setup-tfjs-node.sh).
+    const name = process.env.PIPEWISE_TFJS_NODE || ['@tensorflow', 'tfjs-node'].join('/');
     let tf: Tf;
     try {
       tf = requireHere(name) as Tf;
@@ -101,7 +102,7 @@ let leanTf: Tf | undefined;
  * may chain ops (`x.mul(2)`), which only the union package registers, or use the converter.
  */
 export function loadFullTf(): void {
-  requireHere('@tensorflow/tfjs');
+  if (loadedBackend() !== 'tensorflow') requireHere('@tensorflow/tfjs'); // tfjs-node is the whole package already
 }
 
 function lean(): Tf {
