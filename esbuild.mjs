@@ -9,7 +9,7 @@ const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
 
 // Loaded from node_modules at run time: native binaries, wasm files, and the optional tfjs-node.
-const nodeExternals = ['vscode', '@duckdb/node-api', '@tensorflow/tfjs-node', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs', 'esbuild'];
+const nodeExternals = ['vscode', '@duckdb/node-api', '@tensorflow/tfjs-node', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-backend-cpu', 'esbuild'];
 
 const common = { bundle: true, sourcemap: true, minify: production, logLevel: 'info', legalComments: 'none' };
 

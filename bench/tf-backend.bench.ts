@@ -5,23 +5,24 @@
  * own loop (fitModel) or with TF.js's model.fit, on the float32 matrix in DATA.bin. Prints one
  * JSON line: backend, SIMD, every timed run, peak RSS.
  *
- *   node --import tsx bench/tf-backend.bench.ts DATA.bin N WIDTH BATCH EPOCHS RUNS [fitModel|model.fit]
+ *   node --import tsx bench/tf-backend.bench.ts DATA.bin N WIDTH BATCH EPOCHS RUNS [fitModel|trainOnBatch|model.fit]
  *   PIPEWISE_TF_BACKEND=cpu …            force a backend (as loadTf reads it)
  *   PIPEWISE_BENCH_NO_SIMD=1 …           the wasm backend without SIMD (to measure what SIMD gives)
  *   PIPEWISE_TF_WASM_MATMUL=plain …   wasm's own BatchMatMul, without the transpose-first kernel (src/engine/tf/wasmMatMul.ts)
  */
 import { readFileSync } from 'node:fs';
-import * as tfjs from '@tensorflow/tfjs';
+import * as tfjs from '@tensorflow/tfjs-core';
 // Registers the WASM_* flags, so that they can be set before the backend starts.
 import '@tensorflow/tfjs-backend-wasm';
 import { loadTf } from '../src/engine/tf/loadTf';
 import { fitModel, type Dataset } from '../src/engine/model/fitModel';
-import { buildBuiltinModel } from '../src/engine/model/builtinModels';
+import { buildBuiltinModel, type Hyperparameters } from '../src/engine/model/builtinModels';
+import { stepConfig } from '../src/engine/model/trainStep';
 import { msSince, peakRssMiB } from './lib';
 
 async function main(): Promise<void> {
   const [file, nS, widthS, batchS, epochsS, runsS, mode = 'fitModel'] = process.argv.slice(2);
-  if (!file) throw new Error('usage: tf-backend.bench.ts DATA.bin N WIDTH BATCH EPOCHS RUNS [fitModel|model.fit]');
+  if (!file) throw new Error('usage: tf-backend.bench.ts DATA.bin N WIDTH BATCH EPOCHS RUNS [fitModel|trainOnBatch|model.fit]');
   const [n, width, batchSize, epochs, runs] = [nS, widthS, batchS, epochsS, runsS].map(Number) as [number, number, number, number, number];
   // Flags must be set before the backend initialises; loadTf imports this same module instance.
   if (process.env.PIPEWISE_BENCH_NO_SIMD === '1') tfjs.env().set('WASM_HAS_SIMD_SUPPORT', false);
@@ -36,12 +37,13 @@ async function main(): Promise<void> {
   const evalN = Math.min(n, 1024);
   const evalSet: Dataset = { x: x.subarray(0, evalN * width), y: y.subarray(0, evalN * 3), n: evalN, width, outDim: 3 };
 
+  const hp: Hyperparameters = { model: 'dnn', hidden_units: [64, 64], dropout: 0, learning_rate: 0.01, optimizer: 'adam', l2: 0, batch_size: batchSize, epochs };
   const model = buildBuiltinModel(tf, {
     width,
     task: 'multiclass',
     numClasses: 3,
     seed: 1,
-    hp: { model: 'dnn', hidden_units: [64, 64], dropout: 0, learning_rate: 0.01, optimizer: 'adam', l2: 0, batch_size: batchSize, epochs },
+    hp,
   });
   const signal = new AbortController().signal;
   const fitOnce = async (rows: Dataset, e: number): Promise<void> => {
@@ -51,7 +53,9 @@ async function main(): Promise<void> {
       await model.fit(xt, yt, { batchSize, epochs: e, verbose: 0, shuffle: true });
       tf.dispose([xt, yt]);
     } else {
-      await fitModel(tf, model, rows, evalSet, { epochs: e, batchSize, seed: 1, earlyStopping: null, signal });
+      // fitModel: the built-in step (optimizer on JS arrays); trainOnBatch: the same loop over TF.js's trainOnBatch.
+      const step = mode === 'trainOnBatch' ? undefined : stepConfig('multiclass', hp, 1);
+      await fitModel(tf, model, rows, evalSet, { epochs: e, batchSize, seed: 1, earlyStopping: null, signal, step });
     }
   };
   // Warm-up: compiles kernels and allocates the optimizer's slots.

@@ -64,10 +64,34 @@ interface TfRun {
   readonly peakRssMiB?: number;
 }
 
+/**
+ * The TF.js side runs bundled, as the worker runs (out/worker.js), not through tsx: tsx's loader
+ * and source maps add ~80 MB of resident memory that no Pipewise process carries.
+ */
+let bundled: Promise<string> | undefined;
+function tfScript(): Promise<string> {
+  bundled ??= (async () => {
+    const esbuild = await import('esbuild');
+    const out = path.join(__dirname, '.cache', 'tf-backend.bench.js');
+    await esbuild.build({
+      entryPoints: [path.join(__dirname, 'tf-backend.bench.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      outfile: out,
+      external: ['@duckdb/node-api', '@tensorflow/*'],
+      logLevel: 'warning',
+    });
+    return out;
+  })();
+  return bundled;
+}
+
 async function tfRun(file: string, n: number, batch: number, epochs: number, runs: number, opts: { mode?: string; env?: NodeJS.ProcessEnv } = {}): Promise<TfRun> {
   const { stdout } = await run(
     process.execPath,
-    ['--import', 'tsx', path.join(__dirname, 'tf-backend.bench.ts'), file, String(n), String(WIDTH), String(batch), String(epochs), String(runs), opts.mode ?? 'fitModel'],
+    [await tfScript(), file, String(n), String(WIDTH), String(batch), String(epochs), String(runs), opts.mode ?? 'fitModel'],
     { env: { ...process.env, ...opts.env }, maxBuffer: 1 << 20 },
   );
   return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as TfRun;
@@ -137,6 +161,7 @@ export async function trainingSection(ctx: BenchContext): Promise<TrainingOutcom
     // matmul (src/engine/tf/wasmMatMul.ts, on by default; compared here with wasm's own) change, at batch 256.
     const variants: { name: string; mode?: string; env?: NodeJS.ProcessEnv }[] = [
       { name: 'same, TF.js model.fit instead of fitModel', mode: 'model.fit' },
+      { name: 'same, fitModel over TF.js trainOnBatch + tf.train.adam (before the built-in step)', mode: 'trainOnBatch' },
       { name: 'same, wasm without SIMD', env: { PIPEWISE_BENCH_NO_SIMD: '1' } },
       { name: 'same, pure-JS cpu backend', env: { PIPEWISE_TF_BACKEND: 'cpu' } },
       { name: 'same, wasm\'s own BatchMatMul (no transpose-first kernel)', env: { PIPEWISE_TF_WASM_MATMUL: 'plain' } },

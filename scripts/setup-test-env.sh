@@ -58,6 +58,9 @@ apt_install() {
 #    `file` and binutils' `readelf` for the packaging tests' check of each VSIX's native binaries).
 apt_install chromium libkrb5-dev build-essential python3 unzip file binutils \
   python3-sklearn python3-pandas python3-scipy python3-numpy python3-nbformat
+# Public tables the training-defaults tests compare against linear oracles (R's mlbench: BostonHousing,
+# PimaIndiansDiabetes2, Sonar, Glass; exported to CSV with Rscript).
+apt_install r-cran-mlbench
 
 # 2. Node 24 from the npm registry. The `node` package only runs a preinstall that fetches the
 #    platform package `node-linux-<arch>` (binary + include/ headers); npm 11 blocks install scripts
@@ -89,5 +92,8 @@ if [[ ! -f "$CS_DIR/.complete" ]]; then
   touch "$CS_DIR/.complete"
   log "code-server installed in $(( $(date +%s) - start )) s"
 fi
+
+# 4. tfjs-node built against a local TensorFlow C library, when the machine has one (skips otherwise).
+bash "$(dirname "${BASH_SOURCE[0]}")/setup-tfjs-node.sh" || true
 
 log "ready: node $("$NODE_HOME/bin/node" -v), code-server $CODE_SERVER_VERSION, $(command -v chromium)"

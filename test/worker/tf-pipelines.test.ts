@@ -59,9 +59,9 @@ test('the weather example: a time-split regression on temp_max, blessed by its R
   assert.equal(signature.task, 'regression');
   const metrics = JSON.parse(readFileSync(path.join(artifactOf(result, 'evaluate', 'evaluation'), 'metrics.json'), 'utf8')) as MetricsJson;
   assert.equal(metrics.blessed, true);
-  // Training's own eval RMSE (label units) and the Evaluator's, on the same rows, agree.
+  // Training's own eval-split RMSE (label units) and the Evaluator's, on the same rows, agree.
   const overall = metrics.slices.find((s) => Object.keys(s.slice).length === 0)?.metrics;
-  assert.ok(Math.abs((overall?.rmse ?? NaN) - (signature.training?.metrics.val_rmse ?? NaN)) < 1e-3);
+  assert.ok(Math.abs((overall?.rmse ?? NaN) - (signature.training?.metrics.eval_rmse ?? NaN)) < 1e-3);
 });
 
 test('the flights example is a valid pipeline', () => {

@@ -45,23 +45,26 @@ export const Transform = declareComponent({
 });
 
 const hyper = {
-  model: z.enum(['linear', 'dnn', 'wide_and_deep']).default('dnn').describe('Built-in model family.'),
+  model: z
+    .enum(['auto', 'linear', 'dnn', 'wide_and_deep'])
+    .default('auto')
+    .describe('Built-in model family. `auto` trains linear and DNN (and wide-and-deep when the input is mostly one-hot categories) and keeps the best on validation rows carved out of the train split.'),
   task: z
     .enum(['auto', 'binary', 'multiclass', 'regression'])
     .default('auto')
     .describe('`auto` picks regression for a numeric label with many values, else classification.'),
   hidden_units: z.array(z.number().int().positive()).default([64, 32]).describe('Units per hidden layer of the DNN.'),
-  dropout: z.number().min(0).max(0.9).default(0),
+  dropout: z.number().min(0).max(0.9).default(0.1),
   learning_rate: z.number().positive().default(0.01),
   optimizer: z.enum(['adam', 'sgd', 'rmsprop', 'adagrad']).default('adam'),
-  l2: z.number().min(0).default(0),
+  l2: z.number().min(0).default(0.001).describe('L2 penalty on every kernel (l2 · Σw², added to the mean loss).'),
 };
 
 export const Trainer = declareComponent({
   name: 'Trainer',
   version: '1',
   description:
-    'Trains a TensorFlow.js model in the background worker: linear, DNN or wide-and-deep, for binary, multiclass or regression, or the user\'s own module. Early stopping on the eval split; live metrics; the model is saved with its transform and signature.',
+    'Trains a TensorFlow.js model in the background worker: linear, DNN or wide-and-deep, for binary, multiclass or regression, or the user\'s own module. Early stopping on validation rows carved out of the train split (never the eval split); live metrics; the model is saved with its transform and signature.',
   inputs: {
     examples: { type: 'Examples', description: 'Transformed examples (train and eval splits).' },
     transform_graph: { type: 'TransformGraph', description: 'The transform that made them.' },
@@ -76,7 +79,7 @@ export const Trainer = declareComponent({
       .strictObject({ patience: z.number().int().min(1).default(5), monitor: z.string().default('val_loss') })
       .nullable()
       .default({ patience: 5, monitor: 'val_loss' })
-      .describe('Stop when the monitored eval metric stops improving; null turns it off.'),
+      .describe('Stop when the monitored validation metric stops improving; null turns it off.'),
     seed: z.number().int().default(42).describe('Seed for weight initialisation and shuffling.'),
     module: relPath.optional().describe('A .ts/.js module exporting `buildModel(ctx)` that returns a compiled tf.LayersModel.'),
     train_split: z.string().default('train'),
@@ -89,7 +92,7 @@ export const Tuner = declareComponent({
   name: 'Tuner',
   version: '1',
   description:
-    'Random or grid search over a declared hyperparameter space; each trial trains a Trainer model and is scored on eval. Parameters outside `space` are the fixed values of every trial.',
+    'Random or grid search over a declared hyperparameter space; each trial trains a Trainer model and is scored on the Trainer\'s validation rows (carved out of the train split, never eval). Parameters outside `space` are the fixed values of every trial.',
   inputs: {
     examples: { type: 'Examples', description: 'Transformed examples.' },
     transform_graph: { type: 'TransformGraph', description: 'The transform that made them.' },

@@ -14,7 +14,8 @@ import { readJson } from '../model/files';
 import { applyHyperparameters, readBestHyperparameters, hyperparametersFromParams } from '../model/hyperparameters';
 import { rawInputs, writeModelArtifact } from '../model/modelArtifact';
 import type { ModelSignature } from '../model/servingModel';
-import { prepareData, trainOnce } from '../model/trainModel';
+import { chooseModel } from '../model/chooseModel';
+import { prepareData } from '../model/trainModel';
 import { loadUserModel } from '../model/userModel';
 import { loadTf } from '../tf/loadTf';
 import type { TransformSpec } from '../transform/transformSpec';
@@ -47,13 +48,14 @@ export const trainer: ComponentExecutor<TrainerParams> = {
       evalSplit: p.eval_split,
       batchSize: hp.batch_size,
       scaleRegressionLabel: !userModule,
+      seed: p.seed,
     });
     ctx.log(
       'info',
-      `${data.task} on '${spec.label.name}'${data.classes ? ` (${data.classes.length} classes)` : ''}: ${data.train.n} train, ${data.eval.n} eval examples × ${spec.width} inputs; ${userModule ? `model from ${path.basename(userModule.file)}` : `${hp.model}${hp.model === 'linear' ? '' : ` ${JSON.stringify(hp.hidden_units)}`}`}`,
+      `${data.task} on '${spec.label.name}'${data.classes ? ` (${data.classes.length} classes)` : ''}: ${data.train.n} train, ${data.eval.n} eval examples (${data.train.n} fit, ${data.validation.n} validation rows carved out of ${p.train_split}) × ${spec.width} inputs; ${userModule ? `model from ${path.basename(userModule.file)}` : `${hp.model}${hp.model === 'linear' ? '' : ` ${JSON.stringify(hp.hidden_units)}`}`}`,
     );
 
-    const { model, fit } = await trainOnce(loaded, spec, data, {
+    const { model, fit, scores, family, labelTransform, choice } = await chooseModel(loaded, spec, data, {
       hp,
       seed: p.seed,
       earlyStopping: p.early_stopping,
@@ -64,9 +66,16 @@ export const trainer: ComponentExecutor<TrainerParams> = {
         ctx.progress(epoch / hp.epochs, `epoch ${epoch}/${hp.epochs}`);
       },
       onBatch: (epoch, batch, values) => ctx.metrics({ scope: 'batch', epoch, batch, values }),
-    });
+    }, (m) => ctx.log('info', m));
     try {
-      const best = fit.best;
+      const best = { ...fit.best, ...scores };
+      if (choice) {
+        const runnerUp = Object.entries(choice.candidates).filter(([k]) => k !== choice.chosen).sort((a, b) => a[1] - b[1])[0];
+        ctx.log(
+          'info',
+          `model choice: ${choice.chosen} (validation loss ${Object.entries(choice.candidates).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}; a more complex model wins only by more than 2 standard errors)${runnerUp ? `: ${choice.margin >= 0 ? `${choice.margin.toFixed(4)} (${(100 * choice.relativeMargin).toFixed(1)}%) below` : `${(-choice.margin).toFixed(4)} above, not significantly,`} ${runnerUp[0]}` : ''}`,
+        );
+      }
       ctx.log(
         'info',
         `trained ${fit.history.length} epochs${fit.stoppedEarly ? ' (stopped early)' : ''}; kept epoch ${fit.bestEpoch}: ${Object.entries(best)
@@ -79,7 +88,9 @@ export const trainer: ComponentExecutor<TrainerParams> = {
         ...(data.classes ? { classes: data.classes } : {}),
         inputs: rawInputs(spec),
         backend: loaded.backend,
-        hyperparameters: { ...hp, task: data.task },
+        hyperparameters: { ...hp, ...(userModule ? {} : { model: family }), task: data.task },
+        ...(labelTransform === 'log' ? { labelTransform } : {}),
+        ...(choice ? { modelChoice: choice } : {}),
         inputWidth: spec.width,
         ...(userModule ? { module: path.basename(userModule.file) } : {}),
         training: { epochs: fit.history.length, bestEpoch: fit.bestEpoch, stoppedEarly: fit.stoppedEarly, seed: p.seed, metrics: best },
@@ -90,6 +101,9 @@ export const trainer: ComponentExecutor<TrainerParams> = {
         backend: loaded.backend,
         epochs: fit.history.length,
         bestEpoch: fit.bestEpoch,
+        ...(userModule ? {} : { model: family }),
+        ...(choice ? { modelChoice: choice.chosen, modelChoiceMargin: Number(choice.margin.toFixed(6)), modelChoiceRelativeMargin: Number(choice.relativeMargin.toFixed(4)), modelCandidates: JSON.stringify(choice.candidates) } : {}),
+        ...(labelTransform === 'log' ? { labelTransform } : {}),
         ...Object.fromEntries(Object.entries(best).map(([k, v]) => [k, Number(v.toFixed(6))])),
       });
     } finally {

@@ -12,7 +12,8 @@ import type { ComponentContext, ComponentExecutor } from '../component';
 import { writeJsonAtomic } from '../model/files';
 import { mulberry32 } from '../model/fitModel';
 import { applyHyperparameters, BEST_HYPERPARAMETERS_FILE, hyperparametersFromParams } from '../model/hyperparameters';
-import { prepareData, trainOnce } from '../model/trainModel';
+import { chooseModel } from '../model/chooseModel';
+import { prepareData } from '../model/trainModel';
 import { loadTf } from '../tf/loadTf';
 import { readTransformSpec } from './trainer';
 
@@ -66,23 +67,27 @@ export const tuner: ComponentExecutor<TunerParams> = {
       evalSplit: p.eval_split,
       batchSize: maxBatch,
       scaleRegressionLabel: true,
+      seed: p.seed,
     });
+    ctx.log('info', `trials are judged on ${data.validation.n} validation rows carved out of ${p.train_split} (the Trainer's, for the same seed), not on ${p.eval_split}`);
     const lower = lowerIsBetter(p.objective);
     const results: { trial: number; hyperparameters: Candidate; score: number; epochs: number; bestEpoch: number; metrics: Record<string, number> }[] = [];
     for (const [i, c] of candidates.entries()) {
       if (ctx.signal.aborted) throw new CancelledError();
       ctx.progress(i / candidates.length, `trial ${i + 1}/${candidates.length}`);
-      const { model, fit } = await trainOnce(loaded, spec, data, {
+      const { model, fit, scores } = await chooseModel(loaded, spec, data, {
         hp: c.hp,
         seed: p.seed,
         earlyStopping: { patience: p.patience, monitor: p.objective },
         signal: ctx.signal,
       });
       model.dispose();
-      const score = fit.best[p.objective];
-      if (score === undefined) throw new PipewiseError(`Tuner: the objective '${p.objective}' is not a training metric (metrics: ${Object.keys(fit.best).join(', ')})`);
-      results.push({ trial: i + 1, hyperparameters: c.values, score, epochs: fit.history.length, bestEpoch: fit.bestEpoch, metrics: fit.best });
-      ctx.metrics({ scope: 'trial', trial: i + 1, values: { [p.objective]: score, ...fit.best, epochs: fit.history.length } });
+      // The eval split's scores are left out: trials are compared on the validation rows only.
+      const metrics = { ...fit.best, ...Object.fromEntries(Object.entries(scores).filter(([k]) => !k.startsWith('eval_'))) };
+      const score = metrics[p.objective];
+      if (score === undefined) throw new PipewiseError(`Tuner: the objective '${p.objective}' is not a training metric (metrics: ${Object.keys(metrics).join(', ')})`);
+      results.push({ trial: i + 1, hyperparameters: c.values, score, epochs: fit.history.length, bestEpoch: fit.bestEpoch, metrics });
+      ctx.metrics({ scope: 'trial', trial: i + 1, values: { [p.objective]: score, ...metrics, epochs: fit.history.length } });
       ctx.log('info', `trial ${i + 1}: ${JSON.stringify(c.values)} → ${p.objective} ${score.toFixed(4)}`);
     }
     const best = results.reduce((a, b) => ((lower ? b.score < a.score : b.score > a.score) ? b : a));

@@ -14,7 +14,8 @@ export type OptimizerName = 'adam' | 'sgd' | 'rmsprop' | 'adagrad';
 
 /** The hyperparameters a built-in model and its training take (Trainer params, Tuner space). */
 export interface Hyperparameters {
-  readonly model: ModelFamily;
+  /** `auto`: linear, DNN (and wide-and-deep) are trained and the best on the validation rows kept. */
+  readonly model: ModelFamily | 'auto';
   readonly hidden_units: readonly number[];
   readonly dropout: number;
   readonly learning_rate: number;
@@ -33,6 +34,7 @@ export function outputUnits(task: Task, numClasses: number): number {
 
 export function buildBuiltinModel(tf: Tf, o: { readonly width: number; readonly task: Task; readonly numClasses: number; readonly hp: Hyperparameters; readonly seed: number }): tfTypes.LayersModel {
   const { hp, seed } = o;
+  if (hp.model === 'auto') throw new Error('buildBuiltinModel needs a model family, not auto');
   let layerSeed = seed;
   const init = (): ReturnType<Tf['initializers']['glorotUniform']> => tf.initializers.glorotUniform({ seed: layerSeed++ });
   const regularizer = hp.l2 > 0 ? tf.regularizers.l2({ l2: hp.l2 }) : undefined;
@@ -88,7 +90,7 @@ export function foldLabelScaling(tf: Tf, model: tfTypes.LayersModel, mean: numbe
   const out = model.getLayer('output');
   const [kernel, bias] = out.getWeights();
   if (!kernel || !bias) throw new Error('the output layer has no kernel and bias to fold the label scaling into');
-  const scaled = tf.tidy(() => [kernel.mul(std), bias.mul(std).add(mean)]);
+  const scaled = tf.tidy(() => [tf.mul(kernel, std), tf.add(tf.mul(bias, std), mean)]);
   out.setWeights(scaled);
   tf.dispose(scaled);
 }

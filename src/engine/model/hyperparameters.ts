@@ -10,7 +10,7 @@ import { TUNABLE, type Hyperparameters, type ModelFamily, type OptimizerName } f
 
 export const BEST_HYPERPARAMETERS_FILE = 'best_hyperparameters.json';
 
-const FAMILIES: readonly ModelFamily[] = ['linear', 'dnn', 'wide_and_deep'];
+const FAMILIES: readonly (ModelFamily | 'auto')[] = ['auto', 'linear', 'dnn', 'wide_and_deep'];
 const OPTIMIZERS: readonly OptimizerName[] = ['adam', 'sgd', 'rmsprop', 'adagrad'];
 
 /** Checks and applies tuned values over base hyperparameters; `where` names the source in errors. */

@@ -49,7 +49,8 @@ export async function loadServingModel(modelArtifactUri: string): Promise<Servin
         y.dispose();
         for (let i = 0; i < chunk.length; i++) {
           if (signature.task === 'regression') {
-            out.push({ prediction: values[i * units] as number });
+            const v = values[i * units] as number;
+            out.push({ prediction: signature.labelTransform === 'log' ? Math.exp(v) : v });
           } else if (signature.task === 'binary') {
             const score = values[i * units] as number;
             out.push({ score, prediction: (score >= 0.5 ? classes[1] : classes[0]) as string });

@@ -20,6 +20,10 @@ export interface ModelSignature {
   readonly hyperparameters: Readonly<Record<string, unknown>>;
   /** Length of the model's input vector (transform.json `width`). */
   readonly inputWidth?: number;
+  /** Regression trained on log(label): the model outputs log(label), and predictions are exp of it. */
+  readonly labelTransform?: 'log';
+  /** `model: auto`: which built-in family won on the validation rows, and each candidate's validation loss. */
+  readonly modelChoice?: { readonly chosen: string; readonly candidates: Readonly<Record<string, number>>; readonly margin: number; readonly relativeMargin: number };
   /** The user's model module (file name), when it built the model. */
   readonly module?: string;
   /** How training went: epochs run, the epoch whose weights were kept, its metrics. */

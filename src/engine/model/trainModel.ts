@@ -8,10 +8,12 @@ import { PipewiseError } from '../../core/errors';
 import { classIndexOfStored, vectorizeRows } from '../transform/applyTransform';
 import { queryRows, splitTable, withDuckDb, type Row } from '../transform/examplesIo';
 import type { TransformSpec } from '../transform/transformSpec';
-import type { LoadedTf } from '../tf/loadTf';
+import { loadFullTf, type LoadedTf } from '../tf/loadTf';
 import { buildBuiltinModel, foldLabelScaling, outputUnits, type Hyperparameters } from './builtinModels';
-import { checkFitsInMemory, fitModel, type Dataset, type EpochLogs, type FitResult } from './fitModel';
+import { checkFitsInMemory, evaluateSet, fitModel, predictAll, type Dataset, type EpochLogs, type FitResult } from './fitModel';
 import type { Task } from './servingModel';
+import { mulberry32 } from './random';
+import { stepConfig } from './trainStep';
 import { buildUserModel, type UserModelModule } from './userModel';
 
 export type RequestedTask = Task | 'auto';
@@ -37,8 +39,48 @@ export function resolveTask(spec: TransformSpec, requested: RequestedTask): Task
 export interface PreparedData {
   readonly task: Task;
   readonly classes?: readonly string[];
+  /** The rows training fits on: the train split less the validation rows. */
   readonly train: Dataset;
+  /**
+   * Carved out of the train split (a seeded fifth), never the eval split: early stopping, the
+   * automatic model choice and the Tuner's trials are judged on it.
+   */
+  readonly validation: Dataset;
   readonly eval: Dataset;
+  /** Regression: the targets are (t(label) − labelMean) / labelStd, t = identity or log (0 and 1 otherwise). */
+  readonly labelMean: number;
+  readonly labelStd: number;
+  readonly labelTransform: 'none' | 'log';
+  /** Regression: the label's own std over train, the unit validation losses are compared in. */
+  readonly labelScale?: number;
+}
+
+/** Fraction of the train split kept aside for validation. */
+export const VALIDATION_FRACTION = 0.2;
+
+function pick(d: Dataset, idx: Int32Array): Dataset {
+  const x = new Float32Array(idx.length * d.width);
+  const y = new Float32Array(idx.length * d.outDim);
+  idx.forEach((r, i) => {
+    x.set(d.x.subarray(r * d.width, (r + 1) * d.width), i * d.width);
+    y.set(d.y.subarray(r * d.outDim, (r + 1) * d.outDim), i * d.outDim);
+  });
+  return { x, y, n: idx.length, width: d.width, outDim: d.outDim };
+}
+
+/** Splits the train split into fit and validation rows, by a seeded shuffle (rows keep their order). */
+export function carveValidation(all: Dataset, seed: number): { train: Dataset; validation: Dataset } {
+  const nVal = Math.round(all.n * VALIDATION_FRACTION);
+  if (all.n < 10 || nVal < 2) return { train: all, validation: all };
+  const order = Array.from({ length: all.n }, (_, i) => i);
+  const rand = mulberry32(seed * 31 + 7);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [order[i], order[j]] = [order[j] as number, order[i] as number];
+  }
+  const val = Int32Array.from(order.slice(0, nVal)).sort();
+  const fit = Int32Array.from(order.slice(nVal)).sort();
+  return { train: pick(all, fit), validation: pick(all, val) };
 }
 
 function encode(spec: TransformSpec, task: Task, rows: readonly Row[], split: string, scaleLabel: boolean): Dataset {
@@ -84,6 +126,8 @@ export async function prepareData(
     readonly batchSize: number;
     /** Built-in regression trains on the standardised label (a user's module gets it as it is). */
     readonly scaleRegressionLabel: boolean;
+    /** Seeds the validation rows carved out of the train split. */
+    readonly seed: number;
   },
 ): Promise<PreparedData> {
   const task = resolveTask(spec, o.task);
@@ -104,14 +148,33 @@ export async function prepareData(
     );
     if (nTrain === 0) throw new PipewiseError(`the ${o.trainSplit} split is empty`);
     if (nEval === 0) throw new PipewiseError(`the ${o.evalSplit} split is empty: early stopping and metrics need eval examples`);
-    return {
-      trainRows: await queryRows(conn, `SELECT * FROM ${await splitTable(examplesUri, o.trainSplit)}`),
-      evalRows: await queryRows(conn, `SELECT * FROM ${await splitTable(examplesUri, o.evalSplit)}`),
-    };
+    return { trainRows: await readTransformedSplit(conn, examplesUri, o.trainSplit), evalRows: await readTransformedSplit(conn, examplesUri, o.evalSplit) };
   });
-  return { task, classes: task === 'regression' ? undefined : spec.label.classes, train: encode(spec, task, trainRows, o.trainSplit, o.scaleRegressionLabel),
-    eval: encode(spec, task, evalRows, o.evalSplit, o.scaleRegressionLabel),
+  const all = encode(spec, task, trainRows, o.trainSplit, o.scaleRegressionLabel);
+  trainRows.length = 0; // the row objects are the large copy: let them go before the next one
+  const evalSet = encode(spec, task, evalRows, o.evalSplit, o.scaleRegressionLabel);
+  evalRows.length = 0;
+  const { train, validation } = carveValidation(all, o.seed);
+  const scaled = task === 'regression' && o.scaleRegressionLabel;
+  return {
+    task,
+    classes: task === 'regression' ? undefined : spec.label.classes,
+    train,
+    validation,
+    eval: evalSet,
+    labelMean: scaled ? (spec.label.mean ?? 0) : 0,
+    labelStd: scaled && spec.label.std && spec.label.std > 0 ? spec.label.std : 1,
+    labelTransform: 'none',
+    labelScale: scaled && spec.label.std && spec.label.std > 0 ? spec.label.std : 1,
   };
+}
+
+/**
+ * Every read of the Transform's output (transformed_examples) goes through here: one split's rows.
+ * When the Transform's artifact format changes (e.g. to batches), this is the one place to follow.
+ */
+export async function readTransformedSplit(conn: Parameters<Parameters<typeof withDuckDb>[0]>[0], examplesUri: string, split: string): Promise<Row[]> {
+  return queryRows(conn, `SELECT * FROM ${await splitTable(examplesUri, split)}`);
 }
 
 export interface TrainOnceOptions {
@@ -127,6 +190,8 @@ export interface TrainOnceOptions {
 export interface Trained {
   readonly model: tfTypes.LayersModel;
   readonly fit: FitResult;
+  /** Built-in models: the kept model scored on the validation rows (`val_*`) and the eval split (`eval_*`), in label units for regression. */
+  readonly scores: EpochLogs;
 }
 
 export async function trainOnce(loaded: LoadedTf, spec: TransformSpec, data: PreparedData, o: TrainOnceOptions): Promise<Trained> {
@@ -136,6 +201,8 @@ export async function trainOnce(loaded: LoadedTf, spec: TransformSpec, data: Pre
   // TF.js's own random ops (initialisers without a seed in a user's model) draw from Math.random;
   // seeding ours is what we can do for built-in models, which take explicit seeds.
   const builtIn = !o.userModule;
+  if (builtIn && o.hp.model === 'auto') throw new Error('trainOnce needs a model family; chooseModel resolves auto');
+  if (o.userModule) loadFullTf();
   const model = o.userModule
     ? await buildUserModel(o.userModule, { tf, inputShape: [spec.width], numClasses, task: data.task, hyperparameters: { ...o.hp } }, units)
     : buildBuiltinModel(tf, { width: spec.width, task: data.task, numClasses, hp: o.hp, seed: o.seed });
@@ -146,13 +213,13 @@ export async function trainOnce(loaded: LoadedTf, spec: TransformSpec, data: Pre
     });
   }
   // Regression trains on the standardised label; report errors in the label's own units too.
-  const std = spec.label.std && spec.label.std > 0 ? spec.label.std : 1;
+  const std = data.labelStd;
   const derive =
-    data.task === 'regression' && builtIn
+    data.task === 'regression' && builtIn && data.labelTransform === 'none'
       ? (l: EpochLogs): EpochLogs => ({ rmse: Math.sqrt(l.loss ?? NaN) * std, val_rmse: Math.sqrt(l.val_loss ?? NaN) * std })
       : undefined;
   try {
-    const fit = await fitModel(tf, model, data.train, data.eval, {
+    const fit = await fitModel(tf, model, data.train, data.validation, {
       epochs: o.hp.epochs,
       batchSize: o.hp.batch_size,
       seed: o.seed,
@@ -161,11 +228,39 @@ export async function trainOnce(loaded: LoadedTf, spec: TransformSpec, data: Pre
       derive,
       onEpoch: o.onEpoch,
       onBatch: o.onBatch,
+      step: builtIn ? stepConfig(data.task, o.hp, o.seed) : undefined,
     });
-    if (data.task === 'regression' && builtIn) foldLabelScaling(tf, model, spec.label.mean ?? 0, std);
-    return { model, fit };
+    if (data.task === 'regression' && builtIn) foldLabelScaling(tf, model, data.labelMean, std);
+    const scores = builtIn ? { ...scoreModel(tf, model, data, data.validation, 'val'), ...scoreModel(tf, model, data, data.eval, 'eval') } : {};
+    return { model, fit, scores };
   } catch (e) {
     model.dispose();
     throw e;
   }
+}
+
+/**
+ * A trained built-in model's loss (and accuracy or RMSE) on a dataset. Regression is scored in the
+ * label's own units, whatever the training target was (standardised, or log then standardised):
+ * `loss` is the mean squared error over the label's variance, comparable across targets.
+ */
+export function scoreModel(tf: LoadedTf['tf'], model: tfTypes.LayersModel, data: PreparedData, d: Dataset, prefix: string): EpochLogs {
+  if (data.task !== 'regression') {
+    const r = evaluateSet(tf, model, data.task, d);
+    return { [`${prefix}_loss`]: r.loss, ...(r.accuracy === undefined ? {} : { [`${prefix}_accuracy`]: r.accuracy }) };
+  }
+  const p = predictAll(tf, model, d, 1);
+  let se = 0;
+  for (let i = 0; i < d.n; i++) {
+    const truth = labelUnits(data, (d.y[i] as number) * data.labelStd + data.labelMean);
+    const pred = labelUnits(data, p[i] as number);
+    se += (truth - pred) ** 2;
+  }
+  const mse = se / Math.max(1, d.n);
+  const variance = (data.labelScale ?? 1) ** 2;
+  return { [`${prefix}_loss`]: mse / variance, [`${prefix}_rmse`]: Math.sqrt(mse) };
+}
+
+function labelUnits(data: PreparedData, target: number): number {
+  return data.labelTransform === 'log' ? Math.exp(target) : target;
 }

@@ -60,7 +60,8 @@ async function pickBackend(): Promise<LoadedTf> {
 async function tryBackend(backend: TfBackend): Promise<Tf | undefined> {
   if (backend === 'tensorflow') {
     // The package name is computed so bundlers and tsc do not insist on an optional dependency.
-    const name = ['@tensorflow', 'tfjs-node'].join('/');
+    // PIPEWISE_TFJS_NODE: a tfjs-node package folder built elsewhere (scripts/setup-tfjs-node.sh).
+    const name = process.env.PIPEWISE_TFJS_NODE || ['@tensorflow', 'tfjs-node'].join('/');
     let tf: Tf;
     try {
       tf = requireHere(name) as Tf;
@@ -70,8 +71,9 @@ async function tryBackend(backend: TfBackend): Promise<Tf | undefined> {
     quiet(tf);
     return (await tf.setBackend('tensorflow')) ? tf : undefined;
   }
-  const tf = (await import('@tensorflow/tfjs')) as Tf;
+  const tf = lean();
   quiet(tf);
+  if (backend === 'cpu') requireHere('@tensorflow/tfjs-backend-cpu');
   if (backend === 'wasm') {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     // The .wasm binaries sit in the package's dist folder; point the loader there, not at a URL.
@@ -84,6 +86,38 @@ async function tryBackend(backend: TfBackend): Promise<Tf | undefined> {
   if (!ok || tf.getBackend() !== backend) return undefined;
   if (backend === 'wasm' && process.env.PIPEWISE_TF_WASM_MATMUL !== 'plain') transposeFirstBatchMatMul(tf);
   return tf;
+}
+
+/**
+ * TF.js as `@tensorflow/tfjs` exports it, but loading only tfjs-core and tfjs-layers up front: the
+ * union package also loads the converter, tfjs-data and the cpu and WebGL backends, ~15 MB of
+ * resident memory a training process does not need (bench: training process peak RSS). The
+ * converter's and tfjs-data's exports stay available (a user's module or a notebook cell may use
+ * them), loaded on first access.
+ */
+let leanTf: Tf | undefined;
+
+/**
+ * The whole `@tensorflow/tfjs` package, loaded into the same TF.js engine: a user's model module
+ * may chain ops (`x.mul(2)`), which only the union package registers, or use the converter.
+ */
+export function loadFullTf(): void {
+  if (loadedBackend() !== 'tensorflow') requireHere('@tensorflow/tfjs'); // tfjs-node is the whole package already
+}
+
+function lean(): Tf {
+  if (leanTf) return leanTf;
+  const out: Record<string, unknown> = { ...(requireHere('@tensorflow/tfjs-core') as object), ...(requireHere('@tensorflow/tfjs-layers') as object) };
+  const lazy = (name: string, load: () => unknown): void => {
+    if (name in out) return;
+    Object.defineProperty(out, name, { enumerable: true, configurable: true, get: () => load() });
+  };
+  const converter = ['loadGraphModel', 'loadGraphModelSync', 'GraphModel', 'deregisterOp', 'getRegisteredOp', 'registerOp', 'version_converter'];
+  for (const name of converter) lazy(name, () => (requireHere('@tensorflow/tfjs-converter') as Record<string, unknown>)[name]);
+  lazy('data', () => requireHere('@tensorflow/tfjs-data'));
+  lazy('version', () => (requireHere('@tensorflow/tfjs') as Record<string, unknown>).version);
+  leanTf = out as unknown as Tf;
+  return leanTf;
 }
 
 /** PROD turns off TF.js's debug checks and its "install tfjs-node" console banner. */
