@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import path from 'node:path';
 import type { CancellationToken, NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import { WorkerClient, WorkerExitedError } from '../worker/client';
-import { typedWorkerError } from '../protocol/errors';
+import { errorDetail, typedWorkerError } from '../protocol/errors';
 import type { WorkerInfo } from '../protocol/worker';
 import { Disposable, own, type Owner } from './disposable';
 
@@ -113,7 +113,7 @@ export class WorkerPort extends Disposable {
         try {
           h(params);
         } catch (e) {
-          this.log.error(`[worker] a ${method} subscriber failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+          this.log.error(`[worker] a ${method} subscriber failed: ${errorDetail(e)}`);
         }
       }
     });

@@ -11,6 +11,7 @@ import { executeCommand } from '../commands';
 import { WebviewHost, webviewOptions } from '../webviewHost';
 import { openArtifact, openStageOutputs } from './artifactActions';
 import { buildGraphModel } from './graphModel';
+import { errorMessage } from '../../protocol/errors';
 
 export const GRAPH_VIEW_TYPE = 'pipewise.graph';
 
@@ -182,7 +183,7 @@ export class GraphPanels implements vscode.Disposable {
         if (last) this.runs.seed(p.uri.fsPath, runViewOfRecord(last));
       }
     } catch (e) {
-      this.ctx.log.error(`[graph] cannot read ${p.uri.fsPath}: ${e instanceof Error ? e.message : String(e)}`);
+      this.ctx.log.error(`[graph] cannot read ${p.uri.fsPath}: ${errorMessage(e)}`);
     }
   }
 

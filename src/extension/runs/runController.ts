@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import path from 'node:path';
 import { CancellationTokenSource } from 'vscode-jsonrpc';
 import { buildGraph, selectStages } from '../../core/dag';
-import { RequestCancelledError } from '../../protocol/errors';
+import { RequestCancelledError, errorMessage } from '../../protocol/errors';
 import { RunEventNotification, RunPipeline, type RunPipelineParams } from '../../protocol/worker';
 import type { RunEvent, RunResult } from '../../protocol/runEvents';
 import type { RunView } from '../../protocol/graph';
@@ -122,7 +122,7 @@ export class RunController implements vscode.Disposable {
     try {
       required = selectStages(buildGraph(spec), { only: req.only, from: req.from }).required;
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
+      const message = errorMessage(e);
       void vscode.window.showErrorMessage(message);
       return { status: 'refused', reason: 'invalid', message };
     }
@@ -162,7 +162,7 @@ export class RunController implements vscode.Disposable {
         return result;
       } catch (e) {
         const cancelled = cancel.token.isCancellationRequested || e instanceof RequestCancelledError;
-        const reason = e instanceof Error ? e.message : String(e);
+        const reason = errorMessage(e);
         const view = failRunView(this.viewOf(file), cancelled ? 'cancelled' : reason, cancelled);
         this.setView(file, view);
         if (cancelled) {

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import path from 'node:path';
 import { executeCommand } from '../commands';
 import { formatDuration } from './runView';
+import { errorMessage } from '../../protocol/errors';
 
 export const TASK_TYPE = 'pipewise';
 
@@ -90,7 +91,7 @@ class RunTerminal implements vscode.Pseudoterminal {
           this.closeEmitter.fire(outcome.status === 'succeeded' ? 0 : 1);
         },
         (e: unknown) => {
-          this.line(`error: ${e instanceof Error ? e.message : String(e)}`);
+          this.line(`error: ${errorMessage(e)}`);
           this.closeEmitter.fire(1);
         },
       );
