@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { commandOf } from './commands';
 import { readConfig } from './config';
 import { isPipelineDocument, type PipelineDocuments } from './pipelineDocuments';
 import type { RunController } from './runs/runController';
@@ -36,23 +37,23 @@ export class PipelineCodeLens implements vscode.CodeLensProvider {
     const running = this.runs.isRunning(doc.uri.fsPath);
     const lenses = [
       running
-        ? new vscode.CodeLens(top, { title: '$(debug-stop) Cancel run', command: 'pipewise.cancelRun', arguments: [doc.uri] })
-        : new vscode.CodeLens(top, { title: '$(play) Run pipeline', command: 'pipewise.runPipeline', arguments: [doc.uri] }),
-      new vscode.CodeLens(top, { title: '$(type-hierarchy-sub) Show graph', command: 'pipewise.showGraph', arguments: [doc.uri] }),
+        ? new vscode.CodeLens(top, commandOf('pipewise.cancelRun', '$(debug-stop) Cancel run', [doc.uri]))
+        : new vscode.CodeLens(top, commandOf('pipewise.runPipeline', '$(play) Run pipeline', [doc.uri])),
+      new vscode.CodeLens(top, commandOf('pipewise.showGraph', '$(type-hierarchy-sub) Show graph', [doc.uri])),
     ];
     const view = this.runs.viewOf(doc.uri.fsPath);
     for (const s of spec.stages) {
       const at = new vscode.Range(s.range.start.line - 1, 0, s.range.start.line - 1, 0);
       if (!running) {
         lenses.push(
-          new vscode.CodeLens(at, { title: 'Run stage', command: 'pipewise.runStage', arguments: [doc.uri, s.name] }),
-          new vscode.CodeLens(at, { title: 'Run from here', command: 'pipewise.runFromStage', arguments: [doc.uri, s.name] }),
+          new vscode.CodeLens(at, commandOf('pipewise.runStage', 'Run stage', [doc.uri, s.name])),
+          new vscode.CodeLens(at, commandOf('pipewise.runFromStage', 'Run from here', [doc.uri, s.name])),
         );
       }
       const st = view.stages[s.name];
       if (st) {
         const title = `${STATUS_ICON[st.status] ?? ''} ${st.status}${st.durationMs && st.status !== 'pending' ? ` ${formatDuration(st.durationMs)}` : ''}`;
-        lenses.push(new vscode.CodeLens(at, { title, tooltip: st.error ?? 'Show the graph', command: 'pipewise.showGraph', arguments: [doc.uri] }));
+        lenses.push(new vscode.CodeLens(at, commandOf('pipewise.showGraph', title, [doc.uri], st.error ?? 'Show the graph')));
       }
     }
     return lenses;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { registerAuthoring } from './authoring/authoring';
 import { PipelineCodeLens } from './codeLens';
 import { onDidChangeConfig, readConfig } from './config';
-import type { PipewiseContext } from './extension';
+import type { PipewiseContext } from './context';
 import { artifactTypeOf, openArtifact } from './graph/artifactActions';
 import { GraphPanels } from './graph/graphPanel';
 import { newPipeline, openExample } from './newPipeline';
@@ -14,6 +14,7 @@ import { RunsView } from './runs/runsView';
 import { PipewiseTaskProvider, TASK_TYPE } from './runs/taskProvider';
 import { TrustGate } from './trust';
 import { collectGarbageOf, type CollectOptions } from './runs/collectGarbage';
+import { registerCommand, registerTestCommand, type PipelineTarget, type RunCommandOptions } from './commands';
 
 /** What the editor features hand back to the composition root (and, through it, to tests). */
 export interface EditorFeatures {
@@ -43,65 +44,52 @@ export function registerEditor(ctx: PipewiseContext): EditorFeatures {
     runs.onDidChange(() => lens.refresh()),
     onDidChangeConfig(() => lens.refresh()),
     vscode.window.registerTreeDataProvider('pipewise.runs', runsView),
-    vscode.tasks.registerTaskProvider(TASK_TYPE, new PipewiseTaskProvider(runs)),
+    vscode.tasks.registerTaskProvider(TASK_TYPE, new PipewiseTaskProvider()),
   );
 
-  const run = async (req: RunRequest): Promise<RunOutcome> => {
-    if (readConfig(req.uri).runs.revealGraph && !graphs.get(req.uri)) graphs.show(req.uri);
-    return runs.run(req);
+  const run = async (req: RunRequest, options: RunCommandOptions = {}): Promise<RunOutcome> => {
+    if (options.revealGraph !== false && readConfig(req.uri).runs.revealGraph && !graphs.get(req.uri)) graphs.show(req.uri);
+    return runs.run(req, options.token, options.onEvent);
   };
-  const command = (id: string, f: (...args: unknown[]) => unknown): void => {
-    subs.push(
-      vscode.commands.registerCommand(id, async (...args: unknown[]) => {
-        try {
-          return await f(...args);
-        } catch (e) {
-          ctx.log.error(`${id}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-          void vscode.window.showErrorMessage(`Pipewise: ${e instanceof Error ? e.message : String(e)}`);
-          return undefined;
-        }
-      }),
-    );
-  };
-
-  command('pipewise.showGraph', async (arg) => {
+  registerCommand(ctx, 'pipewise.showGraph', async (arg) => {
     const uri = await pipelineUri(arg);
     return uri ? (graphs.show(uri), uri) : undefined;
   });
-  command('pipewise.runPipeline', async (arg, options) => {
+  registerCommand(ctx, 'pipewise.runPipeline', async (arg, options) => {
     const uri = await pipelineUri(arg);
-    // `{ force: true }` (from tasks, keybindings and tests) ignores the cache.
-    const force = (options as { force?: unknown } | undefined)?.force === true;
-    return uri ? run({ uri, ...(force ? { force } : {}) }) : undefined;
+    // `{ force: true }` (from tasks, keybindings and tests) ignores the cache; tasks select stages too.
+    const o = options ?? {};
+    const req: RunRequest | undefined = uri && { uri, ...(o.force === true ? { force: true } : {}), ...(o.only?.length ? { only: o.only } : {}), ...(o.from ? { from: o.from } : {}) };
+    return req ? run(req, o) : undefined;
   });
-  command('pipewise.runStage', async (arg, stageArg) => {
+  registerCommand(ctx, 'pipewise.runStage', async (arg, stageArg) => {
     const uri = await pipelineUri(arg);
     const stage = uri ? await stageName(uri, stageArg ?? stageOfTreeItem(arg), 'Run which stage?') : undefined;
     return uri && stage ? run({ uri, only: [stage] }) : undefined;
   });
-  command('pipewise.runFromStage', async (arg, stageArg) => {
+  registerCommand(ctx, 'pipewise.runFromStage', async (arg, stageArg) => {
     const uri = await pipelineUri(arg);
     const stage = uri ? await stageName(uri, stageArg ?? stageOfTreeItem(arg), 'Run from which stage?') : undefined;
     return uri && stage ? run({ uri, from: stage }) : undefined;
   });
-  command('pipewise.cancelRun', async (arg) => {
+  registerCommand(ctx, 'pipewise.cancelRun', async (arg) => {
     const uri = arg instanceof vscode.Uri ? arg : undefined;
     const cancelled = runs.cancel(uri?.fsPath);
     if (!cancelled) void vscode.window.showInformationMessage('No Pipewise run is going.');
     return cancelled;
   });
-  command('pipewise.showLog', () => ctx.log.show());
-  command('pipewise.refreshRuns', () => runsView.refresh());
-  command('pipewise.collectGarbage', async (arg, options) => {
+  registerCommand(ctx, 'pipewise.showLog', () => ctx.log.show());
+  registerCommand(ctx, 'pipewise.refreshRuns', () => runsView.refresh());
+  registerCommand(ctx, 'pipewise.collectGarbage', async (arg, options) => {
     const uri = await pipelineUri(arg);
     if (!uri || !trust.allowsRun('clean up a store')) return undefined;
-    const report = await collectGarbageOf(uri, (options ?? {}) as CollectOptions);
+    const report = await collectGarbageOf(uri, options ?? {});
     runsView.refresh();
     return report;
   });
-  command('pipewise.newPipeline', () => newPipeline(ctx));
-  command('pipewise.openExample', () => openExample(ctx, graphs));
-  command('pipewise.openLatestStatistics', async (arg) => {
+  registerCommand(ctx, 'pipewise.newPipeline', () => newPipeline(ctx));
+  registerCommand(ctx, 'pipewise.openExample', () => openExample(ctx, graphs));
+  registerCommand(ctx, 'pipewise.openLatestStatistics', async (arg) => {
     const uri = await pipelineUri(arg);
     if (!uri) return undefined;
     const doc = await vscode.workspace.openTextDocument(uri);
@@ -124,14 +112,14 @@ export function registerEditor(ctx: PipewiseContext): EditorFeatures {
     return false;
   });
 
-  // Test-only (not in the manifest): what the graph webview acknowledged having drawn, and the trust gate.
-  command('pipewise.test.graphAck', (arg) => (arg instanceof vscode.Uri ? graphs.ackOf(arg) : undefined));
-  command('pipewise.test.setTrusted', (value) => trust.setOverride(typeof value === 'boolean' ? value : undefined));
+  // Test-only (not in the manifest; registered only when VS Code runs the tests): what the graph webview acknowledged having drawn, and the trust gate.
+  registerTestCommand(ctx, 'pipewise.test.graphAck', (arg) => (arg instanceof vscode.Uri ? graphs.ackOf(arg) : undefined));
+  registerTestCommand(ctx, 'pipewise.test.setTrusted', (value) => trust.setOverride(typeof value === 'boolean' ? value : undefined));
 
   void vscode.commands.executeCommand('setContext', 'pipewise.runActive', false);
   return { documents, runs, graphs, trust };
 
-  async function pipelineUri(arg: unknown): Promise<vscode.Uri | undefined> {
+  async function pipelineUri(arg: PipelineTarget): Promise<vscode.Uri | undefined> {
     if (arg instanceof vscode.Uri) return arg;
     if (typeof arg === 'string') return vscode.Uri.file(arg);
     const fromTree = (arg as { uri?: unknown } | undefined)?.uri;

@@ -1,24 +1,18 @@
 import * as vscode from 'vscode';
-import { WorkerHost } from './workerHost';
+import { errorDetail, errorMessage } from '../protocol/errors';
+import type { PipewiseContext } from './context';
+import { WorkerPort } from './workerPort';
 import { registerEditor } from './editor';
 import { registerDataPanels } from './panels/dataPanels';
 import { registerNotebooks } from './notebook/index';
 
-/**
- * What every feature of the extension is built from: one object, made once in `activate`.
- * Features register their disposables on `context.subscriptions`.
- */
-export interface PipewiseContext {
-  readonly extension: vscode.ExtensionContext;
-  readonly log: vscode.LogOutputChannel;
-  readonly worker: WorkerHost;
-}
+export type { PipewiseContext } from './context';
 
 /** The composition root: every feature is built here and its disposal tracked. */
 export function activate(context: vscode.ExtensionContext): PipewiseContext {
   const log = vscode.window.createOutputChannel('Pipewise', { log: true });
   context.subscriptions.push(log);
-  const worker = new WorkerHost(context.extensionPath, log);
+  const worker = new WorkerPort(context.extensionPath, log);
   context.subscriptions.push(worker);
   const ctx: PipewiseContext = { extension: context, log, worker };
   try {
@@ -27,8 +21,8 @@ export function activate(context: vscode.ExtensionContext): PipewiseContext {
     registerDataPanels(ctx);
     registerNotebooks(ctx);
   } catch (e) {
-    log.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
-    void vscode.window.showErrorMessage(`Pipewise failed to start: ${e instanceof Error ? e.message : String(e)}`);
+    log.error(errorDetail(e));
+    void vscode.window.showErrorMessage(`Pipewise failed to start: ${errorMessage(e)}`);
   }
   log.info('Pipewise activated');
   return ctx;

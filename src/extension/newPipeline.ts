@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import path from 'node:path';
-import type { PipewiseContext } from './extension';
+import type { PipewiseContext } from './context';
 import type { GraphPanels } from './graph/graphPanel';
 
 /** Creates `<name>.pipeline.yaml` from the template in the first workspace folder (or untitled). */

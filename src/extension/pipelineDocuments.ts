@@ -3,6 +3,7 @@ import { parsePipeline, type ParsedPipeline } from '../core/parse';
 import { validatePipeline } from '../core/validate';
 import type { SpecDiagnostic } from '../core/spec';
 import { readConfig } from './config';
+import { errorMessage } from '../protocol/errors';
 
 export interface PipelineAnalysis {
   readonly uri: vscode.Uri;
@@ -65,7 +66,7 @@ export class PipelineDocuments implements vscode.Disposable {
       // A validator bug must not take the editor down: show the parse problems and the failure.
       diagnostics = [
         ...parsed.diagnostics,
-        { file, range: parsed.rangeAt(0), severity: 'error', code: 'internal', message: `validation failed: ${e instanceof Error ? e.message : String(e)}` },
+        { file, range: parsed.rangeAt(0), severity: 'error', code: 'internal', message: `validation failed: ${errorMessage(e)}` },
       ];
     }
     const analysis: PipelineAnalysis = { uri: doc.uri, version: doc.version, parsed, diagnostics };

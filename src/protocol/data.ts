@@ -3,7 +3,7 @@
  * messages between the extension host and the data panels' webview. Declared once, no `vscode`
  * import: worker, webview and tests share this file.
  *
- * Statistics travel in TFDV's proto3 JSON mapping (DESIGN.md §4); int64 fields may arrive as
+ * Statistics travel in TFDV's proto3 JSON mapping (docs/ARCHITECTURE.md, "Contracts"); int64 fields may arrive as
  * strings (as the JSON mapping writes them) or numbers, so readers go through `num()`.
  */
 import { NotificationType, RequestType } from 'vscode-jsonrpc';

@@ -1,6 +1,6 @@
 /**
  * The notebook kernel's requests and notifications between the extension host's NotebookController
- * and the worker (DESIGN.md §7). Each notebook is one worker-side session (its DuckDB connection,
+ * and the worker (docs/ARCHITECTURE.md, "Contracts"). Each notebook is one worker-side session (its DuckDB connection,
  * its code cells' variables, its stage cells); a request executes one cell and answers with the
  * cell's final outputs, while notifications stream console lines and metric points keyed by the
  * execution id. No `vscode` import: worker, extension and tests share this file.

@@ -1,6 +1,6 @@
 /**
  * What a pipeline run reports while it goes and when it ends. Shared by the engine, the worker's
- * notifications, the CLI's `--json` output (DESIGN.md §5), the graph view and notebooks.
+ * notifications, the CLI's `--json` output (docs/ARCHITECTURE.md, "Contracts"), the graph view and notebooks.
  */
 
 export type StageStatus = 'pending' | 'running' | 'succeeded' | 'cached' | 'failed' | 'skipped' | 'cancelled';

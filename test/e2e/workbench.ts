@@ -85,7 +85,8 @@ export class Workbench {
       page.on('requestfailed', (r) => consoleLog.write(`[request failed: ${r.failure()?.errorText ?? '?'}] ${r.url()}\n`));
       page.on('close', () => consoleLog.end());
       const wb = new Workbench(page, browser, server, workspace);
-      await page.goto(server.workbenchUrl());
+      // Generous: on a shared, busy machine the workbench can take well over the default 30 s to load.
+      await page.goto(server.workbenchUrl(), { timeout: 180_000 });
       await wb.waitForWorkbench();
       if (options.waitForExtension !== false) await wb.waitForExtensionActive();
       return wb;

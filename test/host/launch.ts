@@ -112,6 +112,8 @@ async function runInCodeServer(workspace: string): Promise<number> {
         ['extensionDevelopmentPath', remote(REPO_ROOT)],
         ['extensionTestsPath', remote(entry)],
       ]),
+      // Generous: on a shared, busy machine the workbench can take well over the default 30 s to load.
+      { timeout: 180_000 },
     );
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {

@@ -7,17 +7,12 @@
 import ELK from 'elkjs/lib/elk.bundled.js';
 import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api';
 import type { FromGraphMessage, GraphAction, GraphModel, GraphNode, GraphWebviewState, RunView, ToGraphMessage } from '../../src/protocol/graph';
+import { formatDuration } from '../shared/format';
+import { connect } from '../shared/host';
 import { ICONS } from './icons';
 import { layoutInput, layoutSignature, NODE_SIZE } from './layoutInput';
 
-interface VsCodeApi {
-  postMessage(m: FromGraphMessage): void;
-  getState(): GraphWebviewState | undefined;
-  setState(s: GraphWebviewState): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-
-const vscode = acquireVsCodeApi();
+const vscode = connect<ToGraphMessage, FromGraphMessage, GraphWebviewState>();
 const SVG = 'http://www.w3.org/2000/svg';
 const elk = new ELK();
 
@@ -70,13 +65,6 @@ function el<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, 
   return e;
 }
 
-function formatDuration(ms: number | undefined): string {
-  if (ms === undefined) return '';
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
-}
-
 /** A node's status: a stage's own; an artifact's is its producer's; a missing stage is broken. */
 function statusOf(n: GraphNode): string {
   if (n.kind === 'missing') return 'broken';
@@ -94,7 +82,7 @@ function truncate(text: string, max: number): string {
 }
 
 function post(m: FromGraphMessage): void {
-  vscode.postMessage(m);
+  vscode.post(m);
 }
 
 function acknowledge(): void {
@@ -400,26 +388,21 @@ $<HTMLButtonElement>('#fit').addEventListener('click', fit);
 $<HTMLButtonElement>('#zoom-in').addEventListener('click', () => zoomAt(1.25, svg.clientWidth / 2, svg.clientHeight / 2));
 $<HTMLButtonElement>('#zoom-out').addEventListener('click', () => zoomAt(1 / 1.25, svg.clientWidth / 2, svg.clientHeight / 2));
 
-window.addEventListener('message', (event: MessageEvent<ToGraphMessage>) => {
-  const msg = event.data;
-  try {
-    switch (msg.type) {
-      case 'pipeline':
-        model = msg.model;
-        trusted = msg.trusted;
-        void render().catch((e: unknown) => post({ type: 'error', message: e instanceof Error ? e.message : String(e) }));
-        break;
-      case 'run':
-        run = msg.run;
-        if (placed.size) applyRun();
-        break;
-      case 'fit':
-        fit();
-        break;
-    }
-  } catch (e) {
-    post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+vscode.onMessage((msg) => {
+  switch (msg.type) {
+    case 'pipeline':
+      model = msg.model;
+      trusted = msg.trusted;
+      void render().catch((e: unknown) => post({ type: 'error', message: e instanceof Error ? e.message : String(e) }));
+      break;
+    case 'run':
+      run = msg.run;
+      if (placed.size) applyRun();
+      break;
+    case 'fit':
+      fit();
+      break;
   }
 });
 
-post({ type: 'ready' });
+vscode.ready();

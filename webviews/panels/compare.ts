@@ -3,7 +3,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { featureName, type DatasetFeatureStatistics, type FeatureNameStatistics } from '../../src/core/tfdv';
 import type { CompareResult, FeatureDrift } from '../../src/protocol/data';
 import { renderVegaLite } from '../shared/vega';
-import { clear, h, shareBar } from './dom';
+import { clear, h, shareBar } from '../shared/dom';
 import { getState, post, reportError, setState } from './host';
 import { formatNumber, formatPercent, numericRow, categoricalRow } from './model';
 

@@ -1,20 +1,15 @@
-/** The webview's side of the panel protocol: one VS Code API handle, typed messages, saved state. */
+/** The data panels' channel (webviews/shared/host.ts, typed with src/protocol/data.ts) and their saved state. */
 import type { FromWebview, PanelState, ToWebview } from '../../src/protocol/data';
+import { connect } from '../shared/host';
 
-interface VsCodeApi {
-  postMessage(m: FromWebview): void;
-  getState(): PanelState | undefined;
-  setState(s: PanelState): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
+const channel = connect<ToWebview, FromWebview, PanelState>();
 
-const api = acquireVsCodeApi();
+export const post = channel.post;
+export const onMessage = channel.onMessage;
+export const reportError = channel.reportError;
+export const ready = channel.ready;
 
-export function post(m: FromWebview): void {
-  api.postMessage(m);
-}
-
-let state: PanelState = api.getState() ?? (JSON.parse(document.body.dataset['state'] ?? '{}') as PanelState);
+let state: PanelState = channel.getState() ?? ({} as PanelState);
 
 export function getState(): PanelState {
   return state;
@@ -23,13 +18,5 @@ export function getState(): PanelState {
 /** Saved by VS Code with the panel, so the serializer restores it after a reload. */
 export function setState(patch: Partial<PanelState>): void {
   state = { ...state, ...patch };
-  api.setState(state);
-}
-
-export function onMessage(handler: (m: ToWebview) => void): void {
-  window.addEventListener('message', (e: MessageEvent<ToWebview>) => handler(e.data));
-}
-
-export function reportError(e: unknown): void {
-  post({ type: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+  channel.setState(state);
 }

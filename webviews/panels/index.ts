@@ -4,8 +4,8 @@
  */
 import type { ToWebview } from '../../src/protocol/data';
 import { CompareView } from './compare';
-import { h } from './dom';
-import { getState, onMessage, post, reportError, setState } from './host';
+import { h } from '../shared/dom';
+import { getState, onMessage, ready, reportError, setState } from './host';
 import { PreviewView } from './preview';
 import { SchemaView } from './schema';
 import { StatisticsView } from './statistics';
@@ -13,8 +13,6 @@ import { StatisticsView } from './statistics';
 const app = document.getElementById('app') ?? document.body;
 const state = getState();
 setState(state);
-window.addEventListener('error', (e) => reportError(e.error ?? e.message));
-window.addEventListener('unhandledrejection', (e) => reportError(e.reason));
 
 const errorBox = h('div', { class: 'panelerror', role: 'alert', hidden: true });
 app.append(errorBox);
@@ -68,4 +66,4 @@ onMessage((m: ToWebview) => {
   }
 });
 
-post({ type: 'ready' });
+ready();

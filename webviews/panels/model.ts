@@ -122,18 +122,5 @@ export function sortRows<R extends { readonly feature: string }>(rows: readonly 
   });
 }
 
-/** A number for a table cell: integers with separators, others with 4 significant digits. */
-export function formatNumber(v: number | null | undefined): string {
-  if (v === null || v === undefined) return '—';
-  if (!Number.isFinite(v)) return String(v);
-  if (Number.isInteger(v) && Math.abs(v) < 1e15) return v.toLocaleString('en');
-  const a = Math.abs(v);
-  if (a !== 0 && (a < 1e-3 || a >= 1e9)) return v.toExponential(3);
-  return Number(v.toPrecision(a >= 1000 ? 6 : 4)).toLocaleString('en', { maximumFractionDigits: 6 });
-}
-
-export function formatPercent(share: number): string {
-  if (share === 0) return '0 %';
-  if (share < 0.001) return '<0.1 %';
-  return `${(share * 100).toFixed(share < 0.1 ? 1 : 0)} %`;
-}
+// The table formats live with every webview's (webviews/shared/format.ts); re-exported for the views.
+export { formatNumber, formatPercent } from '../shared/format';

@@ -2,7 +2,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { Cell, ColumnInfo, PreviewResult, QueryResult } from '../../src/protocol/data';
 import { renderVegaLite } from '../shared/vega';
-import { clear, h } from './dom';
+import { clear, h } from '../shared/dom';
 import { getState, post, reportError, setState } from './host';
 
 const ROW_HEIGHT = 24;

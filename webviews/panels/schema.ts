@@ -1,6 +1,6 @@
 /** The schema as an editable table, and its anomalies with severity, a readable description and quick fixes. */
 import type { Anomalies, QuickFix, QuickFixOffer, Schema, SchemaFeature } from '../../src/protocol/data';
-import { clear, h } from './dom';
+import { clear, h } from '../shared/dom';
 import { getState, post } from './host';
 
 const TYPES = ['INT', 'FLOAT', 'BYTES', 'STRUCT'];

@@ -2,7 +2,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { FeatureDetail, StatisticsResult } from '../../src/protocol/data';
 import { renderVegaLite } from '../shared/vega';
-import { clear, h, shareBar, sparkBars } from './dom';
+import { clear, h, shareBar, sparkBars } from '../shared/dom';
 import { getState, post, reportError, setState } from './host';
 import { formatNumber, formatPercent, overview, sortRows, type CategoricalRow, type NumericRow, type Overview, type SortDir } from './model';
 

@@ -5,36 +5,11 @@
  * (values are text, never markup).
  */
 
+import type { DatasetFeatureStatisticsList } from '../../src/core/tfdv';
+
 type Num = number | string | undefined;
-interface Bucket {
-  lowValue?: number;
-  highValue?: number;
-  sampleCount?: number;
-}
-interface Feature {
-  name?: string;
-  path?: { step?: string[] };
-  type?: string;
-  numStats?: {
-    commonStats?: { numNonMissing?: Num; numMissing?: Num };
-    mean?: number;
-    stdDev?: number;
-    numZeros?: Num;
-    min?: number;
-    median?: number;
-    max?: number;
-    histograms?: { type?: string; buckets?: Bucket[] }[];
-  };
-  stringStats?: {
-    commonStats?: { numNonMissing?: Num; numMissing?: Num };
-    unique?: Num;
-    avgLength?: number;
-    topValues?: { value?: string; frequency?: number }[];
-  };
-}
-export interface StatisticsList {
-  datasets?: { name?: string; numExamples?: Num; features?: Feature[] }[];
-}
+/** The renderer reads TFDV's proto3 JSON mapping with the types of src/core/tfdv.ts. */
+export type StatisticsList = DatasetFeatureStatisticsList;
 
 const SVG = 'http://www.w3.org/2000/svg';
 

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { findComponent } from '../../core/catalogue';
 import { STAGE_KEYS, TOP_LEVEL_KEYS } from '../../core/parse';
-import type { PipewiseContext } from '../extension';
+import type { PipewiseContext } from '../context';
 import { isPipelineDocument, toVsRange, type PipelineAnalysis, type PipelineDocuments } from '../pipelineDocuments';
 import { componentMarkdown, componentNames, paramDocs, paramMarkdown } from './catalogueDocs';
 import { componentOfStage, yamlContextAt } from './yamlContext';

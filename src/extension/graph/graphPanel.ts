@@ -2,14 +2,16 @@ import * as vscode from 'vscode';
 import path from 'node:path';
 import type { FromGraphMessage, GraphModel, GraphWebviewState, ToGraphMessage } from '../../protocol/graph';
 import { readConfig } from '../config';
-import type { PipewiseContext } from '../extension';
+import type { PipewiseContext } from '../context';
 import type { PipelineAnalysis, PipelineDocuments } from '../pipelineDocuments';
 import type { RunController } from '../runs/runController';
 import { readRunRecords, runViewOfRecord } from '../runs/runHistory';
 import type { TrustGate } from '../trust';
-import { webviewPage } from '../webviewPage';
+import { executeCommand } from '../commands';
+import { WebviewHost, webviewOptions } from '../webviewHost';
 import { openArtifact, openStageOutputs } from './artifactActions';
 import { buildGraphModel } from './graphModel';
+import { errorMessage } from '../../protocol/errors';
 
 export const GRAPH_VIEW_TYPE = 'pipewise.graph';
 
@@ -23,43 +25,7 @@ export interface GraphAck {
   readonly errors: readonly string[];
 }
 
-/** One graph webview, beside one pipeline file. */
-class GraphPanel implements vscode.Disposable {
-  private ready = false;
-  private model: GraphModel | undefined;
-  private ack: GraphAck;
-  private readonly disposables: vscode.Disposable[] = [];
-  private readonly ackEmitter = new vscode.EventEmitter<GraphAck>();
-  readonly onDidAck = this.ackEmitter.event;
-
-  constructor(
-    readonly uri: vscode.Uri,
-    readonly panel: vscode.WebviewPanel,
-    private readonly manager: GraphPanels,
-  ) {
-    this.ack = { ready: false, file: uri.fsPath, nodes: [], renders: 0, errors: [] };
-    const webview = panel.webview;
-    webview.options = {
-      enableScripts: true,
-      localResourceRoots: [vscode.Uri.joinPath(manager.extensionUri, 'out', 'webviews'), vscode.Uri.joinPath(manager.extensionUri, 'media')],
-    };
-    panel.iconPath = vscode.Uri.joinPath(manager.extensionUri, 'media', 'graph.svg');
-    webview.html = this.html();
-    this.disposables.push(
-      this.ackEmitter,
-      webview.onDidReceiveMessage((m: FromGraphMessage) => this.onMessage(m)),
-      panel.onDidDispose(() => this.dispose()),
-    );
-  }
-
-  private html(): string {
-    return webviewPage({
-      webview: this.panel.webview,
-      extensionUri: this.manager.extensionUri,
-      bundle: 'graph',
-      stylesheet: 'graph.css',
-      title: 'Pipeline graph',
-      body: () => `<div id="toolbar" role="toolbar" aria-label="Pipeline graph">
+const GRAPH_PAGE = `<div id="toolbar" role="toolbar" aria-label="Pipeline graph">
   <button id="run" class="primary" title="Run the pipeline">Run</button>
   <button id="cancel" hidden title="Cancel the run">Cancel</button>
   <span id="title"></span>
@@ -74,16 +40,38 @@ class GraphPanel implements vscode.Disposable {
   <defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/></marker></defs>
   <g id="viewport"></g>
 </svg>
-<div id="menu" role="menu" hidden></div>`,
+<div id="menu" role="menu" hidden></div>`;
+
+/** One graph webview, beside one pipeline file. The page, handshake and acknowledgements are the WebviewHost's. */
+class GraphPanel extends WebviewHost<ToGraphMessage, FromGraphMessage, GraphAck> {
+  private model: GraphModel | undefined;
+  private ack: GraphAck;
+
+  constructor(
+    readonly uri: vscode.Uri,
+    panel: vscode.WebviewPanel,
+    private readonly manager: GraphPanels,
+  ) {
+    super(panel, {
+      extensionUri: manager.extensionUri,
+      bundle: 'graph',
+      stylesheet: 'graph.css',
+      icon: 'graph.svg',
+      title: panel.title,
+      body: GRAPH_PAGE,
+      log: manager.ctx.log,
+      label: 'graph',
     });
+    this.ack = { ready: false, file: uri.fsPath, nodes: [], renders: 0, errors: [] };
+    this._register({ dispose: () => this.manager.forget(this) });
   }
 
   get lastAck(): GraphAck {
     return this.ack;
   }
 
-  post(m: ToGraphMessage): void {
-    if (this.ready) void this.panel.webview.postMessage(m);
+  send(m: ToGraphMessage): void {
+    this.post(m);
   }
 
   update(analysis: PipelineAnalysis): void {
@@ -92,42 +80,36 @@ class GraphPanel implements vscode.Disposable {
       ...(this.model ? { previous: this.model } : {}),
     });
     this.panel.title = `Graph: ${this.model.pipeline || path.basename(this.uri.fsPath)}`;
-    this.post({ type: 'pipeline', model: this.model, trusted: this.manager.trust.isTrusted });
+    // Before `ready` there is nothing to queue: `onReady` sends the model as it is then.
+    if (this.isReady) this.post({ type: 'pipeline', model: this.model, trusted: this.manager.trust.isTrusted });
   }
 
-  private async onMessage(m: FromGraphMessage): Promise<void> {
-    const file = this.uri.fsPath;
+  protected override async onReady(): Promise<void> {
+    this.ack = { ...this.ack, ready: true };
+    await this.manager.refresh(this);
+    this.post({ type: 'run', run: this.manager.runs.viewOf(this.uri.fsPath) });
+  }
+
+  protected override onWebviewError(message: string): void {
+    this.ack = { ...this.ack, errors: [...this.ack.errors, message] };
+  }
+
+  protected override async onMessage(m: FromGraphMessage): Promise<void> {
     switch (m.type) {
-      case 'ready':
-        this.ready = true;
-        this.ack = { ...this.ack, ready: true };
-        await this.manager.refresh(this);
-        this.post({ type: 'run', run: this.manager.runs.viewOf(file) });
-        break;
       case 'rendered':
         this.ack = { ...this.ack, nodes: m.nodes, renders: this.ack.renders + 1, ...(m.runId ? { runId: m.runId } : {}) };
-        this.ackEmitter.fire(this.ack);
-        break;
-      case 'error':
-        this.ack = { ...this.ack, errors: [...this.ack.errors, m.message] };
-        this.manager.ctx.log.error(`[graph] ${m.message}`);
+        this.rendered(this.ack);
         break;
       case 'runPipeline':
-        await vscode.commands.executeCommand('pipewise.runPipeline', this.uri);
+        await executeCommand('pipewise.runPipeline', this.uri);
         break;
       case 'cancelRun':
-        this.manager.runs.cancel(file);
+        this.manager.runs.cancel(this.uri.fsPath);
         break;
       case 'action':
         await this.manager.act(this, m.action, m.node);
         break;
     }
-  }
-
-  dispose(): void {
-    this.manager.forget(this);
-    for (const d of this.disposables) d.dispose();
-    this.panel.dispose();
   }
 }
 
@@ -150,20 +132,12 @@ export class GraphPanels implements vscode.Disposable {
     this.disposables.push(
       documents.onDidAnalyse((a) => this.panels.get(a.uri.toString())?.update(a)),
       runs.onDidChange((c) => {
-        for (const p of this.panels.values()) if (path.resolve(p.uri.fsPath) === path.resolve(c.file)) p.post({ type: 'run', run: c.view });
+        for (const p of this.panels.values()) if (path.resolve(p.uri.fsPath) === path.resolve(c.file)) p.send({ type: 'run', run: c.view });
       }),
       vscode.workspace.onDidGrantWorkspaceTrust(() => {
         for (const p of this.panels.values()) void this.refresh(p);
       }),
-      vscode.window.registerWebviewPanelSerializer(GRAPH_VIEW_TYPE, {
-        deserializeWebviewPanel: async (panel, state: GraphWebviewState | undefined) => {
-          if (!state?.file) {
-            panel.dispose();
-            return;
-          }
-          this.adopt(vscode.Uri.file(state.file), panel);
-        },
-      }),
+      WebviewHost.registerSerializer(GRAPH_VIEW_TYPE, (panel, state: GraphWebviewState) => void this.adopt(vscode.Uri.file(state.file), panel), (s): s is GraphWebviewState => !!(s as GraphWebviewState | undefined)?.file),
     );
   }
 
@@ -178,7 +152,7 @@ export class GraphPanels implements vscode.Disposable {
       GRAPH_VIEW_TYPE,
       `Graph: ${path.basename(uri.fsPath, '.pipeline.yaml')}`,
       { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
-      { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'out', 'webviews'), vscode.Uri.joinPath(this.extensionUri, 'media')] },
+      webviewOptions(this.extensionUri),
     );
     return this.adopt(uri, panel);
   }
@@ -209,7 +183,7 @@ export class GraphPanels implements vscode.Disposable {
         if (last) this.runs.seed(p.uri.fsPath, runViewOfRecord(last));
       }
     } catch (e) {
-      this.ctx.log.error(`[graph] cannot read ${p.uri.fsPath}: ${e instanceof Error ? e.message : String(e)}`);
+      this.ctx.log.error(`[graph] cannot read ${p.uri.fsPath}: ${errorMessage(e)}`);
     }
   }
 
@@ -224,10 +198,10 @@ export class GraphPanels implements vscode.Disposable {
         await this.reveal(p.uri, node.startsWith('missing:') ? { reference: stageName } : { stage: stageName });
         break;
       case 'runStage':
-        await vscode.commands.executeCommand('pipewise.runStage', p.uri, stageName);
+        await executeCommand('pipewise.runStage', p.uri, stageName);
         break;
       case 'runFrom':
-        await vscode.commands.executeCommand('pipewise.runFromStage', p.uri, stageName);
+        await executeCommand('pipewise.runFromStage', p.uri, stageName);
         break;
       case 'showLogs': {
         this.ctx.log.show(true);
@@ -276,25 +250,6 @@ export class GraphPanels implements vscode.Disposable {
   /** For the host tests: what the graph of `uri` last acknowledged, or undefined when none is open. */
   ackOf(uri: vscode.Uri): GraphAck | undefined {
     return this.panels.get(uri.toString())?.lastAck;
-  }
-
-  /** Resolves once the graph of `uri` acknowledges a drawing that satisfies `predicate`. */
-  waitForAck(uri: vscode.Uri, predicate: (a: GraphAck) => boolean, timeoutMs: number): Promise<GraphAck> {
-    const p = this.panels.get(uri.toString());
-    if (!p) return Promise.reject(new Error(`no graph is open for ${uri.fsPath}`));
-    if (predicate(p.lastAck)) return Promise.resolve(p.lastAck);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        sub.dispose();
-        reject(new Error(`the graph of ${path.basename(uri.fsPath)} did not acknowledge the awaited drawing within ${timeoutMs} ms; last: ${JSON.stringify(p.lastAck)}`));
-      }, timeoutMs);
-      const sub = p.onDidAck((a) => {
-        if (!predicate(a)) return;
-        clearTimeout(timer);
-        sub.dispose();
-        resolve(a);
-      });
-    });
   }
 
   dispose(): void {

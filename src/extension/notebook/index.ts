@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { PipewiseContext } from '../extension';
+import { registerCommand } from '../commands';
+import type { PipewiseContext } from '../context';
 import { NOTEBOOK_TYPE, PipewiseKernel } from './kernel';
 import { pipewiseMetadata } from './pipelineRef';
 import { pipelineNotebook } from './pipelineNotebook';
@@ -26,15 +27,13 @@ export function registerNotebooks(ctx: PipewiseContext): PipewiseKernel {
   vscode.workspace.notebookDocuments.forEach(prefer);
   subs.push(vscode.workspace.onDidOpenNotebookDocument(prefer));
 
-  subs.push(
-    vscode.commands.registerCommand(NotebookCommands.restartKernel, async () => {
-      await kernel.restart();
-      void vscode.window.showInformationMessage(
-        'Pipewise kernel restarted: a new worker process starts with the next cell. Every notebook\'s variables, DuckDB views and execution numbers were cleared; artifacts on disk are kept.',
-      );
-    }),
-    vscode.commands.registerCommand(NotebookCommands.openPipelineAsNotebook, (uri?: vscode.Uri, options?: { replace?: boolean }) => openPipelineAsNotebook(ctx, uri, options)),
-  );
+  registerCommand(ctx, NotebookCommands.restartKernel, async () => {
+    await kernel.restart();
+    void vscode.window.showInformationMessage(
+      'Pipewise kernel restarted: a new worker process starts with the next cell. Every notebook\'s variables, DuckDB views and execution numbers were cleared; artifacts on disk are kept.',
+    );
+  });
+  registerCommand(ctx, NotebookCommands.openPipelineAsNotebook, (uri, options) => openPipelineAsNotebook(ctx, uri, options));
 
   // The renderer asks the extension to save a chart (a webview cannot open a save dialog).
   const messaging = vscode.notebooks.createRendererMessaging(RENDERER_ID);

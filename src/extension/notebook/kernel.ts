@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { randomUUID } from 'node:crypto';
-import type { PipewiseContext } from '../extension';
-import { CancellationTokenSource, WorkerExitedError, type WorkerClient } from '../../worker/client';
+import type { PipewiseContext } from '../context';
+import { CancellationTokenSource, WorkerExitedError } from '../../worker/client';
 import {
   ExecuteCell,
   NOTEBOOK_CELL_KINDS,
@@ -48,7 +48,6 @@ export class PipewiseKernel implements vscode.Disposable {
   private readonly queues = new Map<string, QueuedCell[]>();
   private readonly draining = new Set<string>();
   private readonly listeners = new Map<string, (e: NotebookStreamEvent) => void>();
-  private readonly subscribed = new WeakSet<WorkerClient>();
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly ctx: PipewiseContext) {
@@ -63,6 +62,8 @@ export class PipewiseKernel implements vscode.Disposable {
       this.diagnostics,
       // A new worker has no notebook state: execution numbers start again, as after a kernel restart.
       ctx.worker.onDidExit(() => this.executionOrder.clear()),
+      // Every cell's streamed output, routed to the cell by its execution id.
+      ctx.worker.on(NotebookStreamNotification, (e) => this.listeners.get(e.executionId)?.(e)),
     );
   }
 
@@ -158,8 +159,6 @@ export class PipewiseKernel implements vscode.Disposable {
   private async execute(q: QueuedCell, kind: NotebookCellKind, live: LiveOutputs): Promise<ExecuteCellResult> {
     const { cell } = q;
     const notebook = cell.notebook;
-    const client = await this.ctx.worker.client();
-    this.subscribe(client);
     const executionId = randomUUID();
     this.listeners.set(executionId, (e) => live.onStream(e));
     const earlierStages = notebook
@@ -176,7 +175,7 @@ export class PipewiseKernel implements vscode.Disposable {
       }, HARD_INTERRUPT_MS);
     });
     try {
-      return await client.request(
+      return await this.ctx.worker.request(
         ExecuteCell,
         {
           executionId,
@@ -194,12 +193,6 @@ export class PipewiseKernel implements vscode.Disposable {
       onCancel.dispose();
       this.listeners.delete(executionId);
     }
-  }
-
-  private subscribe(client: WorkerClient): void {
-    if (this.subscribed.has(client)) return;
-    this.subscribed.add(client);
-    client.onNotification(NotebookStreamNotification, (e) => this.listeners.get(e.executionId)?.(e));
   }
 
   private showDiagnostics(cell: vscode.NotebookCell, list: readonly CellDiagnostic[]): void {

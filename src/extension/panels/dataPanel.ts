@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { promises as fs } from 'node:fs';
 import { CancellationTokenSource } from 'vscode-jsonrpc/node';
-import type { PipewiseContext } from '../extension';
+import type { PipewiseContext } from '../context';
 import {
   CompareDatasets,
   ComputeStatistics,
@@ -19,160 +19,117 @@ import {
   type RenderedDigest,
   type ToWebview,
 } from '../../protocol/data';
-import { panelHtml } from './html';
+import { errorMessage } from '../../protocol/errors';
+import { WebviewHost } from '../webviewHost';
 import { applyQuickFix, parseSchema, quickFixesFor, schemaFormatOf, serializeSchema } from './schemaFile';
 import { sourceFromPath, sourceLabel } from './sources';
 
 export const DATA_PANEL_VIEW_TYPE = 'pipewise.dataPanel';
 
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 /**
  * One data panel: statistics, compare, schema & anomalies, or preview & SQL, for one source.
- * It sends nothing until the webview says `ready`; it answers the webview's requests through the
- * worker, and keeps the panel state (selected feature, SQL text) so a reload restores it.
+ * The page, the ready handshake, queued posts and render acknowledgements are the WebviewHost's;
+ * this class answers the webview's requests through the worker port, and keeps the panel state
+ * (selected feature, SQL text) so a reload restores it.
  */
-export class DataPanel implements vscode.Disposable {
-  private readonly disposables: vscode.Disposable[] = [];
-  private ready = false;
+export class DataPanel extends WebviewHost<ToWebview, FromWebview, RenderedDigest, PanelState> {
   private running: CancellationTokenSource | undefined;
   private statistics: DatasetFeatureStatistics | undefined;
-  private readonly digestWaiters: { accept: (d: RenderedDigest) => boolean; resolve: (d: RenderedDigest) => void }[] = [];
-  /** What the webview reported drawing, latest last (bounded). */
-  private readonly digests: RenderedDigest[] = [];
-  private readonly onDidDisposeEmitter = new vscode.EventEmitter<void>();
-  readonly onDidDispose = this.onDidDisposeEmitter.event;
 
   constructor(
     private readonly ctx: PipewiseContext,
-    readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
     public state: PanelState,
     readonly id: string,
   ) {
-    const ext = ctx.extension.extensionUri;
-    panel.webview.options = {
-      enableScripts: true,
-      localResourceRoots: [vscode.Uri.joinPath(ext, 'out', 'webviews'), vscode.Uri.joinPath(ext, 'media')],
-    };
-    panel.iconPath = vscode.Uri.joinPath(ext, 'media', 'panels-icon.svg');
-    panel.title = state.title;
-    panel.webview.html = panelHtml(panel.webview, ext, state);
-    this.disposables.push(
-      panel.webview.onDidReceiveMessage((m: FromWebview) => void this.onMessage(m)),
-      panel.onDidDispose(() => this.dispose()),
-    );
-  }
-
-  private post(m: ToWebview): void {
-    if (this.ready) void this.panel.webview.postMessage(m);
+    super(panel, {
+      extensionUri: ctx.extension.extensionUri,
+      bundle: 'panels',
+      stylesheet: 'panels.css',
+      icon: 'panels-icon.svg',
+      title: state.title,
+      initialState: state,
+      log: ctx.log,
+      label: `panel ${state.title}`,
+    });
+    this._register({ dispose: () => this.running?.cancel() });
   }
 
   /** Waits for the webview to report a render that `accept` takes (tests check what was drawn). */
   waitForDigest(accept: (d: RenderedDigest) => boolean, timeoutMs: number, fresh = false): Promise<RenderedDigest> {
-    const seen = fresh ? undefined : [...this.digests].reverse().find(accept);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no ${this.state.kind} render matching the test's condition within ${timeoutMs} ms (last: ${JSON.stringify(this.digests.at(-1))?.slice(0, 300)})`)),
-        timeoutMs,
-      );
-      this.digestWaiters.push({
-        accept,
-        resolve: (d) => {
-          clearTimeout(timer);
-          resolve(d);
-        },
-      });
-    });
+    return this.waitForRender(accept, timeoutMs, fresh, `${this.state.kind} render`);
   }
 
-  /** Handles a message as if the webview had sent it (the webview and tests both come here). */
-  async onMessage(m: FromWebview): Promise<void> {
-    try {
-      switch (m.type) {
-        case 'ready':
-          this.ready = true;
-          this.post({ type: 'init', state: this.state });
-          await this.load();
-          break;
-        case 'refresh':
-          this.statistics = undefined;
-          await this.load();
-          break;
-        case 'chooseStatistics': {
-          const picked = await vscode.window.showOpenDialog({
-            title: 'Validate the schema against a data file or a statistics.json',
-            canSelectMany: false,
-            filters: { Data: ['csv', 'tsv', 'parquet', 'json', 'ndjson', 'jsonl'] },
-          });
-          const p = picked?.[0]?.fsPath;
-          if (p) {
-            const source = sourceFromPath(p);
-            this.state = { ...this.state, source };
-            this.post({ type: 'state', patch: { source } });
-            this.statistics = undefined;
-            await this.load();
-          }
-          break;
+  protected override async onReady(): Promise<void> {
+    this.post({ type: 'init', state: this.state });
+    await this.load();
+  }
+
+  protected override onMessageError(e: unknown): void {
+    this.post({ type: 'error', message: errorMessage(e) });
+  }
+
+  protected override async onMessage(m: FromWebview): Promise<void> {
+    switch (m.type) {
+      case 'refresh':
+        this.statistics = undefined;
+        await this.load();
+        break;
+      case 'chooseStatistics':
+        await this.chooseStatistics();
+        break;
+      case 'cancel':
+        this.running?.cancel();
+        break;
+      case 'selectFeature':
+        this.state = { ...this.state, selected: m.feature };
+        if (m.feature && this.state.kind === 'statistics' && this.state.source) {
+          const detail = await this.ctx.worker.request(GetFeatureDetail, { source: this.state.source, feature: m.feature });
+          this.post({ type: 'detail', detail });
         }
-        case 'cancel':
-          this.running?.cancel();
-          break;
-        case 'selectFeature':
-          this.state = { ...this.state, selected: m.feature };
-          if (m.feature && this.state.kind === 'statistics' && this.state.source) {
-            const client = await this.ctx.worker.client();
-            const detail = await client.request(GetFeatureDetail, { source: this.state.source, feature: m.feature });
-            this.post({ type: 'detail', detail });
-          }
-          break;
-        case 'selectDataset':
-          if (this.state.source?.kind === 'statistics') {
-            this.state = { ...this.state, source: { ...this.state.source, dataset: m.dataset } };
-            await this.load();
-          }
-          break;
-        case 'preview':
-          if (this.state.source) {
-            const client = await this.ctx.worker.client();
-            this.post({ type: 'preview', result: await client.request(PreviewRows, { source: this.state.source, offset: m.offset, limit: m.limit }) });
-          }
-          break;
-        case 'query':
-          if (this.state.source) {
-            const source = this.state.source;
-            this.state = { ...this.state, sql: m.sql };
-            const client = await this.ctx.worker.client();
-            this.post({ type: 'query', sql: m.sql, result: await client.request(RunQuery, { source, sql: m.sql, limit: 2000 }) });
-          }
-          break;
-        case 'quickFix':
-          await this.applyFix(m.fix);
-          break;
-        case 'setThreshold':
-          this.state = { ...this.state, threshold: m.threshold };
-          if (this.state.kind === 'compare') await this.load();
-          break;
-        case 'rendered':
-          this.digests.push(m.digest);
-          if (this.digests.length > 50) this.digests.shift();
-          for (const w of [...this.digestWaiters]) {
-            if (w.accept(m.digest)) {
-              this.digestWaiters.splice(this.digestWaiters.indexOf(w), 1);
-              w.resolve(m.digest);
-            }
-          }
-          break;
-        case 'error':
-          this.ctx.log.error(`[panel ${this.state.title}] ${m.message}`);
-          break;
-      }
-    } catch (e) {
-      this.ctx.log.error(`[panel ${this.state.title}] ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-      this.post({ type: 'error', message: message(e) });
+        break;
+      case 'selectDataset':
+        if (this.state.source?.kind === 'statistics') {
+          this.state = { ...this.state, source: { ...this.state.source, dataset: m.dataset } };
+          await this.load();
+        }
+        break;
+      case 'preview':
+        if (this.state.source) this.post({ type: 'preview', result: await this.ctx.worker.request(PreviewRows, { source: this.state.source, offset: m.offset, limit: m.limit }) });
+        break;
+      case 'query':
+        if (this.state.source) {
+          const source = this.state.source;
+          this.state = { ...this.state, sql: m.sql };
+          this.post({ type: 'query', sql: m.sql, result: await this.ctx.worker.request(RunQuery, { source, sql: m.sql, limit: 2000 }) });
+        }
+        break;
+      case 'quickFix':
+        await this.applyFix(m.fix);
+        break;
+      case 'setThreshold':
+        this.state = { ...this.state, threshold: m.threshold };
+        if (this.state.kind === 'compare') await this.load();
+        break;
+      case 'rendered':
+        this.rendered(m.digest);
+        break;
     }
+  }
+
+  private async chooseStatistics(): Promise<void> {
+    const picked = await vscode.window.showOpenDialog({
+      title: 'Validate the schema against a data file or a statistics.json',
+      canSelectMany: false,
+      filters: { Data: ['csv', 'tsv', 'parquet', 'json', 'ndjson', 'jsonl'] },
+    });
+    const p = picked?.[0]?.fsPath;
+    if (!p) return;
+    const source = sourceFromPath(p);
+    this.state = { ...this.state, source };
+    this.post({ type: 'state', patch: { source } });
+    this.statistics = undefined;
+    await this.load();
   }
 
   private async load(): Promise<void> {
@@ -195,15 +152,15 @@ export class DataPanel implements vscode.Disposable {
     const cts = new CancellationTokenSource();
     this.running = cts;
     const progressId = `${this.id}-${Date.now()}`;
-    const client = await this.ctx.worker.client();
-    const sub = client.onNotification(StatisticsProgress, (p) => {
+    // One subscription per computation, through the port: every panel computing at once gets its own progress.
+    const sub = this.ctx.worker.on(StatisticsProgress, (p) => {
       if (p.progressId !== progressId) return;
       this.post({ type: 'progress', phase: p.phase, message: p.message });
       if (p.statistics) this.post({ type: 'statistics', partial: true, ...(p.sampledRows !== undefined ? { sampledRows: p.sampledRows } : {}), result: { statistics: p.statistics, datasets: [], exact: false, rows: p.totalRows ?? 0, elapsedMs: p.elapsedMs } });
     });
     try {
       this.post({ type: 'progress', phase: 'reading', message: `Reading ${sourceLabel(source)}…` });
-      const result = await client.request(ComputeStatistics, { source, progressId }, cts.token);
+      const result = await this.ctx.worker.request(ComputeStatistics, { source, progressId }, cts.token);
       this.statistics = result.statistics;
       this.post({ type: 'statistics', partial: false, result });
       this.post({ type: 'progress', phase: 'done', message: `${result.rows.toLocaleString('en')} rows · ${(result.elapsedMs / 1000).toFixed(1)} s` });
@@ -220,8 +177,7 @@ export class DataPanel implements vscode.Disposable {
     const { source: left, right } = this.state;
     if (!left || !right) return;
     this.post({ type: 'progress', phase: 'reading', message: `Comparing ${sourceLabel(left)} with ${sourceLabel(right)}…` });
-    const client = await this.ctx.worker.client();
-    const result = await client.request(CompareDatasets, { left, right, defaultThreshold: this.state.threshold ?? 0.05 });
+    const result = await this.ctx.worker.request(CompareDatasets, { left, right, defaultThreshold: this.state.threshold ?? 0.05 });
     this.post({ type: 'compare', result, leftLabel: sourceLabel(left), rightLabel: sourceLabel(right) });
     this.post({ type: 'progress', phase: 'done', message: `${result.drift.filter((d) => d.exceeded).length} of ${result.drift.length} features past the threshold` });
   }
@@ -241,9 +197,8 @@ export class DataPanel implements vscode.Disposable {
     const schema = parseSchema(doc.getText(), doc.uri.fsPath);
     const source = this.state.source;
     if (source) {
-      const client = await this.ctx.worker.client();
-      if (!this.statistics) this.statistics = (await client.request(ComputeStatistics, { source, sampleRows: 0 })).statistics;
-      anomalies = await client.request(ValidateStatistics, { statistics: source, schema, ...(this.state.baseline ? { baseline: this.state.baseline } : {}) });
+      if (!this.statistics) this.statistics = (await this.ctx.worker.request(ComputeStatistics, { source, sampleRows: 0 })).statistics;
+      anomalies = await this.ctx.worker.request(ValidateStatistics, { statistics: source, schema, ...(this.state.baseline ? { baseline: this.state.baseline } : {}) });
     } else if (this.state.anomaliesPath) {
       anomalies = JSON.parse(await fs.readFile(this.state.anomaliesPath, 'utf8')) as Anomalies;
     }
@@ -260,16 +215,5 @@ export class DataPanel implements vscode.Disposable {
     if (!(await vscode.workspace.applyEdit(edit))) throw new Error(`Could not edit ${doc.uri.fsPath}`);
     await doc.save();
     await this.loadSchema();
-  }
-
-  private disposed = false;
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.running?.cancel();
-    for (const d of this.disposables.splice(0)) d.dispose();
-    this.panel.dispose();
-    this.onDidDisposeEmitter.fire();
-    this.onDidDisposeEmitter.dispose();
   }
 }

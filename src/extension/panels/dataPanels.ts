@@ -1,8 +1,10 @@
 import * as vscode from 'vscode';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
-import type { PipewiseContext } from '../extension';
-import type { DataSource, FromWebview, PanelKind, PanelState, RenderedDigest } from '../../protocol/data';
+import type { PipewiseContext } from '../context';
+import type { DataSource, PanelKind, PanelState, RenderedDigest } from '../../protocol/data';
+import { registerCommand, registerTestCommand } from '../commands';
+import { WebviewHost, webviewOptions } from '../webviewHost';
 import { DATA_PANEL_VIEW_TYPE, DataPanel } from './dataPanel';
 import { isDataSource, sourceFromPath, sourceKey, sourceLabel } from './sources';
 
@@ -63,7 +65,7 @@ export function registerDataPanels(ctx: PipewiseContext): void {
       return existing.id;
     }
     const webviewPanel = vscode.window.createWebviewPanel(DATA_PANEL_VIEW_TYPE, state.title, vscode.ViewColumn.Active, {
-      enableScripts: true,
+      ...webviewOptions(ctx.extension.extensionUri),
       retainContextWhenHidden: true,
     });
     return adopt(webviewPanel, state).id;
@@ -74,27 +76,14 @@ export function registerDataPanels(ctx: PipewiseContext): void {
     throw new Error(`no data panel ${String(id)}`);
   };
 
-  const report = async (f: () => Promise<string | undefined>): Promise<string | undefined> => {
-    try {
-      return await f();
-    } catch (e) {
-      const m = e instanceof Error ? e.message : String(e);
-      ctx.log.error(m);
-      void vscode.window.showErrorMessage(`Pipewise: ${m}`);
-      return undefined;
-    }
-  };
-
-  const statistics = (arg: unknown, kind: PanelKind) =>
-    report(async () => {
+  const statistics = async (arg: unknown, kind: PanelKind): Promise<string | undefined> => {
       const source = await sourceArg(arg, kind === 'preview' ? 'Preview a data file' : 'Statistics of a data file or StatisticsGen artifact');
       if (!source) return undefined;
       if (kind === 'preview' && source.kind === 'statistics') throw new Error(`${source.path}: statistics hold no rows to preview; open the examples instead`);
       return open({ kind, title: `${kind === 'preview' ? 'Data' : 'Statistics'}: ${sourceLabel(source)}`, source });
-    });
+  };
 
-  const schemaPanel = (arg: unknown, statsArg: unknown, focus: 'schema' | 'anomalies') =>
-    report(async () => {
+  const schemaPanel = async (arg: unknown, statsArg: unknown, focus: 'schema' | 'anomalies'): Promise<string | undefined> => {
       // Accept { schema, statistics, anomalies } too (the graph and tests pass artifacts so).
       let schemaArg = arg;
       let statisticsArg = statsArg;
@@ -120,45 +109,34 @@ export function registerDataPanels(ctx: PipewiseContext): void {
       const source = isDataSource(statisticsArg) ? statisticsArg : pathOf(statisticsArg) ? sourceFromPath(pathOf(statisticsArg)!) : undefined;
       const title = schemaPath ? `Schema: ${path.basename(path.dirname(schemaPath))}/${path.basename(schemaPath)}` : `Anomalies: ${path.basename(path.dirname(p))}`;
       return open({ kind: 'schema', title, ...(schemaPath ? { schemaPath } : {}), ...(anomaliesPath ? { anomaliesPath } : {}), ...(source ? { source } : {}), ...(baseline ? { baseline } : {}) });
-    });
+  };
 
+  registerCommand(ctx, 'pipewise.previewStatistics', (arg) => statistics(arg, 'statistics'));
+  registerCommand(ctx, 'pipewise.openStatistics', (arg) => statistics(arg, 'statistics'));
+  registerCommand(ctx, 'pipewise.previewData', (arg) => statistics(arg, 'preview'));
+  registerCommand(ctx, 'pipewise.compareDatasets', async (a, b) => {
+    // From the explorer with two files selected, VS Code passes (clicked, [all selected]).
+    if (a instanceof vscode.Uri && Array.isArray(b) && b.length === 2) [a, b] = b as unknown[];
+    const left = await sourceArg(a, 'The first dataset (baseline, e.g. training data)');
+    if (!left) return undefined;
+    const right = await sourceArg(b ?? null, 'The second dataset (e.g. serving data or the next span)');
+    if (!right) return undefined;
+    return open({ kind: 'compare', title: `Compare: ${sourceLabel(left)} ↔ ${sourceLabel(right)}`, source: left, right, threshold: 0.05 });
+  });
+  registerCommand(ctx, 'pipewise.openSchema', (arg, stats) => schemaPanel(arg, stats, 'schema'));
+  registerCommand(ctx, 'pipewise.openAnomalies', (arg, stats) => schemaPanel(arg, stats, 'anomalies'));
+  // For tests: what a panel drew, and messages as if the webview had sent them.
+  registerTestCommand(ctx, 'pipewise.internal.panelDigest', (id, want = {}) =>
+    byId(id).waitForDigest(
+      (d: RenderedDigest) =>
+        (!want.kind || d.kind === want.kind) && (want.exact === undefined || d.exact === want.exact) && (!want.anomalyFree || !(d.anomalies ?? []).includes(want.anomalyFree)),
+      want.timeoutMs ?? 60_000,
+      want.fresh ?? false,
+    ),
+  );
+  registerTestCommand(ctx, 'pipewise.internal.panelMessage', (id, m) => byId(id).receive(m));
   ctx.extension.subscriptions.push(
-    vscode.commands.registerCommand('pipewise.previewStatistics', (arg?: unknown) => statistics(arg, 'statistics')),
-    vscode.commands.registerCommand('pipewise.openStatistics', (arg?: unknown) => statistics(arg, 'statistics')),
-    vscode.commands.registerCommand('pipewise.previewData', (arg?: unknown) => statistics(arg, 'preview')),
-    vscode.commands.registerCommand('pipewise.compareDatasets', (a?: unknown, b?: unknown) =>
-      report(async () => {
-        // From the explorer with two files selected, VS Code passes (clicked, [all selected]).
-        if (a instanceof vscode.Uri && Array.isArray(b) && b.length === 2) [a, b] = b as unknown[];
-        const left = await sourceArg(a, 'The first dataset (baseline, e.g. training data)');
-        if (!left) return undefined;
-        const right = await sourceArg(b ?? null, 'The second dataset (e.g. serving data or the next span)');
-        if (!right) return undefined;
-        return open({ kind: 'compare', title: `Compare: ${sourceLabel(left)} ↔ ${sourceLabel(right)}`, source: left, right, threshold: 0.05 });
-      }),
-    ),
-    vscode.commands.registerCommand('pipewise.openSchema', (arg?: unknown, stats?: unknown) => schemaPanel(arg, stats, 'schema')),
-    vscode.commands.registerCommand('pipewise.openAnomalies', (arg?: unknown, stats?: unknown) => schemaPanel(arg, stats, 'anomalies')),
-    // For tests: what a panel drew, and messages as if the webview had sent them.
-    vscode.commands.registerCommand('pipewise.internal.panelDigest', (id: string, want: { kind?: PanelKind; exact?: boolean; anomalyFree?: string; timeoutMs?: number; fresh?: boolean } = {}) =>
-      byId(id).waitForDigest(
-        (d: RenderedDigest) =>
-          (!want.kind || d.kind === want.kind) && (want.exact === undefined || d.exact === want.exact) && (!want.anomalyFree || !(d.anomalies ?? []).includes(want.anomalyFree)),
-        want.timeoutMs ?? 60_000,
-        want.fresh ?? false,
-      ),
-    ),
-    vscode.commands.registerCommand('pipewise.internal.panelMessage', (id: string, m: FromWebview) => byId(id).onMessage(m)),
-    vscode.window.registerWebviewPanelSerializer(DATA_PANEL_VIEW_TYPE, {
-      async deserializeWebviewPanel(webviewPanel: vscode.WebviewPanel, state: unknown) {
-        const s = state as PanelState | undefined;
-        if (!s?.kind) {
-          webviewPanel.dispose();
-          return;
-        }
-        adopt(webviewPanel, s);
-      },
-    }),
+    WebviewHost.registerSerializer(DATA_PANEL_VIEW_TYPE, (webviewPanel, s: PanelState) => void adopt(webviewPanel, s), (s): s is PanelState => !!(s as PanelState | undefined)?.kind),
     { dispose: () => [...panels.values()].forEach((p) => p.dispose()) },
   );
 }

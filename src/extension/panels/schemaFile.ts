@@ -15,6 +15,7 @@ import {
   type Schema,
   type SchemaFeature,
 } from '../../protocol/data';
+import { errorMessage } from '../../protocol/errors';
 
 export type SchemaFormat = 'json' | 'yaml';
 
@@ -37,7 +38,7 @@ export function parseSchema(text: string, file: string): Schema {
     try {
       value = JSON.parse(text);
     } catch (e) {
-      throw new Error(`${file}: ${e instanceof Error ? e.message : String(e)}`);
+      throw new Error(`${file}: ${errorMessage(e)}`);
     }
   }
   if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${file}: a schema must be an object with a "feature" list`);

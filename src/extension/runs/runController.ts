@@ -1,19 +1,18 @@
 import * as vscode from 'vscode';
 import path from 'node:path';
-import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc';
+import { CancellationTokenSource } from 'vscode-jsonrpc';
 import { buildGraph, selectStages } from '../../core/dag';
-import { RunPipeline, type RunPipelineParams } from '../../protocol/worker';
+import { RequestCancelledError, errorMessage } from '../../protocol/errors';
+import { RunEventNotification, RunPipeline, type RunPipelineParams } from '../../protocol/worker';
 import type { RunEvent, RunResult } from '../../protocol/runEvents';
 import type { RunView } from '../../protocol/graph';
 import { WorkerExitedError } from '../../worker/client';
+import { commandOf } from '../commands';
 import { readConfig } from '../config';
-import type { PipewiseContext } from '../extension';
+import type { PipewiseContext } from '../context';
 import type { PipelineDocuments } from '../pipelineDocuments';
 import type { TrustGate } from '../trust';
 import { applyRunEvent, applyRunResult, emptyRunView, failRunView, formatDuration, startingRunView } from './runView';
-
-/** The JSON-RPC error code for a request cancelled by its client (LSP's RequestCancelled). */
-const REQUEST_CANCELLED = -32800;
 
 export interface RunRequest {
   readonly uri: vscode.Uri;
@@ -61,7 +60,7 @@ export class RunController implements vscode.Disposable {
     private readonly trust: TrustGate,
   ) {
     this.statusBar.name = 'Pipewise run';
-    this.subscription = ctx.worker.onRunEvent((e) => this.onEvent(e));
+    this.subscription = ctx.worker.on(RunEventNotification, (e) => this.onEvent(e));
   }
 
   viewOf(file: string): RunView {
@@ -76,10 +75,6 @@ export class RunController implements vscode.Disposable {
 
   isRunning(file: string): boolean {
     return this.active.has(keyOf(file));
-  }
-
-  get anyRunning(): boolean {
-    return this.active.size > 0;
   }
 
   /** Cancels the run of `file`, or every run. */
@@ -127,7 +122,7 @@ export class RunController implements vscode.Disposable {
     try {
       required = selectStages(buildGraph(spec), { only: req.only, from: req.from }).required;
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
+      const message = errorMessage(e);
       void vscode.window.showErrorMessage(message);
       return { status: 'refused', reason: 'invalid', message };
     }
@@ -140,7 +135,7 @@ export class RunController implements vscode.Disposable {
     this.setView(file, { ...startingRunView(required), stages: { ...previous.stages, ...startingRunView(required).stages } });
     void vscode.commands.executeCommand('setContext', 'pipewise.runActive', true);
     const tokenSub = token?.onCancellationRequested(() => cancel.cancel());
-    const eventSub = onEvent ? this.ctx.worker.onRunEvent((e) => e.runId === activeRun.runId || (e.kind === 'runStarted' && sameFile(e.file, file)) ? onEvent(e) : undefined) : undefined;
+    const eventSub = onEvent ? this.ctx.worker.on(RunEventNotification, (e) => e.runId === activeRun.runId || (e.kind === 'runStarted' && sameFile(e.file, file)) ? onEvent(e) : undefined) : undefined;
     this.ctx.log.info(`[${label}] run started (${what.replace('run ', '').replace('pipelines', 'all stages')})`);
 
     const params: RunPipelineParams = {
@@ -162,13 +157,12 @@ export class RunController implements vscode.Disposable {
           })
         : undefined;
       try {
-        const client = await this.ctx.worker.client();
-        const result = await client.request(RunPipeline, params, cancel.token);
+        const result = await this.ctx.worker.request(RunPipeline, params, cancel.token);
         this.finish(file, result);
         return result;
       } catch (e) {
-        const cancelled = cancel.token.isCancellationRequested || (e instanceof ResponseError && e.code === REQUEST_CANCELLED);
-        const reason = e instanceof Error ? e.message : String(e);
+        const cancelled = cancel.token.isCancellationRequested || e instanceof RequestCancelledError;
+        const reason = errorMessage(e);
         const view = failRunView(this.viewOf(file), cancelled ? 'cancelled' : reason, cancelled);
         this.setView(file, view);
         if (cancelled) {
@@ -292,7 +286,7 @@ export class RunController implements vscode.Disposable {
     const icon = v.status === 'succeeded' ? '$(pass)' : v.status === 'cancelled' ? '$(circle-slash)' : '$(error)';
     this.statusBar.text = `${icon} ${path.basename(key, '.pipeline.yaml')} ${formatDuration(v.durationMs)}`;
     this.statusBar.tooltip = `Last Pipewise run: ${v.status} — click to show the graph`;
-    this.statusBar.command = { command: 'pipewise.showGraph', title: 'Show Graph', arguments: [vscode.Uri.file(key)] };
+    this.statusBar.command = commandOf('pipewise.showGraph', 'Show Graph', [vscode.Uri.file(key)]);
     this.statusBar.backgroundColor = v.status === 'failed' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
     this.statusBar.show();
   }

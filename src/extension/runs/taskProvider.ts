@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import path from 'node:path';
-import type { RunController } from './runController';
+import { executeCommand } from '../commands';
 import { formatDuration } from './runView';
+import { errorMessage } from '../../protocol/errors';
 
 export const TASK_TYPE = 'pipewise';
 
@@ -15,12 +16,10 @@ export interface PipewiseTaskDefinition extends vscode.TaskDefinition {
 }
 
 /**
- * The `pipewise` task type: runs a pipeline through the same worker as the editor, printing one line
+ * The `pipewise` task type: runs a pipeline through the same command as the editor, printing one line
  * per stage in the task's terminal. Closing the terminal cancels the run.
  */
 export class PipewiseTaskProvider implements vscode.TaskProvider {
-  constructor(private readonly runs: RunController) {}
-
   async provideTasks(): Promise<vscode.Task[]> {
     const files = await vscode.workspace.findFiles('**/*.pipeline.{yaml,yml}', '**/{node_modules,.pipewise,.git}/**', 200);
     return files.map((uri) => {
@@ -39,7 +38,7 @@ export class PipewiseTaskProvider implements vscode.TaskProvider {
   private task(d: PipewiseTaskDefinition, scope: vscode.WorkspaceFolder | vscode.TaskScope, name?: string): vscode.Task {
     const label = name ?? `run ${path.basename(d.pipeline, '.pipeline.yaml')}${d.only?.length ? ` --only ${d.only.join(' ')}` : ''}${d.from ? ` --from ${d.from}` : ''}`;
     const base = typeof scope === 'object' ? scope.uri.fsPath : vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
-    const execution = new vscode.CustomExecution(async () => new RunTerminal(this.runs, vscode.Uri.file(path.resolve(base, d.pipeline)), d));
+    const execution = new vscode.CustomExecution(async () => new RunTerminal(vscode.Uri.file(path.resolve(base, d.pipeline)), d));
     const task = new vscode.Task(d, scope, label, 'pipewise', execution);
     task.presentationOptions = { reveal: vscode.TaskRevealKind.Always, clear: true };
     return task;
@@ -54,7 +53,6 @@ class RunTerminal implements vscode.Pseudoterminal {
   private readonly cancel = new vscode.CancellationTokenSource();
 
   constructor(
-    private readonly runs: RunController,
     private readonly uri: vscode.Uri,
     private readonly d: PipewiseTaskDefinition,
   ) {}
@@ -65,14 +63,25 @@ class RunTerminal implements vscode.Pseudoterminal {
 
   open(): void {
     this.line(`pipewise run ${this.uri.fsPath}`);
-    void this.runs
-      .run({ uri: this.uri, ...(this.d.only ? { only: this.d.only } : {}), ...(this.d.from ? { from: this.d.from } : {}), ...(this.d.force ? { force: true } : {}) }, this.cancel.token, (e) => {
+    // Through the command table, like every other way of starting a run; a task does not open the graph.
+    void executeCommand('pipewise.runPipeline', this.uri, {
+      ...(this.d.only ? { only: this.d.only } : {}),
+      ...(this.d.from ? { from: this.d.from } : {}),
+      ...(this.d.force ? { force: true } : {}),
+      revealGraph: false,
+      token: this.cancel.token,
+      onEvent: (e) => {
         if (e.kind === 'stageStarted') this.line(`  ${e.stage} …`);
         else if (e.kind === 'stageFinished') this.line(`  ${e.stage.name}: ${e.stage.status} ${formatDuration(e.stage.durationMs)}${e.stage.error ? ` — ${e.stage.error}` : ''}`);
         else if (e.kind === 'stageLog' && e.level !== 'info') this.line(`  ${e.stage}: ${e.level}: ${e.message}`);
-      })
-      .then(
+      },
+    }).then(
         (outcome) => {
+          if (!outcome) {
+            this.line('The run did not start (see the Pipewise log).');
+            this.closeEmitter.fire(1);
+            return;
+          }
           if (outcome.status === 'refused') {
             this.line(outcome.message);
             this.closeEmitter.fire(2);
@@ -82,7 +91,7 @@ class RunTerminal implements vscode.Pseudoterminal {
           this.closeEmitter.fire(outcome.status === 'succeeded' ? 0 : 1);
         },
         (e: unknown) => {
-          this.line(`error: ${e instanceof Error ? e.message : String(e)}`);
+          this.line(`error: ${errorMessage(e)}`);
           this.closeEmitter.fire(1);
         },
       );

@@ -7,11 +7,12 @@ import path from 'node:path';
 import { ResponseError, type MessageConnection } from 'vscode-jsonrpc/node';
 import { PipewiseError } from '../../core/errors';
 import { loadPipeline, runPipeline, SpecError } from '../../engine/orchestrator';
+import { WorkerErrorCode } from '../../protocol/errors';
 import { RunEventNotification, RunPipeline, ValidatePipeline } from '../../protocol/worker';
 
-/** Error codes of a rejected RunPipeline: the spec is invalid (data: { diagnostics }), or a usage error. */
-export const RUN_ERROR_SPEC = 1001;
-export const RUN_ERROR_USAGE = 1002;
+/** Error codes of a rejected RunPipeline (declared once in src/protocol/errors.ts): the spec is invalid (data: { diagnostics }), or a usage error. */
+export const RUN_ERROR_SPEC = WorkerErrorCode.Spec;
+export const RUN_ERROR_USAGE = WorkerErrorCode.Usage;
 
 export function registerRunHandlers(connection: MessageConnection): void {
   connection.onRequest(RunPipeline, async (params, token) => {

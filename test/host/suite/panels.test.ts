@@ -31,6 +31,21 @@ async function summarize(relation: string): Promise<Record<string, unknown>[]> {
   }
 }
 
+/** Writes a CSV of `rows` rows (an integer id, a number, a label) with DuckDB, here in the extension host. */
+async function writeBigCsv(file: string, rows: number): Promise<void> {
+  const duckdb = createRequire(path.join(extensionRoot(), 'package.json'))('@duckdb/node-api') as typeof import('@duckdb/node-api');
+  const db = await duckdb.DuckDBInstance.create(':memory:');
+  const c = await db.connect();
+  try {
+    await c.run(
+      `COPY (SELECT range AS id, (range * 7919 % 10007) / 100.0 AS value, CASE range % 3 WHEN 0 THEN 'a' WHEN 1 THEN 'b' ELSE 'c' END AS label FROM range(${rows})) TO '${file.replace(/'/g, "''")}' (HEADER)`,
+    );
+  } finally {
+    c.closeSync();
+    db.closeSync();
+  }
+}
+
 /** A render the panel reported (any so far, or with `fresh` only one still to come). */
 function digest(id: string, want: { kind?: string; exact?: boolean; anomalyFree?: string; timeoutMs?: number; fresh?: boolean }): Promise<RenderedDigest> {
   return vscode.commands.executeCommand<RenderedDigest>('pipewise.internal.panelDigest', id, want) as Promise<RenderedDigest>;
@@ -87,6 +102,33 @@ suite('data panels', () => {
     assert.equal(sample.rows.length, 5);
     await assertAgreesWithSummarize(exact, `read_parquet('${file.replace(/'/g, "''")}')`);
     assert.equal(exact.rows.find((r) => r.feature === 'delay')?.cells.mean, 6.667867666666667);
+  });
+
+  test('two statistics panels on two large files at once: both draw their sample while computing, then finish exact', async function () {
+    const flights = path.resolve(extensionRoot(), '..', 'shared', 'data', 'flights-3m.parquet');
+    if (!existsSync(flights)) return this.skip();
+    this.timeout(300_000);
+    // A generated CSV big enough to be sampled first (more than twice the 100,000-row sample).
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pipewise-big-'));
+    const csv = path.join(dir, 'big.csv');
+    await writeBigCsv(csv, 3_000_000);
+    // Both at once, side by side (a webview hidden behind another tab would not load until shown):
+    // the second panel subscribes to the worker's statistics progress while the first one computes.
+    const a = await vscode.commands.executeCommand<string>('pipewise.previewStatistics', vscode.Uri.file(csv));
+    await vscode.commands.executeCommand('workbench.action.newGroupRight');
+    const b = await vscode.commands.executeCommand<string>('pipewise.previewStatistics', vscode.Uri.file(flights));
+    assert.ok(a && b && a !== b, `two panels: ${a}, ${b}`);
+    const [exactA, exactB] = await Promise.all([
+      digest(a, { kind: 'statistics', exact: true, timeoutMs: 280_000 }),
+      digest(b, { kind: 'statistics', exact: true, timeoutMs: 280_000 }),
+    ]);
+    // Progress: each panel drew the sampled figures its own progress notifications carried, before the exact ones.
+    const sampleA = await digest(a, { kind: 'statistics', exact: false, timeoutMs: 1000 });
+    const sampleB = await digest(b, { kind: 'statistics', exact: false, timeoutMs: 1000 });
+    assert.deepEqual(sampleA.rows.map((r) => r.feature).sort(), ['id', 'label', 'value']);
+    assert.equal(sampleB.rows.length, 5, 'flights: the sample of every column');
+    await assertAgreesWithSummarize(exactA, `read_csv('${csv.replace(/'/g, "''")}', nullstr=['', 'NA', 'N/A', 'NaN', 'null', 'NULL'])`);
+    await assertAgreesWithSummarize(exactB, `read_parquet('${flights.replace(/'/g, "''")}')`);
   });
 
   test('compare seattle-weather 2012–13 with 2014–15 highlights weather', async () => {

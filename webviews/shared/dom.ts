@@ -1,4 +1,4 @@
-/** Small DOM helpers for the panels: elements without innerHTML (nothing from data is parsed as HTML). */
+/** DOM helpers for every webview: elements without innerHTML (nothing from data is parsed as HTML), small SVG charts. */
 
 type Child = Node | string | null | undefined | false;
 

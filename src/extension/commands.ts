@@ -1,0 +1,120 @@
+import * as vscode from 'vscode';
+import type { FromWebview, PanelKind, RenderedDigest } from '../protocol/data';
+import type { RunEvent } from '../protocol/runEvents';
+import { errorDetail, errorMessage } from '../protocol/errors';
+import type { PipewiseContext } from './context';
+import type { GraphAck } from './graph/graphPanel';
+import type { RunOutcome } from './runs/runController';
+import type { CollectOptions } from './runs/collectGarbage';
+import type { GcReport } from '../engine/gc';
+
+/**
+ * Every command of the extension, its arguments and its result, declared once. Manifest commands
+ * (package.json `contributes.commands`) are in `CommandTable`; commands only tests call are in
+ * `TestCommandTable` and exist only when VS Code runs the extension's tests. Webviews, CodeLens,
+ * tasks and tests reach features through these ids; see docs/ARCHITECTURE.md, "Commands".
+ */
+
+/** A pipeline a command acts on: a Uri, a path, a Runs-view item (`{ uri }`), or none (the active or only one). */
+export type PipelineTarget = vscode.Uri | string | { readonly uri?: vscode.Uri; readonly stage?: { readonly name?: string } } | undefined;
+
+/** Options of a run started by command (tasks, keybindings, tests). */
+export interface RunCommandOptions {
+  /** Ignore the cache for the selected stages. */
+  readonly force?: boolean;
+  /** Run only these stages / this stage and everything downstream (tasks). */
+  readonly only?: readonly string[];
+  readonly from?: string;
+  /** Open the graph beside the file as `pipewise.runs.revealGraph` says (default true; tasks: false). */
+  readonly revealGraph?: boolean;
+  /** Cancels the run (a task's terminal closing). */
+  readonly token?: vscode.CancellationToken;
+  /** Every event of this run, as it comes (a task prints them). */
+  readonly onEvent?: (e: RunEvent) => void;
+}
+
+/** A data source as commands take it: a Uri, a path, a `DataSource`, or none (pick one). */
+export type DataArg = unknown;
+
+export interface CommandTable {
+  'pipewise.showGraph': (target?: PipelineTarget) => vscode.Uri | undefined;
+  'pipewise.runPipeline': (target?: PipelineTarget, options?: RunCommandOptions) => RunOutcome | undefined;
+  'pipewise.runStage': (target?: PipelineTarget, stage?: string) => RunOutcome | undefined;
+  'pipewise.runFromStage': (target?: PipelineTarget, stage?: string) => RunOutcome | undefined;
+  'pipewise.cancelRun': (target?: vscode.Uri) => boolean;
+  'pipewise.showLog': () => void;
+  'pipewise.refreshRuns': () => void;
+  /** Removes what lineage no longer needs from a pipeline's store (`pipewise gc`); returns the report. */
+  'pipewise.collectGarbage': (target?: PipelineTarget, options?: CollectOptions) => GcReport | undefined;
+  'pipewise.newPipeline': () => unknown;
+  'pipewise.openExample': () => unknown;
+  'pipewise.openLatestStatistics': (target?: PipelineTarget) => boolean | undefined;
+  /** The data panels return the panel's id. */
+  'pipewise.previewStatistics': (source?: DataArg) => string | undefined;
+  'pipewise.openStatistics': (source?: DataArg) => string | undefined;
+  'pipewise.previewData': (source?: DataArg) => string | undefined;
+  'pipewise.compareDatasets': (left?: DataArg, right?: DataArg) => string | undefined;
+  /** `schema` may be `{ schema, statistics, anomalies, baseline }` (the graph passes artifacts so). */
+  'pipewise.openSchema': (schema?: unknown, statistics?: DataArg) => string | undefined;
+  'pipewise.openAnomalies': (anomalies?: unknown, statistics?: DataArg) => string | undefined;
+  'pipewise.openPipelineAsNotebook': (uri?: vscode.Uri, options?: { readonly replace?: boolean }) => vscode.NotebookEditor | undefined;
+  'pipewise.notebook.restartKernel': () => void;
+}
+
+/** What a test asks a data panel to have drawn. */
+export interface DigestWanted {
+  readonly kind?: PanelKind;
+  readonly exact?: boolean;
+  readonly anomalyFree?: string;
+  readonly timeoutMs?: number;
+  /** Only a render still to come counts. */
+  readonly fresh?: boolean;
+}
+
+export interface TestCommandTable {
+  /** What the graph webview of `uri` last acknowledged having drawn. */
+  'pipewise.test.graphAck': (uri: vscode.Uri) => GraphAck | undefined;
+  /** Overrides the workspace trust Pipewise sees (undefined: VS Code's again). */
+  'pipewise.test.setTrusted': (value?: boolean) => void;
+  /** Waits for a data panel to report a render the test wants. */
+  'pipewise.internal.panelDigest': (id: string, want?: DigestWanted) => RenderedDigest;
+  /** Handles a message as if the data panel's webview had sent it. */
+  'pipewise.internal.panelMessage': (id: string, m: FromWebview) => void;
+}
+
+type AnyTable = CommandTable & TestCommandTable;
+type Handler<K extends keyof AnyTable> = (...args: Parameters<AnyTable[K]>) => ReturnType<AnyTable[K]> | Promise<ReturnType<AnyTable[K]>>;
+
+/**
+ * Registers a command's handler, tied to the extension's lifetime. A handler that throws logs the
+ * stack, shows the message, and returns undefined: a command never rejects into VS Code's UI.
+ */
+export function registerCommand<K extends keyof CommandTable>(ctx: PipewiseContext, id: K, handler: Handler<K>): void {
+  ctx.extension.subscriptions.push(
+    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+      try {
+        return await (handler as (...a: unknown[]) => unknown)(...args);
+      } catch (e) {
+        ctx.log.error(`${id}: ${errorDetail(e)}`);
+        void vscode.window.showErrorMessage(`Pipewise: ${errorMessage(e)}`);
+        return undefined;
+      }
+    }),
+  );
+}
+
+/** Registers a test-only command, only when VS Code runs the extension's tests; errors reach the test. */
+export function registerTestCommand<K extends keyof TestCommandTable>(ctx: PipewiseContext, id: K, handler: Handler<K>): void {
+  if (ctx.extension.extensionMode !== vscode.ExtensionMode.Test) return;
+  ctx.extension.subscriptions.push(vscode.commands.registerCommand(id, handler as (...a: unknown[]) => unknown));
+}
+
+/** Runs a command by its id, with its declared argument types. */
+export function executeCommand<K extends keyof CommandTable>(id: K, ...args: Parameters<CommandTable[K]>): Thenable<Awaited<ReturnType<CommandTable[K]>> | undefined> {
+  return vscode.commands.executeCommand(id, ...args);
+}
+
+/** A `vscode.Command` (CodeLens, status bar, tree items) with its declared argument types. */
+export function commandOf<K extends keyof CommandTable>(id: K, title: string, args: Parameters<CommandTable[K]>, tooltip?: string): vscode.Command {
+  return { command: id, title, arguments: args, ...(tooltip !== undefined ? { tooltip } : {}) };
+}

@@ -1,0 +1,134 @@
+import * as vscode from 'vscode';
+import path from 'node:path';
+import type { CancellationToken, NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
+import { WorkerClient, WorkerExitedError } from '../worker/client';
+import { errorDetail, typedWorkerError } from '../protocol/errors';
+import type { WorkerInfo } from '../protocol/worker';
+import { Disposable, own, type Owner } from './disposable';
+
+type Handler = (params: unknown) => void;
+
+/**
+ * The extension's one doorway to the background worker. It alone holds the worker client: it starts
+ * the worker lazily on the first request and again on the next request after it died; `request`
+ * maps the worker's error codes to typed errors (src/protocol/errors.ts); `on` fans each
+ * notification out to every subscriber (a JSON-RPC connection keeps one handler per method, so
+ * nothing else may call `onNotification`), re-subscribes on every new worker, and ties each
+ * subscription to its owner. See docs/ARCHITECTURE.md, "The worker port".
+ */
+export class WorkerPort extends Disposable {
+  private current: { client: WorkerClient; ready: Promise<WorkerInfo> } | undefined;
+  /** Notification method → its type and every live subscriber. */
+  private readonly subscribers = new Map<string, { type: NotificationType<unknown>; handlers: Set<Handler> }>();
+  /** Methods already wired to the current client's connection. */
+  private wired = new Set<string>();
+  private readonly onDidExitEmitter = this._register(new vscode.EventEmitter<WorkerExitedError>());
+  /** Fires when a worker dies (killed, crashed, or shut down). */
+  readonly onDidExit = this.onDidExitEmitter.event;
+  private lastInfo: WorkerInfo | undefined;
+
+  constructor(
+    private readonly extensionPath: string,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    super();
+  }
+
+  /** The last started worker's pid, TensorFlow.js backend and versions. */
+  get info(): WorkerInfo | undefined {
+    return this.lastInfo;
+  }
+
+  get isRunning(): boolean {
+    return !!this.current?.client.isAlive;
+  }
+
+  /** A request to the worker (started if need be); fails with a typed error (src/protocol/errors.ts) or `WorkerExitedError`. */
+  request<R>(type: RequestType0<R, void>, token?: CancellationToken): Promise<R>;
+  request<P, R>(type: RequestType<P, R, void>, params: P, token?: CancellationToken): Promise<R>;
+  async request(type: RequestType0<unknown, void> | RequestType<unknown, unknown, void>, ...rest: unknown[]): Promise<unknown> {
+    const client = await this.client();
+    try {
+      return await (client.request as (t: unknown, ...a: unknown[]) => Promise<unknown>)(type, ...rest);
+    } catch (e) {
+      throw typedWorkerError(e);
+    }
+  }
+
+  /**
+   * Calls `handler` with every `type` notification of this and every later worker, until the returned
+   * disposable (also handed to `owner`, when given) is disposed. Never starts the worker.
+   */
+  on<P>(type: NotificationType<P>, handler: (params: P) => void, owner?: Owner): vscode.Disposable {
+    let entry = this.subscribers.get(type.method);
+    if (!entry) {
+      entry = { type: type as NotificationType<unknown>, handlers: new Set() };
+      this.subscribers.set(type.method, entry);
+    }
+    const h = handler as Handler;
+    entry.handlers.add(h);
+    if (this.current?.client.isAlive) this.wire(this.current.client, type.method);
+    const handlers = entry.handlers;
+    return own(owner, new vscode.Disposable(() => handlers.delete(h)));
+  }
+
+  /**
+   * The running worker's client, started if need be. For the port itself and for tests that need
+   * the process (its pid, to kill it); features use `request` and `on`.
+   */
+  async client(): Promise<WorkerClient> {
+    if (!this.current || !this.current.client.isAlive) this.current = this.start();
+    await this.current.ready;
+    return this.current.client;
+  }
+
+  private start(): { client: WorkerClient; ready: Promise<WorkerInfo> } {
+    const client = new WorkerClient({
+      workerPath: path.join(this.extensionPath, 'out', 'worker.js'),
+      cwd: this.extensionPath,
+      onLog: (p) => this.log[p.level](`[worker] ${p.message}`),
+      onStderr: (s) => this.log.debug(`[worker stderr] ${s.trimEnd()}`),
+    });
+    this.wired = new Set();
+    for (const method of this.subscribers.keys()) this.wire(client, method);
+    client.onExit((e) => {
+      this.log.warn(e.message);
+      this.onDidExitEmitter.fire(e);
+    });
+    const ready = client.initialize().then((info) => {
+      this.lastInfo = info;
+      this.log.info(`Worker ${info.pid} ready (TensorFlow.js backend: ${info.backend ?? 'not loaded yet'})`);
+      return info;
+    });
+    return { client, ready };
+  }
+
+  /** The one `onNotification` per method on a client: it hands each notification to every subscriber. */
+  private wire(client: WorkerClient, method: string): void {
+    const entry = this.subscribers.get(method);
+    if (!entry || this.wired.has(method)) return;
+    this.wired.add(method);
+    client.onNotification(entry.type, (params) => {
+      for (const h of [...entry.handlers]) {
+        try {
+          h(params);
+        } catch (e) {
+          this.log.error(`[worker] a ${method} subscriber failed: ${errorDetail(e)}`);
+        }
+      }
+    });
+  }
+
+  /** Stops the worker; the next request starts a fresh one (a notebook kernel restart uses this). */
+  async restart(): Promise<void> {
+    const c = this.current;
+    this.current = undefined;
+    if (c) await c.client.shutdown();
+  }
+
+  override dispose(): void {
+    void this.current?.client.shutdown();
+    this.subscribers.clear();
+    super.dispose();
+  }
+}
