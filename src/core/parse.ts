@@ -107,6 +107,7 @@ export function parsePipeline(text: string, file: string): ParsedPipeline {
 
   let name = '';
   let store = '.pipewise';
+  let storeRange: SourceRange | undefined;
   let stagesNode: YAMLMap | undefined;
   for (const pair of root.items) {
     const key = scalarText(pair.key);
@@ -119,7 +120,10 @@ export function parsePipeline(text: string, file: string): ParsedPipeline {
       case 'description':
         break;
       case 'store':
-        if (isScalar(value) && typeof value.value === 'string' && value.value) store = value.value;
+        if (isScalar(value) && typeof value.value === 'string' && value.value) {
+          store = value.value;
+          storeRange = rangeOf(value);
+        }
         else error(rangeOf(value ?? (pair.key as YamlNode)), 'invalid-value', '`store:` must be a folder path (a string)');
         break;
       case 'stages':
@@ -136,7 +140,7 @@ export function parsePipeline(text: string, file: string): ParsedPipeline {
   }
   if (!stagesNode) {
     if (!root.items.some((p) => scalarText(p.key) === 'stages')) error(rangeAt(root.range?.[0] ?? 0), 'missing-key', 'missing `stages:`');
-    return result({ file, name, stages: [], store });
+    return result({ file, name, stages: [], store, storeRange });
   }
 
   const stages: StageSpec[] = [];
@@ -159,7 +163,7 @@ export function parsePipeline(text: string, file: string): ParsedPipeline {
     const stage = parseStage(stageName, pair, body);
     if (stage) stages.push(stage);
   }
-  return result({ file, name, stages, store });
+  return result({ file, name, stages, store, storeRange });
 
   function parseStage(stageName: string, pair: Pair, body: YAMLMap): StageSpec | undefined {
     let component: string | undefined;

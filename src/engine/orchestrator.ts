@@ -24,7 +24,8 @@ import { loadExecutor as loadBuiltinExecutor } from './components/index';
 import { Lineage, type ArtifactRecord, type ExecutionRecord, type InputEvent, type RunRecord } from './lineage';
 import { ArtifactStore, fingerprintArtifact, newId } from './store';
 import { loadedBackend } from './tf/backendState';
-import { loadUserComponent, type UserComponent } from './userComponent';
+import { loadUserComponent, readUserDeclaration, type UserComponent } from './userComponent';
+import type { StaticDeclaration } from '../core/declarationReader';
 
 /** The pipeline file is invalid: one diagnostic per problem (the CLI exits 2). */
 export class SpecError extends PipewiseError {
@@ -39,13 +40,14 @@ export interface LoadedPipeline {
   /** Parse and validation diagnostics (errors and warnings). */
   readonly diagnostics: readonly SpecDiagnostic[];
   readonly spec: PipelineSpec | undefined;
-  /** User components by the `component:` text, as loaded. */
-  readonly userComponents: ReadonlyMap<string, UserComponent | Error>;
+  /** User components' declarations by the `component:` text, read without running their modules. */
+  readonly userComponents: ReadonlyMap<string, StaticDeclaration | Error>;
 }
 
 /**
- * Reads (unless `text` is given), parses and validates a pipeline file, loading the user
- * components it names so that their declarations are checked too.
+ * Reads (unless `text` is given), parses and validates a pipeline file. The user components it
+ * names are checked against their declarations, read from their source text: nothing here runs a
+ * module (validating a pull request must not run its code); `runPipeline` loads them to run them.
  */
 export async function loadPipeline(file: string, text?: string): Promise<LoadedPipeline> {
   const abs = path.resolve(file);
@@ -61,11 +63,11 @@ export async function loadPipeline(file: string, text?: string): Promise<LoadedP
     }
   }
   const parsed = parsePipeline(source, abs);
-  const userComponents = new Map<string, UserComponent | Error>();
+  const userComponents = new Map<string, StaticDeclaration | Error>();
   for (const stage of parsed.spec?.stages ?? []) {
     if (!isUserComponentRef(stage.component) || userComponents.has(stage.component)) continue;
     try {
-      userComponents.set(stage.component, await loadUserComponent(path.dirname(abs), stage.component));
+      userComponents.set(stage.component, await readUserDeclaration(path.dirname(abs), stage.component));
     } catch (e) {
       userComponents.set(stage.component, e instanceof Error ? e : new Error(String(e)));
     }
@@ -113,6 +115,13 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunResul
   const store = new ArtifactStore(confinePath(pipelineDir, spec.store, 'store'));
   const lineage = new Lineage(store.metadataDir);
   await recover(store, lineage);
+  // Now, and only to run them, the user modules of the selected stages are loaded (their code runs).
+  const userModules = new Map<string, UserComponent | Error>();
+  for (const name of selection.required) {
+    const ref = spec.stages.find((st) => st.name === name)?.component;
+    if (!ref || !isUserComponentRef(ref) || userModules.has(ref)) continue;
+    userModules.set(ref, await loadUserComponent(pipelineDir, ref).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))));
+  }
 
   const runId = newId();
   const emit = (e: RunEvent): void => {
@@ -178,7 +187,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunResul
       store,
       lineage,
       force: !!options.force && selection.planned.has(name),
-      user: loaded.userComponents.get(stage.component),
+      user: userModules.get(stage.component),
       loadExecutor,
       produced,
       signal: options.signal,

@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { z } from 'zod';
 import type { ExampleGen } from '../../core/components/dataComponents';
 import { PipewiseError } from '../../core/errors';
+import { hasGlob } from '../../core/paths';
 import type { ComponentExecutor } from '../component';
 import {
   copyToParquet,
@@ -112,12 +113,22 @@ async function planSplits(conn: DuckDBConnection, params: ExampleGenParams, rela
   return { names, expr: `CASE ${whens.join(' ')} END` };
 }
 
+/**
+ * `input` resolved in the pipeline's folder, after checking that every file it matches is there by
+ * its real path too: a glob may cross a symbolic link into another folder.
+ */
+async function confinedPattern(conn: DuckDBConnection, input: string, resolve: (p: string) => string): Promise<string> {
+  const pattern = resolve(input);
+  if (hasGlob(pattern)) for (const file of await expandFiles(conn, pattern)) resolve(file);
+  return pattern;
+}
+
 /** Reads every input (a path or glob each) into one relation, checking that they agree on columns. */
 async function readInputs(conn: DuckDBConnection, params: ExampleGenParams, resolve: (p: string) => string): Promise<Source> {
   const inputs = Array.isArray(params.input) ? params.input : [params.input];
   const csv = { delimiter: params.csv.delimiter, header: params.csv.header, nullStrings: params.csv.null_strings };
   const sources: Source[] = [];
-  for (const input of inputs) sources.push(await readSource(conn, resolve(input), params.format, csv));
+  for (const input of inputs) sources.push(await readSource(conn, await confinedPattern(conn, input, resolve), params.format, csv));
   const first = sources[0] as Source;
   for (const s of sources.slice(1)) {
     const types = new Map(s.columns.map((c) => [c.name, c.type]));
@@ -182,7 +193,7 @@ export const exampleGen: ComponentExecutor<ExampleGenParams> = {
     const h = createHash('sha256');
     await withConnection(async (conn) => {
       for (const input of inputs) {
-        const files = await expandFiles(conn, resolvePath(input, 'input'));
+        const files = await expandFiles(conn, await confinedPattern(conn, input, (p) => resolvePath(p, 'input')));
         for (const f of files) {
           h.update(`${input}\0${path.basename(f)}\0`);
           await new Promise<void>((resolve, reject) => {
