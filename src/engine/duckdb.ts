@@ -6,6 +6,7 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { JS } from '@duckdb/node-api';
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { PipewiseError, CancelledError } from '../core/errors';
 
@@ -58,7 +59,16 @@ export async function withSandboxConnection<T>(
   signal?: AbortSignal,
 ): Promise<T> {
   if (signal?.aborted) throw new CancelledError();
-  const sandbox = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
+  // DuckDB spills to its temp folder, which it may write (and allows) whatever allowed_directories
+  // says: a private one, not the process's working folder, removed afterwards.
+  const tempDir = await fs.mkdtemp(path.join(os.tmpdir(), 'pipewise-duckdb-'));
+  let sandbox: DuckDBInstance;
+  try {
+    sandbox = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false', temp_directory: tempDir });
+  } catch (e) {
+    await fs.rm(tempDir, { recursive: true, force: true });
+    throw e;
+  }
   const conn = await sandbox.connect();
   return interruptible(
     conn,
@@ -73,6 +83,7 @@ export async function withSandboxConnection<T>(
     () => {
       conn.closeSync();
       sandbox.closeSync();
+      void fs.rm(tempDir, { recursive: true, force: true });
     },
   );
 }
