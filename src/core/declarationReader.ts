@@ -44,9 +44,12 @@ export function readDeclaration(source: string, file: string): StaticDeclaration
       { file, line: 1, col: 1, code: 'user-component' },
     );
   }
-  const reader = new LiteralReader(source, m.index + m[0].length, file);
+  const start = m.index + m[0].length + (/^\s*/.exec(source.slice(m.index + m[0].length))?.[0].length ?? 0);
+  const reader = new LiteralReader(source, start, file);
   const value = reader.value();
-  if (!isRecord(value)) reader.fail(m.index + m[0].length, 'the declaration must be an object literal');
+  if (!isRecord(value)) reader.fail(start, 'the declaration must be an object literal');
+  const code = reader.code_.find((c) => c.key !== 'params');
+  if (code) reader.fail(code.at, `${code.key ? `'${code.key}' ` : ''}must be written as data (strings, numbers, lists, objects): Pipewise reads the declaration without running it`);
   const { params, ...data } = value as Record<string, unknown>;
   const parsed = declarationShape.safeParse(data);
   if (!parsed.success) {
@@ -117,9 +120,18 @@ class LiteralReader {
     if (word === 'false') return false;
     if (word === 'null') return null;
     if (word === 'undefined') return undefined;
-    if (word === 'z') return this.zod(depth);
-    if (word === undefined) this.fail(start, `unexpected ${c === undefined ? 'end of file' : JSON.stringify(c)} in the declaration`);
+    if (word === 'z') return this.zod(depth, start);
+    if (c === undefined) this.fail(start, 'unexpected end of file in the declaration');
+    return this.code(start);
+  }
+
+  /** Code where data was expected: skipped, not run; remembered with the top-level key it is under. */
+  readonly code_: { at: number; key: string | undefined }[] = [];
+  private topKey: string | undefined;
+  private code(start: number): Value {
+    this.pos = start;
     this.skipExpression();
+    this.code_.push({ at: start, key: this.topKey });
     return UNREADABLE;
   }
 
@@ -137,6 +149,7 @@ class LiteralReader {
       if (this.src[this.pos] !== ':') this.fail(this.pos, `property '${key}' needs a literal value (\`${key}: …\`), not a variable`);
       this.pos++;
       if (key === '__proto__') this.fail(at, 'the key __proto__ is not allowed');
+      if (depth === 0) this.topKey = key;
       out[key] = this.value(depth + 1);
       if (!this.separator('}')) break;
     }
@@ -217,7 +230,7 @@ class LiteralReader {
   }
 
   /** `z.builder(args).method(args)…` applied to Pipewise's own zod, or UNREADABLE. */
-  private zod(depth: number): Value {
+  private zod(depth: number, start: number): Value {
     let cur: unknown = z;
     let readable = true;
     for (;;) {
@@ -253,10 +266,7 @@ class LiteralReader {
         this.fail(at, `z.${name}(…): ${(e as Error).message}`);
       }
     }
-    if (!readable || cur === z) {
-      this.skipExpression();
-      return UNREADABLE;
-    }
+    if (!readable || cur === z) return this.code(start);
     return cur;
   }
 
