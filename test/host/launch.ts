@@ -112,6 +112,7 @@ async function runInCodeServer(workspace: string): Promise<number> {
         ['extensionDevelopmentPath', remote(REPO_ROOT)],
         ['extensionTestsPath', remote(entry)],
       ]),
+      { timeout: 180_000 }, // a busy shared machine loads the workbench slowly
     );
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
