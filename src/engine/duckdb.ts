@@ -3,12 +3,13 @@
  * quoting helpers, and `readSource`, which turns a user's data file (or glob) into a relation with
  * the errors a user can act on: the file, the line, the column.
  */
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBInstance, DuckDBConnection } from '@duckdb/node-api';
 import type { JS } from '@duckdb/node-api';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PipewiseError, CancelledError } from '../core/errors';
+import { duckdbModule } from './duckdbModule';
 
 export type DataFormat = 'csv' | 'parquet' | 'json';
 export type Row = Record<string, JS>;
@@ -17,7 +18,7 @@ let instance: Promise<DuckDBInstance> | undefined;
 
 /** The process's DuckDB instance (in memory; spills to the system temp folder when large). */
 export function duckdbInstance(): Promise<DuckDBInstance> {
-  instance ??= DuckDBInstance.create(':memory:').catch((e: unknown) => {
+  instance ??= duckdbModule().DuckDBInstance.create(':memory:').catch((e: unknown) => {
     instance = undefined;
     throw e;
   });
@@ -64,7 +65,7 @@ export async function withSandboxConnection<T>(
   const tempDir = await fs.mkdtemp(path.join(os.tmpdir(), 'pipewise-duckdb-'));
   let sandbox: DuckDBInstance;
   try {
-    sandbox = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false', temp_directory: tempDir });
+    sandbox = await duckdbModule().DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false', temp_directory: tempDir });
   } catch (e) {
     await fs.rm(tempDir, { recursive: true, force: true });
     throw e;

@@ -3,7 +3,8 @@
  * (checked once per file version), row counts, and one feature's finer detail histograms. The
  * statistics themselves come from the engine's computeStatistics, drift from core/drift.
  */
-import { listValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { duckdbModule } from '../../engine/duckdbModule';
 import { promises as fs } from 'node:fs';
 import { DEFAULT_NULL_STRINGS, quoteIdent, readSource, type SourceColumn } from '../../engine/duckdb';
 import type { DataSource, FeatureDetail, FeatureDetailParams, FeatureNameStatistics, FilterValue, RowFilter } from '../../protocol/data';
@@ -74,7 +75,7 @@ export function filterSql(file: string, columns: readonly SourceColumn[], where:
     const get = `getvariable('${name}')`;
     if (f.op === 'in' || f.op === 'not in') {
       const values = (f.value as readonly FilterValue[]).map((v) => (typeof v === 'boolean' ? v : String(v)));
-      variables.push({ name, type: `${column.type}[]`, value: listValue(values) });
+      variables.push({ name, type: `${column.type}[]`, value: duckdbModule().listValue(values) });
       predicates.push(`${f.op === 'in' ? '' : 'NOT '}list_contains(${get}, ${col})`);
     } else {
       const v = f.value as FilterValue;

@@ -2,7 +2,8 @@
  * DuckDB access for the data panels: a source as a SQL relation, JSON cells for the grid, and
  * DuckDB's error position recovered from its message.
  */
-import { StatementType, type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBResultReader } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBPreparedStatement, DuckDBResultReader } from '@duckdb/node-api';
+import { duckdbModule } from '../../engine/duckdbModule';
 import type { Cell, ColumnInfo, SqlErrorPosition } from '../../protocol/data';
 
 const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL.*)$/;
@@ -26,7 +27,7 @@ export async function prepareReadOnly(conn: DuckDBConnection, sql: string): Prom
   const json = JSON.parse(String(parsed ?? '{}')) as { error?: boolean; error_type?: string };
   if (json.error && json.error_type !== 'parser') return refused;
   const statement = await extracted.prepare(0);
-  if (statement.statementType !== StatementType.SELECT) {
+  if (statement.statementType !== duckdbModule().StatementType.SELECT) {
     statement.destroySync();
     return refused;
   }
