@@ -217,6 +217,14 @@ function reportError(e: unknown): number {
   return EXIT_FAILED;
 }
 
+// A reader that went away (`pipewise lineage … | head -1`) is not an error: end quietly.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? EXIT_OK);
+    throw e;
+  });
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -3,7 +3,7 @@
  * points at `FILE:LINE:COL`. This stage only checks the file's shape (a map of stages, each with a
  * component, inputs and params); what the components accept is checked in `validate.ts`.
  */
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode, type Pair, type YAMLMap } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node as YamlNode, type Pair, type YAMLMap } from 'yaml';
 import type { InputRef, PipelineSpec, SourceRange, SpecDiagnostic, StageSpec } from './spec';
 
 export const TOP_LEVEL_KEYS = ['pipeline', 'description', 'store', 'stages'] as const;
@@ -26,9 +26,18 @@ export interface ParsedPipeline {
   rangeAt(offset: number, endOffset?: number): SourceRange;
 }
 
+/** A pipeline file is a page or two of YAML; far larger is a mistake (or an attack on the parser). */
+export const MAX_PIPELINE_BYTES = 1024 * 1024;
+/**
+ * Anchors and aliases (`label: &label species` … `label: *label`) are fine; this many alias uses in
+ * one file, or a params value whose aliases expand past this many nodes ("billion laughs"), is not.
+ */
+export const MAX_ALIASES = 100;
+
 const INPUT_REF = /^([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)$/;
 
 export function parsePipeline(text: string, file: string): ParsedPipeline {
+  if (text.length * 3 > MAX_PIPELINE_BYTES && utf8Length(text) > MAX_PIPELINE_BYTES) return tooLarge(text, file);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, keepSourceTokens: true, uniqueKeys: true, prettyErrors: false, strict: true });
   const diagnostics: SpecDiagnostic[] = [];
@@ -102,6 +111,17 @@ export function parsePipeline(text: string, file: string): ParsedPipeline {
   // With a syntax error the tree is unreliable: report the syntax errors alone.
   if (diagnostics.some((d) => d.code === 'yaml-syntax')) return result(undefined);
 
+  let aliases = 0;
+  visit(doc, {
+    Alias(_key, node) {
+      docOf.set(node, doc);
+      if (++aliases <= MAX_ALIASES) return undefined;
+      error(rangeOf(node), 'too-many-aliases', `more than ${MAX_ALIASES} aliases (*name) in one pipeline file: write the values out`);
+      return visit.BREAK;
+    },
+  });
+  if (aliases > MAX_ALIASES) return result(undefined);
+
   const root = doc.contents;
   if (!isMap(root)) {
     error(rangeOf(root), 'not-a-pipeline', 'a pipeline file is a map with `pipeline:` and `stages:`');
@@ -110,10 +130,11 @@ export function parsePipeline(text: string, file: string): ParsedPipeline {
 
   let name = '';
   let store = '.pipewise';
+  let storeRange: SourceRange | undefined;
   let stagesNode: YAMLMap | undefined;
   for (const pair of root.items) {
     const key = scalarText(pair.key);
-    const value = pair.value as YamlNode | null;
+    const value = deref(doc, pair.value as YamlNode | null);
     switch (key) {
       case 'pipeline':
         if (isScalar(value) && typeof value.value === 'string' && value.value) name = value.value;
@@ -122,7 +143,10 @@ export function parsePipeline(text: string, file: string): ParsedPipeline {
       case 'description':
         break;
       case 'store':
-        if (isScalar(value) && typeof value.value === 'string' && value.value) store = value.value;
+        if (isScalar(value) && typeof value.value === 'string' && value.value) {
+          store = value.value;
+          storeRange = rangeOf(value);
+        }
         else error(rangeOf(value ?? (pair.key as YamlNode)), 'invalid-value', '`store:` must be a folder path (a string)');
         break;
       case 'stages':
@@ -139,7 +163,7 @@ export function parsePipeline(text: string, file: string): ParsedPipeline {
   }
   if (!stagesNode) {
     if (!root.items.some((p) => scalarText(p.key) === 'stages')) error(rangeAt(root.range?.[0] ?? 0), 'missing-key', 'missing `stages:`');
-    return result({ file, name, stages: [], store });
+    return result({ file, name, stages: [], store, storeRange });
   }
 
   const stages: StageSpec[] = [];
@@ -153,7 +177,7 @@ export function parsePipeline(text: string, file: string): ParsedPipeline {
     }
     if (seen.has(stageName)) continue; // already reported as a duplicate key
     seen.add(stageName);
-    const body = pair.value as YamlNode | null;
+    const body = deref(doc, pair.value as YamlNode | null);
     if (!isMap(body)) {
       error(rangeOf(body ?? (pair.key as YamlNode)), 'invalid-value', `stage '${stageName}' must be a map with \`component:\``);
       continue;
@@ -162,7 +186,7 @@ export function parsePipeline(text: string, file: string): ParsedPipeline {
     const stage = parseStage(stageName, pair, body);
     if (stage) stages.push(stage);
   }
-  return result({ file, name, stages, store });
+  return result({ file, name, stages, store, storeRange });
 
   function parseStage(stageName: string, pair: Pair, body: YAMLMap): StageSpec | undefined {
     let component: string | undefined;
@@ -172,7 +196,7 @@ export function parsePipeline(text: string, file: string): ParsedPipeline {
     const paramRanges: Record<string, SourceRange> = {};
     for (const item of body.items) {
       const key = scalarText(item.key);
-      const value = item.value as YamlNode | null;
+      const value = deref(doc, item.value as YamlNode | null);
       switch (key) {
         case 'component':
           if (isScalar(value) && typeof value.value === 'string' && value.value) {
@@ -190,7 +214,7 @@ export function parsePipeline(text: string, file: string): ParsedPipeline {
           }
           for (const inp of value.items) {
             const inputName = scalarText(inp.key);
-            const v = inp.value as YamlNode | null;
+            const v = deref(doc, inp.value as YamlNode | null);
             if (inputName === undefined) continue;
             const textValue = isScalar(v) && typeof v.value === 'string' ? v.value : undefined;
             const m = textValue !== undefined ? INPUT_REF.exec(textValue) : null;
@@ -207,7 +231,12 @@ export function parsePipeline(text: string, file: string): ParsedPipeline {
             error(rangeOf(value), 'invalid-value', `stage '${stageName}': \`params:\` must be a map of parameter → value`);
             break;
           }
-          params = (value.toJSON() ?? {}) as Record<string, unknown>;
+          try {
+            params = (value.toJS(doc, { maxAliasCount: MAX_ALIASES }) ?? {}) as Record<string, unknown>;
+          } catch (e) {
+            error(rangeOf(value), 'too-many-aliases', `stage '${stageName}': \`params:\` expands its aliases past ${MAX_ALIASES} nodes (${(e as Error).message}): write the values out`);
+            break;
+          }
           for (const p of value.items) {
             const pn = scalarText(p.key);
             if (pn !== undefined) paramRanges[pn] = rangeOf((p.value as YamlNode | null) ?? (p.key as YamlNode));
@@ -242,6 +271,7 @@ function scalarText(n: unknown): string | undefined {
 }
 
 function child(node: unknown, key: PropertyKey): unknown {
+  if (isAlias(node)) node = node.resolve(docOf.get(node) as Document) ?? node;
   if (isMap(node)) {
     const pair = node.items.find((it) => isPair(it) && scalarText(it.key) === String(key));
     return pair ? (pair.value ?? pair.key) : undefined;
@@ -259,4 +289,33 @@ function describeNode(n: YamlNode | null): string {
 /** The key written at `offset` (the parser's error range covers only its first character). */
 function keyTextAt(text: string, offset: number): string {
   return /^[^:\n,{}]*/.exec(text.slice(offset))?.[0]?.trim() ?? '';
+}
+
+/** The documents of aliases, for `child` (which walks nodes without their document). */
+const docOf = new WeakMap<object, Document>();
+
+/** The node an alias (`*name`) stands for; any other node as it is. */
+function deref(doc: Document, n: YamlNode | null): YamlNode | null {
+  if (!isAlias(n)) return n;
+  docOf.set(n, doc);
+  return (n.resolve(doc) as YamlNode | undefined) ?? n;
+}
+
+function tooLarge(text: string, file: string): ParsedPipeline {
+  const range: SourceRange = { start: { line: 1, col: 1, offset: 0 }, end: { line: 1, col: 1, offset: 0 } };
+  const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MB`;
+  const message = `the pipeline file is ${mb(utf8Length(text))}; a pipeline file may be at most ${mb(MAX_PIPELINE_BYTES)} (put data in data files, not in the pipeline)`;
+  return {
+    file,
+    text,
+    spec: undefined,
+    diagnostics: [{ file, range, severity: 'error', message, code: 'too-large' }],
+    locate: () => undefined,
+    locateKey: () => undefined,
+    rangeAt: () => range,
+  };
+}
+
+function utf8Length(text: string): number {
+  return new TextEncoder().encode(text).length;
 }

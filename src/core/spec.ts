@@ -42,6 +42,8 @@ export interface PipelineSpec {
   readonly stages: readonly StageSpec[];
   /** Where artifacts and metadata go, relative to the file (default `.pipewise`). */
   readonly store: string;
+  /** Where `store:` is written, when it is. */
+  readonly storeRange?: SourceRange;
 }
 
 export type Severity = 'error' | 'warning' | 'info';

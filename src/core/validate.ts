@@ -9,7 +9,8 @@ import { findComponent, CATALOGUE } from './catalogue';
 import type { ComponentDeclaration } from './component';
 import { buildGraph, findCycle } from './dag';
 import type { NodePath, ParsedPipeline } from './parse';
-import { isUserComponentRef, pathEscape } from './paths';
+import { PipewiseError } from './errors';
+import { globEscape, isUserComponentRef, pathEscape } from './paths';
 import path from 'node:path';
 import type { SourceRange, SpecDiagnostic, StageSpec } from './spec';
 
@@ -38,6 +39,9 @@ export function validatePipeline(parsed: ParsedPipeline, options: ValidateOption
     // The pipeline's name is only a label: kebab-case is common enough to merely warn about.
     out.push({ file, range: parsed.rangeAt(0), severity: 'warning', message: `pipeline name '${spec.name}' is not snake_case`, code: 'naming' });
   }
+  // The same rule `run` applies to the store (confinePath): inside the pipeline's folder, links resolved.
+  const storeWhy = pathEscape(path.dirname(file), spec.store);
+  if (storeWhy) error(spec.storeRange, 'path-escape', `store ${JSON.stringify(spec.store)} is refused: ${storeWhy}`);
   const declarations = new Map<string, ComponentDeclaration | undefined>();
   for (const stage of spec.stages) declarations.set(stage.name, declarationOf(stage));
 
@@ -69,7 +73,7 @@ export function validatePipeline(parsed: ParsedPipeline, options: ValidateOption
       }
       const user = options.userComponents?.get(stage.component);
       if (user instanceof Error) {
-        error(stage.componentRange, 'user-component', `component ${stage.component}: ${user.message}`);
+        error(stage.componentRange, 'user-component', `component ${stage.component}: ${user instanceof PipewiseError && user.details.line ? user.describe() : user.message}`);
         return undefined;
       }
       return user;
@@ -115,7 +119,8 @@ export function validatePipeline(parsed: ParsedPipeline, options: ValidateOption
     for (const param of decl.pathParams ?? []) {
       const v = stage.params[param];
       for (const value of typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []) {
-        const why = pathEscape(path.dirname(file), value);
+        const escape = globEscape(path.dirname(file), value);
+        const why = pathEscape(path.dirname(file), value) ?? (escape ? `${path.relative(path.dirname(file), escape[0])}: ${escape[1]}` : undefined);
         if (why) error(parsed.locate(stage.name, ['params', param]), 'path-escape', `stage '${stage.name}': parameter '${param}': path ${JSON.stringify(value)} is refused: ${why}`);
       }
     }

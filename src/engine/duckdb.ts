@@ -70,7 +70,16 @@ export async function withSandboxConnection<T>(
   signal?: AbortSignal,
 ): Promise<T> {
   if (signal?.aborted) throw new CancelledError();
-  const sandbox = await duckdbModule().DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
+  // DuckDB spills to its temp folder, which it may write (and allows) whatever allowed_directories
+  // says: a private one, not the process's working folder, removed afterwards.
+  const tempDir = await fs.mkdtemp(path.join(os.tmpdir(), 'pipewise-duckdb-'));
+  let sandbox: DuckDBInstance;
+  try {
+    sandbox = await duckdbModule().DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false', temp_directory: tempDir });
+  } catch (e) {
+    await fs.rm(tempDir, { recursive: true, force: true });
+    throw e;
+  }
   const conn = await sandbox.connect();
   return interruptible(
     conn,
@@ -85,6 +94,7 @@ export async function withSandboxConnection<T>(
     () => {
       conn.closeSync();
       sandbox.closeSync();
+      void fs.rm(tempDir, { recursive: true, force: true });
     },
   );
 }

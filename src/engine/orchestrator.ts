@@ -27,7 +27,8 @@ import { examineStore } from './doctor';
 import { scheduleStages, type StageCost } from './scheduler';
 import { acquireStoreLock, type LockHolder } from './storeLock';
 import { loadedBackend } from './tf/backendState';
-import { loadUserComponent, type UserComponent } from './userComponent';
+import { loadUserComponent, readUserDeclaration, type UserComponent } from './userComponent';
+import type { StaticDeclaration } from '../core/declarationReader';
 
 /** The pipeline file is invalid: one diagnostic per problem (the CLI exits 2). */
 export class SpecError extends PipewiseError {
@@ -42,13 +43,14 @@ export interface LoadedPipeline {
   /** Parse and validation diagnostics (errors and warnings). */
   readonly diagnostics: readonly SpecDiagnostic[];
   readonly spec: PipelineSpec | undefined;
-  /** User components by the `component:` text, as loaded. */
-  readonly userComponents: ReadonlyMap<string, UserComponent | Error>;
+  /** User components' declarations by the `component:` text, read without running their modules. */
+  readonly userComponents: ReadonlyMap<string, StaticDeclaration | Error>;
 }
 
 /**
- * Reads (unless `text` is given), parses and validates a pipeline file, loading the user
- * components it names so that their declarations are checked too.
+ * Reads (unless `text` is given), parses and validates a pipeline file. The user components it
+ * names are checked against their declarations, read from their source text: nothing here runs a
+ * module (validating a pull request must not run its code); `runPipeline` loads them to run them.
  */
 export async function loadPipeline(file: string, text?: string): Promise<LoadedPipeline> {
   const abs = path.resolve(file);
@@ -64,11 +66,11 @@ export async function loadPipeline(file: string, text?: string): Promise<LoadedP
     }
   }
   const parsed = parsePipeline(source, abs);
-  const userComponents = new Map<string, UserComponent | Error>();
+  const userComponents = new Map<string, StaticDeclaration | Error>();
   for (const stage of parsed.spec?.stages ?? []) {
     if (!isUserComponentRef(stage.component) || userComponents.has(stage.component)) continue;
     try {
-      userComponents.set(stage.component, await loadUserComponent(path.dirname(abs), stage.component));
+      userComponents.set(stage.component, await readUserDeclaration(path.dirname(abs), stage.component));
     } catch (e) {
       userComponents.set(stage.component, e instanceof Error ? e : new Error(String(e)));
     }
@@ -154,6 +156,13 @@ interface LockedRun {
 async function runLocked(options: RunPipelineOptions, ctx: LockedRun): Promise<RunResult> {
   const { started, file, loaded, spec, pipelineDir, graph, selection, store, lineage } = ctx;
   await recover(store, lineage);
+  // Now, and only to run them, the user modules of the selected stages are loaded (their code runs).
+  const userModules = new Map<string, UserComponent | Error>();
+  for (const name of selection.required) {
+    const ref = spec.stages.find((st) => st.name === name)?.component;
+    if (!ref || !isUserComponentRef(ref) || userModules.has(ref)) continue;
+    userModules.set(ref, await loadUserComponent(pipelineDir, ref).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))));
+  }
 
   const runId = newId();
   const emit = (e: RunEvent): void => {
@@ -219,7 +228,7 @@ async function runLocked(options: RunPipelineOptions, ctx: LockedRun): Promise<R
       store,
       lineage,
       force: !!options.force && selection.planned.has(name),
-      user: loaded.userComponents.get(stage.component),
+      user: userModules.get(stage.component),
       loadExecutor,
       produced,
       signal: options.signal,

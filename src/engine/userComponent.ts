@@ -11,8 +11,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as zodModule from 'zod';
 import { z } from 'zod';
-import { ARTIFACT_TYPES } from '../core/artifacts';
 import type { ComponentDeclaration } from '../core/component';
+import { declarationShape, readDeclaration, type StaticDeclaration } from '../core/declarationReader';
 import { PipewiseError } from '../core/errors';
 import { confinePath } from '../core/paths';
 import type { ComponentContext, ComponentExecutor } from './component';
@@ -26,21 +26,27 @@ export interface UserComponent {
   readonly sourceHash: string;
 }
 
-const portShape = z.object({ type: z.enum(ARTIFACT_TYPES), description: z.string().default(''), optional: z.boolean().optional() });
-const declarationShape = z.object({
-  name: z.string().min(1),
-  version: z.string().default('0'),
-  description: z.string().default(''),
-  inputs: z.record(z.string(), portShape).default({}),
-  outputs: z.record(z.string(), portShape).default({}),
-  pathParams: z.array(z.string()).optional(),
-});
-
 /** Any object with zod's `safeParse` (the user's own copy of zod works too). */
 function isSchema(v: unknown): v is z.ZodType {
   return !!v && typeof v === 'object' && typeof (v as { safeParse?: unknown }).safeParse === 'function';
 }
 
+/**
+ * The declaration of the user component `ref`, read from its source without running it (for
+ * validation: `validate`, `lineage` and the editor's diagnostics never execute a pipeline's code).
+ */
+export async function readUserDeclaration(pipelineDir: string, ref: string): Promise<StaticDeclaration> {
+  const file = confinePath(pipelineDir, ref, 'component');
+  let source: string;
+  try {
+    source = await fs.readFile(file, 'utf8');
+  } catch {
+    throw new PipewiseError(`component module ${ref} not found (${file})`, { file, code: 'user-component' });
+  }
+  return readDeclaration(source, file);
+}
+
+/** Loads (runs) the module of the user component `ref`: only to run its stage, in a trusted workspace. */
 export async function loadUserComponent(pipelineDir: string, ref: string): Promise<UserComponent> {
   const file = confinePath(pipelineDir, ref, 'component');
   let source: string;

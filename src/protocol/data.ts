@@ -12,10 +12,47 @@ export type DataFormat = 'csv' | 'parquet' | 'json';
 
 /** Where rows or statistics come from. */
 export type DataSource =
-  /** A CSV, Parquet or JSON/NDJSON file; `where` is an optional DuckDB predicate (e.g. a year range). */
-  | { readonly kind: 'file'; readonly path: string; readonly format?: DataFormat; readonly where?: string }
+  /** A CSV, Parquet or JSON/NDJSON file; `where` keeps the rows meeting every condition (e.g. a date range). */
+  | { readonly kind: 'file'; readonly path: string; readonly format?: DataFormat; readonly where?: readonly RowFilter[] }
   /** A statistics.json (StatisticsGen artifact); `dataset` picks a split (default: the first). No rows. */
   | { readonly kind: 'statistics'; readonly path: string; readonly dataset?: string };
+
+/**
+ * A condition on one column. Filters are data, never SQL text: the worker quotes the column, takes
+ * the operator from this list and binds the value (cast to the column's type) as a parameter.
+ */
+export interface RowFilter {
+  readonly column: string;
+  readonly op: FilterOp;
+  /** A scalar for comparisons, a list for `in`/`not in`, nothing for the null tests. */
+  readonly value?: FilterValue | readonly FilterValue[];
+}
+export type FilterValue = string | number | boolean;
+export const FILTER_OPS = ['=', '!=', '<', '<=', '>', '>=', 'in', 'not in', 'is null', 'is not null'] as const;
+export type FilterOp = (typeof FILTER_OPS)[number];
+
+/** Why `where` is not a list of well-formed filters, or undefined (for requests from any caller). */
+export function filterProblem(where: unknown): string | undefined {
+  if (where === undefined) return undefined;
+  if (!Array.isArray(where)) return '`where` must be a list of { column, op, value } conditions (SQL text is not accepted)';
+  for (const [i, f] of where.entries()) {
+    const o = f as Partial<RowFilter> | null;
+    const scalar = (v: unknown): boolean => typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+    if (!o || typeof o !== 'object' || typeof o.column !== 'string' || !o.column) return `where[${i}]: needs a column name`;
+    if (!FILTER_OPS.includes(o.op as FilterOp)) return `where[${i}]: op must be one of ${FILTER_OPS.join(', ')}`;
+    const list = o.op === 'in' || o.op === 'not in';
+    const none = o.op === 'is null' || o.op === 'is not null';
+    if (list && !(Array.isArray(o.value) && o.value.every(scalar))) return `where[${i}]: ${o.op} needs a list of values`;
+    if (none && o.value !== undefined) return `where[${i}]: ${o.op} takes no value`;
+    if (!list && !none && !scalar(o.value)) return `where[${i}]: ${o.op} needs one value (a string, number or boolean)`;
+  }
+  return undefined;
+}
+
+/** A filter as people read it: `date < "2014-01-01" and island in ["Dream"]`. */
+export function describeFilter(where: readonly RowFilter[]): string {
+  return where.map((f) => (f.value === undefined ? `${f.column} ${f.op}` : `${f.column} ${f.op} ${JSON.stringify(f.value)}`)).join(' and ');
+}
 
 // ---- TFDV statistics, TFMD schema and anomalies: the types of src/core/tfdv.ts ----
 

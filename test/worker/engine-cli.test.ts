@@ -243,7 +243,7 @@ stages:
     const v = pipewise(['validate', file]);
     assert.equal(v.code, 2);
     const lines = v.stdout.trim().split('\n');
-    assert.match(lines[0] ?? '', /:4:16: error: component \.\/components\/nothing\.js: component module \.\/components\/nothing\.js must export `declaration`/);
+    assert.match(lines[0] ?? '', /:4:16: error: component \.\/components\/nothing\.js: .*nothing\.js:1:1: no `export const declaration = \{ … \}`/);
     assert.match(lines[1] ?? '', /:6:16: error: component \.\/components\/missing\.js: component module \.\/components\/missing\.js not found/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

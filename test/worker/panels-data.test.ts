@@ -155,8 +155,8 @@ test('feature detail: histogram counts sum to the non-missing count; quantile ed
 });
 
 test('compare seattle-weather 2012–13 with 2014–15: weather drifts past the threshold; the data with itself does not', async () => {
-  const left: DataSource = { kind: 'file', path: seattle, where: 'year("date") <= 2013' };
-  const right: DataSource = { kind: 'file', path: seattle, where: 'year("date") >= 2014' };
+  const left: DataSource = { kind: 'file', path: seattle, where: [{ column: 'date', op: '<', value: '2014-01-01' }] };
+  const right: DataSource = { kind: 'file', path: seattle, where: [{ column: 'date', op: '>=', value: '2014-01-01' }] };
   const r = await worker.request(CompareDatasets, { left, right });
   const weather = r.drift.find((d) => d.feature === 'weather');
   assert.equal(weather?.measure, 'L_infty');
@@ -223,8 +223,8 @@ test('validate: anomalies of penguins against a narrow schema go away once the q
 
 test('a StatisticsGen statistics.json: pick a split, detail charts from its own histograms, compare two splits', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pw-panels-'));
-  const train = (await worker.request(ComputeStatistics, { source: { kind: 'file', path: seattle, where: 'year("date") <= 2013' } })).statistics;
-  const evalSplit = (await worker.request(ComputeStatistics, { source: { kind: 'file', path: seattle, where: 'year("date") >= 2014' } })).statistics;
+  const train = (await worker.request(ComputeStatistics, { source: { kind: 'file', path: seattle, where: [{ column: 'date', op: '<', value: '2014-01-01' }] } })).statistics;
+  const evalSplit = (await worker.request(ComputeStatistics, { source: { kind: 'file', path: seattle, where: [{ column: 'date', op: '>=', value: '2014-01-01' }] } })).statistics;
   const file = path.join(dir, 'statistics.json');
   // int64 as strings, as TFDV in Python writes the JSON mapping.
   const asProto = (d: DatasetFeatureStatistics, name: string) => JSON.parse(JSON.stringify({ ...d, name }).replace(/"(numNonMissing|numMissing|numExamples)":(\d+)/g, '"$1":"$2"'));

@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { z } from 'zod';
 import type { ExampleGen } from '../../core/components/dataComponents';
 import { PipewiseError } from '../../core/errors';
+import { hasGlob } from '../../core/paths';
 import type { ComponentExecutor } from '../component';
 import {
   copyToParquet,
@@ -113,12 +114,22 @@ async function planSplits(conn: DuckDBConnection, params: ExampleGenParams, rela
   return { names, expr: `CASE ${whens.join(' ')} END` };
 }
 
+/**
+ * `input` resolved in the pipeline's folder, after checking that every file it matches is there by
+ * its real path too: a glob may cross a symbolic link into another folder.
+ */
+async function confinedPattern(conn: DuckDBConnection, input: string, resolve: (p: string) => string): Promise<string> {
+  const pattern = resolve(input);
+  if (hasGlob(pattern)) for (const file of await expandFiles(conn, pattern)) resolve(file);
+  return pattern;
+}
+
 /** Reads every input (a path or glob each) into one relation, checking that they agree on columns. */
 async function readInputs(conn: DuckDBConnection, params: ExampleGenParams, resolve: (p: string) => string): Promise<Source> {
   const inputs = Array.isArray(params.input) ? params.input : [params.input];
   const csv = { delimiter: params.csv.delimiter, header: params.csv.header, nullStrings: params.csv.null_strings };
   const sources: Source[] = [];
-  for (const input of inputs) sources.push(await readSource(conn, resolve(input), params.format, csv));
+  for (const input of inputs) sources.push(await readSource(conn, await confinedPattern(conn, input, resolve), params.format, csv));
   const first = sources[0] as Source;
   for (const s of sources.slice(1)) {
     const types = new Map(s.columns.map((c) => [c.name, c.type]));
@@ -153,7 +164,7 @@ export const exampleGen: ComponentExecutor<ExampleGenParams> = {
       const patterns = (Array.isArray(ctx.params.input) ? ctx.params.input : [ctx.params.input]).map((p) => ctx.resolvePath(p, 'input'));
       const resolved = await resolveInputs(conn, patterns, ctx.params.span);
       if (resolved.spans.length) ctx.log('info', `span${resolved.spans.length > 1 ? 's' : ''} ${resolved.spans.join(', ')}${resolved.version !== undefined ? `, version ${resolved.version}` : ''}`);
-      const source = await readInputs(conn, { ...ctx.params, input: resolved.inputs }, (p) => p);
+      const source = await readInputs(conn, { ...ctx.params, input: resolved.inputs }, (p) => ctx.resolvePath(p, 'input'));
       const total = num((await queryRows(conn, `SELECT count(*) AS n FROM ${source.relation}`))[0]?.n);
       if (total === 0) throw new PipewiseError('the data has a header but no rows', { file: source.files[0], code: 'no-rows' });
       const plan = await planSplits(conn, ctx.params, source.relation, source.columns);
@@ -192,7 +203,7 @@ export const exampleGen: ComponentExecutor<ExampleGenParams> = {
       const resolved = await resolveInputs(conn, inputs.map((p) => resolvePath(p, 'input')), params.span);
       h.update(`spans\0${resolved.spans.join(',')}\0${resolved.version ?? ''}\0`);
       for (const input of resolved.inputs) {
-        const files = await expandFiles(conn, input);
+        const files = await expandFiles(conn, await confinedPattern(conn, input, (p) => resolvePath(p, 'input')));
         for (const f of files) {
           h.update(`${input}\0${path.basename(f)}\0`);
           await new Promise<void>((resolve, reject) => {

@@ -2,7 +2,8 @@ import * as vscode from 'vscode';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import type { PipewiseContext } from '../context';
-import type { DataSource, PanelKind, PanelState, RenderedDigest } from '../../protocol/data';
+import type { DataSource, FromWebview, PanelKind, PanelState, RenderedDigest } from '../../protocol/data';
+import { filterProblem } from '../../protocol/data';
 import { registerCommand, registerTestCommand } from '../commands';
 import { WebviewHost, webviewOptions } from '../webviewHost';
 import { DATA_PANEL_VIEW_TYPE, DataPanel } from './dataPanel';
@@ -26,6 +27,9 @@ async function pickFile(title: string, filters: Record<string, string[]> = DATA_
 
 /** The source a command was given, or the active editor's data file, or one the user picks. */
 async function sourceArg(arg: unknown, title: string): Promise<DataSource | undefined> {
+  // A filter is data ({ column, op, value }), never SQL text: refuse one that is not, by name.
+  const problem = arg && typeof arg === 'object' && 'where' in arg ? filterProblem((arg as { where?: unknown }).where) : undefined;
+  if (problem) throw new Error(problem);
   if (isDataSource(arg)) return arg;
   let p = pathOf(arg);
   if (!p) {

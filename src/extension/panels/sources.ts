@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import type { DataFormat, DataSource } from '../../protocol/data';
+import { describeFilter, filterProblem } from '../../protocol/data';
 
 export function formatOfPath(file: string): DataFormat | undefined {
   const ext = path.extname(file).toLowerCase();
@@ -35,15 +36,16 @@ export function sourceFromPath(p: string, split?: string): DataSource {
 export function isDataSource(v: unknown): v is DataSource {
   if (!v || typeof v !== 'object') return false;
   const o = v as { kind?: unknown; path?: unknown };
-  return (o.kind === 'file' || o.kind === 'statistics') && typeof o.path === 'string';
+  // A file source's filter must be structured (SQL text is refused before it reaches the worker).
+  return (o.kind === 'file' || o.kind === 'statistics') && typeof o.path === 'string' && (o.kind !== 'file' || !filterProblem((v as { where?: unknown }).where));
 }
 
 export function sourceLabel(s: DataSource): string {
   const base = path.basename(s.path) === 'data.parquet' || path.basename(s.path) === 'statistics.json' ? path.basename(path.dirname(s.path)) + '/' + path.basename(s.path) : path.basename(s.path);
   if (s.kind === 'statistics') return s.dataset ? `${base} [${s.dataset}]` : base;
-  return s.where ? `${base} where ${s.where}` : base;
+  return s.where?.length ? `${base} where ${describeFilter(s.where)}` : base;
 }
 
 export function sourceKey(s: DataSource | undefined): string {
-  return s ? JSON.stringify([s.kind, s.path, s.kind === 'file' ? (s.where ?? '') : (s.dataset ?? '')]) : '';
+  return s ? JSON.stringify([s.kind, s.path, s.kind === 'file' ? (s.where ?? []) : (s.dataset ?? '')]) : '';
 }

@@ -20,6 +20,7 @@ import {
   RunQuery,
   StatisticsProgress,
   ValidateStatistics,
+  describeFilter,
   featureName,
   type CompareParams,
   type CompareResult,
@@ -36,7 +37,7 @@ import {
   type StatisticsProgressParams,
   type StatisticsResult,
 } from '../../protocol/data';
-import { cellsOf, columnsOf, errorPosition } from './dataSql';
+import { cellsOf, columnsOf, errorPosition, prepareReadOnly } from './dataSql';
 import { countRows, detailFromData, detailFromStatistics, relationOf, withConnection, type FileSource } from './dataEngine';
 import { validateStatistics } from './dataValidate';
 
@@ -88,7 +89,7 @@ function pickDataset(list: DatasetFeatureStatisticsList, name: string | undefine
 
 function datasetName(source: FileSource): string {
   const base = path.basename(source.path);
-  return source.where ? `${base} where ${source.where}` : base;
+  return source.where?.length ? `${base} where ${describeFilter(source.where)}` : base;
 }
 
 type Progress = (p: Omit<StatisticsProgressParams, 'progressId'>) => void;
@@ -203,10 +204,13 @@ async function query(p: QueryParams, token: CancellationToken): Promise<QueryRes
     return await withSandboxConnection(
       [path.dirname(path.resolve(source.path))],
       async (conn) => {
+        await rel.bind(conn);
         await conn.run(`CREATE OR REPLACE TEMP VIEW data AS SELECT * FROM ${rel.sql}`);
         try {
+          const statement = await prepareReadOnly(conn, p.sql);
+          if ('refused' in statement) return { ok: false as const, message: statement.refused };
           // Read at most limit+1 rows: a query may return millions.
-          const r = await conn.runAndReadUntil(p.sql, limit + 1);
+          const r = await statement.runAndReadUntil(limit + 1).finally(() => statement.destroySync());
           const columns = columnsOf(r);
           const rows = cellsOf(r, columns);
           return { ok: true as const, columns, rows: rows.slice(0, limit), truncated: rows.length > limit, elapsedMs: Date.now() - t0 };

@@ -3,11 +3,12 @@
  * (checked once per file version), row counts, and one feature's finer detail histograms. The
  * statistics themselves come from the engine's computeStatistics, drift from core/drift.
  */
-import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { duckdbModule } from '../../engine/duckdbModule';
 import { promises as fs } from 'node:fs';
 import { DEFAULT_NULL_STRINGS, quoteIdent, readSource, type SourceColumn } from '../../engine/duckdb';
-import type { DataSource, FeatureDetail, FeatureDetailParams, FeatureNameStatistics } from '../../protocol/data';
-import { featureName, num } from '../../protocol/data';
+import type { DataSource, FeatureDetail, FeatureDetailParams, FeatureNameStatistics, FilterValue, RowFilter } from '../../protocol/data';
+import { featureName, filterProblem, num } from '../../protocol/data';
 
 export { withConnection } from '../../engine/duckdb';
 
@@ -17,6 +18,8 @@ export interface Relation {
   /** Parenthesised relation to use after FROM. */
   readonly sql: string;
   readonly columns: readonly SourceColumn[];
+  /** Binds the filter's values on another connection that will read `sql` (the sandbox's). */
+  readonly bind: (conn: DuckDBConnection) => Promise<void>;
 }
 
 /**
@@ -25,7 +28,10 @@ export interface Relation {
  */
 const checked = new Map<string, { stamp: string; relation: string; columns: readonly SourceColumn[] }>();
 
+/** The source as a relation on `conn`, its filter's values bound there (connection variables). */
 export async function relationOf(conn: DuckDBConnection, source: FileSource): Promise<Relation> {
+  const problem = filterProblem(source.where);
+  if (problem) throw new Error(`${source.path}: ${problem}`);
   const st = await fs.stat(source.path).catch(() => undefined);
   const stamp = st ? `${st.size}:${st.mtimeMs}` : '';
   const key = `${source.format ?? 'auto'}:${source.path}`;
@@ -35,8 +41,49 @@ export async function relationOf(conn: DuckDBConnection, source: FileSource): Pr
     hit = { stamp, relation: read.relation, columns: read.columns };
     checked.set(key, hit);
   }
-  if (!source.where) return { sql: `(SELECT * FROM ${hit.relation})`, columns: hit.columns };
-  return { sql: `(SELECT * FROM ${hit.relation} WHERE ${source.where})`, columns: hit.columns };
+  const filter = filterSql(source.path, hit.columns, source.where ?? []);
+  const bind = async (c: DuckDBConnection): Promise<void> => {
+    for (const v of filter.variables) await c.run(`SET VARIABLE ${v.name} = CAST($1 AS ${v.type})`, [v.value]);
+  };
+  await bind(conn);
+  const where = filter.predicates.length ? ` WHERE ${filter.predicates.join(' AND ')}` : '';
+  return { sql: `(SELECT * FROM ${hit.relation}${where})`, columns: hit.columns, bind };
+}
+
+const COMPARISONS: Readonly<Record<string, string>> = { '=': '=', '!=': '<>', '<': '<', '<=': '<=', '>': '>', '>=': '>=' };
+/** A DuckDB type name as DESCRIBE gives it (no nested types: a filter compares scalars). */
+const SCALAR_TYPE = /^[A-Z][A-Z0-9_]*(\(\d+(, ?\d+)?\))?( WITH TIME ZONE)?$/;
+
+/**
+ * A filter as SQL that holds no user text: quoted column names, operators from a fixed table, and
+ * each value in a connection variable (`getvariable('pipewise_where_0')`), bound as a parameter and
+ * cast to the column's type, so a value is only ever a value.
+ */
+export function filterSql(file: string, columns: readonly SourceColumn[], where: readonly RowFilter[]): { predicates: string[]; variables: { name: string; type: string; value: DuckDBValue }[] } {
+  const predicates: string[] = [];
+  const variables: { name: string; type: string; value: DuckDBValue }[] = [];
+  for (const [i, f] of where.entries()) {
+    const column = columns.find((c) => c.name === f.column);
+    if (!column) throw new Error(`${file}: where[${i}]: no column ${JSON.stringify(f.column)} (columns: ${columns.map((c) => c.name).join(', ')})`);
+    const col = quoteIdent(column.name);
+    if (f.op === 'is null' || f.op === 'is not null') {
+      predicates.push(`${col} ${f.op === 'is null' ? 'IS NULL' : 'IS NOT NULL'}`);
+      continue;
+    }
+    if (!SCALAR_TYPE.test(column.type)) throw new Error(`${file}: where[${i}]: column ${JSON.stringify(f.column)} is ${column.type}, which a filter cannot compare`);
+    const name = `pipewise_where_${i}`;
+    const get = `getvariable('${name}')`;
+    if (f.op === 'in' || f.op === 'not in') {
+      const values = (f.value as readonly FilterValue[]).map((v) => (typeof v === 'boolean' ? v : String(v)));
+      variables.push({ name, type: `${column.type}[]`, value: duckdbModule().listValue(values) });
+      predicates.push(`${f.op === 'in' ? '' : 'NOT '}list_contains(${get}, ${col})`);
+    } else {
+      const v = f.value as FilterValue;
+      variables.push({ name, type: column.type, value: typeof v === 'boolean' ? v : String(v) });
+      predicates.push(`${col} ${COMPARISONS[f.op]} ${get}`);
+    }
+  }
+  return { predicates, variables };
 }
 
 export async function countRows(conn: DuckDBConnection, rel: Relation): Promise<number> {

@@ -2,10 +2,37 @@
  * DuckDB access for the data panels: a source as a SQL relation, JSON cells for the grid, and
  * DuckDB's error position recovered from its message.
  */
-import type { DuckDBConnection, DuckDBResultReader } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBPreparedStatement, DuckDBResultReader } from '@duckdb/node-api';
+import { duckdbModule } from '../../engine/duckdbModule';
 import type { Cell, ColumnInfo, SqlErrorPosition } from '../../protocol/data';
 
 const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL.*)$/;
+
+/**
+ * The SQL box is read-only: `sql` must be one statement that DuckDB's own parser classifies as a
+ * SELECT (which covers FROM-first queries, WITH, VALUES, DESCRIBE, SUMMARIZE and SHOW). COPY, ATTACH,
+ * EXPORT, CREATE, INSERT, INSTALL/LOAD, SET, PRAGMA, CALL, EXPLAIN (ANALYZE runs its statement) and a
+ * second statement after a first are refused before anything runs. Returns the prepared statement
+ * (run that one: it is what was checked), or the reason for the refusal.
+ */
+export async function prepareReadOnly(conn: DuckDBConnection, sql: string): Promise<DuckDBPreparedStatement | { refused: string }> {
+  const extracted = await conn.extractStatements(sql);
+  if (extracted.count === 0) return { refused: 'nothing to run: write a SELECT query over `data`' };
+  if (extracted.count > 1) return { refused: `the SQL box runs one statement at a time (found ${extracted.count}); it is read-only: only SELECT queries run` };
+  // Classified by the parser alone first: preparing (binding) some statements already acts (EXPORT
+  // DATABASE creates its folder), and json_serialize_sql accepts SELECT statements only.
+  const keyword = /^[\s;(]*([A-Za-z]+)/.exec(sql.replace(/--[^\n]*|\/\*[\s\S]*?\*\//g, ' '))?.[1]?.toUpperCase() ?? 'such';
+  const refused = { refused: `the SQL box is read-only: a ${keyword} statement is not run (SELECT, FROM, WITH, VALUES, DESCRIBE, SUMMARIZE and SHOW queries are)` };
+  const parsed = (await conn.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [sql])).getRowsJson()[0]?.[0];
+  const json = JSON.parse(String(parsed ?? '{}')) as { error?: boolean; error_type?: string };
+  if (json.error && json.error_type !== 'parser') return refused;
+  const statement = await extracted.prepare(0);
+  if (statement.statementType !== duckdbModule().StatementType.SELECT) {
+    statement.destroySync();
+    return refused;
+  }
+  return statement;
+}
 
 /** Result columns with DuckDB's type names. */
 export function columnsOf(result: DuckDBResultReader): ColumnInfo[] {

@@ -133,8 +133,8 @@ suite('data panels', () => {
 
   test('compare seattle-weather 2012–13 with 2014–15 highlights weather', async () => {
     const file = path.join(extensionRoot(), 'test', 'fixtures', 'seattle-weather.csv');
-    const left: DataSource = { kind: 'file', path: file, where: 'year("date") <= 2013' };
-    const right: DataSource = { kind: 'file', path: file, where: 'year("date") >= 2014' };
+    const left: DataSource = { kind: 'file', path: file, where: [{ column: 'date', op: '<', value: '2014-01-01' }] };
+    const right: DataSource = { kind: 'file', path: file, where: [{ column: 'date', op: '>=', value: '2014-01-01' }] };
     const id = await vscode.commands.executeCommand<string>('pipewise.compareDatasets', left, right);
     assert.ok(id);
     const d = await digest(id, { kind: 'compare' });
