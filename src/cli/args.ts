@@ -74,6 +74,10 @@ Commands:
   lineage FILE [ARTIFACT] [--json]
                           the runs of a pipeline, or what made an artifact and what it fed
                           (ARTIFACT: a path into .pipewise/artifacts, or stage.output for the latest)
+  export FILE --target kfp [-o OUT.yaml] [--image IMAGE] [--pipeline-root URI] [--no-cache]
+                          Kubeflow Pipelines v2 YAML, with a Dockerfile and .dockerignore beside it
+  execute FILE --stage STAGE --executor-input JSON [--input NAME PATH]… [--output NAME PATH]…
+                          run one stage inside a Kubeflow Pipelines step (the exported image's entrypoint)
 
 Options:
   --only STAGE…   run only these stages (their upstream comes from cache, or runs if absent)

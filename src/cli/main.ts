@@ -13,6 +13,7 @@ import { confinePath } from '../core/paths';
 import { parseArgs, USAGE, type ParsedArgs } from './args';
 import { describeStage, ProgressReporter } from './progress';
 import { statsCommand } from './stats';
+import { executeCommand, exportCommand } from './kfp';
 import { version } from '../../package.json';
 
 const EXIT_OK = 0;
@@ -20,6 +21,9 @@ const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
 
 async function main(argv: readonly string[]): Promise<number> {
+  // export/execute take their own flags (src/cli/kfp.ts).
+  if (argv[0] === 'export' && !argv.includes('--help')) return exportCommand(argv.slice(1));
+  if (argv[0] === 'execute' && !argv.includes('--help')) return executeCommand(argv.slice(1));
   const args = parseArgs(argv);
   if (args.version) {
     process.stdout.write(`pipewise ${version}\n`);
@@ -39,7 +43,7 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'stats':
       return statsCommand(one(args, 'DATA_FILE'), args.json);
     default:
-      throw new PipewiseError(`unknown command '${args.command}' (commands: run, validate, stats, lineage)`, { code: 'usage' });
+      throw new PipewiseError(`unknown command '${args.command}' (commands: run, validate, stats, lineage, export, execute)`, { code: 'usage' });
   }
 }
 

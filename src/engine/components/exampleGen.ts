@@ -14,6 +14,7 @@ import type { ComponentExecutor } from '../component';
 import {
   copyToParquet,
   expandFiles,
+  isRemoteData,
   num,
   queryRows,
   quoteIdent,
@@ -148,7 +149,7 @@ export const exampleGen: ComponentExecutor<ExampleGenParams> = {
     if (!out) throw new Error('ExampleGen: no `examples` output folder');
     await withConnection(async (conn) => {
       ctx.progress(0, 'reading');
-      const source = await readInputs(conn, ctx.params, (p) => ctx.resolvePath(p, 'input'));
+      const source = await readInputs(conn, ctx.params, (p) => (isRemoteData(p) ? p : ctx.resolvePath(p, 'input')));
       const total = num((await queryRows(conn, `SELECT count(*) AS n FROM ${source.relation}`))[0]?.n);
       if (total === 0) throw new PipewiseError('the data has a header but no rows', { file: source.files[0], code: 'no-rows' });
       const plan = await planSplits(conn, ctx.params, source.relation, source.columns);
@@ -170,18 +171,25 @@ export const exampleGen: ComponentExecutor<ExampleGenParams> = {
         rows,
         columns: source.columns.map((c) => ({ name: c.name, type: c.type })),
         format: source.format,
-        files: source.files.map((f) => path.relative(ctx.pipelineDir, f)),
+        files: source.files.map((f) => (isRemoteData(f) ? f : path.relative(ctx.pipelineDir, f))),
       });
       ctx.progress(1);
     }, ctx.signal);
   },
 
-  /** The content of every input file (sha256), so that an edited file runs the stage again. */
+  /**
+   * The content of every local input file (sha256), so that an edited file runs the stage again.
+   * Object-storage and web inputs count by their URI only: version them by path (a span folder).
+   */
   async externalFingerprint(params, resolvePath) {
     const inputs = Array.isArray(params.input) ? params.input : [params.input];
     const h = createHash('sha256');
     await withConnection(async (conn) => {
       for (const input of inputs) {
+        if (isRemoteData(input)) {
+          h.update(`${input}\0remote\0`);
+          continue;
+        }
         const files = await expandFiles(conn, resolvePath(input, 'input'));
         for (const f of files) {
           h.update(`${input}\0${path.basename(f)}\0`);
