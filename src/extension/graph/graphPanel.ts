@@ -62,6 +62,7 @@ class GraphPanel implements vscode.Disposable {
       body: () => `<div id="toolbar" role="toolbar" aria-label="Pipeline graph">
   <button id="run" class="primary" title="Run the pipeline">Run</button>
   <button id="cancel" hidden title="Cancel the run">Cancel</button>
+  <button id="export" title="Export to Kubeflow Pipelines…">Export…</button>
   <span id="title"></span>
   <span id="summary" aria-live="polite"></span>
   <span class="spacer"></span>
@@ -117,6 +118,9 @@ class GraphPanel implements vscode.Disposable {
         break;
       case 'cancelRun':
         this.manager.runs.cancel(file);
+        break;
+      case 'exportKfp':
+        await vscode.commands.executeCommand('pipewise.exportKfp', this.uri);
         break;
       case 'action':
         await this.manager.act(this, m.action, m.node);
