@@ -112,6 +112,8 @@ async function runInCodeServer(workspace: string): Promise<number> {
         ['extensionDevelopmentPath', remote(REPO_ROOT)],
         ['extensionTestsPath', remote(entry)],
       ]),
+      // The first load compiles the workbench's scripts; on a busy shared machine it takes more than 30 s.
+      { timeout: 180_000 },
     );
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
