@@ -85,7 +85,8 @@ export class Workbench {
       page.on('requestfailed', (r) => consoleLog.write(`[request failed: ${r.failure()?.errorText ?? '?'}] ${r.url()}\n`));
       page.on('close', () => consoleLog.end());
       const wb = new Workbench(page, browser, server, workspace);
-      await page.goto(server.workbenchUrl());
+      // The first load compiles the workbench's scripts; on a busy shared machine it takes more than 30 s.
+      await page.goto(server.workbenchUrl(), { timeout: 180_000 });
       await wb.waitForWorkbench();
       if (options.waitForExtension !== false) await wb.waitForExtensionActive();
       return wb;
