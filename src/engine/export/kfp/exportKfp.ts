@@ -133,7 +133,11 @@ export async function exportKfp(o: ExportKfpOptions): Promise<ExportKfpResult> {
     if (!parsed.success) throw new PipewiseError(`stage '${stage.name}': invalid parameters: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, { file });
     const params = JSON.parse(JSON.stringify(parsed.data ?? {})) as Record<string, unknown>;
     const base = { stage, declaration, params };
-    plans.push({ ...base, fingerprint: await localInputFingerprint(stage, base, pipelineDir) });
+    const files = await localInputFingerprint(stage, base, pipelineDir);
+    // A user component's own code counts too: a rebuilt image under the same tag must not hit a stale cache.
+    const code = user && !(user instanceof Error) ? user.sourceHash : undefined;
+    const fingerprint = files && code ? createHash('sha256').update(`${files}\0${code}`).digest('hex') : (files ?? code);
+    plans.push({ ...base, ...(fingerprint ? { fingerprint } : {}) });
   }
 
   const image = o.image ?? `pipewise-${k8sName(spec.name)}:latest`;
