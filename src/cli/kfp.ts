@@ -65,7 +65,7 @@ export async function exportCommand(argv: readonly string[]): Promise<number> {
     pipewise: { version, dependencies: { ...devDependencies, ...dependencies } },
   });
   if (a.flags.has('--json')) {
-    process.stdout.write(`${JSON.stringify({ out: result.out, dockerfile: result.dockerfile, dockerignore: result.dockerignore, image: result.image, files: result.entries }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ out: result.out, dockerfile: result.dockerfile, dockerignore: result.dockerignore, image: result.image, cli: result.cli, files: result.entries }, null, 2)}\n`);
   } else {
     const rel = (p: string): string => path.relative(process.cwd(), p) || '.';
     process.stdout.write(`${rel(result.out)}\n${rel(result.dockerfile)}\n${rel(result.dockerignore)}\n`);

@@ -43,7 +43,8 @@ export async function exportToKubeflow(ctx: PipewiseContext, trust: TrustGate, u
   const folder = path.dirname(result.dockerfile);
   void vscode.window
     .showInformationMessage(
-      `Exported ${result.steps} steps to ${path.basename(result.out)}. Build the image: docker build -t ${result.image} ${vscode.workspace.asRelativePath(folder) || '.'}, push it, then upload the YAML to Kubeflow Pipelines or Vertex AI.`,
+      `Exported ${result.steps} steps to ${path.basename(result.out)}. Build the image: docker build -t ${result.image} ${vscode.workspace.asRelativePath(folder) || '.'}, push it, then upload the YAML to Kubeflow Pipelines or Vertex AI.` +
+        (result.cli === 'npm' ? ' The image installs the pipewise-cli package of this version from npm.' : ''),
       'Open Dockerfile',
     )
     .then((pick) => (pick ? vscode.window.showTextDocument(vscode.Uri.file(result.dockerfile)) : undefined));

@@ -21,6 +21,8 @@ export interface ExportKfpResult {
   readonly image: string;
   /** How many container steps the pipeline became. */
   readonly steps: number;
+  /** `bundle`: the CLI bundle is in the image's build context; `npm`: the image installs the pipewise-cli package. */
+  readonly cli: 'bundle' | 'npm';
 }
 
 /** Rejects with a ResponseError whose message names the file and the problem. */

@@ -143,3 +143,21 @@ test('export refuses a bad target, and an output folder that cannot hold the pip
     rmSync(folder, { recursive: true, force: true });
   }
 });
+
+test('without a CLI bundle beside it (the VSIX ships none) the image installs the pipewise-cli package of this version', async () => {
+  const { exportKfp } = await import('../../src/engine/export/kfp/exportKfp');
+  const folder = path.join(mkdtempSync(path.join(os.tmpdir(), 'pipewise-kfp-')), 'penguins');
+  try {
+    cpSync(path.join(repoRoot, 'examples/penguins'), folder, { recursive: true, filter: (src) => !src.includes(`${path.sep}.pipewise`) });
+    const version = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')).version as string;
+    const r = await exportKfp({ file: path.join(folder, 'penguins.pipeline.yaml'), cliDir: folder, pipewise: { version, dependencies: {} } });
+    assert.equal(r.cli, 'npm');
+    const manifest = JSON.parse(readFileSync(path.join(folder, 'pipewise-cli/package.json'), 'utf8'));
+    assert.deepEqual(manifest.dependencies, { 'pipewise-cli': version });
+    assert.match(readFileSync(path.join(folder, 'pipewise-cli/bin/pipewise.js'), 'utf8'), /require\('pipewise-cli\/lib\/cli\.js'\)/);
+    assert.ok(!existsSync(path.join(folder, 'pipewise-cli/out')));
+    checkPipelineSpec(parse(readFileSync(r.out, 'utf8')));
+  } finally {
+    rmSync(path.dirname(folder), { recursive: true, force: true });
+  }
+});

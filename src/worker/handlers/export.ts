@@ -22,7 +22,7 @@ export function registerExportHandlers(connection: MessageConnection): void {
         cliDir: __dirname,
         pipewise: { version, dependencies: { ...devDependencies, ...dependencies } },
       });
-      return { out: r.out, dockerfile: r.dockerfile, dockerignore: r.dockerignore, image: r.image, steps: Object.keys((r.spec.root as { dag: { tasks: object } }).dag.tasks).length };
+      return { out: r.out, dockerfile: r.dockerfile, dockerignore: r.dockerignore, image: r.image, cli: r.cli, steps: Object.keys((r.spec.root as { dag: { tasks: object } }).dag.tasks).length };
     } catch (e) {
       if (e instanceof SpecError) throw new ResponseError(EXPORT_ERROR, `the pipeline has errors:\n${e.message}`);
       if (e instanceof PipewiseError) throw new ResponseError(EXPORT_ERROR, e.describe());

@@ -16,7 +16,7 @@ import { exampleGen, type ExampleGenParams } from '../../components/exampleGen';
 import { isRemoteData } from '../../duckdb';
 import { loadPipeline, SpecError } from '../../orchestrator';
 import { writeFileAtomic } from '../../store';
-import { dockerfileText, dockerignoreText, writeCliContext, type ImageEntry } from './image';
+import { dockerfileText, dockerignoreText, findCliSource, writeCliContext, type ImageEntry } from './image';
 import { buildPipelineSpec, declarationOf, type StagePlan } from './pipelineSpec';
 import { k8sName } from './naming';
 
@@ -28,8 +28,8 @@ export interface ExportKfpOptions {
   readonly image?: string;
   readonly pipelineRoot?: string;
   readonly enableCache?: boolean;
-  /** The folder holding the bundled `cli.js` copied into the image's build context. */
-  readonly cliDir: string;
+  /** The folder holding the bundled `cli.js` copied into the image's build context; without one the image installs the `pipewise-cli` npm package. */
+  readonly cliDir?: string;
   readonly pipewise: { readonly version: string; readonly dependencies: Readonly<Record<string, string>> };
   readonly baseImage?: string;
 }
@@ -42,6 +42,8 @@ export interface ExportKfpResult {
   readonly spec: Record<string, unknown>;
   /** Files and folders (relative to the pipeline folder) that the image copies. */
   readonly entries: readonly ImageEntry[];
+  /** `bundle`: this Pipewise's CLI bundle is in the build context; `npm`: the image installs pipewise-cli from the registry. */
+  readonly cli: 'bundle' | 'npm';
 }
 
 /** The values of a stage's path parameters. */
@@ -162,9 +164,10 @@ export async function exportKfp(o: ExportKfpOptions): Promise<ExportKfpResult> {
   const dockerfile = path.join(contextDir, 'Dockerfile');
   const dockerignore = path.join(contextDir, '.dockerignore');
   await fs.mkdir(contextDir, { recursive: true });
-  await writeCliContext(contextDir, o.cliDir, o.pipewise);
+  const cli = await findCliSource(o.cliDir, o.pipewise.version);
+  await writeCliContext(contextDir, cli, o.pipewise);
   await writeFileAtomic(dockerfile, dockerfileText({ contextToPipeline, entries, pipelineFile, baseImage: o.baseImage ?? 'node:20-bookworm-slim' }));
   await writeFileAtomic(dockerignore, dockerignoreText({ contextToPipeline, entries }));
   await writeFileAtomic(out, yamlText);
-  return { out, dockerfile, dockerignore, image, spec: doc, entries };
+  return { out, dockerfile, dockerignore, image, spec: doc, entries, cli: cli.kind };
 }

@@ -85,31 +85,41 @@ const { DuckDBInstance } = require('@duckdb/node-api');
 });
 `;
 
+/** Which CLI the image gets: the bundle beside this Pipewise, or the `pipewise-cli` npm package of its version. */
+export type CliSource = { readonly kind: 'bundle'; readonly code: Buffer } | { readonly kind: 'npm'; readonly spec: string };
+
+/** The bundled `cli.js` in `cliDir` when there is one (a checkout, the CLI); else the npm package (the VSIX ships no CLI bundle). */
+export async function findCliSource(cliDir: string | undefined, version: string): Promise<CliSource> {
+  const code = cliDir ? await fs.readFile(path.join(cliDir, 'cli.js')).catch(() => undefined) : undefined;
+  return code ? { kind: 'bundle', code } : { kind: 'npm', spec: `pipewise-cli@${version}` };
+}
+
 /**
- * Writes `pipewise-cli/` into the build context: the bundled CLI from `cliDir` (the folder holding
- * `cli.js`), a launcher, the extension installer and a package.json naming the run-time
- * dependencies at the versions this Pipewise was built with.
+ * Writes `pipewise-cli/` into the build context: a launcher, the extension installer and a
+ * package.json; with the bundled CLI and its run-time dependencies at the versions this Pipewise
+ * was built with, or depending on the `pipewise-cli` npm package of the same version.
  */
-export async function writeCliContext(contextDir: string, cliDir: string, pkg: { readonly version: string; readonly dependencies: Readonly<Record<string, string>> }): Promise<void> {
-  const bundle = path.join(cliDir, 'cli.js');
-  const code = await fs.readFile(bundle).catch(() => {
-    throw new PipewiseError(`the bundled CLI is missing (${bundle}); run \`npm run build\` first`, { file: bundle });
-  });
+export async function writeCliContext(contextDir: string, cli: CliSource, pkg: { readonly version: string; readonly dependencies: Readonly<Record<string, string>> }): Promise<void> {
   const dir = path.join(contextDir, CLI_CONTEXT_DIR);
   const tmp = `${dir}.tmp-${process.pid}`;
   await fs.rm(tmp, { recursive: true, force: true });
-  await fs.mkdir(path.join(tmp, 'out'), { recursive: true });
   await fs.mkdir(path.join(tmp, 'bin'), { recursive: true });
-  await fs.writeFile(path.join(tmp, 'out', 'cli.js'), code);
-  await fs.writeFile(path.join(tmp, 'bin', 'pipewise.js'), "#!/usr/bin/env node\n'use strict';\nrequire('../out/cli.js');\n", { mode: 0o755 });
-  await fs.writeFile(path.join(tmp, 'install-duckdb-extensions.js'), INSTALL_EXTENSIONS);
   const dependencies: Record<string, string> = {};
-  for (const d of RUNTIME_DEPENDENCIES) {
-    const v = pkg.dependencies[d];
-    if (!v) throw new PipewiseError(`cannot tell which version of ${d} the CLI needs (not in Pipewise's package.json)`);
-    dependencies[d] = v;
+  if (cli.kind === 'bundle') {
+    await fs.mkdir(path.join(tmp, 'out'), { recursive: true });
+    await fs.writeFile(path.join(tmp, 'out', 'cli.js'), cli.code);
+    for (const d of RUNTIME_DEPENDENCIES) {
+      const v = pkg.dependencies[d];
+      if (!v) throw new PipewiseError(`cannot tell which version of ${d} the CLI needs (not in Pipewise's package.json)`);
+      dependencies[d] = v;
+    }
+  } else {
+    dependencies['pipewise-cli'] = cli.spec.slice('pipewise-cli@'.length);
   }
-  const manifest = { name: 'pipewise-cli', version: pkg.version, private: true, description: 'The Pipewise CLI, for the image of an exported pipeline.', bin: { pipewise: 'bin/pipewise.js' }, dependencies };
+  const entry = cli.kind === 'bundle' ? '../out/cli.js' : 'pipewise-cli/lib/cli.js';
+  await fs.writeFile(path.join(tmp, 'bin', 'pipewise.js'), `#!/usr/bin/env node\n'use strict';\nrequire('${entry}');\n`, { mode: 0o755 });
+  await fs.writeFile(path.join(tmp, 'install-duckdb-extensions.js'), INSTALL_EXTENSIONS);
+  const manifest = { name: 'pipewise-image', version: pkg.version, private: true, description: 'The Pipewise CLI, for the image of an exported pipeline.', dependencies };
   await fs.writeFile(path.join(tmp, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   await fs.rm(dir, { recursive: true, force: true });
   await fs.rename(tmp, dir);
