@@ -126,6 +126,10 @@ Commands:
                           TensorFlow Serving's REST API over a Pusher destination
   monitor FILE --log DIR [--since ISO] [--until ISO] [--by hour|day] [--threshold X] [--json]
                           skew of logged requests against training (exit 0 ok, 1 anomalous, 2 usage)
+  export FILE --target kfp [-o OUT.yaml] [--image IMAGE] [--pipeline-root URI] [--no-cache]
+                          Kubeflow Pipelines v2 YAML, with a Dockerfile and .dockerignore beside it
+  execute FILE --stage STAGE --executor-input JSON [--input NAME PATH]… [--output NAME PATH]…
+                          run one stage inside a Kubeflow Pipelines step (the exported image's entrypoint)
 
 Options:
   --only STAGE…   run only these stages (their upstream comes from cache, or runs if absent)

@@ -15,6 +15,7 @@ import { describeStage, ProgressReporter } from './progress';
 import { statsCommand } from './stats';
 import { doctorCommand, gcCommand } from './storeCommands';
 import { watchPipeline } from './watch';
+import { executeCommand, exportCommand } from './kfp';
 import { version } from '../../package.json';
 
 const EXIT_OK = 0;
@@ -25,6 +26,9 @@ async function main(argv: readonly string[]): Promise<number> {
   // The production commands parse their own flags (src/cli/serve.ts, src/cli/monitor.ts).
   if (argv[0] === 'serve') return (await import('./serve')).serveCommand(argv.slice(1));
   if (argv[0] === 'monitor') return (await import('./monitor')).monitorCommand(argv.slice(1));
+  // export/execute take their own flags (src/cli/kfp.ts).
+  if (argv[0] === 'export' && !argv.includes('--help')) return exportCommand(argv.slice(1));
+  if (argv[0] === 'execute' && !argv.includes('--help')) return executeCommand(argv.slice(1));
   const args = parseArgs(argv);
   if (args.version) {
     process.stdout.write(`pipewise ${version}\n`);
@@ -48,7 +52,7 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'gc':
       return gcCommand(args);
     default:
-      throw new PipewiseError(`unknown command '${args.command}' (commands: run, validate, stats, lineage, doctor, gc, serve, monitor)`, { code: 'usage' });
+      throw new PipewiseError(`unknown command '${args.command}' (commands: run, validate, stats, lineage, doctor, gc, serve, monitor, export, execute)`, { code: 'usage' });
   }
 }
 

@@ -163,13 +163,59 @@ const EXTENSION_FORMATS: Readonly<Record<string, DataFormat>> = {
 
 /** The format a file's extension names (`.csv.gz` counts as `.csv`), or undefined. */
 export function formatOf(file: string): DataFormat | undefined {
-  const base = file.toLowerCase().replace(/\.(gz|zst)$/, '');
+  const base = file.toLowerCase().replace(/^(https?:\/\/[^?#]*)[?#].*$/, '$1').replace(/\.(gz|zst)$/, '');
   return EXTENSION_FORMATS[path.extname(base)];
+}
+
+/** Whether `pattern` names object storage or the web (read through DuckDB's httpfs) rather than a local file. */
+export function isRemoteData(pattern: string): boolean {
+  return /^(s3|gs|gcs|https?):\/\//i.test(pattern);
+}
+
+/**
+ * Loads DuckDB's httpfs extension (installing it when DuckDB can download it) and hands it S3
+ * credentials from the usual AWS_* variables. `PIPEWISE_DUCKDB_EXTENSION_DIR` points at extensions
+ * installed ahead, as the exported Kubeflow image does at build time.
+ */
+export async function loadHttpfs(conn: DuckDBConnection, uri: string): Promise<void> {
+  const dir = process.env.PIPEWISE_DUCKDB_EXTENSION_DIR;
+  if (dir) await conn.run(`SET extension_directory = ${quoteLiteral(dir)}`);
+  try {
+    await conn.run('LOAD httpfs');
+  } catch {
+    try {
+      await conn.run('INSTALL httpfs');
+      await conn.run('LOAD httpfs');
+    } catch (e) {
+      const why = (e instanceof Error ? e.message : String(e)).split('\n')[0]?.replace(/^[A-Za-z ]+ Error: /, '');
+      throw new PipewiseError(
+        `cannot read it: DuckDB's httpfs extension (which reads s3://, gs:// and https:// data) could not be loaded: ${why}. ` +
+          `Install it where DuckDB can download it (the image from \`pipewise export --target kfp\` does so at build time), ` +
+          `or put httpfs.duckdb_extension into ${dir ?? '~/.duckdb/extensions/<version>/<platform>/'} (PIPEWISE_DUCKDB_EXTENSION_DIR sets the folder)`,
+        { file: uri, code: 'httpfs-unavailable' },
+      );
+    }
+  }
+  const env = process.env;
+  if (/^s3:/i.test(uri) && env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
+    const opts = [`TYPE s3`, `KEY_ID ${quoteLiteral(env.AWS_ACCESS_KEY_ID)}`, `SECRET ${quoteLiteral(env.AWS_SECRET_ACCESS_KEY)}`];
+    if (env.AWS_SESSION_TOKEN) opts.push(`SESSION_TOKEN ${quoteLiteral(env.AWS_SESSION_TOKEN)}`);
+    if (env.AWS_REGION ?? env.AWS_DEFAULT_REGION) opts.push(`REGION ${quoteLiteral((env.AWS_REGION ?? env.AWS_DEFAULT_REGION) as string)}`);
+    const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
+    if (endpoint) {
+      const u = new URL(endpoint);
+      opts.push(`ENDPOINT ${quoteLiteral(u.host)}`, `URL_STYLE 'path'`, `USE_SSL ${u.protocol === 'https:'}`);
+    }
+    await conn.run(`CREATE OR REPLACE SECRET pipewise_s3 (${opts.join(', ')})`);
+  }
 }
 
 /** Absolute files matching `pattern` (a path or a glob), sorted; through DuckDB's own glob. */
 export async function expandFiles(conn: DuckDBConnection, pattern: string): Promise<string[]> {
-  if (!/[*?[]/.test(pattern)) {
+  if (isRemoteData(pattern)) {
+    await loadHttpfs(conn, pattern);
+    if (!/[*?[]/.test(pattern) || /^https?:/i.test(pattern)) return [pattern];
+  } else if (!/[*?[]/.test(pattern)) {
     const st = await fs.stat(pattern).catch(() => undefined);
     if (!st) throw new PipewiseError('data file not found', { file: pattern, code: 'file-not-found' });
     if (!st.isFile()) throw new PipewiseError('is not a file (a folder? use a glob such as dir/*.csv)', { file: pattern, code: 'not-a-file' });
@@ -199,7 +245,7 @@ export async function readSource(
   }
   const perFile: { file: string; columns: SourceColumn[]; options: string }[] = [];
   for (const file of files) {
-    const st = await fs.stat(file);
+    const st = isRemoteData(file) ? { size: -1 } : await fs.stat(file);
     if (st.size === 0) throw new PipewiseError('the file is empty', { file, code: 'empty-file' });
     if (formatOf(file) && formatOf(file) !== fmt) {
       throw new PipewiseError(`is ${formatOf(file)}, but the other files are ${fmt}; read one format per input`, { file, code: 'mixed-formats' });

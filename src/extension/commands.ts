@@ -5,6 +5,8 @@ import { errorDetail, errorMessage } from '../protocol/errors';
 import type { PipewiseContext } from './context';
 import type { GraphAck } from './graph/graphPanel';
 import type { RunOutcome } from './runs/runController';
+import type { ExportKfpOptions } from './exportKfp';
+import type { ExportKfpResult } from '../protocol/export';
 import type { CollectOptions } from './runs/collectGarbage';
 import type { GcReport } from '../engine/gc';
 
@@ -59,6 +61,8 @@ export interface CommandTable {
   'pipewise.openAnomalies': (anomalies?: unknown, statistics?: DataArg) => string | undefined;
   'pipewise.openPipelineAsNotebook': (uri?: vscode.Uri, options?: { readonly replace?: boolean }) => vscode.NotebookEditor | undefined;
   'pipewise.notebook.restartKernel': () => void;
+  /** Writes the pipeline as Kubeflow Pipelines v2 YAML (with its Dockerfile) and opens it. */
+  'pipewise.exportKfp': (target?: PipelineTarget, options?: ExportKfpOptions) => ExportKfpResult | undefined;
 }
 
 /** What a test asks a data panel to have drawn. */

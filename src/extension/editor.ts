@@ -5,6 +5,7 @@ import { PipelineCodeLens } from './codeLens';
 import { onDidChangeConfig, readConfig } from './config';
 import type { PipewiseContext } from './context';
 import { artifactTypeOf, openArtifact } from './graph/artifactActions';
+import { exportToKubeflow, type ExportKfpOptions } from './exportKfp';
 import { GraphPanels } from './graph/graphPanel';
 import { newPipeline, openExample } from './newPipeline';
 import { isPipelineUri, PipelineDocuments } from './pipelineDocuments';
@@ -110,6 +111,11 @@ export function registerEditor(ctx: PipewiseContext): EditorFeatures {
     }
     void vscode.window.showInformationMessage(`${path.basename(uri.fsPath)} has no statistics yet: run the pipeline first.`);
     return false;
+  });
+
+  registerCommand(ctx, 'pipewise.exportKfp', async (arg, options) => {
+    const uri = await pipelineUri(arg);
+    return uri ? exportToKubeflow(ctx, trust, uri, options ?? {}) : undefined;
   });
 
   // Test-only (not in the manifest; registered only when VS Code runs the tests): what the graph webview acknowledged having drawn, and the trust gate.

@@ -81,6 +81,8 @@ export type FromGraphMessage =
   | { readonly type: 'action'; readonly action: GraphAction; readonly node: string }
   | { readonly type: 'runPipeline' }
   | { readonly type: 'cancelRun' }
+  /** The toolbar's Export: "Export to Kubeflow Pipelines…" on this pipeline. */
+  | { readonly type: 'exportKfp' }
   | { readonly type: 'error'; readonly message: string };
 
 /** What the webview keeps across hide/show and window reloads (`vscode.setState`). */

@@ -8,6 +8,7 @@ import { loadedBackend } from '../engine/tf/backendState';
 import { registerRunHandlers } from './handlers/runs';
 import { registerNotebookHandlers } from './handlers/notebook';
 import { registerDataHandlers } from './handlers/data';
+import { registerExportHandlers } from './handlers/export';
 
 if (!process.send) {
   process.stderr.write('The Pipewise worker must be started with an IPC channel (child_process.fork).\n');
@@ -24,6 +25,7 @@ connection.onRequest(Shutdown, () => {
 registerRunHandlers(connection);
 registerNotebookHandlers(connection);
 registerDataHandlers(connection);
+registerExportHandlers(connection);
 
 // The parent went away: nothing to serve.
 process.on('disconnect', () => process.exit(0));

@@ -46,6 +46,7 @@ const title = $<HTMLSpanElement>('#title');
 const summary = $<HTMLSpanElement>('#summary');
 const runButton = $<HTMLButtonElement>('#run');
 const cancelButton = $<HTMLButtonElement>('#cancel');
+const exportButton = $<HTMLButtonElement>('#export');
 const menu = $<HTMLDivElement>('#menu');
 
 const saved = vscode.getState();
@@ -211,6 +212,8 @@ function applyRun(): void {
   runButton.disabled = run.running || !trusted || !!model?.errorCount;
   runButton.title = !trusted ? 'Running is disabled in an untrusted workspace' : model?.errorCount ? 'Fix the problems in the file to run' : 'Run the pipeline';
   cancelButton.hidden = !run.running;
+  exportButton.disabled = !trusted || !!model?.errorCount;
+  exportButton.title = !trusted ? 'Exporting is disabled in an untrusted workspace' : model?.errorCount ? 'Fix the problems in the file to export' : 'Export to Kubeflow Pipelines…';
   acknowledge();
 }
 
@@ -384,6 +387,7 @@ svg.addEventListener('focusin', (e) => {
 
 runButton.addEventListener('click', () => post({ type: 'runPipeline' }));
 cancelButton.addEventListener('click', () => post({ type: 'cancelRun' }));
+exportButton.addEventListener('click', () => post({ type: 'exportKfp' }));
 $<HTMLButtonElement>('#fit').addEventListener('click', fit);
 $<HTMLButtonElement>('#zoom-in').addEventListener('click', () => zoomAt(1.25, svg.clientWidth / 2, svg.clientHeight / 2));
 $<HTMLButtonElement>('#zoom-out').addEventListener('click', () => zoomAt(1 / 1.25, svg.clientWidth / 2, svg.clientHeight / 2));

@@ -15,6 +15,7 @@ import type { ComponentExecutor } from '../component';
 import {
   copyToParquet,
   expandFiles,
+  isRemoteData,
   num,
   queryRows,
   quoteIdent,
@@ -161,10 +162,10 @@ export const exampleGen: ComponentExecutor<ExampleGenParams> = {
     await withConnection(async (conn) => {
       ctx.progress(0, 'reading');
       // Span patterns ({SPAN}, {YYYY}{MM}{DD}, {VERSION}) become the files of the chosen span(s).
-      const patterns = (Array.isArray(ctx.params.input) ? ctx.params.input : [ctx.params.input]).map((p) => ctx.resolvePath(p, 'input'));
+      const patterns = (Array.isArray(ctx.params.input) ? ctx.params.input : [ctx.params.input]).map((p) => (isRemoteData(p) ? p : ctx.resolvePath(p, 'input')));
       const resolved = await resolveInputs(conn, patterns, ctx.params.span);
       if (resolved.spans.length) ctx.log('info', `span${resolved.spans.length > 1 ? 's' : ''} ${resolved.spans.join(', ')}${resolved.version !== undefined ? `, version ${resolved.version}` : ''}`);
-      const source = await readInputs(conn, { ...ctx.params, input: resolved.inputs }, (p) => ctx.resolvePath(p, 'input'));
+      const source = await readInputs(conn, { ...ctx.params, input: resolved.inputs }, (p) => (isRemoteData(p) ? p : ctx.resolvePath(p, 'input')));
       const total = num((await queryRows(conn, `SELECT count(*) AS n FROM ${source.relation}`))[0]?.n);
       if (total === 0) throw new PipewiseError('the data has a header but no rows', { file: source.files[0], code: 'no-rows' });
       const plan = await planSplits(conn, ctx.params, source.relation, source.columns);
@@ -186,7 +187,7 @@ export const exampleGen: ComponentExecutor<ExampleGenParams> = {
         rows,
         columns: source.columns.map((c) => ({ name: c.name, type: c.type })),
         format: source.format,
-        files: source.files.map((f) => path.relative(ctx.pipelineDir, f)),
+        files: source.files.map((f) => (isRemoteData(f) ? f : path.relative(ctx.pipelineDir, f))),
         ...(resolved.spans.length ? { span: resolved.spans.at(-1), spans: resolved.spans } : {}),
         ...(resolved.version !== undefined ? { version: resolved.version } : {}),
       });
@@ -194,15 +195,22 @@ export const exampleGen: ComponentExecutor<ExampleGenParams> = {
     }, ctx.signal);
   },
 
-  /** The content of every input file (sha256), so that an edited file runs the stage again. */
+  /**
+   * The content of every local input file (sha256), so that an edited file runs the stage again.
+   * Object-storage and web inputs count by their URI only: version them by path (a span folder).
+   */
   async externalFingerprint(params, resolvePath) {
     const inputs = Array.isArray(params.input) ? params.input : [params.input];
     const h = createHash('sha256');
     await withConnection(async (conn) => {
-      // A new span (or version) changes the files read, hence the key.
-      const resolved = await resolveInputs(conn, inputs.map((p) => resolvePath(p, 'input')), params.span);
+      // A new span (or version) changes the files read, hence the key. Remote data counts by its URI.
+      const resolved = await resolveInputs(conn, inputs.map((p) => (isRemoteData(p) ? p : resolvePath(p, 'input'))), params.span);
       h.update(`spans\0${resolved.spans.join(',')}\0${resolved.version ?? ''}\0`);
       for (const input of resolved.inputs) {
+        if (isRemoteData(input)) {
+          h.update(`${input}\0remote\0`);
+          continue;
+        }
         const files = await expandFiles(conn, await confinedPattern(conn, input, (p) => resolvePath(p, 'input')));
         for (const f of files) {
           h.update(`${input}\0${path.basename(f)}\0`);

@@ -5,6 +5,7 @@
  */
 import {
   binaryClassificationMetrics,
+  binaryConfusion,
   type MetricValues,
   multiclassMetrics,
   regressionMetrics,
@@ -110,9 +111,12 @@ export function computeSliceMetrics(
     const y = rows.map((i) => labels.y[i] as number);
     switch (signature.task) {
       case 'binary': {
-        requireClasses(signature);
+        const classes = requireClasses(signature);
         const scores = rows.map((i) => scoreOf(predictions[i] as Prediction, i));
-        return { slice: slice.key, metrics: binaryClassificationMetrics(y, scores, fairnessThresholds) };
+        // At the 0.5 threshold the metrics use; class index 1 is the positive class.
+        const c = binaryConfusion(y, scores, 0.5);
+        const confusionMatrix = { classes, matrix: [[c.tn, c.fp], [c.fn, c.tp]] };
+        return { slice: slice.key, metrics: binaryClassificationMetrics(y, scores, fairnessThresholds), confusionMatrix };
       }
       case 'multiclass': {
         const classes = requireClasses(signature);

@@ -28,6 +28,7 @@ export interface GraphAck {
 const GRAPH_PAGE = `<div id="toolbar" role="toolbar" aria-label="Pipeline graph">
   <button id="run" class="primary" title="Run the pipeline">Run</button>
   <button id="cancel" hidden title="Cancel the run">Cancel</button>
+  <button id="export" title="Export to Kubeflow Pipelines…">Export…</button>
   <span id="title"></span>
   <span id="summary" aria-live="polite"></span>
   <span class="spacer"></span>
@@ -105,6 +106,9 @@ class GraphPanel extends WebviewHost<ToGraphMessage, FromGraphMessage, GraphAck>
         break;
       case 'cancelRun':
         this.manager.runs.cancel(this.uri.fsPath);
+        break;
+      case 'exportKfp':
+        await vscode.commands.executeCommand('pipewise.exportKfp', this.uri);
         break;
       case 'action':
         await this.manager.act(this, m.action, m.node);
