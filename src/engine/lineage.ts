@@ -4,7 +4,7 @@
  * per run under `.pipewise/metadata/`, each written atomically, so no database is needed and a
  * killed process leaves every record either old or new, never torn.
  */
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ArtifactRef } from '../core/artifacts';
 import type { StageResult } from '../protocol/runEvents';
@@ -59,6 +59,8 @@ export interface RunRecord {
   readonly finishedAt?: string;
   readonly durationMs?: number;
   readonly pid: number;
+  /** When that process started (ms since the epoch, as the system counts it): tells it from a later process given the same pid. */
+  readonly processStart?: number;
   readonly selection: { readonly only?: readonly string[]; readonly from?: string; readonly force?: boolean };
   readonly stages: readonly StageResult[];
 }
@@ -143,7 +145,7 @@ export class Lineage {
       marked.push(abandoned);
     }
     for (const r of await this.listRuns()) {
-      if (r.status !== 'running' || (r.pid === process.pid) || processAlive(r.pid)) continue;
+      if (r.status !== 'running' || (r.pid === process.pid) || runProcessAlive(r)) continue;
       await this.putRun({ ...r, status: 'failed', finishedAt: new Date().toISOString() });
     }
     return marked;
@@ -219,6 +221,40 @@ export class Lineage {
 export function executionIdOf(artifactId: string): string {
   return artifactId.split('/')[1] ?? '';
 }
+
+/** A run as it stands now: one recorded `running` whose process is gone (killed, crashed) was interrupted. */
+export type RunStatusNow = RunRecord['status'] | 'interrupted';
+
+export function runStatusNow(r: RunRecord): RunStatusNow {
+  return r.status === 'running' && r.pid !== process.pid && !runProcessAlive(r) ? 'interrupted' : r.status;
+}
+
+/** Whether the process that wrote a run record still runs (the same process: pid and start time). */
+export function runProcessAlive(r: Pick<RunRecord, 'pid' | 'processStart'>): boolean {
+  if (!processAlive(r.pid)) return false;
+  if (r.processStart === undefined) return true;
+  const started = processStartMs(r.pid);
+  // Start times come from the kernel in clock ticks since boot (boot time to the second): allow 3 s.
+  return started === undefined || Math.abs(started - r.processStart) < 3000;
+}
+
+/** When a process started (ms since the epoch), from /proc on Linux; undefined elsewhere. */
+export function processStartMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 22 (starttime, in clock ticks since boot) counts from after the `(comm)` field, which may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[19]);
+    const btime = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
+    if (!Number.isFinite(ticks) || !Number.isFinite(btime)) return undefined;
+    return btime * 1000 + (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/** USER_HZ: 100 on every Linux architecture Node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 export function processAlive(pid: number): boolean {
   try {
