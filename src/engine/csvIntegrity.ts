@@ -51,6 +51,8 @@ const rejectsIds = { next: 0 };
  */
 export async function checkLostQuotes(conn: DuckDBConnection, file: string, dialect: SniffedDialect, opts: readonly string[]): Promise<boolean> {
   if (dialect.quote !== '') return false;
+  // Most files without a quote character have no `"` at all: a byte scan settles it without parsing.
+  if (!/\.(gz|zst)$/i.test(file) && !(await fileHasByte(file, 0x22))) return false;
   const relation = `read_csv(${quoteLiteral(file)}${opts.map((o) => ', ' + o).join('')}, quote='', escape='', all_varchar=true)`;
   const columns = (await queryRows(conn, `DESCRIBE SELECT * FROM ${relation}`)).map((r) => ({ name: String(r.column_name) }));
   const startsQuoted = columns.map((c) => `starts_with(${quoteIdent(c.name)}, '"')`).join(' OR ');
@@ -81,6 +83,14 @@ export async function checkLostQuotes(conn: DuckDBConnection, file: string, dial
     await conn.run(`DROP TABLE IF EXISTS ${quoteIdent(table)}`).catch(() => undefined);
     await conn.run(`DROP TABLE IF EXISTS ${quoteIdent(scan)}`).catch(() => undefined);
   }
+}
+
+/** Whether `file` holds the byte `b` anywhere (read in chunks, stopping at the first). */
+async function fileHasByte(file: string, b: number): Promise<boolean> {
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    if ((chunk as Buffer).includes(b)) return true;
+  }
+  return false;
 }
 
 /** ` (also lines 7, 9 …)` for the lines after the first. */
