@@ -48,6 +48,8 @@ export interface ExecutionRecord {
   readonly error?: string;
   /** The process that ran it: a `running` execution whose process is gone was abandoned. */
   readonly pid: number;
+  /** When that process started (ms since the epoch): tells it from a later process given the same pid. */
+  readonly processStart?: number;
 }
 
 export interface RunRecord {
@@ -134,7 +136,7 @@ export class Lineage {
   async recoverAbandoned(): Promise<ExecutionRecord[]> {
     const marked: ExecutionRecord[] = [];
     for (const e of await this.executions()) {
-      if (e.state !== 'running' || liveExecutions.has(e.id) || (e.pid !== process.pid && processAlive(e.pid))) continue;
+      if (e.state !== 'running' || liveExecutions.has(e.id) || (e.pid !== process.pid && runProcessAlive(e))) continue;
       const abandoned: ExecutionRecord = {
         ...e,
         state: 'failed',
@@ -155,7 +157,7 @@ export class Lineage {
   async isLive(executionId: string): Promise<boolean> {
     if (liveExecutions.has(executionId)) return true;
     const e = (await this.executions()).find((x) => x.id === executionId);
-    return !!e && e.state === 'running' && processAlive(e.pid);
+    return !!e && e.state === 'running' && runProcessAlive(e);
   }
 
   /**

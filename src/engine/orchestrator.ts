@@ -296,6 +296,7 @@ async function runStage(s: StageRun): Promise<StageResult> {
     params,
     inputs: inputEvents,
     pid: process.pid,
+    processStart: processStartMs(process.pid),
   };
 
   if (!s.force) {
