@@ -2,10 +2,11 @@
  * Reading and writing Examples artifacts (`Split-<split>/data.parquet`) for the model components,
  * over the engine's DuckDB helper (src/engine/duckdb.ts).
  */
-import { JSDuckDBValueConverter, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { CancelledError, PipewiseError } from '../../core/errors';
+import { duckdbModule } from '../duckdbModule';
 import { queryRows as engineQueryRows, quoteIdent, quoteLiteral, withConnection } from '../duckdb';
 
 export type Row = Record<string, unknown>;
@@ -84,6 +85,7 @@ export interface OutputColumn {
 export async function streamRows(conn: DuckDBConnection, sql: string, onBatch: (rows: Row[]) => Promise<void> | void, signal?: AbortSignal): Promise<number> {
   const result = await conn.stream(sql);
   const names = result.deduplicatedColumnNames();
+  const { JSDuckDBValueConverter } = duckdbModule();
   let total = 0;
   for (;;) {
     if (signal?.aborted) throw new CancelledError();
