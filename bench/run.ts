@@ -14,6 +14,7 @@ import { trainingSection } from './training';
 import { overheadSection } from './overhead';
 import { TABLE_HEADER, figureRows, formatTable, type Figure } from './lib';
 import type { BenchContext } from './context';
+import { scaleSection } from './scale';
 
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
   let trainingPeak: number | undefined;
   let statisticsPeak: number | undefined;
   if (only.has('statistics')) figures.push(...(await statisticsSection(ctx)));
+  if (only.has('scale')) figures.push(...(await scaleSection(ctx)));
   if (only.has('training')) {
     const t = await trainingSection(ctx);
     figures.push(...t.figures);

@@ -13,6 +13,7 @@ import { confinePath } from '../core/paths';
 import { parseArgs, USAGE, type ParsedArgs } from './args';
 import { describeStage, ProgressReporter } from './progress';
 import { statsCommand } from './stats';
+import { doctorCommand, gcCommand } from './storeCommands';
 import { version } from '../../package.json';
 
 const EXIT_OK = 0;
@@ -38,8 +39,12 @@ async function main(argv: readonly string[]): Promise<number> {
       return lineageCommand(args);
     case 'stats':
       return statsCommand(one(args, 'DATA_FILE'), args.json);
+    case 'doctor':
+      return doctorCommand(args);
+    case 'gc':
+      return gcCommand(args);
     default:
-      throw new PipewiseError(`unknown command '${args.command}' (commands: run, validate, stats, lineage)`, { code: 'usage' });
+      throw new PipewiseError(`unknown command '${args.command}' (commands: run, validate, stats, lineage, doctor, gc)`, { code: 'usage' });
   }
 }
 
@@ -71,6 +76,9 @@ async function runCommand(args: ParsedArgs): Promise<number> {
       force: args.force,
       signal: controller.signal,
       onEvent: progress.onEvent,
+      jobs: args.jobs,
+      lockWaitMs: args.wait ? Infinity : 0,
+      onLockWait: (h) => process.stderr.write(`pipewise: waiting for ${h.command} (pid ${h.pid}, since ${h.since}) to release the store…\n`),
     });
     if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else for (const s of result.stages) process.stdout.write(`${describeStage(s)}\n`);

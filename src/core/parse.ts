@@ -33,7 +33,10 @@ export function parsePipeline(text: string, file: string): ParsedPipeline {
   const doc = parseDocument(text, { lineCounter, keepSourceTokens: true, uniqueKeys: true, prettyErrors: false, strict: true });
   const diagnostics: SpecDiagnostic[] = [];
 
-  const rangeAt = (offset: number, endOffset = offset): SourceRange => {
+  const rangeAt = (from: number, to = from): SourceRange => {
+    // The YAML parser may point one past the end of the text (an unterminated quote): clamp into the file.
+    const offset = Math.max(0, Math.min(from, text.length));
+    const endOffset = Math.max(offset, Math.min(to, text.length));
     const s = lineCounter.linePos(offset);
     const e = lineCounter.linePos(endOffset);
     return { start: { line: s.line, col: s.col, offset }, end: { line: e.line, col: e.col, offset: endOffset } };

@@ -6,6 +6,7 @@
 import type { DuckDBInstance, DuckDBConnection } from '@duckdb/node-api';
 import type { JS } from '@duckdb/node-api';
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { PipewiseError, CancelledError } from '../core/errors';
 import { DEFAULT_NULL_STRINGS as DEFAULT_NULLS } from '../core/components/dataComponents';
@@ -17,12 +18,22 @@ export type Row = Record<string, JS>;
 
 let instance: Promise<DuckDBInstance> | undefined;
 
-/** The process's DuckDB instance (in memory; spills to the system temp folder when large). */
+/**
+ * The process's DuckDB instance: in memory, within `memory_limit` (PIPEWISE_DUCKDB_MEMORY_LIMIT,
+ * default 1GB, so a worker describing 100M rows stays under 2 GiB of RSS), spilling what does not
+ * fit to a folder of its own under the system temp folder (never the user's working directory,
+ * DuckDB's default).
+ */
 export function duckdbInstance(): Promise<DuckDBInstance> {
-  instance ??= duckdbModule().DuckDBInstance.create(':memory:').catch((e: unknown) => {
-    instance = undefined;
-    throw e;
-  });
+  instance ??= duckdbModule()
+    .DuckDBInstance.create(':memory:', {
+      memory_limit: process.env.PIPEWISE_DUCKDB_MEMORY_LIMIT || '1GB',
+      temp_directory: path.join(os.tmpdir(), `pipewise-duckdb-spill-${process.pid}`),
+    })
+    .catch((e: unknown) => {
+      instance = undefined;
+      throw e;
+    });
   return instance;
 }
 

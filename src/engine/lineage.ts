@@ -8,7 +8,7 @@ import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ArtifactRef } from '../core/artifacts';
 import type { StageResult } from '../protocol/runEvents';
-import { isIntact, writeFileAtomic } from './store';
+import { verifyArtifact, writeFileAtomic } from './store';
 
 export type ExecutionState = 'running' | 'complete' | 'failed' | 'cancelled' | 'cached';
 
@@ -50,6 +50,18 @@ export interface ExecutionRecord {
   readonly pid: number;
   /** When that process started (ms since the epoch): tells it from a later process given the same pid. */
   readonly processStart?: number;
+  /**
+   * Outputs of a complete execution that are no longer usable: `broken` (found damaged by the cache
+   * check or `pipewise doctor --fix`; the files are left for inspection) or `collected` (removed by
+   * `pipewise gc`). Such an output is never reused.
+   */
+  readonly artifactState?: Readonly<Record<string, ArtifactMark>>;
+}
+
+export interface ArtifactMark {
+  readonly state: 'broken' | 'collected';
+  readonly reason: string;
+  readonly at: string;
 }
 
 export interface RunRecord {
@@ -85,6 +97,11 @@ export interface Consumer {
 /** Executions started by this process that are still going (a second run in the same worker must not abandon them). */
 const liveExecutions = new Set<string>();
 
+/** Whether an execution recorded `running` is really going: in this process, or in another live one. */
+export function executionAlive(e: Pick<ExecutionRecord, 'id' | 'pid'>): boolean {
+  return liveExecutions.has(e.id) || (e.pid !== process.pid && runProcessAlive(e));
+}
+
 export class Lineage {
   constructor(readonly metadataDir: string) {}
 
@@ -118,15 +135,35 @@ export class Lineage {
    * The newest complete execution with this cache key whose artifacts are all still intact: the one
    * whose outputs a cached stage reuses.
    */
-  async findCached(key: string, outputs: readonly string[]): Promise<ExecutionRecord | undefined> {
+  async findCached(key: string, outputs: readonly string[]): Promise<CacheLookup> {
     const candidates = (await this.executions()).filter((e) => e.state === 'complete' && e.cacheKey === key).sort((a, b) => (a.id < b.id ? 1 : -1));
+    const damaged: CacheLookup['damaged'][number][] = [];
     for (const e of candidates) {
       if (!outputs.every((o) => e.outputs.some((a) => a.output === o))) continue;
+      const marked = e.outputs.find((a) => e.artifactState?.[a.output]?.state === 'broken');
+      if (marked) damaged.push({ execution: e, output: marked.output, problem: `it was marked broken: ${e.artifactState?.[marked.output]?.reason}`, marked: true });
+      if (e.outputs.some((a) => e.artifactState?.[a.output])) continue;
       let intact = true;
-      for (const a of e.outputs) if (!(await isIntact(a.uri, a.files))) intact = false;
-      if (intact) return e;
+      for (const a of e.outputs) {
+        const problem = await verifyArtifact(a.uri, a.files, a.fingerprint, { deepUpToBytes: DEEP_CHECK_BYTES });
+        if (problem) {
+          intact = false;
+          damaged.push({ execution: e, output: a.output, problem });
+        }
+      }
+      if (intact) return { hit: e, damaged };
     }
-    return undefined;
+    return { damaged };
+  }
+
+  /** Records outputs of a complete execution as broken or collected (never reused after). */
+  async markArtifacts(executionId: string, marks: Readonly<Record<string, Omit<ArtifactMark, 'at'>>>): Promise<void> {
+    const file = path.join(this.executionsDir, `${executionId}.json`);
+    const e = JSON.parse(await fs.readFile(file, 'utf8')) as ExecutionRecord;
+    const at = new Date().toISOString();
+    const artifactState = { ...e.artifactState };
+    for (const [output, m] of Object.entries(marks)) artifactState[output] = { ...m, at };
+    await writeFileAtomic(file, JSON.stringify({ ...e, artifactState }, null, 1));
   }
 
   /**
@@ -218,6 +255,19 @@ export class Lineage {
     return { artifact: start, consumers: walk(start.id) };
   }
 }
+
+/** What the cache found for a key: the execution to reuse, and the damaged candidates it passed over. */
+export interface CacheLookup {
+  readonly hit?: ExecutionRecord;
+  /** `marked`: it was already marked broken (by an earlier run or `doctor --fix`). */
+  readonly damaged: readonly { readonly execution: ExecutionRecord; readonly output: string; readonly problem: string; readonly marked?: boolean }[];
+}
+
+/**
+ * Artifacts up to this total size are re-hashed before the cache reuses them (a flipped byte is
+ * caught); larger ones are checked by their files' names and sizes (a truncated or deleted file is).
+ */
+export const DEEP_CHECK_BYTES = 64 * 1024 * 1024;
 
 /** Artifact ids are `<stage>/<executionId>/<output>`. */
 export function executionIdOf(artifactId: string): string {

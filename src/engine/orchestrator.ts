@@ -23,6 +23,9 @@ import type { ComponentContext, ComponentExecutor } from './component';
 import { loadExecutor as loadBuiltinExecutor } from './components/index';
 import { Lineage, processStartMs, type ArtifactRecord, type ExecutionRecord, type InputEvent, type RunRecord } from './lineage';
 import { ArtifactStore, fingerprintArtifact, newId } from './store';
+import { examineStore } from './doctor';
+import { scheduleStages, type StageCost } from './scheduler';
+import { acquireStoreLock, type LockHolder } from './storeLock';
 import { loadedBackend } from './tf/backendState';
 import { loadUserComponent, type UserComponent } from './userComponent';
 
@@ -93,6 +96,17 @@ export interface RunPipelineOptions {
   readonly backend?: string;
   /** Where executors come from; defaults to the built-in registry. */
   readonly loadExecutor?: (component: string) => Promise<ComponentExecutor<never> | undefined>;
+  /**
+   * When another live process holds the store's lock: wait up to this many ms (Infinity: no
+   * bound) instead of being refused at once with a StoreLockedError naming the holder.
+   */
+  readonly lockWaitMs?: number;
+  /** Independent stages run at once, up to this many (bounded by cores and memory; default 1). */
+  readonly jobs?: number;
+  /** Called once when the run starts waiting for another process's lock. */
+  readonly onLockWait?: (holder: LockHolder) => void;
+  /** What this run is, as other processes see it in the lock (default `pipewise run FILE`). */
+  readonly lockCommand?: string;
 }
 
 /**
@@ -112,6 +126,33 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunResul
   const selection = selectStages(graph, { only: options.only, from: options.from });
   const store = new ArtifactStore(confinePath(pipelineDir, spec.store, 'store'));
   const lineage = new Lineage(store.metadataDir);
+  const lock = await acquireStoreLock(store.root, {
+    command: options.lockCommand ?? `pipewise run ${path.basename(file)}`,
+    waitMs: options.lockWaitMs,
+    onWait: options.onLockWait,
+    signal: options.signal,
+  });
+  try {
+    return await runLocked(options, { started, file, loaded, spec, pipelineDir, graph, selection, store, lineage });
+  } finally {
+    await lock.release();
+  }
+}
+
+interface LockedRun {
+  readonly started: number;
+  readonly file: string;
+  readonly loaded: LoadedPipeline;
+  readonly spec: PipelineSpec;
+  readonly pipelineDir: string;
+  readonly graph: ReturnType<typeof buildGraph>;
+  readonly selection: ReturnType<typeof selectStages>;
+  readonly store: ArtifactStore;
+  readonly lineage: Lineage;
+}
+
+async function runLocked(options: RunPipelineOptions, ctx: LockedRun): Promise<RunResult> {
+  const { started, file, loaded, spec, pipelineDir, graph, selection, store, lineage } = ctx;
   await recover(store, lineage);
 
   const runId = newId();
@@ -150,7 +191,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunResul
   });
 
   const loadExecutor = options.loadExecutor ?? loadBuiltinExecutor;
-  for (const name of selection.required) {
+  const runOne = async (name: string): Promise<void> => {
     const stage = stagesByName.get(name) as StageSpec;
     const finish = (r: StageResult): void => {
       results.set(name, r);
@@ -169,7 +210,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunResul
         artifacts: {},
         error: options.signal?.aborted ? 'the run was cancelled' : `upstream stage ${blocked.join(', ')} did not succeed`,
       });
-      continue;
+      return;
     }
     const r = await runStage({
       stage,
@@ -184,9 +225,16 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunResul
       produced,
       signal: options.signal,
       emit,
-    });
+    }).catch((e: unknown): StageResult => ({ name, component: stage.component, status: 'failed', durationMs: 0, artifacts: {}, error: describeError(e) }));
     finish(r);
-  }
+  };
+  await scheduleStages({
+    order: selection.required,
+    upstream: (n) => graph.upstream.get(n) ?? [],
+    jobs: options.jobs ?? 1,
+    cost: (n) => stageCost(stagesByName.get(n)?.component ?? ''),
+    run: runOne,
+  });
 
   const stages = selection.required.map((n) => results.get(n) as StageResult);
   const incomplete = stages.some((s) => s.status !== 'succeeded' && s.status !== 'cached');
@@ -208,13 +256,22 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunResul
   return result;
 }
 
-/** Marks what a dead process left running as failed, and removes temporary folders nobody owns. */
+/** Components that run TensorFlow.js (one engine per process): they run one at a time. */
+const TF_COMPONENTS = new Set(['Trainer', 'Tuner', 'Evaluator', 'InfraValidator', 'BulkInferrer']);
+
+function stageCost(component: string): StageCost {
+  // A user's component may do anything: it runs alone with the TF.js stages, with their budget.
+  if (TF_COMPONENTS.has(component) || isUserComponentRef(component)) return { memory: 1024 ** 3, exclusive: 'tfjs' };
+  return { memory: 512 * 1024 ** 2 };
+}
+
+/**
+ * Heals what a killed or crashed process left (under the lock, so nothing found is another run's
+ * work in progress): executions and runs left running are marked failed, half-written lineage
+ * files, orphan artifact folders and temporary outputs are removed. See doctor.ts.
+ */
 async function recover(store: ArtifactStore, lineage: Lineage): Promise<void> {
-  const abandoned = await lineage.recoverAbandoned();
-  for (const e of abandoned) await store.discard(e.id, e.stage);
-  for (const id of await store.listTmp()) {
-    if (!(await lineage.isLive(id))) await store.discard(id);
-  }
+  await examineStore(store, lineage, { fix: true, verifyArtifacts: false });
 }
 
 interface StageRun {
@@ -300,7 +357,18 @@ async function runStage(s: StageRun): Promise<StageResult> {
   };
 
   if (!s.force) {
-    const hit = await lineage.findCached(key, outputNames);
+    const { hit, damaged } = await lineage.findCached(key, outputNames);
+    for (const d of damaged) {
+      // A cached artifact that is not what was made: say so, never reuse it, and run the stage.
+      emit({
+        kind: 'stageLog',
+        runId,
+        stage: stage.name,
+        level: 'warn',
+        message: `the cached output '${d.output}' of execution ${d.execution.id} is damaged: ${d.problem}; ${hit ? 'using an older intact copy' : 'running the stage again'}`,
+      });
+      if (!d.marked) await lineage.markArtifacts(d.execution.id, { [d.output]: { state: 'broken', reason: d.problem } }).catch(() => undefined);
+    }
     if (hit) {
       const executionId = newId();
       const outputs = hit.outputs.filter((o) => outputNames.includes(o.output));

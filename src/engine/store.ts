@@ -99,6 +99,38 @@ export async function fingerprintArtifact(dir: string): Promise<ArtifactManifest
   return { files: sizes, fingerprint: hash.digest('hex') };
 }
 
+/**
+ * Why an artifact folder is not the one committed, or undefined when it is: every recorded file is
+ * there with its size, and — when the artifact is at most `deepUpToBytes` in all (default: always)
+ * — its content hash equals the recorded fingerprint. Files added since are ignored by the size
+ * check but change the fingerprint.
+ */
+export async function verifyArtifact(
+  dir: string,
+  files: Readonly<Record<string, number>>,
+  fingerprint: string,
+  options: { deepUpToBytes?: number } = {},
+): Promise<string | undefined> {
+  const st = await fs.stat(dir).catch(() => undefined);
+  if (!st?.isDirectory()) return `its folder ${dir} is missing`;
+  let total = 0;
+  for (const [rel, size] of Object.entries(files)) {
+    total += size;
+    const f = await fs.stat(path.join(dir, ...rel.split('/'))).catch(() => undefined);
+    if (!f?.isFile()) return `${rel} is missing`;
+    if (f.size !== size) return `${rel} is ${f.size} bytes, ${size} when it was made`;
+  }
+  if (total <= (options.deepUpToBytes ?? Infinity)) {
+    const now = await fingerprintArtifact(dir).catch((e: Error) => e);
+    if (now instanceof Error) return `it cannot be read: ${now.message}`;
+    if (now.fingerprint !== fingerprint) {
+      const added = Object.keys(now.files).filter((f) => !(f in files));
+      return added.length ? `it has files it was not made with (${added.slice(0, 3).join(', ')})` : 'its content changed since it was made (fingerprint differs)';
+    }
+  }
+  return undefined;
+}
+
 /** Whether an artifact folder still holds the files it was committed with (same names and sizes). */
 export async function isIntact(dir: string, files: Readonly<Record<string, number>>): Promise<boolean> {
   try {

@@ -13,6 +13,7 @@ import { readRunRecords, runViewOfRecord } from './runs/runHistory';
 import { RunsView } from './runs/runsView';
 import { PipewiseTaskProvider, TASK_TYPE } from './runs/taskProvider';
 import { TrustGate } from './trust';
+import { collectGarbageOf, type CollectOptions } from './runs/collectGarbage';
 
 /** What the editor features hand back to the composition root (and, through it, to tests). */
 export interface EditorFeatures {
@@ -91,6 +92,13 @@ export function registerEditor(ctx: PipewiseContext): EditorFeatures {
   });
   command('pipewise.showLog', () => ctx.log.show());
   command('pipewise.refreshRuns', () => runsView.refresh());
+  command('pipewise.collectGarbage', async (arg, options) => {
+    const uri = await pipelineUri(arg);
+    if (!uri || !trust.allowsRun('clean up a store')) return undefined;
+    const report = await collectGarbageOf(uri, (options ?? {}) as CollectOptions);
+    runsView.refresh();
+    return report;
+  });
   command('pipewise.newPipeline', () => newPipeline(ctx));
   command('pipewise.openExample', () => openExample(ctx, graphs));
   command('pipewise.openLatestStatistics', async (arg) => {

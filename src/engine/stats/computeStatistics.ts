@@ -35,7 +35,18 @@ export interface StatisticsOptions {
   readonly numHistogramBuckets?: number;
   readonly numQuantilesHistogramBuckets?: number;
   readonly numRankHistogramBuckets?: number;
+  /**
+   * Quantiles (median, QUANTILES histogram) are exact (`quantile_cont`, which holds every value in
+   * memory) while rows × numeric columns stay at or below this (default 20M values); above it they
+   * come from DuckDB's T-Digest sketch (`approx_quantile`), as TFDV's come from its quantiles
+   * sketch: within 1% of rank of the exact quantile (checked in test/worker/data-stats-scale),
+   * with the 0 and 1 quantiles taken from the exact min and max. Known in advance for Parquet (its
+   * metadata has the row count); other sources stay exact.
+   */
+  readonly exactQuantileValues?: number;
 }
+
+export const EXACT_QUANTILE_VALUES = 20_000_000;
 
 /** The TFDV feature type of a DuckDB column type: INT, FLOAT, or STRING for everything else. */
 export function statsTypeOf(duckdbType: string): Exclude<StatsFeatureType, 'BYTES' | 'STRUCT'> {
@@ -79,13 +90,21 @@ export async function computeStatisticsWith(
     relation = quoteIdent(sampleTable);
   }
   try {
-    return await describeRelation(conn, relation, columns, options.name ?? defaultName, options);
+    // Parquet knows its row count (metadata only): decide between exact quantiles and the sketch.
+    const rowsKnown = !sampleTable && isParquet(source) ? num((await queryRows(conn, `SELECT count(*) AS n FROM ${relation}`))[0]?.n) : undefined;
+    return await describeRelation(conn, relation, columns, options.name ?? defaultName, options, rowsKnown);
   } finally {
     if (sampleTable) await conn.run(`DROP TABLE IF EXISTS ${quoteIdent(sampleTable)}`).catch(() => undefined);
   }
 }
 
 let sampleCounter = 0;
+
+function isParquet(source: StatisticsSource): boolean {
+  if (typeof source !== 'string' && 'relation' in source) return false;
+  const s = typeof source === 'string' ? { path: source, format: 'auto' as const } : source;
+  return s.format === 'parquet' || ((s.format ?? 'auto') === 'auto' && /\.parquet$/i.test(s.path));
+}
 
 interface ColumnPlan {
   readonly name: string;
@@ -109,6 +128,7 @@ async function describeRelation(
   columns: readonly SourceColumn[],
   name: string,
   options: StatisticsOptions,
+  rowsKnown?: number,
 ): Promise<DatasetFeatureStatistics> {
   const k = options.numHistogramBuckets ?? 10;
   const kq = options.numQuantilesHistogramBuckets ?? 10;
@@ -134,6 +154,9 @@ async function describeRelation(
   // the median cost about a quarter of pass 1 on wide numeric tables: bench/README.md).
   const qList = qs.includes(0.5) ? qs : [...qs, 0.5].sort((x, y) => x - y);
   const medianAt = qList.indexOf(0.5);
+  const numericColumns = plans.filter((p) => p.type !== 'STRING').length;
+  const sketch = rowsKnown !== undefined && rowsKnown * numericColumns > (options.exactQuantileValues ?? EXACT_QUANTILE_VALUES);
+  const quantileFn = sketch ? 'approx_quantile' : 'quantile_cont';
   const aggs: string[] = ['count(*) AS n'];
   for (const p of plans) {
     const a = p.alias;
@@ -150,7 +173,7 @@ async function describeRelation(
       `max(${a})${ok} AS ${a}_max`,
       `min(${a})${fin} AS ${a}_fmin`,
       `max(${a})${fin} AS ${a}_fmax`,
-      `quantile_cont(${a}, [${qList.join(', ')}])${ok} AS ${a}_q`,
+      `${quantileFn}(${a}, [${qList.join(', ')}])${ok} AS ${a}_q`,
     );
   }
   check(options.signal);
@@ -248,6 +271,11 @@ async function describeRelation(
     });
     const q = get(`${p.alias}_q`);
     const qAll = Array.isArray(q) ? q.map((x) => num(x)) : [];
+    if (sketch && qAll.length) {
+      // The sketch's ends are estimates; the exact extremes are at hand (min/max of non-NaN values).
+      qAll[0] = orZero(get(`${p.alias}_min`));
+      qAll[qAll.length - 1] = orZero(get(`${p.alias}_max`));
+    }
     const median = qAll[medianAt];
     const qv = qList === qs ? qAll : qAll.filter((_, i) => i !== medianAt);
     histograms.push({

@@ -5,10 +5,11 @@ import type { StageResult, RunResult } from '../../protocol/runEvents';
 import { readConfig } from '../config';
 import { formatDuration } from './runView';
 import { readRunRecords } from './runHistory';
+import { formatBytes, storeBytes } from './collectGarbage';
 import type { RunController } from './runController';
 
 type Element =
-  | { readonly kind: 'pipeline'; readonly uri: vscode.Uri }
+  | { readonly kind: 'pipeline'; readonly uri: vscode.Uri; readonly storeBytes?: number }
   | { readonly kind: 'run'; readonly uri: vscode.Uri; readonly run: RunRecord }
   | { readonly kind: 'stage'; readonly uri: vscode.Uri; readonly run: RunRecord; readonly stage: StageResult }
   | { readonly kind: 'artifact'; readonly uri: vscode.Uri; readonly output: string; readonly folder: string };
@@ -64,7 +65,8 @@ export class RunsView implements vscode.TreeDataProvider<Element>, vscode.Dispos
   async getChildren(e?: Element): Promise<Element[]> {
     if (!e) {
       const files = await vscode.workspace.findFiles('**/*.pipeline.{yaml,yml}', '**/{node_modules,.pipewise,.git}/**', 500);
-      return files.sort((a, b) => a.fsPath.localeCompare(b.fsPath)).map((uri) => ({ kind: 'pipeline', uri }));
+      const sorted = files.sort((a, b) => a.fsPath.localeCompare(b.fsPath));
+      return Promise.all(sorted.map(async (uri) => ({ kind: 'pipeline' as const, uri, storeBytes: await storeBytes(uri.fsPath) })));
     }
     if (e.kind === 'pipeline') {
       const limit = readConfig(e.uri).runs.historyLimit;
@@ -86,7 +88,8 @@ export class RunsView implements vscode.TreeDataProvider<Element>, vscode.Dispos
       case 'pipeline': {
         const item = new vscode.TreeItem(path.basename(e.uri.fsPath), vscode.TreeItemCollapsibleState.Collapsed);
         item.resourceUri = e.uri;
-        item.description = vscode.workspace.asRelativePath(path.dirname(e.uri.fsPath));
+        item.description = vscode.workspace.asRelativePath(path.dirname(e.uri.fsPath)) + (e.storeBytes ? ` · store ${formatBytes(e.storeBytes)}` : '');
+        if (e.storeBytes) item.tooltip = `Artifacts and lineage take ${formatBytes(e.storeBytes)}; Clean Up Store… removes what recent runs, blessed and pushed models no longer need.`;
         item.iconPath = new vscode.ThemeIcon('type-hierarchy-sub');
         item.contextValue = 'pipewise.pipeline';
         item.command = { command: 'vscode.open', title: 'Open', arguments: [e.uri] };

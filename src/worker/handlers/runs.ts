@@ -3,6 +3,7 @@
  * notifications; cancelling the request (the jsonrpc token) aborts the run through an AbortSignal,
  * so the running stage is marked cancelled and its temporary outputs removed.
  */
+import path from 'node:path';
 import { ResponseError, type MessageConnection } from 'vscode-jsonrpc/node';
 import { PipewiseError } from '../../core/errors';
 import { loadPipeline, runPipeline, SpecError } from '../../engine/orchestrator';
@@ -24,6 +25,7 @@ export function registerRunHandlers(connection: MessageConnection): void {
         from: params.from,
         force: params.force,
         signal: controller.signal,
+        lockCommand: `the editor's run of ${path.basename(params.file)}`,
         onEvent: (e) => void connection.sendNotification(RunEventNotification, e),
       });
     } catch (e) {

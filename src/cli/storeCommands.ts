@@ -1,0 +1,83 @@
+/**
+ * `pipewise doctor FILE [--fix]` and `pipewise gc FILE [--keep N] [--dry-run]`: both take the
+ * store's lock (a run in progress would otherwise look like a crash's leftovers), refusing with the
+ * holder's pid and start time unless `--wait`.
+ */
+import path from 'node:path';
+import { PipewiseError } from '../core/errors';
+import { confinePath } from '../core/paths';
+import { examineStore } from '../engine/doctor';
+import { collectGarbage, DEFAULT_KEEP_RUNS } from '../engine/gc';
+import { Lineage } from '../engine/lineage';
+import { loadPipeline, SpecError } from '../engine/orchestrator';
+import { ArtifactStore } from '../engine/store';
+import { acquireStoreLock, type StoreLock } from '../engine/storeLock';
+import type { ParsedArgs } from './args';
+
+async function openStore(file: string, command: string, wait: boolean): Promise<{ store: ArtifactStore; lineage: Lineage; lock: StoreLock }> {
+  const loaded = await loadPipeline(file);
+  if (!loaded.spec) throw new SpecError(loaded.diagnostics.filter((d) => d.severity === 'error'));
+  const store = new ArtifactStore(confinePath(path.dirname(path.resolve(file)), loaded.spec.store, 'store'));
+  const lock = await acquireStoreLock(store.root, {
+    command: `pipewise ${command} ${path.basename(file)}`,
+    waitMs: wait ? Infinity : 0,
+    onWait: (h) => process.stderr.write(`pipewise: waiting for ${h.command} (pid ${h.pid}, since ${h.since}) to release the store…\n`),
+  });
+  return { store, lineage: new Lineage(store.metadataDir), lock };
+}
+
+function fileArg(args: ParsedArgs): string {
+  if (args.positionals.length !== 1) throw new PipewiseError(`pipewise ${args.command}: give exactly one pipeline FILE`, { code: 'usage' });
+  return args.positionals[0] as string;
+}
+
+export async function doctorCommand(args: ParsedArgs): Promise<number> {
+  const { store, lineage, lock } = await openStore(fileArg(args), args.fix ? 'doctor --fix' : 'doctor', args.wait);
+  try {
+    const report = await examineStore(store, lineage, { fix: args.fix, verifyArtifacts: true });
+    if (args.json) {
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    } else {
+      for (const p of report.problems) process.stdout.write(`${p.path}: ${p.kind}: ${p.message}${p.fixed ? ` — ${p.fixed}` : ''}\n`);
+      const c = report.checked;
+      const summary = `${report.storeDir}: ${c.records} lineage records, ${c.liveArtifacts} live artifacts (${formatBytes(c.bytes)}) checked`;
+      process.stderr.write(`${summary}; ${report.problems.length ? `${report.problems.length} problem(s)${args.fix ? ', fixed' : ' (run with --fix to repair)'}` : 'clean'}\n`);
+    }
+    return report.problems.length ? 1 : 0;
+  } finally {
+    await lock.release();
+  }
+}
+
+export async function gcCommand(args: ParsedArgs): Promise<number> {
+  const { store, lineage, lock } = await openStore(fileArg(args), 'gc', args.wait);
+  try {
+    const report = await collectGarbage(store, lineage, { keepRuns: args.keep ?? DEFAULT_KEEP_RUNS, dryRun: args.dryRun });
+    if (args.json) {
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      return 0;
+    }
+    const verb = report.dryRun ? 'would remove' : 'removed';
+    for (const r of report.removed) process.stdout.write(`${verb} ${r.id} (${formatBytes(r.bytes)})\n`);
+    for (const o of report.orphans) process.stdout.write(`${verb} orphan ${o.path} (${formatBytes(o.bytes)})\n`);
+    process.stdout.write(
+      `${report.dryRun ? 'would free' : 'freed'} ${formatBytes(report.bytesFreed)} of ${formatBytes(report.storeBytesBefore)}; ` +
+        `kept ${report.kept.length} artifacts (the last ${report.keptRuns} runs, blessed and pushed models)\n`,
+    );
+    return 0;
+  } finally {
+    await lock.release();
+  }
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let i = -1;
+  do {
+    v /= 1024;
+    i++;
+  } while (v >= 1024 && i < units.length - 1);
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}

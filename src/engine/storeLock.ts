@@ -1,0 +1,165 @@
+/**
+ * One writer per store: a run (and `doctor --fix`, `gc`) holds `.pipewise/lock` while it changes
+ * the store, so two runs of the same pipeline (two CLIs, or the CLI and the editor) never
+ * interleave their writes or mistake each other's work for a crash's leftovers.
+ *
+ * The lock is a file created with O_EXCL holding `{ pid, since, command, token }`. A second taker
+ * either waits (polling) or is refused with a message naming the holder. A lock whose process is
+ * gone (killed, crashed) is taken over; taking over is itself serialised by `lock.takeover`, so two
+ * waiters never both decide the lock is stale and both take it.
+ */
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { CancelledError, PipewiseError } from '../core/errors';
+import { processAlive } from './lineage';
+
+export interface LockHolder {
+  readonly pid: number;
+  /** ISO time the lock was taken. */
+  readonly since: string;
+  /** What holds it, e.g. `pipewise run penguins.pipeline.yaml`. */
+  readonly command: string;
+  readonly token: string;
+}
+
+export interface LockOptions {
+  /** What the holder is doing, shown to whoever is refused. */
+  readonly command: string;
+  /** Wait for the lock (up to this many ms; Infinity for no bound) instead of being refused. */
+  readonly waitMs?: number;
+  /** Called once when the lock is held by someone else and we start waiting. */
+  readonly onWait?: (holder: LockHolder) => void;
+  readonly signal?: AbortSignal;
+  /** Poll interval while waiting. */
+  readonly pollMs?: number;
+}
+
+export interface StoreLock {
+  readonly holder: LockHolder;
+  release(): Promise<void>;
+}
+
+/** The store is in use by a live process: the message names it (pid, since when, what). */
+export class StoreLockedError extends PipewiseError {
+  constructor(
+    readonly storeDir: string,
+    readonly holder: LockHolder,
+  ) {
+    super(
+      `the store ${storeDir} is in use by ${holder.command} (pid ${holder.pid}, since ${holder.since}); ` +
+        'wait for it to finish, or run with --wait to queue behind it',
+      { code: 'locked' },
+    );
+    this.name = 'StoreLockedError';
+  }
+}
+
+export function lockFile(storeDir: string): string {
+  return path.join(storeDir, 'lock');
+}
+
+/** Who holds the store's lock now, if a live process does. */
+export async function lockHolder(storeDir: string): Promise<LockHolder | undefined> {
+  const h = await readHolder(lockFile(storeDir));
+  return h && processAlive(h.pid) ? h : undefined;
+}
+
+export async function acquireStoreLock(storeDir: string, options: LockOptions): Promise<StoreLock> {
+  const file = lockFile(storeDir);
+  await fs.mkdir(storeDir, { recursive: true });
+  const me: LockHolder = { pid: process.pid, since: new Date().toISOString(), command: options.command, token: randomBytes(8).toString('hex') };
+  const deadline = Date.now() + (options.waitMs ?? 0);
+  let announced = false;
+  for (;;) {
+    if (options.signal?.aborted) throw new CancelledError();
+    if (await tryCreate(file, me)) break;
+    const holder = await readHolder(file);
+    if (!holder || !processAlive(holder.pid)) {
+      // Nobody alive holds it (or a writer died between create and write): take it over.
+      if (await takeOver(file, holder)) continue;
+    } else {
+      if (Date.now() >= deadline) throw new StoreLockedError(storeDir, holder);
+      if (!announced) options.onWait?.(holder);
+      announced = true;
+    }
+    await sleep(options.pollMs ?? 200, options.signal);
+  }
+  return {
+    holder: me,
+    async release() {
+      // Remove it only if it is still ours (a takeover after a pause must not be undone).
+      const h = await readHolder(file);
+      if (h?.token === me.token) await fs.rm(file, { force: true });
+    },
+  };
+}
+
+async function tryCreate(file: string, me: LockHolder): Promise<boolean> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, 'wx');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
+  try {
+    await handle.writeFile(JSON.stringify(me));
+  } finally {
+    await handle.close();
+  }
+  return true;
+}
+
+async function readHolder(file: string): Promise<LockHolder | undefined> {
+  try {
+    const h = JSON.parse(await fs.readFile(file, 'utf8')) as LockHolder;
+    return typeof h.pid === 'number' ? h : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Removes a stale lock, under `lock.takeover` so that only one process does it; it re-reads the
+ * lock inside, so a lock taken by a live process meanwhile is left alone. An empty or unreadable
+ * lock younger than 5 s is left too: its writer may be between create and write.
+ */
+async function takeOver(file: string, seen: LockHolder | undefined): Promise<boolean> {
+  const guard = `${file}.takeover`;
+  const guardHolder: LockHolder = { pid: process.pid, since: new Date().toISOString(), command: 'takeover', token: randomBytes(8).toString('hex') };
+  if (!(await tryCreate(guard, guardHolder))) {
+    const g = await readHolder(guard);
+    if (!g || !processAlive(g.pid)) {
+      const st = await fs.stat(guard).catch(() => undefined);
+      if (g || (st && Date.now() - st.mtimeMs > 5000)) await fs.rm(guard, { force: true });
+    }
+    return false;
+  }
+  try {
+    const now = await readHolder(file);
+    if (now && processAlive(now.pid)) return false;
+    if (!now) {
+      const st = await fs.stat(file).catch(() => undefined);
+      if (st && Date.now() - st.mtimeMs < 5000 && !seen) return false;
+    } else if (seen && now.token !== seen.token) {
+      return false; // it changed hands since we looked; look again
+    }
+    await fs.rm(file, { force: true });
+    return true;
+  } finally {
+    await fs.rm(guard, { force: true });
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
