@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { PipewiseError } from '../core/errors';
 import { formatDiagnostic } from '../core/spec';
-import { Lineage, type Consumer, type Provenance } from '../engine/lineage';
+import { Lineage, runStatusNow, type Consumer, type Provenance } from '../engine/lineage';
 import { loadPipeline, runPipeline, SpecError } from '../engine/orchestrator';
 import { ArtifactStore } from '../engine/store';
 import { confinePath } from '../core/paths';
@@ -140,7 +140,8 @@ async function lineageCommand(args: ParsedArgs): Promise<number> {
   if (!loaded.spec) throw new SpecError(loaded.diagnostics.filter((d) => d.severity === 'error'));
   const lineage = new Lineage(new ArtifactStore(confinePath(path.dirname(path.resolve(file)), loaded.spec.store, 'store')).metadataDir);
   if (!artifact) {
-    const runs = await lineage.listRuns();
+    // A run recorded `running` whose process is gone (SIGKILL, a crash) is reported as interrupted.
+    const runs = (await lineage.listRuns()).map((r) => ({ ...r, status: runStatusNow(r) }));
     if (args.json) {
       process.stdout.write(`${JSON.stringify({ runs }, null, 2)}\n`);
       return EXIT_OK;

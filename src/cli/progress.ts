@@ -55,6 +55,7 @@ export class ProgressReporter {
             countBy(e.result.stages.map((s) => s.status)) +
             (e.result.backend ? ` (TensorFlow.js backend: ${e.result.backend})` : ''),
         );
+        if (e.result.error) this.print(`pipewise: error: ${e.result.error}`);
         break;
     }
   };

@@ -13,7 +13,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { executionAlive, Lineage, processAlive, type ExecutionRecord, type RunRecord } from './lineage';
+import { executionAlive, Lineage, runProcessAlive, type ExecutionRecord, type RunRecord } from './lineage';
 import { ArtifactStore, verifyArtifact } from './store';
 
 export type ProblemKind = 'unreadable-record' | 'stray-temp-file' | 'abandoned' | 'broken-artifact' | 'orphan-folder';
@@ -73,7 +73,7 @@ export async function examineStore(store: ArtifactStore, lineage: Lineage, optio
   // 2. Executions and runs left running by a process that is gone.
   const executions = await lineage.executions();
   const abandoned = executions.filter((e) => e.state === 'running' && !executionAlive(e));
-  const runs: RunRecord[] = (await lineage.listRuns()).filter((r) => r.status === 'running' && r.pid !== process.pid && !processAlive(r.pid));
+  const runs: RunRecord[] = (await lineage.listRuns()).filter((r) => r.status === 'running' && r.pid !== process.pid && !runProcessAlive(r));
   if (abandoned.length || runs.length) {
     if (fix) await lineage.recoverAbandoned();
     for (const e of abandoned) {

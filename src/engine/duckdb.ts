@@ -9,6 +9,8 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PipewiseError, CancelledError } from '../core/errors';
+import { DEFAULT_NULL_STRINGS as DEFAULT_NULLS } from '../core/components/dataComponents';
+import { BadRowsError, checkDuplicateHeader, checkLostQuotes, copyWithoutLines, moreLines, originalLine, sniffDialect } from './csvIntegrity';
 import { duckdbModule } from './duckdbModule';
 
 export type DataFormat = 'csv' | 'parquet' | 'json';
@@ -132,13 +134,21 @@ export interface SourceColumn {
   readonly type: string;
 }
 
-/** Cells read as missing in CSV files unless a pipeline says otherwise (as pandas reads them). */
-export const DEFAULT_NULL_STRINGS: readonly string[] = ['', 'NA', 'N/A', 'NaN', 'null', 'NULL'];
+/** Cells read as missing in CSV files unless a pipeline says otherwise. */
+export { DEFAULT_NULL_STRINGS } from '../core/components/dataComponents';
 
 export interface CsvOptions {
   readonly delimiter?: string;
   readonly header?: boolean;
   readonly nullStrings?: readonly string[];
+  /** `skip`: leave out the rows that cannot be read (reported in `Source.skipped`); default: fail naming the first. */
+  readonly onBadRows?: 'fail' | 'skip';
+}
+
+/** Rows left out of one file (`on_bad_rows: skip`): its physical line numbers. */
+export interface SkippedRows {
+  readonly file: string;
+  readonly lines: readonly number[];
 }
 
 export interface Source {
@@ -148,6 +158,12 @@ export interface Source {
   /** Absolute paths of the files read, sorted. */
   readonly files: readonly string[];
   readonly columns: readonly SourceColumn[];
+  /** CSV: the read_csv options (dialect) every file is read with. */
+  readonly csvOptions?: string;
+  /** CSV read with `onBadRows: 'skip'`: the rows left out, per file that had any. */
+  readonly skipped?: readonly SkippedRows[];
+  /** Files actually read (copies without the skipped rows), by original file; remove with `removeCopies`. */
+  readonly copies?: ReadonlyMap<string, string>;
 }
 
 const EXTENSION_FORMATS: Readonly<Record<string, DataFormat>> = {
@@ -244,22 +260,60 @@ export async function readSource(
     throw new PipewiseError(`cannot tell the format from the file name; set \`format\` to csv, parquet or json`, { file: files[0], code: 'unknown-format' });
   }
   const perFile: { file: string; columns: SourceColumn[]; options: string }[] = [];
+  const skipped: SkippedRows[] = [];
+  const copies = new Map<string, string>();
   for (const file of files) {
     const st = isRemoteData(file) ? { size: -1 } : await fs.stat(file);
     if (st.size === 0) throw new PipewiseError('the file is empty', { file, code: 'empty-file' });
     if (formatOf(file) && formatOf(file) !== fmt) {
       throw new PipewiseError(`is ${formatOf(file)}, but the other files are ${fmt}; read one format per input`, { file, code: 'mixed-formats' });
     }
-    const options = fmt === 'csv' ? await checkCsv(conn, file, csv) : '';
-    const columns = await describe(conn, reader(fmt, [file], options), file);
+    let options = '';
+    if (fmt === 'csv') {
+      const checked = await checkCsvSkipping(conn, file, csv);
+      options = checked.options;
+      if (checked.copy) copies.set(file, checked.copy);
+      if (checked.dropped.length) skipped.push({ file, lines: checked.dropped });
+    }
+    const columns = await describe(conn, reader(fmt, [copies.get(file) ?? file], options), file);
     perFile.push({ file, columns, options });
   }
   const first = perFile[0];
   if (!first) throw new PipewiseError('no file to read', { file: pattern });
   for (const other of perFile.slice(1)) assertSameColumns(first, other);
   // Files of one CSV input are read with the first file's dialect; its columns are the contract.
-  const relation = reader(fmt, files, first.options);
-  return { relation, format: fmt, files, columns: first.columns };
+  const relation = reader(fmt, files.map((f) => copies.get(f) ?? f), first.options);
+  return { relation, format: fmt, files, columns: first.columns, ...(fmt === 'csv' ? { csvOptions: first.options, skipped, copies } : {}) };
+}
+
+/** How many times rows are dropped and the file read again before giving up (each pass reads it whole). */
+const MAX_SKIP_PASSES = 20;
+
+/**
+ * checkCsv, and with `onBadRows: 'skip'` the rows it rejects left out: each pass drops the rejected
+ * lines (a malformed quote can hide the rows after it, so the file is checked again) until it reads clean.
+ */
+async function checkCsvSkipping(conn: DuckDBConnection, file: string, csv: CsvOptions): Promise<{ options: string; copy?: string; dropped: number[] }> {
+  const dropped: number[] = [];
+  let copy: string | undefined;
+  for (let pass = 0; ; pass++) {
+    try {
+      return { options: await checkCsv(conn, copy ?? file, csv), copy, dropped };
+    } catch (e) {
+      if (copy) await fs.rm(path.dirname(copy), { recursive: true, force: true });
+      if (!(e instanceof BadRowsError) || csv.onBadRows !== 'skip') {
+        if (e instanceof BadRowsError && copy) {
+          // Name the original file and its line, not the copy's.
+          throw new PipewiseError(e.message, { file, line: originalLine(e.lines[0] ?? 0, dropped), code: 'csv-bad-row' });
+        }
+        throw e;
+      }
+      if (pass >= MAX_SKIP_PASSES) throw new PipewiseError(`${e.message}; still bad rows after leaving out ${dropped.length}`, { file, line: originalLine(e.lines[0] ?? 0, dropped), code: 'csv-bad-row' });
+      for (const l of e.lines.map((l) => originalLine(l, dropped))) dropped.push(l);
+      dropped.sort((a, b) => a - b);
+      copy = await copyWithoutLines(file, new Set(dropped));
+    }
+  }
 }
 
 function reader(fmt: DataFormat, files: readonly string[], options: string): string {
@@ -312,7 +366,7 @@ async function checkCsv(conn: DuckDBConnection, file: string, csv: CsvOptions): 
   const base: string[] = [];
   if (csv.delimiter !== undefined) base.push(`delim=${quoteLiteral(csv.delimiter)}`);
   if (csv.header !== undefined) base.push(`header=${csv.header}`);
-  base.push(`nullstr=[${(csv.nullStrings ?? DEFAULT_NULL_STRINGS).map(quoteLiteral).join(', ')}]`);
+  base.push(`nullstr=[${(csv.nullStrings ?? DEFAULT_NULLS).map(quoteLiteral).join(', ')}]`);
   for (const fullSample of [false, true]) {
     const opts = fullSample ? [...base, 'sample_size=-1'] : base;
     const id = ++rejectsCounter;
@@ -329,7 +383,7 @@ async function checkCsv(conn: DuckDBConnection, file: string, csv: CsvOptions): 
     try {
       const rejects = await queryRows(
         conn,
-        `SELECT line, error_type, error_message, csv_line, column_name FROM ${quoteIdent(table)} ORDER BY line, error_type LIMIT 50`,
+        `SELECT line, error_type, error_message, csv_line, column_name FROM ${quoteIdent(table)} ORDER BY line, error_type LIMIT 10000`,
       );
       const scans = await queryRows(conn, `SELECT delimiter, quote, escape, has_header FROM ${quoteIdent(scan)} LIMIT 1`);
       const onlyCasts = rejects.length > 0 && rejects.every((r) => String(r.error_type) === 'CAST');
@@ -339,7 +393,7 @@ async function checkCsv(conn: DuckDBConnection, file: string, csv: CsvOptions): 
       if (first) {
         const line = num(first.line);
         const lines = [...new Set(rejects.map((r) => num(r.line)))];
-        const more = lines.length > 1 ? ` (also line${lines.length > 2 ? 's' : ''} ${lines.slice(1, 6).join(', ')}${lines.length > 6 ? ' …' : ''})` : '';
+        const more = moreLines([line, ...lines.filter((l) => l !== line)]);
         const type = String(first.error_type);
         const counts = /Expected Number of Columns: (\d+) Found: (\d+)/.exec(String(first.error_message));
         const what =
@@ -348,11 +402,7 @@ async function checkCsv(conn: DuckDBConnection, file: string, csv: CsvOptions): 
             : type === 'CAST'
               ? `value in column '${String(first.column_name)}' does not fit the column's type: ${String(first.error_message)}`
               : `${type.toLowerCase()}: ${String(first.error_message)}`;
-        throw new PipewiseError(`${what}: ${JSON.stringify(String(first.csv_line ?? ''))}${more}`, {
-          file,
-          line,
-          code: 'csv-bad-row',
-        });
+        throw new BadRowsError(`${what}: ${JSON.stringify(String(first.csv_line ?? '').split('\n')[0])}${more}`, file, [line, ...lines.filter((l) => l !== line)]);
       }
       const s = scans[0];
       const dialect = [...opts];
@@ -363,6 +413,16 @@ async function checkCsv(conn: DuckDBConnection, file: string, csv: CsvOptions): 
         const escape = String(s.escape);
         if (quote !== '(empty)') dialect.push(`quote=${quoteLiteral(quote)}`);
         if (escape !== '(empty)') dialect.push(`escape=${quoteLiteral(escape)}`);
+      }
+      // A sniffer that gave up on quotes keeps them in every value; a renamed duplicate column hides a mistake.
+      const sniffed = await sniffDialect(conn, file, opts).catch((e: unknown) => {
+        throw dataError(e, file);
+      });
+      if (await checkLostQuotes(conn, file, sniffed, opts)) {
+        dialect.push(`quote='"'`, `escape='"'`);
+        await checkDuplicateHeader(conn, file, { ...sniffed, quote: '"', escape: '"' });
+      } else {
+        await checkDuplicateHeader(conn, file, sniffed);
       }
       return dialect.map((o) => ', ' + o).join('');
     } finally {

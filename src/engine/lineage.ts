@@ -4,7 +4,7 @@
  * per run under `.pipewise/metadata/`, each written atomically, so no database is needed and a
  * killed process leaves every record either old or new, never torn.
  */
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ArtifactRef } from '../core/artifacts';
 import type { StageResult } from '../protocol/runEvents';
@@ -48,6 +48,8 @@ export interface ExecutionRecord {
   readonly error?: string;
   /** The process that ran it: a `running` execution whose process is gone was abandoned. */
   readonly pid: number;
+  /** When that process started (ms since the epoch): tells it from a later process given the same pid. */
+  readonly processStart?: number;
   /**
    * Outputs of a complete execution that are no longer usable: `broken` (found damaged by the cache
    * check or `pipewise doctor --fix`; the files are left for inspection) or `collected` (removed by
@@ -71,6 +73,8 @@ export interface RunRecord {
   readonly finishedAt?: string;
   readonly durationMs?: number;
   readonly pid: number;
+  /** When that process started (ms since the epoch, as the system counts it): tells it from a later process given the same pid. */
+  readonly processStart?: number;
   readonly selection: { readonly only?: readonly string[]; readonly from?: string; readonly force?: boolean };
   readonly stages: readonly StageResult[];
 }
@@ -95,7 +99,7 @@ const liveExecutions = new Set<string>();
 
 /** Whether an execution recorded `running` is really going: in this process, or in another live one. */
 export function executionAlive(e: Pick<ExecutionRecord, 'id' | 'pid'>): boolean {
-  return liveExecutions.has(e.id) || (e.pid !== process.pid && processAlive(e.pid));
+  return liveExecutions.has(e.id) || (e.pid !== process.pid && runProcessAlive(e));
 }
 
 export class Lineage {
@@ -169,7 +173,7 @@ export class Lineage {
   async recoverAbandoned(): Promise<ExecutionRecord[]> {
     const marked: ExecutionRecord[] = [];
     for (const e of await this.executions()) {
-      if (e.state !== 'running' || liveExecutions.has(e.id) || (e.pid !== process.pid && processAlive(e.pid))) continue;
+      if (e.state !== 'running' || liveExecutions.has(e.id) || (e.pid !== process.pid && runProcessAlive(e))) continue;
       const abandoned: ExecutionRecord = {
         ...e,
         state: 'failed',
@@ -180,7 +184,7 @@ export class Lineage {
       marked.push(abandoned);
     }
     for (const r of await this.listRuns()) {
-      if (r.status !== 'running' || (r.pid === process.pid) || processAlive(r.pid)) continue;
+      if (r.status !== 'running' || (r.pid === process.pid) || runProcessAlive(r)) continue;
       await this.putRun({ ...r, status: 'failed', finishedAt: new Date().toISOString() });
     }
     return marked;
@@ -190,7 +194,7 @@ export class Lineage {
   async isLive(executionId: string): Promise<boolean> {
     if (liveExecutions.has(executionId)) return true;
     const e = (await this.executions()).find((x) => x.id === executionId);
-    return !!e && e.state === 'running' && processAlive(e.pid);
+    return !!e && e.state === 'running' && runProcessAlive(e);
   }
 
   /**
@@ -269,6 +273,40 @@ export const DEEP_CHECK_BYTES = 64 * 1024 * 1024;
 export function executionIdOf(artifactId: string): string {
   return artifactId.split('/')[1] ?? '';
 }
+
+/** A run as it stands now: one recorded `running` whose process is gone (killed, crashed) was interrupted. */
+export type RunStatusNow = RunRecord['status'] | 'interrupted';
+
+export function runStatusNow(r: RunRecord): RunStatusNow {
+  return r.status === 'running' && r.pid !== process.pid && !runProcessAlive(r) ? 'interrupted' : r.status;
+}
+
+/** Whether the process that wrote a run record still runs (the same process: pid and start time). */
+export function runProcessAlive(r: Pick<RunRecord, 'pid' | 'processStart'>): boolean {
+  if (!processAlive(r.pid)) return false;
+  if (r.processStart === undefined) return true;
+  const started = processStartMs(r.pid);
+  // Start times come from the kernel in clock ticks since boot (boot time to the second): allow 3 s.
+  return started === undefined || Math.abs(started - r.processStart) < 3000;
+}
+
+/** When a process started (ms since the epoch), from /proc on Linux; undefined elsewhere. */
+export function processStartMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 22 (starttime, in clock ticks since boot) counts from after the `(comm)` field, which may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[19]);
+    const btime = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
+    if (!Number.isFinite(ticks) || !Number.isFinite(btime)) return undefined;
+    return btime * 1000 + (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/** USER_HZ: 100 on every Linux architecture Node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 export function processAlive(pid: number): boolean {
   try {

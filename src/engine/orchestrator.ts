@@ -21,7 +21,7 @@ import { validatePipeline } from '../core/validate';
 import type { RunEvent, RunResult, StageResult, StageStatus } from '../protocol/runEvents';
 import type { ComponentContext, ComponentExecutor } from './component';
 import { loadExecutor as loadBuiltinExecutor } from './components/index';
-import { Lineage, type ArtifactRecord, type ExecutionRecord, type InputEvent, type RunRecord } from './lineage';
+import { Lineage, processStartMs, type ArtifactRecord, type ExecutionRecord, type InputEvent, type RunRecord } from './lineage';
 import { ArtifactStore, fingerprintArtifact, newId } from './store';
 import { examineStore } from './doctor';
 import { scheduleStages, type StageCost } from './scheduler';
@@ -185,6 +185,7 @@ async function runLocked(options: RunPipelineOptions, ctx: LockedRun): Promise<R
     finishedAt: status === 'running' ? undefined : new Date().toISOString(),
     durationMs: status === 'running' ? undefined : Date.now() - started,
     pid: process.pid,
+    processStart: processStartMs(process.pid),
     selection: { only: options.only, from: options.from, force: options.force },
     stages: selection.required.map((n) => results.get(n)).filter((r): r is StageResult => !!r),
   });
@@ -253,8 +254,13 @@ async function runLocked(options: RunPipelineOptions, ctx: LockedRun): Promise<R
       : 'succeeded';
   // TF.js loads lazily, with the first model stage: after the stages, the process knows its backend.
   const backend = options.backend ?? loadedBackend();
-  const result: RunResult = { runId, pipeline: spec.name, file, status, durationMs: Date.now() - started, ...(backend ? { backend } : {}), stages };
-  await lineage.putRun(runRecord(status));
+  let result: RunResult = { runId, pipeline: spec.name, file, status, durationMs: Date.now() - started, ...(backend ? { backend } : {}), stages };
+  try {
+    await lineage.putRun(runRecord(status));
+  } catch (e) {
+    // The record stays `running`; `lineage` reports it interrupted and the next start marks it failed.
+    result = { ...result, status: status === 'succeeded' ? 'failed' : status, error: `the run's record could not be written: ${describeError(e)}` };
+  }
   emit({ kind: 'runFinished', runId, result });
   return result;
 }
@@ -356,6 +362,7 @@ async function runStage(s: StageRun): Promise<StageResult> {
     params,
     inputs: inputEvents,
     pid: process.pid,
+    processStart: processStartMs(process.pid),
   };
 
   if (!s.force) {
@@ -374,16 +381,22 @@ async function runStage(s: StageRun): Promise<StageResult> {
     if (hit) {
       const executionId = newId();
       const outputs = hit.outputs.filter((o) => outputNames.includes(o.output));
-      await lineage.putExecution({
-        ...common,
-        id: executionId,
-        state: 'cached',
-        outputs,
-        cachedFrom: hit.id,
-        startedAt: new Date(t0).toISOString(),
-        finishedAt: new Date().toISOString(),
-        durationMs: Date.now() - t0,
-      });
+      try {
+        await lineage.putExecution({
+          ...common,
+          id: executionId,
+          state: 'cached',
+          outputs,
+          cachedFrom: hit.id,
+          startedAt: new Date(t0).toISOString(),
+          finishedAt: new Date().toISOString(),
+          durationMs: Date.now() - t0,
+        });
+      } catch (e) {
+        const message = describeError(e);
+        emit({ kind: 'stageLog', runId, stage: stage.name, level: 'error', message });
+        return fail('failed', message, executionId);
+      }
       s.produced.set(stage.name, Object.fromEntries(outputs.map((o) => [o.output, o])));
       return { ...base, status: 'cached', durationMs: Date.now() - t0, artifacts: Object.fromEntries(outputs.map((o) => [o.output, o.uri])), executionId };
     }
@@ -392,9 +405,18 @@ async function runStage(s: StageRun): Promise<StageResult> {
   // Run it: outputs go to temporary folders, renamed into place only on success.
   const executionId = newId();
   const startedAt = new Date().toISOString();
-  const tmpOutputs = await store.prepareOutputs(executionId, outputNames);
   const running: ExecutionRecord = { ...common, id: executionId, state: 'running', outputs: [], startedAt };
-  await lineage.putExecution(running);
+  let tmpOutputs: Record<string, string>;
+  try {
+    tmpOutputs = await store.prepareOutputs(executionId, outputNames);
+    await lineage.putExecution(running);
+  } catch (e) {
+    // The store cannot be written (a full disk): nothing ran; what was recorded is repaired by the next start.
+    await store.discard(executionId).catch(() => undefined);
+    const message = describeError(e);
+    emit({ kind: 'stageLog', runId, stage: stage.name, level: 'error', message });
+    return fail('failed', message, executionId);
+  }
   emit({ kind: 'stageStarted', runId, stage: stage.name, executionId });
   const properties: Record<string, Record<string, unknown>> = {};
   const stageAbort = new AbortController();
@@ -446,9 +468,14 @@ async function runStage(s: StageRun): Promise<StageResult> {
     return { ...base, status: 'succeeded', durationMs, artifacts: Object.fromEntries(outputs.map((o) => [o.output, o.uri])), executionId };
   } catch (e) {
     const cancelled = stageAbort.signal.aborted || isCancelled(e);
-    const message = cancelled ? 'cancelled' : describeError(e);
-    await store.discard(executionId, stage.name);
-    await lineage.putExecution({ ...running, state: cancelled ? 'cancelled' : 'failed', finishedAt: new Date().toISOString(), durationMs: Date.now() - t0, error: message });
+    let message = cancelled ? 'cancelled' : describeError(e, store.tmpDir(executionId));
+    await store.discard(executionId, stage.name).catch(() => undefined);
+    try {
+      await lineage.putExecution({ ...running, state: cancelled ? 'cancelled' : 'failed', finishedAt: new Date().toISOString(), durationMs: Date.now() - t0, error: message });
+    } catch (w) {
+      // Still recorded `running` by a process about to end: the next start marks it failed.
+      message += `; its failure could not be recorded either (${describeError(w)})`;
+    }
     if (!cancelled) emit({ kind: 'stageLog', runId, stage: stage.name, level: 'error', message });
     return fail(cancelled ? 'cancelled' : 'failed', message, executionId);
   } finally {
@@ -479,8 +506,14 @@ async function untilAborted(work: Promise<void>, signal: AbortSignal, graceMs = 
   }
 }
 
-function describeError(e: unknown): string {
+/** An error as the run output shows it; a write error without a path names the stage's output folder. */
+function describeError(e: unknown, writingUnder?: string): string {
   if (e instanceof PipewiseError) return e.describe();
-  if (e instanceof Error) return e.message || e.name;
+  if (e instanceof Error) {
+    const err = e as NodeJS.ErrnoException;
+    const disk = err.code === 'ENOSPC' || err.code === 'EDQUOT' || err.code === 'EROFS' || /No space left on device/i.test(err.message);
+    if (disk && writingUnder && !(err.path && err.message.includes(err.path)) && !err.message.includes(writingUnder)) return `${err.message} (writing the stage's outputs under ${writingUnder})`;
+    return err.message || err.name;
+  }
   return String(e);
 }

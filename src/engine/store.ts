@@ -12,6 +12,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
+import { PipewiseError } from '../core/errors';
 
 export class ArtifactStore {
   readonly root: string;
@@ -42,7 +43,9 @@ export class ArtifactStore {
     const out: Record<string, string> = {};
     for (const o of outputs) {
       out[o] = path.join(dir, o);
-      await fs.mkdir(out[o], { recursive: true });
+      await fs.mkdir(out[o], { recursive: true }).catch((e: unknown) => {
+        throw writeError(e, out[o] as string);
+      });
     }
     return out;
   }
@@ -50,9 +53,13 @@ export class ArtifactStore {
   /** Moves a finished execution's outputs into place in one rename. */
   async commitOutputs(stage: string, executionId: string): Promise<void> {
     const dest = this.executionDir(stage, executionId);
-    await fs.mkdir(path.dirname(dest), { recursive: true });
-    await fs.rm(dest, { recursive: true, force: true });
-    await fs.rename(this.tmpDir(executionId), dest);
+    try {
+      await fs.mkdir(path.dirname(dest), { recursive: true });
+      await fs.rm(dest, { recursive: true, force: true });
+      await fs.rename(this.tmpDir(executionId), dest);
+    } catch (e) {
+      throw writeError(e, dest);
+    }
   }
 
   async discard(executionId: string, stage?: string): Promise<void> {
@@ -167,9 +174,29 @@ export async function writeFileAtomic(file: string, data: string): Promise<void>
     await fs.writeFile(tmp, data);
     await fs.rename(tmp, file);
   } catch (e) {
-    await fs.rm(tmp, { force: true });
-    throw e;
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    throw writeError(e, file);
   }
+}
+
+const ERRNO_TEXT: Readonly<Record<string, string>> = {
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EIO: 'input/output error',
+};
+
+/**
+ * A failed write of the store as an error naming the path (Node's `ENOSPC … write` names none), so
+ * that a full disk says which stage and file.
+ */
+export function writeError(e: unknown, file: string): Error {
+  if (e instanceof PipewiseError) return e;
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (!code) return e instanceof Error ? e : new Error(String(e));
+  return new PipewiseError(`cannot write: ${ERRNO_TEXT[code] ?? (e as Error).message} (${code})`, { file: (e as NodeJS.ErrnoException).path ?? file, code });
 }
 
 /** Sortable, unique ids for runs and executions: `20261127-173401-123-a1b2c3`. */

@@ -52,4 +52,6 @@ export interface RunResult {
   readonly durationMs: number;
   readonly backend?: string;
   readonly stages: readonly StageResult[];
+  /** What went wrong with the run itself (not a stage), e.g. its record could not be written. */
+  readonly error?: string;
 }

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { declareComponent } from '../component';
 
+/**
+ * CSV cells read as missing unless a pipeline says otherwise: pandas' usual ones plus the tokens
+ * that data sets use for "unknown" (`?`, `-`, `n/a`), `NA` in any case. A numeric column with one of
+ * these stays numeric instead of silently becoming text.
+ */
+export const DEFAULT_NULL_STRINGS: readonly string[] = ['', 'NA', 'na', 'Na', 'nA', 'N/A', 'n/a', 'N/a', 'n/A', 'NaN', 'nan', 'null', 'NULL', '?', '-'];
+
 const relPath = z.string().min(1).describe('A path relative to the pipeline file; it may not leave the pipeline\'s folder.');
 
 export const ExampleGen = declareComponent({
@@ -42,10 +49,17 @@ export const ExampleGen = declareComponent({
         .strictObject({
           delimiter: z.string().length(1).optional(),
           header: z.boolean().default(true),
-          null_strings: z.array(z.string()).default(['', 'NA', 'N/A', 'NaN', 'null', 'NULL']),
+          null_strings: z
+            .array(z.string())
+            .default([...DEFAULT_NULL_STRINGS])
+            .describe('Cells read as missing (exact text). Default: empty, NA in any case, N/A, n/a, NaN, nan, null, NULL, ?, -.'),
         })
-        .default({ header: true, null_strings: ['', 'NA', 'N/A', 'NaN', 'null', 'NULL'] })
+        .default({ header: true, null_strings: [...DEFAULT_NULL_STRINGS] })
         .describe('CSV reading options.'),
+      on_bad_rows: z
+        .enum(['fail', 'skip'])
+        .default('fail')
+        .describe('A CSV row that cannot be read (ragged, a malformed quote, a value that fits no type): `fail` names its file and line; `skip` leaves such rows out and reports how many.'),
     })
     .describe('ExampleGen parameters'),
   pathParams: ['input'],

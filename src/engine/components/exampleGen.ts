@@ -25,6 +25,7 @@ import {
   type Source,
   type SourceColumn,
 } from '../duckdb';
+import { describeStrayTokens, findStrayTokens, removeCopies } from '../csvIntegrity';
 import { statsTypeOf } from '../stats/computeStatistics';
 import { resolveInputs } from './spans';
 
@@ -128,10 +129,31 @@ async function confinedPattern(conn: DuckDBConnection, input: string, resolve: (
 /** Reads every input (a path or glob each) into one relation, checking that they agree on columns. */
 async function readInputs(conn: DuckDBConnection, params: ExampleGenParams, resolve: (p: string) => string): Promise<Source> {
   const inputs = Array.isArray(params.input) ? params.input : [params.input];
-  const csv = { delimiter: params.csv.delimiter, header: params.csv.header, nullStrings: params.csv.null_strings };
+  const csv = { delimiter: params.csv.delimiter, header: params.csv.header, nullStrings: params.csv.null_strings, onBadRows: params.on_bad_rows };
   const sources: Source[] = [];
   for (const input of inputs) sources.push(await readSource(conn, await confinedPattern(conn, input, resolve), params.format, csv));
   const first = sources[0] as Source;
+  const skipped = sources.flatMap((s) => s.skipped ?? []);
+  const copies = new Map(sources.flatMap((s) => [...(s.copies ?? new Map<string, string>())]));
+  try {
+    assertSameInputColumns(first, sources);
+  } catch (e) {
+    await removeCopies([...copies.values()]);
+    throw e;
+  }
+  if (sources.length === 1) return first;
+  return {
+    relation: `(${sources.map((s) => `SELECT * FROM ${s.relation}`).join(' UNION ALL BY NAME ')})`,
+    format: first.format,
+    files: sources.flatMap((s) => s.files),
+    columns: first.columns,
+    csvOptions: first.csvOptions,
+    skipped,
+    copies,
+  };
+}
+
+function assertSameInputColumns(first: Source, sources: readonly Source[]): void {
   for (const s of sources.slice(1)) {
     const types = new Map(s.columns.map((c) => [c.name, c.type]));
     for (const c of first.columns) {
@@ -144,13 +166,58 @@ async function readInputs(conn: DuckDBConnection, params: ExampleGenParams, reso
       throw new PipewiseError(`column '${extra?.name}' is not in ${first.files[0]}`, { file: s.files[0], code: 'column-new' });
     }
   }
-  if (sources.length === 1) return first;
-  return {
-    relation: `(${sources.map((s) => `SELECT * FROM ${s.relation}`).join(' UNION ALL BY NAME ')})`,
-    format: first.format,
-    files: sources.flatMap((s) => s.files),
-    columns: first.columns,
-  };
+}
+
+/** Warns of mostly-numeric text columns (naming the tokens and their lines) and of rows left out. */
+async function reportDataQuality(conn: DuckDBConnection, source: Source, log: (level: 'warn', message: string) => void, pipelineDir: string): Promise<void> {
+  const rel = (f: string): string => path.relative(pipelineDir, f);
+  for (const s of source.skipped ?? []) {
+    log('warn', `${rel(s.file)}: left out ${s.lines.length} bad row${s.lines.length === 1 ? '' : 's'} (on_bad_rows: skip), on line${s.lines.length === 1 ? '' : 's'} ${s.lines.slice(0, 10).join(', ')}${s.lines.length > 10 ? ' …' : ''}`);
+  }
+  const copies = source.copies ?? new Map<string, string>();
+  const csv = source.csvOptions !== undefined ? { files: source.files.map((f) => copies.get(f) ?? f), options: source.csvOptions } : undefined;
+  for (const t of await findStrayTokens(conn, source.relation, source.columns, csv)) {
+    const original = t.file ? (source.files.find((f) => (copies.get(f) ?? f) === t.file) ?? t.file) : undefined;
+    const dropped = source.skipped?.find((s) => s.file === original)?.lines ?? [];
+    log('warn', `${original ? `${rel(original)}: ` : ''}${describeStrayTokens(t, dropped)}`);
+  }
+}
+
+/** Writes one Parquet file per split and records the examples' properties. */
+async function writeSplits(
+  conn: DuckDBConnection,
+  ctx: Parameters<ComponentExecutor<ExampleGenParams>['run']>[0],
+  source: Source,
+  resolved: { readonly spans: readonly number[]; readonly version?: number },
+): Promise<void> {
+  const out = ctx.outputs.examples as string;
+  const total = num((await queryRows(conn, `SELECT count(*) AS n FROM ${source.relation}`))[0]?.n);
+  if (total === 0) throw new PipewiseError('the data has a header but no rows', { file: source.files[0], code: 'no-rows' });
+  const plan = await planSplits(conn, ctx.params, source.relation, source.columns);
+  const rows: Record<string, number> = {};
+  const tagged = `(SELECT *, ${plan.expr} AS ${quoteIdent('__pipewise_split')} FROM ${source.relation})`;
+  for (const [i, split] of plan.names.entries()) {
+    if (ctx.signal.aborted) break;
+    ctx.progress(i / plan.names.length, `writing split ${split}`);
+    const file = splitFile(out, split);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    rows[split] = await copyToParquet(conn, `SELECT * EXCLUDE (${quoteIdent('__pipewise_split')}) FROM ${tagged} WHERE ${quoteIdent('__pipewise_split')} = ${quoteLiteral(split)}`, file);
+    if (rows[split] === 0) ctx.log('warn', `split '${split}' has no rows`);
+  }
+  const placed = Object.values(rows).reduce((s, n) => s + n, 0);
+  if (placed < total && !ctx.signal.aborted) ctx.log('warn', `${total - placed} of ${total} rows fall into no split (no value in the split column, or a value no split names); they are left out`);
+  ctx.log('info', `${total} rows from ${source.files.length} file(s): ${plan.names.map((s) => `${s} ${rows[s]}`).join(', ')}`);
+  ctx.setProperties('examples', {
+    splits: plan.names,
+    rows,
+    ...(source.skipped?.length ? { skippedRows: Object.fromEntries(source.skipped.map((k) => [path.relative(ctx.pipelineDir, k.file), k.lines.length])) } : {}),
+    columns: source.columns.map((c) => ({ name: c.name, type: c.type })),
+    format: source.format,
+    files: source.files.map((f) => (isRemoteData(f) ? f : path.relative(ctx.pipelineDir, f))),
+    ...(resolved.spans.length ? { span: resolved.spans.at(-1), spans: resolved.spans } : {}),
+    ...(resolved.version !== undefined ? { version: resolved.version } : {}),
+  });
+  ctx.progress(1);
 }
 
 export const exampleGen: ComponentExecutor<ExampleGenParams> = {
@@ -166,32 +233,12 @@ export const exampleGen: ComponentExecutor<ExampleGenParams> = {
       const resolved = await resolveInputs(conn, patterns, ctx.params.span);
       if (resolved.spans.length) ctx.log('info', `span${resolved.spans.length > 1 ? 's' : ''} ${resolved.spans.join(', ')}${resolved.version !== undefined ? `, version ${resolved.version}` : ''}`);
       const source = await readInputs(conn, { ...ctx.params, input: resolved.inputs }, (p) => (isRemoteData(p) ? p : ctx.resolvePath(p, 'input')));
-      const total = num((await queryRows(conn, `SELECT count(*) AS n FROM ${source.relation}`))[0]?.n);
-      if (total === 0) throw new PipewiseError('the data has a header but no rows', { file: source.files[0], code: 'no-rows' });
-      const plan = await planSplits(conn, ctx.params, source.relation, source.columns);
-      const rows: Record<string, number> = {};
-      const tagged = `(SELECT *, ${plan.expr} AS ${quoteIdent('__pipewise_split')} FROM ${source.relation})`;
-      for (const [i, split] of plan.names.entries()) {
-        if (ctx.signal.aborted) break;
-        ctx.progress(i / plan.names.length, `writing split ${split}`);
-        const file = splitFile(out, split);
-        await fs.mkdir(path.dirname(file), { recursive: true });
-        rows[split] = await copyToParquet(conn, `SELECT * EXCLUDE (${quoteIdent('__pipewise_split')}) FROM ${tagged} WHERE ${quoteIdent('__pipewise_split')} = ${quoteLiteral(split)}`, file);
-        if (rows[split] === 0) ctx.log('warn', `split '${split}' has no rows`);
+      try {
+        await reportDataQuality(conn, source, ctx.log, ctx.pipelineDir);
+        await writeSplits(conn, ctx, source, resolved);
+      } finally {
+        await removeCopies([...(source.copies?.values() ?? [])]);
       }
-      const placed = Object.values(rows).reduce((s, n) => s + n, 0);
-      if (placed < total && !ctx.signal.aborted) ctx.log('warn', `${total - placed} of ${total} rows fall into no split (no value in the split column, or a value no split names); they are left out`);
-      ctx.log('info', `${total} rows from ${source.files.length} file(s): ${plan.names.map((s) => `${s} ${rows[s]}`).join(', ')}`);
-      ctx.setProperties('examples', {
-        splits: plan.names,
-        rows,
-        columns: source.columns.map((c) => ({ name: c.name, type: c.type })),
-        format: source.format,
-        files: source.files.map((f) => (isRemoteData(f) ? f : path.relative(ctx.pipelineDir, f))),
-        ...(resolved.spans.length ? { span: resolved.spans.at(-1), spans: resolved.spans } : {}),
-        ...(resolved.version !== undefined ? { version: resolved.version } : {}),
-      });
-      ctx.progress(1);
     }, ctx.signal);
   },
 

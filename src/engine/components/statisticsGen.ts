@@ -8,7 +8,8 @@ import type { StatisticsGen } from '../../core/components/dataComponents';
 import { PipewiseError } from '../../core/errors';
 import { protoJson, type DatasetFeatureStatistics, type DatasetFeatureStatisticsList } from '../../core/tfdv';
 import type { ComponentExecutor } from '../component';
-import { withConnection } from '../duckdb';
+import { describeStrayTokens, findStrayTokens } from '../csvIntegrity';
+import { columnsOf, quoteLiteral, withConnection } from '../duckdb';
 import { computeStatisticsWith } from '../stats/computeStatistics';
 import { writeFileAtomic } from '../store';
 import { splitFile, splitsOf } from './exampleGen';
@@ -55,6 +56,9 @@ export const statisticsGen: ComponentExecutor<StatisticsGenParams> = {
           }),
         );
       }
+      // A numeric column turned into text by a few tokens describes badly as a string feature: say so.
+      const all = `read_parquet([${splits.map((sp) => quoteLiteral(splitFile(examples.uri, sp))).join(', ')}])`;
+      for (const t of await findStrayTokens(conn, all, await columnsOf(conn, all))) ctx.log('warn', describeStrayTokens(t));
     }, ctx.signal);
     assertSameFeatureTypes(datasets);
     const list: DatasetFeatureStatisticsList = { datasets };

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { CancelledError } from '../../core/errors';
 import type { ComponentContext, ComponentExecutor } from '../component';
 import { transformLabel, transformRow } from '../transform/applyTransform';
-import { listSplits, queryRows, splitFile, splitTable, withDuckDb, writeNumericParquet, type OutputColumn } from '../transform/examplesIo';
+import { listSplits, NumericParquetWriter, splitFile, splitTable, sqlIdent, streamRows, withDuckDb, type OutputColumn } from '../transform/examplesIo';
 import { fitTransform, type TransformParams } from '../transform/fitTransform';
 import type { RawType, TransformSpec } from '../transform/transformSpec';
 import { writeJsonAtomic } from '../model/files';
@@ -67,14 +67,37 @@ export const transform: ComponentExecutor<TransformParams> = {
       );
 
       const columns = transformedColumns(spec);
+      // Only the columns the transform reads: the features, the crosses' inputs and the label.
+      const needed = [...new Set([...spec.features.map((f) => f.name), ...spec.crosses.flatMap((c) => c.features), spec.label.name])];
       const rowCounts: Record<string, number> = {};
       for (const [i, split] of splits.entries()) {
         if (ctx.signal.aborted) throw new CancelledError();
         ctx.progress(i / splits.length, `transforming ${split}`);
-        const raw = await queryRows(conn, `SELECT * FROM ${await splitTable(examples.uri, split)}`);
-        const out = raw.map((r) => ({ ...transformRow(spec, r), [spec.label.name]: transformLabel(spec.label, r[spec.label.name]) }));
-        await writeNumericParquet(conn, splitFile(outDir, split), columns, out);
-        rowCounts[split] = out.length;
+        // Streamed in batches (read with one connection, written with another): memory does not grow with the rows.
+        const table = await splitTable(examples.uri, split);
+        rowCounts[split] = await withDuckDb(async (writeConn) => {
+          const writer = new NumericParquetWriter(writeConn, splitFile(outDir, split), columns);
+          try {
+            const n = await streamRows(
+              conn,
+              `SELECT ${needed.map(sqlIdent).join(', ')} FROM ${table}`,
+              (raw) =>
+                writer.write(
+                  raw.map((r) => {
+                    const t: Record<string, number | null> = transformRow(spec, r);
+                    t[spec.label.name] = transformLabel(spec.label, r[spec.label.name]);
+                    return t;
+                  }),
+                ),
+              ctx.signal,
+            );
+            await writer.close();
+            return n;
+          } catch (e) {
+            await writer.discard();
+            throw e;
+          }
+        }, ctx.signal);
       }
       ctx.setProperties('transform_graph', {
         label: spec.label.name,

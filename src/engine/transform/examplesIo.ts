@@ -5,7 +5,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { PipewiseError } from '../../core/errors';
+import { CancelledError, PipewiseError } from '../../core/errors';
+import { duckdbModule } from '../duckdbModule';
 import { queryRows as engineQueryRows, quoteIdent, quoteLiteral, withConnection } from '../duckdb';
 
 export type Row = Record<string, unknown>;
@@ -77,22 +78,63 @@ export interface OutputColumn {
 }
 
 /**
- * Writes rows of numbers as Parquet, atomically (a temporary file renamed into place), so a reader
- * never sees half a file.
+ * Streams the rows of `sql` one DuckDB chunk (2,048 rows) at a time, as plain JS values (as
+ * `queryRows` gives them), never holding more than that chunk: memory is bounded whatever the number
+ * of rows, and the short-lived row objects stay in the young generation of the JS heap.
  */
-export async function writeNumericParquet(
-  conn: DuckDBConnection,
-  file: string,
-  columns: readonly OutputColumn[],
-  rows: readonly Readonly<Record<string, number | null>>[],
-): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const table = `pw_out_${Math.random().toString(36).slice(2, 10)}`;
-  await conn.run(`CREATE TEMP TABLE ${table} (${columns.map((c) => `${sqlIdent(c.name)} ${c.type}`).join(', ')})`);
-  try {
-    const appender = await conn.createAppender(table);
+export async function streamRows(conn: DuckDBConnection, sql: string, onBatch: (rows: Row[]) => Promise<void> | void, signal?: AbortSignal): Promise<number> {
+  const result = await conn.stream(sql);
+  const names = result.deduplicatedColumnNames();
+  const { JSDuckDBValueConverter } = duckdbModule();
+  let total = 0;
+  for (;;) {
+    if (signal?.aborted) throw new CancelledError();
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    const batch: Row[] = [];
+    for (const values of chunk.convertRows(JSDuckDBValueConverter)) {
+      const row: Row = {};
+      for (let i = 0; i < names.length; i++) row[names[i] as string] = values[i];
+      batch.push(row);
+    }
+    total += batch.length;
+    await onBatch(batch);
+  }
+  return total;
+}
+
+/** Rows a NumericParquetWriter keeps in DuckDB before writing them out as one Parquet part. */
+export const PART_ROWS = 262_144;
+
+/**
+ * Writes rows of numbers to one Parquet file in pieces: rows go through DuckDB's appender into a
+ * temporary table, written out as a Parquet part every PART_ROWS rows; `close` joins the parts in
+ * order into a temporary file renamed into place (a reader never sees half a file). Memory stays at
+ * one part whatever the number of rows.
+ */
+export class NumericParquetWriter {
+  private readonly parts: string[] = [];
+  private readonly partsDir: string;
+  private readonly table = `pw_out_${Math.random().toString(36).slice(2, 10)}`;
+  private appender: Awaited<ReturnType<DuckDBConnection['createAppender']>> | undefined;
+  private pending = 0;
+
+  constructor(
+    private readonly conn: DuckDBConnection,
+    private readonly file: string,
+    private readonly columns: readonly OutputColumn[],
+  ) {
+    this.partsDir = `${file}.parts-${process.pid}`;
+  }
+
+  async write(rows: readonly Readonly<Record<string, number | null>>[]): Promise<void> {
+    if (!this.appender) {
+      await this.conn.run(`CREATE OR REPLACE TEMP TABLE ${this.table} (${this.columns.map((c) => `${sqlIdent(c.name)} ${c.type}`).join(', ')})`);
+      this.appender = await this.conn.createAppender(this.table);
+    }
+    const appender = this.appender;
     for (const row of rows) {
-      for (const c of columns) {
+      for (const c of this.columns) {
         const v = row[c.name];
         if (v === null || v === undefined || Number.isNaN(v)) appender.appendNull();
         else if (c.type === 'INTEGER') appender.appendInteger(v);
@@ -100,11 +142,63 @@ export async function writeNumericParquet(
       }
       appender.endRow();
     }
-    appender.closeSync();
-    const tmp = `${file}.tmp-${process.pid}`;
-    await conn.run(`COPY ${table} TO ${sqlString(tmp)} (FORMAT parquet)`);
-    await fs.rename(tmp, file);
-  } finally {
-    await conn.run(`DROP TABLE IF EXISTS ${table}`);
+    this.pending += rows.length;
+    if (this.pending >= PART_ROWS) await this.flush();
   }
+
+  /** Writes the rows appended so far as the next part. */
+  private async flush(): Promise<void> {
+    if (!this.appender) return;
+    this.appender.closeSync();
+    this.appender = undefined;
+    await fs.mkdir(this.partsDir, { recursive: true });
+    const part = path.join(this.partsDir, `${String(this.parts.length).padStart(6, '0')}.parquet`);
+    await this.conn.run(`COPY ${this.table} TO ${sqlString(part)} (FORMAT parquet)`);
+    await this.conn.run(`DROP TABLE IF EXISTS ${this.table}`);
+    this.parts.push(part);
+    this.pending = 0;
+  }
+
+  async close(): Promise<void> {
+    await fs.mkdir(path.dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.tmp-${process.pid}`;
+    try {
+      if (this.appender || !this.parts.length) {
+        if (!this.appender) await this.write([]);
+        await this.flush();
+      }
+      const list = `[${this.parts.map(sqlString).join(', ')}]`;
+      await this.conn.run(`COPY (SELECT * FROM read_parquet(${list})) TO ${sqlString(tmp)} (FORMAT parquet)`);
+      await fs.rename(tmp, this.file);
+    } finally {
+      await this.discard();
+      await fs.rm(tmp, { force: true });
+    }
+  }
+
+  /** Removes the parts and the pending rows (after close, or when the write is abandoned). */
+  async discard(): Promise<void> {
+    if (this.appender) {
+      try {
+        this.appender.closeSync();
+      } catch {
+        // Already failing: the table goes next.
+      }
+      this.appender = undefined;
+    }
+    await this.conn.run(`DROP TABLE IF EXISTS ${this.table}`).catch(() => undefined);
+    await fs.rm(this.partsDir, { recursive: true, force: true });
+  }
+}
+
+/** Writes rows of numbers as Parquet, atomically (a temporary file renamed into place). */
+export async function writeNumericParquet(
+  conn: DuckDBConnection,
+  file: string,
+  columns: readonly OutputColumn[],
+  rows: readonly Readonly<Record<string, number | null>>[],
+): Promise<void> {
+  const writer = new NumericParquetWriter(conn, file, columns);
+  await writer.write(rows);
+  await writer.close();
 }
