@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { GraphLayoutSetting } from '../protocol/graph';
 
 /**
  * Every Pipewise setting, read through this one typed place. The manifest declares them in titled
@@ -12,6 +13,7 @@ export interface PipewiseConfig {
   };
   readonly graph: {
     readonly showArtifacts: boolean;
+    readonly layout: GraphLayoutSetting;
   };
   readonly runs: {
     readonly showProgressNotification: boolean;
@@ -33,9 +35,13 @@ export function readConfig(scope?: vscode.ConfigurationScope): PipewiseConfig {
     const v = c.get<boolean>(key, fallback);
     return typeof v === 'boolean' ? v : fallback;
   };
+  const oneOf = <T extends string>(key: string, values: readonly T[], fallback: T): T => {
+    const v = c.get<string>(key, fallback);
+    return (values as readonly string[]).includes(v) ? (v as T) : fallback;
+  };
   return {
     editor: { updateDelay: num('editor.updateDelay', 250, 0, 5000), codeLens: bool('editor.codeLens', true) },
-    graph: { showArtifacts: bool('graph.showArtifacts', true) },
+    graph: { showArtifacts: bool('graph.showArtifacts', true), layout: oneOf('graph.layout', ['auto', 'leftToRight', 'topToBottom'] as const, 'auto') },
     runs: {
       showProgressNotification: bool('runs.showProgressNotification', true),
       revealGraph: bool('runs.revealGraph', true),

@@ -85,7 +85,7 @@ export class Workbench {
       page.on('requestfailed', (r) => consoleLog.write(`[request failed: ${r.failure()?.errorText ?? '?'}] ${r.url()}\n`));
       page.on('close', () => consoleLog.end());
       const wb = new Workbench(page, browser, server, workspace);
-      await page.goto(server.workbenchUrl());
+      await page.goto(server.workbenchUrl(), { timeout: 120_000 }); // a busy machine serves the workbench slowly
       await wb.waitForWorkbench();
       if (options.waitForExtension !== false) await wb.waitForExtensionActive();
       return wb;

@@ -1,14 +1,15 @@
 /**
- * The pipeline graph webview: lays out stages and artifacts with ELK (left to right, in this thread:
- * no web worker, nothing remote), draws them as SVG in the theme's colours, shows each stage's live
+ * The pipeline graph webview: lays out stages and artifacts with ELK (left to right in a wide panel,
+ * top to bottom in a tall one; in this thread: no web worker, nothing remote), draws them as SVG in the theme's colours, shows each stage's live
  * status, and sends the user's actions back to the extension. It announces `ready` before the
  * extension sends anything and acknowledges every drawing with `rendered`.
  */
 import ELK from 'elkjs/lib/elk.bundled.js';
 import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api';
-import type { FromGraphMessage, GraphAction, GraphModel, GraphNode, GraphWebviewState, RunView, ToGraphMessage } from '../../src/protocol/graph';
+import type { FromGraphMessage, GraphAction, GraphLayoutSetting, GraphModel, GraphNode, GraphWebviewState, RunView, ToGraphMessage } from '../../src/protocol/graph';
 import { ICONS } from './icons';
-import { layoutInput, layoutSignature, NODE_SIZE } from './layoutInput';
+import { farLabels } from './farLabels';
+import { layoutDirection, layoutInput, layoutSignature, type LayoutDirection } from './layoutInput';
 
 interface VsCodeApi {
   postMessage(m: FromGraphMessage): void;
@@ -32,8 +33,9 @@ interface Placed {
 
 let model: GraphModel | undefined;
 let trusted = true;
+let layoutSetting: GraphLayoutSetting = 'auto';
 let run: RunView = { running: false, stages: {} };
-let laidOut: { signature: string; layout: ElkNode } | undefined;
+let laidOut: { signature: string; layout: ElkNode; direction: LayoutDirection } | undefined;
 let placed = new Map<string, Placed>();
 let view = { x: 0, y: 0, k: 1 };
 let selected: string | undefined = vscode.getState()?.selected;
@@ -46,6 +48,7 @@ const $ = <T extends Element>(sel: string): T => {
 };
 const svg = $<SVGSVGElement>('#graph');
 const viewport = $<SVGGElement>('#viewport');
+const farLayer = $<SVGGElement>('#far-labels');
 const banner = $<HTMLDivElement>('#banner');
 const title = $<HTMLSpanElement>('#title');
 const summary = $<HTMLSpanElement>('#summary');
@@ -118,18 +121,25 @@ async function render(): Promise<void> {
   } else {
     banner.hidden = true;
   }
-  const signature = layoutSignature(m);
+  const direction = currentDirection();
+  const signature = layoutSignature(m, direction);
   if (!laidOut || laidOut.signature !== signature) {
     const seq = ++layoutSeq;
-    const layout = await elk.layout(layoutInput(m));
+    const layout = await elk.layout(layoutInput(m, direction));
     if (seq !== layoutSeq || model !== m) return; // a newer model arrived while ELK worked
     const first = !laidOut;
-    laidOut = { signature, layout };
+    const turned = !!laidOut && laidOut.direction !== direction;
+    laidOut = { signature, layout, direction };
     draw();
-    if (first && !restoredZoom) fit();
+    if ((first && !restoredZoom) || turned) fit();
   } else {
     draw();
   }
+}
+
+function currentDirection(): LayoutDirection {
+  const box = svg.getBoundingClientRect();
+  return layoutDirection(layoutSetting, box.width, box.height);
 }
 
 function draw(): void {
@@ -154,21 +164,24 @@ function draw(): void {
     if (!n) continue;
     const x = c.x ?? 0;
     const y = c.y ?? 0;
-    const { width: w, height: h } = NODE_SIZE[n.kind];
+    const w = c.width ?? 0;
+    const h = c.height ?? 0;
+    const compact = laidOut.direction === 'DOWN';
     const g = el('g', { class: `node ${n.kind}${n.problems.length ? ' has-problems' : ''}`, transform: `translate(${x},${y})`, tabindex: 0, role: 'button' }, nodesLayer);
     g.dataset.id = n.id;
     g.dataset.kind = n.kind;
     el('rect', { class: 'box', width: w, height: h, rx: n.kind === 'artifact' ? h / 2 : 6 }, g);
     el('rect', { class: 'progress', x: 1, y: h - 4, width: 0, height: 3, rx: 1.5 }, g);
-    const icon = el('g', { class: 'icon', transform: `translate(10,${n.kind === 'artifact' ? (h - 16) / 2 : 8})` }, g);
+    const iconScale = compact && n.kind === 'artifact' ? 0.75 : 1;
+    const icon = el('g', { class: 'icon', transform: `translate(${compact && n.kind === 'artifact' ? 8 : 10},${n.kind === 'artifact' ? (h - 16 * iconScale) / 2 : compact ? 6 : 8}) scale(${iconScale})` }, g);
     el('path', { d: ICONS[n.icon] ?? ICONS.file ?? '' }, icon);
     if (n.kind === 'stage' || n.kind === 'missing') {
-      el('text', { class: 'label', x: 34, y: 21 }, g).textContent = truncate(n.label, 16);
-      el('text', { class: 'detail', x: 34, y: 38 }, g).textContent = truncate(n.detail, 19);
-      el('text', { class: 'status-text', x: 34, y: 50 }, g);
+      el('text', { class: 'label', x: 34, y: compact ? 18 : 21 }, g).textContent = truncate(n.label, 15);
+      el('text', { class: 'detail', x: 34, y: compact ? 32 : 38 }, g).textContent = truncate(n.detail, 19);
+      el('text', { class: 'status-text', x: 34, y: compact ? 43 : 50 }, g);
       el('circle', { class: 'dot', cx: w - 12, cy: 15, r: 5 }, g);
     } else {
-      el('text', { class: 'label', x: 30, y: 17 }, g).textContent = truncate(n.label, 12);
+      el('text', { class: 'label', x: compact ? 24 : 30, y: compact ? 13 : 17 }, g).textContent = truncate(n.label, compact ? 22 : 12);
     }
     const tip = el('title', {}, g);
     tip.textContent = [`${n.label} — ${n.detail}`, ...n.problems].join('\n');
@@ -226,10 +239,38 @@ function applyRun(): void {
   acknowledge();
 }
 
+/** Below this scale a stage's 13 px name would draw under 11 px: names move to the far layer. */
+const LEGIBLE_SCALE = 11 / 13;
+const MIN_ZOOM = 0.02;
+
 function applyView(): void {
   viewport.setAttribute('transform', `translate(${view.x},${view.y}) scale(${view.k})`);
-  svg.classList.toggle('far', view.k < 0.4);
+  const far = view.k < LEGIBLE_SCALE;
+  svg.classList.toggle('far', far);
+  drawFarLabels(far);
+  svg.dataset.zoom = String(view.k);
   saveState();
+}
+
+/**
+ * Zoomed out past legibility, stage names are drawn at screen size (12 px) beside their node,
+ * as many as fit without overlapping, the way a map drops town names.
+ */
+function drawFarLabels(far: boolean): void {
+  farLayer.replaceChildren();
+  if (!far) return;
+  const box = svg.getBoundingClientRect();
+  const stages = [...placed.values()].filter((p) => p.node.kind !== 'artifact');
+  const shown = farLabels(
+    stages.map((p) => ({ id: p.node.id, text: p.node.label, x: (p.x + p.w / 2) * view.k + view.x, y: (p.y + p.h / 2) * view.k + view.y })),
+    { width: box.width, height: box.height, charWidth: 7 },
+  );
+  for (const l of shown) {
+    const g = el('g', { class: 'far-label', transform: `translate(${l.x},${l.y})` }, farLayer);
+    g.dataset.id = l.id;
+    el('rect', { x: -l.width / 2 - 3, y: -9, width: l.width + 6, height: 18, rx: 3 }, g);
+    el('text', { x: 0, y: 4, 'text-anchor': 'middle' }, g).textContent = l.text;
+  }
 }
 
 function fit(): void {
@@ -237,14 +278,14 @@ function fit(): void {
   const h = Number(viewport.dataset.height ?? 0);
   const box = svg.getBoundingClientRect();
   if (!w || !h || !box.width || !box.height) return;
-  // Fit the whole graph, but never so small that nothing can be read: large graphs start at the left.
-  const k = Math.max(0.3, Math.min(1.25, Math.min(box.width / w, box.height / h)));
-  view = { k, x: w * k < box.width ? (box.width - w * k) / 2 : 0, y: h * k < box.height ? (box.height - h * k) / 2 : 0 };
+  // Fit the whole graph; a large one draws its names in the far layer.
+  const k = Math.max(MIN_ZOOM, Math.min(1.25, Math.min(box.width / w, box.height / h)));
+  view = { k, x: (box.width - w * k) / 2, y: (box.height - h * k) / 2 };
   applyView();
 }
 
 function zoomAt(factor: number, cx: number, cy: number): void {
-  const k = Math.min(4, Math.max(0.05, view.k * factor));
+  const k = Math.min(4, Math.max(MIN_ZOOM, view.k * factor));
   view = { k, x: cx - ((cx - view.x) * k) / view.k, y: cy - ((cy - view.y) * k) / view.k };
   applyView();
 }
@@ -407,6 +448,7 @@ window.addEventListener('message', (event: MessageEvent<ToGraphMessage>) => {
       case 'pipeline':
         model = msg.model;
         trusted = msg.trusted;
+        layoutSetting = msg.layout ?? 'auto';
         void render().catch((e: unknown) => post({ type: 'error', message: e instanceof Error ? e.message : String(e) }));
         break;
       case 'run':
@@ -421,5 +463,11 @@ window.addEventListener('message', (event: MessageEvent<ToGraphMessage>) => {
     post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
   }
 });
+
+// A panel turned from wide to tall (or back) is laid out again in the other direction and fitted.
+new ResizeObserver(() => {
+  if (laidOut && currentDirection() !== laidOut.direction) void render().catch((e: unknown) => post({ type: 'error', message: e instanceof Error ? e.message : String(e) }));
+  else if (view.k < LEGIBLE_SCALE) drawFarLabels(true);
+}).observe(svg);
 
 post({ type: 'ready' });

@@ -177,6 +177,7 @@ export const Pusher = declareComponent({
   outputs: { pushed_model: { type: 'PushedModel', description: 'Where and which version was pushed.' } },
   params: z.strictObject({ destination: relPath.describe('Folder that receives `<version>/`, relative to the pipeline file.') }),
   pathParams: ['destination'],
+  writtenPathParams: ['destination'],
 });
 
 export const BulkInferrer = declareComponent({

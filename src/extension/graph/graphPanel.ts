@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import path from 'node:path';
 import type { FromGraphMessage, GraphModel, GraphWebviewState, ToGraphMessage } from '../../protocol/graph';
-import { readConfig } from '../config';
+import { onDidChangeConfig, readConfig } from '../config';
 import type { PipewiseContext } from '../extension';
 import type { PipelineAnalysis, PipelineDocuments } from '../pipelineDocuments';
 import type { RunController } from '../runs/runController';
@@ -73,6 +73,7 @@ class GraphPanel implements vscode.Disposable {
 <svg id="graph" role="application" aria-label="Stages and artifacts of the pipeline; arrow keys move between nodes, Enter reveals, Shift+F10 opens actions">
   <defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/></marker></defs>
   <g id="viewport"></g>
+  <g id="far-labels" aria-hidden="true"></g>
 </svg>
 <div id="menu" role="menu" hidden></div>`,
     });
@@ -87,12 +88,13 @@ class GraphPanel implements vscode.Disposable {
   }
 
   update(analysis: PipelineAnalysis): void {
+    const config = readConfig(this.uri).graph;
     this.model = buildGraphModel(analysis.parsed, analysis.diagnostics, {
-      showArtifacts: readConfig(this.uri).graph.showArtifacts,
+      showArtifacts: config.showArtifacts,
       ...(this.model ? { previous: this.model } : {}),
     });
     this.panel.title = `Graph: ${this.model.pipeline || path.basename(this.uri.fsPath)}`;
-    this.post({ type: 'pipeline', model: this.model, trusted: this.manager.trust.isTrusted });
+    this.post({ type: 'pipeline', model: this.model, trusted: this.manager.trust.isTrusted, layout: config.layout });
   }
 
   private async onMessage(m: FromGraphMessage): Promise<void> {
@@ -153,6 +155,9 @@ export class GraphPanels implements vscode.Disposable {
         for (const p of this.panels.values()) if (path.resolve(p.uri.fsPath) === path.resolve(c.file)) p.post({ type: 'run', run: c.view });
       }),
       vscode.workspace.onDidGrantWorkspaceTrust(() => {
+        for (const p of this.panels.values()) void this.refresh(p);
+      }),
+      onDidChangeConfig(() => {
         for (const p of this.panels.values()) void this.refresh(p);
       }),
       vscode.window.registerWebviewPanelSerializer(GRAPH_VIEW_TYPE, {
