@@ -48,40 +48,35 @@ interface Measure {
   transform: string;
 }
 
-/** Every node's box against the SVG's, and each stage name's size on screen (font size × scale). */
+/**
+ * Every node's box against the SVG's, and each stage name's size on screen (font size × scale).
+ * A string, not a function: the test runner's transpiler would add helpers the page does not have.
+ */
+const MEASURE = `(() => {
+  const svg = document.querySelector('#graph');
+  const box = svg.getBoundingClientRect();
+  const outside = [];
+  const nodes = [...document.querySelectorAll('#graph g.node')];
+  for (const g of nodes) {
+    const r = g.getBoundingClientRect();
+    if (r.left < box.left - 1 || r.top < box.top - 1 || r.right > box.right + 1 || r.bottom > box.bottom + 1) outside.push(g.dataset.id || '?');
+  }
+  const px = (t) => (getComputedStyle(t).display === 'none' ? 0 : parseFloat(getComputedStyle(t).fontSize) * ((t.getScreenCTM() || { a: 0 }).a));
+  const read = (sel) => [...document.querySelectorAll(sel)].map((t) => ({ id: t.parentElement.dataset.id || '?', px: px(t) }));
+  return {
+    svg: { width: box.width, height: box.height },
+    outside,
+    nodes: nodes.length,
+    labels: read('#graph g.node[data-kind="stage"] text.label'),
+    far: svg.classList.contains('far'),
+    farLabels: read('#far-labels g.far-label text'),
+    zoom: Number(svg.dataset.zoom || 'NaN'),
+    transform: document.querySelector('#viewport').getAttribute('transform') || '',
+  };
+})()`;
+
 async function measure(graph: Frame): Promise<Measure> {
-  return graph.evaluate(() => {
-    const svg = document.querySelector<SVGSVGElement>('#graph')!;
-    const box = svg.getBoundingClientRect();
-    const outside: string[] = [];
-    const nodes = [...document.querySelectorAll<SVGGElement>('#graph g.node')];
-    for (const g of nodes) {
-      const r = g.getBoundingClientRect();
-      if (r.left < box.left - 1 || r.top < box.top - 1 || r.right > box.right + 1 || r.bottom > box.bottom + 1) outside.push(g.dataset.id ?? '?');
-    }
-    const px = (t: SVGTextElement): number => {
-      if (getComputedStyle(t).display === 'none') return 0;
-      return parseFloat(getComputedStyle(t).fontSize) * (t.getScreenCTM()?.a ?? 0);
-    };
-    const labels = [...document.querySelectorAll<SVGTextElement>('#graph g.node[data-kind="stage"] text.label')].map((t) => ({
-      id: (t.parentElement as unknown as SVGGElement).dataset.id ?? '?',
-      px: px(t),
-    }));
-    const farLabels = [...document.querySelectorAll<SVGTextElement>('#far-labels g.far-label text')].map((t) => ({
-      id: (t.parentElement as unknown as SVGGElement).dataset.id ?? '?',
-      px: px(t),
-    }));
-    return {
-      svg: { width: box.width, height: box.height },
-      outside,
-      nodes: nodes.length,
-      labels,
-      far: svg.classList.contains('far'),
-      farLabels,
-      zoom: Number(svg.dataset.zoom ?? 'NaN'),
-      transform: document.querySelector('#viewport')?.getAttribute('transform') ?? '',
-    };
-  });
+  return (await graph.evaluate(MEASURE)) as Measure;
 }
 
 /** Stage names read from the file with a regex: an oracle that does not use our parser. */

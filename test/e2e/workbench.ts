@@ -86,8 +86,9 @@ export class Workbench {
       page.on('close', () => consoleLog.end());
       const wb = new Workbench(page, browser, server, workspace);
       await page.goto(server.workbenchUrl(), { timeout: 120_000 }); // a busy machine serves the workbench slowly
-      await wb.waitForWorkbench();
-      if (options.waitForExtension !== false) await wb.waitForExtensionActive();
+      // Generous bounds: on a shared, busy machine code-server may take minutes to start its host.
+      await wb.waitForWorkbench(180_000);
+      if (options.waitForExtension !== false) await wb.waitForExtensionActive(240_000);
       return wb;
     } catch (e) {
       await browser?.close().catch(() => undefined);
