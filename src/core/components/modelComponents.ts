@@ -114,7 +114,7 @@ export const Tuner = declareComponent({
 
 export const Evaluator = declareComponent({
   name: 'Evaluator',
-  version: '1',
+  version: '2', // 2: writes evaluation/predictions.json for the evaluation view's curves
   description:
     'TFMA-style evaluation on the eval split: metrics overall and per slice, fairness rates per slice, value thresholds and change thresholds against a baseline model, and the blessing.',
   inputs: {
