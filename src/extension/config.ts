@@ -15,6 +15,10 @@ export interface PipewiseConfig {
     readonly showArtifacts: boolean;
     readonly layout: GraphLayoutSetting;
   };
+  readonly panels: {
+    /** Where data and evaluation panels open: the active editor group, or beside it. */
+    readonly location: 'active' | 'beside';
+  };
   readonly runs: {
     readonly showProgressNotification: boolean;
     readonly revealGraph: boolean;
@@ -42,6 +46,7 @@ export function readConfig(scope?: vscode.ConfigurationScope): PipewiseConfig {
   return {
     editor: { updateDelay: num('editor.updateDelay', 250, 0, 5000), codeLens: bool('editor.codeLens', true) },
     graph: { showArtifacts: bool('graph.showArtifacts', true), layout: oneOf('graph.layout', ['auto', 'leftToRight', 'topToBottom'] as const, 'auto') },
+    panels: { location: oneOf('panels.location', ['active', 'beside'] as const, 'active') },
     runs: {
       showProgressNotification: bool('runs.showProgressNotification', true),
       revealGraph: bool('runs.revealGraph', true),

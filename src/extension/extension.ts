@@ -3,6 +3,7 @@ import { WorkerHost } from './workerHost';
 import { registerEditor } from './editor';
 import { registerDataPanels } from './panels/dataPanels';
 import { registerNotebooks } from './notebook/index';
+import { registerEvaluation } from './panels/evaluationPanel';
 
 /**
  * What every feature of the extension is built from: one object, made once in `activate`.
@@ -26,6 +27,7 @@ export function activate(context: vscode.ExtensionContext): PipewiseContext {
     registerEditor(ctx);
     registerDataPanels(ctx);
     registerNotebooks(ctx);
+    registerEvaluation(ctx);
   } catch (e) {
     log.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
     void vscode.window.showErrorMessage(`Pipewise failed to start: ${e instanceof Error ? e.message : String(e)}`);

@@ -88,6 +88,8 @@ for (const example of ['penguins', 'weather', 'flights']) {
   test(`${example}: at its default size, Fit shows every node and stage names of 11 px or more`, async () => {
     const rel = `${example}/${example}.pipeline.yaml`;
     const stages = stagesOf(path.join(wb.workspace, rel));
+    // Each example as a new user opens it: the file alone, then its graph beside it.
+    await wb.runCommand('View: Close All Editors');
     await wb.openFile(rel);
     await wb.runCommand('Pipewise: Show Pipeline Graph');
     const graph = await graphOf(example);
@@ -116,6 +118,7 @@ test('a 200-stage pipeline lays out, fits, pans and zooms, and its names stay re
   }
   fs.mkdirSync(path.join(wb.workspace, 'big'), { recursive: true });
   fs.writeFileSync(path.join(wb.workspace, 'big/big.pipeline.yaml'), `${lines.join('\n')}\n`);
+  await wb.runCommand('View: Close All Editors');
   await wb.openFile('big/big.pipeline.yaml', 30_000);
   await wb.runCommand('Pipewise: Show Pipeline Graph');
   const graph = await graphOf('big', 90_000);

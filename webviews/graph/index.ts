@@ -121,12 +121,10 @@ async function render(): Promise<void> {
   } else {
     banner.hidden = true;
   }
-  const direction = currentDirection();
-  const signature = layoutSignature(m, direction);
+  const seq = ++layoutSeq;
+  const { direction, layout, signature } = await bestLayout(m);
+  if (seq !== layoutSeq || model !== m) return; // a newer model arrived while ELK worked
   if (!laidOut || laidOut.signature !== signature) {
-    const seq = ++layoutSeq;
-    const layout = await elk.layout(layoutInput(m, direction));
-    if (seq !== layoutSeq || model !== m) return; // a newer model arrived while ELK worked
     const first = !laidOut;
     const turned = !!laidOut && laidOut.direction !== direction;
     laidOut = { signature, layout, direction };
@@ -137,9 +135,33 @@ async function render(): Promise<void> {
   }
 }
 
-function currentDirection(): LayoutDirection {
+/** Layouts by signature (direction + structure), so a resize can choose again without ELK. */
+const layouts = new Map<string, ElkNode>();
+
+async function layoutOf(m: GraphModel, direction: LayoutDirection): Promise<{ direction: LayoutDirection; layout: ElkNode; signature: string }> {
+  const signature = layoutSignature(m, direction);
+  let layout = layouts.get(signature);
+  if (!layout) {
+    layout = await elk.layout(layoutInput(m, direction));
+    if (layouts.size > 8) layouts.clear();
+    layouts.set(signature, layout);
+  }
+  return { direction, layout, signature };
+}
+
+/**
+ * The layout to draw: the setting's direction, or (auto) whichever of top-to-bottom and
+ * left-to-right shows the graph larger at Fit in this panel; on a tie, top to bottom when the
+ * panel is taller than wide.
+ */
+async function bestLayout(m: GraphModel): Promise<{ direction: LayoutDirection; layout: ElkNode; signature: string }> {
   const box = svg.getBoundingClientRect();
-  return layoutDirection(layoutSetting, box.width, box.height);
+  const preferred = layoutDirection(layoutSetting, box.width, box.height);
+  if (layoutSetting !== 'auto') return layoutOf(m, preferred);
+  const a = await layoutOf(m, preferred);
+  const b = await layoutOf(m, preferred === 'DOWN' ? 'RIGHT' : 'DOWN');
+  const scale = (l: ElkNode) => Math.min(box.width / Math.max(1, l.width ?? 0), box.height / Math.max(1, l.height ?? 0));
+  return scale(b.layout) > scale(a.layout) * 1.05 ? b : a;
 }
 
 function draw(): void {
@@ -241,7 +263,7 @@ function applyRun(): void {
 
 /** Below this scale a stage's 13 px name would draw under 11 px: names move to the far layer. */
 const LEGIBLE_SCALE = 11 / 13;
-const MIN_ZOOM = 0.02;
+const MIN_ZOOM = 0.002;
 
 function applyView(): void {
   viewport.setAttribute('transform', `translate(${view.x},${view.y}) scale(${view.k})`);
@@ -466,8 +488,8 @@ window.addEventListener('message', (event: MessageEvent<ToGraphMessage>) => {
 
 // A panel turned from wide to tall (or back) is laid out again in the other direction and fitted.
 new ResizeObserver(() => {
-  if (laidOut && currentDirection() !== laidOut.direction) void render().catch((e: unknown) => post({ type: 'error', message: e instanceof Error ? e.message : String(e) }));
-  else if (view.k < LEGIBLE_SCALE) drawFarLabels(true);
+  if (laidOut && model) void render().catch((e: unknown) => post({ type: 'error', message: e instanceof Error ? e.message : String(e) }));
+  if (view.k < LEGIBLE_SCALE) drawFarLabels(true);
 }).observe(svg);
 
 post({ type: 'ready' });

@@ -179,10 +179,13 @@ export class GraphPanels implements vscode.Disposable {
       existing.panel.reveal(undefined, true);
       return existing;
     }
+    // One column for graphs: beside the pipeline file, or the column an open graph already uses.
+    const file = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString())?.viewColumn;
+    const graphColumn = [...this.panels.values()].map((p) => p.panel.viewColumn).find((c) => c !== undefined && c !== file);
     const panel = vscode.window.createWebviewPanel(
       GRAPH_VIEW_TYPE,
       `Graph: ${path.basename(uri.fsPath, '.pipeline.yaml')}`,
-      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      { viewColumn: graphColumn ?? vscode.ViewColumn.Beside, preserveFocus: true },
       { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'out', 'webviews'), vscode.Uri.joinPath(this.extensionUri, 'media')] },
     );
     return this.adopt(uri, panel);

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import type { PipewiseContext } from '../extension';
 import type { DataSource, FromWebview, PanelKind, PanelState, RenderedDigest } from '../../protocol/data';
 import { DATA_PANEL_VIEW_TYPE, DataPanel } from './dataPanel';
+import { panelColumn } from './evaluationPanel';
 import { isDataSource, sourceFromPath, sourceKey, sourceLabel } from './sources';
 
 const DATA_FILTERS = { Data: ['csv', 'tsv', 'parquet', 'json', 'ndjson', 'jsonl'] };
@@ -62,7 +63,7 @@ export function registerDataPanels(ctx: PipewiseContext): void {
       existing.panel.reveal();
       return existing.id;
     }
-    const webviewPanel = vscode.window.createWebviewPanel(DATA_PANEL_VIEW_TYPE, state.title, vscode.ViewColumn.Active, {
+    const webviewPanel = vscode.window.createWebviewPanel(DATA_PANEL_VIEW_TYPE, state.title, panelColumn(), {
       enableScripts: true,
       retainContextWhenHidden: true,
     });
