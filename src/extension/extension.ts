@@ -4,6 +4,7 @@ import { registerEditor } from './editor';
 import { registerDataPanels } from './panels/dataPanels';
 import { registerNotebooks } from './notebook/index';
 import { registerEvaluation } from './panels/evaluationPanel';
+import { registerExperiments } from './runs/experimentsPanel';
 
 /**
  * What every feature of the extension is built from: one object, made once in `activate`.
@@ -28,6 +29,7 @@ export function activate(context: vscode.ExtensionContext): PipewiseContext {
     registerDataPanels(ctx);
     registerNotebooks(ctx);
     registerEvaluation(ctx);
+    registerExperiments(ctx);
   } catch (e) {
     log.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
     void vscode.window.showErrorMessage(`Pipewise failed to start: ${e instanceof Error ? e.message : String(e)}`);

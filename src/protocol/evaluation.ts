@@ -87,7 +87,7 @@ export type ToEvaluationMessage = { readonly type: 'view'; readonly view: Evalua
 export type FromEvaluationMessage =
   | { readonly type: 'ready' }
   /** After every drawing: what the webview shows (read back by the tests). */
-  | { readonly type: 'rendered'; readonly charts: readonly string[]; readonly slices: number }
+  | { readonly type: 'rendered'; readonly charts: readonly string[]; readonly slices: number; readonly verdict: string; readonly overall: Readonly<Record<string, string>> }
   | { readonly type: 'openFile'; readonly file: string }
   | { readonly type: 'error'; readonly message: string };
 

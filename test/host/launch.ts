@@ -112,6 +112,7 @@ async function runInCodeServer(workspace: string): Promise<number> {
         ['extensionDevelopmentPath', remote(REPO_ROOT)],
         ['extensionTestsPath', remote(entry)],
       ]),
+      { timeout: 120_000 }, // a busy shared machine serves the workbench slowly
     );
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {

@@ -132,7 +132,12 @@ function draw(v: EvaluationView): void {
     return c.id;
   });
   void Promise.all(drawn)
-    .then((ids) => post({ type: 'rendered', charts: ids, slices: v.slices.length }))
+    .then((ids) => {
+      // What a person reads: the verdict and the overall numbers as drawn.
+      const overall = Object.fromEntries([...app.querySelectorAll<HTMLElement>('dd[data-metric]')].map((d) => [d.dataset['metric'] ?? '', d.textContent ?? '']));
+      const verdict = app.querySelector('.verdict')?.textContent ?? '';
+      post({ type: 'rendered', charts: ids, slices: app.querySelectorAll('table.slices tbody tr').length, verdict, overall });
+    })
     .catch(report);
 }
 

@@ -20,6 +20,8 @@ export interface EvaluationAck {
   readonly file: string;
   readonly charts: readonly string[];
   readonly slices: number;
+  readonly verdict: string;
+  readonly overall: Readonly<Record<string, string>>;
   readonly renders: number;
   readonly errors: readonly string[];
   readonly viewColumn?: number;
@@ -56,7 +58,7 @@ class EvaluationPanel {
     private readonly ctx: PipewiseContext,
     onDispose: () => void,
   ) {
-    this.ack = { file, charts: [], slices: 0, renders: 0, errors: [] };
+    this.ack = { file, charts: [], slices: 0, verdict: '', overall: {}, renders: 0, errors: [] };
     const extensionUri = ctx.extension.extensionUri;
     panel.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'out', 'webviews'), vscode.Uri.joinPath(extensionUri, 'media')] };
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'panels-icon.svg');
@@ -97,7 +99,7 @@ class EvaluationPanel {
         await this.load();
         break;
       case 'rendered':
-        this.ack = { ...this.ack, charts: m.charts, slices: m.slices, renders: this.ack.renders + 1, ...(this.panel.viewColumn ? { viewColumn: this.panel.viewColumn } : {}) };
+        this.ack = { ...this.ack, charts: m.charts, slices: m.slices, verdict: m.verdict, overall: m.overall, renders: this.ack.renders + 1, ...(this.panel.viewColumn ? { viewColumn: this.panel.viewColumn } : {}) };
         break;
       case 'openFile':
         await vscode.window.showTextDocument(vscode.Uri.file(m.file), { viewColumn: vscode.ViewColumn.Active });

@@ -19,7 +19,7 @@ function workspaceRoot(): string {
   return folder.uri.fsPath;
 }
 
-async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
+async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 90_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -64,7 +64,7 @@ suite('authoring', () => {
   });
 
   test('a path parameter naming a missing file gets a warning with the path; an existing file or a matching glob does not', async function () {
-    this.timeout(40_000);
+    this.timeout(180_000);
     const text = [
       'pipeline: paths',
       'stages:',
@@ -106,7 +106,7 @@ suite('authoring', () => {
   });
 
   test('deleting an input reference gives one diagnostic, where the reference was', async function () {
-    this.timeout(30_000);
+    this.timeout(180_000);
     const text = [
       'pipeline: one_problem',
       'stages:',
