@@ -54,8 +54,9 @@ apt_install() {
 
 # 1. System packages: chromium for the browser layer, libkrb5-dev for code-server's `kerberos`
 #    module, a C++ toolchain for node-gyp, and the independent oracles the unit and worker tests
-#    compare with (Debian's scikit-learn, pandas, SciPy and nbformat, run as /usr/bin/python3).
-apt_install chromium libkrb5-dev build-essential python3 unzip \
+#    compare with (Debian's scikit-learn, pandas, SciPy and nbformat, run as /usr/bin/python3;
+#    `file` and binutils' `readelf` for the packaging tests' check of each VSIX's native binaries).
+apt_install chromium libkrb5-dev build-essential python3 unzip file binutils \
   python3-sklearn python3-pandas python3-scipy python3-numpy python3-nbformat
 
 # 2. Node 24 from the npm registry. The `node` package only runs a preinstall that fetches the

@@ -2,7 +2,7 @@
 // runs the unit, worker, host and browser layers in that order, even when an earlier one fails, and
 // ends with one line `N passed, N failed, N skipped` summing every layer. Exits 1 if anything failed.
 //
-//   node test/run-all.mjs [--only unit,worker,host,browser] [--skip-setup]
+//   node test/run-all.mjs [--only unit,worker,host,package,browser] [--skip-setup]
 //
 // Every layer prints node:test's closing counts (`ℹ pass N` …); the host launcher prints the same.
 import { spawn } from 'node:child_process';
@@ -22,6 +22,8 @@ const layers = [
   // Builds the bundles, which the host layer then uses.
   { name: 'worker', needsSetup: false, command: [npm, 'run', '--silent', 'test:worker'] },
   { name: 'host', needsSetup: true, command: [...tsxNode, 'test/host/launch.ts'] },
+  // Every platform's VSIX and the CLI's npm package (needs `file` and `readelf` from the setup).
+  { name: 'package', needsSetup: true, command: [npm, 'run', '--silent', 'test:package'] },
   // Packages the VSIX the browser tests install.
   { name: 'browser', needsSetup: true, command: [npm, 'run', '--silent', 'test:e2e'] },
 ].filter((l) => !only || only.has(l.name));

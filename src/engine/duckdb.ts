@@ -3,11 +3,12 @@
  * quoting helpers, and `readSource`, which turns a user's data file (or glob) into a relation with
  * the errors a user can act on: the file, the line, the column.
  */
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBInstance, DuckDBConnection } from '@duckdb/node-api';
 import type { JS } from '@duckdb/node-api';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { PipewiseError, CancelledError } from '../core/errors';
+import { duckdbModule } from './duckdbModule';
 
 export type DataFormat = 'csv' | 'parquet' | 'json';
 export type Row = Record<string, JS>;
@@ -16,7 +17,7 @@ let instance: Promise<DuckDBInstance> | undefined;
 
 /** The process's DuckDB instance (in memory; spills to the system temp folder when large). */
 export function duckdbInstance(): Promise<DuckDBInstance> {
-  instance ??= DuckDBInstance.create(':memory:').catch((e: unknown) => {
+  instance ??= duckdbModule().DuckDBInstance.create(':memory:').catch((e: unknown) => {
     instance = undefined;
     throw e;
   });
@@ -58,7 +59,7 @@ export async function withSandboxConnection<T>(
   signal?: AbortSignal,
 ): Promise<T> {
   if (signal?.aborted) throw new CancelledError();
-  const sandbox = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
+  const sandbox = await duckdbModule().DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
   const conn = await sandbox.connect();
   return interruptible(
     conn,

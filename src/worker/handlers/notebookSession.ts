@@ -5,7 +5,8 @@
  */
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBInstance, DuckDBConnection } from '@duckdb/node-api';
+import { duckdbModule } from '../../engine/duckdbModule';
 import type { ArtifactType } from '../../core/artifacts';
 import { parsePipeline } from '../../core/parse';
 import { ArtifactStore } from '../../engine/store';
@@ -49,7 +50,7 @@ export class NotebookSession {
   /** The session's DuckDB connection; relative file paths in queries resolve from the notebook's folder. */
   async connection(): Promise<DuckDBConnection> {
     if (!this.db) {
-      const instance = await DuckDBInstance.create(':memory:');
+      const instance = await duckdbModule().DuckDBInstance.create(':memory:');
       const connection = await instance.connect();
       await connection.run(`SET file_search_path = ${sqlString(this.dir)}`);
       this.db = { instance, connection };
