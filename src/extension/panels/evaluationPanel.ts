@@ -62,7 +62,8 @@ class EvaluationPanel {
     const extensionUri = ctx.extension.extensionUri;
     panel.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'out', 'webviews'), vscode.Uri.joinPath(extensionUri, 'media')] };
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'panels-icon.svg');
-    panel.title = `Evaluation: ${path.basename(path.dirname(path.dirname(file)))}`;
+    // …/artifacts/<stage>/<execution>/evaluation/metrics.json: named after its stage.
+    panel.title = `Evaluation: ${path.basename(path.dirname(path.dirname(path.dirname(file))))}`;
     panel.webview.html = webviewPage({
       webview: panel.webview,
       extensionUri,
