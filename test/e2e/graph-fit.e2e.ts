@@ -15,7 +15,11 @@ import { Workbench } from './workbench';
 let wb: Workbench;
 
 before(async () => {
-  wb = await Workbench.start({ workspace: 'examples' });
+  // The penguin example is the workspace; the other two examples are copied in beside it.
+  wb = await Workbench.start({ workspace: 'examples/penguins' });
+  for (const other of ['weather', 'flights']) {
+    fs.cpSync(path.resolve(__dirname, '../../examples', other), path.join(wb.workspace, other), { recursive: true, filter: (src) => path.basename(src) !== '.pipewise' });
+  }
 });
 
 after(async () => {
@@ -86,7 +90,7 @@ function stagesOf(file: string): string[] {
 
 for (const example of ['penguins', 'weather', 'flights']) {
   test(`${example}: at its default size, Fit shows every node and stage names of 11 px or more`, async () => {
-    const rel = `${example}/${example}.pipeline.yaml`;
+    const rel = example === 'penguins' ? 'penguins.pipeline.yaml' : `${example}/${example}.pipeline.yaml`;
     const stages = stagesOf(path.join(wb.workspace, rel));
     // Each example as a new user opens it: the file alone, then its graph beside it.
     await wb.runCommand('View: Close All Editors');
