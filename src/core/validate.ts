@@ -13,6 +13,7 @@ import { isUserComponentRef, pathEscape } from './paths';
 import path from 'node:path';
 import type { SourceRange, SpecDiagnostic, StageSpec } from './spec';
 import { isGlob, type FileLookup } from './fileLookup';
+import { PipewiseError } from './errors';
 
 export const SNAKE_CASE = /^[a-z][a-z0-9_]*$/;
 
@@ -75,7 +76,7 @@ export function validatePipeline(parsed: ParsedPipeline, options: ValidateOption
       }
       const user = options.userComponents?.get(stage.component);
       if (user instanceof Error) {
-        error(stage.componentRange, 'user-component', `component ${stage.component}: ${user.message}`);
+        error(stage.componentRange, 'user-component', `component ${stage.component}: ${user instanceof PipewiseError ? user.reason : user.message}`);
         return undefined;
       }
       return user;
