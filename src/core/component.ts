@@ -24,6 +24,8 @@ export interface ComponentDeclaration<P extends z.ZodType = z.ZodType> {
   readonly params: P;
   /** Parameter names whose values are paths relative to the pipeline file (confined to its folder). */
   readonly pathParams?: readonly string[];
+  /** Of `pathParams`, those naming what the component writes (a folder it creates), not what it reads. */
+  readonly writtenPathParams?: readonly string[];
 }
 
 export function declareComponent<P extends z.ZodType>(d: ComponentDeclaration<P>): ComponentDeclaration<P> {

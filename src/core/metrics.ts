@@ -49,10 +49,11 @@ function mean(a: ArrayLike<number>): number {
  * Cumulative true and false positives at each distinct score, from the highest score down: the
  * points of the ROC and precision-recall curves. Tied scores form one point.
  */
-function thresholdCurve(labels: ArrayLike<number>, scores: ArrayLike<number>): { tps: number[]; fps: number[] } {
+export function thresholdCurve(labels: ArrayLike<number>, scores: ArrayLike<number>): { tps: number[]; fps: number[]; thresholds: number[] } {
   const order = Array.from({ length: labels.length }, (_, i) => i).sort((a, b) => at(scores, b) - at(scores, a));
   const tps: number[] = [];
   const fps: number[] = [];
+  const thresholds: number[] = [];
   let tp = 0;
   let fp = 0;
   for (let k = 0; k < order.length; k++) {
@@ -63,9 +64,10 @@ function thresholdCurve(labels: ArrayLike<number>, scores: ArrayLike<number>): {
     if (next === undefined || at(scores, next) !== at(scores, i)) {
       tps.push(tp);
       fps.push(fp);
+      thresholds.push(at(scores, i));
     }
   }
-  return { tps, fps };
+  return { tps, fps, thresholds };
 }
 
 /** Area under the ROC curve; undefined unless both classes are present. `labels` are 0/1. */

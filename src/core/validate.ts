@@ -13,6 +13,7 @@ import { PipewiseError } from './errors';
 import { globEscape, isUserComponentRef, pathEscape } from './paths';
 import path from 'node:path';
 import type { SourceRange, SpecDiagnostic, StageSpec } from './spec';
+import { isGlob, type FileLookup } from './fileLookup';
 
 export const SNAKE_CASE = /^[a-z][a-z0-9_]*$/;
 
@@ -23,6 +24,11 @@ export interface ValidateOptions {
    * this map is not checked beyond its inputs' stages.
    */
   readonly userComponents?: ReadonlyMap<string, ComponentDeclaration | Error>;
+  /**
+   * How to look at the disk: when given, a path parameter naming a file that does not exist (or a
+   * glob that matches nothing) gets a warning. The editor passes `localFiles`; pure callers do not.
+   */
+  readonly files?: FileLookup;
 }
 
 /** The parse diagnostics plus every validation problem, in file order. */
@@ -73,7 +79,7 @@ export function validatePipeline(parsed: ParsedPipeline, options: ValidateOption
       }
       const user = options.userComponents?.get(stage.component);
       if (user instanceof Error) {
-        error(stage.componentRange, 'user-component', `component ${stage.component}: ${user instanceof PipewiseError && user.details.line ? user.describe() : user.message}`);
+        error(stage.componentRange, 'user-component', `component ${stage.component}: ${user instanceof PipewiseError && !user.details.line ? user.reason : user.message}`);
         return undefined;
       }
       return user;
@@ -118,10 +124,31 @@ export function validatePipeline(parsed: ParsedPipeline, options: ValidateOption
     }
     for (const param of decl.pathParams ?? []) {
       const v = stage.params[param];
-      for (const value of typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []) {
+      const values = typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+      for (const [i, value] of values.entries()) {
         const escape = globEscape(path.dirname(file), value);
         const why = pathEscape(path.dirname(file), value) ?? (escape ? `${path.relative(path.dirname(file), escape[0])}: ${escape[1]}` : undefined);
-        if (why) error(parsed.locate(stage.name, ['params', param]), 'path-escape', `stage '${stage.name}': parameter '${param}': path ${JSON.stringify(value)} is refused: ${why}`);
+        if (why) {
+          error(parsed.locate(stage.name, ['params', param]), 'path-escape', `stage '${stage.name}': parameter '${param}': path ${JSON.stringify(value)} is refused: ${why}`);
+          continue;
+        }
+        const lookup = options.files;
+        if (!lookup || decl.writtenPathParams?.includes(param)) continue;
+        // Span patterns and object-storage URIs are resolved at run time, not here.
+        if (/\{(SPAN|VERSION|YYYY|MM|DD)\}/.test(value) || /^[a-z][a-z0-9+.-]*:\/\//i.test(value)) continue;
+        const abs = path.resolve(path.dirname(file), value);
+        const missing = isGlob(value) ? !lookup.globMatches(abs) : !lookup.exists(abs);
+        if (!missing) continue;
+        const range = (Array.isArray(v) ? parsed.locate(stage.name, ['params', param, i]) : undefined) ?? parsed.locate(stage.name, ['params', param]);
+        out.push({
+          file,
+          range: range ?? stage.range,
+          severity: 'warning',
+          code: 'file-not-found',
+          message: isGlob(value)
+            ? `stage '${stage.name}': parameter '${param}': no file matches ${JSON.stringify(value)} (${abs})`
+            : `stage '${stage.name}': parameter '${param}': file ${JSON.stringify(value)} does not exist (${abs})`,
+        });
       }
     }
   }
@@ -165,7 +192,9 @@ export function validatePipeline(parsed: ParsedPipeline, options: ValidateOption
     }
     if (decl) {
       for (const [inputName, port] of Object.entries(decl.inputs)) {
-        if (!port.optional && !stage.inputs[inputName]) {
+        // An input written without a valid reference already has its own (parse) diagnostic there.
+        const reported = parsed.diagnostics.some((d) => d.code === 'invalid-input' && d.message.startsWith(`stage '${stage.name}': input '${inputName}' `));
+        if (!port.optional && !stage.inputs[inputName] && !reported) {
           error(stage.range, 'missing-input', `stage '${stage.name}': ${decl.name} needs input '${inputName}' (${port.type}): add it under inputs as <stage>.<output>`);
         }
       }

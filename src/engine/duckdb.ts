@@ -275,7 +275,16 @@ export async function readSource(
       if (checked.copy) copies.set(file, checked.copy);
       if (checked.dropped.length) skipped.push({ file, lines: checked.dropped });
     }
-    const columns = await describe(conn, reader(fmt, [copies.get(file) ?? file], options), file);
+    const target = copies.get(file) ?? file;
+    let columns = await describe(conn, reader(fmt, [target], options), file);
+    if (fmt === 'csv') {
+      // `Yes`/`No` columns stay strings (DuckDB would read them as booleans).
+      const words = await booleanWordColumns(conn, target, options, columns);
+      if (words.length) {
+        options += `, types={${words.map((c) => `${quoteLiteral(c)}: 'VARCHAR'`).join(', ')}}`;
+        columns = await describe(conn, reader(fmt, [target], options), file);
+      }
+    }
     perFile.push({ file, columns, options });
   }
   const first = perFile[0];
@@ -353,6 +362,24 @@ function assertSameColumns(a: { file: string; columns: SourceColumn[] }, b: { fi
   for (const c of b.columns) {
     if (!aNames.has(c.name)) throw new PipewiseError(`column '${c.name}' is not in ${a.file}`, { file: b.file, code: 'column-new' });
   }
+}
+
+/**
+ * CSV columns DuckDB's sniffer typed BOOLEAN although the file spells them as words (`Yes`/`No`,
+ * `y`/`n`, `on`/`off`): those are labels or categories, and must keep the strings written in the
+ * data. Only `true`/`false`/`t`/`f`/`1`/`0` stay booleans.
+ */
+async function booleanWordColumns(conn: DuckDBConnection, file: string, options: string, columns: readonly SourceColumn[]): Promise<string[]> {
+  const booleans = columns.filter((c) => c.type === 'BOOLEAN').map((c) => c.name);
+  const words: string[] = [];
+  for (const name of booleans) {
+    const rows = await queryRows(
+      conn,
+      `SELECT count(*) AS n FROM (SELECT DISTINCT lower(trim(${quoteIdent(name)})) AS v FROM read_csv(${quoteLiteral(file)}${options}, all_varchar=true)) WHERE v IS NOT NULL AND v NOT IN ('true', 'false', 't', 'f', '1', '0')`,
+    );
+    if (num(rows[0]?.n) > 0) words.push(name);
+  }
+  return words;
 }
 
 let rejectsCounter = 0;

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { GraphLayoutSetting } from '../protocol/graph';
 
 /**
  * Every Pipewise setting, read through this one typed place. The manifest declares them in titled
@@ -12,6 +13,11 @@ export interface PipewiseConfig {
   };
   readonly graph: {
     readonly showArtifacts: boolean;
+    readonly layout: GraphLayoutSetting;
+  };
+  readonly panels: {
+    /** Where data and evaluation panels open: the active editor group, or beside it. */
+    readonly location: 'active' | 'beside';
   };
   readonly runs: {
     readonly showProgressNotification: boolean;
@@ -33,9 +39,14 @@ export function readConfig(scope?: vscode.ConfigurationScope): PipewiseConfig {
     const v = c.get<boolean>(key, fallback);
     return typeof v === 'boolean' ? v : fallback;
   };
+  const oneOf = <T extends string>(key: string, values: readonly T[], fallback: T): T => {
+    const v = c.get<string>(key, fallback);
+    return (values as readonly string[]).includes(v) ? (v as T) : fallback;
+  };
   return {
     editor: { updateDelay: num('editor.updateDelay', 250, 0, 5000), codeLens: bool('editor.codeLens', true) },
-    graph: { showArtifacts: bool('graph.showArtifacts', true) },
+    graph: { showArtifacts: bool('graph.showArtifacts', true), layout: oneOf('graph.layout', ['auto', 'leftToRight', 'topToBottom'] as const, 'auto') },
+    panels: { location: oneOf('panels.location', ['active', 'beside'] as const, 'active') },
     runs: {
       showProgressNotification: bool('runs.showProgressNotification', true),
       revealGraph: bool('runs.revealGraph', true),

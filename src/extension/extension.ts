@@ -5,6 +5,8 @@ import { WorkerPort } from './workerPort';
 import { registerEditor } from './editor';
 import { registerDataPanels } from './panels/dataPanels';
 import { registerNotebooks } from './notebook/index';
+import { registerEvaluation } from './panels/evaluationPanel';
+import { registerExperiments } from './runs/experimentsPanel';
 
 export type { PipewiseContext } from './context';
 
@@ -20,6 +22,8 @@ export function activate(context: vscode.ExtensionContext): PipewiseContext {
     registerEditor(ctx);
     registerDataPanels(ctx);
     registerNotebooks(ctx);
+    registerEvaluation(ctx);
+    registerExperiments(ctx);
   } catch (e) {
     log.error(errorDetail(e));
     void vscode.window.showErrorMessage(`Pipewise failed to start: ${errorMessage(e)}`);

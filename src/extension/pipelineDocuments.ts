@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { parsePipeline, type ParsedPipeline } from '../core/parse';
 import { validatePipeline } from '../core/validate';
+import { localFiles } from '../core/fileLookup';
 import type { SpecDiagnostic } from '../core/spec';
 import { readConfig } from './config';
 import { errorMessage } from '../protocol/errors';
@@ -61,7 +62,7 @@ export class PipelineDocuments implements vscode.Disposable {
     const parsed = parsePipeline(doc.getText(), file);
     let diagnostics: readonly SpecDiagnostic[];
     try {
-      diagnostics = validatePipeline(parsed);
+      diagnostics = validatePipeline(parsed, doc.uri.scheme === 'file' ? { files: localFiles } : {});
     } catch (e) {
       // A validator bug must not take the editor down: show the parse problems and the failure.
       diagnostics = [

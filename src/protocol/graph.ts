@@ -67,8 +67,11 @@ export interface RunView {
   readonly durationMs?: number;
 }
 
+/** `pipewise.graph.layout`: auto is top to bottom when the panel is taller than wide. */
+export type GraphLayoutSetting = 'auto' | 'leftToRight' | 'topToBottom';
+
 export type ToGraphMessage =
-  | { readonly type: 'pipeline'; readonly model: GraphModel; readonly trusted: boolean }
+  | { readonly type: 'pipeline'; readonly model: GraphModel; readonly trusted: boolean; readonly layout?: GraphLayoutSetting }
   | { readonly type: 'run'; readonly run: RunView }
   | { readonly type: 'fit' };
 

@@ -152,3 +152,35 @@ test('a 200-stage pipeline becomes a graph ELK can lay out', async () => {
   assert.equal(out.children?.length, 400);
   assert.ok((out.children ?? []).every((c) => Number.isFinite(c.x) && Number.isFinite(c.y)));
 });
+
+test('each example laid out top to bottom fits a 520 × 770 graph area with stage names of 11 px or more', async () => {
+  const { layoutDirection } = await import('../../webviews/graph/layoutInput');
+  assert.equal(layoutDirection('auto', 520, 770), 'DOWN');
+  assert.equal(layoutDirection('auto', 1400, 770), 'RIGHT');
+  assert.equal(layoutDirection('leftToRight', 520, 770), 'RIGHT');
+  for (const example of ['penguins', 'weather', 'flights']) {
+    const file = path.resolve(__dirname, `../../examples/${example}/${example}.pipeline.yaml`);
+    const m = model(readFileSync(file, 'utf8'), file);
+    const out = await new ELK().layout(layoutInput(m, 'DOWN'));
+    const k = Math.min(1.25, 520 / (out.width ?? Infinity), 770 / (out.height ?? Infinity));
+    // 13 px is the stage name's font size (media/graph.css); at Fit it is drawn k times that.
+    assert.ok(k * 13 >= 11, `${example}: ${out.width}×${out.height} fits at ${k.toFixed(3)}, names at ${(k * 13).toFixed(1)} px`);
+    const left = await new ELK().layout(layoutInput(m, 'RIGHT'));
+    const kLeft = Math.min(520 / (left.width ?? Infinity), 770 / (left.height ?? Infinity));
+    assert.ok(kLeft * 13 < 11, `${example}: left to right it would not be legible (${(kLeft * 13).toFixed(1)} px) — the reason for top to bottom`);
+  }
+});
+
+test('far labels: screen-size names kept in model order, none overlapping, none off screen', async () => {
+  const { farLabels } = await import('../../webviews/graph/farLabels');
+  const kept = farLabels(
+    [
+      { id: 'a', text: 'examples', x: 100, y: 100 },
+      { id: 'b', text: 'statistics', x: 110, y: 105 }, // overlaps a: dropped
+      { id: 'c', text: 'schema', x: 100, y: 140 },
+      { id: 'd', text: 'far_away', x: 5000, y: 100 }, // off screen: dropped
+    ],
+    { width: 520, height: 770, charWidth: 7 },
+  );
+  assert.deepEqual(kept.map((l) => l.id), ['a', 'c']);
+});

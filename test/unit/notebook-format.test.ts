@@ -82,3 +82,16 @@ test('a pipeline opens as nbformat 4.5: a markdown cell, then its stages in exec
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('notebook tables print fractions rounded to 6 decimals (pandas\' display precision); JSON keeps every digit', async () => {
+  const { htmlTable, cellText } = await import('../../src/worker/handlers/notebookSql');
+  const mean = 43.92192982456141; // DuckDB's avg(bill_length_mm) of the penguins, 16 significant digits
+  const html = htmlTable([{ name: 'mean', kind: 'number' }], [{ mean }, { mean: 12 }, { mean: 2.5e-7 }]);
+  // The oracle: Python's own rounding of the same number to 6 decimals.
+  const python = execFileSync('/usr/bin/python3', ['-c', `print(repr(round(${mean}, 6)))`], { encoding: 'utf8' }).trim();
+  assert.ok(html.includes(`>${python}<`), `${python} in ${html}`);
+  assert.ok(!html.includes(String(mean)), 'the 16-digit float is not printed');
+  assert.ok(html.includes('>12<'), 'integers as they are');
+  assert.equal(cellText(2.5e-7), '2.5e-7');
+  assert.equal(cellText(null), '');
+});

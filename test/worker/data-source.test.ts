@@ -118,3 +118,19 @@ test('JSON arrays and NDJSON are read, missing values counted', async () => {
     { name: 'b', type: 'VARCHAR' },
   ]);
 });
+
+test('a Yes/No column keeps the strings written in the data; true/false stays boolean', async () => {
+  const dir = await tempDir();
+  const file = path.join(dir, 'answers.csv');
+  const rows = ['x,answer,flag', '1,Yes,true', '2,No,false', '3,Yes,true', '4,No,false'];
+  await fs.writeFile(file, `${rows.join('\n')}\n`);
+  const types = await withConnection(async (c) => {
+    const src = await readSource(c, file);
+    const values = (await c.runAndReadAll(`SELECT DISTINCT answer FROM ${src.relation} ORDER BY answer`)).getRowObjectsJS().map((r) => r.answer);
+    return { columns: Object.fromEntries(src.columns.map((col) => [col.name, col.type])), values };
+  });
+  assert.equal(types.columns.answer, 'VARCHAR');
+  assert.equal(types.columns.flag, 'BOOLEAN');
+  // The oracle: the distinct words in the file's second column, read as text.
+  assert.deepEqual(types.values, [...new Set(rows.slice(1).map((r) => r.split(',')[1]))].sort());
+});

@@ -17,7 +17,9 @@ import type { EvaluationFile } from '../../src/engine/components/evaluator';
 import type { PushedFile } from '../../src/engine/components/pusher';
 import type { InfraValidationFile } from '../../src/engine/components/infraValidator';
 import { FIXTURES, tempDir } from '../fixtures/evaluation/context';
-import { runSystemPython } from '../fixtures/evaluation/oracle';
+import { runSystemPython, sklearnCurves } from '../fixtures/evaluation/oracle';
+import { buildEvaluationView, type MetricsFile } from '../../src/core/evaluationView';
+import type { PredictionsFile } from '../../src/protocol/evaluation';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'bin', 'pipewise.js');
@@ -160,5 +162,53 @@ test('penguins end to end: metrics.json equals sklearn on predictions.parquet (m
     );
     if (task === 'binary') assert.ok((m.auc ?? 0) > 0.9, `sex is predictable from the measurements: auc ${m.auc}`);
     else assert.ok((m.r2 ?? 0) > 0.7, `body mass is predictable: r2 ${m.r2}`);
+    await checkEvaluationView(path.join(artifactOf(r, 'evaluate', 'evaluation'), 'metrics.json'), path.join(artifactOf(r, 'infer', 'inference_result'), 'predictions.parquet'), ev);
   }
 });
+
+/**
+ * The evaluation view built from the artifact (metrics.json + predictions.json) against the
+ * BulkInferrer's predictions.parquet, an independent file: the curves and the confusion matrix by
+ * scikit-learn on its rows, the numbers shown by metrics.json.
+ */
+async function checkEvaluationView(metricsPath: string, parquet: string, ev: EvaluationFile): Promise<void> {
+  const predictions = await readJson<PredictionsFile>(path.join(path.dirname(metricsPath), 'predictions.json'));
+  const view = buildEvaluationView(metricsPath, await readJson<MetricsFile>(metricsPath), predictions);
+  assert.deepEqual(view.overall, ev.slices[0]?.metrics);
+  assert.deepEqual(view.slices.map((s) => s.exampleCount), ev.slices.map((s) => s.metrics.example_count));
+  const db = await DuckDBInstance.create(':memory:');
+  const conn = await db.connect();
+  let rows: Record<string, unknown>[];
+  try {
+    rows = (await conn.runAndReadAll(`SELECT * FROM read_parquet('${parquet.replace(/'/g, "''")}') WHERE "${ev.label}" IS NOT NULL`)).getRowObjectsJS() as Record<string, unknown>[];
+  } finally {
+    conn.closeSync();
+    db.closeSync();
+  }
+  const near = (a: readonly number[], b: readonly number[], what: string) => {
+    assert.equal(a.length, b.length, `${what}: ${a.length} points vs ${b.length}`);
+    a.forEach((v, i) => assert.ok(Math.abs(v - (b[i] as number)) <= TOLERANCE, `${what}[${i}]: ${v} vs ${b[i]}`));
+  };
+  if (ev.task === 'binary') {
+    const positive = ev.classes?.[1];
+    const labels = rows.map((r) => (String(r[ev.label]) === positive ? 1 : 0));
+    const scores = rows.map((r) => Number(r.score));
+    const [oracle] = sklearnCurves([{ labels, scores }]);
+    assert.ok(oracle && view.roc?.[0] && view.pr?.[0] && view.calibration?.[0]);
+    near(view.roc[0].x, oracle.roc.fpr, 'fpr');
+    near(view.roc[0].y, oracle.roc.tpr, 'tpr');
+    near(view.pr[0].x, oracle.pr.recall, 'recall');
+    near(view.pr[0].y, oracle.pr.precision, 'precision');
+    near(view.calibration[0].y, oracle.calibration.prob_true, 'calibration prob_true');
+    near(view.calibration[0].x, oracle.calibration.prob_pred, 'calibration prob_pred');
+    const tp = labels.filter((y, i) => y === 1 && (scores[i] as number) >= 0.5).length;
+    const fp = labels.filter((y, i) => y === 0 && (scores[i] as number) >= 0.5).length;
+    assert.deepEqual(view.confusion?.matrix, [[labels.filter((y) => y === 0).length - fp, fp], [labels.filter((y) => y === 1).length - tp, tp]]);
+    assert.ok(view.fairness.some((f) => f.rate === 'false_positive_rate' && f.threshold === 0.5 && f.slice === 'overall' && f.value === ev.slices[0]?.metrics['false_positive_rate@0.5']));
+  } else {
+    const actual = rows.map((r) => Number(r[ev.label])).sort((a, b) => a - b);
+    assert.deepEqual([...(view.regression?.actual ?? [])].sort((a, b) => a - b), actual, 'every example, actual values from predictions.parquet');
+    const predicted = rows.map((r) => Number(r.prediction)).sort((a, b) => a - b);
+    near([...(view.regression?.predicted ?? [])].sort((a, b) => a - b), predicted, 'predicted values');
+  }
+}

@@ -182,6 +182,14 @@ test('bad input: an empty file, a file that is not data, a missing file', async 
   writeFileSync(notParquet, 'hello, I am text');
   await assert.rejects(worker.request(ComputeStatistics, { source: { kind: 'file', path: notParquet } }), /not a Parquet file/);
   await assert.rejects(worker.request(PreviewRows, { source: { kind: 'file', path: path.join(dir, 'nope.csv') }, offset: 0, limit: 1 }), /not found|no such/i);
+  // Every message names what it is about: the missing file's path, the empty file's, the pattern.
+  const named = (file: string) => (e: unknown) => e instanceof Error && e.message.includes(file);
+  const nope = path.join(dir, 'nope.csv');
+  await assert.rejects(worker.request(ComputeStatistics, { source: { kind: 'file', path: nope } }), named(nope));
+  await assert.rejects(worker.request(PreviewRows, { source: { kind: 'file', path: nope }, offset: 0, limit: 1 }), named(nope));
+  await assert.rejects(worker.request(ComputeStatistics, { source: { kind: 'file', path: empty } }), named(empty));
+  const glob = path.join(dir, 'none-*.csv');
+  await assert.rejects(worker.request(ComputeStatistics, { source: { kind: 'file', path: glob } }), named(glob));
 });
 
 test('an all-null column and 1,000 columns', async () => {

@@ -1,16 +1,17 @@
 /**
- * The pipeline graph webview: lays out stages and artifacts with ELK (left to right, in this thread:
- * no web worker, nothing remote), draws them as SVG in the theme's colours, shows each stage's live
+ * The pipeline graph webview: lays out stages and artifacts with ELK (left to right in a wide panel,
+ * top to bottom in a tall one; in this thread: no web worker, nothing remote), draws them as SVG in the theme's colours, shows each stage's live
  * status, and sends the user's actions back to the extension. It announces `ready` before the
  * extension sends anything and acknowledges every drawing with `rendered`.
  */
 import ELK from 'elkjs/lib/elk.bundled.js';
 import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api';
-import type { FromGraphMessage, GraphAction, GraphModel, GraphNode, GraphWebviewState, RunView, ToGraphMessage } from '../../src/protocol/graph';
+import type { FromGraphMessage, GraphAction, GraphLayoutSetting, GraphModel, GraphNode, GraphWebviewState, RunView, ToGraphMessage } from '../../src/protocol/graph';
 import { formatDuration } from '../shared/format';
 import { connect } from '../shared/host';
 import { ICONS } from './icons';
-import { layoutInput, layoutSignature, NODE_SIZE } from './layoutInput';
+import { farLabels } from './farLabels';
+import { layoutDirection, layoutInput, layoutSignature, type LayoutDirection } from './layoutInput';
 
 const vscode = connect<ToGraphMessage, FromGraphMessage, GraphWebviewState>();
 const SVG = 'http://www.w3.org/2000/svg';
@@ -27,8 +28,9 @@ interface Placed {
 
 let model: GraphModel | undefined;
 let trusted = true;
+let layoutSetting: GraphLayoutSetting = 'auto';
 let run: RunView = { running: false, stages: {} };
-let laidOut: { signature: string; layout: ElkNode } | undefined;
+let laidOut: { signature: string; layout: ElkNode; direction: LayoutDirection } | undefined;
 let placed = new Map<string, Placed>();
 let view = { x: 0, y: 0, k: 1 };
 let selected: string | undefined = vscode.getState()?.selected;
@@ -41,6 +43,7 @@ const $ = <T extends Element>(sel: string): T => {
 };
 const svg = $<SVGSVGElement>('#graph');
 const viewport = $<SVGGElement>('#viewport');
+const farLayer = $<SVGGElement>('#far-labels');
 const banner = $<HTMLDivElement>('#banner');
 const title = $<HTMLSpanElement>('#title');
 const summary = $<HTMLSpanElement>('#summary');
@@ -107,18 +110,47 @@ async function render(): Promise<void> {
   } else {
     banner.hidden = true;
   }
-  const signature = layoutSignature(m);
+  const seq = ++layoutSeq;
+  const { direction, layout, signature } = await bestLayout(m);
+  if (seq !== layoutSeq || model !== m) return; // a newer model arrived while ELK worked
   if (!laidOut || laidOut.signature !== signature) {
-    const seq = ++layoutSeq;
-    const layout = await elk.layout(layoutInput(m));
-    if (seq !== layoutSeq || model !== m) return; // a newer model arrived while ELK worked
     const first = !laidOut;
-    laidOut = { signature, layout };
+    const turned = !!laidOut && laidOut.direction !== direction;
+    laidOut = { signature, layout, direction };
     draw();
-    if (first && !restoredZoom) fit();
+    if ((first && !restoredZoom) || turned) fit();
   } else {
     draw();
   }
+}
+
+/** Layouts by signature (direction + structure), so a resize can choose again without ELK. */
+const layouts = new Map<string, ElkNode>();
+
+async function layoutOf(m: GraphModel, direction: LayoutDirection): Promise<{ direction: LayoutDirection; layout: ElkNode; signature: string }> {
+  const signature = layoutSignature(m, direction);
+  let layout = layouts.get(signature);
+  if (!layout) {
+    layout = await elk.layout(layoutInput(m, direction));
+    if (layouts.size > 8) layouts.clear();
+    layouts.set(signature, layout);
+  }
+  return { direction, layout, signature };
+}
+
+/**
+ * The layout to draw: the setting's direction, or (auto) whichever of top-to-bottom and
+ * left-to-right shows the graph larger at Fit in this panel; on a tie, top to bottom when the
+ * panel is taller than wide.
+ */
+async function bestLayout(m: GraphModel): Promise<{ direction: LayoutDirection; layout: ElkNode; signature: string }> {
+  const box = svg.getBoundingClientRect();
+  const preferred = layoutDirection(layoutSetting, box.width, box.height);
+  if (layoutSetting !== 'auto') return layoutOf(m, preferred);
+  const a = await layoutOf(m, preferred);
+  const b = await layoutOf(m, preferred === 'DOWN' ? 'RIGHT' : 'DOWN');
+  const scale = (l: ElkNode) => Math.min(box.width / Math.max(1, l.width ?? 0), box.height / Math.max(1, l.height ?? 0));
+  return scale(b.layout) > scale(a.layout) * 1.05 ? b : a;
 }
 
 function draw(): void {
@@ -143,21 +175,24 @@ function draw(): void {
     if (!n) continue;
     const x = c.x ?? 0;
     const y = c.y ?? 0;
-    const { width: w, height: h } = NODE_SIZE[n.kind];
+    const w = c.width ?? 0;
+    const h = c.height ?? 0;
+    const compact = laidOut.direction === 'DOWN';
     const g = el('g', { class: `node ${n.kind}${n.problems.length ? ' has-problems' : ''}`, transform: `translate(${x},${y})`, tabindex: 0, role: 'button' }, nodesLayer);
     g.dataset.id = n.id;
     g.dataset.kind = n.kind;
     el('rect', { class: 'box', width: w, height: h, rx: n.kind === 'artifact' ? h / 2 : 6 }, g);
     el('rect', { class: 'progress', x: 1, y: h - 4, width: 0, height: 3, rx: 1.5 }, g);
-    const icon = el('g', { class: 'icon', transform: `translate(10,${n.kind === 'artifact' ? (h - 16) / 2 : 8})` }, g);
+    const iconScale = compact && n.kind === 'artifact' ? 0.75 : 1;
+    const icon = el('g', { class: 'icon', transform: `translate(${compact && n.kind === 'artifact' ? 8 : 10},${n.kind === 'artifact' ? (h - 16 * iconScale) / 2 : compact ? 6 : 8}) scale(${iconScale})` }, g);
     el('path', { d: ICONS[n.icon] ?? ICONS.file ?? '' }, icon);
     if (n.kind === 'stage' || n.kind === 'missing') {
-      el('text', { class: 'label', x: 34, y: 21 }, g).textContent = truncate(n.label, 16);
-      el('text', { class: 'detail', x: 34, y: 38 }, g).textContent = truncate(n.detail, 19);
-      el('text', { class: 'status-text', x: 34, y: 50 }, g);
+      el('text', { class: 'label', x: 34, y: compact ? 18 : 21 }, g).textContent = truncate(n.label, 15);
+      el('text', { class: 'detail', x: 34, y: compact ? 32 : 38 }, g).textContent = truncate(n.detail, 19);
+      el('text', { class: 'status-text', x: 34, y: compact ? 43 : 50 }, g);
       el('circle', { class: 'dot', cx: w - 12, cy: 15, r: 5 }, g);
     } else {
-      el('text', { class: 'label', x: 30, y: 17 }, g).textContent = truncate(n.label, 12);
+      el('text', { class: 'label', x: compact ? 24 : 30, y: compact ? 13 : 17 }, g).textContent = truncate(n.label, compact ? 22 : 12);
     }
     const tip = el('title', {}, g);
     tip.textContent = [`${n.label} — ${n.detail}`, ...n.problems].join('\n');
@@ -217,10 +252,38 @@ function applyRun(): void {
   acknowledge();
 }
 
+/** Below this scale a stage's 13 px name would draw under 11 px: names move to the far layer. */
+const LEGIBLE_SCALE = 11 / 13;
+const MIN_ZOOM = 0.002;
+
 function applyView(): void {
   viewport.setAttribute('transform', `translate(${view.x},${view.y}) scale(${view.k})`);
-  svg.classList.toggle('far', view.k < 0.4);
+  const far = view.k < LEGIBLE_SCALE;
+  svg.classList.toggle('far', far);
+  drawFarLabels(far);
+  svg.dataset.zoom = String(view.k);
   saveState();
+}
+
+/**
+ * Zoomed out past legibility, stage names are drawn at screen size (12 px) beside their node,
+ * as many as fit without overlapping, the way a map drops town names.
+ */
+function drawFarLabels(far: boolean): void {
+  farLayer.replaceChildren();
+  if (!far) return;
+  const box = svg.getBoundingClientRect();
+  const stages = [...placed.values()].filter((p) => p.node.kind !== 'artifact');
+  const shown = farLabels(
+    stages.map((p) => ({ id: p.node.id, text: p.node.label, x: (p.x + p.w / 2) * view.k + view.x, y: (p.y + p.h / 2) * view.k + view.y })),
+    { width: box.width, height: box.height, charWidth: 7 },
+  );
+  for (const l of shown) {
+    const g = el('g', { class: 'far-label', transform: `translate(${l.x},${l.y})` }, farLayer);
+    g.dataset.id = l.id;
+    el('rect', { x: -l.width / 2 - 3, y: -9, width: l.width + 6, height: 18, rx: 3 }, g);
+    el('text', { x: 0, y: 4, 'text-anchor': 'middle' }, g).textContent = l.text;
+  }
 }
 
 function fit(): void {
@@ -228,14 +291,14 @@ function fit(): void {
   const h = Number(viewport.dataset.height ?? 0);
   const box = svg.getBoundingClientRect();
   if (!w || !h || !box.width || !box.height) return;
-  // Fit the whole graph, but never so small that nothing can be read: large graphs start at the left.
-  const k = Math.max(0.3, Math.min(1.25, Math.min(box.width / w, box.height / h)));
-  view = { k, x: w * k < box.width ? (box.width - w * k) / 2 : 0, y: h * k < box.height ? (box.height - h * k) / 2 : 0 };
+  // Fit the whole graph; a large one draws its names in the far layer.
+  const k = Math.max(MIN_ZOOM, Math.min(1.25, Math.min(box.width / w, box.height / h)));
+  view = { k, x: (box.width - w * k) / 2, y: (box.height - h * k) / 2 };
   applyView();
 }
 
 function zoomAt(factor: number, cx: number, cy: number): void {
-  const k = Math.min(4, Math.max(0.05, view.k * factor));
+  const k = Math.min(4, Math.max(MIN_ZOOM, view.k * factor));
   view = { k, x: cx - ((cx - view.x) * k) / view.k, y: cy - ((cy - view.y) * k) / view.k };
   applyView();
 }
@@ -393,20 +456,31 @@ $<HTMLButtonElement>('#zoom-in').addEventListener('click', () => zoomAt(1.25, sv
 $<HTMLButtonElement>('#zoom-out').addEventListener('click', () => zoomAt(1 / 1.25, svg.clientWidth / 2, svg.clientHeight / 2));
 
 vscode.onMessage((msg) => {
-  switch (msg.type) {
-    case 'pipeline':
-      model = msg.model;
-      trusted = msg.trusted;
-      void render().catch((e: unknown) => post({ type: 'error', message: e instanceof Error ? e.message : String(e) }));
-      break;
-    case 'run':
-      run = msg.run;
-      if (placed.size) applyRun();
-      break;
-    case 'fit':
-      fit();
-      break;
+  try {
+    switch (msg.type) {
+      case 'pipeline':
+        model = msg.model;
+        trusted = msg.trusted;
+        layoutSetting = msg.layout ?? 'auto';
+        void render().catch((e: unknown) => post({ type: 'error', message: e instanceof Error ? e.message : String(e) }));
+        break;
+      case 'run':
+        run = msg.run;
+        if (placed.size) applyRun();
+        break;
+      case 'fit':
+        fit();
+        break;
+    }
+  } catch (e) {
+    post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
   }
 });
+
+// A panel turned from wide to tall (or back) is laid out again in the other direction and fitted.
+new ResizeObserver(() => {
+  if (laidOut && model) void render().catch((e: unknown) => post({ type: 'error', message: e instanceof Error ? e.message : String(e) }));
+  if (view.k < LEGIBLE_SCALE) drawFarLabels(true);
+}).observe(svg);
 
 vscode.ready();

@@ -47,6 +47,22 @@ export class CompareView {
     this.result = result;
     this.labels = [leftLabel, rightLabel];
     clear(this.table);
+    if (result.drift.length > 0 && result.drift.every((d) => d.onlyIn)) {
+      // Drift compares columns by name: with none in common there is nothing to compare, say so.
+      const names = (side: 'left' | 'right') => result.drift.filter((d) => d.onlyIn === side).map((d) => d.feature);
+      const list = (xs: string[]) => (xs.length > 12 ? `${xs.slice(0, 12).join(', ')} … (${xs.length})` : xs.join(', ') || 'none');
+      this.table.append(
+        h(
+          'div',
+          { class: 'panelerror nocommon', role: 'status' },
+          `${leftLabel} and ${rightLabel} have no column in common, so there is no drift to measure (columns are matched by name).\n`,
+          `${leftLabel}: ${list(names('left'))}\n${rightLabel}: ${list(names('right'))}`,
+        ),
+      );
+      clear(this.detail);
+      post({ type: 'rendered', digest: { kind: 'compare', rows: [], highlighted: [], exact: true } });
+      return;
+    }
     const rows = [...result.drift].sort((a, b) => Number(b.exceeded) - Number(a.exceeded) || b.value / b.threshold - a.value / a.threshold);
     const body = h('tbody');
     const missing = (d: DatasetFeatureStatistics, name: string) => {

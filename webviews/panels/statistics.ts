@@ -11,6 +11,8 @@ interface Column<R> {
   readonly label: string;
   readonly numeric: boolean;
   readonly cell: (r: R, ctx: ViewContext) => Node | string;
+  /** Explains the header (its tooltip). */
+  readonly title?: string;
 }
 
 interface ViewContext {
@@ -30,7 +32,8 @@ const NUMERIC_COLUMNS: Column<NumericRow>[] = [
   { key: 'missingShare', label: 'Missing', numeric: true, cell: missingCell },
   num('zeros', 'Zeros'),
   num('mean', 'Mean'),
-  num('std', 'Std dev'),
+  // TFDV's std_dev is the population one (divides by n), so is ours: the header says which.
+  { ...num<NumericRow>('std', 'Std dev (population)'), title: 'Population standard deviation (divides by n, as TFDV); the sample one divides by n − 1' },
   num('min', 'Min'),
   num('median', 'Median'),
   num('max', 'Max'),
@@ -148,7 +151,7 @@ export class StatisticsView {
         {},
         ...columns.map((c) => {
           const active = sort.key === c.key;
-          const b = h('button', { type: 'button', class: 'sort', title: `Sort by ${c.label}` }, c.label, active ? (sort.dir === 1 ? ' ▲' : ' ▼') : '');
+          const b = h('button', { type: 'button', class: 'sort', title: `${c.title ? `${c.title}. ` : ''}Sort by ${c.label}` }, c.label, active ? (sort.dir === 1 ? ' ▲' : ' ▼') : '');
           b.addEventListener('click', () => {
             this.sorts[which] = { key: c.key, dir: active ? ((-sort.dir) as SortDir) : c.numeric ? -1 : 1 };
             this.drawTables();

@@ -12,7 +12,7 @@ const relPath = z.string().min(1).describe('A path relative to the pipeline file
 
 export const ExampleGen = declareComponent({
   name: 'ExampleGen',
-  version: '1',
+  version: '2', // 2: CSV columns of Yes/No words stay strings (DuckDB sniffs them as BOOLEAN)
   description:
     'Reads CSV, Parquet or JSON/NDJSON files (one file or a glob) with DuckDB and splits the rows into train and eval (2:1 by a deterministic hash, as TFX), or by a column\'s value or a time boundary. Writes one Parquet file per split.',
   inputs: {},

@@ -117,7 +117,7 @@ export const Tuner = declareComponent({
 
 export const Evaluator = declareComponent({
   name: 'Evaluator',
-  version: '1',
+  version: '2', // 2: writes evaluation/predictions.json for the evaluation view's curves
   description:
     'TFMA-style evaluation on the eval split: metrics overall and per slice, fairness rates per slice, value thresholds and change thresholds against a baseline model, and the blessing.',
   inputs: {
@@ -180,6 +180,7 @@ export const Pusher = declareComponent({
   outputs: { pushed_model: { type: 'PushedModel', description: 'Where and which version was pushed.' } },
   params: z.strictObject({ destination: relPath.describe('Folder that receives `<version>/`, relative to the pipeline file.') }),
   pathParams: ['destination'],
+  writtenPathParams: ['destination'],
 });
 
 export const BulkInferrer = declareComponent({

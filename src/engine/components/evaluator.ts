@@ -12,13 +12,14 @@ import type { Evaluator } from '../../core/components/modelComponents';
 import { PipewiseError } from '../../core/errors';
 import type { MetricValues } from '../../core/metrics';
 import type { ComponentContext, ComponentExecutor } from '../component';
-import type { ServingModel } from '../model/servingModel';
+import type { Prediction, ServingModel } from '../model/servingModel';
 import { writeFileAtomic } from '../store';
 import { findLastBlessedModel } from '../evaluation/baseline';
 import { withConnection } from '../duckdb';
 import { readSplit, requireColumn } from '../evaluation/examples';
 import { loadModel, type ModelLoader, predictAll } from '../evaluation/predict';
-import { computeSliceMetrics, encodeLabels, type SliceResult } from '../evaluation/sliceMetrics';
+import { computeSliceMetrics, encodeLabels, type EncodedLabels, type SliceResult } from '../evaluation/sliceMetrics';
+import type { PredictionsFile } from '../../protocol/evaluation';
 import { describeSlice, sliceRows } from '../evaluation/slicing';
 import { checkThresholds, type ThresholdCheck } from '../evaluation/thresholds';
 
@@ -134,6 +135,8 @@ export function createEvaluator(load: ModelLoader = loadModel): ComponentExecuto
           excluded: { missing_label: labels.missing, unknown_label: labels.unknown },
         };
         await writeFileAtomic(path.join(evaluationDir, 'metrics.json'), JSON.stringify(file, null, 1));
+        // The overall slice's predictions, for the evaluation view's curves (ROC, PR, calibration, residuals).
+        await writeFileAtomic(path.join(evaluationDir, PREDICTIONS_FILE), JSON.stringify(predictionsFile(signature.task, signature.classes, labels, predictions)));
         await fs.writeFile(path.join(blessingDir, blessed ? 'BLESSED' : 'NOT_BLESSED'), '');
         ctx.setProperties('blessing', { blessed });
         ctx.setProperties('evaluation', { blessed, task: signature.task, example_count: overall.metrics.example_count ?? 0 });
@@ -147,6 +150,18 @@ export function createEvaluator(load: ModelLoader = loadModel): ComponentExecuto
       }
     },
   };
+}
+
+export const PREDICTIONS_FILE = 'predictions.json';
+
+/** The usable rows' encoded labels and what the model predicted for them (src/protocol/evaluation.ts). */
+function predictionsFile(task: string, classes: readonly string[] | undefined, labels: EncodedLabels, predictions: readonly Prediction[]): PredictionsFile {
+  const rows = labels.usable.flatMap((u, i) => (u ? [i] : []));
+  const y = rows.map((i) => labels.y[i] as number);
+  const t = task as PredictionsFile['task'];
+  if (t === 'binary') return { task: t, ...(classes ? { classes } : {}), y, score: rows.map((i) => predictions[i]?.score ?? NaN) };
+  if (t === 'multiclass') return { task: t, ...(classes ? { classes } : {}), y, scores: rows.map((i) => predictions[i]?.scores ?? []) };
+  return { task: t, y, prediction: rows.map((i) => Number(predictions[i]?.prediction)) };
 }
 
 const HEADLINE = ['example_count', 'accuracy', 'auc', 'log_loss', 'rmse', 'mae', 'r2'];

@@ -1,4 +1,6 @@
 import * as vscode from 'vscode';
+import fs from 'node:fs';
+import path from 'node:path';
 import { findComponent } from '../../core/catalogue';
 import { STAGE_KEYS, TOP_LEVEL_KEYS } from '../../core/parse';
 import type { PipewiseContext } from '../context';
@@ -35,13 +37,40 @@ export function registerAuthoring(ctx: PipewiseContext, documents: PipelineDocum
     collection,
     documents.onDidAnalyse(publish),
     vscode.workspace.onDidCloseTextDocument((d) => collection.delete(d.uri)),
-    vscode.languages.registerCompletionItemProvider(PIPELINE_SELECTOR, { provideCompletionItems: (doc, pos) => complete(doc, pos, documents) }, ':', '.', ' '),
+    vscode.languages.registerCompletionItemProvider(
+      PIPELINE_SELECTOR,
+      { provideCompletionItems: (doc, pos) => complete(doc, pos, documents, () => loadSnippets(ctx.extension.extensionUri.fsPath)) },
+      ':',
+      '.',
+      ' ',
+    ),
     vscode.languages.registerHoverProvider(PIPELINE_SELECTOR, { provideHover: (doc, pos) => hover(doc, pos, documents) }),
   );
   documents.analyseOpen();
 }
 
-function complete(doc: vscode.TextDocument, pos: vscode.Position, documents: PipelineDocuments): vscode.CompletionItem[] | undefined {
+interface Snippet {
+  readonly prefix: string;
+  readonly description: string;
+  readonly body: readonly string[];
+}
+
+let snippetCache: Snippet[] | undefined;
+
+/**
+ * The pipeline snippets (`media/snippets/pipeline.code-snippets`). They are offered by this provider,
+ * not contributed to every YAML file, so that a whole block is only proposed where a block can go:
+ * `pipeline` at the top of a file, the stage snippets where a stage name is written.
+ */
+function loadSnippets(extensionPath: string): Snippet[] {
+  if (!snippetCache) {
+    const raw = JSON.parse(fs.readFileSync(path.join(extensionPath, 'media', 'snippets', 'pipeline.code-snippets'), 'utf8')) as Record<string, Snippet>;
+    snippetCache = Object.values(raw);
+  }
+  return snippetCache;
+}
+
+function complete(doc: vscode.TextDocument, pos: vscode.Position, documents: PipelineDocuments, snippets: () => readonly Snippet[]): vscode.CompletionItem[] | undefined {
   if (doc.uri.scheme !== 'untitled' && !isPipelineDocument(doc)) return undefined;
   const text = doc.getText();
   const cx = yamlContextAt(text, doc.offsetAt(pos));
@@ -55,10 +84,29 @@ function complete(doc: vscode.TextDocument, pos: vscode.Position, documents: Pip
     return c;
   };
   const [top, stage, section, sub] = cx.path;
+  // A whole-block snippet, inserted from the start of the line (its body carries its own indentation).
+  const lineStart = doc.lineAt(pos.line).text.slice(0, pos.character - cx.prefix.length).trim() === '';
+  const blocks = (which: (s: Snippet) => boolean): vscode.CompletionItem[] =>
+    !lineStart
+      ? []
+      : snippets()
+          .filter(which)
+          .map((sn) => {
+            const c = new vscode.CompletionItem(sn.prefix, vscode.CompletionItemKind.Snippet);
+            c.range = new vscode.Range(pos.line, 0, pos.line, pos.character);
+            c.insertText = new vscode.SnippetString(sn.body.join('\n'));
+            c.detail = sn.description;
+            c.filterText = `${doc.lineAt(pos.line).text.slice(0, pos.character - cx.prefix.length)}${sn.prefix}`;
+            return c;
+          });
 
   if (cx.position === 'key' && cx.path.length === 0) {
-    return TOP_LEVEL_KEYS.map((k) => item(k, vscode.CompletionItemKind.Property, undefined, undefined, `${k}: `));
+    return [
+      ...TOP_LEVEL_KEYS.map((k) => item(k, vscode.CompletionItemKind.Property, undefined, undefined, `${k}: `)),
+      ...(doc.getText().trim() === '' || doc.getText().trim() === cx.prefix ? blocks((sn) => sn.prefix === 'pipeline') : []),
+    ];
   }
+  if (top === 'stages' && cx.path.length === 1 && cx.position === 'key') return blocks((sn) => sn.prefix.startsWith('stage'));
   if (top !== 'stages' || stage === undefined) return undefined;
 
   if (cx.path.length === 2 && cx.position === 'key') {

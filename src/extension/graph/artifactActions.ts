@@ -4,6 +4,7 @@ import { findComponent } from '../../core/catalogue';
 import type { ArtifactType } from '../../core/artifacts';
 import type { PipelineSpec } from '../../core/spec';
 import type { RunView } from '../../protocol/graph';
+import { panelColumn } from '../panels/evaluationPanel';
 
 /** Data panels open these artifact types; the panels area registers the commands (`src/extension/panels`). */
 const PANEL_COMMANDS: Partial<Record<ArtifactType, string>> = {
@@ -11,6 +12,7 @@ const PANEL_COMMANDS: Partial<Record<ArtifactType, string>> = {
   Schema: 'pipewise.openSchema',
   ExampleAnomalies: 'pipewise.openAnomalies',
   Examples: 'pipewise.previewData',
+  ModelEvaluation: 'pipewise.openEvaluation',
 };
 
 /** The file to open when no panel shows an artifact type. */
@@ -80,14 +82,14 @@ export async function openArtifact(spec: PipelineSpec, run: RunView, stage: stri
       const reads = Object.values(s.inputs).some((r) => r.stage === stage && r.output === output);
       const evaluation = reads && findComponent(s.component)?.name === 'Evaluator' ? run.stages[s.name]?.artifacts?.evaluation : undefined;
       if (evaluation && (await exists(vscode.Uri.file(path.join(evaluation, 'metrics.json'))))) {
-        await vscode.window.showTextDocument(vscode.Uri.file(path.join(evaluation, 'metrics.json')), { viewColumn: vscode.ViewColumn.Beside });
+        await vscode.commands.executeCommand('pipewise.openEvaluation', vscode.Uri.file(evaluation));
         return;
       }
     }
   }
   const main = type ? MAIN_FILE[type] : undefined;
   if (main && (await exists(vscode.Uri.joinPath(folderUri, main)))) {
-    await vscode.window.showTextDocument(vscode.Uri.joinPath(folderUri, main), { viewColumn: vscode.ViewColumn.Beside });
+    await vscode.window.showTextDocument(vscode.Uri.joinPath(folderUri, main), { viewColumn: panelColumn() });
     return;
   }
   await vscode.commands.executeCommand('revealInExplorer', folderUri);

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import path from 'node:path';
 import type { FromGraphMessage, GraphModel, GraphWebviewState, ToGraphMessage } from '../../protocol/graph';
-import { readConfig } from '../config';
+import { onDidChangeConfig, readConfig } from '../config';
 import type { PipewiseContext } from '../context';
 import type { PipelineAnalysis, PipelineDocuments } from '../pipelineDocuments';
 import type { RunController } from '../runs/runController';
@@ -40,6 +40,7 @@ const GRAPH_PAGE = `<div id="toolbar" role="toolbar" aria-label="Pipeline graph"
 <svg id="graph" role="application" aria-label="Stages and artifacts of the pipeline; arrow keys move between nodes, Enter reveals, Shift+F10 opens actions">
   <defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/></marker></defs>
   <g id="viewport"></g>
+  <g id="far-labels" aria-hidden="true"></g>
 </svg>
 <div id="menu" role="menu" hidden></div>`;
 
@@ -76,13 +77,14 @@ class GraphPanel extends WebviewHost<ToGraphMessage, FromGraphMessage, GraphAck>
   }
 
   update(analysis: PipelineAnalysis): void {
+    const config = readConfig(this.uri).graph;
     this.model = buildGraphModel(analysis.parsed, analysis.diagnostics, {
-      showArtifacts: readConfig(this.uri).graph.showArtifacts,
+      showArtifacts: config.showArtifacts,
       ...(this.model ? { previous: this.model } : {}),
     });
     this.panel.title = `Graph: ${this.model.pipeline || path.basename(this.uri.fsPath)}`;
     // Before `ready` there is nothing to queue: `onReady` sends the model as it is then.
-    if (this.isReady) this.post({ type: 'pipeline', model: this.model, trusted: this.manager.trust.isTrusted });
+    if (this.isReady) this.post({ type: 'pipeline', model: this.model, trusted: this.manager.trust.isTrusted, layout: config.layout });
   }
 
   protected override async onReady(): Promise<void> {
@@ -141,6 +143,9 @@ export class GraphPanels implements vscode.Disposable {
       vscode.workspace.onDidGrantWorkspaceTrust(() => {
         for (const p of this.panels.values()) void this.refresh(p);
       }),
+      onDidChangeConfig(() => {
+        for (const p of this.panels.values()) void this.refresh(p);
+      }),
       WebviewHost.registerSerializer(GRAPH_VIEW_TYPE, (panel, state: GraphWebviewState) => void this.adopt(vscode.Uri.file(state.file), panel), (s): s is GraphWebviewState => !!(s as GraphWebviewState | undefined)?.file),
     );
   }
@@ -152,10 +157,13 @@ export class GraphPanels implements vscode.Disposable {
       existing.panel.reveal(undefined, true);
       return existing;
     }
+    // One column for graphs: beside the pipeline file, or the column an open graph already uses.
+    const file = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString())?.viewColumn;
+    const graphColumn = [...this.panels.values()].map((p) => p.panel.viewColumn).find((c) => c !== undefined && c !== file);
     const panel = vscode.window.createWebviewPanel(
       GRAPH_VIEW_TYPE,
       `Graph: ${path.basename(uri.fsPath, '.pipeline.yaml')}`,
-      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      { viewColumn: graphColumn ?? vscode.ViewColumn.Beside, preserveFocus: true },
       webviewOptions(this.extensionUri),
     );
     return this.adopt(uri, panel);

@@ -7,6 +7,7 @@ import { filterProblem } from '../../protocol/data';
 import { registerCommand, registerTestCommand } from '../commands';
 import { WebviewHost, webviewOptions } from '../webviewHost';
 import { DATA_PANEL_VIEW_TYPE, DataPanel } from './dataPanel';
+import { panelColumn } from './evaluationPanel';
 import { isDataSource, sourceFromPath, sourceKey, sourceLabel } from './sources';
 
 const DATA_FILTERS = { Data: ['csv', 'tsv', 'parquet', 'json', 'ndjson', 'jsonl'] };
@@ -68,7 +69,7 @@ export function registerDataPanels(ctx: PipewiseContext): void {
       existing.panel.reveal();
       return existing.id;
     }
-    const webviewPanel = vscode.window.createWebviewPanel(DATA_PANEL_VIEW_TYPE, state.title, vscode.ViewColumn.Active, {
+    const webviewPanel = vscode.window.createWebviewPanel(DATA_PANEL_VIEW_TYPE, state.title, panelColumn(), {
       ...webviewOptions(ctx.extension.extensionUri),
       retainContextWhenHidden: true,
     });

@@ -12,7 +12,7 @@ type Element =
   | { readonly kind: 'pipeline'; readonly uri: vscode.Uri; readonly storeBytes?: number }
   | { readonly kind: 'run'; readonly uri: vscode.Uri; readonly run: RunRecord }
   | { readonly kind: 'stage'; readonly uri: vscode.Uri; readonly run: RunRecord; readonly stage: StageResult }
-  | { readonly kind: 'artifact'; readonly uri: vscode.Uri; readonly output: string; readonly folder: string };
+  | { readonly kind: 'artifact'; readonly uri: vscode.Uri; readonly output: string; readonly folder: string; readonly component?: string };
 
 const STATUS_ICON: Record<string, [string, string | undefined]> = {
   succeeded: ['pass', 'testing.iconPassed'],
@@ -79,7 +79,7 @@ export class RunsView implements vscode.TreeDataProvider<Element>, vscode.Dispos
         .map((run) => ({ kind: 'run', uri: e.uri, run }));
     }
     if (e.kind === 'run') return e.run.stages.map((stage) => ({ kind: 'stage', uri: e.uri, run: e.run, stage }));
-    if (e.kind === 'stage') return Object.entries(e.stage.artifacts).map(([output, folder]) => ({ kind: 'artifact', uri: e.uri, output, folder }));
+    if (e.kind === 'stage') return Object.entries(e.stage.artifacts).map(([output, folder]) => ({ kind: 'artifact', uri: e.uri, output, folder, component: e.stage.component }));
     return [];
   }
 
@@ -125,6 +125,12 @@ export class RunsView implements vscode.TreeDataProvider<Element>, vscode.Dispos
         item.iconPath = new vscode.ThemeIcon('package');
         item.contextValue = 'pipewise.artifact';
         item.command = { command: 'revealInExplorer', title: 'Reveal', arguments: [vscode.Uri.file(e.folder)] };
+        if (e.component === 'Evaluator' && e.output === 'evaluation') {
+          // An evaluation opens in the evaluation panel.
+          item.contextValue = 'pipewise.artifact.evaluation';
+          item.iconPath = new vscode.ThemeIcon('graph-line');
+          item.command = { command: 'pipewise.openEvaluation', title: 'Open Model Evaluation', arguments: [vscode.Uri.file(e.folder)] };
+        }
         return item;
       }
     }

@@ -66,8 +66,17 @@ export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 }
 
-function cellText(v: unknown): string {
+/**
+ * A value as the table shows it. Fractions are rounded to 6 decimals (pandas' default display
+ * precision), very small ones to 6 significant digits; the JSON output beside keeps every digit.
+ */
+export function cellText(v: unknown): string {
   if (v === null || v === undefined) return '';
+  if (typeof v === 'number') {
+    if (Number.isInteger(v) || !Number.isFinite(v)) return String(v);
+    if (Math.abs(v) < 1e-4) return v.toPrecision(6).replace(/\.?0+e/, 'e');
+    return v.toLocaleString('en-US', { maximumFractionDigits: 6, useGrouping: false });
+  }
   return typeof v === 'object' ? JSON.stringify(v) : String(v);
 }
 

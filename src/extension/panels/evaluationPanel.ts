@@ -1,0 +1,168 @@
+/**
+ * The model-evaluation panel: one per Evaluator artifact (its metrics.json), reused when asked
+ * again, opened in the active editor group (or beside, by `pipewise.panels.location`). It reads
+ * metrics.json and predictions.json from the artifact, builds the view (src/core/evaluationView.ts)
+ * and sends it to the webview (webviews/evaluation). Restored after a reload by its serializer.
+ */
+import * as vscode from 'vscode';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { buildEvaluationView, type MetricsFile } from '../../core/evaluationView';
+import type { FromEvaluationMessage, PredictionsFile, ToEvaluationMessage } from '../../protocol/evaluation';
+import { readConfig } from '../config';
+import type { PipewiseContext } from '../extension';
+import { webviewPage } from '../webviewPage';
+
+export const EVALUATION_VIEW_TYPE = 'pipewise.evaluation';
+
+/** What the webview last acknowledged (read by the tests through `pipewise.test.evaluationAck`). */
+export interface EvaluationAck {
+  readonly file: string;
+  readonly charts: readonly string[];
+  readonly slices: number;
+  readonly verdict: string;
+  readonly overall: Readonly<Record<string, string>>;
+  readonly renders: number;
+  readonly errors: readonly string[];
+  readonly viewColumn?: number;
+}
+
+/** A command argument as the metrics.json it means: the file, its evaluation folder, or a Runs view artifact. */
+export function metricsFileOf(arg: unknown): string | undefined {
+  let p: string | undefined;
+  if (arg instanceof vscode.Uri) p = arg.fsPath;
+  else if (typeof arg === 'string') p = arg;
+  else if (arg && typeof arg === 'object' && 'folder' in arg && typeof (arg as { folder: unknown }).folder === 'string') p = (arg as { folder: string }).folder;
+  if (!p) return undefined;
+  return path.basename(p) === 'metrics.json' ? p : path.join(p, 'metrics.json');
+}
+
+async function readJson<T>(file: string): Promise<T> {
+  const text = await fs.readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    throw new Error(e.code === 'ENOENT' ? `${file}: not found (is this an Evaluator's evaluation artifact?)` : `${file}: ${e.message}`);
+  });
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new Error(`${file}: not JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
+class EvaluationPanel {
+  private ready = false;
+  ack: EvaluationAck;
+
+  constructor(
+    readonly file: string,
+    readonly panel: vscode.WebviewPanel,
+    private readonly ctx: PipewiseContext,
+    onDispose: () => void,
+  ) {
+    this.ack = { file, charts: [], slices: 0, verdict: '', overall: {}, renders: 0, errors: [] };
+    const extensionUri = ctx.extension.extensionUri;
+    panel.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'out', 'webviews'), vscode.Uri.joinPath(extensionUri, 'media')] };
+    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'panels-icon.svg');
+    // …/artifacts/<stage>/<execution>/evaluation/metrics.json: named after its stage.
+    panel.title = `Evaluation: ${path.basename(path.dirname(path.dirname(path.dirname(file))))}`;
+    panel.webview.html = webviewPage({
+      webview: panel.webview,
+      extensionUri,
+      bundle: 'evaluation',
+      stylesheet: 'panels.css',
+      title: 'Model evaluation',
+      body: () => '<main id="app" aria-live="polite"><p class="hint">Reading the evaluation…</p></main>',
+    });
+    panel.webview.onDidReceiveMessage((m: FromEvaluationMessage) => void this.onMessage(m));
+    panel.onDidDispose(onDispose);
+  }
+
+  private post(m: ToEvaluationMessage): void {
+    if (this.ready) void this.panel.webview.postMessage(m);
+  }
+
+  async load(): Promise<void> {
+    try {
+      const metrics = await readJson<MetricsFile>(this.file);
+      const predictionsPath = path.join(path.dirname(this.file), 'predictions.json');
+      const predictions = await readJson<PredictionsFile>(predictionsPath).catch(() => undefined);
+      this.post({ type: 'view', view: buildEvaluationView(this.file, metrics, predictions) });
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      this.ctx.log.error(`[evaluation] ${message}`);
+      this.post({ type: 'error', message });
+    }
+  }
+
+  private async onMessage(m: FromEvaluationMessage): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        this.ready = true;
+        await this.load();
+        break;
+      case 'rendered':
+        this.ack = { ...this.ack, charts: m.charts, slices: m.slices, verdict: m.verdict, overall: m.overall, renders: this.ack.renders + 1, ...(this.panel.viewColumn ? { viewColumn: this.panel.viewColumn } : {}) };
+        break;
+      case 'openFile':
+        await vscode.window.showTextDocument(vscode.Uri.file(m.file), { viewColumn: vscode.ViewColumn.Active });
+        break;
+      case 'error':
+        this.ack = { ...this.ack, errors: [...this.ack.errors, m.message] };
+        this.ctx.log.error(`[evaluation] ${m.message}`);
+        break;
+    }
+  }
+}
+
+/** Where a data or evaluation panel opens: the active group, or beside it (`pipewise.panels.location`). */
+export function panelColumn(): vscode.ViewColumn {
+  return readConfig().panels.location === 'beside' ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
+}
+
+export function registerEvaluation(ctx: PipewiseContext): void {
+  const panels = new Map<string, EvaluationPanel>();
+  const adopt = (file: string, webviewPanel: vscode.WebviewPanel): EvaluationPanel => {
+    const key = path.resolve(file);
+    const p = new EvaluationPanel(key, webviewPanel, ctx, () => {
+      if (panels.get(key) === p) panels.delete(key);
+    });
+    panels.set(key, p);
+    return p;
+  };
+  const open = async (arg?: unknown): Promise<void> => {
+    let file = metricsFileOf(arg);
+    if (!file) {
+      const active = vscode.window.activeTextEditor?.document.uri;
+      if (active?.scheme === 'file' && path.basename(active.fsPath) === 'metrics.json') file = active.fsPath;
+    }
+    if (!file) {
+      const picked = await vscode.window.showOpenDialog({ title: 'Open an evaluation (metrics.json)', canSelectMany: false, filters: { Evaluation: ['json'] } });
+      file = picked?.[0] ? metricsFileOf(picked[0]) : undefined;
+    }
+    if (!file) return;
+    const existing = panels.get(path.resolve(file));
+    if (existing) {
+      existing.panel.reveal();
+      await existing.load();
+      return;
+    }
+    const webviewPanel = vscode.window.createWebviewPanel(EVALUATION_VIEW_TYPE, 'Evaluation', panelColumn(), { enableScripts: true, retainContextWhenHidden: true });
+    adopt(file, webviewPanel);
+  };
+  ctx.extension.subscriptions.push(
+    vscode.commands.registerCommand('pipewise.openEvaluation', open),
+    vscode.commands.registerCommand('pipewise.test.evaluationAck', (arg: unknown) => {
+      const file = metricsFileOf(arg);
+      return file ? panels.get(path.resolve(file))?.ack : undefined;
+    }),
+    vscode.window.registerWebviewPanelSerializer(EVALUATION_VIEW_TYPE, {
+      deserializeWebviewPanel: async (webviewPanel, state: { file?: string } | undefined) => {
+        if (!state?.file) {
+          webviewPanel.dispose();
+          return;
+        }
+        adopt(state.file, webviewPanel);
+      },
+    }),
+    { dispose: () => panels.forEach((p) => p.panel.dispose()) },
+  );
+}

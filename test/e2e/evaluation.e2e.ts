@@ -1,0 +1,69 @@
+/**
+ * A person judging a model: after two runs of the penguin pipeline (different epochs), the graph's
+ * `evaluation` artifact opens the evaluation panel in the active group — verdict, checks with their
+ * reasons, slices, confusion matrix and curves — and the experiments table compares the runs.
+ * Saves `test-results/screenshots/evaluation.png` and `experiments.png` (shown in the README).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Workbench } from './workbench';
+
+let wb: Workbench;
+const CLI = path.resolve(__dirname, '../../bin/pipewise.js');
+
+function run(file: string): void {
+  const r = spawnSync(process.execPath, [CLI, 'run', file, '--json'], { encoding: 'utf8', cwd: path.dirname(file), timeout: 600_000 });
+  assert.equal(r.status, 0, r.stderr);
+}
+
+before(async () => {
+  wb = await Workbench.start({ workspace: 'examples/penguins' });
+  // Two runs as a user makes them: the example, then with fewer epochs.
+  const file = path.join(wb.workspace, 'penguins.pipeline.yaml');
+  run(file);
+  fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('epochs: 40', 'epochs: 10'));
+  run(file);
+});
+
+after(async () => {
+  await wb?.close();
+});
+
+test('the graph\'s evaluation artifact opens the evaluation panel with its verdict, checks, slices and charts', async () => {
+  await wb.openFile('penguins.pipeline.yaml');
+  await wb.runCommand('Pipewise: Show Pipeline Graph');
+  const graph = await wb.webview('#graph g.node[data-id="evaluate.evaluation"]', 120_000);
+  await graph.locator('#graph g.node[data-id="evaluate.evaluation"]').click({ button: 'right' });
+  await graph.locator('#menu button[data-action="openOutputs"]').click();
+  const panel = await wb.webview('.verdict', 120_000);
+  await panel.locator('figure[data-chart="calibration"] svg').first().waitFor({ timeout: 120_000 });
+  const verdict = (await panel.locator('.verdict').innerText()).trim();
+  const metrics = JSON.parse(
+    fs.readFileSync(
+      (() => {
+        const dir = path.join(wb.workspace, '.pipewise', 'artifacts', 'evaluate');
+        const newest = fs.readdirSync(dir).sort().reverse().find((d) => fs.existsSync(path.join(dir, d, 'evaluation', 'metrics.json')));
+        return path.join(dir, newest ?? '', 'evaluation', 'metrics.json');
+      })(),
+      'utf8',
+    ),
+  ) as { blessed: boolean; slices: unknown[] };
+  assert.equal(verdict, metrics.blessed ? 'BLESSED' : 'NOT BLESSED');
+  assert.equal(await panel.locator('table.slices tbody tr').count(), metrics.slices.length);
+  for (const c of ['confusion', 'roc', 'pr', 'calibration']) assert.equal(await panel.locator(`figure[data-chart="${c}"] svg`).count(), 1, `${c} drawn`);
+  await wb.screenshot('evaluation');
+});
+
+test('the experiments table lists both runs with the changed epochs and plots accuracy across them', async () => {
+  await wb.openFile('penguins.pipeline.yaml');
+  await wb.runCommand('Pipewise: Show Experiments (Runs Compared)');
+  const table = await wb.webview('table.experiments tbody tr', 60_000);
+  assert.equal(await table.locator('table.experiments tbody tr').count(), 2);
+  assert.equal(await table.locator('th[data-key="param:train.epochs"]').count(), 1);
+  for (const box of await table.locator('table.experiments tbody input[type="checkbox"]').all()) await box.check();
+  await table.locator('figure[data-chart="metric"] svg').first().waitFor({ timeout: 60_000 });
+  await wb.screenshot('experiments');
+});

@@ -1,0 +1,144 @@
+/**
+ * The evaluation view's Vega-Lite specs, from the view model (no DOM): confusion matrix, ROC,
+ * precision–recall, calibration, actual vs predicted and residuals, fairness rates per slice.
+ * Colours come from the theme config `renderVegaLite` applies.
+ */
+import type { TopLevelSpec } from 'vega-lite';
+import type { CurveSeries, EvaluationView } from '../../src/protocol/evaluation';
+
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
+
+export interface NamedChart {
+  /** Stable id (`roc`, `confusion`, …), for tests and the `rendered` acknowledgement. */
+  readonly id: string;
+  readonly title: string;
+  readonly caption: string;
+  readonly spec: TopLevelSpec;
+}
+
+function points(series: readonly CurveSeries[], xName: string, yName: string): Record<string, unknown>[] {
+  return series.flatMap((s) => s.x.map((x, i) => ({ series: s.series, [xName]: x, [yName]: s.y[i], order: i, ...(s.n ? { n: s.n[i] } : {}) })));
+}
+
+function curveChart(series: readonly CurveSeries[], x: { field: string; title: string }, y: { field: string; title: string }, diagonal: 'up' | 'none', extra: Record<string, unknown> = {}): TopLevelSpec {
+  const layers: unknown[] = [];
+  if (diagonal === 'up') {
+    layers.push({
+      data: { values: [{ [x.field]: 0, [y.field]: 0 }, { [x.field]: 1, [y.field]: 1 }] },
+      mark: { type: 'line', strokeDash: [4, 4], opacity: 0.5, color: 'gray' },
+      encoding: { x: { field: x.field, type: 'quantitative' }, y: { field: y.field, type: 'quantitative' } },
+    });
+  }
+  layers.push({
+    data: { values: points(series, x.field, y.field) },
+    mark: { type: 'line', interpolate: 'linear', ...extra },
+    encoding: {
+      x: { field: x.field, type: 'quantitative', title: x.title, scale: { domain: [0, 1] } },
+      y: { field: y.field, type: 'quantitative', title: y.title, scale: { domain: [0, 1] } },
+      order: { field: 'order', type: 'quantitative' },
+      color: { field: 'series', type: 'nominal', title: null, legend: series.length > 1 ? { orient: 'bottom' } : null },
+      tooltip: [{ field: 'series' }, { field: x.field, format: '.3f' }, { field: y.field, format: '.3f' }],
+    },
+  });
+  return { $schema: SCHEMA, width: 'container', height: 220, layer: layers } as unknown as TopLevelSpec;
+}
+
+export function evaluationCharts(v: EvaluationView): NamedChart[] {
+  const charts: NamedChart[] = [];
+  if (v.confusion) {
+    const values = v.confusion.matrix.flatMap((row, t) => row.map((count, p) => ({ actual: v.confusion?.classes[t] ?? String(t), predicted: v.confusion?.classes[p] ?? String(p), count })));
+    const classes = [...v.confusion.classes];
+    charts.push({
+      id: 'confusion',
+      title: 'Confusion matrix',
+      caption: v.task === 'binary' ? 'Overall slice, at threshold 0.5: rows are the true class.' : 'Overall slice: rows are the true class, columns the predicted one.',
+      spec: {
+        $schema: SCHEMA,
+        width: 'container',
+        height: Math.max(120, 40 * classes.length),
+        data: { values },
+        encoding: {
+          x: { field: 'predicted', type: 'nominal', sort: classes, title: 'predicted', axis: { labelAngle: 0 } },
+          y: { field: 'actual', type: 'nominal', sort: classes, title: 'actual' },
+        },
+        layer: [
+          { mark: { type: 'rect' }, encoding: { color: { field: 'count', type: 'quantitative', legend: null, scale: { scheme: 'blues' } }, tooltip: [{ field: 'actual' }, { field: 'predicted' }, { field: 'count' }] } },
+          { mark: { type: 'text', fontSize: 13, fontWeight: 'bold' }, encoding: { text: { field: 'count', type: 'quantitative' }, color: { value: 'black' } } },
+        ],
+      } as unknown as TopLevelSpec,
+    });
+  }
+  if (v.roc?.length) charts.push({ id: 'roc', title: 'ROC curve', caption: v.task === 'multiclass' ? 'One class against the rest.' : `Positive class: ${v.classes?.[1] ?? '1'}. AUC ${fmt(v.overall.auc)}.`, spec: curveChart(v.roc, { field: 'fpr', title: 'false positive rate' }, { field: 'tpr', title: 'true positive rate' }, 'up') });
+  if (v.pr?.length) charts.push({ id: 'pr', title: 'Precision–recall curve', caption: v.task === 'multiclass' ? 'One class against the rest.' : `Average precision ${fmt(v.overall.auc_pr)}.`, spec: curveChart(v.pr, { field: 'recall', title: 'recall' }, { field: 'precision', title: 'precision' }, 'none', { interpolate: 'step-before' }) });
+  if (v.calibration?.length) {
+    charts.push({
+      id: 'calibration',
+      title: 'Calibration',
+      caption: 'Mean predicted probability against the share of positives, in 10 equal bins; the diagonal is perfect calibration.',
+      spec: curveChart(v.calibration, { field: 'predicted', title: 'mean predicted probability' }, { field: 'observed', title: 'share of positives' }, 'up', { point: true }),
+    });
+  }
+  if (v.regression) {
+    const rows = v.regression.actual.map((a, i) => ({ actual: a, predicted: v.regression?.predicted[i] ?? 0, residual: a - (v.regression?.predicted[i] ?? 0) }));
+    const lo = Math.min(...rows.map((r) => Math.min(r.actual, r.predicted)));
+    const hi = Math.max(...rows.map((r) => Math.max(r.actual, r.predicted)));
+    const shown = rows.length < v.regression.total ? ` (${rows.length.toLocaleString('en')} of ${v.regression.total.toLocaleString('en')} examples)` : '';
+    charts.push({
+      id: 'predicted-actual',
+      title: 'Predicted against actual',
+      caption: `${v.label}: each point an example${shown}; the diagonal is a perfect prediction. RMSE ${fmt(v.overall.rmse)}, R² ${fmt(v.overall.r2)}.`,
+      spec: {
+        $schema: SCHEMA,
+        width: 'container',
+        height: 240,
+        layer: [
+          { data: { values: [{ actual: lo, predicted: lo }, { actual: hi, predicted: hi }] }, mark: { type: 'line', strokeDash: [4, 4], opacity: 0.5, color: 'gray' }, encoding: { x: { field: 'actual', type: 'quantitative' }, y: { field: 'predicted', type: 'quantitative' } } },
+          { data: { values: rows }, mark: { type: 'point', filled: true, opacity: 0.5, size: 16 }, encoding: { x: { field: 'actual', type: 'quantitative', title: `actual ${v.label}`, scale: { zero: false } }, y: { field: 'predicted', type: 'quantitative', title: 'predicted', scale: { zero: false } }, tooltip: [{ field: 'actual', format: '.3~f' }, { field: 'predicted', format: '.3~f' }] } },
+        ],
+      } as unknown as TopLevelSpec,
+    });
+    charts.push({
+      id: 'residuals',
+      title: 'Residuals',
+      caption: 'Actual − predicted: centred on 0 when the model is unbiased.',
+      spec: {
+        $schema: SCHEMA,
+        width: 'container',
+        height: 180,
+        data: { values: rows },
+        mark: { type: 'bar' },
+        encoding: { x: { field: 'residual', type: 'quantitative', bin: { maxbins: 40 }, title: 'residual (actual − predicted)' }, y: { aggregate: 'count', type: 'quantitative', title: 'examples' } },
+      } as unknown as TopLevelSpec,
+    });
+  }
+  if (v.fairness.length) {
+    const values = v.fairness.map((f) => ({ ...f, at: `${f.rate.replace(/_/g, ' ')} @ ${f.threshold}` }));
+    charts.push({
+      id: 'fairness',
+      title: 'Fairness rates per slice',
+      caption: 'Each rate at each configured threshold, per slice (Fairness Indicators).',
+      spec: {
+        $schema: SCHEMA,
+        data: { values },
+        facet: { row: { field: 'at', type: 'nominal', title: null, header: { labelAngle: 0, labelAlign: 'left' } } },
+        spec: {
+          width: 260,
+          height: { step: 14 },
+          mark: { type: 'bar' },
+          encoding: {
+            y: { field: 'slice', type: 'nominal', title: null },
+            x: { field: 'value', type: 'quantitative', title: 'rate', scale: { domain: [0, 1] } },
+            tooltip: [{ field: 'slice' }, { field: 'rate' }, { field: 'threshold' }, { field: 'value', format: '.4f' }],
+          },
+        },
+      } as unknown as TopLevelSpec,
+    });
+  }
+  return charts;
+}
+
+export function fmt(v: number | undefined): string {
+  if (v === undefined || !Number.isFinite(v)) return '—';
+  if (Number.isInteger(v)) return v.toLocaleString('en');
+  return Math.abs(v) >= 1000 ? v.toFixed(1) : Number(v.toPrecision(4)).toString();
+}

@@ -1,0 +1,157 @@
+/**
+ * The model-evaluation webview (TFMA's notebook views, in the editor): the blessing verdict and
+ * each threshold check with its reason, overall metrics, the deltas against the baseline, the
+ * sortable slices table with example counts, and the charts. Announces `ready` first; acknowledges
+ * every drawing with `rendered`.
+ */
+import type { EvaluationView, FromEvaluationMessage, ToEvaluationMessage } from '../../src/protocol/evaluation';
+import { clear, h } from '../shared/dom';
+import { renderVegaLite } from '../shared/vega';
+import { evaluationCharts, fmt } from './charts';
+
+interface VsCodeApi {
+  postMessage(m: FromEvaluationMessage): void;
+  getState(): { sort?: { key: string; dir: 1 | -1 }; file?: string } | undefined;
+  /** `file` lets the serializer restore the panel after a reload. */
+  setState(s: { sort?: { key: string; dir: 1 | -1 }; file?: string }): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+const api = acquireVsCodeApi();
+const post = (m: FromEvaluationMessage): void => api.postMessage(m);
+const report = (e: unknown): void => post({ type: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+window.addEventListener('error', (e) => report(e.error ?? e.message));
+window.addEventListener('unhandledrejection', (e) => report(e.reason));
+
+const app = document.getElementById('app') ?? document.body;
+let sort = api.getState()?.sort ?? { key: 'exampleCount', dir: -1 as 1 | -1 };
+let current: EvaluationView | undefined;
+
+function section(id: string, title: string, ...children: (Node | string | null)[]): HTMLElement {
+  return h('section', { class: `evsection ${id}`, 'aria-label': title }, h('h2', {}, title), ...children);
+}
+
+function header(v: EvaluationView): HTMLElement {
+  const verdict = h('span', { class: `badge verdict ${v.blessed ? 'ok blessed' : 'alert'}`, role: 'status' }, v.blessed ? 'BLESSED' : 'NOT BLESSED');
+  const open = h('button', { type: 'button', class: 'secondary' }, 'Open metrics.json');
+  open.addEventListener('click', () => post({ type: 'openFile', file: v.file }));
+  return h(
+    'header',
+    { class: 'toolbar' },
+    h('h1', {}, `Evaluation · ${v.task}`),
+    verdict,
+    h('span', { class: 'hint' }, `label ${v.label} · split ${v.split} · ${fmt(v.overall.example_count)} examples`),
+    open,
+  );
+}
+
+function checksTable(v: EvaluationView): HTMLElement {
+  if (!v.checks.length) return section('checks', 'Thresholds', h('p', { class: 'hint' }, 'No thresholds: every model is blessed.'));
+  const rows = v.checks.map((c) =>
+    h(
+      'tr',
+      { class: c.passed ? '' : 'exceeded', 'data-metric': c.metric, 'data-passed': String(c.passed) },
+      h('td', {}, c.metric),
+      h('td', {}, c.kind === 'change' ? `change (${c.direction === 'lower_is_better' ? 'lower' : 'higher'} is better)` : c.kind.replace('_', ' ')),
+      h('td', { class: 'num' }, fmt(c.threshold)),
+      h('td', { class: 'num' }, fmt(c.value)),
+      h('td', { class: 'num' }, fmt(c.baseline)),
+      h('td', {}, c.skipped ? h('span', { class: 'badge ok' }, 'skipped') : c.passed ? h('span', { class: 'badge ok' }, 'passed') : h('span', { class: 'badge alert' }, 'failed')),
+      h('td', { class: 'reason' }, c.skipped ? `${c.message} (${c.skipped})` : c.message),
+    ),
+  );
+  return section(
+    'checks',
+    'Thresholds and the verdict',
+    h('p', { class: v.blessed ? 'hint' : 'verdicttext' }, v.blessed ? 'Every check passed: the model is blessed.' : `Not blessed: ${v.failed.join('; ')}`),
+    h('div', { class: 'tablewrap' }, h('table', { class: 'grid checks' }, h('thead', {}, h('tr', {}, ...['Metric', 'Check', 'Threshold', 'Value', 'Baseline', 'Result', 'Reason'].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, ...rows))),
+  );
+}
+
+function overallGrid(v: EvaluationView): HTMLElement {
+  const items = v.metricNames.filter((k) => v.overall[k] !== undefined && !k.includes('/'));
+  return section('overall', 'Overall metrics', h('dl', { class: 'metricgrid' }, ...items.flatMap((k) => [h('dt', {}, k), h('dd', { 'data-metric': k }, fmt(v.overall[k]))])));
+}
+
+function baselineTable(v: EvaluationView): HTMLElement | null {
+  if (!v.baseline) return null;
+  const rows = v.baseline.deltas.map((d) =>
+    h('tr', { 'data-metric': d.metric }, h('td', {}, d.metric), h('td', { class: 'num' }, fmt(d.candidate)), h('td', { class: 'num' }, fmt(d.baseline)), h('td', { class: `num delta ${d.delta > 0 ? 'up' : d.delta < 0 ? 'down' : ''}` }, `${d.delta > 0 ? '+' : ''}${fmt(d.delta)}`)),
+  );
+  return section(
+    'baseline',
+    'Against the baseline',
+    h('p', { class: 'hint' }, `Baseline: ${v.baseline.model}`),
+    h('div', { class: 'tablewrap' }, h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ...['Metric', 'Candidate', 'Baseline', 'Δ'].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, ...rows))),
+  );
+}
+
+function slicesTable(v: EvaluationView): HTMLElement {
+  const columns: { key: string; label: string }[] = [{ key: 'name', label: 'Slice' }, { key: 'exampleCount', label: 'Examples' }, ...v.metricNames.map((k) => ({ key: k, label: k }))];
+  const value = (s: EvaluationView['slices'][number], key: string): string | number | undefined => (key === 'name' ? s.name : key === 'exampleCount' ? s.exampleCount : s.metrics[key]);
+  const sorted = [...v.slices].sort((a, b) => {
+    const x = value(a, sort.key);
+    const y = value(b, sort.key);
+    if (x === undefined) return 1;
+    if (y === undefined) return -1;
+    return (typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y))) * sort.dir;
+  });
+  const head = h(
+    'tr',
+    {},
+    ...columns.map((c) => {
+      const active = sort.key === c.key;
+      const b = h('button', { type: 'button', class: 'sort', title: `Sort by ${c.label}` }, c.label, active ? (sort.dir === 1 ? ' ▲' : ' ▼') : '');
+      b.addEventListener('click', () => {
+        sort = { key: c.key, dir: active ? ((-sort.dir) as 1 | -1) : c.key === 'name' ? 1 : -1 };
+        api.setState({ sort, file: current?.file });
+        if (current) app.querySelector('section.slices')?.replaceWith(slicesTable(current));
+      });
+      return h('th', { scope: 'col', 'aria-sort': active ? (sort.dir === 1 ? 'ascending' : 'descending') : 'none', 'data-key': c.key }, b);
+    }),
+  );
+  const body = sorted.map((s) => h('tr', { 'data-slice': s.name }, ...columns.map((c) => h('td', { class: c.key === 'name' ? '' : 'num', 'data-key': c.key }, c.key === 'name' ? s.name : fmt(value(s, c.key) as number | undefined)))));
+  return section('slices', `Slices (${v.slices.length})`, h('div', { class: 'tablewrap sticky' }, h('table', { class: 'grid slices' }, h('thead', {}, head), h('tbody', {}, ...body))));
+}
+
+function draw(v: EvaluationView): void {
+  current = v;
+  api.setState({ sort, file: v.file });
+  clear(app);
+  const charts = evaluationCharts(v);
+  const chartsBox = h('div', { class: 'charts' });
+  app.append(header(v), checksTable(v), overallGrid(v));
+  const base = baselineTable(v);
+  if (base) app.append(base);
+  app.append(slicesTable(v));
+  if (v.curvesMissing) app.append(h('p', { class: 'hint' }, v.curvesMissing));
+  app.append(section('chartsection', 'Charts', chartsBox));
+  const drawn: Promise<string>[] = charts.map(async (c) => {
+    const box = h('div', { class: 'chart' });
+    chartsBox.append(h('figure', { 'data-chart': c.id }, h('figcaption', {}, h('strong', {}, c.title), ` — ${c.caption}`), box));
+    await renderVegaLite(box, c.spec);
+    return c.id;
+  });
+  void Promise.all(drawn)
+    .then((ids) => {
+      // What a person reads: the verdict and the overall numbers as drawn.
+      const overall = Object.fromEntries([...app.querySelectorAll<HTMLElement>('dd[data-metric]')].map((d) => [d.dataset['metric'] ?? '', d.textContent ?? '']));
+      const verdict = app.querySelector('.verdict')?.textContent ?? '';
+      post({ type: 'rendered', charts: ids, slices: app.querySelectorAll('table.slices tbody tr').length, verdict, overall });
+    })
+    .catch(report);
+}
+
+window.addEventListener('message', (e: MessageEvent<ToEvaluationMessage>) => {
+  const m = e.data;
+  try {
+    if (m.type === 'view') draw(m.view);
+    else if (m.type === 'error') {
+      clear(app);
+      app.append(h('div', { class: 'panelerror', role: 'alert' }, m.message));
+    }
+  } catch (err) {
+    report(err);
+  }
+});
+
+post({ type: 'ready' });
