@@ -4,7 +4,7 @@
  * predictions the confusion matrix and the curves (ROC, precision–recall, calibration) or, for a
  * regression, actual against predicted. Pure; unit-tested against scikit-learn.
  */
-import type { BaselineDelta, CurveSeries, EvaluationCheck, EvaluationSlice, EvaluationTask, EvaluationView, FairnessRate, PredictionsFile } from '../protocol/evaluation';
+import type { BaselineDelta, CurveSeries, EvaluationCheck, EvaluationSlice, EvaluationTask, EvaluationView, FairnessRate, PredictionsFile } from './evaluationTypes';
 import { calibrationCurve, oneVsRest, precisionRecallCurve, rocCurve } from './curves';
 import { argmax, binaryConfusion, confusionMatrix } from './metrics';
 

@@ -3,7 +3,7 @@
  * between runs (after defaults, as each execution recorded them) and the evaluation's overall
  * metrics. Pure; the extension reads the records and files.
  */
-import type { ExperimentRow, ExperimentsView } from '../protocol/experiments';
+import type { ExperimentRow, ExperimentsView } from './experimentsTypes';
 
 export interface RunInput {
   readonly id: string;

@@ -22,7 +22,7 @@ test('the lint catches vscode, native modules and other rooms where they do not 
   assert.match(check('webviews/graph/x.ts', "import { WorkerPort } from '../../src/extension/workerPort';").join(), /must not import from src\/extension/);
   assert.match(check('webviews/panels/x.ts', "import fs from 'node:fs';").join(), /Node module node:fs/);
   assert.match(check('webviews/panels/x.ts', "import { x } from '../graph/index';").join(), /must not import from webviews\/graph/);
-  assert.match(check('src/extension/x.ts', "import { runPipeline } from '../engine/orchestrator';").join(), /must not import from src\/engine/);
+  assert.match(check('src/extension/x.ts', "import { runPipeline } from '../engine/orchestrator';").join(), /may import only .* from src\/engine, not src\/engine\/orchestrator/);
   assert.match(check('src/extension/x.ts', "import { registerDataHandlers } from '../worker/handlers/data';").join(), /only src\/worker\/client.ts/);
 });
 

@@ -7,7 +7,7 @@
 import type { EvaluationView, FromEvaluationMessage, ToEvaluationMessage } from '../../src/protocol/evaluation';
 import { clear, h } from '../shared/dom';
 import { renderVegaLite } from '../shared/vega';
-import { evaluationCharts, fmt } from './charts';
+import { evaluationCharts, fmt } from '../shared/evaluationCharts';
 
 interface VsCodeApi {
   postMessage(m: FromEvaluationMessage): void;

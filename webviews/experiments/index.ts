@@ -6,7 +6,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { ExperimentRow, ExperimentsView, FromExperimentsMessage, ToExperimentsMessage } from '../../src/protocol/experiments';
 import { clear, h } from '../shared/dom';
 import { renderVegaLite } from '../shared/vega';
-import { fmt } from '../evaluation/charts';
+import { fmt } from '../shared/evaluationCharts';
 
 declare function acquireVsCodeApi(): { postMessage(m: FromExperimentsMessage): void };
 const api = acquireVsCodeApi();

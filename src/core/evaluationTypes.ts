@@ -1,0 +1,106 @@
+/**
+ * The model-evaluation view: what the extension sends the evaluation webview (`webviews/evaluation`),
+ * built from an Evaluator artifact (`metrics.json`, and `predictions.json` for the curves) by
+ * `src/core/evaluationView.ts`. No `vscode` import: the webview bundle shares this file.
+ */
+
+export type EvaluationTask = 'binary' | 'multiclass' | 'regression';
+
+export interface EvaluationCheck {
+  readonly metric: string;
+  readonly kind: 'lower_bound' | 'upper_bound' | 'change';
+  readonly threshold: number;
+  readonly direction?: 'higher_is_better' | 'lower_is_better';
+  readonly value?: number;
+  readonly baseline?: number;
+  readonly diff?: number;
+  readonly passed: boolean;
+  readonly skipped?: string;
+  readonly message: string;
+}
+
+export interface EvaluationSlice {
+  /** `overall`, or `island=Biscoe`. */
+  readonly name: string;
+  readonly key: Readonly<Record<string, string | number | boolean>>;
+  readonly exampleCount: number;
+  readonly metrics: Readonly<Record<string, number>>;
+}
+
+export interface BaselineDelta {
+  readonly metric: string;
+  readonly candidate: number;
+  readonly baseline: number;
+  /** candidate − baseline. */
+  readonly delta: number;
+}
+
+export interface CurveSeries {
+  /** The class (one-vs-rest) or `positive` for a binary model. */
+  readonly series: string;
+  readonly x: readonly number[];
+  readonly y: readonly number[];
+  /** Examples per point (calibration bins). */
+  readonly n?: readonly number[];
+}
+
+export interface FairnessRate {
+  readonly slice: string;
+  /** `false_positive_rate`, … */
+  readonly rate: string;
+  readonly threshold: number;
+  readonly value: number;
+}
+
+export interface EvaluationView {
+  /** The metrics.json the view shows. */
+  readonly file: string;
+  readonly task: EvaluationTask;
+  readonly label: string;
+  readonly split: string;
+  readonly model: string;
+  readonly blessed: boolean;
+  /** Messages of the failed checks. */
+  readonly failed: readonly string[];
+  readonly checks: readonly EvaluationCheck[];
+  readonly overall: Readonly<Record<string, number>>;
+  readonly slices: readonly EvaluationSlice[];
+  /** Columns of the slices table, headline metrics first. */
+  readonly metricNames: readonly string[];
+  readonly baseline: { readonly model: string; readonly deltas: readonly BaselineDelta[] } | null;
+  readonly classes?: readonly string[];
+  /** `matrix[true][predicted]` on the overall slice (binary: at threshold 0.5). */
+  readonly confusion?: { readonly classes: readonly string[]; readonly matrix: readonly (readonly number[])[] };
+  readonly roc?: readonly CurveSeries[];
+  readonly pr?: readonly CurveSeries[];
+  readonly calibration?: readonly CurveSeries[];
+  /** Regression: actual vs predicted (at most 5,000 points, evenly chosen) and the residuals (actual − predicted). */
+  readonly regression?: { readonly actual: readonly number[]; readonly predicted: readonly number[]; readonly total: number };
+  readonly fairness: readonly FairnessRate[];
+  readonly excluded?: { readonly missing_label: number; readonly unknown_label: Readonly<Record<string, number>> };
+  /** Why the curves are missing (an artifact written before predictions.json existed). */
+  readonly curvesMissing?: string;
+}
+
+export type ToEvaluationMessage = { readonly type: 'view'; readonly view: EvaluationView } | { readonly type: 'error'; readonly message: string };
+
+export type FromEvaluationMessage =
+  | { readonly type: 'ready' }
+  /** After every drawing: what the webview shows (read back by the tests). */
+  | { readonly type: 'rendered'; readonly charts: readonly string[]; readonly slices: number; readonly verdict: string; readonly overall: Readonly<Record<string, string>> }
+  | { readonly type: 'openFile'; readonly file: string }
+  | { readonly type: 'error'; readonly message: string };
+
+/** The per-example predictions the Evaluator writes beside metrics.json (the overall slice's rows). */
+export interface PredictionsFile {
+  readonly task: EvaluationTask;
+  readonly classes?: readonly string[];
+  /** Encoded labels: 0/1 (binary), class index or −1 (multiclass), the value (regression). */
+  readonly y: readonly number[];
+  /** Binary: probability of classes[1]. */
+  readonly score?: readonly number[];
+  /** Multiclass: probability per class. */
+  readonly scores?: readonly (readonly number[])[];
+  /** Regression: the predicted value. */
+  readonly prediction?: readonly number[];
+}
