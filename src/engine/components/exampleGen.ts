@@ -260,7 +260,7 @@ export const exampleGen: ComponentExecutor<ExampleGenParams> = {
         }
         const files = await expandFiles(conn, await confinedPattern(conn, input, (p) => resolvePath(p, 'input')));
         for (const f of files) {
-          h.update(`${input}\0${path.basename(f)}\0`);
+          h.update(`${path.basename(f)}\0`);
           await new Promise<void>((resolve, reject) => {
             createReadStream(f)
               .on('data', (c) => h.update(c))
