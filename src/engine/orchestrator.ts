@@ -29,6 +29,7 @@ import { acquireStoreLock, type LockHolder } from './storeLock';
 import { loadedBackend } from './tf/backendState';
 import { loadUserComponent, readUserDeclaration, type UserComponent } from './userComponent';
 import type { StaticDeclaration } from '../core/declarationReader';
+import { ProgressGate } from './progressGate';
 
 /** The pipeline file is invalid: one diagnostic per problem (the CLI exits 2). */
 export class SpecError extends PipewiseError {
@@ -423,6 +424,7 @@ async function runStage(s: StageRun): Promise<StageResult> {
   const onAbort = (): void => stageAbort.abort(s.signal?.reason);
   s.signal?.addEventListener('abort', onAbort, { once: true });
   if (s.signal?.aborted) stageAbort.abort(s.signal.reason);
+  const progressGate = new ProgressGate();
   const ctx: ComponentContext = {
     stage: stage.name,
     runId,
@@ -435,7 +437,9 @@ async function runStage(s: StageRun): Promise<StageResult> {
     resolvePath,
     signal: stageAbort.signal,
     log: (level, message) => emit({ kind: 'stageLog', runId, stage: stage.name, level, message }),
-    progress: (fraction, message) => emit({ kind: 'stageProgress', runId, stage: stage.name, fraction, message }),
+    progress: (fraction, message) => {
+      if (progressGate.pass(fraction, message)) emit({ kind: 'stageProgress', runId, stage: stage.name, fraction, message });
+    },
     metrics: (point) => emit({ kind: 'stageMetrics', runId, stage: stage.name, point }),
     setProperties: (output, props) => {
       if (!outputNames.includes(output)) throw new Error(`setProperties: ${declaration?.name} has no output '${output}'`);

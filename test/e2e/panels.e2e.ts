@@ -1,6 +1,6 @@
 /**
  * A person's path through the data panels in a real VS Code in Chromium: right-click a CSV in the
- * explorer, choose "Pipewise: Preview Dataset Statistics", see the overview table, click a feature,
+ * explorer, choose "Preview Dataset Statistics", see the overview table, click a feature,
  * see its detail charts (drawn by Vega under the panel's strict CSP), and a SQL error shown inline.
  */
 import { after, before, test } from 'node:test';
@@ -34,6 +34,7 @@ async function contextMenu(row: import('playwright-core').Locator, label: string
       return;
     } catch (e) {
       last = e;
+      await wb.screenshot(`context-menu-failure-${attempt}`).catch(() => undefined);
     }
   }
   throw last;
@@ -53,7 +54,7 @@ test('statistics panel from the explorer: overview, then a feature\'s detail cha
   await folder.click();
   const file = wb.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'penguins.csv' }).first();
   await file.waitFor({ state: 'visible', timeout: 20_000 });
-  await contextMenu(file, 'Pipewise: Preview Dataset Statistics');
+  await contextMenu(file, 'Preview Dataset Statistics');
 
   const frame = await wb.webview('tr[data-feature="body_mass_g"]', 90_000).catch(async (e: unknown) => {
     await wb.screenshot('statistics-failure');
@@ -90,7 +91,10 @@ test('data preview and SQL box: an error shows inline with its position, the nex
   // With a data file in the active editor, the command takes that file.
   await wb.openFile('data/penguins.csv');
   await wb.runCommand('Pipewise: Preview Data and Query with SQL');
-  const frame = await wb.webview('textarea.sql', 60_000);
+  const frame = await wb.webview('textarea.sql', 60_000).catch(async (e: unknown) => {
+    await wb.screenshot('data-preview-failure');
+    throw e;
+  });
   await waitFor('rows in the grid', async () => ((await frame.locator('.viewport tbody tr td.num').count()) > 0 ? true : undefined), 30_000);
   assert.ok((await frame.locator('.viewport .null').count()) > 0, 'NA cells show as null');
   await frame.locator('textarea.sql').fill('SELECT species, count(*) AS n FROM data GROUP BYY species');

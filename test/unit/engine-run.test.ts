@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync, readdirSync, existsSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { runPipeline, SpecError } from '../../src/engine/orchestrator';
+import { ProgressGate } from '../../src/engine/progressGate';
 import type { RunEvent } from '../../src/protocol/runEvents';
 import type { ComponentExecutor } from '../../src/engine/component';
 import { PipewiseError } from '../../src/core/errors';
@@ -69,4 +70,25 @@ test('an invalid file rejects with SpecError diagnostics; an unknown --only stag
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('progress reports: per-epoch reports are thinned to one per interval; start, end and new messages always pass', () => {
+  let now = 0;
+  const gate = new ProgressGate(100, () => now);
+  const passed: number[] = [];
+  // 1000 epochs, one every 2 ms: two seconds of training.
+  for (let epoch = 0; epoch <= 1000; epoch++) {
+    now = epoch * 2;
+    if (gate.pass(epoch / 1000, `epoch ${epoch}/1000`)) passed.push(epoch);
+  }
+  assert.equal(passed[0], 0, 'the first report passes');
+  assert.equal(passed.at(-1), 1000, 'the last (fraction 1) passes');
+  // One every 50 epochs (100 ms), plus the last.
+  assert.ok(passed.length >= 20 && passed.length <= 22, `${passed.length} reports passed`);
+  for (let i = 1; i < passed.length - 1; i++) assert.ok(passed[i]! - passed[i - 1]! >= 50);
+  // A new phase is told at once, even inside the interval.
+  now += 1;
+  assert.equal(gate.pass(0.5, 'evaluating the baseline model'), true);
+  now += 1;
+  assert.equal(gate.pass(0.6, 'evaluating the baseline model'), false);
 });

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import path from 'node:path';
-import type { FromGraphMessage, GraphModel, GraphWebviewState, ToGraphMessage } from '../../protocol/graph';
+import type { FromGraphMessage, GraphModel, GraphWebviewState, RunView, ToGraphMessage } from '../../protocol/graph';
 import { onDidChangeConfig, readConfig } from '../config';
 import type { PipewiseContext } from '../context';
 import type { PipelineAnalysis, PipelineDocuments } from '../pipelineDocuments';
@@ -14,6 +14,9 @@ import { buildGraphModel } from './graphModel';
 import { errorMessage } from '../../protocol/errors';
 
 export const GRAPH_VIEW_TYPE = 'pipewise.graph';
+
+/** The least time between two run updates posted to a graph webview. */
+const RUN_UPDATE_MS = 100;
 
 /** What the webview last acknowledged having drawn (read by the host tests). */
 export interface GraphAck {
@@ -72,8 +75,39 @@ class GraphPanel extends WebviewHost<ToGraphMessage, FromGraphMessage, GraphAck>
     return this.ack;
   }
 
-  send(m: ToGraphMessage): void {
-    this.post(m);
+  private pendingRun: RunView | undefined;
+  private runTimer: NodeJS.Timeout | undefined;
+  private lastRunPost = 0;
+
+  /**
+   * Shows a run's state. Training reports progress every epoch, hundreds of times a second: the
+   * webview gets at most one update per RUN_UPDATE_MS, always ending with the latest (a change of
+   * whether the run is going is sent at once).
+   */
+  showRun(view: RunView): void {
+    this.pendingRun = view;
+    const wait = RUN_UPDATE_MS - (Date.now() - this.lastRunPost);
+    if (wait <= 0 || !view.running) {
+      this.flushRun();
+    } else if (!this.runTimer) {
+      this.runTimer = setTimeout(() => this.flushRun(), wait);
+    }
+  }
+
+  private flushRun(): void {
+    if (this.runTimer) clearTimeout(this.runTimer);
+    this.runTimer = undefined;
+    const view = this.pendingRun;
+    this.pendingRun = undefined;
+    if (!view || this.isDisposed) return;
+    this.lastRunPost = Date.now();
+    this.post({ type: 'run', run: view });
+  }
+
+  override dispose(): void {
+    if (this.runTimer) clearTimeout(this.runTimer);
+    this.runTimer = undefined;
+    super.dispose();
   }
 
   update(analysis: PipelineAnalysis): void {
@@ -90,7 +124,7 @@ class GraphPanel extends WebviewHost<ToGraphMessage, FromGraphMessage, GraphAck>
   protected override async onReady(): Promise<void> {
     this.ack = { ...this.ack, ready: true };
     await this.manager.refresh(this);
-    this.post({ type: 'run', run: this.manager.runs.viewOf(this.uri.fsPath) });
+    this.showRun(this.manager.runs.viewOf(this.uri.fsPath));
   }
 
   protected override onWebviewError(message: string): void {
@@ -138,7 +172,7 @@ export class GraphPanels implements vscode.Disposable {
     this.disposables.push(
       documents.onDidAnalyse((a) => this.panels.get(a.uri.toString())?.update(a)),
       runs.onDidChange((c) => {
-        for (const p of this.panels.values()) if (path.resolve(p.uri.fsPath) === path.resolve(c.file)) p.send({ type: 'run', run: c.view });
+        for (const p of this.panels.values()) if (path.resolve(p.uri.fsPath) === path.resolve(c.file)) p.showRun(c.view);
       }),
       vscode.workspace.onDidGrantWorkspaceTrust(() => {
         for (const p of this.panels.values()) void this.refresh(p);

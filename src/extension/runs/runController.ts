@@ -253,7 +253,12 @@ export class RunController implements vscode.Disposable {
       this.ctx.log[e.level](`[${label}] ${e.stage}: ${e.message}`);
     }
     // runFinished is applied from the request's result, so a lost notification cannot leave a run open.
-    if (e.kind !== 'runFinished') this.setView(file, applyRunEvent(this.viewOf(file), e));
+    // Logs and metrics points leave the view as it is: nothing to tell the graph or the status bar.
+    if (e.kind !== 'runFinished') {
+      const previous = this.viewOf(file);
+      const next = applyRunEvent(previous, e);
+      if (next !== previous) this.setView(file, next);
+    }
   }
 
   private setView(file: string, view: RunView): void {
