@@ -1,5 +1,5 @@
 /**
- * The artifact store under `.pipewise/` next to the pipeline (DESIGN.md §4):
+ * The artifact store under `.pipewise/` next to the pipeline (docs/ARCHITECTURE.md, "Contracts": artifact files):
  *
  *   artifacts/<stage>/<executionId>/<output>/   finished artifacts, never written again
  *   tmp/<executionId>/<output>/                 an execution's outputs while it runs
