@@ -12,6 +12,7 @@ import { connect } from '../shared/host';
 import { ICONS } from './icons';
 import { farLabels } from './farLabels';
 import { layoutDirection, layoutInput, layoutSignature, type LayoutDirection } from './layoutInput';
+import { errorMessage } from '../../src/protocol/errors';
 
 const vscode = connect<ToGraphMessage, FromGraphMessage, GraphWebviewState>();
 const SVG = 'http://www.w3.org/2000/svg';
@@ -462,7 +463,7 @@ vscode.onMessage((msg) => {
         model = msg.model;
         trusted = msg.trusted;
         layoutSetting = msg.layout ?? 'auto';
-        void render().catch((e: unknown) => post({ type: 'error', message: e instanceof Error ? e.message : String(e) }));
+        void render().catch((e: unknown) => post({ type: 'error', message: errorMessage(e) }));
         break;
       case 'run':
         run = msg.run;
@@ -473,13 +474,13 @@ vscode.onMessage((msg) => {
         break;
     }
   } catch (e) {
-    post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+    post({ type: 'error', message: errorMessage(e) });
   }
 });
 
 // A panel turned from wide to tall (or back) is laid out again in the other direction and fitted.
 new ResizeObserver(() => {
-  if (laidOut && model) void render().catch((e: unknown) => post({ type: 'error', message: e instanceof Error ? e.message : String(e) }));
+  if (laidOut && model) void render().catch((e: unknown) => post({ type: 'error', message: errorMessage(e) }));
   if (view.k < LEGIBLE_SCALE) drawFarLabels(true);
 }).observe(svg);
 
