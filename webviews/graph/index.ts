@@ -6,7 +6,7 @@
  */
 import ELK from 'elkjs/lib/elk.bundled.js';
 import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api';
-import type { FromGraphMessage, GraphAction, GraphLayoutSetting, GraphModel, GraphNode, GraphWebviewState, RunView, ToGraphMessage } from '../../src/protocol/graph';
+import { targetOf, type FromGraphMessage, type GraphAction, type GraphLayoutSetting, type GraphModel, type GraphNode, type GraphWebviewState, type RunView, type ToGraphMessage } from '../../src/protocol/graph';
 import { formatDuration } from '../shared/format';
 import { connect } from '../shared/host';
 import { ICONS } from './icons';
@@ -368,7 +368,7 @@ function openMenu(id: string, x: number, y: number): void {
     b.dataset.action = action;
     b.addEventListener('click', () => {
       closeMenu();
-      post({ type: 'action', action, node: id });
+      post({ type: 'action', action, target: targetOf(n) });
     });
     menu.appendChild(b);
   }
@@ -414,7 +414,8 @@ svg.addEventListener('click', (e) => {
   const id = nodeOf(e.target);
   if (!id) return;
   select(id);
-  post({ type: 'action', action: 'reveal', node: id });
+  const node = placed.get(id)?.node;
+  if (node) post({ type: 'action', action: 'reveal', target: targetOf(node) });
 });
 svg.addEventListener('contextmenu', (e) => {
   const id = nodeOf(e.target);
@@ -430,7 +431,8 @@ svg.addEventListener('keydown', (e) => {
     const next = id ? neighbour(id, e.key) : [...placed.keys()][0];
     if (next) select(next);
   } else if (e.key === 'Enter' && id) {
-    post({ type: 'action', action: 'reveal', node: id });
+    const node = placed.get(id)?.node;
+    if (node) post({ type: 'action', action: 'reveal', target: targetOf(node) });
   } else if ((e.key === 'ContextMenu' || (e.shiftKey && e.key === 'F10')) && id) {
     e.preventDefault();
     const r = placed.get(id)?.el.getBoundingClientRect();
