@@ -267,11 +267,6 @@ export function featureName(f: FeatureNameStatistics): string {
   return f.name ?? f.path?.step.join('.') ?? '';
 }
 
-/** The common statistics of a feature of any type. */
-export function commonStatsOf(f: FeatureNameStatistics): CommonStatistics | undefined {
-  return f.numStats?.commonStats ?? f.stringStats?.commonStats ?? f.bytesStats?.commonStats;
-}
-
 function toNum(v: unknown): number {
   if (typeof v === 'number') return v;
   if (typeof v === 'string') {

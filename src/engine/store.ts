@@ -131,19 +131,6 @@ export async function verifyArtifact(
   return undefined;
 }
 
-/** Whether an artifact folder still holds the files it was committed with (same names and sizes). */
-export async function isIntact(dir: string, files: Readonly<Record<string, number>>): Promise<boolean> {
-  try {
-    for (const [rel, size] of Object.entries(files)) {
-      const st = await fs.stat(path.join(dir, ...rel.split('/')));
-      if (!st.isFile() || st.size !== size) return false;
-    }
-    return (await fs.stat(dir)).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
 async function listFiles(dir: string, prefix = ''): Promise<string[]> {
   const out: string[] = [];
   const entries = await fs.readdir(dir, { withFileTypes: true });

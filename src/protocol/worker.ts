@@ -35,8 +35,3 @@ export interface ValidateParams {
 }
 export const ValidatePipeline = new RequestType<ValidateParams, readonly SpecDiagnostic[], void>('pipewise/validate');
 
-export interface LogParams {
-  readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error';
-  readonly message: string;
-}
-export const LogNotification = new NotificationType<LogParams>('pipewise/log');
