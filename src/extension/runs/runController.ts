@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import path from 'node:path';
 import { CancellationTokenSource } from 'vscode-jsonrpc';
 import { buildGraph, selectStages, type RunSelection } from '../../core/dag';
+import type { PipelineSpec } from '../../core/spec';
 import { RequestCancelledError, errorMessage } from '../../protocol/errors';
 import { RunEventNotification, RunPipeline, type RunPipelineParams } from '../../protocol/worker';
 import type { RunEvent, RunResult } from '../../protocol/runEvents';
@@ -86,44 +87,17 @@ export class RunController implements vscode.Disposable {
     return any;
   }
 
+  /** Runs a pipeline (or a selection of its stages) in the worker; refused when untrusted, busy or invalid. */
   async run(req: RunRequest, token?: vscode.CancellationToken, onEvent?: (e: RunEvent) => void): Promise<RunOutcome> {
     const what = req.only?.length ? `run stage ${req.only.join(', ')}` : req.from ? `run from stage ${req.from}` : 'run pipelines';
-    const refusal = this.trust.refusal(what);
-    if (refusal) {
-      this.trust.allowsRun(what);
-      return { status: 'refused', reason: 'untrusted', message: refusal };
-    }
+    const refused = this.refusal(req, what);
+    if (refused) return refused;
+    const planned = await this.plan(req);
+    if ('status' in planned) return planned;
+    const { doc, spec, required } = planned;
+
     const file = req.uri.fsPath;
     const key = keyOf(file);
-    if (this.active.has(key)) {
-      const message = `${path.basename(file)} is already running: wait for it to finish or cancel it first.`;
-      void vscode.window.showWarningMessage(message, 'Cancel Run').then((pick) => {
-        if (pick) this.cancel(file);
-      });
-      return { status: 'refused', reason: 'busy', message };
-    }
-
-    const doc = await vscode.workspace.openTextDocument(req.uri);
-    const analysis = this.documents.get(doc);
-    const errors = analysis.diagnostics.filter((d) => d.severity === 'error');
-    const spec = analysis.parsed.spec;
-    if (errors.length || !spec) {
-      const first = errors[0];
-      const message = `${path.basename(file)} has ${errors.length || 1} error(s)${first ? `; first at ${first.range.start.line}:${first.range.start.col}: ${first.message}` : ''}. Fix them to run.`;
-      void vscode.window.showErrorMessage(message, 'Show Problems').then((pick) => {
-        if (pick) void vscode.commands.executeCommand('workbench.actions.view.problems');
-      });
-      return { status: 'refused', reason: 'invalid', message };
-    }
-    let required: readonly string[];
-    try {
-      required = selectStages(buildGraph(spec), { only: req.only, from: req.from }).required;
-    } catch (e) {
-      const message = errorMessage(e);
-      void vscode.window.showErrorMessage(message);
-      return { status: 'refused', reason: 'invalid', message };
-    }
-
     const label = spec.name || path.basename(file);
     const cancel = new CancellationTokenSource();
     const activeRun: ActiveRun = { cancel, label };
@@ -142,65 +116,11 @@ export class RunController implements vscode.Disposable {
       ...(req.force ? { force: true } : {}),
       ...(doc.isDirty ? { text: doc.getText() } : {}),
     };
-    const work = async (progress?: vscode.Progress<{ message?: string; increment?: number }>, progressToken?: vscode.CancellationToken): Promise<RunOutcome> => {
-      const ptSub = progressToken?.onCancellationRequested(() => cancel.cancel());
-      const progressSub = progress
-        ? this.onDidChange((c) => {
-            if (keyOf(c.file) !== key) return;
-            const stages = Object.entries(c.view.stages);
-            const done = stages.filter(([, s]) => !['pending', 'running'].includes(s.status)).length;
-            const running = stages.filter(([, s]) => s.status === 'running').map(([n]) => n);
-            progress.report({ message: `${running.join(', ') || 'starting'} (${done}/${stages.length})` });
-          })
-        : undefined;
-      try {
-        const result = await this.ctx.worker.request(RunPipeline, params, cancel.token);
-        this.finish(file, result);
-        return result;
-      } catch (e) {
-        const cancelled = cancel.token.isCancellationRequested || e instanceof RequestCancelledError;
-        const reason = errorMessage(e);
-        const view = failRunView(this.viewOf(file), cancelled ? 'cancelled' : reason, cancelled);
-        this.setView(file, view);
-        if (cancelled) {
-          this.ctx.log.info(`[${label}] run cancelled`);
-        } else {
-          this.ctx.log.error(`[${label}] run failed: ${e instanceof Error ? (e.stack ?? e.message) : reason}`);
-          const prefix = e instanceof WorkerExitedError ? 'The worker stopped during the run' : 'The run failed';
-          void vscode.window.showErrorMessage(`${prefix}: ${reason}`, 'Show Log').then((pick) => {
-            if (pick) this.ctx.log.show();
-          });
-        }
-        const result: RunResult & { error?: string } = {
-          runId: view.runId ?? activeRun.runId ?? '',
-          pipeline: spec.name,
-          file,
-          status: cancelled ? 'cancelled' : 'failed',
-          durationMs: 0,
-          stages: Object.entries(view.stages).map(([name, s]) => ({
-            name,
-            component: spec.stages.find((x) => x.name === name)?.component ?? '',
-            status: s.status,
-            durationMs: s.durationMs ?? 0,
-            artifacts: s.artifacts ?? {},
-            ...(s.error ? { error: s.error } : {}),
-          })),
-          ...(cancelled ? {} : { error: reason }),
-        };
-        this.finishedEmitter.fire(result);
-        return result;
-      } finally {
-        ptSub?.dispose();
-        progressSub?.dispose();
-      }
-    };
-
+    const work = (progress?: vscode.Progress<{ message?: string }>, progressToken?: vscode.CancellationToken): Promise<RunOutcome> =>
+      this.request(params, spec, activeRun, progress, progressToken);
     try {
       if (readConfig(req.uri).runs.showProgressNotification) {
-        return await vscode.window.withProgress(
-          { location: vscode.ProgressLocation.Notification, title: `Pipewise: running ${label}`, cancellable: true },
-          (progress, progressToken) => work(progress, progressToken),
-        );
+        return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Pipewise: running ${label}`, cancellable: true }, work);
       }
       return await work();
     } finally {
@@ -211,6 +131,108 @@ export class RunController implements vscode.Disposable {
       void vscode.commands.executeCommand('setContext', 'pipewise.runActive', this.active.size > 0);
       // Listeners (CodeLens, graph) see the run is over.
       this.setView(file, this.viewOf(file));
+    }
+  }
+
+  /** Why a run may not start now: an untrusted workspace, or a run of the same pipeline going. */
+  private refusal(req: RunRequest, what: string): RunOutcome | undefined {
+    const refusal = this.trust.refusal(what);
+    if (refusal) {
+      this.trust.allowsRun(what);
+      return { status: 'refused', reason: 'untrusted', message: refusal };
+    }
+    const file = req.uri.fsPath;
+    if (!this.active.has(keyOf(file))) return undefined;
+    const message = `${path.basename(file)} is already running: wait for it to finish or cancel it first.`;
+    void vscode.window.showWarningMessage(message, 'Cancel Run').then((pick) => {
+      if (pick) this.cancel(file);
+    });
+    return { status: 'refused', reason: 'busy', message };
+  }
+
+  /** The file as the editor has it (saved or not), valid, and the stages the selection requires; or why not. */
+  private async plan(req: RunRequest): Promise<{ doc: vscode.TextDocument; spec: PipelineSpec; required: readonly string[] } | RunOutcome> {
+    const file = req.uri.fsPath;
+    const doc = await vscode.workspace.openTextDocument(req.uri);
+    const analysis = this.documents.get(doc);
+    const errors = analysis.diagnostics.filter((d) => d.severity === 'error');
+    const spec = analysis.parsed.spec;
+    if (errors.length || !spec) {
+      const first = errors[0];
+      const message = `${path.basename(file)} has ${errors.length || 1} error(s)${first ? `; first at ${first.range.start.line}:${first.range.start.col}: ${first.message}` : ''}. Fix them to run.`;
+      void vscode.window.showErrorMessage(message, 'Show Problems').then((pick) => {
+        if (pick) void vscode.commands.executeCommand('workbench.actions.view.problems');
+      });
+      return { status: 'refused', reason: 'invalid', message };
+    }
+    try {
+      return { doc, spec, required: selectStages(buildGraph(spec), { only: req.only, from: req.from }).required };
+    } catch (e) {
+      const message = errorMessage(e);
+      void vscode.window.showErrorMessage(message);
+      return { status: 'refused', reason: 'invalid', message };
+    }
+  }
+
+  /** Sends the run to the worker and waits for its result; a failure or cancel becomes a result too (with the stages as last shown). */
+  private async request(
+    params: RunPipelineParams,
+    spec: PipelineSpec,
+    activeRun: ActiveRun,
+    progress?: vscode.Progress<{ message?: string }>,
+    progressToken?: vscode.CancellationToken,
+  ): Promise<RunOutcome> {
+    const { file } = params;
+    const { cancel, label } = activeRun;
+    const ptSub = progressToken?.onCancellationRequested(() => cancel.cancel());
+    const progressSub = progress
+      ? this.onDidChange((c) => {
+          if (keyOf(c.file) !== keyOf(file)) return;
+          const stages = Object.entries(c.view.stages);
+          const done = stages.filter(([, s]) => !['pending', 'running'].includes(s.status)).length;
+          const running = stages.filter(([, s]) => s.status === 'running').map(([n]) => n);
+          progress.report({ message: `${running.join(', ') || 'starting'} (${done}/${stages.length})` });
+        })
+      : undefined;
+    try {
+      const result = await this.ctx.worker.request(RunPipeline, params, cancel.token);
+      this.finish(file, result);
+      return result;
+    } catch (e) {
+      const cancelled = cancel.token.isCancellationRequested || e instanceof RequestCancelledError;
+      const reason = errorMessage(e);
+      const view = failRunView(this.viewOf(file), cancelled ? 'cancelled' : reason, cancelled);
+      this.setView(file, view);
+      if (cancelled) {
+        this.ctx.log.info(`[${label}] run cancelled`);
+      } else {
+        this.ctx.log.error(`[${label}] run failed: ${e instanceof Error ? (e.stack ?? e.message) : reason}`);
+        const prefix = e instanceof WorkerExitedError ? 'The worker stopped during the run' : 'The run failed';
+        void vscode.window.showErrorMessage(`${prefix}: ${reason}`, 'Show Log').then((pick) => {
+          if (pick) this.ctx.log.show();
+        });
+      }
+      const result: RunResult & { error?: string } = {
+        runId: view.runId ?? activeRun.runId ?? '',
+        pipeline: spec.name,
+        file,
+        status: cancelled ? 'cancelled' : 'failed',
+        durationMs: 0,
+        stages: Object.entries(view.stages).map(([name, s]) => ({
+          name,
+          component: spec.stages.find((x) => x.name === name)?.component ?? '',
+          status: s.status,
+          durationMs: s.durationMs ?? 0,
+          artifacts: s.artifacts ?? {},
+          ...(s.error ? { error: s.error } : {}),
+        })),
+        ...(cancelled ? {} : { error: reason }),
+      };
+      this.finishedEmitter.fire(result);
+      return result;
+    } finally {
+      ptSub?.dispose();
+      progressSub?.dispose();
     }
   }
 
