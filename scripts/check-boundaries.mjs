@@ -51,7 +51,7 @@ export const RULES = {
     native: true,
     node: false,
     only: {
-      'src/engine': ['src/engine/transform/applyTransform.ts', 'src/engine/transform/transformSpec.ts', 'src/engine/model/decodePredictions.ts', 'src/engine/model/servingModel.ts', 'src/engine/serving/requests.ts'],
+      'src/engine': ['src/engine/transform/applyTransform.ts', 'src/engine/transform/transformSpec.ts', 'src/engine/model/decodePredictions.ts', 'src/engine/model/signature.ts', 'src/engine/serving/requests.ts'],
     },
   },
   // Each bundle (webviews/graph, webviews/panels, webviews/renderer) is its own room.

@@ -7,7 +7,7 @@
  */
 import type * as tfTypes from '@tensorflow/tfjs';
 import { decodePredictions } from '../engine/model/decodePredictions';
-import type { ModelSignature, Prediction } from '../engine/model/servingModel';
+import type { ModelSignature, Prediction } from '../engine/model/signature';
 import { rowOf } from '../engine/serving/requests';
 import { applyTransform } from '../engine/transform/applyTransform';
 import type { TransformSpec } from '../engine/transform/transformSpec';

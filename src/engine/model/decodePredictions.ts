@@ -3,7 +3,7 @@
  * Evaluator, BulkInferrer (through `loadServingModel`) and the browser runtime of a web push share.
  * Pure: no I/O, no TensorFlow.js.
  */
-import type { ModelSignature, Prediction } from './servingModel';
+import type { ModelSignature, Prediction } from './signature';
 
 /** Decodes `rows` predictions from row-major outputs with `units` values per row. */
 export function decodePredictions(signature: ModelSignature, values: ArrayLike<number>, units: number, rows: number): Prediction[] {

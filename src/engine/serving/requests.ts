@@ -11,7 +11,7 @@
  * is a missing value, as in the training data. A missing or unknown feature, a value of the wrong
  * type or too many rows is the client's error (400), named precisely.
  */
-import type { ModelSignature, Prediction } from '../model/servingModel';
+import type { ModelSignature, Prediction } from '../model/signature';
 
 export class HttpError extends Error {
   constructor(
