@@ -49,6 +49,27 @@ for (const d of webviewDirs) {
   });
 }
 
+// The browser runtime of a web push (src/web/): out/web/pipewise-model.js (TensorFlow.js bundled),
+// pipewise-model.external.js (the page's own TF.js), and the demo page's script and style. The
+// Pusher (`target: web`) copies them beside the model. ES modules, always minified.
+if (existsSync('src/web/webModel.ts')) {
+  builds.push({
+    ...common,
+    minify: true,
+    entryPoints: {
+      'pipewise-model': 'src/web/webModel.ts',
+      'pipewise-model.external': 'src/web/webModelExternal.ts',
+      'pipewise-demo': 'src/web/demo.ts',
+    },
+    outdir: 'out/web',
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+    sourcemap: false,
+  });
+  builds.push({ ...common, minify: true, sourcemap: false, entryPoints: { 'pipewise-demo': 'src/web/demo.css' }, outdir: 'out/web' });
+}
+
 // Host tests (mocha inside VS Code): the entry test/host/index.ts and every suite
 // test/host/suite/*.test.ts, each its own bundle; the entry finds the suites in out/test/host/suite/.
 if (existsSync('test/host/index.ts')) {

@@ -40,7 +40,18 @@ export const RULES = {
     node: true,
     only: {
       'src/worker': ['src/worker/client.ts'],
-      'src/engine': ['src/engine/gc.ts', 'src/engine/doctor.ts', 'src/engine/lineage.ts', 'src/engine/store.ts', 'src/engine/storeLock.ts'],
+      'src/engine': ['src/engine/gc.ts', 'src/engine/doctor.ts', 'src/engine/lineage.ts', 'src/engine/store.ts', 'src/engine/storeLock.ts', 'src/engine/serving/staticServer.ts'],
+    },
+  },
+  // The browser runtime of a web push (pipewise-model.js): the engine's pure modules only (the same
+  // transform, input validation and output decoding as the server), TensorFlow.js, no Node.
+  'src/web': {
+    rooms: ['src/core', 'src/engine'],
+    vscode: false,
+    native: true,
+    node: false,
+    only: {
+      'src/engine': ['src/engine/transform/applyTransform.ts', 'src/engine/transform/transformSpec.ts', 'src/engine/model/decodePredictions.ts', 'src/engine/model/signature.ts', 'src/engine/serving/requests.ts'],
     },
   },
   // Each bundle (webviews/graph, webviews/panels, webviews/renderer) is its own room.

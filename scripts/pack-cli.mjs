@@ -46,6 +46,13 @@ try {
   fs.mkdirSync(path.join(stageDir, 'bin'));
   fs.mkdirSync(path.join(stageDir, 'lib'));
   fs.copyFileSync(path.join(root, 'out/cli-package/cli.js'), path.join(stageDir, 'lib/cli.js'));
+  // The browser runtime a web push copies (Pusher target: web): lib/web/, beside cli.js (built by esbuild.mjs).
+  fs.mkdirSync(path.join(stageDir, 'lib/web'));
+  for (const f of ['pipewise-model.js', 'pipewise-model.external.js', 'pipewise-demo.js', 'pipewise-demo.css']) {
+    const from = path.join(root, 'out/web', f);
+    if (!fs.existsSync(from)) throw new Error(`${from} is missing: run npm run build first`);
+    fs.copyFileSync(from, path.join(stageDir, 'lib/web', f));
+  }
   fs.writeFileSync(path.join(stageDir, 'bin/pipewise.js'), "#!/usr/bin/env node\n'use strict';\nrequire('../lib/cli.js');\n", { mode: 0o755 });
   fs.copyFileSync(path.join(root, 'LICENSE'), path.join(stageDir, 'LICENSE'));
   fs.writeFileSync(

@@ -124,6 +124,8 @@ Commands:
         [--log-sample FRACTION] [--max-versions N] [--label NAME=VERSION…]
         [--max-instances 10000] [--max-body-bytes 8388608] [--log-rotate-rows 50000]
                           TensorFlow Serving's REST API over a Pusher destination
+  serve-web DIR [--port N]
+                          serve a web push (Pusher target: web) on 127.0.0.1; open the printed URL
   monitor FILE --log DIR [--since ISO] [--until ISO] [--by hour|day] [--threshold X] [--json]
                           skew of logged requests against training (exit 0 ok, 1 anomalous, 2 usage)
   export FILE --target kfp [-o OUT.yaml] [--image IMAGE] [--pipeline-root URI] [--no-cache]

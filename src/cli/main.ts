@@ -25,6 +25,7 @@ const EXIT_USAGE = 2;
 async function main(argv: readonly string[]): Promise<number> {
   // The production commands parse their own flags (src/cli/serve.ts, src/cli/monitor.ts).
   if (argv[0] === 'serve') return (await import('./serve')).serveCommand(argv.slice(1));
+  if (argv[0] === 'serve-web') return (await import('./serveWeb')).serveWebCommand(argv.slice(1));
   if (argv[0] === 'monitor') return (await import('./monitor')).monitorCommand(argv.slice(1));
   // export/execute take their own flags (src/cli/kfp.ts).
   if (argv[0] === 'export' && !argv.includes('--help')) return exportCommand(argv.slice(1));
@@ -52,7 +53,7 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'gc':
       return gcCommand(args);
     default:
-      throw new PipewiseError(`unknown command '${args.command}' (commands: run, validate, stats, lineage, doctor, gc, serve, monitor, export, execute)`, { code: 'usage' });
+      throw new PipewiseError(`unknown command '${args.command}' (commands: run, validate, stats, lineage, doctor, gc, serve, serve-web, monitor, export, execute)`, { code: 'usage' });
   }
 }
 

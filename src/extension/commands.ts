@@ -59,6 +59,8 @@ export interface CommandTable {
   'pipewise.notebook.restartKernel': () => void;
   /** Writes the pipeline as Kubeflow Pipelines v2 YAML (with its Dockerfile) and opens it. */
   'pipewise.exportKfp': (target?: PipelineTarget, options?: ExportKfpOptions) => ExportKfpResult | undefined;
+  /** Serves a web push (Pusher `target: web`) on 127.0.0.1 and opens it in the Simple Browser; returns the URL. */
+  'pipewise.openWebDemo': (folder?: vscode.Uri | string) => string | undefined;
 }
 
 /** What a test asks a data panel to have drawn. */

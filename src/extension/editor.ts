@@ -14,6 +14,7 @@ import { readRunRecords, runViewOfRecord } from './runs/runHistory';
 import { RunsView } from './runs/runsView';
 import { PipewiseTaskProvider, TASK_TYPE } from './runs/taskProvider';
 import { TrustGate } from './trust';
+import { WebDemos } from './webDemo';
 import { collectGarbageOf, type CollectOptions } from './runs/collectGarbage';
 import { registerCommand, registerTestCommand, type PipelineTarget, type RunCommandOptions } from './commands';
 
@@ -117,6 +118,10 @@ export function registerEditor(ctx: PipewiseContext): EditorFeatures {
     const uri = await pipelineUri(arg);
     return uri ? exportToKubeflow(ctx, trust, uri, options ?? {}) : undefined;
   });
+
+  const webDemos = new WebDemos(trust);
+  subs.push(webDemos);
+  registerCommand(ctx, 'pipewise.openWebDemo', (folder) => webDemos.open(folder));
 
   // Test-only (not in the manifest; registered only when VS Code runs the tests): what the graph webview acknowledged having drawn, and the trust gate.
   registerTestCommand(ctx, 'pipewise.test.graphAck', (arg) => (arg instanceof vscode.Uri ? graphs.ackOf(arg) : undefined));

@@ -19,7 +19,8 @@ test('the npm package installs in a clean prefix and runs the penguin pipeline',
   execFileSync(process.execPath, ['scripts/pack-cli.mjs', '--out', temp], { cwd: root, stdio: 'inherit' });
   const tgz = path.join(temp, `pipewise-cli-${version}.tgz`);
   const listed = execFileSync('tar', ['tzf', tgz], { encoding: 'utf8' }).trim().split('\n').sort();
-  assert.deepEqual(listed, ['package/LICENSE', 'package/README.md', 'package/bin/pipewise.js', 'package/lib/cli.js', 'package/package.json']);
+  const web = ['pipewise-demo.css', 'pipewise-demo.js', 'pipewise-model.external.js', 'pipewise-model.js'].map((f) => `package/lib/web/${f}`);
+  assert.deepEqual(listed, ['package/LICENSE', 'package/README.md', 'package/bin/pipewise.js', 'package/lib/cli.js', ...web, 'package/package.json']);
 
   const prefix = path.join(temp, 'prefix');
   // --prefer-offline: the dependencies are the versions `npm ci` just put in npm's cache.
@@ -29,6 +30,9 @@ test('the npm package installs in a clean prefix and runs the penguin pipeline',
 
   const work = path.join(temp, 'penguins');
   fs.cpSync(path.join(root, 'examples', 'penguins'), work, { recursive: true, filter: (src) => !src.includes(`${path.sep}.pipewise`) && !src.includes(`${path.sep}serving`) });
+  // A web push too (Pusher target: web): the installed CLI finds its browser runtime in lib/web/.
+  const pipelineFile = path.join(work, 'penguins.pipeline.yaml');
+  fs.appendFileSync(pipelineFile, '  push_web:\n    component: Pusher\n    inputs: { model: train.model, blessing: evaluate.blessing }\n    params: { destination: web/penguins, target: web }\n');
   const env = { PATH: `${path.join(prefix, 'bin')}:${path.dirname(process.execPath)}:/usr/bin:/bin`, HOME: temp, NODE_PATH: '' };
   assert.equal(execFileSync('pipewise', ['--version'], { cwd: work, env, encoding: 'utf8' }).trim(), `pipewise ${version}`);
   const r = spawnSync('pipewise', ['run', 'penguins.pipeline.yaml', '--json'], { cwd: work, env, encoding: 'utf8' });
@@ -41,4 +45,8 @@ test('the npm package installs in a clean prefix and runs the penguin pipeline',
   assert.equal(pushed.length, 1);
   const model = JSON.parse(fs.readFileSync(path.join(work, 'serving', 'penguins', pushed[0]!, 'model', 'model.json'), 'utf8')) as { weightsManifest: unknown[] };
   assert.ok(model.weightsManifest.length > 0, 'the pushed model has weights');
+  const [webVersion] = fs.readdirSync(path.join(work, 'web', 'penguins'));
+  const webDir = path.join(work, 'web', 'penguins', webVersion!);
+  for (const f of ['index.html', 'pipewise-model.js', 'pipewise-demo.js', 'signature.json', 'transform.json', 'model/model.json']) assert.ok(fs.existsSync(path.join(webDir, f)), `the web push has ${f}`);
+  assert.ok(fs.readFileSync(path.join(webDir, 'pipewise-model.js')).equals(fs.readFileSync(path.join(root, 'out', 'web', 'pipewise-model.js'))), 'the web push carries the built runtime');
 });

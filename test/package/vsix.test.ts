@@ -63,6 +63,7 @@ for (const target of TARGETS) {
     const native = files.filter((f) => /\.(node|so|dylib|dll)$/.test(f));
     const bindings = new Set(files.map((f) => /^node_modules\/@duckdb\/(node-bindings-[^/]+)\//.exec(f)?.[1]).filter(Boolean));
     assert.deepEqual(files.filter((f) => f.endsWith('.map') || f.startsWith('out/test/') || f === 'out/cli.js'), [], 'no source maps, tests or CLI bundle');
+    for (const f of ['pipewise-model.js', 'pipewise-model.external.js', 'pipewise-demo.js', 'pipewise-demo.css']) assert.ok(files.includes(`out/web/${f}`), `the browser runtime of web pushes: out/web/${f}`);
     if (target === 'universal') {
       assert.deepEqual(native, []);
       assert.deepEqual([...bindings], []);

@@ -153,6 +153,10 @@ export const Evaluator = declareComponent({
       ),
     fairness_thresholds: z.array(z.number().min(0).max(1)).default([0.5]).describe('Decision thresholds for the fairness rates (binary).'),
     compare_with_last_blessed: z.boolean().default(true),
+    quantize: z
+      .enum(['float16', 'uint8'])
+      .optional()
+      .describe('Also measure the model with its weights quantized (as the Pusher\'s `quantize` does) on the same rows; blessed only if the quantized model passes the same thresholds too.'),
   }),
 });
 
@@ -178,7 +182,21 @@ export const Pusher = declareComponent({
     infra_blessing: { type: 'InfraBlessing', description: 'The InfraValidator\'s verdict.', optional: true },
   },
   outputs: { pushed_model: { type: 'PushedModel', description: 'Where and which version was pushed.' } },
-  params: z.strictObject({ destination: relPath.describe('Folder that receives `<version>/`, relative to the pipeline file.') }),
+  params: z.strictObject({
+    destination: relPath.describe('Folder that receives `<version>/`, relative to the pipeline file.'),
+    target: z
+      .enum(['server', 'web'])
+      .optional()
+      .describe('server (default): the Model artifact as the model server reads it. web: a folder that predicts in the browser (model, transform, pipewise-model.js, index.html).'),
+    quantize: z
+      .enum(['float16', 'uint8'])
+      .optional()
+      .describe('Quantize the weights as tfjs-converter does. Pushed only when the Evaluator measured the model with the same `quantize` and it passed the thresholds.'),
+    tfjs: z
+      .enum(['bundled', 'external'])
+      .optional()
+      .describe('web: bundle TensorFlow.js into pipewise-model.js (default), or use the page\'s own (a global `tf`, or load(baseUrl, { tf })).'),
+  }),
   pathParams: ['destination'],
   writtenPathParams: ['destination'],
 });

@@ -22,6 +22,7 @@ import { computeSliceMetrics, encodeLabels, type EncodedLabels, type SliceResult
 import type { PredictionsFile } from '../../protocol/evaluation';
 import { describeSlice, sliceRows } from '../evaluation/slicing';
 import { checkThresholds, type ThresholdCheck } from '../evaluation/thresholds';
+import { evaluateQuantized, QUANTIZATION_FILE, type QuantizedEvaluation } from '../evaluation/quantized';
 
 export type EvaluatorParams = z.output<typeof Evaluator.params>;
 
@@ -40,6 +41,8 @@ export interface EvaluationFile {
   readonly failed: readonly string[];
   /** Eval rows left out of the metrics, and why. */
   readonly excluded: { readonly missing_label: number; readonly unknown_label: Readonly<Record<string, number>> };
+  /** `quantize`: the quantized model's overall metrics and threshold checks on the same rows. */
+  readonly quantized?: QuantizedEvaluation;
 }
 
 export function createEvaluator(load: ModelLoader = loadModel): ComponentExecutor<EvaluatorParams> {
@@ -120,6 +123,14 @@ export function createEvaluator(load: ModelLoader = loadModel): ComponentExecuto
 
         const checks = checkThresholds(p.thresholds, overall.metrics, baseline?.metrics);
         const failed = checks.filter((c) => !c.passed).map((c) => c.message);
+        let quantized: QuantizedEvaluation | undefined;
+        if (p.quantize) {
+          ctx.progress(0.9, `evaluating the model quantized to ${p.quantize}`);
+          quantized = await evaluateQuantized(load, modelArtifact.uri, p.quantize, table.rows, labels, p, baseline?.metrics, ctx.signal, models);
+          for (const c of quantized.thresholds) if (!c.passed) failed.push(`quantized (${p.quantize}): ${c.message}`);
+          const s = quantized.size;
+          ctx.log('info', `quantized to ${s.dtype}: weights ${s.bytesBefore} → ${s.bytesAfter} bytes; ${summarise(quantized.metrics)}`);
+        }
         const blessed = failed.length === 0;
         const file: EvaluationFile = {
           slices: results,
@@ -133,11 +144,14 @@ export function createEvaluator(load: ModelLoader = loadModel): ComponentExecuto
           thresholds: checks,
           failed,
           excluded: { missing_label: labels.missing, unknown_label: labels.unknown },
+          ...(quantized ? { quantized } : {}),
         };
         await writeFileAtomic(path.join(evaluationDir, 'metrics.json'), JSON.stringify(file, null, 1));
         // The overall slice's predictions, for the evaluation view's curves (ROC, PR, calibration, residuals).
         await writeFileAtomic(path.join(evaluationDir, PREDICTIONS_FILE), JSON.stringify(predictionsFile(signature.task, signature.classes, labels, predictions)));
         await fs.writeFile(path.join(blessingDir, blessed ? 'BLESSED' : 'NOT_BLESSED'), '');
+        // The Pusher's `quantize` pushes a quantized model only when this says it was measured and passed.
+        if (quantized) await writeFileAtomic(path.join(blessingDir, QUANTIZATION_FILE), JSON.stringify({ dtype: quantized.size.dtype, blessed, size: quantized.size }, null, 1));
         ctx.setProperties('blessing', { blessed });
         ctx.setProperties('evaluation', { blessed, task: signature.task, example_count: overall.metrics.example_count ?? 0 });
 

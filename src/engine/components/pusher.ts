@@ -7,6 +7,7 @@
  * given) is not pushed: the stage succeeds and says why in `pushed.json`.
  */
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
@@ -14,6 +15,9 @@ import type { Pusher } from '../../core/components/modelComponents';
 import { PipewiseError } from '../../core/errors';
 import type { ComponentContext, ComponentExecutor } from '../component';
 import { writeFileAtomic } from '../store';
+import { QUANTIZATION_FILE } from '../evaluation/quantized';
+import { quantizeModelArtifact, type QuantizedSize } from '../model/quantizeModel';
+import { writeWebFolder } from './pusherWeb';
 
 export type PusherParams = z.output<typeof Pusher.params>;
 
@@ -27,6 +31,24 @@ export interface PushedFile {
   readonly uri?: string;
   /** The model artifact that was (or was not) pushed. */
   readonly model: string;
+  /** `web`: a folder that predicts in the browser; absent for the server layout. */
+  readonly target?: 'server' | 'web';
+  /** The weights' quantization and their size before and after. */
+  readonly quantized?: QuantizedSize;
+}
+
+/** Why a quantized push is refused: the Evaluator did not measure this quantization, or it failed. */
+async function quantizationRefusal(blessingUri: string, stage: string, dtype: string): Promise<string | undefined> {
+  const file = path.join(blessingUri, QUANTIZATION_FILE);
+  let q: { dtype?: string; blessed?: boolean };
+  try {
+    q = JSON.parse(await fs.readFile(file, 'utf8')) as typeof q;
+  } catch {
+    return `quantize: ${dtype} needs the model measured quantized: give ${stage} (the Evaluator) \`quantize: ${dtype}\` too`;
+  }
+  if (q.dtype !== dtype) return `quantize: ${dtype}, but ${stage} measured the model quantized to ${q.dtype ?? 'nothing'} (${file})`;
+  if (q.blessed !== true) return `the ${dtype}-quantized model is not blessed by ${stage} (see its metrics.json)`;
+  return undefined;
 }
 
 /** The versions already in `destination` (folders named by an integer). */
@@ -85,19 +107,40 @@ export const pusher: ComponentExecutor<PusherParams> = {
     const infra = ctx.inputs.infra_blessing;
     if (!reason && infra && !hasFile(infra.uri, 'INFRA_BLESSED')) reason = `the model is INFRA_NOT_BLESSED by ${infra.stage} (see its validation.json)`;
 
+    const { quantize } = ctx.params;
+    if (!reason && quantize) reason = await quantizationRefusal(blessing.uri, blessing.stage, quantize);
+
     let file: PushedFile;
     if (reason) {
       file = { pushed: false, reason, destination, model: model.uri };
       ctx.log('warn', `not pushed: ${reason}`);
     } else {
-      const { version, uri } = await pushVersion(model.uri, destination);
-      file = { pushed: true, destination, version, uri, model: model.uri };
-      ctx.log('info', `pushed version ${version} to ${uri}`);
+      const target = ctx.params.target ?? 'server';
+      const staging = await fs.mkdtemp(path.join(os.tmpdir(), 'pipewise-push-'));
+      try {
+        let source = model.uri;
+        let quantized: QuantizedSize | undefined;
+        if (target === 'web') {
+          source = path.join(staging, 'web');
+          ({ quantized } = await writeWebFolder(model.uri, source, { quantize, tfjs: ctx.params.tfjs ?? 'bundled' }));
+        } else if (quantize) {
+          source = path.join(staging, 'model');
+          quantized = await quantizeModelArtifact(model.uri, source, quantize);
+        }
+        const { version, uri } = await pushVersion(source, destination);
+        file = { pushed: true, destination, version, uri, model: model.uri, target, ...(quantized ? { quantized } : {}) };
+        ctx.log('info', `pushed version ${version} to ${uri}${target === 'web' ? ' (web: open index.html through a local server, e.g. `pipewise serve-web`)' : ''}`);
+        if (quantized) ctx.log('info', `weights quantized to ${quantized.dtype}: ${quantized.bytesBefore} → ${quantized.bytesAfter} bytes`);
+      } finally {
+        await fs.rm(staging, { recursive: true, force: true });
+      }
     }
     await writeFileAtomic(path.join(outDir, 'pushed.json'), JSON.stringify(file, null, 1));
     ctx.setProperties('pushed_model', {
       pushed: file.pushed,
       ...(file.version !== undefined ? { version: file.version, pushed_uri: file.uri } : { reason: file.reason }),
+      ...(file.target === 'web' ? { target: 'web' } : {}),
+      ...(file.quantized ? { quantize: file.quantized.dtype, weight_bytes_before: file.quantized.bytesBefore, weight_bytes_after: file.quantized.bytesAfter } : {}),
     });
   },
 };

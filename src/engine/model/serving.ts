@@ -8,6 +8,7 @@ import { PipewiseError } from '../../core/errors';
 import { applyTransform, type RawRow } from '../transform/applyTransform';
 import type { TransformSpec } from '../transform/transformSpec';
 import { loadTf } from '../tf/loadTf';
+import { decodePredictions } from './decodePredictions';
 import { readJson } from './files';
 import { loadLayersModel } from './modelIo';
 import type { ModelSignature, Prediction, ServingModel } from './servingModel';
@@ -31,7 +32,6 @@ export async function loadServingModel(modelArtifactUri: string): Promise<Servin
   } catch (e) {
     throw new PipewiseError(`cannot load the model at ${modelArtifactUri}: ${(e as Error).message}`, { file: modelArtifactUri });
   }
-  const classes = signature.classes ?? [];
   return {
     signature,
     async predict(rows: readonly RawRow[]): Promise<Prediction[]> {
@@ -47,20 +47,7 @@ export async function loadServingModel(modelArtifactUri: string): Promise<Servin
         const values = small ? y.dataSync() : await y.data();
         const units = y.shape[1] ?? 1;
         y.dispose();
-        for (let i = 0; i < chunk.length; i++) {
-          if (signature.task === 'regression') {
-            const v = values[i * units] as number;
-            out.push({ prediction: signature.labelTransform === 'log' ? Math.exp(v) : v });
-          } else if (signature.task === 'binary') {
-            const score = values[i * units] as number;
-            out.push({ score, prediction: (score >= 0.5 ? classes[1] : classes[0]) as string });
-          } else {
-            const scores = Array.from(values.subarray(i * units, (i + 1) * units));
-            let best = 0;
-            for (let k = 1; k < scores.length; k++) if ((scores[k] as number) > (scores[best] as number)) best = k;
-            out.push({ scores, prediction: classes[best] ?? String(best) });
-          }
-        }
+        out.push(...decodePredictions(signature, values, units, chunk.length));
       }
       return out;
     },

@@ -11,7 +11,7 @@
  * is a missing value, as in the training data. A missing or unknown feature, a value of the wrong
  * type or too many rows is the client's error (400), named precisely.
  */
-import type { ModelSignature, Prediction } from '../model/servingModel';
+import type { ModelSignature, Prediction } from '../model/signature';
 
 export class HttpError extends Error {
   constructor(
@@ -60,7 +60,7 @@ function featureValue(input: Input, raw: unknown, where: string): number | strin
 }
 
 /** A row from a JSON object of features: every input present (null for missing), nothing unknown. */
-function rowOf(signature: ModelSignature, obj: unknown, where: string, context?: Record<string, unknown>): RawRequestRow {
+export function rowOf(signature: ModelSignature, obj: unknown, where: string, context?: Record<string, unknown>): RawRequestRow {
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
     throw bad(`${where}: expected an object of features (${signature.inputs.map((i) => i.name).join(', ')}), got ${JSON.stringify(obj)?.slice(0, 80)}`);
   }

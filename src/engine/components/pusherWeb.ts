@@ -1,0 +1,109 @@
+/**
+ * Pusher `target: web`: a self-contained folder that predicts in the browser, with no server —
+ * `model/` (TF.js layers format, weights quantized when asked), `transform.json`, `signature.json`,
+ * `pipewise-model.js` (the browser runtime built by esbuild into out/web/: the same transform,
+ * input validation and output decoding as training and serving), and `index.html`, a form
+ * generated from the model's raw features (vocabularies as drop-downs) that predicts in the page,
+ * under a strict Content-Security-Policy (no inline script or style, nothing remote).
+ */
+import { existsSync, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { PipewiseError } from '../../core/errors';
+import type { ModelSignature } from '../model/servingModel';
+import { quantizeModelFolder, type QuantizedSize } from '../model/quantizeModel';
+import type { QuantizeDtype } from '../model/quantize';
+import type { FittedFeature, TransformSpec } from '../transform/transformSpec';
+
+export type TfjsMode = 'bundled' | 'external';
+
+/** The files esbuild.mjs builds into out/web/, copied into every web push. */
+export const WEB_RUNTIME_FILES = { bundled: 'pipewise-model.js', external: 'pipewise-model.external.js', demo: 'pipewise-demo.js', style: 'pipewise-demo.css' } as const;
+
+/**
+ * The folder holding the built runtime: `web/` beside the running bundle (out/ in the repository
+ * and the VSIX, lib/ in the CLI's npm package), or out/web/ of the repository when run from source.
+ */
+export function webRuntimeDir(): string {
+  const candidates = [process.env.PIPEWISE_WEB_RUNTIME, path.join(__dirname, 'web'), path.resolve(__dirname, '../../../out/web')].filter((c): c is string => !!c);
+  const found = candidates.find((c) => existsSync(path.join(c, WEB_RUNTIME_FILES.bundled)));
+  if (!found) throw new PipewiseError(`the browser runtime (${WEB_RUNTIME_FILES.bundled}) is not built: looked in ${candidates.join(', ')}; run \`npm run build\``);
+  return found;
+}
+
+const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** A readable default for a numeric field: the training mean (z-score) or the fill value. */
+function defaultOf(f: FittedFeature | undefined): string {
+  if (!f || f.rawType !== 'number' || !('fill' in f)) return '';
+  const v = f.kind === 'zscore' ? f.mean : f.fill;
+  return String(Number(v.toPrecision(4)));
+}
+
+/** index.html: one field per raw feature of the signature, in its order. */
+export function webPage(signature: ModelSignature, spec: TransformSpec, title: string): string {
+  const byName = new Map(spec.features.map((f) => [f.name, f]));
+  const fields = signature.inputs.map((input) => {
+    const f = byName.get(input.name);
+    const id = `f-${esc(input.name)}`;
+    const label = `<label for="${id}">${esc(input.name)}</label>`;
+    if (f?.kind === 'vocabulary') {
+      const options = f.vocabulary.map((v) => `<option value="${esc(v)}">${esc(v)}</option>`).join('');
+      return `      ${label}\n      <select id="${id}" name="${esc(input.name)}">${options}<option value="">(missing)</option></select>`;
+    }
+    if (input.type === 'number') {
+      return `      ${label}\n      <input id="${id}" name="${esc(input.name)}" type="number" step="any" value="${esc(defaultOf(f))}">`;
+    }
+    return `      ${label}\n      <input id="${id}" name="${esc(input.name)}" type="text">`;
+  });
+  const what = signature.task === 'regression' ? `predicts ${esc(signature.label)}` : `classifies ${esc(signature.label)} (${(signature.classes ?? []).map(esc).join(', ')})`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>${esc(title)}</title>
+  <link rel="stylesheet" href="./${WEB_RUNTIME_FILES.style}">
+  <script type="module" src="./${WEB_RUNTIME_FILES.demo}"></script>
+</head>
+<body>
+  <header><h1>${esc(title)}</h1><p>A ${esc(signature.task)} model that ${what}, running in this page with TensorFlow.js: the same transform as training and serving, no server.</p></header>
+  <main>
+    <form id="form" autocomplete="off">
+${fields.join('\n')}
+      <button id="predict" type="submit" disabled>Predict</button>
+    </form>
+    <section id="output" aria-live="polite">
+      <p id="status">Loading the model…</p>
+      <div id="result"></div>
+    </section>
+  </main>
+</body>
+</html>
+`;
+}
+
+export interface WebPushOptions {
+  readonly quantize?: QuantizeDtype;
+  readonly tfjs: TfjsMode;
+}
+
+/** Lays out the web folder for the Model artifact `modelUri` in `dir` (which must be new). */
+export async function writeWebFolder(modelUri: string, dir: string, opts: WebPushOptions): Promise<{ quantized?: QuantizedSize }> {
+  const runtime = webRuntimeDir();
+  const signatureText = await fs.readFile(path.join(modelUri, 'signature.json'), 'utf8');
+  const specText = await fs.readFile(path.join(modelUri, 'transform.json'), 'utf8');
+  const signature = JSON.parse(signatureText) as ModelSignature;
+  const spec = JSON.parse(specText) as TransformSpec;
+  await fs.mkdir(dir, { recursive: true });
+  let quantized: QuantizedSize | undefined;
+  if (opts.quantize) quantized = await quantizeModelFolder(path.join(modelUri, 'model'), path.join(dir, 'model'), opts.quantize);
+  else await fs.cp(path.join(modelUri, 'model'), path.join(dir, 'model'), { recursive: true });
+  await fs.writeFile(path.join(dir, 'transform.json'), specText);
+  await fs.writeFile(path.join(dir, 'signature.json'), signatureText);
+  await fs.copyFile(path.join(runtime, WEB_RUNTIME_FILES[opts.tfjs]), path.join(dir, 'pipewise-model.js'));
+  await fs.copyFile(path.join(runtime, WEB_RUNTIME_FILES.demo), path.join(dir, WEB_RUNTIME_FILES.demo));
+  await fs.copyFile(path.join(runtime, WEB_RUNTIME_FILES.style), path.join(dir, WEB_RUNTIME_FILES.style));
+  await fs.writeFile(path.join(dir, 'index.html'), webPage(signature, spec, `Predict ${signature.label}`));
+  return quantized ? { quantized } : {};
+}

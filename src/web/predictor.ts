@@ -1,0 +1,85 @@
+/**
+ * The browser runtime of a web push (`pipewise-model.js`): loads the pushed folder (`model/`,
+ * `transform.json`, `signature.json`) over HTTP and predicts raw instances with the very code the
+ * model server runs — the same raw-instance validation (serving/requests.ts), the same transform
+ * (transform/applyTransform.ts) and the same output decoding (model/decodePredictions.ts).
+ * TensorFlow.js is passed in: bundled (webModel.ts) or the page's own (webModelExternal.ts).
+ */
+import type * as tfTypes from '@tensorflow/tfjs';
+import { decodePredictions } from '../engine/model/decodePredictions';
+import type { ModelSignature, Prediction } from '../engine/model/signature';
+import { rowOf } from '../engine/serving/requests';
+import { applyTransform } from '../engine/transform/applyTransform';
+import type { TransformSpec } from '../engine/transform/transformSpec';
+
+/** The part of TensorFlow.js the runtime uses (tfjs-core + tfjs-layers). */
+export interface TfLike {
+  loadLayersModel(url: string): Promise<tfTypes.LayersModel>;
+  tensor2d(values: Float32Array, shape: [number, number]): tfTypes.Tensor2D;
+  tidy<T extends tfTypes.TensorContainer>(fn: () => T): T;
+}
+
+export interface WebModel {
+  readonly signature: ModelSignature;
+  readonly transform: TransformSpec;
+  /** Raw feature objects, as in the training data (`null` for a missing value) → predictions. */
+  predict(instances: readonly unknown[]): Promise<Prediction[]>;
+  dispose(): void;
+}
+
+async function fetchJson<T>(url: URL, what: string): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw new Error(`cannot fetch ${what} from ${url.href}: ${(e as Error).message}`);
+  }
+  if (!res.ok) throw new Error(`cannot fetch ${what} from ${url.href}: HTTP ${res.status}`);
+  try {
+    return (await res.json()) as T;
+  } catch (e) {
+    throw new Error(`${what} at ${url.href} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** Loads the pushed model whose folder is `base` (a URL ending in '/'). */
+export async function loadWebModel(tf: TfLike, base: URL): Promise<WebModel> {
+  const [signature, transform] = await Promise.all([
+    fetchJson<ModelSignature>(new URL('signature.json', base), 'signature.json'),
+    fetchJson<TransformSpec>(new URL('transform.json', base), 'transform.json'),
+  ]);
+  const model = await tf.loadLayersModel(new URL('model/model.json', base).href);
+  return {
+    signature,
+    transform,
+    async predict(instances: readonly unknown[]): Promise<Prediction[]> {
+      if (!Array.isArray(instances)) throw new TypeError(`predict takes a list of instances ({feature: value} objects), got ${JSON.stringify(instances)?.slice(0, 80)}`);
+      if (instances.length === 0) return [];
+      let rows;
+      try {
+        rows = instances.map((x, i) => rowOf(signature, x, `instances[${i}]`));
+      } catch (e) {
+        throw new TypeError((e as Error).message);
+      }
+      const x = applyTransform(transform, rows);
+      const y = tf.tidy(() => model.predict(tf.tensor2d(x, [rows.length, transform.width])) as tfTypes.Tensor);
+      try {
+        const values = await y.data();
+        return decodePredictions(signature, values as Float32Array, y.shape[1] ?? 1, rows.length);
+      } finally {
+        y.dispose();
+      }
+    },
+    dispose(): void {
+      model.dispose();
+    },
+  };
+}
+
+/** The folder URL: `baseUrl` (relative to the page) or, by default, the module's own folder. */
+export function baseOf(baseUrl: string | URL | undefined, moduleUrl: string): URL {
+  const where = typeof document !== 'undefined' ? document.baseURI : moduleUrl;
+  const u = baseUrl === undefined ? new URL('./', moduleUrl) : new URL(String(baseUrl), where);
+  if (!u.pathname.endsWith('/')) u.pathname += '/';
+  return u;
+}
