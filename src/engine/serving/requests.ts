@@ -59,13 +59,41 @@ function featureValue(input: Input, raw: unknown, where: string): number | strin
   return v;
 }
 
+const knownNames = new WeakMap<ModelSignature, Set<string>>();
+
+/** The signature's input names, built once per model rather than once per row. */
+function knownOf(signature: ModelSignature): Set<string> {
+  let known = knownNames.get(signature);
+  if (!known) {
+    known = new Set(signature.inputs.map((i) => i.name));
+    knownNames.set(signature, known);
+  }
+  return known;
+}
+
 /** A row from a JSON object of features: every input present (null for missing), nothing unknown. */
 function rowOf(signature: ModelSignature, obj: unknown, where: string, context?: Record<string, unknown>): RawRequestRow {
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
     throw bad(`${where}: expected an object of features (${signature.inputs.map((i) => i.name).join(', ')}), got ${JSON.stringify(obj)?.slice(0, 80)}`);
   }
-  const values = { ...(context ?? {}), ...(obj as Record<string, unknown>) };
-  const known = new Set(signature.inputs.map((i) => i.name));
+  const values = context ? { ...context, ...(obj as Record<string, unknown>) } : (obj as Record<string, unknown>);
+  const known = knownOf(signature);
+  let count = 0;
+  for (const k in values) {
+    if (!Object.prototype.hasOwnProperty.call(values, k)) continue;
+    if (!known.has(k)) count = -1;
+    if (count < 0) break;
+    count++;
+  }
+  // The common case (exactly the inputs, nothing else) skips building the lists for the message.
+  if (count === known.size) {
+    const row: RawRequestRow = {};
+    for (const input of signature.inputs) {
+      if (!Object.prototype.hasOwnProperty.call(values, input.name)) break;
+      row[input.name] = featureValue(input, values[input.name], where);
+    }
+    if (Object.keys(row).length === known.size) return row;
+  }
   const unknown = Object.keys(values).filter((k) => !known.has(k));
   if (unknown.length) throw bad(`${where}: unknown feature${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `'${u}'`).join(', ')} (the model takes ${[...known].join(', ')})`);
   const missing = signature.inputs.filter((i) => !Object.prototype.hasOwnProperty.call(values, i.name)).map((i) => i.name);
@@ -146,7 +174,10 @@ export function exampleRows(signature: ModelSignature, body: Record<string, unkn
 /** A prediction with its named outputs: classification answers name their classes. */
 export function namedOutputs(signature: ModelSignature, p: Prediction): Record<string, unknown> {
   if (signature.task === 'regression') return { prediction: p.prediction };
-  return { ...p, classes: signature.classes ?? [] };
+  const classes = signature.classes ?? [];
+  if (p.scores !== undefined) return p.score === undefined ? { scores: p.scores, prediction: p.prediction, classes } : { ...p, classes };
+  if (p.score !== undefined) return { score: p.score, prediction: p.prediction, classes };
+  return { ...p, classes };
 }
 
 /** The columnar answer: output name → one value per instance. */
