@@ -43,6 +43,9 @@ export function parseBody(text: string): Record<string, unknown> {
   return json as Record<string, unknown>;
 }
 
+/** The largest finite 32-bit float: the inputs are DT_FLOAT. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
 /** One feature value as the model reads it, or a 400 naming where it came from. */
 function featureValue(input: Input, raw: unknown, where: string): number | string | null {
   let v = raw;
@@ -53,6 +56,7 @@ function featureValue(input: Input, raw: unknown, where: string): number | strin
   if (v === null || v === undefined) return null;
   if (input.type === 'number') {
     if (typeof v !== 'number') throw bad(`${where}: feature '${input.name}' must be a number, got ${JSON.stringify(v)}`);
+    if (Math.abs(v) > FLOAT32_MAX) throw bad(`${where}: feature '${input.name}' is ${v}, outside the range of a 32-bit float (DT_FLOAT)`);
     return v;
   }
   if (typeof v !== 'string') throw bad(`${where}: feature '${input.name}' must be a string, got ${JSON.stringify(v)}`);
@@ -178,6 +182,20 @@ export function namedOutputs(signature: ModelSignature, p: Prediction): Record<s
   if (p.scores !== undefined) return p.score === undefined ? { scores: p.scores, prediction: p.prediction, classes } : { ...p, classes };
   if (p.score !== undefined) return { score: p.score, prediction: p.prediction, classes };
   return { ...p, classes };
+}
+
+/**
+ * A 400 naming the first row whose answer is not finite: a value inside float32's range can still
+ * leave it once the transform scales it (a z-score with a small deviation), and the model's answer
+ * is then NaN, which JSON cannot carry.
+ */
+export function checkFinite(predictions: readonly Prediction[], where: string): void {
+  predictions.forEach((p, i) => {
+    const values = p.scores ?? [p.score ?? p.prediction];
+    if (values.some((v) => typeof v === 'number' && !Number.isFinite(v))) {
+      throw bad(`${where}[${i}]: the model's answer is not a finite number (a feature value is too large for the model once transformed)`);
+    }
+  });
 }
 
 /** The columnar answer: output name → one value per instance. */
