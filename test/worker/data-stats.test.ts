@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { sharedDir } from '../sharedDir';
 import { computeStatistics } from '../../src/engine/stats/computeStatistics';
@@ -194,4 +195,47 @@ test('an aborted signal cancels the computation', async () => {
   const p = computeStatistics(flights, { signal: ac2.signal });
   setTimeout(() => ac2.abort(), 50);
   await assert.rejects(p, (e: Error) => e.name === 'CancelledError');
+});
+
+test('Parquet histograms counted in the first pass (footer ranges) equal the two-pass ones (NaN, FLOAT and DECIMAL footers, a constant and an empty column)', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pw-stats-footer-'));
+  try {
+    await withConnection(async (conn) => {
+      await conn.run('SELECT setseed(0.42)');
+      const cols = [
+        'random() * 1000 - 300 AS d', // a plain double
+        'CAST(floor(random() * 50) AS BIGINT) AS i', // integers: values fall on the edges
+        "CASE WHEN random() < 0.01 THEN 'nan'::DOUBLE ELSE random() END AS f", // NaN in the column
+        '7.5 AS c', // one value: one bucket
+        'CAST(NULL AS DOUBLE) AS z', // no values: no histogram
+        "CASE WHEN random() < 0.1 THEN NULL ELSE CAST(random() * 3 AS FLOAT) END AS g", // FLOAT: the footer prints float32 values
+        'CAST(random() * 100 AS DECIMAL(9, 3)) AS m', // DECIMAL: the footer holds unscaled integers (a range that is not the values')
+      ];
+      for (const part of [0, 1]) {
+        await conn.run(`COPY (SELECT ${cols.join(', ')} FROM range(${part ? 50_000 : 100_000})) TO '${path.join(dir, `part-${part}.parquet`)}' (FORMAT parquet, ROW_GROUP_SIZE 20000)`);
+      }
+    });
+    const glob = path.join(dir, '*.parquet');
+    const fromFile = await computeStatistics(glob);
+    // A relation has no footer: every histogram takes the second pass.
+    const fromRelation = await computeStatistics({ relation: `SELECT * FROM read_parquet('${glob}')` }, { name: fromFile.name });
+    assert.equal(fromFile.numExamples, 150_000);
+    for (const name of ['d', 'i', 'f', 'c', 'z', 'g', 'm']) {
+      const a = feature(fromFile, name).numStats!;
+      const b = feature(fromRelation, name).numStats!;
+      assert.deepEqual(a.histograms, b.histograms, `${name} histograms`);
+    }
+    const counts = (name: string): number[] => feature(fromFile, name).numStats!.histograms.find((h) => h.type === 'STANDARD')!.buckets.map((b) => b.sampleCount);
+    assert.equal(counts('d').length, 10);
+    assert.equal(counts('d').reduce((s, x) => s + x, 0), 150_000);
+    assert.deepEqual(counts('c'), [150_000]);
+    assert.deepEqual(counts('z'), []);
+    // The integer histogram against an independent count: bucket = floor((x − min)·10 / (max − min)), the last closed.
+    const oracle = await withConnection((conn) =>
+      queryRows(conn, `SELECT least(CAST(floor((i - 0) * 10.0 / 49) AS BIGINT), 9) AS b, count(*) AS n FROM read_parquet('${glob}') GROUP BY b ORDER BY b`),
+    );
+    assert.deepEqual(counts('i'), oracle.map((r) => num(r.n)));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -9,12 +9,19 @@ import { applyTransform, type RawRow } from '../transform/applyTransform';
 import type { TransformSpec } from '../transform/transformSpec';
 import { loadTf } from '../tf/loadTf';
 import { decodePredictions } from './decodePredictions';
+import { denseForward } from './denseFastPath';
 import { readJson } from './files';
 import { loadLayersModel } from './modelIo';
 import type { ModelSignature, Prediction, ServingModel } from './servingModel';
 
 /** Rows predicted per tensor, so a large table never becomes one huge tensor. */
 const PREDICT_CHUNK = 4096;
+/**
+ * Up to this many multiply-adds a chunk, a dense model runs in plain JavaScript (denseFastPath.ts):
+ * a served request of one to a few hundred rows; larger batches (Evaluator, BulkInferrer) keep
+ * TF.js's SIMD kernels.
+ */
+const FAST_PATH_MACS = 1 << 21;
 
 export async function loadServingModel(modelArtifactUri: string): Promise<ServingModel> {
   let signature: ModelSignature;
@@ -32,6 +39,7 @@ export async function loadServingModel(modelArtifactUri: string): Promise<Servin
   } catch (e) {
     throw new PipewiseError(`cannot load the model at ${modelArtifactUri}: ${(e as Error).message}`, { file: modelArtifactUri });
   }
+  const fast = denseForward(model);
   return {
     signature,
     async predict(rows: readonly RawRow[]): Promise<Prediction[]> {
@@ -39,14 +47,20 @@ export async function loadServingModel(modelArtifactUri: string): Promise<Servin
       for (let start = 0; start < rows.length; start += PREDICT_CHUNK) {
         const chunk = rows.slice(start, start + PREDICT_CHUNK);
         const x = applyTransform(spec, chunk);
-        // Up to one batch (predict's default of 32 rows), predictOnBatch is the same computation
-        // without predict's batching machinery, and reading back synchronously saves a task hop:
-        // together about half of the per-request time of a model server answering single rows.
-        const small = chunk.length <= 32;
-        const y = tf.tidy(() => (small ? model.predictOnBatch(tf.tensor2d(x, [chunk.length, spec.width])) : model.predict(tf.tensor2d(x, [chunk.length, spec.width]))) as tfTypes.Tensor);
-        const values = small ? y.dataSync() : await y.data();
-        const units = y.shape[1] ?? 1;
-        y.dispose();
+        let values: ArrayLike<number>;
+        let units: number;
+        if (fast && fast.inputWidth === spec.width && chunk.length * fast.macsPerRow <= FAST_PATH_MACS) {
+          values = fast.predict(x, chunk.length);
+          units = fast.outputWidth;
+        } else {
+          // Up to one batch (predict's default of 32 rows), predictOnBatch is the same computation
+          // without predict's batching machinery, and reading back synchronously saves a task hop.
+          const small = chunk.length <= 32;
+          const y = tf.tidy(() => (small ? model.predictOnBatch(tf.tensor2d(x, [chunk.length, spec.width])) : model.predict(tf.tensor2d(x, [chunk.length, spec.width]))) as tfTypes.Tensor);
+          values = (small ? y.dataSync() : await y.data()) as Float32Array;
+          units = y.shape[1] ?? 1;
+          y.dispose();
+        }
         out.push(...decodePredictions(signature, values, units, chunk.length));
       }
       return out;

@@ -43,6 +43,9 @@ export function parseBody(text: string): Record<string, unknown> {
   return json as Record<string, unknown>;
 }
 
+/** The largest finite 32-bit float: the inputs are DT_FLOAT. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
 /** One feature value as the model reads it, or a 400 naming where it came from. */
 function featureValue(input: Input, raw: unknown, where: string): number | string | null {
   let v = raw;
@@ -53,10 +56,23 @@ function featureValue(input: Input, raw: unknown, where: string): number | strin
   if (v === null || v === undefined) return null;
   if (input.type === 'number') {
     if (typeof v !== 'number') throw bad(`${where}: feature '${input.name}' must be a number, got ${JSON.stringify(v)}`);
+    if (Math.abs(v) > FLOAT32_MAX) throw bad(`${where}: feature '${input.name}' is ${v}, outside the range of a 32-bit float (DT_FLOAT)`);
     return v;
   }
   if (typeof v !== 'string') throw bad(`${where}: feature '${input.name}' must be a string, got ${JSON.stringify(v)}`);
   return v;
+}
+
+const knownNames = new WeakMap<ModelSignature, Set<string>>();
+
+/** The signature's input names, built once per model rather than once per row. */
+function knownOf(signature: ModelSignature): Set<string> {
+  let known = knownNames.get(signature);
+  if (!known) {
+    known = new Set(signature.inputs.map((i) => i.name));
+    knownNames.set(signature, known);
+  }
+  return known;
 }
 
 /** A row from a JSON object of features: every input present (null for missing), nothing unknown. */
@@ -64,8 +80,24 @@ export function rowOf(signature: ModelSignature, obj: unknown, where: string, co
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
     throw bad(`${where}: expected an object of features (${signature.inputs.map((i) => i.name).join(', ')}), got ${JSON.stringify(obj)?.slice(0, 80)}`);
   }
-  const values = { ...(context ?? {}), ...(obj as Record<string, unknown>) };
-  const known = new Set(signature.inputs.map((i) => i.name));
+  const values = context ? { ...context, ...(obj as Record<string, unknown>) } : (obj as Record<string, unknown>);
+  const known = knownOf(signature);
+  let count = 0;
+  for (const k in values) {
+    if (!Object.prototype.hasOwnProperty.call(values, k)) continue;
+    if (!known.has(k)) count = -1;
+    if (count < 0) break;
+    count++;
+  }
+  // The common case (exactly the inputs, nothing else) skips building the lists for the message.
+  if (count === known.size) {
+    const row: RawRequestRow = {};
+    for (const input of signature.inputs) {
+      if (!Object.prototype.hasOwnProperty.call(values, input.name)) break;
+      row[input.name] = featureValue(input, values[input.name], where);
+    }
+    if (Object.keys(row).length === known.size) return row;
+  }
   const unknown = Object.keys(values).filter((k) => !known.has(k));
   if (unknown.length) throw bad(`${where}: unknown feature${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `'${u}'`).join(', ')} (the model takes ${[...known].join(', ')})`);
   const missing = signature.inputs.filter((i) => !Object.prototype.hasOwnProperty.call(values, i.name)).map((i) => i.name);
@@ -146,7 +178,24 @@ export function exampleRows(signature: ModelSignature, body: Record<string, unkn
 /** A prediction with its named outputs: classification answers name their classes. */
 export function namedOutputs(signature: ModelSignature, p: Prediction): Record<string, unknown> {
   if (signature.task === 'regression') return { prediction: p.prediction };
-  return { ...p, classes: signature.classes ?? [] };
+  const classes = signature.classes ?? [];
+  if (p.scores !== undefined) return p.score === undefined ? { scores: p.scores, prediction: p.prediction, classes } : { ...p, classes };
+  if (p.score !== undefined) return { score: p.score, prediction: p.prediction, classes };
+  return { ...p, classes };
+}
+
+/**
+ * A 400 naming the first row whose answer is not finite: a value inside float32's range can still
+ * leave it once the transform scales it (a z-score with a small deviation), and the model's answer
+ * is then NaN, which JSON cannot carry.
+ */
+export function checkFinite(predictions: readonly Prediction[], where: string): void {
+  predictions.forEach((p, i) => {
+    const values = p.scores ?? [p.score ?? p.prediction];
+    if (values.some((v) => typeof v === 'number' && !Number.isFinite(v))) {
+      throw bad(`${where}[${i}]: the model's answer is not a finite number (a feature value is too large for the model once transformed)`);
+    }
+  });
 }
 
 /** The columnar answer: output name → one value per instance. */

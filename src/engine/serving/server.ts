@@ -17,6 +17,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Prediction, ServingModel } from '../model/servingModel';
 import {
+  checkFinite,
   classifyResults,
   columnarOutputs,
   exampleRows,
@@ -181,6 +182,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       } catch (e) {
         throw new HttpError(400, `prediction failed: ${(e as Error).message}`);
       }
+      checkFinite(predictions, predictFormat?.format === 'columnar' ? 'inputs' : predictFormat ? 'instances' : 'examples');
       if (predictFormat?.format === 'row') send(res, 200, { predictions: predictions.map((p) => namedOutputs(signature, p)) });
       else if (predictFormat) send(res, 200, { outputs: columnarOutputs(signature, predictions) });
       else if (verbText === 'classify') send(res, 200, { results: classifyResults(signature, predictions) });

@@ -3,6 +3,11 @@
  * columns: (1) counts, moments, extremes and quantiles of every column, (2) the equal-width
  * histograms (their edges need pass 1's min and max), (3) value counts of every string column at
  * once (GROUPING SETS), ranked inside DuckDB so only the top values come back.
+ *
+ * For Parquet, the footer's per-row-group min/max (metadata only) usually are the column's exact
+ * extremes: the histograms are then counted in pass 1 with edges from those, and kept only where
+ * pass 1's exact finite min and max equal them — so the edges, and the counts, are the ones pass 2
+ * would give. Pass 2 runs only for the columns where they differ (or the footer has no range).
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { JS } from '@duckdb/node-api';
@@ -70,10 +75,12 @@ export async function computeStatisticsWith(
   let relation: string;
   let columns: readonly SourceColumn[];
   let defaultName = 'data';
+  let files: readonly string[] = [];
   if (typeof source === 'string' || 'path' in source) {
     const s = typeof source === 'string' ? { path: source } : source;
     const read = await readSource(conn, s.path, s.format ?? 'auto', s.csv ?? {});
     relation = read.relation;
+    files = read.files;
     columns = read.columns;
     defaultName = read.files.length === 1 ? (read.files[0] ?? s.path).split(/[\\/]/).pop() ?? 'data' : s.path;
   } else {
@@ -92,13 +99,34 @@ export async function computeStatisticsWith(
   try {
     // Parquet knows its row count (metadata only): decide between exact quantiles and the sketch.
     const rowsKnown = !sampleTable && isParquet(source) ? num((await queryRows(conn, `SELECT count(*) AS n FROM ${relation}`))[0]?.n) : undefined;
-    return await describeRelation(conn, relation, columns, options.name ?? defaultName, options, rowsKnown);
+    const ranges = !sampleTable && isParquet(source) && files.length > 0 ? await parquetRanges(conn, files) : undefined;
+    return await describeRelation(conn, relation, columns, options.name ?? defaultName, options, rowsKnown, ranges);
   } finally {
     if (sampleTable) await conn.run(`DROP TABLE IF EXISTS ${quoteIdent(sampleTable)}`).catch(() => undefined);
   }
 }
 
 let sampleCounter = 0;
+
+/**
+ * Column → [min, max] over every row group of the Parquet files' footers (metadata only), for the
+ * top-level columns whose every row group records a numeric range. A hint, checked against pass 1.
+ */
+async function parquetRanges(conn: DuckDBConnection, files: readonly string[]): Promise<Map<string, [number, number]>> {
+  const list = `[${files.map((f) => quoteLiteral(f)).join(', ')}]`;
+  const rows = await queryRows(
+    conn,
+    `SELECT path_in_schema AS col, count(*) AS groups, count(TRY_CAST(stats_min_value AS DOUBLE)) AS lows, count(TRY_CAST(stats_max_value AS DOUBLE)) AS highs,
+            min(TRY_CAST(stats_min_value AS DOUBLE)) AS lo, max(TRY_CAST(stats_max_value AS DOUBLE)) AS hi
+     FROM parquet_metadata(${list}) GROUP BY path_in_schema`,
+  ).catch(() => []);
+  const out = new Map<string, [number, number]>();
+  for (const r of rows) {
+    const groups = num(r.groups);
+    if (groups > 0 && num(r.lows) === groups && num(r.highs) === groups) out.set(String(r.col), [num(r.lo), num(r.hi)]);
+  }
+  return out;
+}
 
 function isParquet(source: StatisticsSource): boolean {
   if (typeof source !== 'string' && 'relation' in source) return false;
@@ -117,6 +145,28 @@ function check(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new CancelledError();
 }
 
+/** `k` equal-width buckets over [min, max] (one when min = max); the last edge is max itself. */
+function equalWidthEdges(min: number, max: number, k: number): number[] {
+  const buckets = min === max ? 1 : k;
+  return Array.from({ length: buckets + 1 }, (_, i) => (i === buckets ? max : min + ((max - min) * i) / buckets));
+}
+
+/** One count_if per bucket (the first and last open-ended, as TFDV's), NaN excluded. */
+function histogramAggs(p: ColumnPlan, edges: readonly number[], prefix: string): string[] {
+  const a = p.alias;
+  const buckets = edges.length - 1;
+  const notNan = p.type === 'FLOAT' ? ` AND NOT isnan(${a})` : '';
+  const out: string[] = [];
+  for (let b = 0; b < buckets; b++) {
+    const conds: string[] = [];
+    if (b > 0) conds.push(`${a} >= ${dbl(edges[b] as number)}`);
+    if (b < buckets - 1) conds.push(`${a} < ${dbl(edges[b + 1] as number)}`);
+    if (conds.length === 0) conds.push(`${a} IS NOT NULL`);
+    out.push(`count_if(${conds.join(' AND ')}${notNan}) AS ${prefix}${b}`);
+  }
+  return out;
+}
+
 /** A double as an exact SQL literal. */
 function dbl(x: number): string {
   return `CAST(${quoteLiteral(String(x))} AS DOUBLE)`;
@@ -129,6 +179,7 @@ async function describeRelation(
   name: string,
   options: StatisticsOptions,
   rowsKnown?: number,
+  ranges?: ReadonlyMap<string, [number, number]>,
 ): Promise<DatasetFeatureStatistics> {
   const k = options.numHistogramBuckets ?? 10;
   const kq = options.numQuantilesHistogramBuckets ?? 10;
@@ -176,36 +227,43 @@ async function describeRelation(
       `${quantileFn}(${a}, [${qList.join(', ')}])${ok} AS ${a}_q`,
     );
   }
+  // Histograms from the footer's ranges, counted in this same pass (kept only if the ranges are exact).
+  const hinted = new Map<string, number[]>();
+  for (const p of plans) {
+    const range = p.type === 'STRING' ? undefined : ranges?.get(p.name);
+    if (!range || !Number.isFinite(range[0]) || !Number.isFinite(range[1]) || range[0] > range[1]) continue;
+    const edges = equalWidthEdges(range[0], range[1], k);
+    hinted.set(p.alias, edges);
+    aggs.push(...histogramAggs(p, edges, `${p.alias}_p1h`));
+  }
   check(options.signal);
   const r1 = (await queryRows(conn, `SELECT ${aggs.join(', ')} FROM ${projected}`))[0] ?? {};
   const numExamples = num(r1.n);
   const get = (key: string): JS | undefined => r1[key];
 
-  // Pass 2: equal-width histograms over the finite range.
+  // Pass 2: equal-width histograms over the finite range, for the columns pass 1 could not count.
   const edgesOf = new Map<string, number[]>();
+  const countsOf = new Map<string, number[]>();
   const hAggs: string[] = [];
   for (const p of plans) {
     if (p.type === 'STRING') continue;
     const lo = get(`${p.alias}_fmin`);
     const hi = get(`${p.alias}_fmax`);
     if (lo === null || hi === null || lo === undefined || hi === undefined) continue;
-    const min = num(lo);
-    const max = num(hi);
-    const buckets = min === max ? 1 : k;
-    const edges = Array.from({ length: buckets + 1 }, (_, i) => (i === buckets ? max : min + ((max - min) * i) / buckets));
+    const edges = equalWidthEdges(num(lo), num(hi), k);
     edgesOf.set(p.alias, edges);
-    const a = p.alias;
-    const notNan = p.type === 'FLOAT' ? ` AND NOT isnan(${a})` : '';
-    for (let b = 0; b < buckets; b++) {
-      const conds: string[] = [];
-      if (b > 0) conds.push(`${a} >= ${dbl(edges[b] as number)}`);
-      if (b < buckets - 1) conds.push(`${a} < ${dbl(edges[b + 1] as number)}`);
-      if (conds.length === 0) conds.push(`${a} IS NOT NULL`);
-      hAggs.push(`count_if(${conds.join(' AND ')}${notNan}) AS ${a}_h${b}`);
+    const hint = hinted.get(p.alias);
+    if (hint && hint.length === edges.length && hint.every((e, i) => e === edges[i])) {
+      countsOf.set(p.alias, edges.slice(1).map((_, b) => num(get(`${p.alias}_p1h${b}`))));
+      continue;
     }
+    hAggs.push(...histogramAggs(p, edges, `${p.alias}_h`));
   }
   check(options.signal);
   const r2 = hAggs.length > 0 ? (await queryRows(conn, `SELECT ${hAggs.join(', ')} FROM ${projected}`))[0] ?? {} : {};
+  for (const [alias, edges] of edgesOf) {
+    if (!countsOf.has(alias)) countsOf.set(alias, edges.slice(1).map((_, b) => num(r2[`${alias}_h${b}`])));
+  }
 
   // Pass 3: value counts of every string column, ranked in DuckDB.
   const strings = plans.filter((p) => p.type === 'STRING');
@@ -265,7 +323,7 @@ async function describeRelation(
     histograms.push({
       numNan,
       buckets: edges
-        ? edges.slice(0, -1).map((lo, b) => ({ lowValue: lo, highValue: edges[b + 1] as number, sampleCount: num(r2[`${p.alias}_h${b}`]) }))
+        ? edges.slice(0, -1).map((lo, b) => ({ lowValue: lo, highValue: edges[b + 1] as number, sampleCount: countsOf.get(p.alias)?.[b] ?? 0 }))
         : [],
       type: 'STANDARD',
     });
