@@ -23,7 +23,8 @@ const setState = (patch: Partial<MonitoringState>): void => {
 const css = (name: string, fallback: string): string => getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
 const ACCENT = css('--vscode-charts-blue', '#4c78a8');
 const ALERT = css('--vscode-charts-red', '#e45756');
-const METRIC: Record<string, string> = { L_INFTY: 'L∞', JENSEN_SHANNON_DIVERGENCE: 'Jensen–Shannon' };
+const METRIC: Record<string, string> = { L_INFTY: 'L∞ distance', JENSEN_SHANNON_DIVERGENCE: 'Jensen–Shannon divergence' };
+const METRIC_SHORT: Record<string, string> = { L_INFTY: 'L∞', JENSEN_SHANNON_DIVERGENCE: 'JS' };
 const app = document.getElementById('app') ?? document.body;
 let report: Extract<MonitorResult, { kind: 'report' }> | undefined;
 /** Bumped on every drawing, so a late chart of an older drawing acknowledges nothing. */
@@ -47,7 +48,7 @@ const body = h('div', { class: 'monitoring' });
 app.append(
   h('header', { class: 'toolbar' }, h('h1', {}, 'Monitoring'), ...byButtons, refresh),
   h('div', { class: 'statusline' }, windowLine, status),
-  h('p', { class: 'hint source' }, `${state.pipelineFile} · log ${state.logDir}`),
+  h('p', { class: 'hint source', title: `${state.pipelineFile}\nlog: ${state.logDir}` }, `${state.pipelineFile.split(/[\\/]/).pop() ?? ''} · log ${state.logDir.split(/[\\/]/).filter(Boolean).pop() ?? ''}/`),
   body,
 );
 
@@ -67,7 +68,7 @@ function skewTable(r: NonNullable<typeof report>): HTMLElement {
     const tr = h('tr', { tabindex: 0, 'data-feature': f.name, 'data-metric': f.metric ?? '', 'data-distance': f.distance === null ? '' : String(f.distance), 'data-threshold': String(f.threshold), 'data-anomalous': String(f.anomalous), class: f.anomalous ? 'exceeded' : '' });
     tr.append(
       h('td', {}, h('span', { class: 'fname' }, f.name)),
-      h('td', {}, f.metric ? (METRIC[f.metric] ?? f.metric) : '—'),
+      h('td', { title: f.metric ? (METRIC[f.metric] ?? f.metric) : 'not compared' }, f.metric ? (METRIC_SHORT[f.metric] ?? f.metric) : '—'),
       h('td', { class: 'num' }, f.distance === null ? '—' : f.distance.toFixed(4)),
       h('td', { class: 'num' }, formatNumber(f.threshold)),
       h('td', {}, f.anomalous ? h('span', { class: 'badge alert' }, 'anomalous') : h('span', { class: 'badge ok' }, 'ok')),
@@ -134,7 +135,7 @@ async function drawOverlay(box: HTMLElement, feature: string): Promise<void> {
   clear(box);
   box.append(
     h('h2', {}, `${feature}: training vs serving`),
-    h('p', { class: 'hint' }, f?.metric ? `${METRIC[f.metric] ?? f.metric} ${f.distance?.toFixed(4) ?? '—'} (threshold ${formatNumber(f.threshold)})` : 'No distance for this feature.'),
+    h('p', { class: 'hint' }, f?.metric ? `${METRIC[f.metric] ?? f.metric} ${f.distance?.toFixed(4) ?? '—'} (threshold ${formatNumber(f.threshold)})${f.anomalous ? ': anomalous' : ''}` : 'No distance for this feature.'),
   );
   const specs = distributionSpecs(feature, { label: `training (${r.training.name})`, stats: r.training }, { label: 'serving', stats: r.serving });
   await Promise.all(
@@ -158,7 +159,7 @@ function ack(extra: Partial<MonitoringAck> = {}): MonitoringAck {
   return { kind: 'report', rows, highlighted: [...body.querySelectorAll<HTMLElement>('table.skew tr.exceeded')].map((tr) => tr.dataset['feature'] ?? ''), anomalies, ...extra };
 }
 
-function select(feature: string): void {
+function select(feature: string, reveal = true): void {
   setState({ selected: feature });
   channel.post({ type: 'select', feature });
   for (const tr of body.querySelectorAll<HTMLElement>('tr[data-feature]')) tr.classList.toggle('selected', tr.dataset['feature'] === feature);
@@ -166,6 +167,7 @@ function select(feature: string): void {
   const g = generation;
   if (box && report)
     void drawOverlay(box, feature)
+      .then(() => reveal && box.scrollIntoView({ block: 'start' }))
       .then(() => g === generation && channel.post({ type: 'rendered', ack: { ...lastAck, overlay: feature } }))
       .catch(channel.reportError);
 }
@@ -186,7 +188,10 @@ function draw(r: MonitorResult, by: MonitorBy): void {
   }
   report = r;
   const { from, to } = r.overall.window;
-  windowLine.textContent = `${from.replace('T', ' ').replace(/\.\d+Z$/, 'Z')} → ${to.replace('T', ' ').replace(/\.\d+Z$/, 'Z')} · ${formatCount(r.overall.requests)} requests`;
+  const [fromText, toText] = [from, to].map((t) => t.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'));
+  const sameDay = from.slice(0, 10) === to.slice(0, 10);
+  windowLine.textContent = `${fromText} → ${sameDay ? (toText ?? '').slice(11) : toText} · ${formatCount(r.overall.requests)} requests`;
+  windowLine.title = `${from} → ${to}`;
   windowLine.dataset['requests'] = String(r.overall.requests);
   status.textContent = `training: run ${r.runId}`;
   const overTime = h('div', { class: 'chart overtime' });
