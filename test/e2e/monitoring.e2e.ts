@@ -55,4 +55,10 @@ test('Open Monitoring shows the shifted features flagged, the distance over time
   assert.match(legend, /training/);
   assert.match(legend, /serving/);
   await wb.screenshot('monitoring-panel');
+
+  // The toggle recomputes the windows by day (one day: one window, as `--by day` says).
+  const daily = (await monitorJson(CLI, path.join(wb.workspace, 'penguins.pipeline.yaml'), path.join(wb.workspace, 'requests'), ['--by', 'day'])).json as unknown as unknown[];
+  await panel.locator('button[data-by="day"]').click();
+  await panel.locator('section.overtimesection h2', { hasText: `Distance by day (${daily.length} window` }).waitFor({ timeout: 60_000 });
+  await panel.locator('section.overtimesection svg').first().waitFor({ timeout: 60_000 });
 });
