@@ -9,6 +9,7 @@ import type { ExportKfpOptions } from './exportKfp';
 import type { ExportKfpResult } from '../protocol/export';
 import type { CollectOptions } from './runs/collectGarbage';
 import type { GcReport } from '../engine/gc';
+import type { MonitoringAck } from '../protocol/monitoring';
 import type { RunSelection } from '../core/dag';
 
 /**
@@ -61,6 +62,8 @@ export interface CommandTable {
   'pipewise.exportKfp': (target?: PipelineTarget, options?: ExportKfpOptions) => ExportKfpResult | undefined;
   /** Serves a web push (Pusher `target: web`) on 127.0.0.1 and opens it in the Simple Browser; returns the URL. */
   'pipewise.openWebDemo': (folder?: vscode.Uri | string) => string | undefined;
+  /** Opens (or reveals) the monitoring panel of a pipeline and a request log (`pipewise serve --log-dir`); asks for what is missing. Returns the panel's title. */
+  'pipewise.openMonitoring': (pipelineUri?: vscode.Uri, logDir?: string) => string | undefined;
 }
 
 /** What a test asks a data panel to have drawn. */
@@ -82,6 +85,17 @@ export interface TestCommandTable {
   'pipewise.internal.panelDigest': (id: string, want?: DigestWanted) => RenderedDigest;
   /** Handles a message as if the data panel's webview had sent it. */
   'pipewise.internal.panelMessage': (id: string, m: FromWebview) => void;
+  /** Waits for the monitoring panel on `logDir` to report a render the test wants (default: a report). */
+  'pipewise.test.monitoringAck': (logDir: string, want?: MonitoringAckWanted) => MonitoringAck;
+}
+
+/** What a test asks the monitoring panel to have drawn. */
+export interface MonitoringAckWanted {
+  readonly kind?: MonitoringAck['kind'];
+  readonly requests?: number;
+  readonly overlay?: string;
+  readonly timeoutMs?: number;
+  readonly fresh?: boolean;
 }
 
 type AnyTable = CommandTable & TestCommandTable;

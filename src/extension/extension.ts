@@ -7,6 +7,7 @@ import { registerDataPanels } from './panels/dataPanels';
 import { registerNotebooks } from './notebook/index';
 import { registerEvaluation } from './panels/evaluationPanel';
 import { registerExperiments } from './runs/experimentsPanel';
+import { registerMonitoring } from './panels/monitoring';
 
 export type { PipewiseContext } from './context';
 
@@ -24,6 +25,7 @@ export function activate(context: vscode.ExtensionContext): PipewiseContext {
     registerNotebooks(ctx);
     registerEvaluation(ctx);
     registerExperiments(ctx);
+    registerMonitoring(ctx);
   } catch (e) {
     log.error(errorDetail(e));
     void vscode.window.showErrorMessage(`Pipewise failed to start: ${errorMessage(e)}`);

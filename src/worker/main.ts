@@ -9,6 +9,7 @@ import { registerRunHandlers } from './handlers/runs';
 import { registerNotebookHandlers } from './handlers/notebook';
 import { registerDataHandlers } from './handlers/data';
 import { registerExportHandlers } from './handlers/export';
+import { registerMonitoringHandlers } from './handlers/monitoring';
 
 if (!process.send) {
   process.stderr.write('The Pipewise worker must be started with an IPC channel (child_process.fork).\n');
@@ -26,6 +27,7 @@ registerRunHandlers(connection);
 registerNotebookHandlers(connection);
 registerDataHandlers(connection);
 registerExportHandlers(connection);
+registerMonitoringHandlers(connection);
 
 // The parent went away: nothing to serve.
 process.on('disconnect', () => process.exit(0));

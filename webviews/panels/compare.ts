@@ -1,15 +1,11 @@
 /** Two datasets side by side: drift per feature (L∞ or JS), past-threshold rows highlighted, overlaid charts. */
-import type { TopLevelSpec } from 'vega-lite';
-import { featureName, type DatasetFeatureStatistics, type FeatureNameStatistics } from '../../src/core/tfdv';
+import type { DatasetFeatureStatistics } from '../../src/core/tfdv';
 import type { CompareResult, FeatureDrift } from '../../src/protocol/data';
 import { renderVegaLite } from '../shared/vega';
 import { clear, h, shareBar } from '../shared/dom';
+import { distributionSpecs, featureOf } from '../shared/distributionCharts';
 import { getState, post, reportError, setState } from './host';
 import { formatNumber, formatPercent, numericRow, categoricalRow } from './model';
-
-function featureOf(d: DatasetFeatureStatistics, name: string): FeatureNameStatistics | undefined {
-  return d.features.find((f) => featureName(f) === name);
-}
 
 export class CompareView {
   private readonly status: HTMLElement;
@@ -119,62 +115,7 @@ export class CompareView {
     clear(this.detail);
     this.detail.append(h('h2', {}, d.feature), h('p', { class: 'hint' }, `${d.measure === 'JS' ? 'Jensen–Shannon divergence' : 'L∞ distance'} ${formatNumber(d.value)} (threshold ${formatNumber(d.threshold)})`));
     const [ln, rn] = this.labels;
-    const a = featureOf(result.left, d.feature);
-    const b = featureOf(result.right, d.feature);
-    const specs: [string, TopLevelSpec][] = [];
-    if ((a?.numStats ?? b?.numStats) !== undefined) {
-      const values: Record<string, unknown>[] = [];
-      for (const [label, f] of [[ln, a], [rn, b]] as const) {
-        const hist = f?.numStats?.histograms.find((x) => x.type === 'STANDARD');
-        const total = hist?.buckets.reduce((s, x) => s + x.sampleCount, 0) ?? 0;
-        for (const x of hist?.buckets ?? []) values.push({ dataset: label, low: x.lowValue, high: x.highValue, share: total ? x.sampleCount / total : 0 });
-      }
-      const base = {
-        data: { values },
-        encoding: {
-          x: { field: 'low', type: 'quantitative', bin: { binned: true }, title: d.feature },
-          x2: { field: 'high' },
-          y: { field: 'share', type: 'quantitative', title: 'share', axis: { format: '%' }, stack: null },
-          color: { field: 'dataset', type: 'nominal', title: null, legend: { orient: 'bottom' } },
-          tooltip: [{ field: 'dataset' }, { field: 'low', format: '.4~g' }, { field: 'high', format: '.4~g' }, { field: 'share', format: '.2%' }],
-        },
-      };
-      specs.push(['Overlaid', { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', width: 'container', height: 160, mark: { type: 'bar', opacity: 0.55, binSpacing: 0 }, ...base } as TopLevelSpec]);
-      specs.push([
-        'Side by side',
-        { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', ...base, facet: { field: 'dataset', type: 'nominal', title: null }, spec: { width: 180, height: 110, mark: { type: 'bar', binSpacing: 1 }, encoding: base.encoding }, data: base.data } as unknown as TopLevelSpec,
-      ]);
-    } else {
-      const counts = new Map<string, { [k: string]: number }>();
-      const totals: number[] = [];
-      [a, b].forEach((f, i) => {
-        const tops = f?.stringStats?.rankHistogram?.buckets.map((x) => ({ value: x.label, frequency: x.sampleCount })) ?? f?.stringStats?.topValues ?? [];
-        totals[i] = f?.stringStats?.commonStats.numNonMissing ?? tops.reduce((s, t) => s + t.frequency, 0);
-        for (const t of tops) counts.set(t.value, { ...(counts.get(t.value) ?? {}), [i]: t.frequency });
-      });
-      const ranked = [...counts.entries()].sort((x, y) => (y[1][0] ?? 0) + (y[1][1] ?? 0) - ((x[1][0] ?? 0) + (x[1][1] ?? 0))).slice(0, 25);
-      const values = ranked.flatMap(([value, c]) => [
-        { value, dataset: ln, share: totals[0] ? (c[0] ?? 0) / totals[0] : 0 },
-        { value, dataset: rn, share: totals[1] ? (c[1] ?? 0) / totals[1] : 0 },
-      ]);
-      specs.push([
-        'Value shares, overlaid',
-        {
-          $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-          width: 'container',
-          height: Math.max(80, ranked.length * 22),
-          data: { values },
-          mark: 'bar',
-          encoding: {
-            y: { field: 'value', type: 'nominal', sort: null, title: null },
-            yOffset: { field: 'dataset' },
-            x: { field: 'share', type: 'quantitative', axis: { format: '%' }, title: 'share of present values' },
-            color: { field: 'dataset', type: 'nominal', title: null, legend: { orient: 'bottom' } },
-            tooltip: [{ field: 'value' }, { field: 'dataset' }, { field: 'share', format: '.2%' }],
-          },
-        } as TopLevelSpec,
-      ]);
-    }
+    const specs = distributionSpecs(d.feature, { label: ln, stats: result.left }, { label: rn, stats: result.right });
     for (const [title, spec] of specs) {
       const box = h('div', { class: 'chart' });
       this.detail.append(h('figure', {}, h('figcaption', {}, title), box));

@@ -1,0 +1,92 @@
+/**
+ * `pipewise.openMonitoring(pipelineUri?, logDir?)`: opens (or reveals) the monitoring panel of a
+ * pipeline and a request log. Without arguments it asks: the pipeline among the workspace's
+ * *.pipeline.yaml files, the log folder with a folder picker that starts at a `requests` or `logs`
+ * folder it finds. The Models view calls it with both for a running server.
+ */
+import * as vscode from 'vscode';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { MonitoringState } from '../../protocol/monitoring';
+import { registerCommand, registerTestCommand } from '../commands';
+import type { PipewiseContext } from '../context';
+import { WebviewHost } from '../webviewHost';
+import { panelColumn } from './evaluationPanel';
+import { MONITORING_VIEW_TYPE, MonitoringPanel } from './monitoringPanel';
+
+async function pickPipeline(): Promise<vscode.Uri | undefined> {
+  const active = vscode.window.activeTextEditor?.document.uri;
+  const files = await vscode.workspace.findFiles('**/*.pipeline.{yaml,yml}', '**/node_modules/**', 200);
+  if (files.length === 0) {
+    void vscode.window.showInformationMessage('Pipewise: no *.pipeline.yaml file in this workspace to monitor.');
+    return undefined;
+  }
+  if (files.length === 1) return files[0];
+  const items = files
+    .map((uri) => ({ label: path.basename(uri.fsPath), description: vscode.workspace.asRelativePath(path.dirname(uri.fsPath)), uri }))
+    .sort((a, b) => Number(b.uri.toString() === active?.toString()) - Number(a.uri.toString() === active?.toString()) || a.description.localeCompare(b.description));
+  return (await vscode.window.showQuickPick(items, { title: 'Monitor the requests served from which pipeline?' }))?.uri;
+}
+
+/** A `requests` or `logs` folder beside the pipeline or at a workspace root, if there is one. */
+function defaultLogDir(pipelineFile: string): vscode.Uri | undefined {
+  const roots = [path.dirname(pipelineFile), ...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath)];
+  for (const r of roots) for (const name of ['requests', 'logs']) if (existsSync(path.join(r, name))) return vscode.Uri.file(path.join(r, name));
+  return vscode.Uri.file(path.dirname(pipelineFile));
+}
+
+async function pickLogDir(pipelineFile: string): Promise<string | undefined> {
+  const defaultUri = defaultLogDir(pipelineFile);
+  const picked = await vscode.window.showOpenDialog({
+    title: 'The request log folder (the --log-dir of pipewise serve)',
+    canSelectFiles: false,
+    canSelectFolders: true,
+    canSelectMany: false,
+    openLabel: 'Monitor',
+    ...(defaultUri ? { defaultUri } : {}),
+  });
+  return picked?.[0]?.fsPath;
+}
+
+function isState(s: unknown): s is MonitoringState {
+  const x = s as Partial<MonitoringState> | undefined;
+  return !!x && typeof x.pipelineFile === 'string' && typeof x.logDir === 'string' && (x.by === 'hour' || x.by === 'day');
+}
+
+export function registerMonitoring(ctx: PipewiseContext): void {
+  const panels = new Map<string, MonitoringPanel>();
+  const adopt = (webviewPanel: vscode.WebviewPanel, state: MonitoringState): MonitoringPanel => {
+    const p = new MonitoringPanel(ctx, webviewPanel, state);
+    const key = p.key;
+    panels.set(key, p);
+    p.onDidDispose(() => {
+      if (panels.get(key) === p) panels.delete(key);
+    });
+    return p;
+  };
+  const find = (logDir: string): MonitoringPanel | undefined => [...panels.values()].reverse().find((p) => path.resolve(p.state.logDir) === path.resolve(logDir));
+
+  registerCommand(ctx, 'pipewise.openMonitoring', async (pipelineUri?: vscode.Uri, logDir?: string) => {
+    const pipeline = pipelineUri ?? (await pickPipeline());
+    if (!pipeline) return undefined;
+    const dir = logDir ?? (await pickLogDir(pipeline.fsPath));
+    if (!dir) return undefined;
+    const existing = panels.get(MonitoringPanel.keyOf(pipeline.fsPath, dir));
+    if (existing) {
+      existing.panel.reveal();
+      await existing.load();
+      return existing.panel.title;
+    }
+    const webviewPanel = vscode.window.createWebviewPanel(MONITORING_VIEW_TYPE, 'Monitoring', panelColumn(), { enableScripts: true, retainContextWhenHidden: true });
+    return adopt(webviewPanel, { pipelineFile: pipeline.fsPath, logDir: path.resolve(dir), by: 'hour' }).panel.title;
+  });
+  registerTestCommand(ctx, 'pipewise.test.monitoringAck', async (logDir, want) => {
+    const p = find(logDir);
+    if (!p) throw new Error(`no monitoring panel open on ${logDir}`);
+    return p.waitForAck((a) => a.kind === (want?.kind ?? 'report') && (want?.requests === undefined || a.requests === want.requests) && (want?.overlay === undefined || a.overlay === want.overlay), want?.timeoutMs ?? 60_000, want?.fresh ?? false);
+  });
+  ctx.extension.subscriptions.push(
+    WebviewHost.registerSerializer<MonitoringState>(MONITORING_VIEW_TYPE, (panel, state) => void adopt(panel, state), isState),
+    { dispose: () => [...panels.values()].forEach((p) => p.dispose()) },
+  );
+}

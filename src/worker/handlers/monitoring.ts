@@ -1,0 +1,57 @@
+/**
+ * The monitoring panel's request (src/protocol/monitoring.ts): the engine's monitor
+ * (src/engine/monitoring) on the pipeline's latest training baseline, once over the whole log and
+ * once per hour or day — the same functions, hence the same numbers, as `pipewise monitor --json`.
+ */
+import { existsSync, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { ResponseError, type CancellationToken, type MessageConnection } from 'vscode-jsonrpc/node';
+import { CancelledError } from '../../core/errors';
+import { withConnection } from '../../engine/duckdb';
+import { monitorRequests, type MonitorWindow } from '../../engine/monitoring/monitor';
+import { latestTrainingBaseline } from '../../engine/monitoring/trainingBaseline';
+import { LOG_META_FILE } from '../../engine/serving/requestLog';
+import { MonitorRequests, type MonitorParams, type MonitorResult, type MonitorWindowJson } from '../../protocol/monitoring';
+
+/** A window as `pipewise monitor --json` prints it. */
+function windowJson(w: MonitorWindow): MonitorWindowJson {
+  return { window: w.window, requests: w.requests, features: w.features, anomalies: w.anomalies };
+}
+
+export async function monitorLog(params: MonitorParams, signal?: AbortSignal): Promise<MonitorResult> {
+  const logDir = path.resolve(params.logDir);
+  if (!existsSync(logDir)) return { kind: 'empty', message: `No request log at ${logDir} yet: start \`pipewise serve\` with --log-dir ${logDir} and send it requests.` };
+  if (!existsSync(path.join(logDir, LOG_META_FILE))) {
+    const entries = await fs.readdir(logDir);
+    return {
+      kind: 'empty',
+      message: entries.length
+        ? `${logDir} is not a request log of pipewise serve (no ${LOG_META_FILE}): choose the folder given to --log-dir.`
+        : `${logDir} is empty: no request has been logged yet.`,
+    };
+  }
+  const baseline = await latestTrainingBaseline(params.pipelineFile);
+  const options = { logDir, schema: baseline.schema, training: baseline.training, ...(signal ? { signal } : {}) };
+  return withConnection(async (conn) => {
+    const [overall] = await monitorRequests(conn, options);
+    if (!overall || overall.requests === 0) return { kind: 'empty', message: `No request logged in ${logDir} yet.` };
+    const windows = await monitorRequests(conn, { ...options, by: params.by });
+    return { kind: 'report', runId: baseline.runId, overall: windowJson(overall), windows: windows.map(windowJson), by: params.by, training: baseline.training, serving: overall.statistics };
+  }, signal);
+}
+
+export function registerMonitoringHandlers(connection: MessageConnection): void {
+  connection.onRequest(MonitorRequests, async (params: MonitorParams, token: CancellationToken) => {
+    const ac = new AbortController();
+    const sub = token.onCancellationRequested(() => ac.abort());
+    if (token.isCancellationRequested) ac.abort();
+    try {
+      return await monitorLog(params, ac.signal);
+    } catch (e) {
+      if (e instanceof CancelledError || ac.signal.aborted) throw new ResponseError(-32800, 'cancelled');
+      throw e;
+    } finally {
+      sub.dispose();
+    }
+  });
+}

@@ -1,0 +1,75 @@
+/**
+ * Two datasets' distributions of one feature, overlaid (Vega-Lite specs): numeric features as
+ * share-normalised histograms (overlaid and side by side), categorical ones as value shares.
+ * Used by the compare view (webviews/panels/compare.ts) and the monitoring panel (training vs
+ * serving).
+ */
+import type { TopLevelSpec } from 'vega-lite';
+import { featureName, type DatasetFeatureStatistics, type FeatureNameStatistics } from '../../src/core/tfdv';
+
+export function featureOf(d: DatasetFeatureStatistics, name: string): FeatureNameStatistics | undefined {
+  return d.features.find((f) => featureName(f) === name);
+}
+
+/** Titled specs overlaying `feature` of `left` and `right`, each labelled. */
+export function distributionSpecs(feature: string, left: { label: string; stats: DatasetFeatureStatistics }, right: { label: string; stats: DatasetFeatureStatistics }): [string, TopLevelSpec][] {
+  const ln = left.label;
+  const rn = right.label;
+  const a = featureOf(left.stats, feature);
+  const b = featureOf(right.stats, feature);
+  const specs: [string, TopLevelSpec][] = [];
+  if ((a?.numStats ?? b?.numStats) !== undefined) {
+    const values: Record<string, unknown>[] = [];
+    for (const [label, f] of [[ln, a], [rn, b]] as const) {
+      const hist = f?.numStats?.histograms.find((x) => x.type === 'STANDARD');
+      const total = hist?.buckets.reduce((s, x) => s + x.sampleCount, 0) ?? 0;
+      for (const x of hist?.buckets ?? []) values.push({ dataset: label, low: x.lowValue, high: x.highValue, share: total ? x.sampleCount / total : 0 });
+    }
+    const base = {
+      data: { values },
+      encoding: {
+        x: { field: 'low', type: 'quantitative', bin: { binned: true }, title: feature },
+        x2: { field: 'high' },
+        y: { field: 'share', type: 'quantitative', title: 'share', axis: { format: '%' }, stack: null },
+        color: { field: 'dataset', type: 'nominal', title: null, legend: { orient: 'bottom' } },
+        tooltip: [{ field: 'dataset' }, { field: 'low', format: '.4~g' }, { field: 'high', format: '.4~g' }, { field: 'share', format: '.2%' }],
+      },
+    };
+    specs.push(['Overlaid', { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', width: 'container', height: 160, mark: { type: 'bar', opacity: 0.55, binSpacing: 0 }, ...base } as TopLevelSpec]);
+    specs.push([
+      'Side by side',
+      { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', ...base, facet: { field: 'dataset', type: 'nominal', title: null }, spec: { width: 180, height: 110, mark: { type: 'bar', binSpacing: 1 }, encoding: base.encoding }, data: base.data } as unknown as TopLevelSpec,
+    ]);
+  } else {
+    const counts = new Map<string, { [k: string]: number }>();
+    const totals: number[] = [];
+    [a, b].forEach((f, i) => {
+      const tops = f?.stringStats?.rankHistogram?.buckets.map((x) => ({ value: x.label, frequency: x.sampleCount })) ?? f?.stringStats?.topValues ?? [];
+      totals[i] = f?.stringStats?.commonStats.numNonMissing ?? tops.reduce((s, t) => s + t.frequency, 0);
+      for (const t of tops) counts.set(t.value, { ...(counts.get(t.value) ?? {}), [i]: t.frequency });
+    });
+    const ranked = [...counts.entries()].sort((x, y) => (y[1][0] ?? 0) + (y[1][1] ?? 0) - ((x[1][0] ?? 0) + (x[1][1] ?? 0))).slice(0, 25);
+    const values = ranked.flatMap(([value, c]) => [
+      { value, dataset: ln, share: totals[0] ? (c[0] ?? 0) / totals[0] : 0 },
+      { value, dataset: rn, share: totals[1] ? (c[1] ?? 0) / totals[1] : 0 },
+    ]);
+    specs.push([
+      'Value shares, overlaid',
+      {
+        $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+        width: 'container',
+        height: Math.max(80, ranked.length * 22),
+        data: { values },
+        mark: 'bar',
+        encoding: {
+          y: { field: 'value', type: 'nominal', sort: null, title: null },
+          yOffset: { field: 'dataset' },
+          x: { field: 'share', type: 'quantitative', axis: { format: '%' }, title: 'share of present values' },
+          color: { field: 'dataset', type: 'nominal', title: null, legend: { orient: 'bottom' } },
+          tooltip: [{ field: 'value' }, { field: 'dataset' }, { field: 'share', format: '.2%' }],
+        },
+      } as TopLevelSpec,
+    ]);
+  }
+  return specs;
+}
