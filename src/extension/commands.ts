@@ -100,7 +100,7 @@ export interface TestCommandTable {
   /** Handles a message as if the data panel's webview had sent it. */
   'pipewise.internal.panelMessage': (id: string, m: FromWebview) => void;
   /** The Models view's items as text. */
-  'pipewise.test.modelsView': () => { label: string; description: string; contextValue: string; children: { label: string; description: string }[] }[];
+  'pipewise.test.modelsView': () => { label: string; description: string; contextValue: string; children: { label: string; description: string; icon: string }[] }[];
   /** Waits for the Try panel of a model (by base path) to report a render of a kind. */
   'pipewise.test.tryRender': (base: string, want: { readonly kind: TryRender['kind']; readonly fresh?: boolean; readonly timeoutMs?: number }) => TryRender;
   /** Hands the Try panel a message as its webview would, or `'submit'`: makes the webview submit its form. */

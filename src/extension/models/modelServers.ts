@@ -28,6 +28,8 @@ interface Running {
   readonly channel: vscode.OutputChannel;
   readonly status: vscode.StatusBarItem;
   readonly exited: Promise<number | null>;
+  /** The last lines the server wrote (named in a start failure). */
+  readonly tail: string[];
   poll?: ReturnType<typeof setInterval>;
 }
 
@@ -106,7 +108,7 @@ export class ModelServers implements vscode.Disposable {
     status.command = { command: 'pipewise.tryModel', title: 'Try the Model', arguments: [key] };
     status.show();
     const exited = new Promise<number | null>((resolve) => {
-      child.once('exit', (code, signal) => {
+      child.once('close', (code, signal) => {
         channel.appendLine(`pipewise serve exited${code !== null ? ` with code ${code}` : ` on ${signal}`}`);
         resolve(code);
       });
@@ -115,9 +117,15 @@ export class ModelServers implements vscode.Disposable {
         resolve(null);
       });
     });
-    const running: Running = { info: { name, base: key, port: p, url, pid: child.pid }, child, channel, status, exited };
-    child.stdout?.on('data', (d: Buffer) => channel.append(d.toString()));
-    child.stderr?.on('data', (d: Buffer) => channel.append(d.toString()));
+    const running: Running = { info: { name, base: key, port: p, url, pid: child.pid }, child, channel, status, exited, tail: [] };
+    const output = (d: Buffer): void => {
+      const text = d.toString();
+      channel.append(text);
+      running.tail.push(...text.split('\n').filter((l) => l.trim()));
+      running.tail.splice(0, Math.max(0, running.tail.length - 5));
+    };
+    child.stdout?.on('data', output);
+    child.stderr?.on('data', output);
     this.servers.set(key, running);
     void exited.then(() => this.forget(key, running));
     this.changed.fire();
@@ -126,7 +134,7 @@ export class ModelServers implements vscode.Disposable {
     // Ready when the status names an AVAILABLE version; a server that exits first failed to start.
     const deadline = Date.now() + 180_000;
     for (;;) {
-      if (!this.servers.has(key)) throw new Error(`the server for '${name}' exited before it served (see the output "Pipewise Server: ${name}")`);
+      if (!this.servers.has(key)) throw new Error(`the server for '${name}' exited before it served: ${running.tail.slice(-2).join(' ') || 'no output'} (see the output "Pipewise Server: ${name}")`);
       const version = await this.availableVersion(running);
       if (version) {
         this.setVersion(running, version);

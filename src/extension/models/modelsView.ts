@@ -93,7 +93,9 @@ export class ModelsView implements vscode.TreeDataProvider<ModelElement>, vscode
     const item = new vscode.TreeItem(`v${v.version}`, vscode.TreeItemCollapsibleState.None);
     item.id = `version:${e.model.base}:${v.version}`;
     const verdict = v.blessed === undefined ? 'no evaluation recorded' : v.blessed ? 'blessed' : 'not blessed';
-    item.description = [serving ? 'serving' : undefined, headlineMetrics(v.metrics), v.metrics ? undefined : verdict].filter(Boolean).join(' · ');
+    // Short enough for a 300-pixel sidebar: one headline metric (the rest in the tooltip); the
+    // served version has the green play icon, and its model says "serving on :PORT".
+    item.description = headlineMetrics(v.metrics, 1) || verdict;
     const md = new vscode.MarkdownString(`**${e.model.name}** version ${v.version}${serving ? ` — serving at ${server?.url}` : ''}  \n`);
     if (v.pushedAt) md.appendMarkdown(`Pushed ${new Date(v.pushedAt).toLocaleString()} by run \`${v.runId}\`  \n`);
     md.appendMarkdown(`Evaluator: ${verdict}  \n`);
@@ -107,7 +109,7 @@ export class ModelsView implements vscode.TreeDataProvider<ModelElement>, vscode
   }
 
   /** What the view shows, as text (tests read it). */
-  async snapshot(): Promise<{ label: string; description: string; contextValue: string; children: { label: string; description: string }[] }[]> {
+  async snapshot(): Promise<{ label: string; description: string; contextValue: string; children: { label: string; description: string; icon: string }[] }[]> {
     const roots = await this.getChildren();
     return Promise.all(
       roots.map(async (r) => {
@@ -117,7 +119,7 @@ export class ModelsView implements vscode.TreeDataProvider<ModelElement>, vscode
           label: String(item.label),
           description: String(item.description ?? ''),
           contextValue: item.contextValue ?? '',
-          children: children.map((c) => ({ label: String(c.label), description: String(c.description ?? '') })),
+          children: children.map((c) => ({ label: String(c.label), description: String(c.description ?? ''), icon: c.iconPath instanceof vscode.ThemeIcon ? c.iconPath.id : '' })),
         };
       }),
     );

@@ -19,7 +19,7 @@ import type { TryRender } from '../../../src/protocol/tryModel';
 
 const EXTENSION_ID = 'pipewise.pipewise';
 
-type ViewSnapshot = { label: string; description: string; contextValue: string; children: { label: string; description: string }[] }[];
+type ViewSnapshot = { label: string; description: string; contextValue: string; children: { label: string; description: string; icon: string }[] }[];
 
 function post(url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   const data = Buffer.from(JSON.stringify(body));
@@ -155,7 +155,8 @@ suite('models', () => {
     const view = (await vscode.commands.executeCommand('pipewise.test.modelsView')) as ViewSnapshot;
     const model = view.find((m) => m.label === 'penguins');
     assert.equal(model?.contextValue, 'pipewise.model.serving');
-    assert.match(model?.children.find((c) => c.label === `v${server?.version}`)?.description ?? '', /^serving/);
+    assert.match(model?.description ?? '', new RegExp(`serving on :${server.port}$`));
+    assert.deepEqual(model?.children.filter((c) => c.icon === 'play-circle').map((c) => c.label), [`v${server.version}`], 'the served version is marked');
 
     const opened = await vscode.commands.executeCommand('pipewise.tryModel', base);
     assert.equal(opened, base);
