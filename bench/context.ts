@@ -6,7 +6,7 @@ export interface BenchContext {
   /** /usr/bin/python3 when present (Debian's pandas and scikit-learn); undefined otherwise. */
   readonly python: string | undefined;
   readonly repoRoot: string;
-  /** ../shared/data/flights-3m.parquet, relative to the repository root. */
+  /** data/flights-3m.parquet in PIPEWISE_SHARED_DIR, else in ../shared beside the repository. */
   readonly flights: string;
   /** bench/.cache: generated data, kept between runs, ignored by git. */
   readonly cacheDir: string;

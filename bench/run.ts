@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     runs,
     python: existsSync('/usr/bin/python3') ? '/usr/bin/python3' : undefined,
     repoRoot,
-    flights: path.resolve(repoRoot, '..', 'shared', 'data', 'flights-3m.parquet'),
+    flights: path.resolve(process.env.PIPEWISE_SHARED_DIR ?? path.join(repoRoot, '..', 'shared'), 'data', 'flights-3m.parquet'),
     cacheDir,
     log: (m) => process.stderr.write(`[bench ${((Date.now() - t0) / 1000).toFixed(0).padStart(3)} s] ${m}\n`),
   };

@@ -1,5 +1,5 @@
 /**
- * `pipewise` — the same engine as the editor, for terminals and CI (DESIGN.md §5). Exit codes:
+ * `pipewise` — the same engine as the editor, for terminals and CI (docs/ARCHITECTURE.md, "Contracts": the CLI). Exit codes:
  * 0 every stage succeeded or was cached, 1 a stage failed (or the run was cancelled), 2 usage or
  * spec errors. Results go to stdout, progress and errors to stderr, every error on one line.
  */

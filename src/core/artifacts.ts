@@ -1,7 +1,7 @@
 /**
  * Artifact types, as TFX's standard artifacts name them. An artifact is a folder (its `uri`)
  * written once, atomically, by one execution of one stage; what is inside is fixed per type by
- * DESIGN.md §4 (the interoperability contract) and documented in `ARTIFACT_LAYOUT`.
+ * the artifact contract (docs/ARCHITECTURE.md, "Contracts") and documented in `ARTIFACT_LAYOUT`.
  */
 export const ARTIFACT_TYPES = [
   'Examples',

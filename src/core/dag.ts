@@ -109,11 +109,21 @@ export interface StageSelection {
   readonly required: readonly string[];
 }
 
+/** Which stages a run covers — `only` these, or `from` this one on, else all — and whether the chosen ones ignore the cache. */
+export interface RunSelection {
+  /** Run only these stages (their upstream comes from cache, or runs when nothing is cached). */
+  readonly only?: readonly string[];
+  /** Run this stage and everything downstream of it. */
+  readonly from?: string;
+  /** Ignore the cache for the selected stages. */
+  readonly force?: boolean;
+}
+
 /**
  * `--only S…` selects S; `--from S` selects S and everything downstream; neither selects all.
  * Upstream of the selection is always required (taken from cache when it is there, run when not).
  */
-export function selectStages(g: StageGraph, selection: { readonly only?: readonly string[]; readonly from?: string }): StageSelection {
+export function selectStages(g: StageGraph, selection: RunSelection): StageSelection {
   const known = new Set(g.stages);
   const check = (n: string, flag: string): void => {
     if (!known.has(n)) {

@@ -1,5 +1,5 @@
 /**
- * The pipeline file as the engine and the editor see it after parsing (DESIGN.md §2). Every node
+ * The pipeline file as the engine and the editor see it after parsing (docs/ARCHITECTURE.md, "Contracts": pipeline files). Every node
  * keeps its source range so that errors, diagnostics, CodeLens and "reveal in file" point at the
  * exact place. Parsing and validation live in `parse.ts` / `validate.ts`.
  */

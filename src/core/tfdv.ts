@@ -1,7 +1,7 @@
 /**
  * The proto3 JSON mapping of TFDV's statistics (tensorflow_metadata/proto/v0/statistics.proto),
  * TFMD's Schema (schema.proto) and Anomalies (anomalies.proto): the files other tools read
- * (DESIGN.md §4). Field names are the JSON names (lowerCamelCase); enums are their names.
+ * (docs/ARCHITECTURE.md, "Contracts": artifact files). Field names are the JSON names (lowerCamelCase); enums are their names.
  *
  * Proto JSON may omit fields at their default (0, "", []), and parsers accept 64-bit integers as
  * numbers or strings: what Pipewise writes always has numbers and every count present, but readers
@@ -265,11 +265,6 @@ export interface AnomaliesFile extends Anomalies {
 /** A feature's name whether the file used `name` or `path`. */
 export function featureName(f: FeatureNameStatistics): string {
   return f.name ?? f.path?.step.join('.') ?? '';
-}
-
-/** The common statistics of a feature of any type. */
-export function commonStatsOf(f: FeatureNameStatistics): CommonStatistics | undefined {
-  return f.numStats?.commonStats ?? f.stringStats?.commonStats ?? f.bytesStats?.commonStats;
 }
 
 function toNum(v: unknown): number {

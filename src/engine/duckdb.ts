@@ -12,6 +12,7 @@ import { PipewiseError, CancelledError } from '../core/errors';
 import { DEFAULT_NULL_STRINGS as DEFAULT_NULLS } from '../core/components/dataComponents';
 import { BadRowsError, checkDuplicateHeader, checkLostQuotes, copyWithoutLines, moreLines, originalLine, sniffDialect } from './csvIntegrity';
 import { duckdbModule } from './duckdbModule';
+import { errorMessage } from '../protocol/errors';
 
 export type DataFormat = 'csv' | 'parquet' | 'json';
 export type Row = Record<string, JS>;
@@ -203,7 +204,7 @@ export async function loadHttpfs(conn: DuckDBConnection, uri: string): Promise<v
       await conn.run('INSTALL httpfs');
       await conn.run('LOAD httpfs');
     } catch (e) {
-      const why = (e instanceof Error ? e.message : String(e)).split('\n')[0]?.replace(/^[A-Za-z ]+ Error: /, '');
+      const why = errorMessage(e).split('\n')[0]?.replace(/^[A-Za-z ]+ Error: /, '');
       throw new PipewiseError(
         `cannot read it: DuckDB's httpfs extension (which reads s3://, gs:// and https:// data) could not be loaded: ${why}. ` +
           `Install it where DuckDB can download it (the image from \`pipewise export --target kfp\` does so at build time), ` +

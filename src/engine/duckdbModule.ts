@@ -30,12 +30,3 @@ export function duckdbModule(): DuckDBModule {
   }
 }
 
-/** Whether DuckDB loads here, without throwing. */
-export function duckdbAvailable(): boolean {
-  try {
-    duckdbModule();
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { ArtifactRef } from '../core/artifacts';
 import type { StageResult } from '../protocol/runEvents';
 import { verifyArtifact, writeFileAtomic } from './store';
+import type { RunSelection } from '../core/dag';
 
 export type ExecutionState = 'running' | 'complete' | 'failed' | 'cancelled' | 'cached';
 
@@ -75,7 +76,7 @@ export interface RunRecord {
   readonly pid: number;
   /** When that process started (ms since the epoch, as the system counts it): tells it from a later process given the same pid. */
   readonly processStart?: number;
-  readonly selection: { readonly only?: readonly string[]; readonly from?: string; readonly force?: boolean };
+  readonly selection: RunSelection;
   readonly stages: readonly StageResult[];
 }
 

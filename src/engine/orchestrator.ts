@@ -11,7 +11,7 @@ import type { ArtifactRef } from '../core/artifacts';
 import { cacheKey } from '../core/cacheKey';
 import { findComponent } from '../core/catalogue';
 import type { ComponentDeclaration } from '../core/component';
-import { buildGraph, selectStages } from '../core/dag';
+import { buildGraph, selectStages, type RunSelection } from '../core/dag';
 import { CancelledError, isCancelled, PipewiseError } from '../core/errors';
 import { parsePipeline, type ParsedPipeline } from '../core/parse';
 import { confinePath, isUserComponentRef } from '../core/paths';
@@ -82,16 +82,10 @@ export async function loadPipeline(file: string, text?: string): Promise<LoadedP
   return { parsed, diagnostics, spec: parsed.spec, userComponents };
 }
 
-export interface RunPipelineOptions {
+export interface RunPipelineOptions extends RunSelection {
   readonly file: string;
   /** Pipeline text not yet saved; the file's folder still anchors paths and the store. */
   readonly text?: string;
-  /** Run only these stages; their upstream is taken from cache, or run when it is not there. */
-  readonly only?: readonly string[];
-  /** Run this stage and everything downstream of it. */
-  readonly from?: string;
-  /** Ignore the cache for the selected stages. */
-  readonly force?: boolean;
   /** Cancels the run: the running stage is marked cancelled, its temporary outputs removed. */
   readonly signal?: AbortSignal;
   readonly onEvent?: (e: RunEvent) => void;

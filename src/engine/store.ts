@@ -1,5 +1,5 @@
 /**
- * The artifact store under `.pipewise/` next to the pipeline (DESIGN.md §4):
+ * The artifact store under `.pipewise/` next to the pipeline (docs/ARCHITECTURE.md, "Contracts": artifact files):
  *
  *   artifacts/<stage>/<executionId>/<output>/   finished artifacts, never written again
  *   tmp/<executionId>/<output>/                 an execution's outputs while it runs
@@ -129,19 +129,6 @@ export async function verifyArtifact(
     }
   }
   return undefined;
-}
-
-/** Whether an artifact folder still holds the files it was committed with (same names and sizes). */
-export async function isIntact(dir: string, files: Readonly<Record<string, number>>): Promise<boolean> {
-  try {
-    for (const [rel, size] of Object.entries(files)) {
-      const st = await fs.stat(path.join(dir, ...rel.split('/')));
-      if (!st.isFile() || st.size !== size) return false;
-    }
-    return (await fs.stat(dir)).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 async function listFiles(dir: string, prefix = ''): Promise<string[]> {

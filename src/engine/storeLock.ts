@@ -59,12 +59,6 @@ export function lockFile(storeDir: string): string {
   return path.join(storeDir, 'lock');
 }
 
-/** Who holds the store's lock now, if a live process does. */
-export async function lockHolder(storeDir: string): Promise<LockHolder | undefined> {
-  const h = await readHolder(lockFile(storeDir));
-  return h && processAlive(h.pid) ? h : undefined;
-}
-
 export async function acquireStoreLock(storeDir: string, options: LockOptions): Promise<StoreLock> {
   const file = lockFile(storeDir);
   await fs.mkdir(storeDir, { recursive: true });

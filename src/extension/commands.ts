@@ -11,6 +11,7 @@ import type { CollectOptions } from './runs/collectGarbage';
 import type { GcReport } from '../engine/gc';
 import type { ServerInfo } from './models/modelServers';
 import type { FromTryMessage, TryRender } from '../protocol/tryModel';
+import type { RunSelection } from '../core/dag';
 
 /**
  * Every command of the extension, its arguments and its result, declared once. Manifest commands
@@ -23,12 +24,7 @@ import type { FromTryMessage, TryRender } from '../protocol/tryModel';
 export type PipelineTarget = vscode.Uri | string | { readonly uri?: vscode.Uri; readonly stage?: { readonly name?: string } } | undefined;
 
 /** Options of a run started by command (tasks, keybindings, tests). */
-export interface RunCommandOptions {
-  /** Ignore the cache for the selected stages. */
-  readonly force?: boolean;
-  /** Run only these stages / this stage and everything downstream (tasks). */
-  readonly only?: readonly string[];
-  readonly from?: string;
+export interface RunCommandOptions extends RunSelection {
   /** Open the graph beside the file as `pipewise.runs.revealGraph` says (default true; tasks: false). */
   readonly revealGraph?: boolean;
   /** Cancels the run (a task's terminal closing). */

@@ -86,7 +86,6 @@ export class WorkerPort extends Disposable {
     const client = new WorkerClient({
       workerPath: path.join(this.extensionPath, 'out', 'worker.js'),
       cwd: this.extensionPath,
-      onLog: (p) => this.log[p.level](`[worker] ${p.message}`),
       onStderr: (s) => this.log.debug(`[worker stderr] ${s.trimEnd()}`),
     });
     this.wired = new Set();

@@ -4,7 +4,10 @@
  * sends anything, and acknowledges every drawing with `rendered` (what it really drew), which the
  * host tests read back.
  */
-import type { StageStatus } from './runEvents';
+import type { RunView } from './runEvents';
+
+// The run's state as the editor shows it lives beside the run events it folds.
+export type { RunView, StageView } from './runEvents';
 
 export type GraphNodeKind = 'stage' | 'artifact' | 'missing';
 
@@ -21,7 +24,7 @@ export interface GraphNode {
   readonly problems: readonly string[];
   /** 1-based line of the stage's name in the file (stage nodes), for "reveal". */
   readonly line?: number;
-  /** Artifact nodes: the stage that writes it and its output name. */
+  /** Artifact nodes: the stage that writes it and its output name. Missing nodes: the stage's name as read. */
   readonly stage?: string;
   readonly output?: string;
 }
@@ -46,26 +49,6 @@ export interface GraphModel {
   readonly errorCount: number;
 }
 
-/** What the graph shows of one stage while and after a run. */
-export interface StageView {
-  readonly status: StageStatus;
-  readonly durationMs?: number;
-  /** 0..1 while running, when the stage reports it. */
-  readonly fraction?: number;
-  readonly message?: string;
-  readonly error?: string;
-  /** Output name → absolute artifact folder. */
-  readonly artifacts?: Readonly<Record<string, string>>;
-}
-
-export interface RunView {
-  readonly runId?: string;
-  readonly running: boolean;
-  readonly stages: Readonly<Record<string, StageView>>;
-  readonly backend?: string;
-  readonly status?: 'succeeded' | 'failed' | 'cancelled';
-  readonly durationMs?: number;
-}
 
 /** `pipewise.graph.layout`: auto is top to bottom when the panel is taller than wide. */
 export type GraphLayoutSetting = 'auto' | 'leftToRight' | 'topToBottom';
@@ -77,11 +60,24 @@ export type ToGraphMessage =
 
 export type GraphAction = 'runStage' | 'runFrom' | 'showLogs' | 'openOutputs' | 'reveal';
 
+/** What a graph action is about: a stage, one output of a stage (an artifact node), or a stage that is read but not declared. */
+export type GraphTarget =
+  | { readonly kind: 'stage'; readonly stage: string }
+  | { readonly kind: 'artifact'; readonly stage: string; readonly output: string }
+  | { readonly kind: 'missing'; readonly stage: string };
+
+/** The target of a node as the model describes it. */
+export function targetOf(node: GraphNode): GraphTarget {
+  if (node.kind === 'artifact' && node.stage !== undefined && node.output !== undefined) return { kind: 'artifact', stage: node.stage, output: node.output };
+  if (node.kind === 'missing') return { kind: 'missing', stage: node.stage ?? node.label };
+  return { kind: 'stage', stage: node.id };
+}
+
 export type FromGraphMessage =
   | { readonly type: 'ready' }
   /** Sent after every drawing: the node ids in the SVG and the status each one shows. */
   | { readonly type: 'rendered'; readonly nodes: readonly { readonly id: string; readonly status: string }[]; readonly runId?: string }
-  | { readonly type: 'action'; readonly action: GraphAction; readonly node: string }
+  | { readonly type: 'action'; readonly action: GraphAction; readonly target: GraphTarget }
   | { readonly type: 'runPipeline' }
   | { readonly type: 'cancelRun' }
   /** The toolbar's Export: "Export to Kubeflow Pipelines…" on this pipeline. */

@@ -55,3 +55,24 @@ export interface RunResult {
   /** What went wrong with the run itself (not a stage), e.g. its record could not be written. */
   readonly error?: string;
 }
+
+/** What the editor (graph, status bar, Runs view) shows of one stage while and after a run: the run events folded (src/extension/runs/runView.ts). */
+export interface StageView {
+  readonly status: StageStatus;
+  readonly durationMs?: number;
+  /** 0..1 while running, when the stage reports it. */
+  readonly fraction?: number;
+  readonly message?: string;
+  readonly error?: string;
+  /** Output name → absolute artifact folder. */
+  readonly artifacts?: Readonly<Record<string, string>>;
+}
+
+export interface RunView {
+  readonly runId?: string;
+  readonly running: boolean;
+  readonly stages: Readonly<Record<string, StageView>>;
+  readonly backend?: string;
+  readonly status?: 'succeeded' | 'failed' | 'cancelled';
+  readonly durationMs?: number;
+}

@@ -7,6 +7,7 @@
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import type { RunEvent, RunResult } from './runEvents';
 import type { SpecDiagnostic } from '../core/spec';
+import type { RunSelection } from '../core/dag';
 
 export interface WorkerInfo {
   readonly pid: number;
@@ -18,14 +19,8 @@ export interface WorkerInfo {
 export const Initialize = new RequestType0<WorkerInfo, void>('pipewise/initialize');
 export const Shutdown = new RequestType0<void, void>('pipewise/shutdown');
 
-export interface RunPipelineParams {
+export interface RunPipelineParams extends RunSelection {
   readonly file: string;
-  /** Run only these stages (their upstream comes from cache, or runs when nothing is cached). */
-  readonly only?: readonly string[];
-  /** Run this stage and everything downstream of it. */
-  readonly from?: string;
-  /** Ignore the cache for the selected stages. */
-  readonly force?: boolean;
   /** Pipeline text not yet saved (from an editor); the file's folder still anchors paths. */
   readonly text?: string;
 }
@@ -40,8 +35,3 @@ export interface ValidateParams {
 }
 export const ValidatePipeline = new RequestType<ValidateParams, readonly SpecDiagnostic[], void>('pipewise/validate');
 
-export interface LogParams {
-  readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error';
-  readonly message: string;
-}
-export const LogNotification = new NotificationType<LogParams>('pipewise/log');

@@ -17,7 +17,7 @@ import {
   type RequestType0,
   Disposable,
 } from 'vscode-jsonrpc/node';
-import { Initialize, LogNotification, Shutdown, type LogParams, type WorkerInfo } from '../protocol/worker';
+import { Initialize, Shutdown, type WorkerInfo } from '../protocol/worker';
 
 export interface WorkerClientOptions {
   /** Path of the bundled worker (`out/worker.js`). */
@@ -26,7 +26,6 @@ export interface WorkerClientOptions {
   readonly execPath?: string;
   readonly env?: NodeJS.ProcessEnv;
   readonly cwd?: string;
-  readonly onLog?: (p: LogParams) => void;
   readonly onStderr?: (text: string) => void;
 }
 
@@ -65,7 +64,6 @@ export class WorkerClient implements Disposable {
     });
     this.child.stdout?.setEncoding('utf8').on('data', (s: string) => options.onStderr?.(s));
     this.connection = createMessageConnection(new IPCMessageReader(this.child), new IPCMessageWriter(this.child));
-    this.connection.onNotification(LogNotification, (p) => options.onLog?.(p));
     this.exited = new Promise((resolve) => {
       this.child.on('exit', (code, signal) => {
         const err = new WorkerExitedError(code, signal, this.stderrTail);

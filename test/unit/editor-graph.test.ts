@@ -7,7 +7,7 @@ import { parsePipeline } from '../../src/core/parse';
 import { validatePipeline } from '../../src/core/validate';
 import { buildGraphModel } from '../../src/extension/graph/graphModel';
 import { layoutInput, layoutSignature, NODE_SIZE } from '../../webviews/graph/layoutInput';
-import type { GraphModel } from '../../src/protocol/graph';
+import { targetOf, type GraphModel } from '../../src/protocol/graph';
 
 const PENGUINS = path.resolve(__dirname, '../../examples/penguins/penguins.pipeline.yaml');
 
@@ -183,4 +183,28 @@ test('far labels: screen-size names kept in model order, none overlapping, none 
     { width: 520, height: 770, charWidth: 7 },
   );
   assert.deepEqual(kept.map((l) => l.id), ['a', 'c']);
+});
+
+test('graph actions name their target: a stage, a stage and its output, or a stage read but not declared', () => {
+  const text = [
+    'pipeline: p',
+    'stages:',
+    '  examples:',
+    '    component: ExampleGen',
+    '    params: { input: data/x.csv }',
+    '  statistics:',
+    '    component: StatisticsGen',
+    '    inputs: { examples: examples.examples }',
+    '  schema:',
+    '    component: SchemaGen',
+    '    inputs: { statistics: stats.statistics }',
+    '',
+  ].join('\n');
+  const m = model(text);
+  const byId = new Map(m.nodes.map((n) => [n.id, n]));
+  assert.deepEqual(targetOf(byId.get('statistics')!), { kind: 'stage', stage: 'statistics' });
+  assert.deepEqual(targetOf(byId.get('examples.examples')!), { kind: 'artifact', stage: 'examples', output: 'examples' });
+  const missing = m.nodes.find((n) => n.kind === 'missing');
+  assert.ok(missing, 'the unknown stage `stats` is drawn');
+  assert.deepEqual(targetOf(missing), { kind: 'missing', stage: 'stats' });
 });

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { sharedDir } from '../sharedDir';
 import { computeStatistics } from '../../src/engine/stats/computeStatistics';
 import { num, queryRows, withConnection } from '../../src/engine/duckdb';
 import type { DatasetFeatureStatistics, FeatureNameStatistics } from '../../src/core/tfdv';
@@ -15,8 +16,7 @@ import type { DatasetFeatureStatistics, FeatureNameStatistics } from '../../src/
 const fixtures = path.resolve(__dirname, '../fixtures');
 const penguins = path.join(fixtures, 'penguins.csv');
 const seattle = path.join(fixtures, 'seattle-weather.csv');
-// ../shared beside the repository (as CI lays it out), else the developers' copy.
-const flights = [path.resolve(__dirname, '../../../shared/data/flights-3m.parquet'), '/work/shared/data/flights-3m.parquet'].find((p) => existsSync(p)) ?? 'flights-3m.parquet (not found)';
+const flights = sharedDir('data', 'flights-3m.parquet');
 
 function feature(s: DatasetFeatureStatistics, name: string): FeatureNameStatistics {
   const f = s.features.find((x) => x.name === name);

@@ -10,11 +10,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { sharedDir } from '../sharedDir';
 import { createFileRegistry, fromBinary, fromJson, type DescMessage, type JsonValue, type Registry } from '@bufbuild/protobuf';
 import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 
 export const repoRoot = path.resolve(__dirname, '../..');
-export const sharedKfp = path.resolve(repoRoot, '../shared/kfp');
+export const sharedKfp = sharedDir('kfp');
 
 let registry: Registry | undefined;
 

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { sharedDir } from '../sharedDir';
 import { WorkerClient, CancellationTokenSource } from '../../src/worker/client';
 import {
   CompareDatasets,
@@ -25,7 +26,7 @@ const root = path.resolve(__dirname, '../..');
 const workerPath = path.join(root, 'out/worker.js');
 const penguins = path.join(root, 'test/fixtures/penguins.csv');
 const seattle = path.join(root, 'test/fixtures/seattle-weather.csv');
-const flights = path.resolve(root, '../shared/data/flights-3m.parquet');
+const flights = sharedDir('data', 'flights-3m.parquet');
 const NULLS = "nullstr=['', 'NA', 'N/A', 'NaN', 'null', 'NULL']";
 
 const worker = new WorkerClient({ workerPath });

@@ -24,7 +24,7 @@ function copyExample(): { dir: string; file: string; endless: string } {
   const text = readFileSync(file, 'utf8');
   // A training that would run for hours unless stopped.
   const endless = text.replace(/params: \{ model: dnn, hidden_units: \[32, 16\], epochs: 40 \}/, 'params: { model: dnn, hidden_units: [32, 16], epochs: 100000, batch_size: 8, early_stopping: null }');
-  assert.notEqual(endless, text, 'the example pipeline should hold the Trainer params of DESIGN.md §2');
+  assert.notEqual(endless, text, 'the example pipeline should hold the Trainer params this test edits');
   return { dir, file, endless };
 }
 

@@ -1,5 +1,5 @@
 /**
- * The examples end to end through the CLI (`pipewise run … --json`, DESIGN.md §5): the penguin
+ * The examples end to end through the CLI (`pipewise run … --json`, docs/ARCHITECTURE.md, "Contracts": the CLI): the penguin
  * pipeline trains, evaluates (accuracy ≥ 0.95) and pushes, the weather regression passes its own
  * thresholds, and the run result names the TF.js backend. The flights example is validated only
  * (training it takes a minute).

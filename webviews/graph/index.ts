@@ -6,12 +6,13 @@
  */
 import ELK from 'elkjs/lib/elk.bundled.js';
 import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api';
-import type { FromGraphMessage, GraphAction, GraphLayoutSetting, GraphModel, GraphNode, GraphWebviewState, RunView, ToGraphMessage } from '../../src/protocol/graph';
+import { targetOf, type FromGraphMessage, type GraphAction, type GraphLayoutSetting, type GraphModel, type GraphNode, type GraphWebviewState, type RunView, type ToGraphMessage } from '../../src/protocol/graph';
 import { formatDuration } from '../shared/format';
 import { connect } from '../shared/host';
 import { ICONS } from './icons';
 import { farLabels } from './farLabels';
 import { layoutDirection, layoutInput, layoutSignature, type LayoutDirection } from './layoutInput';
+import { errorMessage } from '../../src/protocol/errors';
 
 const vscode = connect<ToGraphMessage, FromGraphMessage, GraphWebviewState>();
 const SVG = 'http://www.w3.org/2000/svg';
@@ -367,7 +368,7 @@ function openMenu(id: string, x: number, y: number): void {
     b.dataset.action = action;
     b.addEventListener('click', () => {
       closeMenu();
-      post({ type: 'action', action, node: id });
+      post({ type: 'action', action, target: targetOf(n) });
     });
     menu.appendChild(b);
   }
@@ -413,7 +414,8 @@ svg.addEventListener('click', (e) => {
   const id = nodeOf(e.target);
   if (!id) return;
   select(id);
-  post({ type: 'action', action: 'reveal', node: id });
+  const node = placed.get(id)?.node;
+  if (node) post({ type: 'action', action: 'reveal', target: targetOf(node) });
 });
 svg.addEventListener('contextmenu', (e) => {
   const id = nodeOf(e.target);
@@ -429,7 +431,8 @@ svg.addEventListener('keydown', (e) => {
     const next = id ? neighbour(id, e.key) : [...placed.keys()][0];
     if (next) select(next);
   } else if (e.key === 'Enter' && id) {
-    post({ type: 'action', action: 'reveal', node: id });
+    const node = placed.get(id)?.node;
+    if (node) post({ type: 'action', action: 'reveal', target: targetOf(node) });
   } else if ((e.key === 'ContextMenu' || (e.shiftKey && e.key === 'F10')) && id) {
     e.preventDefault();
     const r = placed.get(id)?.el.getBoundingClientRect();
@@ -462,7 +465,7 @@ vscode.onMessage((msg) => {
         model = msg.model;
         trusted = msg.trusted;
         layoutSetting = msg.layout ?? 'auto';
-        void render().catch((e: unknown) => post({ type: 'error', message: e instanceof Error ? e.message : String(e) }));
+        void render().catch((e: unknown) => post({ type: 'error', message: errorMessage(e) }));
         break;
       case 'run':
         run = msg.run;
@@ -473,13 +476,13 @@ vscode.onMessage((msg) => {
         break;
     }
   } catch (e) {
-    post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+    post({ type: 'error', message: errorMessage(e) });
   }
 });
 
 // A panel turned from wide to tall (or back) is laid out again in the other direction and fitted.
 new ResizeObserver(() => {
-  if (laidOut && model) void render().catch((e: unknown) => post({ type: 'error', message: e instanceof Error ? e.message : String(e) }));
+  if (laidOut && model) void render().catch((e: unknown) => post({ type: 'error', message: errorMessage(e) }));
   if (view.k < LEGIBLE_SCALE) drawFarLabels(true);
 }).observe(svg);
 

@@ -10,6 +10,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { renderVegaLite } from '../shared/vega';
 import { renderStatistics, type StatisticsList } from './statistics';
 import rendererCss from '../../media/renderer.css' with { type: 'text' };
+import { errorMessage } from '../../src/protocol/errors';
 
 /** The parts of VS Code's renderer API used here (the `vscode-notebook-renderer` types). */
 interface OutputItem {
@@ -74,7 +75,7 @@ export function activate(ctx: RendererContext): RendererApi {
       } catch (e) {
         const pre = document.createElement('pre');
         pre.className = 'pw-error';
-        pre.textContent = `Pipewise could not draw this output: ${e instanceof Error ? e.message : String(e)}`;
+        pre.textContent = `Pipewise could not draw this output: ${errorMessage(e)}`;
         element.replaceChildren(pre);
       }
     },

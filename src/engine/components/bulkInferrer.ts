@@ -1,5 +1,5 @@
 /**
- * BulkInferrer: predicts every example of a split and writes `predictions.parquet` (DESIGN.md §4):
+ * BulkInferrer: predicts every example of a split and writes `predictions.parquet` (docs/ARCHITECTURE.md, "Contracts": artifact files):
  * the input columns, in their own types and order, plus `score` (binary: probability of the positive
  * class) or `score_<class>` (multiclass), and `prediction` (the predicted label value). Written by
  * DuckDB, joining the predictions back to the split by row position. Given a blessing that is not

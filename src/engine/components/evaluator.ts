@@ -3,7 +3,7 @@
  * Fairness-Indicator rates per slice (binary), value and change thresholds against a baseline (by
  * default the model of the last blessed evaluation of this pipeline), and the blessing.
  *
- * Writes `evaluation/metrics.json` (DESIGN.md §4) and `blessing/BLESSED` or `blessing/NOT_BLESSED`.
+ * Writes `evaluation/metrics.json` (docs/ARCHITECTURE.md, "Contracts": artifact files) and `blessing/BLESSED` or `blessing/NOT_BLESSED`.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -25,7 +25,7 @@ import { checkThresholds, type ThresholdCheck } from '../evaluation/thresholds';
 
 export type EvaluatorParams = z.output<typeof Evaluator.params>;
 
-/** metrics.json. `slices` and `blessed` are the contract of DESIGN.md §4; the rest explains them. */
+/** metrics.json. `slices` and `blessed` are the artifact contract (docs/ARCHITECTURE.md, "Contracts"); the rest explains them. */
 export interface EvaluationFile {
   readonly slices: readonly SliceResult[];
   readonly blessed: boolean;

@@ -1,5 +1,5 @@
 /**
- * Writing a Model artifact (DESIGN.md §4): `model/` (TF.js layers format), `transform.json` (the
+ * Writing a Model artifact (docs/ARCHITECTURE.md, "Contracts": artifact files): `model/` (TF.js layers format), `transform.json` (the
  * transform it was trained behind), `signature.json` (raw inputs, task, classes, backend …) and
  * `history.json` (per-epoch metrics).
  */

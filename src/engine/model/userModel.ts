@@ -14,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { PipewiseError } from '../../core/errors';
 import type { Tf } from '../tf/loadTf';
 import type { Task } from './servingModel';
+import { errorMessage } from '../../protocol/errors';
 
 export interface BuildModelContext {
   readonly tf: Tf;
@@ -44,7 +45,7 @@ export function locateInStack(e: unknown, file: string): { line: number; col: nu
 
 export function moduleError(file: string, what: string, e?: unknown): PipewiseError {
   const at = e === undefined ? undefined : locateInStack(e, file);
-  const reason = e === undefined ? '' : `: ${e instanceof Error ? e.message : String(e)}`;
+  const reason = e === undefined ? '' : `: ${errorMessage(e)}`;
   return new PipewiseError(`model module ${path.basename(file)} ${what}${reason}`, { file, line: at?.line, col: at?.col, code: 'user-model' });
 }
 

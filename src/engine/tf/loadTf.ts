@@ -1,5 +1,5 @@
 /**
- * Loads TensorFlow.js once per process, on the best backend that works here (DESIGN.md §6):
+ * Loads TensorFlow.js once per process, on the best backend that works here (docs/ARCHITECTURE.md, "Contracts": the worker):
  * `@tensorflow/tfjs-node` (native libtensorflow) when it is installed and loads, else
  * `@tensorflow/tfjs` on the WebAssembly backend (SIMD when the runtime has it), else the plain
  * JavaScript CPU backend. Loaded lazily: only a model component pays for it.

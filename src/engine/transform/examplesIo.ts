@@ -191,14 +191,3 @@ export class NumericParquetWriter {
   }
 }
 
-/** Writes rows of numbers as Parquet, atomically (a temporary file renamed into place). */
-export async function writeNumericParquet(
-  conn: DuckDBConnection,
-  file: string,
-  columns: readonly OutputColumn[],
-  rows: readonly Readonly<Record<string, number | null>>[],
-): Promise<void> {
-  const writer = new NumericParquetWriter(conn, file, columns);
-  await writer.write(rows);
-  await writer.close();
-}

@@ -167,6 +167,7 @@ export function buildGraphModel(parsed: ParsedPipeline, diagnostics: readonly Sp
           detail: 'no such stage',
           icon: 'question',
           problems: [`stage '${ref.stage}' does not exist`],
+          stage: ref.stage,
         });
         broken = true;
       } else if (showArtifacts && nodeIds.has(ref.text)) {

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import path from 'node:path';
-import type { FromGraphMessage, GraphModel, GraphWebviewState, RunView, ToGraphMessage } from '../../protocol/graph';
+import type { FromGraphMessage, GraphAction, GraphModel, GraphTarget, GraphWebviewState, RunView, ToGraphMessage } from '../../protocol/graph';
 import { onDidChangeConfig, readConfig } from '../config';
 import type { PipewiseContext } from '../context';
 import type { PipelineAnalysis, PipelineDocuments } from '../pipelineDocuments';
@@ -147,7 +147,7 @@ class GraphPanel extends WebviewHost<ToGraphMessage, FromGraphMessage, GraphAck>
         await vscode.commands.executeCommand('pipewise.exportKfp', this.uri);
         break;
       case 'action':
-        await this.manager.act(this, m.action, m.node);
+        await this.manager.act(this, m.action, m.target);
         break;
     }
   }
@@ -233,15 +233,14 @@ export class GraphPanels implements vscode.Disposable {
     }
   }
 
-  async act(p: GraphPanel, action: string, node: string): Promise<void> {
+  /** A graph action on a stage, an artifact (acting on its stage, or opening it) or a missing stage (revealed where it is read). */
+  async act(p: GraphPanel, action: GraphAction, target: GraphTarget): Promise<void> {
     const doc = await vscode.workspace.openTextDocument(p.uri);
     const spec = this.documents.get(doc).parsed.spec;
-    // An artifact node (`stage.output`) acts on its stage; a missing stage is revealed where it is read.
-    const stageName = spec?.stages.some((s) => s.name === node) ? node : node.startsWith('missing:') ? node.slice(8) : node.split('.')[0] ?? node;
-    const isArtifact = !!spec && !spec.stages.some((s) => s.name === node) && node.includes('.') && !node.startsWith('missing:');
+    const stageName = target.stage;
     switch (action) {
       case 'reveal':
-        await this.reveal(p.uri, node.startsWith('missing:') ? { reference: stageName } : { stage: stageName });
+        await this.reveal(p.uri, target.kind === 'missing' ? { reference: stageName } : { stage: stageName });
         break;
       case 'runStage':
         await executeCommand('pipewise.runStage', p.uri, stageName);
@@ -257,7 +256,7 @@ export class GraphPanels implements vscode.Disposable {
       }
       case 'openOutputs':
         if (!spec) return;
-        if (isArtifact) await openArtifact(spec, this.runs.viewOf(p.uri.fsPath), stageName, node.slice(stageName.length + 1));
+        if (target.kind === 'artifact') await openArtifact(spec, this.runs.viewOf(p.uri.fsPath), stageName, target.output);
         else await openStageOutputs(spec, this.runs.viewOf(p.uri.fsPath), stageName);
         break;
     }

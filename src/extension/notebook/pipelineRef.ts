@@ -2,9 +2,6 @@ import * as vscode from 'vscode';
 import os from 'node:os';
 import path from 'node:path';
 
-/** `pipewise.pipeline` in the notebook's metadata names the pipeline file its stage cells build on. */
-export const PIPELINE_METADATA_KEY = 'pipeline';
-
 /** A first-line comment naming the pipeline: `# pipeline: penguins.pipeline.yaml` (also `//` or `--`). */
 const PIPELINE_COMMENT = /^\s*(?:#|\/\/|--)\s*pipeline:\s*(\S+)\s*$/;
 
@@ -33,6 +30,7 @@ export function notebookDir(notebook: vscode.NotebookDocument): string {
  * first-line comment in the first code cell or in `cell`. Undefined when it names none.
  */
 export function pipelineOf(notebook: vscode.NotebookDocument, cell?: vscode.NotebookCell): string | undefined {
+  // `pipewise.pipeline` in the notebook's metadata names the pipeline file its stage cells build on.
   let ref = pipewiseMetadata(notebook)?.pipeline;
   if (!ref) {
     const firstCode = notebook.getCells().find((c) => c.kind === vscode.NotebookCellKind.Code);

@@ -12,6 +12,7 @@ import type { FromEvaluationMessage, PredictionsFile, ToEvaluationMessage } from
 import { readConfig } from '../config';
 import type { PipewiseContext } from '../extension';
 import { webviewPage } from '../webviewPage';
+import { errorMessage } from '../../protocol/errors';
 
 export const EVALUATION_VIEW_TYPE = 'pipewise.evaluation';
 
@@ -44,7 +45,7 @@ async function readJson<T>(file: string): Promise<T> {
   try {
     return JSON.parse(text) as T;
   } catch (e) {
-    throw new Error(`${file}: not JSON (${e instanceof Error ? e.message : String(e)})`);
+    throw new Error(`${file}: not JSON (${errorMessage(e)})`);
   }
 }
 
@@ -87,7 +88,7 @@ class EvaluationPanel {
       const predictions = await readJson<PredictionsFile>(predictionsPath).catch(() => undefined);
       this.post({ type: 'view', view: buildEvaluationView(this.file, metrics, predictions) });
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
+      const message = errorMessage(e);
       this.ctx.log.error(`[evaluation] ${message}`);
       this.post({ type: 'error', message });
     }

@@ -13,6 +13,7 @@ import type { PipewiseContext } from '../extension';
 import { panelColumn } from '../panels/evaluationPanel';
 import { webviewPage } from '../webviewPage';
 import { readRunRecords } from './runHistory';
+import { errorMessage } from '../../protocol/errors';
 
 export const EXPERIMENTS_VIEW_TYPE = 'pipewise.experiments';
 
@@ -103,7 +104,7 @@ export function registerExperiments(ctx: PipewiseContext): void {
           const view = await loadExperiments(file, 500);
           void panel.webview.postMessage({ type: 'view', view } satisfies ToExperimentsMessage);
         } catch (e) {
-          ctx.log.error(`[experiments] ${file}: ${e instanceof Error ? e.message : String(e)}`);
+          ctx.log.error(`[experiments] ${file}: ${errorMessage(e)}`);
         }
       },
     };

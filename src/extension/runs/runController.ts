@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import path from 'node:path';
 import { CancellationTokenSource } from 'vscode-jsonrpc';
-import { buildGraph, selectStages } from '../../core/dag';
+import { buildGraph, selectStages, type RunSelection } from '../../core/dag';
 import { RequestCancelledError, errorMessage } from '../../protocol/errors';
 import { RunEventNotification, RunPipeline, type RunPipelineParams } from '../../protocol/worker';
 import type { RunEvent, RunResult } from '../../protocol/runEvents';
@@ -14,11 +14,8 @@ import type { PipelineDocuments } from '../pipelineDocuments';
 import type { TrustGate } from '../trust';
 import { applyRunEvent, applyRunResult, emptyRunView, failRunView, formatDuration, startingRunView } from './runView';
 
-export interface RunRequest {
+export interface RunRequest extends RunSelection {
   readonly uri: vscode.Uri;
-  readonly only?: readonly string[];
-  readonly from?: string;
-  readonly force?: boolean;
 }
 
 /** What a run command returns: the worker's result, or why it did not start. */

@@ -3,16 +3,14 @@ import path from 'node:path';
 import { executeCommand } from '../commands';
 import { formatDuration } from './runView';
 import { errorMessage } from '../../protocol/errors';
+import type { RunSelection } from '../../core/dag';
 
 export const TASK_TYPE = 'pipewise';
 
 /** `tasks.json`: `{ "type": "pipewise", "pipeline": "examples/penguins/penguins.pipeline.yaml", "only": ["train"] }`. */
-export interface PipewiseTaskDefinition extends vscode.TaskDefinition {
+export interface PipewiseTaskDefinition extends vscode.TaskDefinition, RunSelection {
   readonly type: typeof TASK_TYPE;
   readonly pipeline: string;
-  readonly only?: readonly string[];
-  readonly from?: string;
-  readonly force?: boolean;
 }
 
 /**

@@ -40,6 +40,7 @@ import {
 import { cellsOf, columnsOf, errorPosition, prepareReadOnly } from './dataSql';
 import { countRows, detailFromData, detailFromStatistics, relationOf, withConnection, type FileSource } from './dataEngine';
 import { validateStatistics } from './dataValidate';
+import { errorMessage } from '../../protocol/errors';
 
 /** An AbortSignal that follows a JSON-RPC cancellation token. */
 function signalOf(token: CancellationToken): { signal: AbortSignal; dispose: () => void } {
@@ -73,7 +74,7 @@ async function readStatisticsFile(file: string): Promise<DatasetFeatureStatistic
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${file}: not JSON (${e instanceof Error ? e.message : String(e)})`);
+    throw new Error(`${file}: not JSON (${errorMessage(e)})`);
   }
   if (!raw || typeof raw !== 'object' || !Array.isArray((raw as { datasets?: unknown }).datasets)) {
     throw new Error(`${file}: no "datasets" list (expected TFDV's DatasetFeatureStatisticsList)`);
@@ -216,7 +217,7 @@ async function query(p: QueryParams, token: CancellationToken): Promise<QueryRes
           return { ok: true as const, columns, rows: rows.slice(0, limit), truncated: rows.length > limit, elapsedMs: Date.now() - t0 };
         } catch (e) {
           if (signal.aborted) throw e;
-          const message = e instanceof Error ? e.message : String(e);
+          const message = errorMessage(e);
           return { ok: false as const, message, ...(await errorPosition(conn, p.sql, message).then((position) => (position ? { position } : {}))) };
         }
       },

@@ -17,6 +17,7 @@ import { runCodeCell } from './notebookCode';
 import { NotebookSession } from './notebookSession';
 import { queryOutputs, runQuery } from './notebookSql';
 import { runStageCell } from './notebookStage';
+import { errorMessage } from '../../protocol/errors';
 
 const sessions = new Map<string, NotebookSession>();
 
@@ -54,7 +55,7 @@ export async function executeCell(params: ExecuteCellParams, token: Cancellation
           return { status: 'succeeded', outputs: queryOutputs(r) };
         } catch (e) {
           if (abort.signal.aborted) return { status: 'cancelled', outputs: [] };
-          const message = e instanceof Error ? e.message : String(e);
+          const message = errorMessage(e);
           return { status: 'failed', outputs: [], error: { name: 'SQL error', message, stack: message }, diagnostics: sqlDiagnostics(message, source) };
         }
       }

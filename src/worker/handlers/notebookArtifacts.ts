@@ -1,5 +1,5 @@
 /**
- * How a stage cell shows what its stage produced, by artifact type (DESIGN.md §4 fixes the files):
+ * How a stage cell shows what its stage produced, by artifact type (docs/ARCHITECTURE.md, "Contracts": artifact files fixes the files):
  * examples as split counts, statistics in Pipewise's statistics MIME type (with an HTML table for
  * other viewers), schema and evaluation as tables, anomalies as a list, blessings as a verdict.
  */

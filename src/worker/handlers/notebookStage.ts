@@ -18,6 +18,7 @@ import { metricsChartSpec } from '../../protocol/notebookCharts';
 import type { MetricsPoint, StageResult } from '../../protocol/runEvents';
 import { artifactOutputs } from './notebookArtifacts';
 import type { NotebookArtifact, NotebookSession } from './notebookSession';
+import { errorMessage } from '../../protocol/errors';
 
 /** A stream event before the execution id is attached (Omit distributed over the union). */
 type StreamEvent = NotebookStreamEvent extends infer E ? (E extends unknown ? Omit<E, 'executionId'> : never) : never;
@@ -149,7 +150,7 @@ export async function runStageCell(run: StageCellRun): Promise<ExecuteCellResult
       return failed(message || e.message, inCell);
     }
     if (isCancelled(e)) return { status: 'cancelled', outputs: [] };
-    return failed(e instanceof PipewiseError ? e.describe() : e instanceof Error ? e.message : String(e));
+    return failed(e instanceof PipewiseError ? e.describe() : errorMessage(e));
   }
 
   // Record what the cell's stages produced, with artifact types from lineage.
