@@ -41,8 +41,9 @@ export function checkVsix(vsix, target, { load = false } = {}) {
     for (const f of files) {
       if (f.endsWith('.map')) problems.push(`${f}: a source map`);
       if (/^out\/test\//.test(f) || /^test\//.test(f)) problems.push(`${f}: a test file`);
-      if (f === 'out/cli.js') problems.push(`${f}: the CLI bundle (it ships in the npm package, not the VSIX)`);
     }
+    // The Models view runs `pipewise serve` with the CLI bundle.
+    if (!files.includes('out/cli.js')) problems.push('out/cli.js is missing (the Models view runs `pipewise serve` with it)');
 
     // Every file the manifest names (icons, snippets, walkthrough media, main) must be in the VSIX.
     const manifest = JSON.parse(fs.readFileSync(path.join(ext, 'package.json'), 'utf8'));

@@ -10,6 +10,8 @@ import type { ExportKfpResult } from '../protocol/export';
 import type { CollectOptions } from './runs/collectGarbage';
 import type { GcReport } from '../engine/gc';
 import type { MonitoringAck } from '../protocol/monitoring';
+import type { ServerInfo } from './models/modelServers';
+import type { FromTryMessage, TryRender } from '../protocol/tryModel';
 import type { RunSelection } from '../core/dag';
 
 /**
@@ -64,7 +66,20 @@ export interface CommandTable {
   'pipewise.openWebDemo': (folder?: vscode.Uri | string) => string | undefined;
   /** Opens (or reveals) the monitoring panel of a pipeline and a request log (`pipewise serve --log-dir`); asks for what is missing. Returns the panel's title. */
   'pipewise.openMonitoring': (pipelineUri?: vscode.Uri, logDir?: string) => string | undefined;
+  /** Models view: a pushed model is a view item, its base path (string or Uri), or none (pick one). */
+  'pipewise.refreshModels': () => void;
+  /** Starts `pipewise serve` on the model's base path (127.0.0.1, the first free port from 8501 unless given); resolves once a version is AVAILABLE. */
+  'pipewise.startModelServer': (model?: ModelTarget, options?: { readonly port?: number }) => ServerInfo | undefined;
+  /** Stops the model's server (SIGTERM, then SIGKILL after 10 s); true once it exited. */
+  'pipewise.stopModelServer': (model?: ModelTarget) => boolean;
+  'pipewise.showModelServerLog': (model?: ModelTarget) => boolean;
+  /** Opens the "Try the model" panel (starting the server if none runs); returns the model's base path. */
+  'pipewise.tryModel': (model?: ModelTarget) => string | undefined;
+  'pipewise.copyModelUrl': (model?: ModelTarget) => string | undefined;
 }
+
+/** A pushed model as commands take it: a Models-view item, its base path, or none. */
+export type ModelTarget = vscode.Uri | string | { readonly model?: unknown } | undefined;
 
 /** What a test asks a data panel to have drawn. */
 export interface DigestWanted {
@@ -85,6 +100,12 @@ export interface TestCommandTable {
   'pipewise.internal.panelDigest': (id: string, want?: DigestWanted) => RenderedDigest;
   /** Handles a message as if the data panel's webview had sent it. */
   'pipewise.internal.panelMessage': (id: string, m: FromWebview) => void;
+  /** The Models view's items as text. */
+  'pipewise.test.modelsView': () => { label: string; description: string; contextValue: string; children: { label: string; description: string; icon: string }[] }[];
+  /** Waits for the Try panel of a model (by base path) to report a render of a kind. */
+  'pipewise.test.tryRender': (base: string, want: { readonly kind: TryRender['kind']; readonly fresh?: boolean; readonly timeoutMs?: number }) => TryRender;
+  /** Hands the Try panel a message as its webview would, or `'submit'`: makes the webview submit its form. */
+  'pipewise.test.tryMessage': (base: string, m: FromTryMessage | 'submit') => void;
   /** Waits for the monitoring panel on `logDir` to report a render the test wants (default: a report). */
   'pipewise.test.monitoringAck': (logDir: string, want?: MonitoringAckWanted) => MonitoringAck;
 }

@@ -8,6 +8,8 @@ import { registerNotebooks } from './notebook/index';
 import { registerEvaluation } from './panels/evaluationPanel';
 import { registerExperiments } from './runs/experimentsPanel';
 import { registerMonitoring } from './panels/monitoring';
+import { registerModels } from './models/models';
+import { stopAllServers } from './models/modelServers';
 
 export type { PipewiseContext } from './context';
 
@@ -20,12 +22,13 @@ export function activate(context: vscode.ExtensionContext): PipewiseContext {
   const ctx: PipewiseContext = { extension: context, log, worker };
   try {
     // Features: each area adds its registration here.
-    registerEditor(ctx);
+    const editor = registerEditor(ctx);
     registerDataPanels(ctx);
     registerNotebooks(ctx);
     registerEvaluation(ctx);
     registerExperiments(ctx);
     registerMonitoring(ctx);
+    registerModels(ctx, editor.trust);
   } catch (e) {
     log.error(errorDetail(e));
     void vscode.window.showErrorMessage(`Pipewise failed to start: ${errorMessage(e)}`);
@@ -34,4 +37,7 @@ export function activate(context: vscode.ExtensionContext): PipewiseContext {
   return ctx;
 }
 
-export function deactivate(): void {}
+/** Stops the local model servers started from the Models view (SIGTERM, and SIGKILL after 10 s). */
+export function deactivate(): Promise<void> {
+  return stopAllServers();
+}

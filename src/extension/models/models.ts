@@ -1,0 +1,135 @@
+/**
+ * Serving in the editor: the Models view, local model servers started from it, and the "Try the
+ * model" panel; their commands. Starting a server runs code (the model's transform), so it needs a
+ * trusted workspace.
+ */
+import * as vscode from 'vscode';
+import path from 'node:path';
+import type { PipewiseContext } from '../context';
+import { registerCommand, registerTestCommand } from '../commands';
+import type { TrustGate } from '../trust';
+import { ModelServers, type ServerInfo } from './modelServers';
+import { ModelsView, modelOfArg } from './modelsView';
+import type { PushedModel } from './pushedModels';
+import { TRY_VIEW_TYPE, TryPanel } from './tryPanel';
+
+export function registerModels(ctx: PipewiseContext, trust: TrustGate): ModelServers {
+  const subs = ctx.extension.subscriptions;
+  const servers = new ModelServers(ctx.extension.extensionPath, ctx.log);
+  const view = new ModelsView(servers);
+  const panels = new Map<string, TryPanel>();
+  subs.push(servers, view, vscode.window.registerTreeDataProvider('pipewise.models', view), { dispose: () => panels.forEach((p) => p.dispose()) });
+  const setServing = (): void => void vscode.commands.executeCommand('setContext', 'pipewise.serverRunning', servers.list().length > 0);
+  subs.push(servers.onDidChange(setServing));
+  setServing();
+
+  /** The model an argument names, else the only one, else the user picks. */
+  const modelOf = async (arg: unknown, title: string, filter: (m: PushedModel) => boolean = () => true): Promise<PushedModel | undefined> => {
+    const known = await view.load();
+    const given = modelOfArg(arg, known);
+    if (given || arg !== undefined) {
+      if (!given) void vscode.window.showWarningMessage(`No pushed model at ${arg instanceof vscode.Uri ? arg.fsPath : String(arg)}.`);
+      return given;
+    }
+    const candidates = known.filter(filter);
+    if (candidates.length <= 1) {
+      if (!candidates.length) void vscode.window.showInformationMessage('No pushed model here: run a pipeline with a Pusher stage (its model must be blessed).');
+      return candidates[0];
+    }
+    const pick = await vscode.window.showQuickPick(
+      candidates.map((m) => ({ label: m.name, description: vscode.workspace.asRelativePath(m.base), model: m })),
+      { title },
+    );
+    return pick?.model;
+  };
+
+  const start = async (m: PushedModel, port?: number): Promise<ServerInfo | undefined> => {
+    if (!trust.allowsRun('start a model server')) return undefined;
+    if (!m.versions.length) throw new Error(`${m.name} has no version in ${m.base} yet: push one first`);
+    const info = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: `Starting the server for ${m.name}` },
+      () => servers.start(m.name, m.base, port),
+    );
+    view.refresh();
+    return info;
+  };
+
+  const openTry = (m: PushedModel): TryPanel => {
+    const key = path.resolve(m.base);
+    const open = panels.get(key);
+    if (open) {
+      open.panel.reveal();
+      void open.load();
+      return open;
+    }
+    const webviewPanel = vscode.window.createWebviewPanel(TRY_VIEW_TYPE, `Try: ${m.name}`, vscode.ViewColumn.Beside, { enableScripts: true, retainContextWhenHidden: true });
+    const p = new TryPanel(webviewPanel, ctx, servers, m);
+    panels.set(key, p);
+    p.onDidDispose(() => {
+      if (panels.get(key) === p) panels.delete(key);
+    });
+    return p;
+  };
+
+  registerCommand(ctx, 'pipewise.refreshModels', () => view.refresh());
+  registerCommand(ctx, 'pipewise.startModelServer', async (arg, options) => {
+    const m = await modelOf(arg, 'Serve which model?', (x) => x.versions.length > 0 && !servers.get(x.base));
+    return m ? start(m, options?.port) : undefined;
+  });
+  registerCommand(ctx, 'pipewise.stopModelServer', async (arg) => {
+    const m = await modelOf(arg, 'Stop which server?', (x) => !!servers.get(x.base));
+    return m ? servers.stop(m.base) : false;
+  });
+  registerCommand(ctx, 'pipewise.showModelServerLog', async (arg) => {
+    const m = await modelOf(arg, 'Whose server log?', (x) => !!servers.get(x.base));
+    return m ? servers.showLog(m.base) : false;
+  });
+  registerCommand(ctx, 'pipewise.tryModel', async (arg) => {
+    const m = await modelOf(arg, 'Try which model?', (x) => x.versions.length > 0);
+    if (!m) return undefined;
+    // Trying needs a server: start one (trust permitting) when none runs.
+    if (!servers.get(m.base) && !(await start(m))) return undefined;
+    return openTry(m).model.base;
+  });
+  registerCommand(ctx, 'pipewise.copyModelUrl', async (arg) => {
+    const m = await modelOf(arg, 'Whose URL?', (x) => !!servers.get(x.base));
+    const url = m ? servers.get(m.base)?.url : undefined;
+    if (url) await vscode.env.clipboard.writeText(url);
+    return url;
+  });
+
+  registerTestCommand(ctx, 'pipewise.test.modelsView', () => view.snapshot());
+  registerTestCommand(ctx, 'pipewise.test.tryRender', (base, want) => {
+    const p = panels.get(path.resolve(base));
+    if (!p) throw new Error(`no Try panel for ${base}`);
+    return p.waitForRender((r) => r.kind === want.kind, want.timeoutMs ?? 60_000, want.fresh ?? false, `a '${want.kind}' render`);
+  });
+  registerTestCommand(ctx, 'pipewise.test.tryMessage', async (base, m) => {
+    const p = panels.get(path.resolve(base));
+    if (!p) throw new Error(`no Try panel for ${base}`);
+    if (m === 'submit') p.submit();
+    else await p.receive(m);
+  });
+
+  subs.push(
+    WebviewHostSerializer(),
+  );
+  return servers;
+
+  function WebviewHostSerializer(): vscode.Disposable {
+    // A Try panel restored after a reload: reopened on its model when it is still pushed here.
+    return TryPanel.registerSerializer<{ base: string }>(
+      TRY_VIEW_TYPE,
+      (webviewPanel, state) => {
+        void view.load().then((known) => {
+          const m = known.find((x) => path.resolve(x.base) === path.resolve(state.base));
+          if (!m) return webviewPanel.dispose();
+          const p = new TryPanel(webviewPanel, ctx, servers, m);
+          panels.set(path.resolve(m.base), p);
+          p.onDidDispose(() => panels.get(path.resolve(m.base)) === p && panels.delete(path.resolve(m.base)));
+        });
+      },
+      (s): s is { base: string } => !!s && typeof (s as { base?: unknown }).base === 'string',
+    );
+  }
+}

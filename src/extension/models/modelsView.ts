@@ -1,0 +1,140 @@
+/**
+ * The Models view (beside the Runs view): the workspace's pushed models (each pipeline's Pusher
+ * destinations), their numbered versions with the blessing metrics of the evaluation that let them
+ * be pushed, and which version a local server is serving.
+ */
+import * as vscode from 'vscode';
+import path from 'node:path';
+import { readAllPushedModels, type PushedModel, type PushedVersion } from './pushedModels';
+import type { ModelServers } from './modelServers';
+
+export type ModelElement =
+  | { readonly kind: 'model'; readonly model: PushedModel }
+  | { readonly kind: 'version'; readonly model: PushedModel; readonly version: PushedVersion };
+
+/** Metrics shown first in a version's description, when the evaluation has them. */
+const HEADLINE = ['accuracy', 'auc', 'rmse', 'mae', 'log_loss'];
+
+export function formatMetric(v: number): string {
+  return Math.abs(v) >= 1000 || Number.isInteger(v) ? String(Math.round(v * 100) / 100) : v.toPrecision(3);
+}
+
+/** "accuracy 0.991 · log_loss 0.0178": the headline metrics of a version. */
+export function headlineMetrics(metrics: Readonly<Record<string, number>> | undefined, count = 2): string {
+  if (!metrics) return '';
+  const names = HEADLINE.filter((n) => typeof metrics[n] === 'number').slice(0, count);
+  return names.map((n) => `${n} ${formatMetric(metrics[n] as number)}`).join(' · ');
+}
+
+export class ModelsView implements vscode.TreeDataProvider<ModelElement>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<ModelElement | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly disposables: vscode.Disposable[] = [];
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private models: PushedModel[] = [];
+
+  constructor(private readonly servers: ModelServers) {
+    // A run (from the editor, a task or a terminal) writes a run record; a push adds a version folder.
+    const records = vscode.workspace.createFileSystemWatcher('**/metadata/runs/*.json');
+    const files = vscode.workspace.createFileSystemWatcher('**/*.pipeline.{yaml,yml}');
+    this.disposables.push(
+      this.changed,
+      records,
+      files,
+      records.onDidCreate(() => this.refresh()),
+      records.onDidChange(() => this.refresh()),
+      files.onDidCreate(() => this.refresh()),
+      files.onDidChange(() => this.refresh()),
+      files.onDidDelete(() => this.refresh()),
+      servers.onDidChange(() => this.changed.fire(undefined)),
+    );
+  }
+
+  refresh(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.changed.fire(undefined), 200);
+  }
+
+  /** The pushed models as last read (the view's roots). */
+  async load(): Promise<PushedModel[]> {
+    const files = await vscode.workspace.findFiles('**/*.pipeline.{yaml,yml}', '**/{node_modules,.pipewise,.git}/**', 500);
+    this.models = await readAllPushedModels(files.map((f) => f.fsPath));
+    return this.models;
+  }
+
+  get known(): readonly PushedModel[] {
+    return this.models;
+  }
+
+  async getChildren(e?: ModelElement): Promise<ModelElement[]> {
+    if (!e) return (await this.load()).map((model) => ({ kind: 'model', model }));
+    if (e.kind === 'model') return e.model.versions.map((version) => ({ kind: 'version', model: e.model, version }));
+    return [];
+  }
+
+  getTreeItem(e: ModelElement): vscode.TreeItem {
+    const server = this.servers.get(e.model.base);
+    if (e.kind === 'model') {
+      const m = e.model;
+      const item = new vscode.TreeItem(m.name, m.versions.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+      item.id = `model:${m.base}`;
+      const where = vscode.workspace.asRelativePath(m.pipelineFile);
+      item.description = server ? `serving on :${server.port}` : `${m.versions.length} version${m.versions.length === 1 ? '' : 's'}`;
+      item.tooltip = new vscode.MarkdownString(
+        `**${m.name}** — pushed by stage \`${m.stage}\` of \`${where}\`  \nBase path: \`${vscode.workspace.asRelativePath(m.base)}\`` +
+          (server ? `  \nServing at ${server.url}${server.version ? ` (version ${server.version})` : ''}` : ''),
+      );
+      item.iconPath = new vscode.ThemeIcon(server ? 'radio-tower' : 'package', server ? new vscode.ThemeColor('testing.iconPassed') : undefined);
+      item.contextValue = server ? 'pipewise.model.serving' : m.versions.length ? 'pipewise.model' : 'pipewise.model.empty';
+      return item;
+    }
+    const v = e.version;
+    const serving = server?.version === String(v.version);
+    const item = new vscode.TreeItem(`v${v.version}`, vscode.TreeItemCollapsibleState.None);
+    item.id = `version:${e.model.base}:${v.version}`;
+    const verdict = v.blessed === undefined ? 'no evaluation recorded' : v.blessed ? 'blessed' : 'not blessed';
+    // Short enough for a 300-pixel sidebar: one headline metric (the rest in the tooltip); the
+    // served version has the green play icon, and its model says "serving on :PORT".
+    item.description = headlineMetrics(v.metrics, 1) || verdict;
+    const md = new vscode.MarkdownString(`**${e.model.name}** version ${v.version}${serving ? ` — serving at ${server?.url}` : ''}  \n`);
+    if (v.pushedAt) md.appendMarkdown(`Pushed ${new Date(v.pushedAt).toLocaleString()} by run \`${v.runId}\`  \n`);
+    md.appendMarkdown(`Evaluator: ${verdict}  \n`);
+    for (const [k, val] of Object.entries(v.metrics ?? {})) md.appendMarkdown(`\`${k}\` ${formatMetric(val)}  \n`);
+    item.tooltip = md;
+    item.iconPath = new vscode.ThemeIcon(serving ? 'play-circle' : v.blessed ? 'verified' : 'circle-outline', serving ? new vscode.ThemeColor('testing.iconPassed') : undefined);
+    item.contextValue = v.evaluation ? 'pipewise.modelVersion.evaluated' : 'pipewise.modelVersion';
+    item.resourceUri = vscode.Uri.file(v.dir);
+    if (v.evaluation) item.command = { command: 'pipewise.openEvaluation', title: 'Open Model Evaluation', arguments: [vscode.Uri.file(v.evaluation)] };
+    return item;
+  }
+
+  /** What the view shows, as text (tests read it). */
+  async snapshot(): Promise<{ label: string; description: string; contextValue: string; children: { label: string; description: string; icon: string }[] }[]> {
+    const roots = await this.getChildren();
+    return Promise.all(
+      roots.map(async (r) => {
+        const item = this.getTreeItem(r);
+        const children = (await this.getChildren(r)).map((c) => this.getTreeItem(c));
+        return {
+          label: String(item.label),
+          description: String(item.description ?? ''),
+          contextValue: item.contextValue ?? '',
+          children: children.map((c) => ({ label: String(c.label), description: String(c.description ?? ''), icon: c.iconPath instanceof vscode.ThemeIcon ? c.iconPath.id : '' })),
+        };
+      }),
+    );
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+/** The model a command argument means: a view item, a base path (string or Uri), or undefined. */
+export function modelOfArg(arg: unknown, known: readonly PushedModel[]): PushedModel | undefined {
+  if (arg && typeof arg === 'object' && 'model' in arg) return (arg as { model: PushedModel }).model;
+  const p = arg instanceof vscode.Uri ? arg.fsPath : typeof arg === 'string' ? arg : undefined;
+  if (!p) return undefined;
+  return known.find((m) => path.resolve(m.base) === path.resolve(p));
+}

@@ -1,0 +1,147 @@
+/**
+ * Pushed models, read from files only (no worker, no user code): each pipeline's Pusher stages give
+ * a destination (a model base path with numbered version folders); the store's execution records
+ * say which run pushed which version, and lineage leads from that push to the Evaluator's metrics
+ * (its blessing input) and, through the Trainer and Transform, to the schema, the statistics and
+ * the raw examples the model was trained on (the Try panel's form).
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { parsePipeline } from '../../core/parse';
+
+export interface PushedVersion {
+  readonly version: number;
+  /** The version folder. */
+  readonly dir: string;
+  readonly pushedAt?: string;
+  readonly runId?: string;
+  /** From the Evaluator's metrics.json for this push. */
+  readonly blessed?: boolean;
+  /** The overall slice's metrics. */
+  readonly metrics?: Readonly<Record<string, number>>;
+  /** The evaluation folder (metrics.json). */
+  readonly evaluation?: string;
+  /** schema.json, statistics.json and the raw examples folder the model was trained from. */
+  readonly schema?: string;
+  readonly statistics?: string;
+  readonly examples?: string;
+}
+
+export interface PushedModel {
+  /** TensorFlow Serving's model name: the destination's folder name. */
+  readonly name: string;
+  /** The destination (model base path), absolute. */
+  readonly base: string;
+  readonly pipelineFile: string;
+  readonly stage: string;
+  /** Newest first. */
+  readonly versions: readonly PushedVersion[];
+}
+
+interface ExecutionFile {
+  readonly id: string;
+  readonly runId: string;
+  readonly stage: string;
+  readonly component: string;
+  readonly startedAt?: string;
+  readonly state?: string;
+  readonly inputs?: readonly { readonly input: string; readonly artifactId: string; readonly uri: string }[];
+  readonly outputs?: readonly { readonly output: string; readonly type: string; readonly uri: string; readonly properties?: Record<string, unknown> }[];
+}
+
+async function readJson<T>(file: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await fs.readFile(file, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The version folders of a model base path (integer names), newest first. */
+export async function versionsOnDisk(base: string): Promise<number[]> {
+  const entries = await fs.readdir(base, { withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isDirectory() && /^\d+$/.test(e.name)).map((e) => Number(e.name)).sort((a, b) => b - a);
+}
+
+/** Every pushed model of a pipeline file: one per Pusher stage, with its versions on disk. */
+export async function readPushedModels(pipelineFile: string): Promise<PushedModel[]> {
+  const text = await fs.readFile(pipelineFile, 'utf8').catch(() => undefined);
+  if (text === undefined) return [];
+  const spec = parsePipeline(text, pipelineFile).spec;
+  if (!spec) return [];
+  const pushers = spec.stages.filter((s) => s.component === 'Pusher' && typeof s.params.destination === 'string');
+  if (pushers.length === 0) return [];
+  const execDir = path.join(path.dirname(pipelineFile), spec.store, 'metadata', 'executions');
+  const executions = new Map<string, ExecutionFile>();
+  const loadExec = async (id: string): Promise<ExecutionFile | undefined> => {
+    if (!/^[\w.-]+$/.test(id)) return undefined;
+    if (!executions.has(id)) {
+      const e = await readJson<ExecutionFile>(path.join(execDir, `${id}.json`));
+      if (e) executions.set(id, e);
+    }
+    return executions.get(id);
+  };
+  const names = (await fs.readdir(execDir).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort();
+  const pushes: ExecutionFile[] = [];
+  for (const n of names) {
+    const e = await loadExec(n.slice(0, -'.json'.length));
+    if (e?.component === 'Pusher' && e.state === 'complete') pushes.push(e);
+  }
+  const models: PushedModel[] = [];
+  for (const stage of pushers) {
+    const base = path.resolve(path.dirname(pipelineFile), stage.params.destination as string);
+    const byVersion = new Map<number, ExecutionFile>();
+    for (const e of pushes) {
+      if (e.stage !== stage.name) continue;
+      const props = e.outputs?.find((o) => o.output === 'pushed_model')?.properties;
+      if (props?.pushed === true && typeof props.version === 'number' && typeof props.pushed_uri === 'string' && path.resolve(path.dirname(props.pushed_uri)) === base) byVersion.set(props.version, e);
+    }
+    const versions: PushedVersion[] = [];
+    for (const version of await versionsOnDisk(base)) {
+      const push = byVersion.get(version);
+      versions.push({ version, dir: path.join(base, String(version)), ...(push ? await lineageOf(push, loadExec) : {}) });
+    }
+    models.push({ name: path.basename(base), base, pipelineFile, stage: stage.name, versions });
+  }
+  return models;
+}
+
+/** What a push's lineage says: its Evaluator's metrics, and the schema, statistics and examples upstream. */
+async function lineageOf(push: ExecutionFile, loadExec: (id: string) => Promise<ExecutionFile | undefined>): Promise<Partial<PushedVersion>> {
+  const out: { -readonly [K in keyof PushedVersion]?: PushedVersion[K] } = { runId: push.runId, ...(push.startedAt ? { pushedAt: push.startedAt } : {}) };
+  const execOf = (artifactId: string): Promise<ExecutionFile | undefined> => loadExec(artifactId.split('/')[1] ?? '');
+  const blessing = push.inputs?.find((i) => i.input === 'blessing');
+  const evaluator = blessing ? await execOf(blessing.artifactId) : undefined;
+  const evaluation = evaluator?.outputs?.find((o) => o.type === 'ModelEvaluation')?.uri;
+  if (evaluation) {
+    out.evaluation = evaluation;
+    const m = await readJson<{ blessed?: boolean; slices?: { slice: Record<string, unknown>; metrics: Record<string, number> }[] }>(path.join(evaluation, 'metrics.json'));
+    if (m) {
+      if (typeof m.blessed === 'boolean') out.blessed = m.blessed;
+      const overall = m.slices?.find((s) => Object.keys(s.slice).length === 0);
+      if (overall) out.metrics = overall.metrics;
+    }
+  }
+  // Upstream of the pushed model: the first schema, statistics and ExampleGen examples met.
+  const model = push.inputs?.find((i) => i.input === 'model');
+  const queue = model ? [model.artifactId] : [];
+  const seen = new Set<string>();
+  while (queue.length && (!out.schema || !out.statistics || !out.examples)) {
+    const e = await execOf(queue.shift() as string);
+    if (!e || seen.has(e.id)) continue;
+    seen.add(e.id);
+    for (const o of e.outputs ?? []) {
+      if (o.type === 'Schema' && !out.schema) out.schema = path.join(o.uri, 'schema.json');
+      if (o.type === 'ExampleStatistics' && !out.statistics) out.statistics = path.join(o.uri, 'statistics.json');
+      if (o.type === 'Examples' && e.component === 'ExampleGen' && !out.examples) out.examples = o.uri;
+    }
+    for (const i of e.inputs ?? []) queue.push(i.artifactId);
+  }
+  return out;
+}
+
+/** Every pushed model of the given pipeline files, ordered by name. */
+export async function readAllPushedModels(files: readonly string[]): Promise<PushedModel[]> {
+  const all = (await Promise.all(files.map((f) => readPushedModels(f)))).flat();
+  return all.sort((a, b) => a.name.localeCompare(b.name) || a.pipelineFile.localeCompare(b.pipelineFile));
+}

@@ -1,0 +1,195 @@
+/**
+ * Serving in the editor, on a real run: the penguin pipeline runs (through the extension, and it
+ * pushes), the Models view lists the pushed version with its Evaluator metrics, a server starts
+ * from the view's command, the Try panel's form comes from the server's metadata and the schema,
+ * prefilled with the eval split's first row (read back here with DuckDB), its answer matches the
+ * same request sent straight to the server with node:http, a bad value is refused naming the
+ * feature, and stopping the server closes its port. Nothing starts in an untrusted workspace.
+ */
+import * as assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import type { PipewiseContext } from '../../../src/extension/extension';
+import type { ServerInfo } from '../../../src/extension/models/modelServers';
+import type { TryRender } from '../../../src/protocol/tryModel';
+
+const EXTENSION_ID = 'pipewise.pipewise';
+
+type ViewSnapshot = { label: string; description: string; contextValue: string; children: { label: string; description: string; icon: string }[] }[];
+
+function post(url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const data = Buffer.from(JSON.stringify(body));
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': data.length } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> }));
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port }, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** The first row of a Parquet file, read with DuckDB here in the test (not through the worker). */
+async function firstRow(extensionPath: string, file: string): Promise<Record<string, unknown>> {
+  const duckdb = createRequire(path.join(extensionPath, 'package.json'))('@duckdb/node-api') as typeof import('@duckdb/node-api');
+  const db = await duckdb.DuckDBInstance.create(':memory:');
+  const c = await db.connect();
+  try {
+    const rows = (await c.runAndReadAll(`SELECT * FROM read_parquet('${file.replace(/'/g, "''")}') LIMIT 1`)).getRowObjectsJson() as Record<string, unknown>[];
+    assert.ok(rows[0], `a row in ${file}`);
+    return rows[0];
+  } finally {
+    c.closeSync();
+    db.closeSync();
+  }
+}
+
+suite('models', () => {
+  let ext: vscode.Extension<PipewiseContext>;
+  let pipelineFile = '';
+  let base = '';
+  let version = 0;
+  let evaluation = '';
+  let examples = '';
+  let server: ServerInfo | undefined;
+
+  suiteSetup(async function () {
+    this.timeout(600_000);
+    const e = vscode.extensions.getExtension<PipewiseContext>(EXTENSION_ID);
+    assert.ok(e, `extension ${EXTENSION_ID} is installed`);
+    ext = e;
+    await ext.activate();
+    const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
+    pipelineFile = path.join(root, 'penguins', 'penguins.pipeline.yaml');
+    // A real run through the extension; force, so this run pushes a version of its own.
+    const outcome = (await vscode.commands.executeCommand('pipewise.runPipeline', vscode.Uri.file(pipelineFile), { force: true, revealGraph: false })) as {
+      status: string;
+      stages: { name: string; artifacts: Record<string, string> }[];
+    };
+    assert.equal(outcome?.status, 'succeeded', JSON.stringify(outcome).slice(0, 500));
+    const pushed = JSON.parse(fs.readFileSync(path.join(outcome.stages.find((s) => s.name === 'push')?.artifacts.pushed_model ?? '', 'pushed.json'), 'utf8')) as { pushed: boolean; version: number; destination: string };
+    assert.ok(pushed.pushed, 'the run pushed its model (it is blessed)');
+    version = pushed.version;
+    base = pushed.destination;
+    evaluation = outcome.stages.find((s) => s.name === 'evaluate')?.artifacts.evaluation ?? '';
+    examples = outcome.stages.find((s) => s.name === 'examples')?.artifacts.examples ?? '';
+  });
+
+  suiteTeardown(async () => {
+    if (server) await vscode.commands.executeCommand('pipewise.stopModelServer', base);
+    await vscode.commands.executeCommand('pipewise.test.setTrusted', undefined);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  test('the Models view lists the pushed version with its blessing metrics', async function () {
+    this.timeout(60_000);
+    const metrics = JSON.parse(fs.readFileSync(path.join(evaluation, 'metrics.json'), 'utf8')) as { slices: { slice: object; metrics: Record<string, number> }[] };
+    const accuracy = metrics.slices.find((s) => Object.keys(s.slice).length === 0)?.metrics.accuracy;
+    assert.equal(typeof accuracy, 'number');
+    const view = await waitFor(
+      `the Models view to list version ${version}`,
+      async () => {
+        const v = (await vscode.commands.executeCommand('pipewise.test.modelsView')) as ViewSnapshot;
+        return v.find((m) => m.label === 'penguins')?.children.some((c) => c.label === `v${version}`) ? v : undefined;
+      },
+      30_000,
+    );
+    const model = view.find((m) => m.label === 'penguins');
+    assert.equal(model?.contextValue, 'pipewise.model');
+    const item = model?.children.find((c) => c.label === `v${version}`);
+    const shown = /accuracy (\d\.\d+)/.exec(item?.description ?? '');
+    assert.ok(shown, `accuracy in '${item?.description}'`);
+    assert.ok(Math.abs(Number(shown[1]) - (accuracy as number)) < 5e-3, `shown ${shown[1]}, metrics.json ${accuracy}`);
+    // Newest first: every version folder on disk, in order.
+    const onDisk = fs.readdirSync(base).filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => b - a);
+    assert.deepEqual(model?.children.map((c) => c.label), onDisk.map((v) => `v${v}`));
+  });
+
+  test('nothing starts in an untrusted workspace', async function () {
+    this.timeout(30_000);
+    await vscode.commands.executeCommand('pipewise.test.setTrusted', false);
+    try {
+      const r = await vscode.commands.executeCommand('pipewise.startModelServer', base);
+      assert.equal(r, undefined);
+      const v = (await vscode.commands.executeCommand('pipewise.test.modelsView')) as ViewSnapshot;
+      assert.equal(v.find((m) => m.label === 'penguins')?.contextValue, 'pipewise.model', 'no server runs');
+    } finally {
+      await vscode.commands.executeCommand('pipewise.test.setTrusted', undefined);
+    }
+  });
+
+  test('a server starts from the view, the Try panel answers as the server does, and stopping closes the port', async function () {
+    this.timeout(300_000);
+    // The model's base path, as the view's item names it.
+    server = (await vscode.commands.executeCommand('pipewise.startModelServer', base)) as ServerInfo | undefined;
+    assert.ok(server, 'the server started');
+    assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/v1\/models\/penguins$/);
+    assert.equal(server.version, String(Math.max(...fs.readdirSync(base).filter((n) => /^\d+$/.test(n)).map(Number))), 'the newest version serves');
+    assert.ok(await portOpen(server.port));
+    const view = (await vscode.commands.executeCommand('pipewise.test.modelsView')) as ViewSnapshot;
+    const model = view.find((m) => m.label === 'penguins');
+    assert.equal(model?.contextValue, 'pipewise.model.serving');
+    assert.match(model?.description ?? '', new RegExp(`serving on :${server.port}$`));
+    assert.deepEqual(model?.children.filter((c) => c.icon === 'play-circle').map((c) => c.label), [`v${server.version}`], 'the served version is marked');
+
+    const opened = await vscode.commands.executeCommand('pipewise.tryModel', base);
+    assert.equal(opened, base);
+    const form = (await vscode.commands.executeCommand('pipewise.test.tryRender', base, { kind: 'form', timeoutMs: 90_000 })) as TryRender;
+    assert.deepEqual(form.fields, ['island', 'bill_length_mm', 'bill_depth_mm', 'flipper_length_mm', 'body_mass_g', 'sex', 'year']);
+
+    // Predict, as a click would: the webview sends its prefilled row.
+    await vscode.commands.executeCommand('pipewise.test.tryMessage', base, 'submit');
+    const answer = (await vscode.commands.executeCommand('pipewise.test.tryRender', base, { kind: 'answer', timeoutMs: 60_000 })) as TryRender;
+    assert.equal(answer.version, server.version);
+
+    // The oracle: the eval split's first row (read here with DuckDB) sent straight to the server.
+    const row = await firstRow(ext.extensionPath, path.join(examples, 'Split-eval', 'data.parquet'));
+    const instance = Object.fromEntries(form.fields?.map((f) => [f, row[f] === null || row[f] === undefined ? null : typeof row[f] === 'string' && !/^(island|sex)$/.test(f) ? Number(row[f]) : row[f]]) ?? []);
+    const direct = await post(`${server.url}:predict`, { instances: [instance] });
+    assert.equal(direct.status, 200, JSON.stringify(direct.body));
+    const p = (direct.body.predictions as { prediction: string; scores: number[]; classes: string[] }[])[0];
+    assert.ok(p);
+    assert.equal(answer.prediction, p.prediction, 'the panel shows the class the server predicts for that row');
+    assert.deepEqual(answer.bars?.map((b) => b.name), p.classes);
+    answer.bars?.forEach((b, i) => assert.ok(Math.abs(b.probability - (p.scores[i] as number)) < 1e-6, `${b.name}: ${b.probability} vs ${p.scores[i]}`));
+
+    // A bad value: the server's error, shown naming the feature.
+    await vscode.commands.executeCommand('pipewise.test.tryMessage', base, { type: 'predict', instance: { ...instance, bill_length_mm: 'long' } });
+    const failure = (await vscode.commands.executeCommand('pipewise.test.tryRender', base, { kind: 'failure', timeoutMs: 30_000 })) as TryRender;
+    assert.equal(failure.feature, 'bill_length_mm');
+    assert.match(failure.message ?? '', /must be a number/);
+
+    const stopped = await vscode.commands.executeCommand('pipewise.stopModelServer', base);
+    assert.equal(stopped, true);
+    assert.equal(await portOpen(server.port), false, 'the port is closed');
+    const after = (await vscode.commands.executeCommand('pipewise.test.modelsView')) as ViewSnapshot;
+    assert.equal(after.find((m) => m.label === 'penguins')?.contextValue, 'pipewise.model');
+    server = undefined;
+  });
+});
