@@ -13,6 +13,9 @@ import type { MonitoringAck } from '../protocol/monitoring';
 import type { ServerInfo } from './models/modelServers';
 import type { FromTryMessage, TryRender } from '../protocol/tryModel';
 import type { RunSelection } from '../core/dag';
+import type { EvaluationAck } from './panels/evaluationPanel';
+import type { ExperimentsAck } from './runs/experimentsPanel';
+import type { ToExperimentsMessage } from '../protocol/experiments';
 
 /**
  * Every command of the extension, its arguments and its result, declared once. Manifest commands
@@ -76,6 +79,10 @@ export interface CommandTable {
   /** Opens the "Try the model" panel (starting the server if none runs); returns the model's base path. */
   'pipewise.tryModel': (model?: ModelTarget) => string | undefined;
   'pipewise.copyModelUrl': (model?: ModelTarget) => string | undefined;
+  /** Opens the evaluation view of an Evaluator artifact (its metrics.json, its folder, or a Runs view artifact); asks when none is given. */
+  'pipewise.openEvaluation': (target?: unknown) => void;
+  /** Opens the experiments table of a pipeline (its file, a Runs view item, or the active pipeline file). */
+  'pipewise.showExperiments': (target?: unknown) => void;
 }
 
 /** A pushed model as commands take it: a Models-view item, its base path, or none. */
@@ -108,6 +115,12 @@ export interface TestCommandTable {
   'pipewise.test.tryMessage': (base: string, m: FromTryMessage | 'submit') => void;
   /** Waits for the monitoring panel on `logDir` to report a render the test wants (default: a report). */
   'pipewise.test.monitoringAck': (logDir: string, want?: MonitoringAckWanted) => MonitoringAck;
+  /** What the evaluation panel of a metrics.json last acknowledged having drawn. */
+  'pipewise.test.evaluationAck': (target: unknown) => EvaluationAck | undefined;
+  /** What the experiments table of a pipeline last acknowledged having drawn. */
+  'pipewise.test.experimentsAck': (uri: unknown) => ExperimentsAck | undefined;
+  /** Hands the experiments webview a message as a click would (select runs, choose a metric). */
+  'pipewise.test.experimentsPost': (uri: unknown, message: ToExperimentsMessage) => boolean;
 }
 
 /** What a test asks the monitoring panel to have drawn. */

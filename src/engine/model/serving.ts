@@ -12,7 +12,7 @@ import { decodePredictions } from './decodePredictions';
 import { denseForward } from './denseFastPath';
 import { readJson } from './files';
 import { loadLayersModel } from './modelIo';
-import type { ModelSignature, Prediction, ServingModel } from './servingModel';
+import type { ModelSignature, Prediction, ServingModel } from './signature';
 
 /** Rows predicted per tensor, so a large table never becomes one huge tensor. */
 const PREDICT_CHUNK = 4096;

@@ -5,16 +5,7 @@
  * predicts from raw rows, applying the very transform training used (no training/serving skew).
  */
 
-import type { ModelSignature, Prediction } from './signature';
-
-export type { ModelSignature, Prediction, Task } from './signature';
-
-export interface ServingModel {
-  readonly signature: ModelSignature;
-  /** Predicts raw rows (column → value as read from Parquet/CSV; missing = null). */
-  predict(rows: readonly Readonly<Record<string, unknown>>[]): Promise<Prediction[]>;
-  dispose(): void;
-}
+export type { ModelSignature, Prediction, ServingModel, Task } from './signature';
 
 /**
  * Loads a Model artifact folder (`model/`, `transform.json`, `signature.json`) for prediction from

@@ -43,3 +43,11 @@ export interface Prediction {
   /** The predicted label value (a class name, or the regression value). */
   readonly prediction: string | number;
 }
+
+/** A loaded model that predicts from raw rows (`loadServingModel`, src/engine/model/serving.ts). */
+export interface ServingModel {
+  readonly signature: ModelSignature;
+  /** Predicts raw rows (column → value as read from Parquet/CSV; missing = null). */
+  predict(rows: readonly Readonly<Record<string, unknown>>[]): Promise<Prediction[]>;
+  dispose(): void;
+}

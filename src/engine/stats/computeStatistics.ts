@@ -172,6 +172,45 @@ function dbl(x: number): string {
   return `CAST(${quoteLiteral(String(x))} AS DOUBLE)`;
 }
 
+/** The settings of one statistics computation. */
+interface Settings {
+  /** Equal-width histogram buckets. */
+  readonly k: number;
+  /** Quantile buckets. */
+  readonly kq: number;
+  readonly numTop: number;
+  readonly numRank: number;
+  readonly signal: AbortSignal | undefined;
+}
+
+/** What pass 1 found: row count and, per column alias, its aggregates by key (`c0_mean`, …). */
+interface FirstPass {
+  readonly numExamples: number;
+  readonly get: (key: string) => JS | undefined;
+  /** Quantiles asked for (with the median), the median's index, and the quantile edges without it. */
+  readonly qs: readonly number[];
+  readonly qList: readonly number[];
+  readonly medianAt: number;
+  /** Quantiles from the sketch (approx_quantile), not exact. */
+  readonly sketch: boolean;
+  /** Histogram edges counted in pass 1 from the Parquet footer's ranges, by alias. */
+  readonly hinted: ReadonlyMap<string, number[]>;
+}
+
+/** Equal-width histogram edges and counts, by alias. */
+interface Histograms {
+  readonly edgesOf: ReadonlyMap<string, number[]>;
+  readonly countsOf: ReadonlyMap<string, number[]>;
+}
+
+/** A string column's ranked values, distinct count and total length. */
+type RankedValues = Map<string, { values: { v: string; n: number }[]; unique: number; totalLength: number }>;
+
+/**
+ * TFDV statistics of a relation in three passes: (1) counts, moments, extremes and quantiles of every
+ * numeric column (and, for Parquet, histograms over the footer's ranges); (2) equal-width
+ * histograms over each finite range pass 1 could not count; (3) the ranked values of every string column.
+ */
 async function describeRelation(
   conn: DuckDBConnection,
   relation: string,
@@ -181,14 +220,29 @@ async function describeRelation(
   rowsKnown?: number,
   ranges?: ReadonlyMap<string, [number, number]>,
 ): Promise<DatasetFeatureStatistics> {
-  const k = options.numHistogramBuckets ?? 10;
-  const kq = options.numQuantilesHistogramBuckets ?? 10;
   const numTop = options.numTopValues ?? 20;
-  const numRank = Math.max(options.numRankHistogramBuckets ?? 1000, numTop);
+  const settings: Settings = {
+    k: options.numHistogramBuckets ?? 10,
+    kq: options.numQuantilesHistogramBuckets ?? 10,
+    numTop,
+    numRank: Math.max(options.numRankHistogramBuckets ?? 1000, numTop),
+    signal: options.signal,
+  };
   const plans: ColumnPlan[] = columns.map((c, i) => ({ name: c.name, type: statsTypeOf(c.type), alias: `c${i}` }));
+  const projected = projectedRelation(relation, columns, plans);
+  const sketch = rowsKnown !== undefined && rowsKnown * plans.filter((p) => p.type !== 'STRING').length > (options.exactQuantileValues ?? EXACT_QUANTILE_VALUES);
+  const first = await firstPass(conn, projected, plans, settings, sketch, ranges);
+  const histograms = await histogramPass(conn, projected, plans, first, settings);
+  const ranked = await valuesPass(conn, projected, plans, first.numExamples, settings);
+  const features = plans.map((p) => (p.type === 'STRING' ? stringFeature(p, first, ranked, settings) : numericFeature(p, first, histograms)));
+  return { name, numExamples: first.numExamples, features };
+}
 
-  // One projection for all passes: integers stay exact (BOOLEAN → 0/1), other numbers as DOUBLE
-  // (NaN kept, to be counted), everything else as text.
+/**
+ * One projection for all passes: integers stay exact (BOOLEAN → 0/1), other numbers as DOUBLE
+ * (NaN kept, to be counted), everything else as text.
+ */
+function projectedRelation(relation: string, columns: readonly SourceColumn[], plans: readonly ColumnPlan[]): string {
   const projection = plans
     .map((p, i) => {
       const col = quoteIdent(columns[i]?.name ?? p.name);
@@ -197,16 +251,22 @@ async function describeRelation(
       return `${expr} AS ${p.alias}`;
     })
     .join(', ');
-  const projected = plans.length > 0 ? `(SELECT ${projection} FROM ${relation})` : relation;
+  return plans.length > 0 ? `(SELECT ${projection} FROM ${relation})` : relation;
+}
 
-  // Pass 1.
-  const qs = Array.from({ length: kq + 1 }, (_, i) => i / kq);
+/** Pass 1: counts, moments, extremes and quantiles; histograms over footer ranges, kept later only if those ranges are exact. */
+async function firstPass(
+  conn: DuckDBConnection,
+  projected: string,
+  plans: readonly ColumnPlan[],
+  settings: Settings,
+  sketch: boolean,
+  ranges: ReadonlyMap<string, [number, number]> | undefined,
+): Promise<FirstPass> {
+  const qs = Array.from({ length: settings.kq + 1 }, (_, i) => i / settings.kq);
   // One quantile_cont call gives the quantile edges and the median (a second, separate call for
   // the median cost about a quarter of pass 1 on wide numeric tables: bench/README.md).
   const qList = qs.includes(0.5) ? qs : [...qs, 0.5].sort((x, y) => x - y);
-  const medianAt = qList.indexOf(0.5);
-  const numericColumns = plans.filter((p) => p.type !== 'STRING').length;
-  const sketch = rowsKnown !== undefined && rowsKnown * numericColumns > (options.exactQuantileValues ?? EXACT_QUANTILE_VALUES);
   const quantileFn = sketch ? 'approx_quantile' : 'quantile_cont';
   const aggs: string[] = ['count(*) AS n'];
   for (const p of plans) {
@@ -227,21 +287,22 @@ async function describeRelation(
       `${quantileFn}(${a}, [${qList.join(', ')}])${ok} AS ${a}_q`,
     );
   }
-  // Histograms from the footer's ranges, counted in this same pass (kept only if the ranges are exact).
   const hinted = new Map<string, number[]>();
   for (const p of plans) {
     const range = p.type === 'STRING' ? undefined : ranges?.get(p.name);
     if (!range || !Number.isFinite(range[0]) || !Number.isFinite(range[1]) || range[0] > range[1]) continue;
-    const edges = equalWidthEdges(range[0], range[1], k);
+    const edges = equalWidthEdges(range[0], range[1], settings.k);
     hinted.set(p.alias, edges);
     aggs.push(...histogramAggs(p, edges, `${p.alias}_p1h`));
   }
-  check(options.signal);
+  check(settings.signal);
   const r1 = (await queryRows(conn, `SELECT ${aggs.join(', ')} FROM ${projected}`))[0] ?? {};
-  const numExamples = num(r1.n);
-  const get = (key: string): JS | undefined => r1[key];
+  return { numExamples: num(r1.n), get: (key) => r1[key], qs, qList, medianAt: qList.indexOf(0.5), sketch, hinted };
+}
 
-  // Pass 2: equal-width histograms over the finite range, for the columns pass 1 could not count.
+/** Pass 2: equal-width histograms over each numeric column's finite range; pass 1's counts where its edges were these. */
+async function histogramPass(conn: DuckDBConnection, projected: string, plans: readonly ColumnPlan[], first: FirstPass, settings: Settings): Promise<Histograms> {
+  const { get, hinted } = first;
   const edgesOf = new Map<string, number[]>();
   const countsOf = new Map<string, number[]>();
   const hAggs: string[] = [];
@@ -250,7 +311,7 @@ async function describeRelation(
     const lo = get(`${p.alias}_fmin`);
     const hi = get(`${p.alias}_fmax`);
     if (lo === null || hi === null || lo === undefined || hi === undefined) continue;
-    const edges = equalWidthEdges(num(lo), num(hi), k);
+    const edges = equalWidthEdges(num(lo), num(hi), settings.k);
     edgesOf.set(p.alias, edges);
     const hint = hinted.get(p.alias);
     if (hint && hint.length === edges.length && hint.every((e, i) => e === edges[i])) {
@@ -259,99 +320,107 @@ async function describeRelation(
     }
     hAggs.push(...histogramAggs(p, edges, `${p.alias}_h`));
   }
-  check(options.signal);
-  const r2 = hAggs.length > 0 ? (await queryRows(conn, `SELECT ${hAggs.join(', ')} FROM ${projected}`))[0] ?? {} : {};
+  check(settings.signal);
+  const r2 = hAggs.length > 0 ? ((await queryRows(conn, `SELECT ${hAggs.join(', ')} FROM ${projected}`))[0] ?? {}) : {};
   for (const [alias, edges] of edgesOf) {
     if (!countsOf.has(alias)) countsOf.set(alias, edges.slice(1).map((_, b) => num(r2[`${alias}_h${b}`])));
   }
+  return { edgesOf, countsOf };
+}
 
-  // Pass 3: value counts of every string column, ranked in DuckDB.
+/** Pass 3: value counts of every string column, ranked in DuckDB (one GROUPING SETS query). */
+async function valuesPass(conn: DuckDBConnection, projected: string, plans: readonly ColumnPlan[], numExamples: number, settings: Settings): Promise<RankedValues> {
   const strings = plans.filter((p) => p.type === 'STRING');
-  const ranked = new Map<string, { values: { v: string; n: number }[]; unique: number; totalLength: number }>();
-  if (strings.length > 0 && numExamples > 0) {
-    check(options.signal);
-    const which = strings.map((p, i) => `WHEN grouping(${p.alias}) = 0 THEN ${i}`).join(' ');
-    const value = strings.length === 1 ? (strings[0] as ColumnPlan).alias : `COALESCE(${strings.map((p) => p.alias).join(', ')})`;
-    const sets = strings.map((p) => `(${p.alias})`).join(', ');
-    const sql = `WITH g AS (
-        SELECT CASE ${which} END AS f, ${value} AS v, count(*) AS n
-        FROM ${projected} GROUP BY GROUPING SETS (${sets})),
-      r AS (
-        SELECT f, v, n, row_number() OVER (PARTITION BY f ORDER BY n DESC, v) AS rk,
-               count(*) OVER (PARTITION BY f) AS uniq, sum(length(v) * n) OVER (PARTITION BY f) AS totlen
-        FROM g WHERE v IS NOT NULL)
-      SELECT f, v, n, uniq, totlen FROM r WHERE rk <= ${numRank} ORDER BY f, rk`;
-    for (const row of await queryRows(conn, sql)) {
-      const p = strings[num(row.f)];
-      if (!p) continue;
-      let entry = ranked.get(p.alias);
-      if (!entry) {
-        entry = { values: [], unique: num(row.uniq), totalLength: num(row.totlen) };
-        ranked.set(p.alias, entry);
-      }
-      entry.values.push({ v: String(row.v), n: num(row.n) });
+  const ranked: RankedValues = new Map();
+  if (strings.length === 0 || numExamples === 0) return ranked;
+  check(settings.signal);
+  const which = strings.map((p, i) => `WHEN grouping(${p.alias}) = 0 THEN ${i}`).join(' ');
+  const value = strings.length === 1 ? (strings[0] as ColumnPlan).alias : `COALESCE(${strings.map((p) => p.alias).join(', ')})`;
+  const sets = strings.map((p) => `(${p.alias})`).join(', ');
+  const sql = `WITH g AS (
+      SELECT CASE ${which} END AS f, ${value} AS v, count(*) AS n
+      FROM ${projected} GROUP BY GROUPING SETS (${sets})),
+    r AS (
+      SELECT f, v, n, row_number() OVER (PARTITION BY f ORDER BY n DESC, v) AS rk,
+             count(*) OVER (PARTITION BY f) AS uniq, sum(length(v) * n) OVER (PARTITION BY f) AS totlen
+      FROM g WHERE v IS NOT NULL)
+    SELECT f, v, n, uniq, totlen FROM r WHERE rk <= ${settings.numRank} ORDER BY f, rk`;
+  for (const row of await queryRows(conn, sql)) {
+    const p = strings[num(row.f)];
+    if (!p) continue;
+    let entry = ranked.get(p.alias);
+    if (!entry) {
+      entry = { values: [], unique: num(row.uniq), totalLength: num(row.totlen) };
+      ranked.set(p.alias, entry);
     }
+    entry.values.push({ v: String(row.v), n: num(row.n) });
   }
+  return ranked;
+}
 
-  const features: FeatureNameStatistics[] = plans.map((p) => {
-    const nonMissing = num(get(`${p.alias}_nm`));
-    const common: CommonStatistics = {
-      numNonMissing: nonMissing,
-      numMissing: numExamples - nonMissing,
-      minNumValues: nonMissing > 0 ? 1 : 0,
-      maxNumValues: nonMissing > 0 ? 1 : 0,
-      avgNumValues: nonMissing > 0 ? 1 : 0,
-      totNumValues: nonMissing,
-    };
-    if (p.type === 'STRING') {
-      const entry = ranked.get(p.alias);
-      const values = entry?.values ?? [];
-      const stringStats: StringStatistics = {
-        commonStats: common,
-        unique: entry?.unique ?? 0,
-        topValues: values.slice(0, numTop).map((x) => ({ value: x.v, frequency: x.n })),
-        avgLength: nonMissing > 0 ? (entry?.totalLength ?? 0) / nonMissing : 0,
-        rankHistogram: { buckets: values.map((x, i) => ({ lowRank: i, highRank: i, label: x.v, sampleCount: x.n })) },
-      };
-      return { name: p.name, type: 'STRING', stringStats };
-    }
-    const numNan = p.type === 'FLOAT' ? num(get(`${p.alias}_nan`)) : 0;
-    const valued = nonMissing - numNan;
-    const orZero = (v: JS | undefined): number => (v === null || v === undefined ? 0 : num(v));
-    const histograms: Histogram[] = [];
-    const edges = edgesOf.get(p.alias);
-    histograms.push({
-      numNan,
-      buckets: edges
-        ? edges.slice(0, -1).map((lo, b) => ({ lowValue: lo, highValue: edges[b + 1] as number, sampleCount: countsOf.get(p.alias)?.[b] ?? 0 }))
-        : [],
-      type: 'STANDARD',
-    });
-    const q = get(`${p.alias}_q`);
-    const qAll = Array.isArray(q) ? q.map((x) => num(x)) : [];
-    if (sketch && qAll.length) {
-      // The sketch's ends are estimates; the exact extremes are at hand (min/max of non-NaN values).
-      qAll[0] = orZero(get(`${p.alias}_min`));
-      qAll[qAll.length - 1] = orZero(get(`${p.alias}_max`));
-    }
-    const median = qAll[medianAt];
-    const qv = qList === qs ? qAll : qAll.filter((_, i) => i !== medianAt);
-    histograms.push({
-      numNan,
-      buckets: valued > 0 && qv.length > 1 ? qv.slice(0, -1).map((lo, b) => ({ lowValue: lo, highValue: qv[b + 1] as number, sampleCount: valued / (qv.length - 1) })) : [],
-      type: 'QUANTILES',
-    });
-    const numStats: NumericStatistics = {
-      commonStats: common,
-      mean: orZero(get(`${p.alias}_mean`)),
-      stdDev: orZero(get(`${p.alias}_std`)),
-      numZeros: num(get(`${p.alias}_zeros`)),
-      min: orZero(get(`${p.alias}_min`)),
-      median: median ?? 0,
-      max: orZero(get(`${p.alias}_max`)),
-      histograms,
-    };
-    return { name: p.name, type: p.type, numStats };
+/** Every feature is one value per example: present or missing. */
+function commonStats(p: ColumnPlan, first: FirstPass): CommonStatistics {
+  const nonMissing = num(first.get(`${p.alias}_nm`));
+  return {
+    numNonMissing: nonMissing,
+    numMissing: first.numExamples - nonMissing,
+    minNumValues: nonMissing > 0 ? 1 : 0,
+    maxNumValues: nonMissing > 0 ? 1 : 0,
+    avgNumValues: nonMissing > 0 ? 1 : 0,
+    totNumValues: nonMissing,
+  };
+}
+
+function stringFeature(p: ColumnPlan, first: FirstPass, ranked: RankedValues, settings: Settings): FeatureNameStatistics {
+  const common = commonStats(p, first);
+  const entry = ranked.get(p.alias);
+  const values = entry?.values ?? [];
+  const stringStats: StringStatistics = {
+    commonStats: common,
+    unique: entry?.unique ?? 0,
+    topValues: values.slice(0, settings.numTop).map((x) => ({ value: x.v, frequency: x.n })),
+    avgLength: common.numNonMissing > 0 ? (entry?.totalLength ?? 0) / common.numNonMissing : 0,
+    rankHistogram: { buckets: values.map((x, i) => ({ lowRank: i, highRank: i, label: x.v, sampleCount: x.n })) },
+  };
+  return { name: p.name, type: 'STRING', stringStats };
+}
+
+function numericFeature(p: ColumnPlan, first: FirstPass, { edgesOf, countsOf }: Histograms): FeatureNameStatistics {
+  const { get, qs, qList, medianAt, sketch } = first;
+  const common = commonStats(p, first);
+  const numNan = p.type === 'FLOAT' ? num(get(`${p.alias}_nan`)) : 0;
+  const valued = common.numNonMissing - numNan;
+  const orZero = (v: JS | undefined): number => (v === null || v === undefined ? 0 : num(v));
+  const histograms: Histogram[] = [];
+  const edges = edgesOf.get(p.alias);
+  histograms.push({
+    numNan,
+    buckets: edges ? edges.slice(0, -1).map((lo, b) => ({ lowValue: lo, highValue: edges[b + 1] as number, sampleCount: countsOf.get(p.alias)?.[b] ?? 0 })) : [],
+    type: 'STANDARD',
   });
-  return { name, numExamples, features };
+  const q = get(`${p.alias}_q`);
+  const qAll = Array.isArray(q) ? q.map((x) => num(x)) : [];
+  if (sketch && qAll.length) {
+    // The sketch's ends are estimates; the exact extremes are at hand (min/max of non-NaN values).
+    qAll[0] = orZero(get(`${p.alias}_min`));
+    qAll[qAll.length - 1] = orZero(get(`${p.alias}_max`));
+  }
+  const median = qAll[medianAt];
+  const qv = qList === qs ? qAll : qAll.filter((_, i) => i !== medianAt);
+  histograms.push({
+    numNan,
+    buckets: valued > 0 && qv.length > 1 ? qv.slice(0, -1).map((lo, b) => ({ lowValue: lo, highValue: qv[b + 1] as number, sampleCount: valued / (qv.length - 1) })) : [],
+    type: 'QUANTILES',
+  });
+  const numStats: NumericStatistics = {
+    commonStats: common,
+    mean: orZero(get(`${p.alias}_mean`)),
+    stdDev: orZero(get(`${p.alias}_std`)),
+    numZeros: num(get(`${p.alias}_zeros`)),
+    min: orZero(get(`${p.alias}_min`)),
+    median: median ?? 0,
+    max: orZero(get(`${p.alias}_max`)),
+    histograms,
+  };
+  return { name: p.name, type: p.type, numStats };
 }

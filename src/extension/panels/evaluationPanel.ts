@@ -10,8 +10,9 @@ import path from 'node:path';
 import { buildEvaluationView, type MetricsFile } from '../../core/evaluationView';
 import type { FromEvaluationMessage, PredictionsFile, ToEvaluationMessage } from '../../protocol/evaluation';
 import { readConfig } from '../config';
-import type { PipewiseContext } from '../extension';
-import { webviewPage } from '../webviewPage';
+import { registerCommand, registerTestCommand } from '../commands';
+import type { PipewiseContext } from '../context';
+import { WebviewHost, webviewOptions } from '../webviewHost';
 import { errorMessage } from '../../protocol/errors';
 
 export const EVALUATION_VIEW_TYPE = 'pipewise.evaluation';
@@ -49,39 +50,31 @@ async function readJson<T>(file: string): Promise<T> {
   }
 }
 
-class EvaluationPanel {
-  private ready = false;
+class EvaluationPanel extends WebviewHost<ToEvaluationMessage, FromEvaluationMessage, EvaluationAck> {
   ack: EvaluationAck;
 
   constructor(
     readonly file: string,
-    readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
     private readonly ctx: PipewiseContext,
-    onDispose: () => void,
   ) {
-    this.ack = { file, charts: [], slices: 0, verdict: '', overall: {}, renders: 0, errors: [] };
-    const extensionUri = ctx.extension.extensionUri;
-    panel.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'out', 'webviews'), vscode.Uri.joinPath(extensionUri, 'media')] };
-    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'panels-icon.svg');
-    // …/artifacts/<stage>/<execution>/evaluation/metrics.json: named after its stage.
-    panel.title = `Evaluation: ${path.basename(path.dirname(path.dirname(path.dirname(file))))}`;
-    panel.webview.html = webviewPage({
-      webview: panel.webview,
-      extensionUri,
+    super(panel, {
+      extensionUri: ctx.extension.extensionUri,
       bundle: 'evaluation',
       stylesheet: 'panels.css',
-      title: 'Model evaluation',
-      body: () => '<main id="app" aria-live="polite"><p class="hint">Reading the evaluation…</p></main>',
+      icon: 'panels-icon.svg',
+      // …/artifacts/<stage>/<execution>/evaluation/metrics.json: named after its stage.
+      title: `Evaluation: ${path.basename(path.dirname(path.dirname(path.dirname(file))))}`,
+      body: '<main id="app" aria-live="polite"><p class="hint">Reading the evaluation…</p></main>',
+      log: ctx.log,
+      label: 'evaluation',
     });
-    panel.webview.onDidReceiveMessage((m: FromEvaluationMessage) => void this.onMessage(m));
-    panel.onDidDispose(onDispose);
+    this.ack = { file, charts: [], slices: 0, verdict: '', overall: {}, renders: 0, errors: [] };
   }
 
-  private post(m: ToEvaluationMessage): void {
-    if (this.ready) void this.panel.webview.postMessage(m);
-  }
-
+  /** Reads metrics.json (and predictions.json beside it) and sends the view; an unreadable file is shown as an error. */
   async load(): Promise<void> {
+    if (!this.isReady) return; // `onReady` loads
     try {
       const metrics = await readJson<MetricsFile>(this.file);
       const predictionsPath = path.join(path.dirname(this.file), 'predictions.json');
@@ -94,21 +87,22 @@ class EvaluationPanel {
     }
   }
 
-  private async onMessage(m: FromEvaluationMessage): Promise<void> {
+  protected override async onReady(): Promise<void> {
+    await this.load();
+  }
+
+  protected override onWebviewError(message: string): void {
+    this.ack = { ...this.ack, errors: [...this.ack.errors, message] };
+  }
+
+  protected override async onMessage(m: FromEvaluationMessage): Promise<void> {
     switch (m.type) {
-      case 'ready':
-        this.ready = true;
-        await this.load();
-        break;
       case 'rendered':
         this.ack = { ...this.ack, charts: m.charts, slices: m.slices, verdict: m.verdict, overall: m.overall, renders: this.ack.renders + 1, ...(this.panel.viewColumn ? { viewColumn: this.panel.viewColumn } : {}) };
+        this.rendered(this.ack);
         break;
       case 'openFile':
         await vscode.window.showTextDocument(vscode.Uri.file(m.file), { viewColumn: vscode.ViewColumn.Active });
-        break;
-      case 'error':
-        this.ack = { ...this.ack, errors: [...this.ack.errors, m.message] };
-        this.ctx.log.error(`[evaluation] ${m.message}`);
         break;
     }
   }
@@ -123,13 +117,14 @@ export function registerEvaluation(ctx: PipewiseContext): void {
   const panels = new Map<string, EvaluationPanel>();
   const adopt = (file: string, webviewPanel: vscode.WebviewPanel): EvaluationPanel => {
     const key = path.resolve(file);
-    const p = new EvaluationPanel(key, webviewPanel, ctx, () => {
+    const p = new EvaluationPanel(key, webviewPanel, ctx);
+    p.onDidDispose(() => {
       if (panels.get(key) === p) panels.delete(key);
     });
     panels.set(key, p);
     return p;
   };
-  const open = async (arg?: unknown): Promise<void> => {
+  registerCommand(ctx, 'pipewise.openEvaluation', async (arg?: unknown) => {
     let file = metricsFileOf(arg);
     if (!file) {
       const active = vscode.window.activeTextEditor?.document.uri;
@@ -146,24 +141,15 @@ export function registerEvaluation(ctx: PipewiseContext): void {
       await existing.load();
       return;
     }
-    const webviewPanel = vscode.window.createWebviewPanel(EVALUATION_VIEW_TYPE, 'Evaluation', panelColumn(), { enableScripts: true, retainContextWhenHidden: true });
+    const webviewPanel = vscode.window.createWebviewPanel(EVALUATION_VIEW_TYPE, 'Evaluation', panelColumn(), { ...webviewOptions(ctx.extension.extensionUri), retainContextWhenHidden: true });
     adopt(file, webviewPanel);
-  };
+  });
+  registerTestCommand(ctx, 'pipewise.test.evaluationAck', (arg: unknown) => {
+    const file = metricsFileOf(arg);
+    return file ? panels.get(path.resolve(file))?.ack : undefined;
+  });
   ctx.extension.subscriptions.push(
-    vscode.commands.registerCommand('pipewise.openEvaluation', open),
-    vscode.commands.registerCommand('pipewise.test.evaluationAck', (arg: unknown) => {
-      const file = metricsFileOf(arg);
-      return file ? panels.get(path.resolve(file))?.ack : undefined;
-    }),
-    vscode.window.registerWebviewPanelSerializer(EVALUATION_VIEW_TYPE, {
-      deserializeWebviewPanel: async (webviewPanel, state: { file?: string } | undefined) => {
-        if (!state?.file) {
-          webviewPanel.dispose();
-          return;
-        }
-        adopt(state.file, webviewPanel);
-      },
-    }),
-    { dispose: () => panels.forEach((p) => p.panel.dispose()) },
+    WebviewHost.registerSerializer<{ file: string }>(EVALUATION_VIEW_TYPE, (webviewPanel, state) => void adopt(state.file, webviewPanel), (st): st is { file: string } => typeof (st as { file?: unknown } | undefined)?.file === 'string'),
+    { dispose: () => panels.forEach((p) => p.dispose()) },
   );
 }

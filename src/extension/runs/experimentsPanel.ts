@@ -9,9 +9,10 @@ import path from 'node:path';
 import { parsePipeline } from '../../core/parse';
 import { buildExperiments, type ExecutionInput } from '../../core/experiments';
 import type { ExperimentsView, FromExperimentsMessage, ToExperimentsMessage } from '../../protocol/experiments';
-import type { PipewiseContext } from '../extension';
+import { executeCommand, registerCommand, registerTestCommand } from '../commands';
+import type { PipewiseContext } from '../context';
 import { panelColumn } from '../panels/evaluationPanel';
-import { webviewPage } from '../webviewPage';
+import { WebviewHost, webviewOptions } from '../webviewHost';
 import { readRunRecords } from './runHistory';
 import { errorMessage } from '../../protocol/errors';
 
@@ -65,9 +66,57 @@ export async function loadExperiments(pipelineFile: string, limit: number): Prom
   return buildExperiments(parsed.spec?.name ?? path.basename(pipelineFile), pipelineFile, runs, executions, evaluations, histories);
 }
 
+/** One pipeline's experiments table; reads the store again when revealed. */
+class ExperimentsPanel extends WebviewHost<ToExperimentsMessage, FromExperimentsMessage, ExperimentsAck> {
+  ack: ExperimentsAck = { rows: [], columns: [], renders: 0 };
+
+  constructor(
+    readonly file: string,
+    panel: vscode.WebviewPanel,
+    private readonly ctx: PipewiseContext,
+  ) {
+    super(panel, {
+      extensionUri: ctx.extension.extensionUri,
+      bundle: 'experiments',
+      stylesheet: 'panels.css',
+      title: `Experiments: ${path.basename(file).replace(/\.pipeline\.ya?ml$/, '')}`,
+      body: '<main id="app"><p class="hint">Reading the runs…</p></main>',
+      log: ctx.log,
+      label: 'experiments',
+    });
+  }
+
+  async refresh(): Promise<void> {
+    if (!this.isReady) return; // `onReady` loads
+    try {
+      this.post({ type: 'view', view: await loadExperiments(this.file, 500) });
+    } catch (e) {
+      this.ctx.log.error(`[experiments] ${this.file}: ${errorMessage(e)}`);
+    }
+  }
+
+  /** For the host tests: a message as the webview's own controls would make it. */
+  send(m: ToExperimentsMessage): void {
+    this.post(m);
+  }
+
+  protected override async onReady(): Promise<void> {
+    await this.refresh();
+  }
+
+  protected override async onMessage(m: FromExperimentsMessage): Promise<void> {
+    if (m.type === 'rendered') {
+      this.ack = { rows: m.rows, columns: m.columns, ...(m.chart ? { chart: m.chart } : {}), renders: this.ack.renders + 1 };
+      this.rendered(this.ack);
+    } else if (m.type === 'openEvaluation') {
+      await executeCommand('pipewise.openEvaluation', vscode.Uri.file(m.folder));
+    }
+  }
+}
+
 export function registerExperiments(ctx: PipewiseContext): void {
-  const panels = new Map<string, { panel: vscode.WebviewPanel; ack: ExperimentsAck; refresh: () => Promise<void> }>();
-  const open = async (arg?: unknown): Promise<void> => {
+  const panels = new Map<string, ExperimentsPanel>();
+  registerCommand(ctx, 'pipewise.showExperiments', async (arg?: unknown) => {
     const uri = arg instanceof vscode.Uri ? arg : arg && typeof arg === 'object' && 'uri' in arg && (arg as { uri: unknown }).uri instanceof vscode.Uri ? (arg as { uri: vscode.Uri }).uri : vscode.window.activeTextEditor?.document.uri;
     if (!uri || !/\.pipeline\.ya?ml$/.test(uri.fsPath)) {
       void vscode.window.showInformationMessage('Open the experiments of a pipeline from the Runs view, or with its *.pipeline.yaml file active.');
@@ -80,57 +129,21 @@ export function registerExperiments(ctx: PipewiseContext): void {
       await existing.refresh();
       return;
     }
-    const extensionUri = ctx.extension.extensionUri;
     const panel = vscode.window.createWebviewPanel(EXPERIMENTS_VIEW_TYPE, `Experiments: ${path.basename(file).replace(/\.pipeline\.ya?ml$/, '')}`, panelColumn(), {
-      enableScripts: true,
+      ...webviewOptions(ctx.extension.extensionUri),
       retainContextWhenHidden: true,
-      localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'out', 'webviews'), vscode.Uri.joinPath(extensionUri, 'media')],
     });
-    panel.webview.html = webviewPage({
-      webview: panel.webview,
-      extensionUri,
-      bundle: 'experiments',
-      stylesheet: 'panels.css',
-      title: 'Experiments',
-      body: () => '<main id="app"><p class="hint">Reading the runs…</p></main>',
+    const p = new ExperimentsPanel(file, panel, ctx);
+    panels.set(file, p);
+    p.onDidDispose(() => {
+      if (panels.get(file) === p) panels.delete(file);
     });
-    let ready = false;
-    const entry = {
-      panel,
-      ack: { rows: [], columns: [], renders: 0 } as ExperimentsAck,
-      refresh: async () => {
-        if (!ready) return;
-        try {
-          const view = await loadExperiments(file, 500);
-          void panel.webview.postMessage({ type: 'view', view } satisfies ToExperimentsMessage);
-        } catch (e) {
-          ctx.log.error(`[experiments] ${file}: ${errorMessage(e)}`);
-        }
-      },
-    };
-    panels.set(file, entry);
-    panel.onDidDispose(() => panels.delete(file));
-    panel.webview.onDidReceiveMessage(async (m: FromExperimentsMessage) => {
-      if (m.type === 'ready') {
-        ready = true;
-        await entry.refresh();
-      } else if (m.type === 'rendered') {
-        entry.ack = { rows: m.rows, columns: m.columns, ...(m.chart ? { chart: m.chart } : {}), renders: entry.ack.renders + 1 };
-      } else if (m.type === 'openEvaluation') {
-        await vscode.commands.executeCommand('pipewise.openEvaluation', vscode.Uri.file(m.folder));
-      } else if (m.type === 'error') {
-        ctx.log.error(`[experiments] ${m.message}`);
-      }
-    });
-  };
-  ctx.extension.subscriptions.push(
-    vscode.commands.registerCommand('pipewise.showExperiments', open),
-    vscode.commands.registerCommand('pipewise.test.experimentsAck', (uri: unknown) => (uri instanceof vscode.Uri ? panels.get(path.resolve(uri.fsPath))?.ack : undefined)),
-    vscode.commands.registerCommand('pipewise.test.experimentsPost', (uri: unknown, message: unknown) => {
-      // Drives the webview as a click would (select runs, choose a metric): for the host tests.
-      const p = uri instanceof vscode.Uri ? panels.get(path.resolve(uri.fsPath)) : undefined;
-      return p ? p.panel.webview.postMessage(message) : false;
-    }),
-    { dispose: () => panels.forEach((p) => p.panel.dispose()) },
-  );
+  });
+  registerTestCommand(ctx, 'pipewise.test.experimentsAck', (uri: unknown) => (uri instanceof vscode.Uri ? panels.get(path.resolve(uri.fsPath))?.ack : undefined));
+  registerTestCommand(ctx, 'pipewise.test.experimentsPost', (uri: unknown, message: ToExperimentsMessage) => {
+    const p = uri instanceof vscode.Uri ? panels.get(path.resolve(uri.fsPath)) : undefined;
+    p?.send(message);
+    return !!p;
+  });
+  ctx.extension.subscriptions.push({ dispose: () => panels.forEach((p) => p.dispose()) });
 }
