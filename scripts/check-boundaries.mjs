@@ -40,7 +40,7 @@ export const RULES = {
     node: true,
     only: {
       'src/worker': ['src/worker/client.ts'],
-      'src/engine': ['src/engine/gc.ts', 'src/engine/doctor.ts', 'src/engine/lineage.ts', 'src/engine/store.ts', 'src/engine/storeLock.ts', 'src/engine/serving/staticServer.ts'],
+      'src/engine': ['src/engine/gc.ts', 'src/engine/doctor.ts', 'src/engine/lineage.ts', 'src/engine/store.ts', 'src/engine/storeLock.ts', 'src/engine/serving/staticServer.ts', 'src/engine/serving/modelVersions.ts'],
     },
   },
   // The browser runtime of a web push (pipewise-model.js): the engine's pure modules only (the same

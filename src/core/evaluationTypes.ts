@@ -6,15 +6,18 @@
 
 export type EvaluationTask = 'binary' | 'multiclass' | 'regression';
 
+/** One threshold's verdict (`src/engine/evaluation/thresholds.ts` makes them, metrics.json keeps them). */
 export interface EvaluationCheck {
   readonly metric: string;
   readonly kind: 'lower_bound' | 'upper_bound' | 'change';
+  /** The bound, or for a change threshold the allowed absolute change. */
   readonly threshold: number;
   readonly direction?: 'higher_is_better' | 'lower_is_better';
   readonly value?: number;
   readonly baseline?: number;
   readonly diff?: number;
   readonly passed: boolean;
+  /** Why it was not checked (no baseline yet). */
   readonly skipped?: string;
   readonly message: string;
 }

@@ -36,25 +36,23 @@ function isSchema(v: unknown): v is z.ZodType {
  * validation: `validate`, `lineage` and the editor's diagnostics never execute a pipeline's code).
  */
 export async function readUserDeclaration(pipelineDir: string, ref: string): Promise<StaticDeclaration> {
+  const { file, source } = await readComponentSource(pipelineDir, ref);
+  return readDeclaration(source, file);
+}
+
+/** The module file of the user component `ref`, confined to the pipeline's folder, and its text. */
+async function readComponentSource(pipelineDir: string, ref: string): Promise<{ file: string; source: string }> {
   const file = confinePath(pipelineDir, ref, 'component');
-  let source: string;
   try {
-    source = await fs.readFile(file, 'utf8');
+    return { file, source: await fs.readFile(file, 'utf8') };
   } catch {
     throw new PipewiseError(`component module ${ref} not found (${file})`, { file, code: 'user-component' });
   }
-  return readDeclaration(source, file);
 }
 
 /** Loads (runs) the module of the user component `ref`: only to run its stage, in a trusted workspace. */
 export async function loadUserComponent(pipelineDir: string, ref: string): Promise<UserComponent> {
-  const file = confinePath(pipelineDir, ref, 'component');
-  let source: string;
-  try {
-    source = await fs.readFile(file, 'utf8');
-  } catch {
-    throw new PipewiseError(`component module ${ref} not found (${file})`, { file, code: 'user-component' });
-  }
+  const { file, source } = await readComponentSource(pipelineDir, ref);
   const ext = path.extname(file);
   let mod: Record<string, unknown>;
   let code = source;

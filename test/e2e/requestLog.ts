@@ -8,60 +8,16 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { mulberry32 } from '../../src/engine/model/random';
+import { runCli, waitFor } from '../worker/serve-helpers';
 
 export const SHIFTED = ['bill_length_mm', 'island'];
-
-function cliRun(cli: string, args: readonly string[], cwd: string, timeoutMs = 600_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [cli, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => {
-      p.kill('SIGKILL');
-      reject(new Error(`pipewise ${args.join(' ')} did not end within ${timeoutMs} ms\n${stderr}`));
-    }, timeoutMs);
-    p.on('error', reject);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-async function waitFor<T>(what: string, check: () => Promise<T | undefined>, boundMs: number): Promise<T> {
-  const end = Date.now() + boundMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** The same generator as the engine's (mulberry32), so a seed gives the same draws. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Row = Record<string, string | number | null>;
 
 /** `pipewise monitor FILE --log DIR --json` (exit 0 or 1) as parsed JSON. */
 export async function monitorJson(cli: string, pipelineFile: string, logDir: string, extra: readonly string[] = []): Promise<{ code: number | null; json: MonitorJsonOut }> {
-  const r = await cliRun(cli, ['monitor', pipelineFile, '--log', logDir, '--json', ...extra], path.dirname(pipelineFile));
+  const r = await runCli(cli, ['monitor', pipelineFile, '--log', logDir, '--json', ...extra], path.dirname(pipelineFile), 600_000);
   if (r.code !== 0 && r.code !== 1) throw new Error(`pipewise monitor exited ${r.code}: ${r.stderr}`);
   return { code: r.code, json: JSON.parse(r.stdout) as MonitorJsonOut };
 }
@@ -79,7 +35,7 @@ export interface MonitorJsonOut {
  */
 export async function buildRequestLog(cli: string, pipelineFile: string, csv: string, logDir: string, base = 'serving/penguins'): Promise<void> {
   const cwd = path.dirname(pipelineFile);
-  const run = await cliRun(cli, ['run', pipelineFile, '--json'], cwd);
+  const run = await runCli(cli, ['run', pipelineFile, '--json'], cwd, 600_000);
   if (run.code !== 0) throw new Error(`pipewise run failed:\n${run.stderr}`);
   const [head, ...lines] = readFileSync(csv, 'utf8').trim().split('\n');
   const header = (head as string).split(',');

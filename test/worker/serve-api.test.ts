@@ -12,24 +12,11 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, wri
 import os from 'node:os';
 import path from 'node:path';
 import type { RunResult } from '../../src/protocol/runEvents';
-import { getJson, pipewise, postJson, root, startServe, versionsOf, waitFor, type Served } from './serve-helpers';
+import { getJson, PENGUIN, penguinTrainPipeline, pipewise, postJson, root, startServe, versionsOf, waitFor, type Served } from './serve-helpers';
 
-const PIPELINE = `pipeline: penguins_api
-stages:
-  examples: { component: ExampleGen, params: { input: data/penguins.csv } }
-  statistics: { component: StatisticsGen, inputs: { examples: examples.examples } }
-  schema: { component: SchemaGen, inputs: { statistics: statistics.statistics } }
-  transform:
-    component: Transform
-    inputs: { examples: examples.examples, schema: schema.schema }
-    params: { label: species }
-  train:
-    component: Trainer
-    inputs: { examples: transform.transformed_examples, transform_graph: transform.transform_graph }
-    params: { model: dnn, hidden_units: [8], epochs: 5 }
-`;
+const PIPELINE = penguinTrainPipeline('penguins_api', 5);
 
-const GOOD = { island: 'Biscoe', bill_length_mm: 46.1, bill_depth_mm: 13.2, flipper_length_mm: 211, body_mass_g: 4500, sex: 'female', year: 2007 };
+const GOOD = PENGUIN;
 
 let dir = '';
 let modelDir = '';

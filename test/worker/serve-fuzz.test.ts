@@ -15,24 +15,11 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import type { RunResult } from '../../src/protocol/runEvents';
-import { getJson, pipewise, postJson, root, startServe, versionsOf, waitFor, type Served } from './serve-helpers';
+import { getJson, PENGUIN, penguinTrainPipeline, pipewise, postJson, root, startServe, versionsOf, waitFor, type Served } from './serve-helpers';
 
-const PIPELINE = `pipeline: penguins_fuzz
-stages:
-  examples: { component: ExampleGen, params: { input: data/penguins.csv } }
-  statistics: { component: StatisticsGen, inputs: { examples: examples.examples } }
-  schema: { component: SchemaGen, inputs: { statistics: statistics.statistics } }
-  transform:
-    component: Transform
-    inputs: { examples: examples.examples, schema: schema.schema }
-    params: { label: species }
-  train:
-    component: Trainer
-    inputs: { examples: transform.transformed_examples, transform_graph: transform.transform_graph }
-    params: { model: dnn, hidden_units: [8], epochs: 3 }
-`;
+const PIPELINE = penguinTrainPipeline('penguins_fuzz', 3);
 
-const GOOD: Record<string, unknown> = { island: 'Biscoe', bill_length_mm: 46.1, bill_depth_mm: 13.2, flipper_length_mm: 211, body_mass_g: 4500, sex: 'female', year: 2007 };
+const GOOD = PENGUIN;
 const MAX_INSTANCES = 5;
 const MAX_BODY = 4096;
 const RUNS = Number(process.env.PIPEWISE_FUZZ_RUNS ?? 200);

@@ -6,6 +6,27 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
 export const root = path.resolve(__dirname, '../..');
+
+/** The penguin pipeline up to a small trained classifier of species (no Evaluator or Pusher). */
+export function penguinTrainPipeline(name: string, epochs: number): string {
+  return `pipeline: ${name}
+stages:
+  examples: { component: ExampleGen, params: { input: data/penguins.csv } }
+  statistics: { component: StatisticsGen, inputs: { examples: examples.examples } }
+  schema: { component: SchemaGen, inputs: { statistics: statistics.statistics } }
+  transform:
+    component: Transform
+    inputs: { examples: examples.examples, schema: schema.schema }
+    params: { label: species }
+  train:
+    component: Trainer
+    inputs: { examples: transform.transformed_examples, transform_graph: transform.transform_graph }
+    params: { model: dnn, hidden_units: [8], epochs: ${epochs} }
+`;
+}
+
+/** One penguin as a client sends it: every raw feature, as in penguins.csv. */
+export const PENGUIN: Readonly<Record<string, unknown>> = { island: 'Biscoe', bill_length_mm: 46.1, bill_depth_mm: 13.2, flipper_length_mm: 211, body_mass_g: 4500, sex: 'female', year: 2007 };
 export const cli = path.join(root, 'bin/pipewise.js');
 
 export interface Ran {
@@ -16,6 +37,11 @@ export interface Ran {
 
 /** `node bin/pipewise.js ARGS` to its end. */
 export function pipewise(args: readonly string[], cwd?: string, timeoutMs = 240_000): Promise<Ran> {
+  return runCli(cli, args, cwd, timeoutMs);
+}
+
+/** `node CLI ARGS` (the repository's CLI, or another build of it) to its end; killed after `timeoutMs`. */
+export function runCli(cli: string, args: readonly string[], cwd?: string, timeoutMs = 240_000): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [cli, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

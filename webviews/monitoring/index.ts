@@ -7,7 +7,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { FromMonitoringWebview, MonitorBy, MonitorFeature, MonitorResult, MonitoringAck, MonitoringState, ToMonitoringWebview } from '../../src/protocol/monitoring';
-import { clear, h } from '../shared/dom';
+import { activatableRow, clear, h } from '../shared/dom';
 import { distributionSpecs } from '../shared/distributionCharts';
 import { formatCount, formatNumber } from '../shared/format';
 import { connect } from '../shared/host';
@@ -73,17 +73,7 @@ function skewTable(r: NonNullable<typeof report>): HTMLElement {
       h('td', { class: 'num' }, formatNumber(f.threshold)),
       h('td', {}, f.anomalous ? h('span', { class: 'badge alert' }, 'anomalous') : h('span', { class: 'badge ok' }, 'ok')),
     );
-    const open = (): void => select(f.name);
-    tr.addEventListener('click', open);
-    tr.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter' || e.key === ' ') {
-        e.preventDefault();
-        open();
-      } else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
-        e.preventDefault();
-        ((e.key === 'ArrowDown' ? tr.nextElementSibling : tr.previousElementSibling) as HTMLElement | null)?.focus();
-      }
-    });
+    activatableRow(tr, () => select(f.name));
     tbody.append(tr);
   }
   const head = h('tr', {}, ...['Feature', 'Metric', 'Distance', 'Threshold', 'Status'].map((t) => h('th', { scope: 'col' }, t)));

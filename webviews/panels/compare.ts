@@ -2,7 +2,7 @@
 import type { DatasetFeatureStatistics } from '../../src/core/tfdv';
 import type { CompareResult, FeatureDrift } from '../../src/protocol/data';
 import { renderVegaLite } from '../shared/vega';
-import { clear, h, shareBar } from '../shared/dom';
+import { activatableRow, clear, h, shareBar } from '../shared/dom';
 import { distributionSpecs, featureOf } from '../shared/distributionCharts';
 import { getState, post, reportError, setState } from './host';
 import { formatNumber, formatPercent, numericRow, categoricalRow } from './model';
@@ -78,17 +78,7 @@ export class CompareView {
         h('td', {}, missing(result.left, d.feature)),
         h('td', {}, missing(result.right, d.feature)),
       );
-      const open = () => this.select(d);
-      tr.addEventListener('click', open);
-      tr.addEventListener('keydown', (e) => {
-        if (e.key === 'Enter' || e.key === ' ') {
-          e.preventDefault();
-          open();
-        } else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
-          e.preventDefault();
-          ((e.key === 'ArrowDown' ? tr.nextElementSibling : tr.previousElementSibling) as HTMLElement | null)?.focus();
-        }
-      });
+      activatableRow(tr, () => this.select(d));
       body.append(tr);
     }
     const head = h('tr', {}, ...['Feature', 'Measure', 'Distance', 'Threshold', 'Status', `Missing · ${leftLabel}`, `Missing · ${rightLabel}`].map((t) => h('th', { scope: 'col' }, t)));

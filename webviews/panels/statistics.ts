@@ -2,7 +2,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { FeatureDetail, StatisticsResult } from '../../src/protocol/data';
 import { renderVegaLite } from '../shared/vega';
-import { clear, h, shareBar, sparkBars } from '../shared/dom';
+import { activatableRow, clear, h, shareBar, sparkBars } from '../shared/dom';
 import { getState, post, reportError, setState } from './host';
 import { formatNumber, formatPercent, overview, sortRows, type CategoricalRow, type NumericRow, type Overview, type SortDir } from './model';
 
@@ -163,17 +163,7 @@ export class StatisticsView {
       for (const r of sorted) {
         const tr = h('tr', { tabindex: 0, 'data-feature': r.feature, class: getState().selected === r.feature ? 'selected' : '', 'aria-selected': getState().selected === r.feature ? 'true' : 'false' });
         for (const c of columns) tr.append(h('td', { class: c.numeric ? 'num' : c.key }, c.cell(r, ctx)));
-        tr.addEventListener('click', () => this.select(r.feature));
-        tr.addEventListener('keydown', (e) => {
-          if (e.key === 'Enter' || e.key === ' ') {
-            e.preventDefault();
-            this.select(r.feature);
-          } else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
-            e.preventDefault();
-            const next = (e.key === 'ArrowDown' ? tr.nextElementSibling : tr.previousElementSibling) as HTMLElement | null;
-            next?.focus();
-          }
-        });
+        activatableRow(tr, () => this.select(r.feature));
         body.append(tr);
         const cells: Record<string, number | string | null> = {};
         for (const [k, v] of Object.entries(r)) if (typeof v !== 'object' || v === null) cells[k] = v as number | string | null;

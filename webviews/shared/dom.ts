@@ -44,3 +44,20 @@ export function shareBar(share: number, alert: boolean, width = 60, height = 8):
 export function clear(el: Element): void {
   while (el.firstChild) el.firstChild.remove();
 }
+
+/**
+ * A table row that opens like a button: click, Enter or Space calls `open`; ↑/↓ move the focus to
+ * the row above or below. The row needs `tabindex="0"`.
+ */
+export function activatableRow(tr: HTMLTableRowElement, open: () => void): void {
+  tr.addEventListener('click', open);
+  tr.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      open();
+    } else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      e.preventDefault();
+      ((e.key === 'ArrowDown' ? tr.nextElementSibling : tr.previousElementSibling) as HTMLElement | null)?.focus();
+    }
+  });
+}

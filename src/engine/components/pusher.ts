@@ -18,6 +18,7 @@ import { writeFileAtomic } from '../store';
 import { QUANTIZATION_FILE } from '../evaluation/quantized';
 import { quantizeModelArtifact, type QuantizedSize } from '../model/quantizeModel';
 import { writeWebFolder } from './pusherWeb';
+import { modelVersions } from '../serving/modelVersions';
 
 export type PusherParams = z.output<typeof Pusher.params>;
 
@@ -51,19 +52,13 @@ async function quantizationRefusal(blessingUri: string, stage: string, dtype: st
   return undefined;
 }
 
-/** The versions already in `destination` (folders named by an integer). */
-export async function listVersions(destination: string): Promise<number[]> {
-  const entries = await fs.readdir(destination, { withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isDirectory() && /^\d+$/.test(e.name)).map((e) => Number(e.name));
-}
-
 /** Copies `source` to `destination/<version>/` atomically and returns the version; never overwrites. */
 export async function pushVersion(source: string, destination: string, now: number = Date.now()): Promise<{ version: number; uri: string }> {
   await fs.mkdir(destination, { recursive: true });
   const tmp = path.join(destination, `.pipewise-push-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
   try {
     await fs.cp(source, tmp, { recursive: true, errorOnExist: true, force: false });
-    let version = Math.max(Math.floor(now / 1000), ...(await listVersions(destination)).map((v) => v + 1));
+    let version = Math.max(Math.floor(now / 1000), ...(await modelVersions(destination)).map((v) => v + 1));
     for (;;) {
       const target = path.join(destination, String(version));
       // rename() would silently replace an empty folder, so look first; a non-empty one makes it fail.

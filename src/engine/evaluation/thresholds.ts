@@ -5,6 +5,7 @@
  * Without a baseline (the first run) change thresholds pass, as in TFX. A threshold on a metric
  * that the evaluation does not have fails ("metric not found"), as in TFMA.
  */
+import type { EvaluationCheck } from '../../core/evaluationTypes';
 import type { MetricValues } from '../../core/metrics';
 
 export interface MetricThreshold {
@@ -13,20 +14,8 @@ export interface MetricThreshold {
   readonly change?: { readonly direction: 'higher_is_better' | 'lower_is_better'; readonly absolute: number };
 }
 
-export interface ThresholdCheck {
-  readonly metric: string;
-  readonly kind: 'lower_bound' | 'upper_bound' | 'change';
-  /** The bound, or for a change threshold the allowed absolute change. */
-  readonly threshold: number;
-  readonly direction?: 'higher_is_better' | 'lower_is_better';
-  readonly value?: number;
-  readonly baseline?: number;
-  readonly diff?: number;
-  readonly passed: boolean;
-  /** Why it was not checked (no baseline yet). */
-  readonly skipped?: string;
-  readonly message: string;
-}
+/** One threshold's verdict, as metrics.json records it and the evaluation view shows it. */
+export type ThresholdCheck = EvaluationCheck;
 
 function fmt(v: number): string {
   return String(Number(v.toPrecision(6)));

@@ -90,11 +90,14 @@ export async function monitorRequests(conn: DuckDBConnection, options: MonitorOp
     : undefined;
   const windows: { from: string; to: string; relation: string; n: number }[] = [];
   if (all && options.by) {
-    const rows = await queryRows(conn, `SELECT date_trunc('${options.by}', ${time}) AS w, count(*) AS n FROM ${all} GROUP BY w ORDER BY w`);
+    // The window's unit reaches SQL only as one of two fixed literals, whoever passed it.
+    if (options.by !== 'hour' && options.by !== 'day') throw new PipewiseError(`windows are by hour or by day, not ${JSON.stringify(options.by)}`, { code: 'usage' });
+    const unit = quoteLiteral(options.by);
+    const rows = await queryRows(conn, `SELECT date_trunc(${unit}, ${time}) AS w, count(*) AS n FROM ${all} GROUP BY w ORDER BY w`);
     for (const r of rows) {
       const from = new Date(iso(r.w));
       const to = new Date(from.getTime() + (options.by === 'hour' ? 3600e3 : 86400e3));
-      windows.push({ from: from.toISOString(), to: to.toISOString(), n: num(r.n), relation: `(SELECT * FROM ${all} WHERE date_trunc('${options.by}', ${time}) = ${tsLiteral(from)})` });
+      windows.push({ from: from.toISOString(), to: to.toISOString(), n: num(r.n), relation: `(SELECT * FROM ${all} WHERE date_trunc(${unit}, ${time}) = ${tsLiteral(from)})` });
     }
   } else {
     const r = all ? (await queryRows(conn, `SELECT min(${time}) AS a, max(${time}) AS b, count(*) AS n FROM ${all}`))[0] : undefined;

@@ -9,10 +9,11 @@
  * - The newest `maxVersions` AVAILABLE versions are kept; an older one is UNLOADING until its
  *   in-flight requests finish (none is dropped), then END.
  */
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { ServingModel } from '../model/servingModel';
 import { HttpError } from './requests';
+import { modelVersions } from './modelVersions';
 
 export type VersionState = 'START' | 'LOADING' | 'AVAILABLE' | 'UNLOADING' | 'END';
 
@@ -102,8 +103,7 @@ export class ModelVersions implements ModelSource {
 
   private async scanOnce(): Promise<void> {
     if (this.closed) return;
-    const dirents = await fs.readdir(this.options.base, { withFileTypes: true }).catch(() => []);
-    const onDisk = dirents.filter((d) => d.isDirectory() && /^\d+$/.test(d.name)).map((d) => Number(d.name));
+    const onDisk = await modelVersions(this.options.base);
     // Newest first, as TF Serving's latest policy: only versions newer than what serves are loaded.
     const newest = Math.max(-1, ...[...this.entries.values()].filter((e) => e.state === 'AVAILABLE').map((e) => e.version));
     const fresh = onDisk.filter((v) => !this.entries.has(v) && v > newest).sort((a, b) => b - a).slice(0, this.options.maxVersions ?? 1);

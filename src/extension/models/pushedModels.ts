@@ -8,6 +8,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parsePipeline } from '../../core/parse';
+import { modelVersions } from '../../engine/serving/modelVersions';
+import { pathEscape } from '../../core/paths';
 
 export interface PushedVersion {
   readonly version: number;
@@ -57,10 +59,21 @@ async function readJson<T>(file: string): Promise<T | undefined> {
   }
 }
 
-/** The version folders of a model base path (integer names), newest first. */
-export async function versionsOnDisk(base: string): Promise<number[]> {
-  const entries = await fs.readdir(base, { withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isDirectory() && /^\d+$/.test(e.name)).map((e) => Number(e.name)).sort((a, b) => b - a);
+/**
+ * Execution records as last read, by file. The view is read again after every run, and a store
+ * holds every execution of every run: a record is parsed again only when its file changed.
+ */
+const executionCache = new Map<string, { readonly stamp: string; readonly value: ExecutionFile | undefined }>();
+
+async function readExecution(file: string): Promise<ExecutionFile | undefined> {
+  const st = await fs.stat(file).catch(() => undefined);
+  if (!st) return undefined;
+  const stamp = `${st.mtimeMs}:${st.size}`;
+  const cached = executionCache.get(file);
+  if (cached?.stamp === stamp) return cached.value;
+  const value = await readJson<ExecutionFile>(file);
+  executionCache.set(file, { stamp, value });
+  return value;
 }
 
 /** Every pushed model of a pipeline file: one per Pusher stage, with its versions on disk. */
@@ -76,7 +89,7 @@ export async function readPushedModels(pipelineFile: string): Promise<PushedMode
   const loadExec = async (id: string): Promise<ExecutionFile | undefined> => {
     if (!/^[\w.-]+$/.test(id)) return undefined;
     if (!executions.has(id)) {
-      const e = await readJson<ExecutionFile>(path.join(execDir, `${id}.json`));
+      const e = await readExecution(path.join(execDir, `${id}.json`));
       if (e) executions.set(id, e);
     }
     return executions.get(id);
@@ -89,6 +102,8 @@ export async function readPushedModels(pipelineFile: string): Promise<PushedMode
   }
   const models: PushedModel[] = [];
   for (const stage of pushers) {
+    // As the Pusher confines it: a destination outside the pipeline's folder is never pushed to, nor listed and served here.
+    if (pathEscape(path.dirname(pipelineFile), stage.params.destination as string)) continue;
     const base = path.resolve(path.dirname(pipelineFile), stage.params.destination as string);
     const byVersion = new Map<number, ExecutionFile>();
     for (const e of pushes) {
@@ -97,7 +112,7 @@ export async function readPushedModels(pipelineFile: string): Promise<PushedMode
       if (props?.pushed === true && typeof props.version === 'number' && typeof props.pushed_uri === 'string' && path.resolve(path.dirname(props.pushed_uri)) === base) byVersion.set(props.version, e);
     }
     const versions: PushedVersion[] = [];
-    for (const version of await versionsOnDisk(base)) {
+    for (const version of await modelVersions(base)) {
       const push = byVersion.get(version);
       versions.push({ version, dir: path.join(base, String(version)), ...(push ? await lineageOf(push, loadExec) : {}) });
     }

@@ -15,6 +15,7 @@ import { WebviewHost } from '../webviewHost';
 import { getJson, postJson } from './localHttp';
 import type { ModelServers } from './modelServers';
 import type { PushedModel } from './pushedModels';
+import { featureName, normalizeStatisticsList, type Schema } from '../../core/tfdv';
 
 export const TRY_VIEW_TYPE = 'pipewise.tryModel';
 
@@ -23,13 +24,6 @@ interface SignatureInput {
 }
 interface Metadata {
   readonly metadata?: { readonly signature_def?: { readonly signature_def?: Record<string, { inputs?: Record<string, SignatureInput> }> } };
-}
-interface SchemaFile {
-  readonly feature?: readonly { name: string; domain?: string; stringDomain?: { value?: string[] } }[];
-  readonly stringDomain?: readonly { name: string; value?: string[] }[];
-}
-interface StatisticsFile {
-  readonly datasets?: readonly { name?: string; features?: readonly { name?: string; path?: { step?: string[] }; numStats?: { min?: number; max?: number; mean?: number } }[] }[];
 }
 
 async function readJson<T>(file: string | undefined): Promise<T | undefined> {
@@ -92,9 +86,10 @@ export class TryPanel extends WebviewHost<ToTryMessage, FromTryMessage, TryRende
       return;
     }
     const version = this.model.versions.find((v) => String(v.version) === server.version) ?? this.model.versions[0];
-    const schema = await readJson<SchemaFile>(version?.schema);
-    const stats = await readJson<StatisticsFile>(version?.statistics);
-    const train = stats?.datasets?.find((d) => d.name === 'train') ?? stats?.datasets?.[0];
+    const schema = await readJson<Partial<Schema>>(version?.schema);
+    const rawStats = await readJson<unknown>(version?.statistics);
+    const stats = rawStats === undefined ? undefined : normalizeStatisticsList(rawStats);
+    const train = stats?.datasets.find((d) => d.name === 'train') ?? stats?.datasets[0];
     const domains = new Map((schema?.stringDomain ?? []).map((d) => [d.name, d.value ?? []]));
     const example = await this.exampleRow(version?.examples);
     const signature = await readJson<{ task?: string; label?: string }>(version ? path.join(version.dir, 'signature.json') : undefined);
@@ -102,7 +97,7 @@ export class TryPanel extends WebviewHost<ToTryMessage, FromTryMessage, TryRende
       const type = input.dtype === 'DT_STRING' ? 'string' : 'number';
       const f = schema?.feature?.find((x) => x.name === name);
       const options = f?.stringDomain?.value ?? (f?.domain ? domains.get(f.domain) : undefined);
-      const num = train?.features?.find((x) => (x.name ?? x.path?.step?.[0]) === name)?.numStats;
+      const num = train?.features.find((x) => featureName(x) === name)?.numStats;
       const raw = example?.row[name];
       const value: TryValue = raw === undefined || raw === null ? null : type === 'number' ? Number(raw) : String(raw);
       return {
