@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import { findComponent, CATALOGUE } from './catalogue';
 import type { ComponentDeclaration } from './component';
 import { buildGraph, findCycle } from './dag';
-import type { NodePath, ParsedPipeline } from './parse';
+import type { ParsedPipeline } from './parse';
 import { PipewiseError } from './errors';
 import { globEscape, isUserComponentRef, pathEscape } from './paths';
 import path from 'node:path';

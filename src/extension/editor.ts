@@ -5,7 +5,7 @@ import { PipelineCodeLens } from './codeLens';
 import { onDidChangeConfig, readConfig } from './config';
 import type { PipewiseContext } from './context';
 import { artifactTypeOf, openArtifact } from './graph/artifactActions';
-import { exportToKubeflow, type ExportKfpOptions } from './exportKfp';
+import { exportToKubeflow } from './exportKfp';
 import { GraphPanels } from './graph/graphPanel';
 import { newPipeline, openExample } from './newPipeline';
 import { isPipelineUri, PipelineDocuments } from './pipelineDocuments';
@@ -15,7 +15,7 @@ import { RunsView } from './runs/runsView';
 import { PipewiseTaskProvider, TASK_TYPE } from './runs/taskProvider';
 import { TrustGate } from './trust';
 import { WebDemos } from './webDemo';
-import { collectGarbageOf, type CollectOptions } from './runs/collectGarbage';
+import { collectGarbageOf } from './runs/collectGarbage';
 import { registerCommand, registerTestCommand, type PipelineTarget, type RunCommandOptions } from './commands';
 
 /** What the editor features hand back to the composition root (and, through it, to tests). */

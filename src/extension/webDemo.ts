@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
+import { modelVersions } from '../engine/serving/modelVersions';
 import { startStaticServer, type StaticServer } from '../engine/serving/staticServer';
 import type { TrustGate } from './trust';
 
@@ -40,11 +41,7 @@ export class WebDemos implements vscode.Disposable {
 /** `dir` when it holds a web push, else its newest numbered version that does. */
 async function webFolderOf(dir: string): Promise<string> {
   if (existsSync(path.join(dir, 'index.html')) && existsSync(path.join(dir, 'pipewise-model.js'))) return dir;
-  const names = await fs.readdir(dir).catch(() => [] as string[]);
-  const newest = names
-    .filter((n) => /^\d+$/.test(n) && existsSync(path.join(dir, n, 'pipewise-model.js')))
-    .map(Number)
-    .sort((a, b) => b - a)[0];
+  const newest = (await modelVersions(dir)).find((v) => existsSync(path.join(dir, String(v), 'pipewise-model.js')));
   if (newest === undefined) throw new Error(`no web push in ${dir}: expected index.html and pipewise-model.js there or in a numbered version folder (Pusher target: web)`);
   return path.join(dir, String(newest));
 }

@@ -11,7 +11,6 @@ import {
   StatisticsProgress,
   ValidateStatistics,
   type Anomalies,
-  type DataSource,
   type DatasetFeatureStatistics,
   type FromWebview,
   type PanelState,

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import type { PipewiseContext } from '../context';
-import type { DataSource, FromWebview, PanelKind, PanelState, RenderedDigest } from '../../protocol/data';
+import type { DataSource, PanelKind, PanelState, RenderedDigest } from '../../protocol/data';
 import { filterProblem } from '../../protocol/data';
 import { registerCommand, registerTestCommand } from '../commands';
 import { WebviewHost, webviewOptions } from '../webviewHost';
