@@ -12,34 +12,6 @@ import { waitFor } from './codeServer';
 
 let wb: Workbench;
 
-/**
- * Right-clicks `row` and chooses `label`. VS Code ignores a click that lands too soon after its
- * menu opened, so hover first, and press Enter on the item if the menu is still open.
- */
-async function contextMenu(row: import('playwright-core').Locator, label: string, select?: () => Promise<void>): Promise<void> {
-  let last: unknown;
-  // The explorer may redraw (a new file appears) and close the menu under us: try again then.
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      if (attempt > 0) await wb.page.keyboard.press('Escape');
-      await select?.();
-      await row.click({ button: 'right' });
-      const item = wb.page.locator('.context-view .action-item', { hasText: label }).first();
-      await item.waitFor({ state: 'visible', timeout: 5_000 });
-      await item.hover({ timeout: 5_000 });
-      await wb.page.waitForTimeout(300);
-      await item.click({ timeout: 5_000 });
-      if (await item.isVisible().catch(() => false)) await wb.page.keyboard.press('Enter');
-      await item.waitFor({ state: 'hidden', timeout: 5_000 });
-      return;
-    } catch (e) {
-      last = e;
-      await wb.screenshot(`context-menu-failure-${attempt}`).catch(() => undefined);
-    }
-  }
-  throw last;
-}
-
 before(async () => {
   wb = await Workbench.start({ workspace: 'examples/penguins' });
 });
@@ -54,7 +26,7 @@ test('statistics panel from the explorer: overview, then a feature\'s detail cha
   await folder.click();
   const file = wb.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'penguins.csv' }).first();
   await file.waitFor({ state: 'visible', timeout: 20_000 });
-  await contextMenu(file, 'Preview Dataset Statistics');
+  await wb.contextMenu(file, 'Preview Dataset Statistics');
 
   const frame = await wb.webview('tr[data-feature="body_mass_g"]', 90_000).catch(async (e: unknown) => {
     await wb.screenshot('statistics-failure');
@@ -127,31 +99,14 @@ test('schema and anomalies: validate against the data, then a quick fix makes th
   await wb.showExplorer();
   const row = wb.page.locator('.explorer-folders-view .monaco-list-row', { hasText: /^schema\.json$/ }).first();
   await row.waitFor({ state: 'visible', timeout: 20_000 });
-  await contextMenu(row, 'Open Schema and Anomalies');
+  await wb.contextMenu(row, 'Open Schema and Anomalies');
   const frame = await wb.webview('.schemaview button.secondary', 60_000).catch(async (e: unknown) => {
     await wb.screenshot('schema-failure');
     throw e;
   });
   await frame.locator('button', { hasText: 'Validate against a dataset' }).click();
   // VS Code's own file dialog (the simple one, in a browser): type the path and accept.
-  const input = wb.page.locator('.quick-input-widget input').first();
-  await input.waitFor({ state: 'visible', timeout: 10_000 });
-  // The dialog fills in its own starting folder asynchronously and may overwrite what was typed
-  // meanwhile: type the path until it sticks, then accept it.
-  const wanted = path.join(wb.workspace, 'data', 'penguins.csv');
-  await waitFor(
-    'the file dialog to take the path',
-    async () => {
-      if (!(await input.isVisible().catch(() => false))) return true;
-      if ((await input.inputValue()) !== wanted) await input.fill(wanted);
-      await wb.page.waitForTimeout(500);
-      if ((await input.inputValue()) === wanted) await input.press('Enter');
-      await wb.page.waitForTimeout(500);
-      return (await input.isVisible().catch(() => false)) ? undefined : true;
-    },
-    30_000,
-    100,
-  );
+  await wb.answerFileDialog(path.join(wb.workspace, 'data', 'penguins.csv'));
   await waitFor('the anomalies', async () => ((await frame.locator('li.anomaly').count()) >= 3 ? true : undefined), 60_000).catch(async (e: unknown) => {
     await wb.screenshot('schema-failure');
     throw e;
@@ -176,7 +131,7 @@ test('compare two files selected in the explorer: weather drifts from 2012–13 
   const first = wb.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'weather-2012-13.csv' }).first();
   const second = wb.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'weather-2014-15.csv' }).first();
   await second.waitFor({ state: 'visible', timeout: 20_000 });
-  await contextMenu(second, 'Compare Datasets (Drift and Skew)', async () => {
+  await wb.contextMenu(second, 'Compare Datasets (Drift and Skew)', async () => {
     await first.click();
     await second.click({ modifiers: ['Control'] });
   });

@@ -292,6 +292,58 @@ export class Workbench {
     return frame;
   }
 
+  /**
+   * Right-clicks `row` (e.g. an explorer row) and chooses `label` from its context menu. VS Code
+   * ignores a click that lands too soon after its menu opened, so this hovers first, and presses
+   * Enter on the item if the menu is still open. `select` runs before each try (a selection to make).
+   */
+  async contextMenu(row: Locator, label: string, select?: () => Promise<void>): Promise<void> {
+    let last: unknown;
+    // The explorer may redraw (a new file appears) and close the menu under us: try again then.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        if (attempt > 0) await this.page.keyboard.press('Escape');
+        await select?.();
+        await row.click({ button: 'right' });
+        const item = this.page.locator('.context-view .action-item', { hasText: label }).first();
+        await item.waitFor({ state: 'visible', timeout: 5_000 });
+        await item.hover({ timeout: 5_000 });
+        await this.page.waitForTimeout(300);
+        await item.click({ timeout: 5_000 });
+        if (await item.isVisible().catch(() => false)) await this.page.keyboard.press('Enter');
+        await item.waitFor({ state: 'hidden', timeout: 5_000 });
+        return;
+      } catch (e) {
+        last = e;
+        await this.screenshot(`context-menu-failure-${attempt}`).catch(() => undefined);
+      }
+    }
+    throw last;
+  }
+
+  /**
+   * Answers VS Code's own (simple, in-browser) file dialog with `file`. The dialog fills in its
+   * starting folder asynchronously and may overwrite what was typed meanwhile: type the path until
+   * it sticks, then accept it.
+   */
+  async answerFileDialog(file: string, timeoutMs = 30_000): Promise<void> {
+    const input = this.page.locator('.quick-input-widget input').first();
+    await input.waitFor({ state: 'visible', timeout: 10_000 });
+    await waitFor(
+      `the file dialog to take ${file}`,
+      async () => {
+        if (!(await input.isVisible().catch(() => false))) return true;
+        if ((await input.inputValue()) !== file) await input.fill(file);
+        await this.page.waitForTimeout(500);
+        if ((await input.inputValue()) === file) await input.press('Enter');
+        await this.page.waitForTimeout(500);
+        return (await input.isVisible().catch(() => false)) ? undefined : true;
+      },
+      timeoutMs,
+      100,
+    );
+  }
+
   /** Waits for a notification toast whose text matches; returns its text. */
   async notification(text: string | RegExp, timeoutMs = 30_000): Promise<string> {
     const toast = this.page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();

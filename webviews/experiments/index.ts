@@ -137,7 +137,7 @@ async function plot(): Promise<void> {
       height: 200,
       data: { values: curves },
       mark: { type: 'line', point: false },
-      encoding: { x: { field: 'epoch', type: 'quantitative' }, y: { field: 'loss', type: 'quantitative', scale: { zero: false } }, color: { field: 'run', type: 'nominal', legend: { orient: 'bottom' } } },
+      encoding: { x: { field: 'epoch', type: 'quantitative' }, y: { field: 'loss', type: 'quantitative', scale: { zero: false } }, color: { field: 'run', type: 'nominal', legend: { orient: 'bottom', direction: 'vertical' } } },
     } as unknown as TopLevelSpec);
   }
   const shownRows = [...app.querySelectorAll<HTMLElement>('table.experiments tbody tr')].map((tr) => tr.dataset['run'] ?? '');

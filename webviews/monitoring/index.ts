@@ -196,7 +196,9 @@ function draw(r: MonitorResult, by: MonitorBy): void {
   const rows = sortedRows(r.overall.features);
   const selected = rows.find((f) => f.name === state.selected)?.name ?? rows[0]?.name;
   if (selected) for (const tr of body.querySelectorAll<HTMLElement>('tr[data-feature]')) tr.classList.toggle('selected', tr.dataset['feature'] === selected);
-  void Promise.all([renderVegaLite(overTime, overTimeSpec(r, width)), selected ? drawOverlay(overlay, selected) : Promise.resolve()])
+  overTimeDrawn?.view?.finalize();
+  overTimeDrawn = { el: overTime, r, width };
+  void Promise.all([renderVegaLite(overTime, overTimeSpec(r, width)).then((v) => { if (overTimeDrawn?.el === overTime) overTimeDrawn.view = v; }), selected ? drawOverlay(overlay, selected) : Promise.resolve()])
     .then(() => {
       if (g !== generation) return;
       const chart = { by, windows: r.windows.length, features: [...new Set(r.windows.flatMap((w) => w.features.filter((f) => f.distance !== null).map((f) => f.name)))].sort() };
@@ -205,6 +207,27 @@ function draw(r: MonitorResult, by: MonitorBy): void {
     })
     .catch(channel.reportError);
 }
+
+/** The over-time chart's small multiples are laid out for the panel's width: drawn again when it changes. */
+let overTimeDrawn: { el: HTMLElement; r: NonNullable<typeof report>; width: number; view?: Awaited<ReturnType<typeof renderVegaLite>> } | undefined;
+let resizeTimer: ReturnType<typeof setTimeout> | undefined;
+new ResizeObserver(() => {
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(() => {
+    const d = overTimeDrawn;
+    const width = Math.max(300, body.clientWidth || 600);
+    if (!d || !d.el.isConnected || Math.abs(width - d.width) < 20) return;
+    d.width = width;
+    d.view?.finalize();
+    clear(d.el);
+    renderVegaLite(d.el, overTimeSpec(d.r, width))
+      .then((v) => {
+        if (overTimeDrawn === d) d.view = v;
+        else v.finalize();
+      })
+      .catch(channel.reportError);
+  }, 150);
+}).observe(body);
 
 channel.onMessage((m) => {
   if (m.type === 'loading') status.textContent = 'Reading the request log…';

@@ -56,9 +56,11 @@ export class CompareView {
         ),
       );
       clear(this.detail);
+      this.detail.hidden = true;
       post({ type: 'rendered', digest: { kind: 'compare', rows: [], highlighted: [], exact: true } });
       return;
     }
+    this.detail.hidden = false;
     const rows = [...result.drift].sort((a, b) => Number(b.exceeded) - Number(a.exceeded) || b.value / b.threshold - a.value / a.threshold);
     const body = h('tbody');
     const missing = (d: DatasetFeatureStatistics, name: string) => {

@@ -178,7 +178,11 @@ export class DataPanel extends WebviewHost<ToWebview, FromWebview, RenderedDiges
     this.post({ type: 'progress', phase: 'reading', message: `Comparing ${sourceLabel(left)} with ${sourceLabel(right)}…` });
     const result = await this.ctx.worker.request(CompareDatasets, { left, right, defaultThreshold: this.state.threshold ?? 0.05 });
     this.post({ type: 'compare', result, leftLabel: sourceLabel(left), rightLabel: sourceLabel(right) });
-    this.post({ type: 'progress', phase: 'done', message: `${result.drift.filter((d) => d.exceeded).length} of ${result.drift.length} features past the threshold` });
+    // A column in one file only is flagged, but it is not drift: count the shared ones.
+    const shared = result.drift.filter((d) => !d.onlyIn);
+    const oneSided = result.drift.length - shared.length;
+    const message = shared.length === 0 ? 'No column in common' : `${shared.filter((d) => d.exceeded).length} of ${shared.length} shared features past the threshold${oneSided ? `; ${oneSided} in one file only` : ''}`;
+    this.post({ type: 'progress', phase: 'done', message });
   }
 
   private async schemaDocument(): Promise<vscode.TextDocument | undefined> {
