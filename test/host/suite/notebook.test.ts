@@ -9,7 +9,7 @@
  * the kernel is tested apart from TensorFlow.js; the browser test runs the real Trainer.
  */
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
@@ -44,6 +44,7 @@ const CELLS = {
   broken: 4,
   long: 5,
   probe: 6,
+  means: 7,
 } as const;
 
 function cellAt(i: number): vscode.NotebookCell {
@@ -97,6 +98,7 @@ suite('notebook', () => {
       code('yaml', 'broken:\n  component: ./train_fake.mjs\n  paramz: { epochs: 1 }'),
       code('yaml', 'fit_long:\n  component: ./train_fake.mjs\n  params: { epochs: 1000, delay_ms: 50 }'),
       code('javascript', "return (() => { try { return String(kept); } catch { return 'gone'; } })();"),
+      code('sql', "SELECT species, count(*) AS n, avg(bill_length_mm) AS mean_bill\nFROM read_csv('penguins.csv', nullstr = 'NA')\nGROUP BY species\nORDER BY species"),
     ];
     const file = path.join(dir, 'kernel.ipynb');
     fs.writeFileSync(file, JSON.stringify({ cells, metadata: { language_info: { name: 'yaml' }, pipewise: { pipeline: 'p.pipeline.yaml' } }, nbformat: 4, nbformat_minor: 5 }, null, 1));
@@ -114,7 +116,7 @@ suite('notebook', () => {
   test('cell languages survive the round trip through the ipynb serializer', () => {
     assert.deepEqual(
       notebook.getCells().map((c) => c.document.languageId),
-      ['sql', 'yaml', 'javascript', 'javascript', 'yaml', 'yaml', 'javascript'],
+      ['sql', 'yaml', 'javascript', 'javascript', 'yaml', 'yaml', 'javascript', 'sql'],
     );
   });
 
@@ -135,6 +137,27 @@ suite('notebook', () => {
     assert.match(html, /<th>species<\/th><th>n<\/th>/);
     const chart = json<{ mark: { type: string } }>(items(cell, VEGA_LITE)[0]);
     assert.equal(chart.mark.type, 'bar');
+  });
+
+  test('a SQL cell prints fractions rounded as pandas shows them (6 decimals), not 15 digits; its JSON keeps every digit', async () => {
+    await run(CELLS.means);
+    const cell = cellAt(CELLS.means);
+    assert.equal(cell.executionSummary?.success, true);
+    const table = json<{ rows: { species: string; n: number; mean_bill: number }[] }>(items(cell, 'application/json')[0]);
+    const expected = Object.fromEntries(table.rows.map((r) => [r.species, r.n]));
+    const html = text(items(cell, 'text/html')[0] as vscode.NotebookCellOutputItem);
+    assert.match(html, /<th>species<\/th><th>n<\/th><th>mean_bill<\/th>/);
+    // Fractions print rounded as pandas shows them (6 decimals), not with 15 digits. The oracle:
+    // pandas' own means of the CSV, rounded by Python.
+    const py = spawnSync('/usr/bin/python3', ['-c', 'import sys, json, pandas as pd; d = pd.read_csv(sys.argv[1]); print(json.dumps({k: repr(round(float(v), 6)) for k, v in d.groupby("species").bill_length_mm.mean().items()}))', path.join(dir, 'penguins.csv')], { encoding: 'utf8' });
+    assert.equal(py.status, 0, py.stderr);
+    const means = JSON.parse(py.stdout) as Record<string, string>;
+    assert.deepEqual(Object.keys(means).sort(), Object.keys(expected).sort());
+    for (const [species, mean] of Object.entries(means)) assert.ok(new RegExp(`<td>${species}</td><td[^>]*>${expected[species]}</td><td[^>]*>${mean.replace('.', '\\.')}</td>`).test(html), `${species}: mean ${mean} in ${html}`);
+    for (const r of table.rows) if (String(r.mean_bill).replace(/^.*\./, '').length > 6) assert.ok(!html.includes(String(r.mean_bill)), `the ${String(r.mean_bill).length}-character float is not printed`);
+    // The JSON beside keeps every digit (within the rounding of pandas' value shown).
+    for (const r of table.rows) assert.ok(Math.abs(r.mean_bill - Number(means[r.species])) <= 5e-7, `${r.species}: ${r.mean_bill}`);
+    assert.ok(table.rows.some((r) => String(r.mean_bill).replace(/^.*\./, '').length > 6), 'the JSON keeps more than 6 decimals');
   });
 
   test('a stage cell that trains updates its chart while it trains, then leaves a static spec', async () => {

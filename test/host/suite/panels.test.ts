@@ -90,6 +90,26 @@ suite('data panels', () => {
     assert.equal(d.rows.find((r) => r.feature === 'species')?.cells.top, 'Adelie');
   });
 
+  test('a Yes/No column is drawn as the strings in the file, not as booleans; true/false stays boolean', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pipewise-yesno-'));
+    const file = path.join(dir, 'answers.csv');
+    const lines = ['x,answer,flag', '1,Yes,true', '2,No,false', '3,Yes,true', '4,Yes,false', '5,No,true', '6,Yes,true'];
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const id = await vscode.commands.executeCommand<string>('pipewise.previewStatistics', vscode.Uri.file(file));
+    assert.ok(id);
+    const d = await digest(id, { kind: 'statistics', exact: true });
+    // The oracle: the most frequent word in the file's second column, counted here.
+    const words = lines.slice(1).map((l) => l.split(',')[1] as string);
+    const top = [...new Set(words)].sort((a, b) => words.filter((w) => w === b).length - words.filter((w) => w === a).length)[0];
+    const answer = d.rows.find((r) => r.feature === 'answer');
+    assert.equal(answer?.cells.top, top, JSON.stringify(answer));
+    assert.equal(answer?.cells.unique, 2);
+    // true/false stays a boolean, which statistics count as TFDV does (INT 0/1): its mean is the share of true.
+    const flag = d.rows.find((r) => r.feature === 'flag');
+    assert.equal(flag?.cells.type, 'INT', JSON.stringify(flag));
+    assert.ok(Math.abs(Number(flag?.cells.mean) - lines.slice(1).filter((l) => l.endsWith(',true')).length / 6) < 1e-12, JSON.stringify(flag));
+  });
+
   test('statistics of flights-3m.parquet: a sample first, then exact figures that agree with SUMMARIZE', async function () {
     const file = path.resolve(extensionRoot(), '..', 'shared', 'data', 'flights-3m.parquet');
     if (!existsSync(file)) return this.skip();
