@@ -8,7 +8,7 @@ import type { RunOutcome } from './runs/runController';
 import type { ExportKfpOptions } from './exportKfp';
 import type { ExportKfpResult } from '../protocol/export';
 import type { CollectOptions } from './runs/collectGarbage';
-import type { GcReport } from '../engine/gc';
+import type { GcReport } from '../protocol/store';
 import type { MonitoringAck } from '../protocol/monitoring';
 import type { ServerInfo } from './models/modelServers';
 import type { FromTryMessage, TryRender } from '../protocol/tryModel';
