@@ -231,24 +231,38 @@ test('graph at 400 px: Fit keeps every node in view', async () => {
   await checkAt400(frame, 'graph');
 });
 
-test('evaluation at 400 px', async () => {
+test('evaluation at 400 px, opened from the explorer on an evaluation artifact', async () => {
   await ensureRuns();
   await fresh();
   const dir = path.join(wb.workspace, '.pipewise', 'artifacts', 'evaluate');
   const newest = fs.readdirSync(dir).sort().reverse().find((d) => fs.existsSync(path.join(dir, d, 'evaluation', 'metrics.json')));
   assert.ok(newest, `an evaluation in ${dir}`);
-  await wb.runCommand('Pipewise: Open Model Evaluation');
-  await wb.answerFileDialog(path.join(dir, newest, 'evaluation', 'metrics.json'));
+  // Through the explorer, as a user finds it: .pipewise/artifacts/evaluate/<id>/evaluation, right-click.
+  await wb.showExplorer();
+  const parts = ['.pipewise', 'artifacts', 'evaluate', newest, 'evaluation'];
+  for (const [i, name] of parts.entries()) {
+    const row = wb.page.locator(`.explorer-folders-view .monaco-list-row[aria-level="${i + 1}"]`, { has: wb.page.locator('.label-name', { hasText: new RegExp(`^${name.replace(/\./g, '\\.')}$`) }) }).first();
+    await row.waitFor({ state: 'visible', timeout: 20_000 });
+    if (i < parts.length - 1) {
+      if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
+    } else {
+      await wb.contextMenu(row, 'Open Model Evaluation');
+    }
+  }
   const frame = await wb.webview('.verdict', 120_000);
   await frame.locator('figure[data-chart="calibration"] svg').first().waitFor({ timeout: 120_000 });
   await checkAt400(frame, 'evaluation');
 });
 
-test('experiments at 400 px', async () => {
+test('experiments at 400 px, opened from the Runs view', async () => {
   await ensureRuns();
   await fresh();
-  await wb.openFile('penguins.pipeline.yaml');
-  await wb.runCommand('Pipewise: Show Experiments (Runs Compared)');
+  await wb.runCommand('Pipewise: Focus on Models View');
+  const pane = wb.page.locator('.pane', { has: wb.page.locator('.pane-header', { hasText: /Pipelines and Runs/i }) });
+  const pipelineRow = pane.locator('.monaco-list-row', { has: wb.page.locator('.label-name', { hasText: /^penguins\.pipeline\.yaml$/ }) }).first();
+  await pipelineRow.waitFor({ state: 'visible', timeout: 60_000 });
+  await pipelineRow.hover();
+  await pipelineRow.locator('.action-label[aria-label="Show Experiments (Runs Compared)"]').click();
   const frame = await wb.webview('table.experiments tbody tr', 60_000);
   assert.equal(await frame.locator('table.experiments tbody tr').count(), 2);
   for (const box of await frame.locator('table.experiments tbody input[type="checkbox"]').all()) await box.check();
