@@ -34,6 +34,13 @@ export class WorkerPort extends Disposable {
     private readonly log: vscode.LogOutputChannel,
   ) {
     super();
+    this._register(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('pipewise.training.wasmThreads') && this.isRunning) {
+          this.log.info('pipewise.training.wasmThreads changed: it applies to the next worker (restart the notebook kernel or reload the window)');
+        }
+      }),
+    );
   }
 
   /** The last started worker's pid, TensorFlow.js backend and versions. */
