@@ -66,13 +66,14 @@ const dirs: string[] = [];
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 /** The penguin pipeline through the CLI, as a user runs it, with `threads` in the environment. */
-async function penguinRun(threads: string | undefined): Promise<{ result: RunResult; stderr: string; metrics: Record<string, number> }> {
+async function penguinRun(threads: string | undefined, nodeOptions?: string): Promise<{ result: RunResult; stderr: string; metrics: Record<string, number> }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pipewise-threads-'));
   dirs.push(dir);
   cpSync(path.join(root, 'test/fixtures/penguins.csv'), path.join(dir, 'data/penguins.csv'));
   writeFileSync(path.join(dir, 'p.pipeline.yaml'), penguinTrainPipeline('penguins_threads', 5));
-  const saved = { backend: process.env.PIPEWISE_TF_BACKEND, threads: process.env.PIPEWISE_TF_THREADS };
+  const saved = { backend: process.env.PIPEWISE_TF_BACKEND, threads: process.env.PIPEWISE_TF_THREADS, nodeOptions: process.env.NODE_OPTIONS };
   process.env.PIPEWISE_TF_BACKEND = 'wasm'; // the CLI inherits this process's environment
+  if (nodeOptions) process.env.NODE_OPTIONS = nodeOptions;
   if (threads === undefined) delete process.env.PIPEWISE_TF_THREADS;
   else process.env.PIPEWISE_TF_THREADS = threads;
   try {
@@ -83,7 +84,7 @@ async function penguinRun(threads: string | undefined): Promise<{ result: RunRes
     const signature = JSON.parse(readFileSync(path.join(model, 'signature.json'), 'utf8')) as { training: { metrics: Record<string, number> } };
     return { result, stderr: r.stderr, metrics: signature.training.metrics };
   } finally {
-    for (const [k, v] of [['PIPEWISE_TF_BACKEND', saved.backend], ['PIPEWISE_TF_THREADS', saved.threads]] as const) {
+    for (const [k, v] of [['PIPEWISE_TF_BACKEND', saved.backend], ['PIPEWISE_TF_THREADS', saved.threads], ['NODE_OPTIONS', saved.nodeOptions]] as const) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
@@ -101,4 +102,14 @@ test('pipewise run with PIPEWISE_TF_THREADS=2: the run output and RunResult name
   for (const [k, v] of Object.entries(single.metrics)) {
     assert.ok(Math.abs((threaded.metrics[k] ?? NaN) - v) < 1e-4, `${k}: ${threaded.metrics[k]} with 2 threads against ${v} with one`);
   }
+});
+
+test('pipewise run where the threaded build cannot start: the run succeeds on wasm and the Trainer logs why', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pipewise-threads-preload-'));
+  dirs.push(dir);
+  const preload = path.join(dir, 'no-shared-memory.cjs');
+  writeFileSync(preload, 'delete globalThis.SharedArrayBuffer;\n');
+  const fallback = await penguinRun('2', `--require ${preload}`);
+  assert.equal(fallback.result.backend, 'wasm');
+  assert.match(fallback.stderr, /train: warn: 2 wasm threads were asked for .*no SharedArrayBuffer.*single-threaded wasm build/);
 });

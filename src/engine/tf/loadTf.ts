@@ -107,13 +107,11 @@ async function tryBackend(backend: TfBackend, threads: number): Promise<Started 
   if (!ok || tf.getBackend() !== backend) return undefined;
   if (backend === 'wasm' && process.env.PIPEWISE_TF_WASM_MATMUL !== 'plain') transposeFirstBatchMatMul(tf);
   if (!wasm || threads <= 1) return { tf, label: backend };
+  const asked = `${threads} wasm threads were asked for (PIPEWISE_TF_THREADS or pipewise.training.wasmThreads)`;
   const problem = threaded?.problem();
+  if (problem) return { tf, label: backend, warning: `${asked}, but ${problem}: training runs on the single-threaded wasm build` };
   const running = wasm.getThreadsCount();
-  if (problem || running <= 1) {
-    const why = problem ?? `the threaded build started with ${running} thread`;
-    return { tf, label: backend, warning: `${threads} wasm threads were asked for (PIPEWISE_TF_THREADS), but ${why}: training runs on the single-threaded wasm build` };
-  }
-  return { tf, label: threadedWasmLabel(running) };
+  return { tf, label: threadedWasmLabel(running), ...(running < threads ? { warning: `${asked}; the threaded build runs ${running}` } : {}) };
 }
 
 /**
