@@ -49,6 +49,13 @@ export interface StatisticsOptions {
    * metadata has the row count); other sources stay exact.
    */
   readonly exactQuantileValues?: number;
+  /**
+   * The number of rows, when the caller has counted them (the editor's worker does, for any
+   * format): decides between exact quantiles and the sketch as Parquet metadata does for a path.
+   */
+  readonly rows?: number;
+  /** The Parquet files behind a relation source: their footers' min/max hint the histogram edges, as for a path. */
+  readonly parquetFiles?: readonly string[];
 }
 
 export const EXACT_QUANTILE_VALUES = 20_000_000;
@@ -98,8 +105,9 @@ export async function computeStatisticsWith(
   }
   try {
     // Parquet knows its row count (metadata only): decide between exact quantiles and the sketch.
-    const rowsKnown = !sampleTable && isParquet(source) ? num((await queryRows(conn, `SELECT count(*) AS n FROM ${relation}`))[0]?.n) : undefined;
-    const ranges = !sampleTable && isParquet(source) && files.length > 0 ? await parquetRanges(conn, files) : undefined;
+    const rowsKnown = sampleTable ? undefined : (options.rows ?? (isParquet(source) ? num((await queryRows(conn, `SELECT count(*) AS n FROM ${relation}`))[0]?.n) : undefined));
+    const parquetFiles = isParquet(source) ? files : (options.parquetFiles ?? []);
+    const ranges = !sampleTable && parquetFiles.length > 0 ? await parquetRanges(conn, parquetFiles) : undefined;
     return await describeRelation(conn, relation, columns, options.name ?? defaultName, options, rowsKnown, ranges);
   } finally {
     if (sampleTable) await conn.run(`DROP TABLE IF EXISTS ${quoteIdent(sampleTable)}`).catch(() => undefined);

@@ -34,6 +34,8 @@ export const DATA_PANEL_VIEW_TYPE = 'pipewise.dataPanel';
 export class DataPanel extends WebviewHost<ToWebview, FromWebview, RenderedDigest, PanelState> {
   private running: CancellationTokenSource | undefined;
   private statistics: DatasetFeatureStatistics | undefined;
+  /** Where the last statistics computation stands, and since when (epoch ms): tests time a cancel with it. */
+  statisticsStatus: { readonly state: 'idle' | 'running' | 'done' | 'cancelled' | 'failed'; readonly since: number } = { state: 'idle', since: Date.now() };
 
   constructor(
     private readonly ctx: PipewiseContext,
@@ -157,13 +159,19 @@ export class DataPanel extends WebviewHost<ToWebview, FromWebview, RenderedDiges
       this.post({ type: 'progress', phase: p.phase, message: p.message });
       if (p.statistics) this.post({ type: 'statistics', partial: true, ...(p.sampledRows !== undefined ? { sampledRows: p.sampledRows } : {}), result: { statistics: p.statistics, datasets: [], exact: false, rows: p.totalRows ?? 0, elapsedMs: p.elapsedMs } });
     });
+    const settle = (state: 'done' | 'cancelled' | 'failed'): void => {
+      if (this.running === cts) this.statisticsStatus = { state, since: Date.now() };
+    };
     try {
+      this.statisticsStatus = { state: 'running', since: Date.now() };
       this.post({ type: 'progress', phase: 'reading', message: `Reading ${sourceLabel(source)}…` });
       const result = await this.ctx.worker.request(ComputeStatistics, { source, progressId }, cts.token);
+      settle('done');
       this.statistics = result.statistics;
       this.post({ type: 'statistics', partial: false, result });
       this.post({ type: 'progress', phase: 'done', message: `${result.rows.toLocaleString('en')} rows · ${(result.elapsedMs / 1000).toFixed(1)} s` });
     } catch (e) {
+      settle(cts.token.isCancellationRequested ? 'cancelled' : 'failed');
       if (cts.token.isCancellationRequested) this.post({ type: 'progress', phase: 'cancelled', message: 'Cancelled. Figures shown so far come from a sample.' });
       else throw e;
     } finally {
