@@ -56,6 +56,8 @@ export interface StatisticsOptions {
   readonly rows?: number;
   /** The Parquet files behind a relation source: their footers' min/max hint the histogram edges, as for a path. */
   readonly parquetFiles?: readonly string[];
+  /** Told how long each pass took (the bench's breakdown). */
+  readonly onPass?: (pass: 'moments' | 'histograms' | 'values', ms: number) => void;
 }
 
 export const EXACT_QUANTILE_VALUES = 20_000_000;
@@ -248,9 +250,15 @@ async function describeRelation(
   const plans: ColumnPlan[] = columns.map((c, i) => ({ name: c.name, type: statsTypeOf(c.type), alias: `c${i}` }));
   const projected = projectedRelation(relation, columns, plans);
   const sketch = rowsKnown !== undefined && rowsKnown * plans.filter((p) => p.type !== 'STRING').length > (options.exactQuantileValues ?? EXACT_QUANTILE_VALUES);
-  const first = await firstPass(conn, projected, plans, settings, sketch, ranges);
-  const histograms = await histogramPass(conn, projected, plans, first, settings);
-  const ranked = await valuesPass(conn, projected, plans, first.numExamples, settings);
+  const timed = async <T>(pass: 'moments' | 'histograms' | 'values', work: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    const out = await work();
+    options.onPass?.(pass, performance.now() - t0);
+    return out;
+  };
+  const first = await timed('moments', () => firstPass(conn, projected, plans, settings, sketch, ranges));
+  const histograms = await timed('histograms', () => histogramPass(conn, projected, plans, first, settings));
+  const ranked = await timed('values', () => valuesPass(conn, projected, plans, first.numExamples, settings));
   const features = plans.map((p) => (p.type === 'STRING' ? stringFeature(p, first, ranked, settings) : numericFeature(p, first, histograms)));
   return { name, numExamples: first.numExamples, features };
 }

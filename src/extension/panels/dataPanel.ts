@@ -17,6 +17,7 @@ import {
   type QuickFix,
   type RenderedDigest,
   type ToWebview,
+  statisticsFromWire,
 } from '../../protocol/data';
 import { errorMessage } from '../../protocol/errors';
 import { WebviewHost } from '../webviewHost';
@@ -167,7 +168,8 @@ export class DataPanel extends WebviewHost<ToWebview, FromWebview, RenderedDiges
       this.post({ type: 'progress', phase: 'reading', message: `Reading ${sourceLabel(source)}…` });
       const result = await this.ctx.worker.request(ComputeStatistics, { source, progressId }, cts.token);
       settle('done');
-      this.statistics = result.statistics;
+      // The webview gets the wire form (it reads ±Infinity back itself); the quick fixes read numbers.
+      this.statistics = statisticsFromWire(result.statistics);
       this.post({ type: 'statistics', partial: false, result });
       this.post({ type: 'progress', phase: 'done', message: `${result.rows.toLocaleString('en')} rows · ${(result.elapsedMs / 1000).toFixed(1)} s` });
     } catch (e) {
@@ -204,7 +206,7 @@ export class DataPanel extends WebviewHost<ToWebview, FromWebview, RenderedDiges
     const schema = parseSchema(doc.getText(), doc.uri.fsPath);
     const source = this.state.source;
     if (source) {
-      if (!this.statistics) this.statistics = (await this.ctx.worker.request(ComputeStatistics, { source, sampleRows: 0 })).statistics;
+      if (!this.statistics) this.statistics = statisticsFromWire((await this.ctx.worker.request(ComputeStatistics, { source, sampleRows: 0 })).statistics);
       anomalies = await this.ctx.worker.request(ValidateStatistics, { statistics: source, schema, ...(this.state.baseline ? { baseline: this.state.baseline } : {}) });
     } else if (this.state.anomaliesPath) {
       anomalies = JSON.parse(await fs.readFile(this.state.anomaliesPath, 'utf8')) as Anomalies;
