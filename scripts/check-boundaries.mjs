@@ -29,9 +29,8 @@ export const RULES = {
   'src/worker': { rooms: ['src/core', 'src/protocol', 'src/engine'], vscode: false, native: true, node: true },
   'src/cli': { rooms: ['src/core', 'src/protocol', 'src/engine', 'src/worker'], vscode: false, native: true, node: true },
   // The extension reaches the engine only through the worker; a few of its record types it may name.
-  // The store's file-only modules (no DuckDB, no TF.js) serve the Runs view's store size and clean-up
-  // in the host; everything else of the engine runs in the worker. (Moving gc behind the worker port
-  // is the cleaner end state.)
+  // Everything that writes the store (runs, gc, doctor) runs in the worker; the host reads run and
+  // execution records, lists a model's version folders and serves a web push's folder.
   'src/extension': {
     rooms: ['src/core', 'src/protocol', 'src/worker', 'src/engine'],
     typesFrom: ['src/engine'],
@@ -40,7 +39,7 @@ export const RULES = {
     node: true,
     only: {
       'src/worker': ['src/worker/client.ts'],
-      'src/engine': ['src/engine/gc.ts', 'src/engine/doctor.ts', 'src/engine/lineage.ts', 'src/engine/store.ts', 'src/engine/storeLock.ts', 'src/engine/serving/staticServer.ts', 'src/engine/serving/modelVersions.ts'],
+      'src/engine': ['src/engine/serving/staticServer.ts', 'src/engine/serving/modelVersions.ts'],
     },
   },
   // The browser runtime of a web push (pipewise-model.js): the engine's pure modules only (the same

@@ -5,25 +5,17 @@
  */
 import path from 'node:path';
 import { PipewiseError } from '../core/errors';
-import { confinePath } from '../core/paths';
+import { formatBytes } from '../core/diskUsage';
 import { examineStore } from '../engine/doctor';
 import { collectGarbage, DEFAULT_KEEP_RUNS } from '../engine/gc';
-import { Lineage } from '../engine/lineage';
-import { loadPipeline, SpecError } from '../engine/orchestrator';
-import { ArtifactStore } from '../engine/store';
-import { acquireStoreLock, type StoreLock } from '../engine/storeLock';
+import { openPipelineStore } from '../engine/pipelineStore';
 import type { ParsedArgs } from './args';
 
-async function openStore(file: string, command: string, wait: boolean): Promise<{ store: ArtifactStore; lineage: Lineage; lock: StoreLock }> {
-  const loaded = await loadPipeline(file);
-  if (!loaded.spec) throw new SpecError(loaded.diagnostics.filter((d) => d.severity === 'error'));
-  const store = new ArtifactStore(confinePath(path.dirname(path.resolve(file)), loaded.spec.store, 'store'));
-  const lock = await acquireStoreLock(store.root, {
-    command: `pipewise ${command} ${path.basename(file)}`,
+function openStore(file: string, command: string, wait: boolean): ReturnType<typeof openPipelineStore> {
+  return openPipelineStore(file, `pipewise ${command} ${path.basename(file)}`, {
     waitMs: wait ? Infinity : 0,
     onWait: (h) => process.stderr.write(`pipewise: waiting for ${h.command} (pid ${h.pid}, since ${h.since}) to release the store…\n`),
   });
-  return { store, lineage: new Lineage(store.metadataDir), lock };
 }
 
 function fileArg(args: ParsedArgs): string {
@@ -68,16 +60,4 @@ export async function gcCommand(args: ParsedArgs): Promise<number> {
   } finally {
     await lock.release();
   }
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = -1;
-  do {
-    v /= 1024;
-    i++;
-  } while (v >= 1024 && i < units.length - 1);
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
 }

@@ -15,6 +15,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { executionAlive, Lineage, runProcessAlive, type ExecutionRecord, type RunRecord } from './lineage';
 import { ArtifactStore, verifyArtifact } from './store';
+export { folderBytes } from '../core/diskUsage';
 
 export type ProblemKind = 'unreadable-record' | 'stray-temp-file' | 'abandoned' | 'broken-artifact' | 'orphan-folder';
 
@@ -168,11 +169,3 @@ async function rm(p: string, done: string): Promise<string> {
 }
 
 /** Bytes under a folder (0 when it is not there). */
-export async function folderBytes(p: string): Promise<number> {
-  const st = await fs.lstat(p).catch(() => undefined);
-  if (!st) return 0;
-  if (!st.isDirectory()) return st.size;
-  let n = 0;
-  for (const name of await readdirSafe(p)) n += await folderBytes(path.join(p, name));
-  return n;
-}

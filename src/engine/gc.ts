@@ -12,7 +12,9 @@
  */
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
-import { examineStore, folderBytes } from './doctor';
+import { folderBytes } from '../core/diskUsage';
+import { DEFAULT_KEEP_RUNS, type GcReport } from '../protocol/store';
+import { examineStore } from './doctor';
 import type { ArtifactRecord, ExecutionRecord, Lineage } from './lineage';
 import type { ArtifactStore } from './store';
 
@@ -21,19 +23,7 @@ export interface GcOptions {
   readonly dryRun?: boolean;
 }
 
-export interface GcReport {
-  readonly storeDir: string;
-  readonly dryRun: boolean;
-  readonly keptRuns: number;
-  /** Artifacts kept, with why (the first reason found). */
-  readonly kept: readonly { readonly id: string; readonly why: string }[];
-  readonly removed: readonly { readonly id: string; readonly uri: string; readonly bytes: number }[];
-  readonly orphans: readonly { readonly path: string; readonly bytes: number }[];
-  readonly bytesFreed: number;
-  readonly storeBytesBefore: number;
-}
-
-export const DEFAULT_KEEP_RUNS = 5;
+export { DEFAULT_KEEP_RUNS, type GcReport };
 
 export async function collectGarbage(store: ArtifactStore, lineage: Lineage, options: GcOptions = {}): Promise<GcReport> {
   const keepRuns = options.keepRuns ?? DEFAULT_KEEP_RUNS;

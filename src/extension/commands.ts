@@ -8,7 +8,7 @@ import type { RunOutcome } from './runs/runController';
 import type { ExportKfpOptions } from './exportKfp';
 import type { ExportKfpResult } from '../protocol/export';
 import type { CollectOptions } from './runs/collectGarbage';
-import type { GcReport } from '../engine/gc';
+import type { GcReport } from '../protocol/store';
 import type { MonitoringAck } from '../protocol/monitoring';
 import type { ServerInfo } from './models/modelServers';
 import type { FromTryMessage, TryRender } from '../protocol/tryModel';
@@ -71,7 +71,7 @@ export interface CommandTable {
   'pipewise.openMonitoring': (pipelineUri?: vscode.Uri, logDir?: string) => string | undefined;
   /** Models view: a pushed model is a view item, its base path (string or Uri), or none (pick one). */
   'pipewise.refreshModels': () => void;
-  /** Starts `pipewise serve` on the model's base path (127.0.0.1, the first free port from 8501 unless given); resolves once a version is AVAILABLE. */
+  /** Starts `pipewise serve` on the model's base path as a `pipewise-serve` task (127.0.0.1, the first free port from 8501 unless given; requests logged per the `pipewise.serving` settings); resolves once a version is AVAILABLE. */
   'pipewise.startModelServer': (model?: ModelTarget, options?: { readonly port?: number }) => ServerInfo | undefined;
   /** Stops the model's server (SIGTERM, then SIGKILL after 10 s); true once it exited. */
   'pipewise.stopModelServer': (model?: ModelTarget) => boolean;
@@ -79,6 +79,8 @@ export interface CommandTable {
   /** Opens the "Try the model" panel (starting the server if none runs); returns the model's base path. */
   'pipewise.tryModel': (model?: ModelTarget) => string | undefined;
   'pipewise.copyModelUrl': (model?: ModelTarget) => string | undefined;
+  /** Opens the monitoring panel on the requests the model's servers logged (its pipeline's training data as the baseline); returns the log folder. */
+  'pipewise.monitorModel': (model?: ModelTarget) => string | undefined;
   /** Opens the evaluation view of an Evaluator artifact (its metrics.json, its folder, or a Runs view artifact); asks when none is given. */
   'pipewise.openEvaluation': (target?: unknown) => void;
   /** Opens the experiments table of a pipeline (its file, a Runs view item, or the active pipeline file). */

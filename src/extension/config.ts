@@ -19,6 +19,12 @@ export interface PipewiseConfig {
     /** Where data and evaluation panels open: the active editor group, or beside it. */
     readonly location: 'active' | 'beside';
   };
+  readonly serving: {
+    /** Servers started from the Models view log their requests to `requests/MODEL` beside the pipeline. */
+    readonly logRequests: boolean;
+    /** The fraction of requests they log. */
+    readonly logSample: number;
+  };
   readonly runs: {
     readonly showProgressNotification: boolean;
     readonly revealGraph: boolean;
@@ -47,6 +53,7 @@ export function readConfig(scope?: vscode.ConfigurationScope): PipewiseConfig {
     editor: { updateDelay: num('editor.updateDelay', 250, 0, 5000), codeLens: bool('editor.codeLens', true) },
     graph: { showArtifacts: bool('graph.showArtifacts', true), layout: oneOf('graph.layout', ['auto', 'leftToRight', 'topToBottom'] as const, 'auto') },
     panels: { location: oneOf('panels.location', ['active', 'beside'] as const, 'active') },
+    serving: { logRequests: bool('serving.logRequests', true), logSample: num('serving.logSample', 1, 0.0001, 1) },
     runs: {
       showProgressNotification: bool('runs.showProgressNotification', true),
       revealGraph: bool('runs.revealGraph', true),

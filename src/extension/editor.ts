@@ -85,7 +85,7 @@ export function registerEditor(ctx: PipewiseContext): EditorFeatures {
   registerCommand(ctx, 'pipewise.collectGarbage', async (arg, options) => {
     const uri = await pipelineUri(arg);
     if (!uri || !trust.allowsRun('clean up a store')) return undefined;
-    const report = await collectGarbageOf(uri, options ?? {});
+    const report = await collectGarbageOf(ctx.worker, uri, options ?? {});
     runsView.refresh();
     return report;
   });

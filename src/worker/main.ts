@@ -10,6 +10,7 @@ import { registerNotebookHandlers } from './handlers/notebook';
 import { registerDataHandlers } from './handlers/data';
 import { registerExportHandlers } from './handlers/export';
 import { registerMonitoringHandlers } from './handlers/monitoring';
+import { registerStoreHandlers } from './handlers/store';
 
 if (!process.send) {
   process.stderr.write('The Pipewise worker must be started with an IPC channel (child_process.fork).\n');
@@ -28,6 +29,7 @@ registerNotebookHandlers(connection);
 registerDataHandlers(connection);
 registerExportHandlers(connection);
 registerMonitoringHandlers(connection);
+registerStoreHandlers(connection);
 
 // The parent went away: nothing to serve.
 process.on('disconnect', () => process.exit(0));

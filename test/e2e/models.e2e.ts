@@ -3,7 +3,8 @@
  * the Models view lists the model and its version with its accuracy; the row's Start action starts
  * a local server (status bar: its URL), Try the Model opens the form prefilled with a real row,
  * Predict shows the class probabilities and the version that answered — the same class the server
- * gives for those values asked directly — and Stop closes the port.
+ * gives for those values asked directly — and Stop closes the port. The server logged its
+ * requests, and the row's Monitor action opens the monitoring panel on them.
  * Saves `test-results/screenshots/models-view.png` and `try-panel.png` (shown in the README).
  */
 import { after, before, test } from 'node:test';
@@ -98,4 +99,12 @@ test('the Models view starts a server, the Try panel predicts, Stop closes the p
   await modelRow.locator('.action-label[aria-label="Stop Model Server"]').click();
   await status.waitFor({ state: 'hidden', timeout: 30_000 });
   assert.equal(await portOpen(port), false, 'the port is closed');
+
+  // The server logged what it answered beside the pipeline (two predictions: the panel's and the
+  // direct one); the row's Monitor action opens the monitoring panel on exactly those.
+  await modelRow.hover();
+  await modelRow.locator('.action-label[aria-label="Monitor Served Requests"]').click();
+  const monitor = await wb.webview('table.skew tbody tr[data-feature]', 180_000);
+  assert.match(await monitor.locator('.window').innerText(), /· 2 requests$/);
+  assert.equal(fs.existsSync(path.join(wb.workspace, 'requests', 'penguins')), true, 'the log is in requests/penguins beside the pipeline');
 });

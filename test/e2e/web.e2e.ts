@@ -20,6 +20,7 @@ import type { EvaluationFile } from '../../src/engine/components/evaluator';
 import type { PushedFile } from '../../src/engine/components/pusher';
 import type { ModelSignature, Prediction } from '../../src/engine/model/signature';
 import { CHROMIUM_ARGS, REPO_ROOT, testTools, waitFor } from './codeServer';
+import { labelledPenguinPipeline } from '../worker/serve-helpers';
 
 const CLI = path.join(REPO_ROOT, 'bin', 'pipewise.js');
 const SCREENSHOTS = path.join(REPO_ROOT, 'test-results', 'screenshots');
@@ -32,20 +33,7 @@ let browser: Browser;
 const servers: ChildProcess[] = [];
 
 function pipelineYaml(name: string, label: string, evaluate: string, pushes: string): string {
-  return `pipeline: ${name}
-stages:
-  raw: { component: ExampleGen, params: { input: data/penguins.csv } }
-  examples: { component: Sql, inputs: { examples: raw.examples }, params: { query: 'SELECT * FROM examples WHERE "${label}" IS NOT NULL' } }
-  statistics: { component: StatisticsGen, inputs: { examples: examples.examples } }
-  schema: { component: SchemaGen, inputs: { statistics: statistics.statistics } }
-  transform: { component: Transform, inputs: { examples: examples.examples, schema: schema.schema }, params: { label: ${label} } }
-  train:
-    component: Trainer
-    inputs: { examples: transform.transformed_examples, transform_graph: transform.transform_graph }
-    params: { hidden_units: [16], epochs: 25, seed: 42 }
-  evaluate: { component: Evaluator, inputs: { examples: examples.examples, model: train.model }, params: ${evaluate} }
-  infer: { component: BulkInferrer, inputs: { examples: examples.examples, model: train.model } }
-${pushes}`;
+  return labelledPenguinPipeline(name, label, { seed: 42, evaluate, extra: pushes });
 }
 
 function run(file: string): RunResult {

@@ -20,6 +20,7 @@ import { FIXTURES, tempDir } from '../fixtures/evaluation/context';
 import { runSystemPython, sklearnCurves } from '../fixtures/evaluation/oracle';
 import { buildEvaluationView, type MetricsFile } from '../../src/core/evaluationView';
 import type { PredictionsFile } from '../../src/protocol/evaluation';
+import { labelledPenguinPipeline } from './serve-helpers';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'bin', 'pipewise.js');
@@ -80,24 +81,7 @@ async function checkAgainstSklearn(evaluation: EvaluationFile, parquet: string, 
 }
 
 function pipelineYaml(name: string, label: string, seed: number, evaluate: string, extra = ''): string {
-  // Rows without a label are dropped first: Transform refuses them (a label must be known to train).
-  return `pipeline: ${name}
-stages:
-  raw: { component: ExampleGen, params: { input: data/penguins.csv } }
-  examples: { component: Sql, inputs: { examples: raw.examples }, params: { query: 'SELECT * FROM examples WHERE "${label}" IS NOT NULL' } }
-  statistics: { component: StatisticsGen, inputs: { examples: examples.examples } }
-  schema: { component: SchemaGen, inputs: { statistics: statistics.statistics } }
-  transform: { component: Transform, inputs: { examples: examples.examples, schema: schema.schema }, params: { label: ${label} } }
-  train:
-    component: Trainer
-    inputs: { examples: transform.transformed_examples, transform_graph: transform.transform_graph }
-    params: { hidden_units: [16], epochs: 25, seed: ${seed} }
-  evaluate:
-    component: Evaluator
-    inputs: { examples: examples.examples, model: train.model }
-    params: ${evaluate}
-  infer: { component: BulkInferrer, inputs: { examples: examples.examples, model: train.model } }
-${extra}`;
+  return labelledPenguinPipeline(name, label, { seed, evaluate, extra });
 }
 
 test('penguins end to end: metrics.json equals sklearn on predictions.parquet (multiclass, binary, regression); infra-validated, pushed, compared with the last blessed model', async (t) => {

@@ -25,6 +25,27 @@ stages:
 `;
 }
 
+/**
+ * The penguin pipeline trained on any label (rows without it dropped first: Transform refuses them),
+ * evaluated and batch-inferred; `extra` adds stages (pushes, infra validation) at the end.
+ */
+export function labelledPenguinPipeline(name: string, label: string, options: { seed: number; evaluate: string; extra?: string }): string {
+  return `pipeline: ${name}
+stages:
+  raw: { component: ExampleGen, params: { input: data/penguins.csv } }
+  examples: { component: Sql, inputs: { examples: raw.examples }, params: { query: 'SELECT * FROM examples WHERE "${label}" IS NOT NULL' } }
+  statistics: { component: StatisticsGen, inputs: { examples: examples.examples } }
+  schema: { component: SchemaGen, inputs: { statistics: statistics.statistics } }
+  transform: { component: Transform, inputs: { examples: examples.examples, schema: schema.schema }, params: { label: ${label} } }
+  train:
+    component: Trainer
+    inputs: { examples: transform.transformed_examples, transform_graph: transform.transform_graph }
+    params: { hidden_units: [16], epochs: 25, seed: ${options.seed} }
+  evaluate: { component: Evaluator, inputs: { examples: examples.examples, model: train.model }, params: ${options.evaluate} }
+  infer: { component: BulkInferrer, inputs: { examples: examples.examples, model: train.model } }
+${options.extra ?? ''}`;
+}
+
 /** One penguin as a client sends it: every raw feature, as in penguins.csv. */
 export const PENGUIN: Readonly<Record<string, unknown>> = { island: 'Biscoe', bill_length_mm: 46.1, bill_depth_mm: 13.2, flipper_length_mm: 211, body_mass_g: 4500, sex: 'female', year: 2007 };
 export const cli = path.join(root, 'bin/pipewise.js');

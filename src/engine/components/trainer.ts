@@ -52,7 +52,7 @@ export const trainer: ComponentExecutor<TrainerParams> = {
     });
     ctx.log(
       'info',
-      `${data.task} on '${spec.label.name}'${data.classes ? ` (${data.classes.length} classes)` : ''}: ${data.train.n} train, ${data.eval.n} eval examples (${data.train.n} fit, ${data.validation.n} validation rows carved out of ${p.train_split}) × ${spec.width} inputs; ${userModule ? `model from ${path.basename(userModule.file)}` : `${hp.model}${hp.model === 'linear' ? '' : ` ${JSON.stringify(hp.hidden_units)}`}`}`,
+      `${data.task} on '${spec.label.name}'${data.classes ? ` (${data.classes.length} classes)` : ''}, ${spec.width} inputs: ${data.train.n + data.validation.n} ${p.train_split} examples (${data.train.n} to fit, ${data.validation.n} carved out for validation), ${data.eval.n} ${p.eval_split} examples; ${userModule ? `model from ${path.basename(userModule.file)}` : `${hp.model}${hp.model === 'linear' ? '' : ` ${JSON.stringify(hp.hidden_units)}`}`}`,
     );
 
     const { model, fit, scores, family, labelTransform, choice } = await chooseModel(loaded, spec, data, {

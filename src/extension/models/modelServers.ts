@@ -1,9 +1,10 @@
 /**
- * Local model servers started from the Models view: `pipewise serve BASE --port P` run with the
- * bundled CLI (out/cli.js) as a child process of the extension host, bound to 127.0.0.1. Each has
- * its log in an output channel "Pipewise Server: NAME" and a status bar item with its URL while it
- * runs. Stopping sends SIGTERM (the server finishes its requests in flight and exits), then SIGKILL
- * after a grace period. The extension's deactivate stops every server.
+ * Local model servers: `pipewise serve BASE --port P [--log-dir DIR]` run with the bundled CLI
+ * (out/cli.js) as a child process of the extension host, bound to 127.0.0.1. The Models view starts
+ * them as `pipewise-serve` tasks (./serveTask.ts), whose terminal echoes what this class reads from
+ * the process. Each server has its log in an output channel "Pipewise Server: NAME" and a status bar
+ * item with its URL while it runs. Stopping sends SIGTERM (the server finishes its requests in flight
+ * and exits), then SIGKILL after a grace period. The extension's deactivate stops every server.
  */
 import * as vscode from 'vscode';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -20,6 +21,19 @@ export interface ServerInfo {
   readonly pid: number | undefined;
   /** The version the server answers with by default (AVAILABLE), once known. */
   readonly version?: string;
+  /** Where it logs its requests (`--log-dir`), when it does. */
+  readonly logDir?: string;
+}
+
+export interface StartOptions {
+  /** Default: the first free port from 8501. */
+  readonly port?: number;
+  /** `--log-dir`: log requests there as Parquet (for `pipewise monitor` and the monitoring panel). */
+  readonly logDir?: string;
+  /** `--log-sample`: the fraction of requests logged (default all). */
+  readonly logSample?: number;
+  /** Receives everything the server writes, as the output channel does (a task's terminal). */
+  readonly echo?: (text: string) => void;
 }
 
 interface Running {
@@ -28,6 +42,7 @@ interface Running {
   readonly channel: vscode.OutputChannel;
   readonly status: vscode.StatusBarItem;
   readonly exited: Promise<number | null>;
+  readonly echoes: ((text: string) => void)[];
   /** The last lines the server wrote (named in a start failure). */
   readonly tail: string[];
   poll?: ReturnType<typeof setInterval>;
@@ -72,6 +87,11 @@ export class ModelServers implements vscode.Disposable {
     managers.add(this);
   }
 
+  /** Resolves with the exit code once the server of a base path exits (undefined when none runs). */
+  whenExited(base: string): Promise<number | null> | undefined {
+    return this.servers.get(path.resolve(base))?.exited;
+  }
+
   /** The server of a model base path, if one runs. */
   get(base: string): ServerInfo | undefined {
     return this.servers.get(path.resolve(base))?.info;
@@ -88,16 +108,24 @@ export class ModelServers implements vscode.Disposable {
   }
 
   /** Starts `pipewise serve` on a model base path and resolves once a version is AVAILABLE (or rejects with the server's own words). */
-  async start(name: string, base: string, port?: number): Promise<ServerInfo> {
+  async start(name: string, base: string, options: StartOptions = {}): Promise<ServerInfo> {
     const key = path.resolve(base);
     const existing = this.servers.get(key);
-    if (existing) return existing.info;
-    const p = port ?? (await freePort());
+    if (existing) {
+      if (options.echo) existing.echoes.push(options.echo);
+      return existing.info;
+    }
+    const p = options.port ?? (await freePort());
     const cli = path.join(this.extensionPath, 'out', 'cli.js');
     const args = [cli, 'serve', key, '--model-name', name, '--port', String(p), '--host', HOST];
+    const logDir = options.logDir ? path.resolve(options.logDir) : undefined;
+    if (logDir) args.push('--log-dir', logDir);
+    if (logDir && options.logSample !== undefined && options.logSample < 1) args.push('--log-sample', String(options.logSample));
     const channel = this.channels.get(name) ?? vscode.window.createOutputChannel(`Pipewise Server: ${name}`);
     this.channels.set(name, channel);
-    channel.appendLine(`$ node ${args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`);
+    const commandLine = `$ node ${args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`;
+    channel.appendLine(commandLine);
+    options.echo?.(`${commandLine}\n`);
     // In VS Code the extension host is Electron: ELECTRON_RUN_AS_NODE makes its executable a plain Node.
     const child = spawn(process.execPath, args, { cwd: path.dirname(key), env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     const url = `http://${HOST}:${p}/v1/models/${encodeURIComponent(name)}`;
@@ -107,20 +135,26 @@ export class ModelServers implements vscode.Disposable {
     status.tooltip = `Pipewise is serving '${name}' at ${url}\nClick to try the model.`;
     status.command = { command: 'pipewise.tryModel', title: 'Try the Model', arguments: [key] };
     status.show();
+    const echoes: ((text: string) => void)[] = options.echo ? [options.echo] : [];
+    const say = (line: string): void => {
+      channel.appendLine(line);
+      for (const echo of echoes) echo(`${line}\n`);
+    };
     const exited = new Promise<number | null>((resolve) => {
       child.once('close', (code, signal) => {
-        channel.appendLine(`pipewise serve exited${code !== null ? ` with code ${code}` : ` on ${signal}`}`);
+        say(`pipewise serve exited${code !== null ? ` with code ${code}` : ` on ${signal}`}`);
         resolve(code);
       });
       child.once('error', (e) => {
-        channel.appendLine(`could not start pipewise serve: ${e.message}`);
+        say(`could not start pipewise serve: ${e.message}`);
         resolve(null);
       });
     });
-    const running: Running = { info: { name, base: key, port: p, url, pid: child.pid }, child, channel, status, exited, tail: [] };
+    const running: Running = { info: { name, base: key, port: p, url, pid: child.pid, ...(logDir ? { logDir } : {}) }, child, channel, status, exited, echoes, tail: [] };
     const output = (d: Buffer): void => {
       const text = d.toString();
       channel.append(text);
+      for (const echo of running.echoes) echo(text);
       running.tail.push(...text.split('\n').filter((l) => l.trim()));
       running.tail.splice(0, Math.max(0, running.tail.length - 5));
     };

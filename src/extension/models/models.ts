@@ -4,11 +4,15 @@
  * trusted workspace.
  */
 import * as vscode from 'vscode';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { PipewiseContext } from '../context';
-import { registerCommand, registerTestCommand } from '../commands';
+import { executeCommand, registerCommand, registerTestCommand } from '../commands';
 import type { TrustGate } from '../trust';
+import { readConfig } from '../config';
 import { ModelServers, type ServerInfo } from './modelServers';
+import { requestLogDir } from './pushedModels';
+import { ServeTasks } from './serveTask';
 import { ModelsView, modelOfArg } from './modelsView';
 import type { PushedModel } from './pushedModels';
 import { TRY_VIEW_TYPE, TryPanel } from './tryPanel';
@@ -17,8 +21,9 @@ export function registerModels(ctx: PipewiseContext, trust: TrustGate): ModelSer
   const subs = ctx.extension.subscriptions;
   const servers = new ModelServers(ctx.extension.extensionPath, ctx.log);
   const view = new ModelsView(servers);
+  const tasks = new ServeTasks(servers, () => view.load().then((ms) => ms.filter((m) => m.versions.length > 0)), (m) => (readConfig().serving.logRequests ? requestLogDir(m) : undefined));
   const panels = new Map<string, TryPanel>();
-  subs.push(servers, view, vscode.window.registerTreeDataProvider('pipewise.models', view), { dispose: () => panels.forEach((p) => p.dispose()) });
+  subs.push(servers, view, tasks, vscode.window.registerTreeDataProvider('pipewise.models', view), { dispose: () => panels.forEach((p) => p.dispose()) });
   const setServing = (): void => void vscode.commands.executeCommand('setContext', 'pipewise.serverRunning', servers.list().length > 0);
   subs.push(servers.onDidChange(setServing));
   setServing();
@@ -46,10 +51,9 @@ export function registerModels(ctx: PipewiseContext, trust: TrustGate): ModelSer
   const start = async (m: PushedModel, port?: number): Promise<ServerInfo | undefined> => {
     if (!trust.allowsRun('start a model server')) return undefined;
     if (!m.versions.length) throw new Error(`${m.name} has no version in ${m.base} yet: push one first`);
-    const info = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Window, title: `Starting the server for ${m.name}` },
-      () => servers.start(m.name, m.base, port),
-    );
+    const { logRequests, logSample } = readConfig(vscode.Uri.file(m.pipelineFile)).serving;
+    const task = tasks.taskFor({ name: m.name, base: m.base, ...(port !== undefined ? { port } : {}), ...(logRequests ? { logDir: requestLogDir(m), logSample } : {}) });
+    const info = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Starting the server for ${m.name}` }, () => tasks.run(task));
     view.refresh();
     return info;
   };
@@ -96,6 +100,18 @@ export function registerModels(ctx: PipewiseContext, trust: TrustGate): ModelSer
     const url = m ? servers.get(m.base)?.url : undefined;
     if (url) await vscode.env.clipboard.writeText(url);
     return url;
+  });
+
+  registerCommand(ctx, 'pipewise.monitorModel', async (arg) => {
+    const m = await modelOf(arg, 'Monitor which model?', (x) => existsSync(servers.get(x.base)?.logDir ?? requestLogDir(x)));
+    if (!m) return undefined;
+    const logDir = servers.get(m.base)?.logDir ?? requestLogDir(m);
+    if (!existsSync(logDir)) {
+      void vscode.window.showInformationMessage(`No request of ${m.name} is logged yet (${vscode.workspace.asRelativePath(logDir)}): start its server from the Models view and send it requests.`);
+      return undefined;
+    }
+    await executeCommand('pipewise.openMonitoring', vscode.Uri.file(m.pipelineFile), logDir);
+    return logDir;
   });
 
   registerTestCommand(ctx, 'pipewise.test.modelsView', () => view.snapshot());

@@ -5,7 +5,8 @@
  */
 import * as vscode from 'vscode';
 import path from 'node:path';
-import { readAllPushedModels, type PushedModel, type PushedVersion } from './pushedModels';
+import { existsSync } from 'node:fs';
+import { readAllPushedModels, requestLogDir, type PushedModel, type PushedVersion } from './pushedModels';
 import type { ModelServers } from './modelServers';
 
 export type ModelElement =
@@ -82,10 +83,13 @@ export class ModelsView implements vscode.TreeDataProvider<ModelElement>, vscode
       item.description = server ? `serving on :${server.port}` : `${m.versions.length} version${m.versions.length === 1 ? '' : 's'}`;
       item.tooltip = new vscode.MarkdownString(
         `**${m.name}** — pushed by stage \`${m.stage}\` of \`${where}\`  \nBase path: \`${vscode.workspace.asRelativePath(m.base)}\`` +
-          (server ? `  \nServing at ${server.url}${server.version ? ` (version ${server.version})` : ''}` : ''),
+          (server ? `  \nServing at ${server.url}${server.version ? ` (version ${server.version})` : ''}` : '') +
+          (server?.logDir ? `  \nLogging requests to \`${vscode.workspace.asRelativePath(server.logDir)}\`` : ''),
       );
       item.iconPath = new vscode.ThemeIcon(server ? 'radio-tower' : 'package', server ? new vscode.ThemeColor('testing.iconPassed') : undefined);
-      item.contextValue = server ? 'pipewise.model.serving' : m.versions.length ? 'pipewise.model' : 'pipewise.model.empty';
+      // `.logged`: a request log exists (or the running server writes one), so it can be monitored.
+      const logged = existsSync(server?.logDir ?? requestLogDir(m)) || !!server?.logDir;
+      item.contextValue = (server ? 'pipewise.model.serving' : m.versions.length ? 'pipewise.model' : 'pipewise.model.empty') + (logged ? '.logged' : '');
       return item;
     }
     const v = e.version;

@@ -40,6 +40,14 @@ export interface PushedModel {
   readonly versions: readonly PushedVersion[];
 }
 
+/**
+ * Where servers started from the Models view log a model's requests: `requests/NAME` beside the
+ * pipeline file (the monitoring panel's folder picker starts at a `requests` folder there).
+ */
+export function requestLogDir(m: Pick<PushedModel, 'name' | 'pipelineFile'>): string {
+  return path.join(path.dirname(m.pipelineFile), 'requests', m.name);
+}
+
 interface ExecutionFile {
   readonly id: string;
   readonly runId: string;

@@ -1,19 +1,18 @@
 /**
  * The Runs view's store clean-up: `pipewise.collectGarbage` on a pipeline shows what
  * `pipewise gc` would free (the last N runs, every blessed and every pushed model are kept;
- * lineage decides), asks, then collects under the store's lock. The engine's gc is file work only
- * (no DuckDB, no TF.js), so it runs here without the worker.
+ * lineage decides), asks, then collects. The worker does both under the store's lock, as the CLI
+ * does (src/protocol/store.ts); the host only reads the store's size for the view.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
+import { folderBytes, formatBytes, storeDirOf } from '../../core/diskUsage';
 import { parsePipeline } from '../../core/parse';
-import { confinePath } from '../../core/paths';
-import { folderBytes } from '../../engine/doctor';
-import { collectGarbage, DEFAULT_KEEP_RUNS, type GcReport } from '../../engine/gc';
-import { Lineage } from '../../engine/lineage';
-import { ArtifactStore } from '../../engine/store';
-import { acquireStoreLock } from '../../engine/storeLock';
+import { CollectGarbageRequest, DEFAULT_KEEP_RUNS, type GcReport } from '../../protocol/store';
+import type { WorkerPort } from '../workerPort';
+
+export { formatBytes };
 
 export interface CollectOptions {
   /** Runs to keep (default: ask, offering 5). */
@@ -22,21 +21,16 @@ export interface CollectOptions {
   readonly confirm?: boolean;
 }
 
-async function storeOf(file: string): Promise<ArtifactStore> {
-  const parsed = parsePipeline(await fs.readFile(file, 'utf8'), file);
-  return new ArtifactStore(confinePath(path.dirname(file), parsed.spec?.store ?? '.pipewise', 'store'));
-}
-
-/** Bytes the pipeline's store takes (0 when it has none yet). */
+/** Bytes the pipeline's store takes (0 when it has none yet, or the file does not parse). */
 export async function storeBytes(file: string): Promise<number> {
   try {
-    return await folderBytes((await storeOf(file)).root);
+    return await folderBytes(storeDirOf(file, parsePipeline(await fs.readFile(file, 'utf8'), file).spec?.store));
   } catch {
     return 0;
   }
 }
 
-export async function collectGarbageOf(uri: vscode.Uri, options: CollectOptions = {}): Promise<GcReport | undefined> {
+export async function collectGarbageOf(worker: WorkerPort, uri: vscode.Uri, options: CollectOptions = {}): Promise<GcReport | undefined> {
   let keep = options.keep;
   if (keep === undefined) {
     const answer = await vscode.window.showInputBox({
@@ -48,40 +42,24 @@ export async function collectGarbageOf(uri: vscode.Uri, options: CollectOptions 
     if (answer === undefined) return undefined;
     keep = Number(answer.trim());
   }
-  const store = await storeOf(uri.fsPath);
-  const lineage = new Lineage(store.metadataDir);
-  const lock = await acquireStoreLock(store.root, { command: `the editor's clean-up of ${path.basename(uri.fsPath)}` });
-  try {
-    const preview = await collectGarbage(store, lineage, { keepRuns: keep, dryRun: true });
-    if (!preview.removed.length && !preview.orphans.length) {
-      void vscode.window.showInformationMessage(`Nothing to clean up in ${store.root} (${formatBytes(preview.storeBytesBefore)}).`);
-      return preview;
-    }
-    if (options.confirm !== false) {
-      const go = await vscode.window.showWarningMessage(
-        `Remove ${preview.removed.length + preview.orphans.length} artifact folder(s) and free ${formatBytes(preview.bytesFreed)} of ${formatBytes(preview.storeBytesBefore)}? ` +
-          `The last ${keep} run(s), blessed and pushed models are kept; lineage keeps the history.`,
-        { modal: true },
-        'Clean Up',
-      );
-      if (go !== 'Clean Up') return undefined;
-    }
-    const report = await collectGarbage(store, lineage, { keepRuns: keep });
-    void vscode.window.showInformationMessage(`Freed ${formatBytes(report.bytesFreed)} of ${formatBytes(report.storeBytesBefore)} in ${store.root}.`);
-    return report;
-  } finally {
-    await lock.release();
+  const gc = (dryRun: boolean): Promise<GcReport> =>
+    worker.request(CollectGarbageRequest, { pipelineFile: uri.fsPath, keepRuns: keep as number, dryRun, requester: `the editor's clean-up of ${path.basename(uri.fsPath)}` });
+  const preview = await gc(true);
+  if (!preview.removed.length && !preview.orphans.length) {
+    void vscode.window.showInformationMessage(`Nothing to clean up in ${preview.storeDir} (${formatBytes(preview.storeBytesBefore)}).`);
+    return preview;
   }
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
+  if (options.confirm !== false) {
+    const go = await vscode.window.showWarningMessage(
+      `Remove ${preview.removed.length + preview.orphans.length} artifact folder(s) and free ${formatBytes(preview.bytesFreed)} of ${formatBytes(preview.storeBytesBefore)}? ` +
+        `The last ${keep} run(s), blessed and pushed models are kept; lineage keeps the history.`,
+      { modal: true },
+      'Clean Up',
+    );
+    if (go !== 'Clean Up') return undefined;
   }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+  // Decided again under the lock: a run that finished meanwhile is among the kept ones.
+  const report = await gc(false);
+  void vscode.window.showInformationMessage(`Freed ${formatBytes(report.bytesFreed)} of ${formatBytes(report.storeBytesBefore)} in ${report.storeDir}.`);
+  return report;
 }

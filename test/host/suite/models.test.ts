@@ -4,7 +4,10 @@
  * from the view's command, the Try panel's form comes from the server's metadata and the schema,
  * prefilled with the eval split's first row (read back here with DuckDB), its answer matches the
  * same request sent straight to the server with node:http, a bad value is refused naming the
- * feature, and stopping the server closes its port. Nothing starts in an untrusted workspace.
+ * feature, and stopping the server closes its port. The server runs as a `pipewise-serve` task
+ * (terminating the task stops it) and logs its requests beside the pipeline; "Monitor Served
+ * Requests" opens the monitoring panel on exactly the predictions sent. Nothing starts in an
+ * untrusted workspace.
  */
 import * as assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -18,6 +21,15 @@ import type { ServerInfo } from '../../../src/extension/models/modelServers';
 import type { TryRender } from '../../../src/protocol/tryModel';
 
 const EXTENSION_ID = 'pipewise.pipewise';
+
+/** The running `pipewise-serve` task of a base path, if one runs. */
+function serveTask(base: string): vscode.TaskExecution | undefined {
+  return vscode.tasks.taskExecutions.find((e) => {
+    const d = e.task.definition as { type: string; base?: string };
+    const root = typeof e.task.scope === 'object' ? e.task.scope.uri.fsPath : '';
+    return d.type === 'pipewise-serve' && typeof d.base === 'string' && path.resolve(root, d.base) === path.resolve(base);
+  });
+}
 
 type ViewSnapshot = { label: string; description: string; contextValue: string; children: { label: string; description: string; icon: string }[] }[];
 
@@ -78,6 +90,7 @@ suite('models', () => {
   let evaluation = '';
   let examples = '';
   let server: ServerInfo | undefined;
+  let logDir = '';
 
   suiteSetup(async function () {
     this.timeout(600_000);
@@ -99,6 +112,9 @@ suite('models', () => {
     base = pushed.destination;
     evaluation = outcome.stages.find((s) => s.name === 'evaluate')?.artifacts.evaluation ?? '';
     examples = outcome.stages.find((s) => s.name === 'examples')?.artifacts.examples ?? '';
+    // Where the view's servers log (the `pipewise.serving.logRequests` default): start empty.
+    logDir = path.join(path.dirname(pipelineFile), 'requests', 'penguins');
+    fs.rmSync(logDir, { recursive: true, force: true });
   });
 
   suiteTeardown(async () => {
@@ -121,7 +137,7 @@ suite('models', () => {
       30_000,
     );
     const model = view.find((m) => m.label === 'penguins');
-    assert.equal(model?.contextValue, 'pipewise.model');
+    assert.equal(model?.contextValue, 'pipewise.model', 'no request log yet, no server');
     const item = model?.children.find((c) => c.label === `v${version}`);
     const shown = /accuracy (\d\.\d+)/.exec(item?.description ?? '');
     assert.ok(shown, `accuracy in '${item?.description}'`);
@@ -152,9 +168,11 @@ suite('models', () => {
     assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/v1\/models\/penguins$/);
     assert.equal(server.version, String(Math.max(...fs.readdirSync(base).filter((n) => /^\d+$/.test(n)).map(Number))), 'the newest version serves');
     assert.ok(await portOpen(server.port));
+    assert.ok(serveTask(base), 'the server runs as a pipewise-serve task');
+    assert.equal(server.logDir, logDir, 'it logs its requests beside the pipeline');
     const view = (await vscode.commands.executeCommand('pipewise.test.modelsView')) as ViewSnapshot;
     const model = view.find((m) => m.label === 'penguins');
-    assert.equal(model?.contextValue, 'pipewise.model.serving');
+    assert.equal(model?.contextValue, 'pipewise.model.serving.logged');
     assert.match(model?.description ?? '', new RegExp(`serving on :${server.port}$`));
     assert.deepEqual(model?.children.filter((c) => c.icon === 'play-circle').map((c) => c.label), [`v${server.version}`], 'the served version is marked');
 
@@ -185,11 +203,41 @@ suite('models', () => {
     assert.equal(failure.feature, 'bill_length_mm');
     assert.match(failure.message ?? '', /must be a number/);
 
+    // Two predictions were answered (the panel's and the direct one; the refused one is not a
+    // prediction): the monitoring panel opened from the model counts exactly those.
+    const monitored = await vscode.commands.executeCommand('pipewise.monitorModel', base);
+    assert.equal(monitored, logDir);
+    const ack = (await vscode.commands.executeCommand('pipewise.test.monitoringAck', logDir, { requests: 2, timeoutMs: 120_000 })) as { kind: string; requests?: number; rows: { name: string }[] };
+    assert.equal(ack.kind, 'report');
+    assert.deepEqual(ack.rows.map((r) => r.name).sort(), [...(form.fields ?? [])].sort(), 'every raw feature is compared with training');
+
     const stopped = await vscode.commands.executeCommand('pipewise.stopModelServer', base);
     assert.equal(stopped, true);
     assert.equal(await portOpen(server.port), false, 'the port is closed');
+    await waitFor('the serve task to end', () => (serveTask(base) ? undefined : true), 30_000);
     const after = (await vscode.commands.executeCommand('pipewise.test.modelsView')) as ViewSnapshot;
-    assert.equal(after.find((m) => m.label === 'penguins')?.contextValue, 'pipewise.model');
+    assert.equal(after.find((m) => m.label === 'penguins')?.contextValue, 'pipewise.model.logged', 'stopped; its request log stays monitorable');
+    server = undefined;
+  });
+
+  test('terminating the serve task stops the server', async function () {
+    this.timeout(300_000);
+    server = (await vscode.commands.executeCommand('pipewise.startModelServer', base)) as ServerInfo | undefined;
+    assert.ok(server, 'the server started');
+    const port = server.port;
+    const task = serveTask(base);
+    assert.ok(task, 'a pipewise-serve task runs');
+    task.terminate();
+    await waitFor('the port to close', async () => ((await portOpen(port)) ? undefined : true), 30_000);
+    const view = await waitFor(
+      'the view to drop the server',
+      async () => {
+        const v = (await vscode.commands.executeCommand('pipewise.test.modelsView')) as ViewSnapshot;
+        return v.find((m) => m.label === 'penguins')?.contextValue === 'pipewise.model.logged' ? v : undefined;
+      },
+      30_000,
+    );
+    assert.ok(view);
     server = undefined;
   });
 });

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { PipewiseContext } from '../../../src/extension/extension';
-import type { GcReport } from '../../../src/engine/gc';
+import type { GcReport } from '../../../src/protocol/store';
 import type { RunOutcome } from '../../../src/extension/runs/runController';
 
 function du(p: string): number {

@@ -1,0 +1,26 @@
+/**
+ * A pipeline's store opened for maintenance (doctor, gc): the pipeline file loaded and checked, its
+ * store folder confined to the pipeline's folder, and the store's lock taken — refused with the
+ * holder's pid and start time unless the caller waits. The CLI and the worker (the Runs view's
+ * clean-up) both open stores this way.
+ */
+import path from 'node:path';
+import { storeDirOf } from '../core/diskUsage';
+import { Lineage } from './lineage';
+import { loadPipeline, SpecError } from './orchestrator';
+import { ArtifactStore } from './store';
+import { acquireStoreLock, type LockOptions, type StoreLock } from './storeLock';
+
+export interface OpenedStore {
+  readonly store: ArtifactStore;
+  readonly lineage: Lineage;
+  readonly lock: StoreLock;
+}
+
+export async function openPipelineStore(file: string, command: string, options: Omit<LockOptions, 'command'> = {}): Promise<OpenedStore> {
+  const loaded = await loadPipeline(path.resolve(file));
+  if (!loaded.spec) throw new SpecError(loaded.diagnostics.filter((d) => d.severity === 'error'));
+  const store = new ArtifactStore(storeDirOf(file, loaded.spec.store));
+  const lock = await acquireStoreLock(store.root, { command, ...options });
+  return { store, lineage: new Lineage(store.metadataDir), lock };
+}
