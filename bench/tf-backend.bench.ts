@@ -3,12 +3,13 @@
  * process, and the peak RSS must be of a process that did only this): a 2×64 ReLU DNN with a
  * softmax over 3 classes, built as Trainer builds it (buildBuiltinModel), trained with Pipewise's
  * own loop (fitModel) or with TF.js's model.fit, on the float32 matrix in DATA.bin. Prints one
- * JSON line: backend, SIMD, every timed run, peak RSS.
+ * JSON line: backend, its label, SIMD, every timed run (wall and CPU time of all the process's threads), peak RSS.
  *
  *   node --import tsx bench/tf-backend.bench.ts DATA.bin N WIDTH BATCH EPOCHS RUNS [fitModel|trainOnBatch|model.fit]
  *   PIPEWISE_TF_BACKEND=cpu …            force a backend (as loadTf reads it)
  *   PIPEWISE_BENCH_NO_SIMD=1 …           the wasm backend without SIMD (to measure what SIMD gives)
  *   PIPEWISE_TF_WASM_MATMUL=plain …   wasm's own BatchMatMul, without the transpose-first kernel (src/engine/tf/wasmMatMul.ts)
+ *   PIPEWISE_TF_THREADS=N …            the threaded wasm build with N threads (`label` says what ran)
  */
 import { readFileSync } from 'node:fs';
 import * as tfjs from '@tensorflow/tfjs-core';
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
   const [n, width, batchSize, epochs, runs] = [nS, widthS, batchS, epochsS, runsS].map(Number) as [number, number, number, number, number];
   // Flags must be set before the backend initialises; loadTf imports this same module instance.
   if (process.env.PIPEWISE_BENCH_NO_SIMD === '1') tfjs.env().set('WASM_HAS_SIMD_SUPPORT', false);
-  const { tf, backend } = await loadTf();
+  const { tf, backend, label } = await loadTf();
   const simd = backend === 'wasm' ? Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) : undefined;
 
   const raw = new Float32Array(readFileSync(file).buffer.slice(0));
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
     const c = process.cpuUsage(c0);
     cpuMs.push((c.user + c.system) / 1000);
   }
-  process.stdout.write(`${JSON.stringify({ backend, simd, mode, ms, cpuMs, samples: n * epochs, peakRssMiB: peakRssMiB('self') })}\n`);
+  process.stdout.write(`${JSON.stringify({ backend, label, simd, mode, ms, cpuMs, samples: n * epochs, peakRssMiB: peakRssMiB('self') })}\n`);
 }
 
 main().catch((e: unknown) => {

@@ -7,6 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { queryRows, quoteLiteral, withConnection } from '../src/engine/duckdb';
@@ -57,6 +58,8 @@ async function trainingData(ctx: BenchContext, n: number): Promise<{ file: strin
 
 interface TfRun {
   readonly backend: string;
+  /** `wasm (SIMD, N threads)` when the threaded build ran. */
+  readonly label?: string;
   readonly simd?: boolean;
   readonly ms: number[];
   readonly cpuMs: number[];
@@ -117,6 +120,36 @@ export interface TrainingOutcome {
   readonly peakRssMiB?: number;
 }
 
+/**
+ * The threaded wasm build (PIPEWISE_TF_THREADS; as many threads as cores, 2 to 8) beside the
+ * single-threaded run just made on the same data: samples per CPU-second (CPU of every thread of the
+ * process) against the single thread's, and wall-clock samples/s in the note.
+ */
+async function threadedFigure(ctx: BenchContext, file: string, n: number, batch: number, epochs: number, single: TfRun): Promise<Figure> {
+  const threads = Math.min(8, Math.max(2, os.cpus().length));
+  const name = `batch ${batch}: same, threaded wasm build (${threads} threads asked)`;
+  ctx.log(`training: batch ${batch}, threaded wasm (${threads} threads)`);
+  const rate = (ms: number): number => (n * epochs) / (ms / 1000);
+  try {
+    const r = await tfRun(file, n, batch, epochs, ctx.runs, { env: { PIPEWISE_TF_BACKEND: 'wasm', PIPEWISE_TF_THREADS: String(threads) } });
+    const wall = (t: TfRun): string => Math.round(rate(median(t.ms))).toLocaleString('en-US');
+    return {
+      section: 'training',
+      name,
+      unit: 'samples/CPU-s',
+      value: rate(median(r.cpuMs)),
+      runs: ctx.runs,
+      samples: r.cpuMs,
+      baselineName: `single-threaded ${single.label ?? single.backend}${single.simd ? '+SIMD' : ''}, same run`,
+      baseline: rate(median(single.cpuMs)),
+      baselineSamples: single.cpuMs,
+      note: `ran on ${r.label ?? r.backend}; wall ${wall(r)} vs ${wall(single)} samples/s; peak RSS ${Math.round(r.peakRssMiB ?? NaN)} vs ${Math.round(single.peakRssMiB ?? NaN)} MiB`,
+    };
+  } catch (e) {
+    return { section: 'training', name, unit: 'samples/CPU-s', skipped: (e as Error).message.split('\n')[0] };
+  }
+}
+
 export async function trainingSection(ctx: BenchContext): Promise<TrainingOutcome> {
   const n = ctx.quick ? 20_000 : 50_000;
   const epochs = ctx.quick ? 1 : 2;
@@ -155,6 +188,7 @@ export async function trainingSection(ctx: BenchContext): Promise<TrainingOutcom
         note: `per CPU second: ${Math.round(rate(median(ours.cpuMs))).toLocaleString('en-US')} vs ${Math.round(rate(median(sk.cpuMs))).toLocaleString('en-US')} (BLAS threads: ${sk.threads ?? '?'})${batch === 256 ? `; ${source}` : ''}`,
       });
     }
+    if (backend === 'wasm') figures.push(await threadedFigure(ctx, file, n, batch, epochs, ours));
   }
   if (!ctx.quick && reference !== undefined) {
     // The investigation: what SIMD, the backend, TF.js's own model.fit and the transpose-first

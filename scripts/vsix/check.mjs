@@ -68,6 +68,8 @@ export function checkVsix(vsix, target, { load = false } = {}) {
 function loadProbe(ext, vsix) {
   const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`), 'vscode']);
   const needed = new Set(['@duckdb/node-api', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm']);
+  // The threaded wasm build's glue, resolved by path (src/engine/tf/wasmThreads.ts), which the scan below cannot see.
+  for (const f of ['tfjs-backend-wasm-threaded-simd.js', 'tfjs-backend-wasm-threaded-simd.worker.js']) needed.add(`@tensorflow/tfjs-backend-wasm/wasm-out/${f}`);
   for (const bundle of ['out/extension.js', 'out/worker.js']) {
     const file = path.join(ext, bundle);
     if (!fs.existsSync(file)) throw new Error(`${bundle} is missing from the VSIX`);

@@ -252,6 +252,11 @@ export interface MulticlassResult {
  * (`precision/<class>`, `recall/<class>`, one-vs-rest with zero_division=0), their macro averages, and
  * the confusion matrix. The predicted class is the argmax of each probability row. A label index
  * outside `classes` (a class the model never saw) counts as a miss.
+ *
+ * Per-class figures and the macro averages cover the classes of the slice — those among its labels
+ * or its predictions — as scikit-learn's `precision_score(average='macro')` does by default: a class
+ * absent from a slice has no precision or recall there, and counting it as 0 would show a slice
+ * classified without a mistake (a single island's penguins) with a macro precision of 1/3.
  */
 export function multiclassMetrics(labels: ArrayLike<number>, probabilities: readonly ArrayLike<number>[], classes: readonly string[]): MulticlassResult {
   checkLengths('multiclassMetrics', labels, probabilities);
@@ -266,6 +271,12 @@ export function multiclassMetrics(labels: ArrayLike<number>, probabilities: read
   put(metrics, 'log_loss', multiclassLogLoss(labels, probabilities));
   let precisionSum = 0;
   let recallSum = 0;
+  let present = 0;
+  const unseen = new Set<number>();
+  for (let i = 0; i < labels.length; i++) {
+    const l = at(labels, i);
+    if (l < 0 || l >= k) unseen.add(l);
+  }
   for (let c = 0; c < k; c++) {
     const tp = matrix[c]?.[c] ?? 0;
     let predictedC = 0;
@@ -273,6 +284,8 @@ export function multiclassMetrics(labels: ArrayLike<number>, probabilities: read
     // Actual count from the labels, not the matrix, so that unseen-class labels still count in recall.
     let actualC = 0;
     for (let i = 0; i < labels.length; i++) if (at(labels, i) === c) actualC++;
+    if (predictedC === 0 && actualC === 0) continue;
+    present++;
     const precision = ratio(tp, predictedC) ?? 0;
     const recall = ratio(tp, actualC) ?? 0;
     put(metrics, `precision/${classes[c]}`, precision);
@@ -280,8 +293,10 @@ export function multiclassMetrics(labels: ArrayLike<number>, probabilities: read
     precisionSum += precision;
     recallSum += recall;
   }
-  put(metrics, 'precision_macro', precisionSum / k);
-  put(metrics, 'recall_macro', recallSum / k);
+  // A class the model never saw is a class of the slice too, never predicted: 0 and 0.
+  present += unseen.size;
+  put(metrics, 'precision_macro', precisionSum / present);
+  put(metrics, 'recall_macro', recallSum / present);
   return { metrics, confusionMatrix: { classes, matrix } };
 }
 

@@ -22,7 +22,7 @@ import { ArtifactStore, newId } from './store';
 import { examineStore } from './doctor';
 import { scheduleStages, type StageCost } from './scheduler';
 import { acquireStoreLock, type LockHolder } from './storeLock';
-import { loadedBackend } from './tf/backendState';
+import { loadedBackendLabel } from './tf/backendState';
 import { loadUserComponent, readUserDeclaration, type UserComponent } from './userComponent';
 import type { StaticDeclaration } from '../core/declarationReader';
 import { describeError, runStage } from './stageRun';
@@ -244,7 +244,7 @@ async function runLocked(options: RunPipelineOptions, ctx: LockedRun): Promise<R
       ? 'failed'
       : 'succeeded';
   // TF.js loads lazily, with the first model stage: after the stages, the process knows its backend.
-  const backend = options.backend ?? loadedBackend();
+  const backend = options.backend ?? loadedBackendLabel();
   let result: RunResult = { runId, pipeline: spec.name, file, status, durationMs: Date.now() - started, ...(backend ? { backend } : {}), stages };
   try {
     await lineage.putRun(runRecord(status));

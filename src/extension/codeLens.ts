@@ -4,6 +4,7 @@ import { readConfig } from './config';
 import { isPipelineDocument, type PipelineDocuments } from './pipelineDocuments';
 import type { RunController } from './runs/runController';
 import { formatDuration } from './runs/runView';
+import type { RunView } from '../protocol/runEvents';
 
 const STATUS_ICON: Record<string, string> = {
   succeeded: '$(pass)',
@@ -25,7 +26,26 @@ export class PipelineCodeLens implements vscode.CodeLensProvider {
     private readonly runs: RunController,
   ) {}
 
+  /** What the lenses of each file last showed of its run: a change to anything else is not news. */
+  private readonly shown = new Map<string, string>();
+
   refresh(): void {
+    this.shown.clear();
+    this.changed.fire();
+  }
+
+  /**
+   * A run's view changed. Signal VS Code only when what the lenses show (running or not, each
+   * stage's status and time) changed: each signal makes VS Code ask again and redraw every lens of
+   * the file, and a model in training reports progress up to ten times a second, so a user's click
+   * on "Cancel run" could land on a lens being replaced.
+   */
+  runChanged(file: string, view: RunView): void {
+    const shown = `${this.runs.isRunning(file)}|${Object.entries(view.stages)
+      .map(([name, s]) => `${name}:${s.status}:${s.status === 'pending' ? '' : (s.durationMs ?? '')}`)
+      .join(',')}`;
+    if (this.shown.get(file) === shown) return;
+    this.shown.set(file, shown);
     this.changed.fire();
   }
 

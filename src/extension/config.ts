@@ -31,6 +31,13 @@ export interface PipewiseConfig {
     /** Past runs listed per pipeline in the Runs view. */
     readonly historyLimit: number;
   };
+  readonly training: {
+    /**
+     * Threads of the wasm backend, as the user wrote it (checked by parseWasmThreads when the
+     * worker starts: a wrong value is reported there, not clamped here).
+     */
+    readonly wasmThreads: unknown;
+  };
 }
 
 export const CONFIG_SECTION = 'pipewise';
@@ -59,6 +66,7 @@ export function readConfig(scope?: vscode.ConfigurationScope): PipewiseConfig {
       revealGraph: bool('runs.revealGraph', true),
       historyLimit: num('runs.historyLimit', 20, 1, 500),
     },
+    training: { wasmThreads: c.get<unknown>('training.wasmThreads', 0) },
   };
 }
 

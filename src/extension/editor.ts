@@ -43,7 +43,7 @@ export function registerEditor(ctx: PipewiseContext): EditorFeatures {
 
   subs.push(
     vscode.languages.registerCodeLensProvider({ pattern: '**/*.pipeline.{yaml,yml}' }, lens),
-    runs.onDidChange(() => lens.refresh()),
+    runs.onDidChange((c) => lens.runChanged(c.file, c.view)),
     onDidChangeConfig(() => lens.refresh()),
     vscode.window.registerTreeDataProvider('pipewise.runs', runsView),
     vscode.tasks.registerTaskProvider(TASK_TYPE, new PipewiseTaskProvider()),

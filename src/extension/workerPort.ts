@@ -2,8 +2,10 @@ import * as vscode from 'vscode';
 import path from 'node:path';
 import type { CancellationToken, NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import { WorkerClient, WorkerExitedError } from '../worker/client';
-import { errorDetail, typedWorkerError } from '../protocol/errors';
+import { errorDetail, errorMessage, typedWorkerError } from '../protocol/errors';
 import type { WorkerInfo } from '../protocol/worker';
+import { parseWasmThreads, WASM_THREADS_ENV } from '../core/wasmThreads';
+import { readConfig } from './config';
 import { Disposable, own, type Owner } from './disposable';
 
 type Handler = (params: unknown) => void;
@@ -32,6 +34,13 @@ export class WorkerPort extends Disposable {
     private readonly log: vscode.LogOutputChannel,
   ) {
     super();
+    this._register(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('pipewise.training.wasmThreads') && this.isRunning) {
+          this.log.info('pipewise.training.wasmThreads changed: it applies to the next worker (restart the notebook kernel or reload the window)');
+        }
+      }),
+    );
   }
 
   /** The last started worker's pid, TensorFlow.js backend and versions. */
@@ -86,6 +95,7 @@ export class WorkerPort extends Disposable {
     const client = new WorkerClient({
       workerPath: path.join(this.extensionPath, 'out', 'worker.js'),
       cwd: this.extensionPath,
+      env: this.trainingEnv(),
       onStderr: (s) => this.log.debug(`[worker stderr] ${s.trimEnd()}`),
     });
     this.wired = new Set();
@@ -100,6 +110,21 @@ export class WorkerPort extends Disposable {
       return info;
     });
     return { client, ready };
+  }
+
+  /**
+   * `pipewise.training.wasmThreads` for the worker's TF.js (read when a worker starts; TF.js picks its
+   * backend once per process). A wrong value is shown and the worker runs single-threaded.
+   */
+  private trainingEnv(): NodeJS.ProcessEnv {
+    const setting = 'pipewise.training.wasmThreads';
+    try {
+      return { [WASM_THREADS_ENV]: String(parseWasmThreads(readConfig().training.wasmThreads, setting)) };
+    } catch (e) {
+      this.log.error(errorDetail(e));
+      void vscode.window.showWarningMessage(`${errorMessage(e)}. Training runs single-threaded.`);
+      return { [WASM_THREADS_ENV]: '0' };
+    }
   }
 
   /** The one `onNotification` per method on a client: it hands each notification to every subscriber. */

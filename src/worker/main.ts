@@ -4,7 +4,7 @@
  */
 import { createMessageConnection, IPCMessageReader, IPCMessageWriter } from 'vscode-jsonrpc/node';
 import { Initialize, Shutdown } from '../protocol/worker';
-import { loadedBackend } from '../engine/tf/backendState';
+import { loadedBackendLabel } from '../engine/tf/backendState';
 import { registerRunHandlers } from './handlers/runs';
 import { registerNotebookHandlers } from './handlers/notebook';
 import { registerDataHandlers } from './handlers/data';
@@ -19,7 +19,7 @@ if (!process.send) {
 
 const connection = createMessageConnection(new IPCMessageReader(process), new IPCMessageWriter(process));
 
-connection.onRequest(Initialize, () => ({ pid: process.pid, backend: loadedBackend(), versions: { node: process.versions.node } }));
+connection.onRequest(Initialize, () => ({ pid: process.pid, backend: loadedBackendLabel(), versions: { node: process.versions.node } }));
 connection.onRequest(Shutdown, () => {
   setImmediate(() => process.exit(0));
 });

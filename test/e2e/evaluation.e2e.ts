@@ -54,6 +54,17 @@ test('the graph\'s evaluation artifact opens the evaluation panel with its verdi
   assert.equal(verdict, metrics.blessed ? 'BLESSED' : 'NOT BLESSED');
   assert.equal(await panel.locator('table.slices tbody tr').count(), metrics.slices.length);
   for (const c of ['confusion', 'roc', 'pr', 'calibration']) assert.equal(await panel.locator(`figure[data-chart="${c}"] svg`).count(), 1, `${c} drawn`);
+  // Each overall metric reads as a pair: its name directly above its value, in the same column.
+  const pairs = await panel.locator('dl.metricgrid dd[data-metric]').evaluateAll((dds) =>
+    dds.map((dd) => {
+      const dt = [...(dd.parentElement?.querySelectorAll('dt') ?? [])].find((t) => t.textContent === (dd as HTMLElement).dataset['metric']);
+      const a = dt?.getBoundingClientRect();
+      const b = dd.getBoundingClientRect();
+      return { metric: (dd as HTMLElement).dataset['metric'], sameColumn: !!a && Math.abs(a.left - b.left) < 1, above: !!a && a.bottom <= b.top + 1 && b.top - a.bottom < 12 };
+    }),
+  );
+  assert.ok(pairs.length >= 3, JSON.stringify(pairs));
+  for (const p of pairs) assert.ok(p.sameColumn && p.above, `${p.metric}: its name is not right above its value (${JSON.stringify(p)})`);
   await wb.screenshot('evaluation');
 });
 

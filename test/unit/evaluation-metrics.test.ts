@@ -135,3 +135,14 @@ test('hand-computed values: ties count half in AUC; AP steps over distinct thres
   assert.equal(averagePrecision([1, 1, 0, 0], [0.8, 0.5, 0.5, 0.2]), 0.5 + 0.5 * (2 / 3));
   assert.equal(rocAuc([1, 1], [0.1, 0.2]), undefined);
 });
+
+test('macro averages cover the classes of the slice: a slice of two classes, classified without a mistake, has macro precision and recall 1', () => {
+  const r = multiclassMetrics([0, 0, 2, 2], [[0.9, 0.05, 0.05], [0.8, 0.1, 0.1], [0.1, 0.1, 0.8], [0.2, 0.1, 0.7]], ['a', 'b', 'c']);
+  assert.equal(r.metrics.precision_macro, 1);
+  assert.equal(r.metrics.recall_macro, 1);
+  assert.equal(r.metrics['precision/b'], undefined, 'class b is not in the slice');
+  // A class predicted but absent from the labels is in the slice: its precision is 0.
+  const wrong = multiclassMetrics([0, 0], [[0.9, 0.1, 0], [0.2, 0.8, 0]], ['a', 'b', 'c']);
+  assert.equal(wrong.metrics['precision/b'], 0);
+  assert.equal(wrong.metrics.precision_macro, 0.5);
+});

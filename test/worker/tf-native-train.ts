@@ -1,6 +1,8 @@
 /**
- * Child process of tf-native.test.ts: trains one built-in DNN on a seeded synthetic table with the
- * backend PIPEWISE_TF_BACKEND names and prints {backend, weights, history} as one JSON line.
+ * Child process of tf-native.test.ts and tf-threads.test.ts: trains one built-in DNN on a seeded
+ * synthetic table with the backend PIPEWISE_TF_BACKEND names (and PIPEWISE_TF_THREADS wasm threads)
+ * and prints {backend, label, warning, weights, history, predictions} as one JSON line.
+ * `--no-shared-memory`: removes SharedArrayBuffer first, as a runtime without it would be.
  */
 import { loadTf } from '../../src/engine/tf/loadTf';
 import { buildBuiltinModel, type Hyperparameters } from '../../src/engine/model/builtinModels';
@@ -8,7 +10,8 @@ import { fitModel, mulberry32 } from '../../src/engine/model/fitModel';
 import { stepConfig } from '../../src/engine/model/trainStep';
 
 (async () => {
-  const { tf, backend } = await loadTf();
+  if (process.argv.includes('--no-shared-memory')) delete (globalThis as { SharedArrayBuffer?: unknown }).SharedArrayBuffer;
+  const { tf, backend, label, warning } = await loadTf();
   const rand = mulberry32(9);
   const n = 600;
   const width = 5;
@@ -24,7 +27,11 @@ import { stepConfig } from '../../src/engine/model/trainStep';
   const model = buildBuiltinModel(tf, { width, task: 'multiclass', numClasses: 3, hp, seed: 3 });
   const fit = await fitModel(tf, model, train, val, { epochs: hp.epochs, batchSize: hp.batch_size, seed: 3, earlyStopping: null, signal: new AbortController().signal, step: stepConfig('multiclass', hp, 3) });
   const weights = model.getWeights().map((w) => Array.from(w.dataSync()));
-  process.stdout.write(`${JSON.stringify({ backend, weights, history: fit.history })}\n`);
+  const xv = tf.tensor2d(val.x, [val.n, width]);
+  const pv = model.predict(xv) as import('@tensorflow/tfjs').Tensor;
+  const predictions = Array.from(pv.dataSync());
+  tf.dispose([xv, pv]);
+  process.stdout.write(`${JSON.stringify({ backend, label, warning, weights, history: fit.history, predictions })}\n`);
 })().catch((e: unknown) => {
   process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
   process.exit(1);

@@ -69,7 +69,7 @@ function checksTable(v: EvaluationView): HTMLElement {
 
 function overallGrid(v: EvaluationView): HTMLElement {
   const items = v.metricNames.filter((k) => v.overall[k] !== undefined && !k.includes('/'));
-  return section('overall', 'Overall metrics', h('dl', { class: 'metricgrid' }, ...items.flatMap((k) => [h('dt', {}, k), h('dd', { 'data-metric': k }, fmt(v.overall[k]))])));
+  return section('overall', 'Overall metrics', h('dl', { class: 'metricgrid' }, ...items.map((k) => h('div', {}, h('dt', {}, k), h('dd', { 'data-metric': k }, fmt(v.overall[k]))))));
 }
 
 function baselineTable(v: EvaluationView): HTMLElement | null {

@@ -124,8 +124,10 @@ async function plot(): Promise<void> {
       width: 'container',
       height: { step: 22 },
       data: { values },
-      mark: 'bar',
-      encoding: { y: { field: 'run', type: 'nominal', title: null, sort: null }, x: { field: 'value', type: 'quantitative', title: metric }, tooltip: [{ field: 'run' }, { field: 'value', format: '.4f' }] },
+      // Dots on an axis fitted to the values (not bars from zero): runs differ in the third
+      // decimal, which bars of length 0.98 and 0.99 would hide.
+      encoding: { y: { field: 'run', type: 'nominal', title: null, sort: null }, x: { field: 'value', type: 'quantitative', title: metric, scale: { zero: false, nice: true, padding: 36 } }, tooltip: [{ field: 'run' }, { field: 'value', format: '.4f' }] },
+      layer: [{ mark: { type: 'point', filled: true, size: 70 } }, { mark: { type: 'text', align: 'left', dx: 7, fontSize: 11 }, encoding: { text: { field: 'value', format: '.4~f' } } }],
     } as unknown as TopLevelSpec);
   }
   const curves = runs.flatMap((r) => (r.history ?? []).map((e) => ({ run: label(r), epoch: e.epoch, loss: e.val_loss ?? e.loss })));

@@ -41,7 +41,8 @@ export const trainer: ComponentExecutor<TrainerParams> = {
     const userModule = p.module ? await loadUserModel(ctx.resolvePath(p.module, 'module')) : undefined;
 
     const loaded = await loadTf();
-    ctx.log('info', `TensorFlow.js backend: ${loaded.backend}`);
+    ctx.log('info', `TensorFlow.js backend: ${loaded.label}`);
+    if (loaded.warning) ctx.log('warn', loaded.warning);
     const data = await prepareData(loaded, spec, examples.uri, {
       task: p.task,
       trainSplit: p.train_split,

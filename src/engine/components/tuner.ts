@@ -59,7 +59,8 @@ export const tuner: ComponentExecutor<TunerParams> = {
     ctx.log('info', `${p.strategy} search: ${trials.length} trial${trials.length === 1 ? '' : 's'} of ${grid} combinations, objective ${p.objective}`);
 
     const loaded = await loadTf();
-    ctx.log('info', `TensorFlow.js backend: ${loaded.backend}`);
+    ctx.log('info', `TensorFlow.js backend: ${loaded.label}`);
+    if (loaded.warning) ctx.log('warn', loaded.warning);
     const maxBatch = Math.max(...candidates.map((c) => c.hp.batch_size));
     const data = await prepareData(loaded, spec, examples.uri, {
       task: p.task,
