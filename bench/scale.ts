@@ -5,44 +5,32 @@
  * memory_limit, spilling to its temp folder; quantiles from the T-Digest sketch), beside DuckDB's
  * bare SUMMARIZE of the same file. The file is generated once into bench/.cache (never committed).
  */
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { queryRows, quoteLiteral, withConnection } from '../src/engine/duckdb';
-import { ComputeStatistics } from '../src/protocol/data';
+import { ComputeStatistics, StatisticsProgress } from '../src/protocol/data';
 import { WorkerClient } from '../src/worker/client';
+import { ensureGenerated, scaleColumns } from './generate';
 import { msSince, peakRssMiB, type Figure } from './lib';
 import type { BenchContext } from './context';
 
 export const SCALE_ROWS = 100_000_000;
 
-/** 6 doubles (uniform, normal, heavy-tailed, with gaps), 2 integers, 2 strings of 5 and 1000 values. */
-export function scaleTableSql(rows: number): string {
-  const cols = [
-    'random() AS u0',
-    'random() * 1000 AS u1',
-    'sqrt(-2 * ln(random())) * cos(2 * pi() * random()) AS n0',
-    'exp(4 * random() * random()) AS h0',
-    'CASE WHEN random() < 0.02 THEN NULL ELSE random() END AS g0',
-    'random() - 0.5 AS u2',
-    'CAST(floor(random() * 100) AS BIGINT) AS i0',
-    'CAST(floor(random() * 1000000) AS BIGINT) AS i1',
-    "'k' || CAST(floor(random() * 5) AS BIGINT) AS s0",
-    "'v' || CAST(floor(random() * random() * 1000) AS BIGINT) AS s1",
-  ];
-  return `COPY (SELECT ${cols.join(', ')} FROM range(${rows})) TO`;
-}
-
+/** The 100M × 10 file (bench/generate.ts: hash-derived, parallel, deterministic), generated once into bench/.cache. */
 export async function ensureScaleFile(ctx: BenchContext, rows = SCALE_ROWS): Promise<string> {
-  const file = path.join(ctx.cacheDir, `gen-${rows / 1e6}m-10.parquet`);
+  const file = path.join(ctx.cacheDir, `scale-${rows / 1e6}m-10.parquet`);
   if (existsSync(file)) return file;
   ctx.log(`generating ${rows / 1e6}M × 10 rows into ${file} (once, cached)`);
-  const tmp = `${file}.tmp-${process.pid}`;
-  await withConnection(async (c) => {
-    await c.run('SELECT setseed(0.15)');
-    await c.run(`${scaleTableSql(rows)} ${quoteLiteral(tmp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)`);
-  });
-  await fs.rename(tmp, file);
+  const t0 = process.hrtime.bigint();
+  await ensureGenerated(file, scaleColumns(), rows, (sql) => withConnection((c) => c.run(sql)));
+  ctx.log(`generated in ${(msSince(t0) / 1000).toFixed(0)} s`);
   return file;
+}
+
+/** The 1-minute load average, for the note beside a figure (the CPU may be shared). */
+function load(): string {
+  return os.loadavg()[0]?.toFixed(1) ?? '?';
 }
 
 function startWorker(workerPath: string): WorkerClient {
@@ -59,20 +47,29 @@ export async function scaleSection(ctx: BenchContext): Promise<Figure[]> {
   const workerPath = path.join(ctx.repoRoot, 'out', 'worker.js');
   if (!existsSync(workerPath)) return [{ section: 'statistics', name: '100M × 10 statistics', unit: 'rows/s', skipped: 'out/worker.js absent: run `npm run build`' }];
   const file = await ensureScaleFile(ctx);
-  ctx.log('scale: SUMMARIZE of 100M × 10');
+  const loads: string[] = [load()];
+  ctx.log(`scale: SUMMARIZE of 100M × 10 (load ${loads[0]})`);
   let t0 = process.hrtime.bigint();
   await withConnection((c) => queryRows(c, `SUMMARIZE SELECT * FROM read_parquet(${quoteLiteral(file)})`));
   const summarize = msSince(t0);
-  ctx.log('scale: full statistics in the worker');
+  loads.push(load());
+  ctx.log(`scale: full statistics in the worker, as the editor asks (a sample first, then every row; load ${loads[1]})`);
   const w = startWorker(workerPath);
   try {
     await w.initialize();
+    let sampleMs: number | undefined;
+    w.connection.onNotification(StatisticsProgress, (p) => {
+      if (p.phase === 'sample') sampleMs = p.elapsedMs;
+    });
     t0 = process.hrtime.bigint();
-    const result = await w.request(ComputeStatistics, { source: { kind: 'file', path: file } });
+    const result = await w.request(ComputeStatistics, { source: { kind: 'file', path: file }, progressId: 'bench' });
     const ms = msSince(t0);
+    loads.push(load());
     if (!result.exact) throw new Error('the worker stopped at the sample');
+    if (result.rows !== SCALE_ROWS) throw new Error(`the worker counted ${result.rows} rows`);
     const peak = w.pid ? peakRssMiB(w.pid) : undefined;
     const rate = (t: number): number => SCALE_ROWS / (t / 1000);
+    const loadNote = `load average ${loads.join(' → ')} on ${os.cpus().length} cores`;
     return [
       {
         section: 'statistics',
@@ -82,9 +79,16 @@ export async function scaleSection(ctx: BenchContext): Promise<Figure[]> {
         runs: 1,
         baselineName: 'DuckDB SUMMARIZE',
         baseline: rate(summarize),
-        note: `${(ms / 1000).toFixed(0)} s vs ${(summarize / 1000).toFixed(0)} s`,
+        note: `${(ms / 1000).toFixed(0)} s vs ${(summarize / 1000).toFixed(0)} s; sampled figures after ${sampleMs === undefined ? '?' : (sampleMs / 1000).toFixed(1)} s; ${loadNote}`,
       },
-      { section: 'memory', name: 'worker peak RSS, statistics of 100M × 10', unit: 'MiB', value: peak, skipped: peak === undefined ? 'no /proc' : undefined, note: 'goal < 2048 MiB' },
+      {
+        section: 'memory',
+        name: 'worker peak RSS, statistics of 100M × 10',
+        unit: 'MiB',
+        value: peak,
+        skipped: peak === undefined ? 'no /proc' : undefined,
+        note: `goal < 2048 MiB; DuckDB memory_limit ${process.env.PIPEWISE_DUCKDB_MEMORY_LIMIT ?? '1GB'}`,
+      },
     ];
   } finally {
     await w.shutdown();

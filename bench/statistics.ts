@@ -11,18 +11,9 @@ import { computeStatistics } from '../src/engine/stats/computeStatistics';
 import { queryRows, quoteLiteral, withConnection } from '../src/engine/duckdb';
 import { median, timeRuns, type Figure } from './lib';
 import type { BenchContext } from './context';
+import { ensureGenerated, wideColumns } from './generate';
 
 const run = promisify(execFile);
-
-/** The 10-million-row, 20-column table: 8 doubles, 6 integers, 6 strings of various cardinality. */
-export function wideTableSql(rows: number): string {
-  const cols: string[] = [];
-  for (let i = 0; i < 8; i++) cols.push(i % 2 ? `random() * ${10 ** (i % 4)} AS d${i}` : `CASE WHEN random() < 0.01 THEN NULL ELSE sqrt(-2 * ln(random())) * cos(2 * pi() * random()) END AS d${i}`);
-  for (let i = 0; i < 6; i++) cols.push(`CAST(floor(random() * ${10 ** (i + 1)}) AS BIGINT) AS i${i}`);
-  const card = [2, 7, 50, 300, 5000, 100000];
-  card.forEach((c, i) => cols.push(`'v' || CAST(floor(random() * random() * ${c}) AS BIGINT) AS s${i}`));
-  return `SELECT setseed(0.42) AS _seed; COPY (SELECT ${cols.join(', ')} FROM range(${rows})) TO`;
-}
 
 async function ensureFile(file: string, make: (tmp: string) => Promise<void>): Promise<void> {
   if (existsSync(file)) return;
@@ -116,15 +107,10 @@ export async function statisticsSection(ctx: BenchContext): Promise<Figure[]> {
     figures.push({ section: 'statistics', name: 'generated 10M × 20, full statistics', unit: 'rows/s', skipped: '--quick' });
   } else {
     const rows = 10_000_000;
-    const wide = path.join(ctx.cacheDir, 'wide-10m-20.parquet');
-    await ensureFile(wide, async (tmp) => {
-      ctx.log('generating the 10M × 20 table (once, cached)');
-      await withConnection(async (c) => {
-        const [seed, copy] = wideTableSql(rows).split('; ');
-        await c.run(seed as string);
-        await c.run(`${copy} ${quoteLiteral(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
-      });
-    });
+    // Generated from hash(row) (bench/generate.ts): parallel, deterministic for a DuckDB version.
+    const wide = path.join(ctx.cacheDir, 'wide-10m-20-hash.parquet');
+    if (!existsSync(wide)) ctx.log('generating the 10M × 20 table (once, cached)');
+    await ensureGenerated(wide, wideColumns(), rows, (sql) => withConnection((c) => c.run(sql)));
     // One run of each: a run takes tens of seconds on 2 shared cores, and the bench must stay near 5 minutes.
     figures.push(...(await statisticsOf(ctx, 'generated 10M × 20', wide, rows, 1, 'a CSV load of 10M × 20 into pandas exceeds the time budget')));
   }

@@ -109,6 +109,8 @@ export interface TestCommandTable {
   'pipewise.internal.panelDigest': (id: string, want?: DigestWanted) => RenderedDigest;
   /** Handles a message as if the data panel's webview had sent it. */
   'pipewise.internal.panelMessage': (id: string, m: FromWebview) => void;
+  /** Where the data panel's last statistics computation stands, and since when (epoch ms). */
+  'pipewise.internal.panelStatus': (id: string) => { readonly state: 'idle' | 'running' | 'done' | 'cancelled' | 'failed'; readonly since: number };
   /** The Models view's items as text. */
   'pipewise.test.modelsView': () => { label: string; description: string; contextValue: string; children: { label: string; description: string; icon: string }[] }[];
   /** Waits for the Try panel of a model (by base path) to report a render of a kind. */

@@ -69,6 +69,7 @@ export type {
   AnomalyReason,
 } from '../core/tfdv';
 export { featureName } from '../core/tfdv';
+export { statisticsFromWire, statisticsToWire } from './statisticsWire';
 
 /** A count that may come as a number or (proto3 JSON int64) a string, as a number. */
 export function num(v: number | string | undefined | null): number | undefined {

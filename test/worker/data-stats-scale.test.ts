@@ -64,6 +64,12 @@ test('above the threshold, quantiles come from the sketch within 1% of rank; the
     assert.equal(compared, 5 * 12);
     const differs = sketch.features.some((f) => f.numStats?.median !== exact.features.find((x) => x.name === f.name)?.numStats?.median);
     assert.ok(differs, 'the sketch was not used');
+    // A relation (as the editor's worker describes a file) takes the sketch from the row count it is given.
+    const relation = { relation: `SELECT * FROM read_parquet(${quoteLiteral(file)})` };
+    const viaRelation = await computeStatistics(relation, { rows: ROWS, exactQuantileValues: ROWS, parquetFiles: [file] });
+    const sketched = (s: typeof exact): boolean => s.features.some((f) => f.numStats?.median !== exact.features.find((x) => x.name === f.name)?.numStats?.median);
+    assert.ok(sketched(viaRelation), 'a relation with a known row count above the threshold uses the sketch');
+    assert.ok(!sketched(await computeStatistics(relation, { exactQuantileValues: ROWS })), 'without a row count a relation stays exact');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

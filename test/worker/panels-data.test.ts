@@ -19,6 +19,7 @@ import {
   StatisticsProgress,
   type DataSource,
   type StatisticsProgressParams,
+  statisticsFromWire,
 } from '../../src/protocol/data';
 import { featureName, type DatasetFeatureStatistics, type FeatureNameStatistics } from '../../src/core/tfdv';
 
@@ -248,4 +249,25 @@ test('a StatisticsGen statistics.json: pick a split, detail charts from its own 
   assert.ok(cmp.drift.find((x) => x.feature === 'weather')?.exceeded);
   await assert.rejects(worker.request(ComputeStatistics, { source: { kind: 'statistics', path: file, dataset: 'serving' } }), /no dataset "serving" \(it has "train", "eval"\)/);
   await assert.rejects(worker.request(PreviewRows, { source: { kind: 'statistics', path: file }, offset: 0, limit: 1 }), /statistics hold no rows/);
+});
+
+test('±Infinity crosses the worker\'s JSON: the result carries them as proto3 JSON spells them, and they read back as numbers', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pipewise-inf-wire-'));
+  const csv = path.join(dir, 'inf.csv');
+  writeFileSync(csv, 'x,y\n1.5,2\ninf,3\n-inf,4\n2.5,5\n');
+  const r = await worker.request(ComputeStatistics, { source: { kind: 'file', path: csv }, sampleRows: 0 });
+  const raw = feature(r.statistics, 'x').numStats as unknown as Record<string, unknown>;
+  // JSON would have made them null; the wire form keeps them as text.
+  assert.deepEqual([raw.min, raw.max, raw.mean, raw.stdDev], ['-Infinity', 'Infinity', 'NaN', 'NaN']);
+  const x = feature(statisticsFromWire(r.statistics), 'x').numStats;
+  assert.ok(x);
+  assert.deepEqual([x.min, x.max, x.median], [-Infinity, Infinity, 2]);
+  assert.ok(Number.isNaN(x.mean) && Number.isNaN(x.stdDev));
+  const standard = x.histograms.find((h) => h.type === 'STANDARD')?.buckets ?? [];
+  assert.deepEqual([standard[0], standard.at(-1)], [
+    { lowValue: -Infinity, highValue: -Infinity, sampleCount: 1 },
+    { lowValue: Infinity, highValue: Infinity, sampleCount: 1 },
+  ]);
+  assert.equal(standard.slice(1, -1).reduce((s, b) => s + b.sampleCount, 0), 2, 'the two finite values in the finite buckets');
+  assert.equal(feature(statisticsFromWire(r.statistics), 'y').numStats?.max, 5, 'finite columns unchanged');
 });

@@ -3,6 +3,7 @@
  * the extension sends anything, and keeps its state with VS Code so a reload restores it.
  */
 import type { ToWebview } from '../../src/protocol/data';
+import { statisticsFromWire } from '../../src/protocol/statisticsWire';
 import { CompareView } from './compare';
 import { h } from '../shared/dom';
 import { getState, onMessage, ready, reportError, setState } from './host';
@@ -38,13 +39,13 @@ onMessage((m: ToWebview) => {
         break;
       case 'statistics':
         errorBox.hidden = true;
-        stats?.setStatistics(m.result, m.partial);
+        stats?.setStatistics({ ...m.result, statistics: statisticsFromWire(m.result.statistics) }, m.partial);
         break;
       case 'detail':
         stats?.setDetail(m.detail);
         break;
       case 'compare':
-        compare?.setResult(m.result, m.leftLabel, m.rightLabel);
+        compare?.setResult({ ...m.result, left: statisticsFromWire(m.result.left), right: statisticsFromWire(m.result.right) }, m.leftLabel, m.rightLabel);
         break;
       case 'schema':
         schema?.set(m.schema, m.path, m.anomalies, m.fixes);

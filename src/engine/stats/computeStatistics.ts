@@ -49,6 +49,15 @@ export interface StatisticsOptions {
    * metadata has the row count); other sources stay exact.
    */
   readonly exactQuantileValues?: number;
+  /**
+   * The number of rows, when the caller has counted them (the editor's worker does, for any
+   * format): decides between exact quantiles and the sketch as Parquet metadata does for a path.
+   */
+  readonly rows?: number;
+  /** The Parquet files behind a relation source: their footers' min/max hint the histogram edges, as for a path. */
+  readonly parquetFiles?: readonly string[];
+  /** Told how long each pass took (the bench's breakdown). */
+  readonly onPass?: (pass: 'moments' | 'histograms' | 'values', ms: number) => void;
 }
 
 export const EXACT_QUANTILE_VALUES = 20_000_000;
@@ -98,8 +107,9 @@ export async function computeStatisticsWith(
   }
   try {
     // Parquet knows its row count (metadata only): decide between exact quantiles and the sketch.
-    const rowsKnown = !sampleTable && isParquet(source) ? num((await queryRows(conn, `SELECT count(*) AS n FROM ${relation}`))[0]?.n) : undefined;
-    const ranges = !sampleTable && isParquet(source) && files.length > 0 ? await parquetRanges(conn, files) : undefined;
+    const rowsKnown = sampleTable ? undefined : (options.rows ?? (isParquet(source) ? num((await queryRows(conn, `SELECT count(*) AS n FROM ${relation}`))[0]?.n) : undefined));
+    const parquetFiles = isParquet(source) ? files : (options.parquetFiles ?? []);
+    const ranges = !sampleTable && parquetFiles.length > 0 ? await parquetRanges(conn, parquetFiles) : undefined;
     return await describeRelation(conn, relation, columns, options.name ?? defaultName, options, rowsKnown, ranges);
   } finally {
     if (sampleTable) await conn.run(`DROP TABLE IF EXISTS ${quoteIdent(sampleTable)}`).catch(() => undefined);
@@ -151,18 +161,24 @@ function equalWidthEdges(min: number, max: number, k: number): number[] {
   return Array.from({ length: buckets + 1 }, (_, i) => (i === buckets ? max : min + ((max - min) * i) / buckets));
 }
 
-/** One count_if per bucket (the first and last open-ended, as TFDV's), NaN excluded. */
+/**
+ * One count_if per bucket over the finite range [edges[0], edges[k]] (the last bucket closed). Both
+ * bounds on every bucket keep out ±Infinity (TFDV gives them buckets of their own) and NaN, which
+ * DuckDB orders above every number, so `NaN < x` and `NaN <= x` are false.
+ */
 function histogramAggs(p: ColumnPlan, edges: readonly number[], prefix: string): string[] {
   const a = p.alias;
   const buckets = edges.length - 1;
-  const notNan = p.type === 'FLOAT' ? ` AND NOT isnan(${a})` : '';
+  // Integers have neither: their first and last buckets stay open-ended.
+  const bounded = p.type === 'FLOAT';
   const out: string[] = [];
   for (let b = 0; b < buckets; b++) {
     const conds: string[] = [];
-    if (b > 0) conds.push(`${a} >= ${dbl(edges[b] as number)}`);
+    if (b > 0 || bounded) conds.push(`${a} >= ${dbl(edges[b] as number)}`);
     if (b < buckets - 1) conds.push(`${a} < ${dbl(edges[b + 1] as number)}`);
+    else if (bounded) conds.push(`${a} <= ${dbl(edges[b + 1] as number)}`);
     if (conds.length === 0) conds.push(`${a} IS NOT NULL`);
-    out.push(`count_if(${conds.join(' AND ')}${notNan}) AS ${prefix}${b}`);
+    out.push(`count_if(${conds.join(' AND ')}) AS ${prefix}${b}`);
   }
   return out;
 }
@@ -197,10 +213,13 @@ interface FirstPass {
   readonly hinted: ReadonlyMap<string, number[]>;
 }
 
-/** Equal-width histogram edges and counts, by alias. */
+/** Equal-width histogram edges and counts, and the counts of -Infinity and +Infinity, by alias. */
 interface Histograms {
   readonly edgesOf: ReadonlyMap<string, number[]>;
   readonly countsOf: ReadonlyMap<string, number[]>;
+  readonly infinitiesOf: ReadonlyMap<string, { readonly neg: number; readonly pos: number }>;
+  /** Interior quantiles re-estimated where the sketch met infinities (it leaves them out), by alias. */
+  readonly sketchQuantilesOf: ReadonlyMap<string, number[]>;
 }
 
 /** A string column's ranked values, distinct count and total length. */
@@ -231,9 +250,15 @@ async function describeRelation(
   const plans: ColumnPlan[] = columns.map((c, i) => ({ name: c.name, type: statsTypeOf(c.type), alias: `c${i}` }));
   const projected = projectedRelation(relation, columns, plans);
   const sketch = rowsKnown !== undefined && rowsKnown * plans.filter((p) => p.type !== 'STRING').length > (options.exactQuantileValues ?? EXACT_QUANTILE_VALUES);
-  const first = await firstPass(conn, projected, plans, settings, sketch, ranges);
-  const histograms = await histogramPass(conn, projected, plans, first, settings);
-  const ranked = await valuesPass(conn, projected, plans, first.numExamples, settings);
+  const timed = async <T>(pass: 'moments' | 'histograms' | 'values', work: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    const out = await work();
+    options.onPass?.(pass, performance.now() - t0);
+    return out;
+  };
+  const first = await timed('moments', () => firstPass(conn, projected, plans, settings, sketch, ranges));
+  const histograms = await timed('histograms', () => histogramPass(conn, projected, plans, first, settings));
+  const ranked = await timed('values', () => valuesPass(conn, projected, plans, first.numExamples, settings));
   const features = plans.map((p) => (p.type === 'STRING' ? stringFeature(p, first, ranked, settings) : numericFeature(p, first, histograms)));
   return { name, numExamples: first.numExamples, features };
 }
@@ -277,8 +302,10 @@ async function firstPass(
     const fin = p.type === 'FLOAT' ? ` FILTER (WHERE isfinite(${a}))` : '';
     if (p.type === 'FLOAT') aggs.push(`count_if(isnan(${a})) AS ${a}_nan`);
     aggs.push(
-      `avg(${a})${ok} AS ${a}_mean`,
-      `stddev_pop(${a})${ok} AS ${a}_std`,
+      // Over the finite values: with ±Infinity DuckDB's stddev_pop fails ("out of range"); the
+      // mean and deviation TFDV reports then are made from these and the infinities' counts.
+      `avg(${a})${fin} AS ${a}_mean`,
+      `stddev_pop(${a})${fin} AS ${a}_std`,
       `count_if(${a} = 0) AS ${a}_zeros`,
       `min(${a})${ok} AS ${a}_min`,
       `max(${a})${ok} AS ${a}_max`,
@@ -306,8 +333,16 @@ async function histogramPass(conn: DuckDBConnection, projected: string, plans: r
   const edgesOf = new Map<string, number[]>();
   const countsOf = new Map<string, number[]>();
   const hAggs: string[] = [];
+  const infinite: ColumnPlan[] = [];
   for (const p of plans) {
     if (p.type === 'STRING') continue;
+    // Pass 1's extremes over non-NaN values tell which columns hold infinities; count only those.
+    const hasNeg = get(`${p.alias}_min`) === -Infinity;
+    const hasPos = get(`${p.alias}_max`) === Infinity;
+    if (hasNeg || hasPos) {
+      infinite.push(p);
+      hAggs.push(`count_if(${p.alias} = ${dbl(-Infinity)}) AS ${p.alias}_ninf`, `count_if(${p.alias} = ${dbl(Infinity)}) AS ${p.alias}_pinf`);
+    }
     const lo = get(`${p.alias}_fmin`);
     const hi = get(`${p.alias}_fmax`);
     if (lo === null || hi === null || lo === undefined || hi === undefined) continue;
@@ -325,7 +360,55 @@ async function histogramPass(conn: DuckDBConnection, projected: string, plans: r
   for (const [alias, edges] of edgesOf) {
     if (!countsOf.has(alias)) countsOf.set(alias, edges.slice(1).map((_, b) => num(r2[`${alias}_h${b}`])));
   }
-  return { edgesOf, countsOf };
+  const infinitiesOf = new Map(infinite.map((p) => [p.alias, { neg: num(r2[`${p.alias}_ninf`]), pos: num(r2[`${p.alias}_pinf`]) }]));
+  const sketchQuantilesOf = first.sketch ? await sketchWithInfinities(conn, projected, infinite, first, infinitiesOf, settings) : new Map<string, number[]>();
+  return { edgesOf, countsOf, infinitiesOf, sketchQuantilesOf };
+}
+
+/**
+ * DuckDB's T-Digest leaves ±Infinity out, so where the sketch met them its quantiles are those of
+ * the finite values alone. The exact quantile_cont places a quantile q of N non-NaN values at rank
+ * r = q(N-1): -Infinity below rank nNeg, +Infinity above rank N-1-nPos, and otherwise the finite
+ * values' quantile at (r - nNeg) / (nFinite - 1); the sketch is asked for that (one more pass,
+ * only when a column of a sketched dataset holds infinities).
+ */
+async function sketchWithInfinities(
+  conn: DuckDBConnection,
+  projected: string,
+  infinite: readonly ColumnPlan[],
+  first: FirstPass,
+  infinitiesOf: ReadonlyMap<string, { neg: number; pos: number }>,
+  settings: Settings,
+): Promise<Map<string, number[]>> {
+  const out = new Map<string, number[]>();
+  const plans: { p: ColumnPlan; ranks: number[]; finite: number; neg: number }[] = [];
+  for (const p of infinite) {
+    const { neg, pos } = infinitiesOf.get(p.alias) ?? { neg: 0, pos: 0 };
+    const n = num(first.get(`${p.alias}_nm`)) - (p.type === 'FLOAT' ? num(first.get(`${p.alias}_nan`)) : 0);
+    plans.push({ p, ranks: first.qList.map((q) => q * (n - 1)), finite: n - neg - pos, neg });
+  }
+  const aggs: string[] = [];
+  for (const { p, ranks, finite, neg } of plans) {
+    if (finite <= 0) continue;
+    const inner = ranks.map((r) => (finite === 1 ? 0 : Math.min(1, Math.max(0, (r - neg) / (finite - 1)))));
+    aggs.push(`approx_quantile(${p.alias}, [${inner.join(', ')}]) FILTER (WHERE isfinite(${p.alias})) AS ${p.alias}_fq`);
+  }
+  check(settings.signal);
+  const r = aggs.length > 0 ? ((await queryRows(conn, `SELECT ${aggs.join(', ')} FROM ${projected}`))[0] ?? {}) : {};
+  for (const { p, ranks, finite, neg } of plans) {
+    const fq = r[`${p.alias}_fq`];
+    const inner = Array.isArray(fq) ? fq.map((x) => num(x)) : [];
+    out.set(
+      p.alias,
+      ranks.map((rank, i) => {
+        if (finite <= 0) return rank <= neg - 1 ? -Infinity : rank >= neg ? Infinity : Number.NaN;
+        if (rank < neg) return -Infinity;
+        if (rank > neg + finite - 1) return Infinity;
+        return inner[i] ?? Number.NaN;
+      }),
+    );
+  }
+  return out;
 }
 
 /** Pass 3: value counts of every string column, ranked in DuckDB (one GROUPING SETS query). */
@@ -385,7 +468,7 @@ function stringFeature(p: ColumnPlan, first: FirstPass, ranked: RankedValues, se
   return { name: p.name, type: 'STRING', stringStats };
 }
 
-function numericFeature(p: ColumnPlan, first: FirstPass, { edgesOf, countsOf }: Histograms): FeatureNameStatistics {
+function numericFeature(p: ColumnPlan, first: FirstPass, { edgesOf, countsOf, infinitiesOf, sketchQuantilesOf }: Histograms): FeatureNameStatistics {
   const { get, qs, qList, medianAt, sketch } = first;
   const common = commonStats(p, first);
   const numNan = p.type === 'FLOAT' ? num(get(`${p.alias}_nan`)) : 0;
@@ -393,13 +476,15 @@ function numericFeature(p: ColumnPlan, first: FirstPass, { edgesOf, countsOf }: 
   const orZero = (v: JS | undefined): number => (v === null || v === undefined ? 0 : num(v));
   const histograms: Histogram[] = [];
   const edges = edgesOf.get(p.alias);
-  histograms.push({
-    numNan,
-    buckets: edges ? edges.slice(0, -1).map((lo, b) => ({ lowValue: lo, highValue: edges[b + 1] as number, sampleCount: countsOf.get(p.alias)?.[b] ?? 0 })) : [],
-    type: 'STANDARD',
-  });
+  const inf = infinitiesOf.get(p.alias) ?? { neg: 0, pos: 0 };
+  // As TFDV's: equal-width buckets over the finite range, -Infinity and +Infinity each a bucket of
+  // their own before and after it.
+  const standard = edges ? edges.slice(0, -1).map((lo, b) => ({ lowValue: lo, highValue: edges[b + 1] as number, sampleCount: countsOf.get(p.alias)?.[b] ?? 0 })) : [];
+  if (inf.neg > 0) standard.unshift({ lowValue: -Infinity, highValue: -Infinity, sampleCount: inf.neg });
+  if (inf.pos > 0) standard.push({ lowValue: Infinity, highValue: Infinity, sampleCount: inf.pos });
+  histograms.push({ numNan, buckets: standard, type: 'STANDARD' });
   const q = get(`${p.alias}_q`);
-  const qAll = Array.isArray(q) ? q.map((x) => num(x)) : [];
+  const qAll = sketchQuantilesOf.get(p.alias) ?? (Array.isArray(q) ? q.map((x) => num(x)) : []);
   if (sketch && qAll.length) {
     // The sketch's ends are estimates; the exact extremes are at hand (min/max of non-NaN values).
     qAll[0] = orZero(get(`${p.alias}_min`));
@@ -412,10 +497,14 @@ function numericFeature(p: ColumnPlan, first: FirstPass, { edgesOf, countsOf }: 
     buckets: valued > 0 && qv.length > 1 ? qv.slice(0, -1).map((lo, b) => ({ lowValue: lo, highValue: qv[b + 1] as number, sampleCount: valued / (qv.length - 1) })) : [],
     type: 'QUANTILES',
   });
+  // With infinities, the mean and deviation of the non-NaN values are what numpy (and TFDV, which
+  // takes np.mean over them) give: ±Infinity, or NaN when both signs occur; the deviation is NaN
+  // (np.std; TFDV writes sqrt(max(0, NaN)), which is 0 in Python).
+  const infinite = inf.neg > 0 || inf.pos > 0;
   const numStats: NumericStatistics = {
     commonStats: common,
-    mean: orZero(get(`${p.alias}_mean`)),
-    stdDev: orZero(get(`${p.alias}_std`)),
+    mean: infinite ? (inf.neg > 0 && inf.pos > 0 ? Number.NaN : inf.pos > 0 ? Infinity : -Infinity) : orZero(get(`${p.alias}_mean`)),
+    stdDev: infinite ? Number.NaN : orZero(get(`${p.alias}_std`)),
     numZeros: num(get(`${p.alias}_zeros`)),
     min: orZero(get(`${p.alias}_min`)),
     median: median ?? 0,

@@ -17,6 +17,7 @@ import {
   type QuickFix,
   type RenderedDigest,
   type ToWebview,
+  statisticsFromWire,
 } from '../../protocol/data';
 import { errorMessage } from '../../protocol/errors';
 import { WebviewHost } from '../webviewHost';
@@ -34,6 +35,8 @@ export const DATA_PANEL_VIEW_TYPE = 'pipewise.dataPanel';
 export class DataPanel extends WebviewHost<ToWebview, FromWebview, RenderedDigest, PanelState> {
   private running: CancellationTokenSource | undefined;
   private statistics: DatasetFeatureStatistics | undefined;
+  /** Where the last statistics computation stands, and since when (epoch ms): tests time a cancel with it. */
+  statisticsStatus: { readonly state: 'idle' | 'running' | 'done' | 'cancelled' | 'failed'; readonly since: number } = { state: 'idle', since: Date.now() };
 
   constructor(
     private readonly ctx: PipewiseContext,
@@ -157,13 +160,20 @@ export class DataPanel extends WebviewHost<ToWebview, FromWebview, RenderedDiges
       this.post({ type: 'progress', phase: p.phase, message: p.message });
       if (p.statistics) this.post({ type: 'statistics', partial: true, ...(p.sampledRows !== undefined ? { sampledRows: p.sampledRows } : {}), result: { statistics: p.statistics, datasets: [], exact: false, rows: p.totalRows ?? 0, elapsedMs: p.elapsedMs } });
     });
+    const settle = (state: 'done' | 'cancelled' | 'failed'): void => {
+      if (this.running === cts) this.statisticsStatus = { state, since: Date.now() };
+    };
     try {
+      this.statisticsStatus = { state: 'running', since: Date.now() };
       this.post({ type: 'progress', phase: 'reading', message: `Reading ${sourceLabel(source)}…` });
       const result = await this.ctx.worker.request(ComputeStatistics, { source, progressId }, cts.token);
-      this.statistics = result.statistics;
+      settle('done');
+      // The webview gets the wire form (it reads ±Infinity back itself); the quick fixes read numbers.
+      this.statistics = statisticsFromWire(result.statistics);
       this.post({ type: 'statistics', partial: false, result });
       this.post({ type: 'progress', phase: 'done', message: `${result.rows.toLocaleString('en')} rows · ${(result.elapsedMs / 1000).toFixed(1)} s` });
     } catch (e) {
+      settle(cts.token.isCancellationRequested ? 'cancelled' : 'failed');
       if (cts.token.isCancellationRequested) this.post({ type: 'progress', phase: 'cancelled', message: 'Cancelled. Figures shown so far come from a sample.' });
       else throw e;
     } finally {
@@ -200,7 +210,7 @@ export class DataPanel extends WebviewHost<ToWebview, FromWebview, RenderedDiges
     const schema = parseSchema(doc.getText(), doc.uri.fsPath);
     const source = this.state.source;
     if (source) {
-      if (!this.statistics) this.statistics = (await this.ctx.worker.request(ComputeStatistics, { source, sampleRows: 0 })).statistics;
+      if (!this.statistics) this.statistics = statisticsFromWire((await this.ctx.worker.request(ComputeStatistics, { source, sampleRows: 0 })).statistics);
       anomalies = await this.ctx.worker.request(ValidateStatistics, { statistics: source, schema, ...(this.state.baseline ? { baseline: this.state.baseline } : {}) });
     } else if (this.state.anomaliesPath) {
       anomalies = JSON.parse(await fs.readFile(this.state.anomaliesPath, 'utf8')) as Anomalies;

@@ -140,6 +140,7 @@ export function registerDataPanels(ctx: PipewiseContext): void {
     ),
   );
   registerTestCommand(ctx, 'pipewise.internal.panelMessage', (id, m) => byId(id).receive(m));
+  registerTestCommand(ctx, 'pipewise.internal.panelStatus', (id) => byId(id).statisticsStatus);
   ctx.extension.subscriptions.push(
     WebviewHost.registerSerializer(DATA_PANEL_VIEW_TYPE, (webviewPanel, s: PanelState) => void adopt(webviewPanel, s), (s): s is PanelState => !!(s as PanelState | undefined)?.kind),
     { dispose: () => [...panels.values()].forEach((p) => p.dispose()) },

@@ -35,6 +35,7 @@ import {
   type QueryResult,
   type StatisticsParams,
   type StatisticsProgressParams,
+  statisticsToWire,
   type StatisticsResult,
 } from '../../protocol/data';
 import { cellsOf, columnsOf, errorPosition, prepareReadOnly } from './dataSql';
@@ -127,7 +128,8 @@ async function statisticsOf(params: StatisticsParams, token: CancellationToken, 
         elapsedMs: Date.now() - t0,
       });
     }
-    const exact = await computeStatisticsWith(conn, { relation: `SELECT * FROM ${rel.sql}` }, { name, signal });
+    // The count is at hand: above 20M numeric values quantiles come from the sketch, for any format.
+    const exact = await computeStatisticsWith(conn, { relation: `SELECT * FROM ${rel.sql}` }, { name, signal, rows: total, parquetFiles: rel.parquetFiles });
     return { statistics: exact, datasets: [name], exact: true, rows: total, elapsedMs: Date.now() - t0 };
   });
 }
@@ -232,15 +234,21 @@ async function query(p: QueryParams, token: CancellationToken): Promise<QueryRes
 }
 
 export function registerDataHandlers(connection: MessageConnection): void {
-  connection.onRequest(ComputeStatistics, (p, token) =>
-    statisticsOf(p, token, (progress) => {
-      if (p.progressId) void connection.sendNotification(StatisticsProgress, { ...progress, progressId: p.progressId });
-    }),
-  );
+  // Statistics leave the worker in their wire form: JSON would turn ±Infinity and NaN into null.
+  connection.onRequest(ComputeStatistics, async (p, token) => {
+    const r = await statisticsOf(p, token, (progress) => {
+      if (!p.progressId) return;
+      void connection.sendNotification(StatisticsProgress, { ...progress, ...(progress.statistics ? { statistics: statisticsToWire(progress.statistics) } : {}), progressId: p.progressId });
+    });
+    return { ...r, statistics: statisticsToWire(r.statistics) };
+  });
   connection.onRequest(GetFeatureDetail, (p, token) => featureDetail(p, token));
   connection.onRequest(PreviewRows, (p, token) => preview(p, token));
   connection.onRequest(RunQuery, (p, token) => query(p, token));
-  connection.onRequest(CompareDatasets, (p, token) => compare(p, token));
+  connection.onRequest(CompareDatasets, async (p, token) => {
+    const r = await compare(p, token);
+    return { ...r, left: statisticsToWire(r.left), right: statisticsToWire(r.right) };
+  });
   connection.onRequest(ValidateStatistics, async (p, token) => {
     const stats = (await statisticsOf({ source: p.statistics, sampleRows: 0 }, token)).statistics;
     const baseline = p.baseline ? (await statisticsOf({ source: p.baseline, sampleRows: 0 }, token)).statistics : undefined;

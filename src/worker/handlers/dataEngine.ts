@@ -20,13 +20,15 @@ export interface Relation {
   readonly columns: readonly SourceColumn[];
   /** Binds the filter's values on another connection that will read `sql` (the sandbox's). */
   readonly bind: (conn: DuckDBConnection) => Promise<void>;
+  /** The Parquet files read (their footers hint histogram edges); empty for other formats. */
+  readonly parquetFiles: readonly string[];
 }
 
 /**
  * readSource checks a whole CSV once (ragged rows, types); its answer is kept per file version so
  * that paging through the grid or re-running a query does not read the file again to check it.
  */
-const checked = new Map<string, { stamp: string; relation: string; columns: readonly SourceColumn[] }>();
+const checked = new Map<string, { stamp: string; relation: string; columns: readonly SourceColumn[]; parquetFiles: readonly string[] }>();
 
 /** The source as a relation on `conn`, its filter's values bound there (connection variables). */
 export async function relationOf(conn: DuckDBConnection, source: FileSource): Promise<Relation> {
@@ -38,7 +40,7 @@ export async function relationOf(conn: DuckDBConnection, source: FileSource): Pr
   let hit = checked.get(key);
   if (!hit || hit.stamp !== stamp) {
     const read = await readSource(conn, source.path, source.format ?? 'auto', { nullStrings: DEFAULT_NULL_STRINGS } /* what a pipeline's ExampleGen reads as missing, the panels do too */);
-    hit = { stamp, relation: read.relation, columns: read.columns };
+    hit = { stamp, relation: read.relation, columns: read.columns, parquetFiles: read.format === 'parquet' ? read.files : [] };
     checked.set(key, hit);
   }
   const filter = filterSql(source.path, hit.columns, source.where ?? []);
@@ -47,7 +49,7 @@ export async function relationOf(conn: DuckDBConnection, source: FileSource): Pr
   };
   await bind(conn);
   const where = filter.predicates.length ? ` WHERE ${filter.predicates.join(' AND ')}` : '';
-  return { sql: `(SELECT * FROM ${hit.relation}${where})`, columns: hit.columns, bind };
+  return { sql: `(SELECT * FROM ${hit.relation}${where})`, columns: hit.columns, bind, parquetFiles: hit.parquetFiles };
 }
 
 const COMPARISONS: Readonly<Record<string, string>> = { '=': '=', '!=': '<>', '<': '<', '<=': '<=', '>': '>', '>=': '>=' };
