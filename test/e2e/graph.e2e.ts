@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Frame } from 'playwright-core';
 import { Workbench } from './workbench';
+import { penguinTrainPipeline } from '../worker/serve-helpers';
 
 let wb: Workbench;
 let graph: Frame;
@@ -134,17 +135,7 @@ test('clicking a node reveals its stage in the YAML', async () => {
 });
 
 /** Training that runs until cancelled (thousands of epochs, no early stopping), after four quick stages. */
-const SLOW = `pipeline: slow
-stages:
-  examples: { component: ExampleGen, params: { input: data/penguins.csv } }
-  statistics: { component: StatisticsGen, inputs: { examples: examples.examples } }
-  schema: { component: SchemaGen, inputs: { statistics: statistics.statistics } }
-  transform: { component: Transform, inputs: { examples: examples.examples, schema: schema.schema }, params: { label: species } }
-  train:
-    component: Trainer
-    inputs: { examples: transform.transformed_examples, transform_graph: transform.transform_graph }
-    params: { epochs: 20000, early_stopping: null }
-`;
+const SLOW = penguinTrainPipeline('slow', '{ epochs: 20000, early_stopping: null }');
 
 test('the CodeLens follow a run stage by stage while a model trains, and Cancel run stops it', async () => {
   fs.writeFileSync(path.join(wb.workspace, 'slow.pipeline.yaml'), SLOW);

@@ -7,8 +7,11 @@ import path from 'node:path';
 
 export const root = path.resolve(__dirname, '../..');
 
-/** The penguin pipeline up to a small trained classifier of species (no Evaluator or Pusher). */
-export function penguinTrainPipeline(name: string, epochs: number): string {
+/**
+ * The penguin pipeline up to a trained classifier of species (no Evaluator or Pusher): a small DNN
+ * trained `train` epochs, or the Trainer's params as written (`'{ epochs: 20000, early_stopping: null }'`).
+ */
+export function penguinTrainPipeline(name: string, train: number | string): string {
   return `pipeline: ${name}
 stages:
   examples: { component: ExampleGen, params: { input: data/penguins.csv } }
@@ -21,7 +24,7 @@ stages:
   train:
     component: Trainer
     inputs: { examples: transform.transformed_examples, transform_graph: transform.transform_graph }
-    params: { model: dnn, hidden_units: [8], epochs: ${epochs} }
+    params: ${typeof train === 'number' ? `{ model: dnn, hidden_units: [8], epochs: ${train} }` : train}
 `;
 }
 

@@ -9,21 +9,9 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import type { PipewiseContext } from '../../../src/extension/extension';
 import type { RunOutcome } from '../../../src/extension/runs/runController';
+import { penguinTrainPipeline } from '../../worker/serve-helpers';
 
-const PIPELINE = `pipeline: penguins_threads
-stages:
-  examples: { component: ExampleGen, params: { input: data/penguins.csv } }
-  statistics: { component: StatisticsGen, inputs: { examples: examples.examples } }
-  schema: { component: SchemaGen, inputs: { statistics: statistics.statistics } }
-  transform:
-    component: Transform
-    inputs: { examples: examples.examples, schema: schema.schema }
-    params: { label: species }
-  train:
-    component: Trainer
-    inputs: { examples: transform.transformed_examples, transform_graph: transform.transform_graph }
-    params: { model: dnn, hidden_units: [8], epochs: 3 }
-`;
+const PIPELINE = penguinTrainPipeline('penguins_threads', 3);
 
 suite('training', () => {
   let ctx: PipewiseContext;
