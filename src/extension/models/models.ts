@@ -21,7 +21,7 @@ export function registerModels(ctx: PipewiseContext, trust: TrustGate): ModelSer
   const subs = ctx.extension.subscriptions;
   const servers = new ModelServers(ctx.extension.extensionPath, ctx.log);
   const view = new ModelsView(servers);
-  const tasks = new ServeTasks(servers, () => view.load().then((ms) => ms.filter((m) => m.versions.length > 0)), (m) => (readConfig().serving.logRequests ? requestLogDir(m) : undefined));
+  const tasks = new ServeTasks(servers, () => view.load().then((ms) => ms.filter((m) => m.versions.length > 0)), (m) => (readConfig(vscode.Uri.file(m.pipelineFile)).serving.logRequests ? requestLogDir(m) : undefined));
   const panels = new Map<string, TryPanel>();
   subs.push(servers, view, tasks, vscode.window.registerTreeDataProvider('pipewise.models', view), { dispose: () => panels.forEach((p) => p.dispose()) });
   const setServing = (): void => void vscode.commands.executeCommand('setContext', 'pipewise.serverRunning', servers.list().length > 0);
@@ -103,9 +103,11 @@ export function registerModels(ctx: PipewiseContext, trust: TrustGate): ModelSer
   });
 
   registerCommand(ctx, 'pipewise.monitorModel', async (arg) => {
-    const m = await modelOf(arg, 'Monitor which model?', (x) => existsSync(servers.get(x.base)?.logDir ?? requestLogDir(x)));
+    // The running server's log folder, else where the view's servers log.
+    const logDirOf = (x: PushedModel): string => servers.get(x.base)?.logDir ?? requestLogDir(x);
+    const m = await modelOf(arg, 'Monitor which model?', (x) => existsSync(logDirOf(x)));
     if (!m) return undefined;
-    const logDir = servers.get(m.base)?.logDir ?? requestLogDir(m);
+    const logDir = logDirOf(m);
     if (!existsSync(logDir)) {
       void vscode.window.showInformationMessage(`No request of ${m.name} is logged yet (${vscode.workspace.asRelativePath(logDir)}): start its server from the Models view and send it requests.`);
       return undefined;

@@ -88,7 +88,7 @@ export class ModelsView implements vscode.TreeDataProvider<ModelElement>, vscode
       );
       item.iconPath = new vscode.ThemeIcon(server ? 'radio-tower' : 'package', server ? new vscode.ThemeColor('testing.iconPassed') : undefined);
       // `.logged`: a request log exists (or the running server writes one), so it can be monitored.
-      const logged = existsSync(server?.logDir ?? requestLogDir(m)) || !!server?.logDir;
+      const logged = !!server?.logDir || existsSync(requestLogDir(m));
       item.contextValue = (server ? 'pipewise.model.serving' : m.versions.length ? 'pipewise.model' : 'pipewise.model.empty') + (logged ? '.logged' : '');
       return item;
     }
