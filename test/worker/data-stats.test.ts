@@ -239,3 +239,25 @@ test('Parquet histograms counted in the first pass (footer ranges) equal the two
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('equal-width histograms count each value in the bucket [lo, hi) its edges give (the last closed), also where edges round to the same double', async () => {
+  // Values on every edge (integers 0…100 over 10 buckets), a range two doubles wide (edges that
+  // collide), negatives, and a column whose edges are not representable in decimal.
+  const eps = Number.EPSILON;
+  const columns: Record<string, number[]> = {
+    onEdges: Array.from({ length: 101 }, (_, i) => i),
+    narrow: [1, 1, 1 + eps, 1 + 2 * eps, 1 + 2 * eps, 1 + eps],
+    negative: [-5, -4.5, -4, -3.25, -2, -1, -0.5, 0, -5, -1e-300],
+    thirds: Array.from({ length: 30 }, (_, i) => i / 3 - 2),
+  };
+  for (const [name, values] of Object.entries(columns)) {
+    const rows = values.map((v) => `(CAST('${v}' AS DOUBLE))`).join(', ');
+    const stats = await computeStatistics({ relation: `SELECT * FROM (VALUES ${rows}) t(${name})` }, { name });
+    const buckets = feature(stats, name).numStats!.histograms.find((h) => h.type === 'STANDARD')!.buckets;
+    assert.equal(buckets.length, 10, `${name}: 10 buckets`);
+    // The oracle: each value's bucket found by comparing it with the reported edges.
+    const expected = buckets.map((b, i) => values.filter((v) => v >= b.lowValue && (i === buckets.length - 1 ? v <= b.highValue : v < b.highValue)).length);
+    assert.deepEqual(buckets.map((b) => b.sampleCount), expected, `${name} counts`);
+    assert.equal(expected.reduce((s, x) => s + x, 0), values.length, `${name}: every value in a bucket`);
+  }
+});
