@@ -21,7 +21,12 @@ export function registerModels(ctx: PipewiseContext, trust: TrustGate): ModelSer
   const subs = ctx.extension.subscriptions;
   const servers = new ModelServers(ctx.extension.extensionPath, ctx.log);
   const view = new ModelsView(servers);
-  const tasks = new ServeTasks(servers, () => view.load().then((ms) => ms.filter((m) => m.versions.length > 0)), (m) => (readConfig(vscode.Uri.file(m.pipelineFile)).serving.logRequests ? requestLogDir(m) : undefined));
+  /** A model's request log as the settings in its pipeline's scope ask (undefined: not logged). */
+  const requestLogOf = (m: { name: string; pipelineFile: string }): { logDir: string; logSample: number } | undefined => {
+    const { logRequests, logSample } = readConfig(vscode.Uri.file(m.pipelineFile)).serving;
+    return logRequests ? { logDir: requestLogDir(m), logSample } : undefined;
+  };
+  const tasks = new ServeTasks(servers, () => view.load().then((ms) => ms.filter((m) => m.versions.length > 0)), requestLogOf);
   const panels = new Map<string, TryPanel>();
   subs.push(servers, view, tasks, vscode.window.registerTreeDataProvider('pipewise.models', view), { dispose: () => panels.forEach((p) => p.dispose()) });
   const setServing = (): void => void vscode.commands.executeCommand('setContext', 'pipewise.serverRunning', servers.list().length > 0);
@@ -51,8 +56,7 @@ export function registerModels(ctx: PipewiseContext, trust: TrustGate): ModelSer
   const start = async (m: PushedModel, port?: number): Promise<ServerInfo | undefined> => {
     if (!trust.allowsRun('start a model server')) return undefined;
     if (!m.versions.length) throw new Error(`${m.name} has no version in ${m.base} yet: push one first`);
-    const { logRequests, logSample } = readConfig(vscode.Uri.file(m.pipelineFile)).serving;
-    const task = tasks.taskFor({ name: m.name, base: m.base, ...(port !== undefined ? { port } : {}), ...(logRequests ? { logDir: requestLogDir(m), logSample } : {}) });
+    const task = tasks.taskFor({ name: m.name, base: m.base, ...(port !== undefined ? { port } : {}), ...requestLogOf(m) });
     const info = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Starting the server for ${m.name}` }, () => tasks.run(task));
     view.refresh();
     return info;

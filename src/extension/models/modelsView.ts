@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import path from 'node:path';
-import { existsSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import { readAllPushedModels, requestLogDir, type PushedModel, type PushedVersion } from './pushedModels';
 import type { ModelServers } from './modelServers';
 
@@ -33,6 +33,8 @@ export class ModelsView implements vscode.TreeDataProvider<ModelElement>, vscode
   private readonly disposables: vscode.Disposable[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private models: PushedModel[] = [];
+  /** Base paths of the models with a request log on disk, as of the last load (not a disk check per redraw). */
+  private logged = new Set<string>();
 
   constructor(private readonly servers: ModelServers) {
     // A run (from the editor, a task or a terminal) writes a run record; a push adds a version folder.
@@ -59,8 +61,11 @@ export class ModelsView implements vscode.TreeDataProvider<ModelElement>, vscode
   /** The pushed models as last read (the view's roots). */
   async load(): Promise<PushedModel[]> {
     const files = await vscode.workspace.findFiles('**/*.pipeline.{yaml,yml}', '**/{node_modules,.pipewise,.git}/**', 500);
-    this.models = await readAllPushedModels(files.map((f) => f.fsPath));
-    return this.models;
+    const models = await readAllPushedModels(files.map((f) => f.fsPath));
+    const exists = await Promise.all(models.map((m) => fs.access(requestLogDir(m)).then(() => true, () => false)));
+    this.logged = new Set(models.filter((_, i) => exists[i]).map((m) => m.base));
+    this.models = models;
+    return models;
   }
 
   get known(): readonly PushedModel[] {
@@ -88,7 +93,7 @@ export class ModelsView implements vscode.TreeDataProvider<ModelElement>, vscode
       );
       item.iconPath = new vscode.ThemeIcon(server ? 'radio-tower' : 'package', server ? new vscode.ThemeColor('testing.iconPassed') : undefined);
       // `.logged`: a request log exists (or the running server writes one), so it can be monitored.
-      const logged = !!server?.logDir || existsSync(requestLogDir(m));
+      const logged = !!server?.logDir || this.logged.has(m.base);
       item.contextValue = (server ? 'pipewise.model.serving' : m.versions.length ? 'pipewise.model' : 'pipewise.model.empty') + (logged ? '.logged' : '');
       return item;
     }

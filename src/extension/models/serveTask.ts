@@ -39,15 +39,15 @@ export class ServeTasks implements vscode.TaskProvider, vscode.Disposable {
     private readonly servers: ModelServers,
     /** The tasks offered by Run Task: one per pushed model with a version. */
     private readonly known: () => Promise<readonly { name: string; base: string; pipelineFile: string }[]>,
-    private readonly logDirOf: (m: { name: string; pipelineFile: string }) => string | undefined,
+    /** Where a model's requests are logged and which fraction of them, as the view's own servers do (undefined: not logged). */
+    private readonly requestLogOf: (m: { name: string; pipelineFile: string }) => { logDir: string; logSample: number } | undefined,
   ) {
     this.registration = vscode.tasks.registerTaskProvider(SERVE_TASK_TYPE, this);
   }
 
   async provideTasks(): Promise<vscode.Task[]> {
     return (await this.known()).map((m) => {
-      const logDir = this.logDirOf(m);
-      return this.taskFor({ name: m.name, base: m.base, ...(logDir ? { logDir } : {}) });
+      return this.taskFor({ name: m.name, base: m.base, ...this.requestLogOf(m) });
     });
   }
 

@@ -147,6 +147,21 @@ suite('models', () => {
     assert.deepEqual(model?.children.map((c) => c.label), onDisk.map((v) => `v${v}`));
   });
 
+  test('Run Task offers a serve task per pushed model, logging as the settings in its scope ask', async function () {
+    this.timeout(60_000);
+    const config = vscode.workspace.getConfiguration('pipewise', vscode.Uri.file(pipelineFile));
+    await config.update('serving.logSample', 0.25, vscode.ConfigurationTarget.Workspace);
+    try {
+      const tasks = await vscode.tasks.fetchTasks({ type: 'pipewise-serve' });
+      const task = tasks.find((t) => path.resolve(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '', String(t.definition.base)) === base);
+      assert.ok(task, `a pipewise-serve task for ${base} among ${tasks.map((t) => t.name).join(', ')}`);
+      assert.equal(task.definition.logSample, 0.25, 'the task samples requests as pipewise.serving.logSample says');
+      assert.equal(path.resolve(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '', String(task.definition.logDir)), logDir, 'and logs them beside the pipeline');
+    } finally {
+      await config.update('serving.logSample', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
   test('nothing starts in an untrusted workspace', async function () {
     this.timeout(30_000);
     await vscode.commands.executeCommand('pipewise.test.setTrusted', false);
