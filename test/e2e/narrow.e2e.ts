@@ -150,7 +150,20 @@ test('compare at 400 px: the drift table is usable', async () => {
   await frame.locator('tr[data-feature="weather"]').click();
   await waitFor('the overlaid value shares', async () => ((await frame.locator('.detail figure svg').count()) >= 1 ? true : undefined), 30_000);
   await checkAt400(frame, 'compare');
+  // A numeric feature: its two histograms fit the panel's width.
+  await frame.locator('tr[data-feature="temp_max"]').click();
+  await stackedHistogramsFit(frame, '.detail', 'compare');
 });
+
+/** At 400 px the two datasets' histograms (side by side, or one above the other) end inside the page. */
+async function stackedHistogramsFit(frame: Frame, scope: string, name: string): Promise<void> {
+  const chart = frame.locator(`${scope} figure[data-chart="Side by side"] svg, ${scope} figure[data-chart="One above the other"] svg`);
+  await chart.first().waitFor({ timeout: 60_000 });
+  const { svg, page } = await chart.first().evaluate((el) => ({ svg: el.getBoundingClientRect().right, page: document.documentElement.clientWidth }));
+  await chart.first().scrollIntoViewIfNeeded();
+  await wb.screenshot(`narrow-${name}-histograms`);
+  assert.ok(svg <= page, `the two histograms end at ${svg} px, past the page's ${page} px`);
+}
 
 async function compare(left: string, right: string, selector: string): Promise<Frame> {
   await wb.showExplorer();
@@ -284,6 +297,10 @@ test('monitoring at 400 px', async () => {
   await frame.locator('table.skew tbody tr[data-feature="bill_length_mm"]').click();
   await frame.locator('section.overlay figure[data-chart="Overlaid"] svg').waitFor({ timeout: 60_000 });
   await checkAt400(frame, 'monitoring');
+  // Drawn again at 400 px: the two histograms fit it.
+  await frame.locator('table.skew tbody tr[data-feature="body_mass_g"]').click();
+  await waitFor('the overlay of body_mass_g', async () => ((await frame.locator('section.overlay h2').innerText()).startsWith('body_mass_g') ? true : undefined), 60_000);
+  await stackedHistogramsFit(frame, 'section.overlay', 'monitoring');
 });
 
 test('the Try panel at 400 px', async () => {

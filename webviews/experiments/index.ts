@@ -139,7 +139,7 @@ async function plot(): Promise<void> {
       height: 200,
       data: { values: curves },
       mark: { type: 'line', point: false },
-      encoding: { x: { field: 'epoch', type: 'quantitative' }, y: { field: 'loss', type: 'quantitative', scale: { zero: false } }, color: { field: 'run', type: 'nominal', legend: { orient: 'bottom', direction: 'vertical' } } },
+      encoding: { x: { field: 'epoch', type: 'quantitative' }, y: { field: 'loss', type: 'quantitative', scale: { zero: false } }, color: { field: 'run', type: 'nominal', legend: { orient: 'bottom', direction: 'vertical', labelLimit: Math.max(160, historyBox.clientWidth - 40) } } },
     } as unknown as TopLevelSpec);
   }
   const shownRows = [...app.querySelectorAll<HTMLElement>('table.experiments tbody tr')].map((tr) => tr.dataset['run'] ?? '');

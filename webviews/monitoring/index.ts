@@ -127,7 +127,7 @@ async function drawOverlay(box: HTMLElement, feature: string): Promise<void> {
     h('h2', {}, `${feature}: training vs serving`),
     h('p', { class: 'hint' }, f?.metric ? `${METRIC[f.metric] ?? f.metric} ${f.distance?.toFixed(4) ?? '—'} (threshold ${formatNumber(f.threshold)})${f.anomalous ? ': anomalous' : ''}` : 'No distance for this feature.'),
   );
-  const specs = distributionSpecs(feature, { label: `training (${r.training.name})`, stats: r.training }, { label: 'serving', stats: r.serving });
+  const specs = distributionSpecs(feature, { label: `training (${r.training.name})`, stats: r.training }, { label: 'serving', stats: r.serving }, box.clientWidth);
   await Promise.all(
     specs.map(async ([title, spec]) => {
       const chart = h('div', { class: 'chart' });

@@ -107,10 +107,10 @@ export class CompareView {
     clear(this.detail);
     this.detail.append(h('h2', {}, d.feature), h('p', { class: 'hint' }, `${d.measure === 'JS' ? 'Jensen–Shannon divergence' : 'L∞ distance'} ${formatNumber(d.value)} (threshold ${formatNumber(d.threshold)})`));
     const [ln, rn] = this.labels;
-    const specs = distributionSpecs(d.feature, { label: ln, stats: result.left }, { label: rn, stats: result.right });
+    const specs = distributionSpecs(d.feature, { label: ln, stats: result.left }, { label: rn, stats: result.right }, this.detail.clientWidth);
     for (const [title, spec] of specs) {
       const box = h('div', { class: 'chart' });
-      this.detail.append(h('figure', {}, h('figcaption', {}, title), box));
+      this.detail.append(h('figure', { 'data-chart': title }, h('figcaption', {}, title), box));
       renderVegaLite(box, spec).catch(reportError);
     }
   }

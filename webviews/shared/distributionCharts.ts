@@ -11,8 +11,25 @@ export function featureOf(d: DatasetFeatureStatistics, name: string): FeatureNam
   return d.features.find((f) => featureName(f) === name);
 }
 
-/** Titled specs overlaying `feature` of `left` and `right`, each labelled. */
-export function distributionSpecs(feature: string, left: { label: string; stats: DatasetFeatureStatistics }, right: { label: string; stats: DatasetFeatureStatistics }): [string, TopLevelSpec][] {
+/**
+ * The side-by-side histograms' layout in `width` pixels (the box they are drawn in): two cells of
+ * at most 180 px beside each other (one y axis, about 60 px, left of both; 20 px between), or,
+ * where two cells would be under 110 px (a panel narrowed to 400 px), one above the other.
+ */
+export function sideBySideLayout(width: number | undefined): { columns: 1 | 2; cellWidth: number } {
+  const w = width && width > 0 ? width : 460;
+  const two = Math.floor((w - 90) / 2);
+  if (two >= 110) return { columns: 2, cellWidth: Math.min(180, two) };
+  return { columns: 1, cellWidth: Math.max(80, Math.min(180, w - 80)) };
+}
+
+/** Titled specs overlaying `feature` of `left` and `right`, each labelled, for a box `width` pixels wide. */
+export function distributionSpecs(
+  feature: string,
+  left: { label: string; stats: DatasetFeatureStatistics },
+  right: { label: string; stats: DatasetFeatureStatistics },
+  width?: number,
+): [string, TopLevelSpec][] {
   const ln = left.label;
   const rn = right.label;
   const a = featureOf(left.stats, feature);
@@ -36,9 +53,17 @@ export function distributionSpecs(feature: string, left: { label: string; stats:
       },
     };
     specs.push(['Overlaid', { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', width: 'container', height: 160, mark: { type: 'bar', opacity: 0.55, binSpacing: 0 }, ...base } as TopLevelSpec]);
+    const { columns, cellWidth } = sideBySideLayout(width);
     specs.push([
-      'Side by side',
-      { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', ...base, facet: { field: 'dataset', type: 'nominal', title: null }, spec: { width: 180, height: 110, mark: { type: 'bar', binSpacing: 1 }, encoding: base.encoding }, data: base.data } as unknown as TopLevelSpec,
+      columns === 2 ? 'Side by side' : 'One above the other',
+      {
+        $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+        ...base,
+        facet: { field: 'dataset', type: 'nominal', title: null },
+        columns,
+        spec: { width: cellWidth, height: 110, mark: { type: 'bar', binSpacing: 1 }, encoding: base.encoding },
+        data: base.data,
+      } as unknown as TopLevelSpec,
     ]);
   } else {
     const counts = new Map<string, { [k: string]: number }>();
