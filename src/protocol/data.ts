@@ -86,6 +86,11 @@ export interface StatisticsParams {
   readonly sampleRows?: number;
   /** Names this computation in `StatisticsProgress` notifications. */
   readonly progressId?: string;
+  /**
+   * Quantiles stay exact up to this many numeric values (rows × numeric columns); above it they
+   * come from DuckDB's T-Digest sketch, within 1% of rank. Default 20M (EXACT_QUANTILE_VALUES).
+   */
+  readonly exactQuantileValues?: number;
 }
 export interface StatisticsResult {
   readonly statistics: DatasetFeatureStatistics;
@@ -93,6 +98,8 @@ export interface StatisticsResult {
   readonly datasets: readonly string[];
   /** False when only a sample was described (the exact pass was not run). */
   readonly exact: boolean;
+  /** True when the median and the QUANTILES histogram come from the sketch (within 1% of rank), not exact. */
+  readonly approximateQuantiles?: boolean;
   readonly rows: number;
   readonly elapsedMs: number;
 }
@@ -250,6 +257,8 @@ export interface RenderedDigest {
   readonly kind: PanelKind;
   readonly rows: readonly { readonly feature: string; readonly cells: Readonly<Record<string, Cell>> }[];
   readonly exact?: boolean;
+  /** statistics: the panel says the median and quantiles are approximate (the sketch's). */
+  readonly approximateQuantiles?: boolean;
   readonly highlighted?: readonly string[];
   readonly anomalies?: readonly string[];
   /** schema: the quick fixes offered, per feature, as drawn. */

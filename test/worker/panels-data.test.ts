@@ -5,7 +5,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { sharedDir } from '../sharedDir';
@@ -88,6 +88,26 @@ test('statistics of penguins.csv agree with DuckDB SUMMARIZE', async () => {
   const species = feature(r.statistics, 'species').stringStats;
   assert.deepEqual(species?.topValues.map((t) => [t.value, t.frequency]), [['Adelie', 152], ['Gentoo', 124], ['Chinstrap', 68]]);
   assert.equal(feature(r.statistics, 'sex').stringStats?.commonStats.numMissing, 11);
+});
+
+test('the result says when the median and quantiles are the sketch\'s: above exactQuantileValues, not below', async () => {
+  const exact = await worker.request(ComputeStatistics, { source: { kind: 'file', path: penguins } });
+  assert.equal(exact.approximateQuantiles, undefined, 'penguins (344 rows × 5 numeric columns) is far below the 20M default: exact');
+  // 344 × 5 = 1,720 numeric values: above 1,000 the sketch describes them.
+  const sketched = await worker.request(ComputeStatistics, { source: { kind: 'file', path: penguins }, exactQuantileValues: 1000 });
+  assert.equal(sketched.approximateQuantiles, true);
+  // The exact median against the sketch's: the same within the documented 1% of rank (of 342 values, ±4 ranks).
+  const values = readFileSync(penguins, 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',')[5])).filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  const median = feature(sketched.statistics, 'body_mass_g').numStats?.median ?? NaN;
+  // Its rank, with ties: between the values below it and those at or below it.
+  const below = values.filter((v) => v < median).length;
+  const upTo = values.filter((v) => v <= median).length;
+  const half = values.length / 2;
+  const tolerance = Math.ceil(values.length * 0.01) + 1;
+  assert.ok(below <= half + tolerance && upTo >= half - tolerance, `the sketch's median ${median} has ranks ${below}–${upTo} of ${values.length}`);
+  const atThreshold = await worker.request(ComputeStatistics, { source: { kind: 'file', path: penguins }, exactQuantileValues: 1720 });
+  assert.equal(atThreshold.approximateQuantiles, undefined, 'at the threshold itself quantiles stay exact');
+  assert.equal(feature(atThreshold.statistics, 'body_mass_g').numStats?.median, feature(exact.statistics, 'body_mass_g').numStats?.median);
 });
 
 test('a big file sends sampled statistics first, then exact ones that agree with SUMMARIZE', { skip: !existsSync(flights) && 'flights-3m.parquet not present' }, async () => {

@@ -141,6 +141,15 @@ export class StatisticsView {
     clear(this.tables);
     const ctx: ViewContext = { missingThreshold: getState().threshold ?? 0.05 };
     const badge = this.partial ? h('span', { class: 'badge sample', title: 'Figures from a sample; exact figures follow' }, 'sample') : null;
+    // Over every row of a big dataset the median and quantiles are the sketch's, as TFDV's are: say so.
+    const approximate = !this.partial && !!this.result?.approximateQuantiles;
+    const sketchBadge = approximate
+      ? h(
+          'span',
+          { class: 'badge ok sketch', title: 'Median and quantile histogram from a T-Digest sketch (DuckDB approx_quantile), within 1% of rank; min and max are exact. Above 20M numeric values, as TFDV\'s quantiles come from a sketch.' },
+          '≈ quantiles',
+        )
+      : null;
     const drawn: { feature: string; cells: Record<string, number | string | null> }[] = [];
     const section = <R extends NumericRow | CategoricalRow>(which: 'numeric' | 'categorical', title: string, rows: R[], columns: Column<R>[]) => {
       if (!rows.length) return;
@@ -173,7 +182,15 @@ export class StatisticsView {
         h(
           'section',
           { class: `overview ${which}` },
-          h('h2', {}, `${title} (${sorted.length}${sorted.length !== rows.length ? ` of ${rows.length}` : ''})`, badge ? ' ' : '', badge ? badge.cloneNode(true) : null),
+          h(
+            'h2',
+            {},
+            `${title} (${sorted.length}${sorted.length !== rows.length ? ` of ${rows.length}` : ''})`,
+            badge ? ' ' : '',
+            badge ? badge.cloneNode(true) : null,
+            which === 'numeric' && sketchBadge ? ' ' : '',
+            which === 'numeric' ? sketchBadge : null,
+          ),
           h('div', { class: 'tablewrap' }, h('table', { class: 'grid' }, h('thead', {}, head), body)),
         ),
       );
@@ -181,7 +198,7 @@ export class StatisticsView {
     section('numeric', 'Numeric features', data.numeric, NUMERIC_COLUMNS);
     section('categorical', 'Categorical features', data.categorical, CATEGORICAL_COLUMNS);
     if (!data.numeric.length && !data.categorical.length) this.tables.append(h('p', { class: 'hint' }, 'No features: the file has no columns.'));
-    post({ type: 'rendered', digest: { kind: 'statistics', rows: drawn, exact: !this.partial && !!this.result?.exact } });
+    post({ type: 'rendered', digest: { kind: 'statistics', rows: drawn, exact: !this.partial && !!this.result?.exact, ...(approximate ? { approximateQuantiles: true } : {}) } });
   }
 
   private select(feature: string): void {

@@ -58,6 +58,8 @@ export interface StatisticsOptions {
   readonly parquetFiles?: readonly string[];
   /** Told how long each pass took (the bench's breakdown). */
   readonly onPass?: (pass: 'moments' | 'histograms' | 'values', ms: number) => void;
+  /** Told, before the first pass, whether quantiles (median, QUANTILES histogram) come from the sketch or are exact. */
+  readonly onQuantiles?: (how: 'sketch' | 'exact') => void;
 }
 
 export const EXACT_QUANTILE_VALUES = 20_000_000;
@@ -278,6 +280,7 @@ async function describeRelation(
   const plans: ColumnPlan[] = columns.map((c, i) => ({ name: c.name, type: statsTypeOf(c.type), alias: `c${i}` }));
   const projected = projectedRelation(relation, columns, plans);
   const sketch = rowsKnown !== undefined && rowsKnown * plans.filter((p) => p.type !== 'STRING').length > (options.exactQuantileValues ?? EXACT_QUANTILE_VALUES);
+  options.onQuantiles?.(sketch ? 'sketch' : 'exact');
   const timed = async <T>(pass: 'moments' | 'histograms' | 'values', work: () => Promise<T>): Promise<T> => {
     const t0 = performance.now();
     const out = await work();

@@ -129,8 +129,13 @@ async function statisticsOf(params: StatisticsParams, token: CancellationToken, 
       });
     }
     // The count is at hand: above 20M numeric values quantiles come from the sketch, for any format.
-    const exact = await computeStatisticsWith(conn, { relation: `SELECT * FROM ${rel.sql}` }, { name, signal, rows: total, parquetFiles: rel.parquetFiles });
-    return { statistics: exact, datasets: [name], exact: true, rows: total, elapsedMs: Date.now() - t0 };
+    const plan: { quantiles: 'sketch' | 'exact' } = { quantiles: 'exact' };
+    const exact = await computeStatisticsWith(
+      conn,
+      { relation: `SELECT * FROM ${rel.sql}` },
+      { name, signal, rows: total, parquetFiles: rel.parquetFiles, onQuantiles: (how) => (plan.quantiles = how), ...(params.exactQuantileValues !== undefined ? { exactQuantileValues: params.exactQuantileValues } : {}) },
+    );
+    return { statistics: exact, datasets: [name], exact: true, ...(plan.quantiles === 'sketch' ? { approximateQuantiles: true } : {}), rows: total, elapsedMs: Date.now() - t0 };
   });
 }
 

@@ -157,4 +157,14 @@ suite('responsiveness', () => {
     assert.ok(cancelMs < CANCEL_MS, `Cancel took ${cancelMs} ms to stop the statistics (goal < ${CANCEL_MS} ms)`);
     assert.ok(after < 0.2, `the worker kept computing after Cancel: ${(after * 1000).toFixed(0)} ms of CPU in the following second`);
   });
+
+  test('the exact statistics of 10M rows say that their median and quantiles are the sketch\'s', async function () {
+    this.timeout(600_000);
+    const id = await vscode.commands.executeCommand<string>('pipewise.previewStatistics', vscode.Uri.file(big));
+    assert.ok(id, 'the command returns the panel id');
+    // 10M rows × 8 numeric columns: past the 20M values that stay exact.
+    const digest = (await vscode.commands.executeCommand('pipewise.internal.panelDigest', id, { kind: 'statistics', exact: true, timeoutMs: 480_000 })) as { approximateQuantiles?: boolean; rows: unknown[] };
+    assert.equal(digest.rows.length, 10, 'every column is drawn');
+    assert.equal(digest.approximateQuantiles, true, 'the panel marks the quantiles approximate');
+  });
 });
