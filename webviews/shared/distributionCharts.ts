@@ -16,7 +16,7 @@ export function featureOf(d: DatasetFeatureStatistics, name: string): FeatureNam
  * at most 180 px beside each other (one y axis, about 60 px, left of both; 20 px between), or,
  * where two cells would be under 110 px (a panel narrowed to 400 px), one above the other.
  */
-export function sideBySideLayout(width: number | undefined): { columns: 1 | 2; cellWidth: number } {
+function sideBySideLayout(width: number | undefined): { columns: 1 | 2; cellWidth: number } {
   const w = width && width > 0 ? width : 460;
   const two = Math.floor((w - 90) / 2);
   if (two >= 110) return { columns: 2, cellWidth: Math.min(180, two) };

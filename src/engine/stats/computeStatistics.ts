@@ -203,7 +203,7 @@ function histogramCounts(edges: readonly number[], result: JS | undefined): numb
 }
 
 /** The largest double below x. */
-export function doubleBelow(x: number): number {
+function doubleBelow(x: number): number {
   if (!Number.isFinite(x)) return x;
   if (x === 0) return -Number.MIN_VALUE;
   const view = new DataView(new ArrayBuffer(8));

@@ -46,9 +46,7 @@ export class ServeTasks implements vscode.TaskProvider, vscode.Disposable {
   }
 
   async provideTasks(): Promise<vscode.Task[]> {
-    return (await this.known()).map((m) => {
-      return this.taskFor({ name: m.name, base: m.base, ...this.requestLogOf(m) });
-    });
+    return (await this.known()).map((m) => this.taskFor({ name: m.name, base: m.base, ...this.requestLogOf(m) }));
   }
 
   resolveTask(task: vscode.Task): vscode.Task | undefined {
