@@ -3,7 +3,7 @@ export interface BenchContext {
   readonly quick: boolean;
   /** Timed runs per figure (after one warm-up). */
   readonly runs: number;
-  /** /usr/bin/python3 when present (Debian's pandas and scikit-learn); undefined otherwise. */
+  /** The oracle python3 (PIPEWISE_PYTHON, else the system one) when present (Debian's pandas and scikit-learn); undefined otherwise. */
   readonly python: string | undefined;
   readonly repoRoot: string;
   /** data/flights-3m.parquet in PIPEWISE_SHARED_DIR, else in ../shared beside the repository. */

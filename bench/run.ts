@@ -16,6 +16,8 @@ import { servingSection } from './serving';
 import { TABLE_HEADER, figureRows, formatTable, type Figure } from './lib';
 import type { BenchContext } from './context';
 import { scaleSection } from './scale';
+import { oraclePython as findOraclePython } from '../test/python';
+const oraclePython = findOraclePython();
 
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -34,7 +36,7 @@ async function main(): Promise<void> {
   const ctx: BenchContext = {
     quick,
     runs,
-    python: existsSync('/usr/bin/python3') ? '/usr/bin/python3' : undefined,
+    python: existsSync(oraclePython) ? oraclePython : undefined,
     repoRoot,
     flights: path.resolve(process.env.PIPEWISE_SHARED_DIR ?? path.join(repoRoot, '..', 'shared'), 'data', 'flights-3m.parquet'),
     cacheDir,

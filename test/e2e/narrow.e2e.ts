@@ -18,10 +18,11 @@ import { waitFor } from './codeServer';
 import { buildRequestLog } from './requestLog';
 import { narrowTo, problems, restoreWidth, usability } from './narrowCheck';
 import { mulberry32 } from '../../src/engine/model/random';
+import { oraclePython } from '../python';
 
 let wb: Workbench;
 const CLI = path.resolve(__dirname, '../../bin/pipewise.js');
-const PYTHON = '/usr/bin/python3';
+const PYTHON = oraclePython();
 
 before(async () => {
   wb = await Workbench.start({ workspace: 'examples/penguins' });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { alignHistograms, jensenShannonDivergence, jensenShannonOfCounts, lInfinityDistance, rebucket } from '../../src/core/drift';
 import type { Histogram } from '../../src/core/tfdv';
+import { oraclePython } from '../python';
 
 const hist = (buckets: [number, number, number][], numNan = 0): Histogram => ({
   type: 'STANDARD',
@@ -13,7 +14,7 @@ const hist = (buckets: [number, number, number][], numNan = 0): Histogram => ({
 /** scipy's Jensen–Shannon distance (base 2), squared: the divergence TFDV thresholds. */
 function scipyJsd(pairs: [number[], number[]][]): number[] {
   const code = `import json,sys\nfrom scipy.spatial.distance import jensenshannon\nprint(json.dumps([float(jensenshannon(p,q,base=2)**2) for p,q in json.loads(sys.argv[1])]))`;
-  return JSON.parse(execFileSync('/usr/bin/python3', ['-c', code, JSON.stringify(pairs)], { encoding: 'utf8' })) as number[];
+  return JSON.parse(execFileSync(oraclePython(), ['-c', code, JSON.stringify(pairs)], { encoding: 'utf8' })) as number[];
 }
 
 test('L∞ distance matches TFDV\'s own test cases (metrics_test.cc)', () => {

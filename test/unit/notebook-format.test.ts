@@ -12,6 +12,7 @@ import path from 'node:path';
 import { metricsChartSpec, metricsRows, obviousChartSpec } from '../../src/protocol/notebookCharts';
 import { pipelineNotebook } from '../../src/extension/notebook/pipelineNotebook';
 import { parseStageCell } from '../../src/worker/handlers/notebookStage';
+import { oraclePython } from '../python';
 
 test('metric points become long rows, val_ metrics as the eval split, batch points only before the first epoch', () => {
   const rows = metricsRows([
@@ -72,7 +73,7 @@ test('a pipeline opens as nbformat 4.5: a markdown cell, then its stages in exec
     writeFileSync(out, JSON.stringify(nb));
     let verdict = '';
     try {
-      verdict = execFileSync('/usr/bin/python3', ['-c', 'import nbformat,sys; nbformat.validate(nbformat.read(sys.argv[1], as_version=4)); print("valid")', out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      verdict = execFileSync(oraclePython(), ['-c', 'import nbformat,sys; nbformat.validate(nbformat.read(sys.argv[1], as_version=4)); print("valid")', out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (e) {
       if (!/No module named|ENOENT/.test(String((e as { stderr?: unknown }).stderr ?? '') + String(e))) throw e;
     }
@@ -88,7 +89,7 @@ test('notebook tables print fractions rounded to 6 decimals (pandas\' display pr
   const mean = 43.92192982456141; // DuckDB's avg(bill_length_mm) of the penguins, 16 significant digits
   const html = htmlTable([{ name: 'mean', kind: 'number' }], [{ mean }, { mean: 12 }, { mean: 2.5e-7 }]);
   // The oracle: Python's own rounding of the same number to 6 decimals.
-  const python = execFileSync('/usr/bin/python3', ['-c', `print(repr(round(${mean}, 6)))`], { encoding: 'utf8' }).trim();
+  const python = execFileSync(oraclePython(), ['-c', `print(repr(round(${mean}, 6)))`], { encoding: 'utf8' }).trim();
   assert.ok(html.includes(`>${python}<`), `${python} in ${html}`);
   assert.ok(!html.includes(String(mean)), 'the 16-digit float is not printed');
   assert.ok(html.includes('>12<'), 'integers as they are');

@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { affineRange, quantizeWeights, toFloat16Bits, type WeightEntry } from '../../src/engine/model/quantize';
+import { oraclePython } from '../python';
 
 /** A reproducible mix: normal-ish weights, exact zeros, ties, tiny and huge values. */
 function sample(n: number, seed: number): Float32Array {
@@ -23,7 +24,7 @@ function sample(n: number, seed: number): Float32Array {
 
 test('float16 bits equal numpy.float16 for every value (round to nearest even, subnormals, overflow)', () => {
   const values = sample(2000, 7);
-  const py = spawnSync('/usr/bin/python3', ['-c', 'import sys, numpy as np; a = np.frombuffer(sys.stdin.buffer.read(), dtype="<f4"); sys.stdout.buffer.write(a.astype(np.float16).tobytes())'], {
+  const py = spawnSync(oraclePython(), ['-c', 'import sys, numpy as np; a = np.frombuffer(sys.stdin.buffer.read(), dtype="<f4"); sys.stdout.buffer.write(a.astype(np.float16).tobytes())'], {
     input: Buffer.from(values.buffer),
     maxBuffer: 1 << 20,
   });

@@ -15,6 +15,7 @@ import { sql } from '../../src/engine/components/sql';
 import { num, queryRows, withConnection } from '../../src/engine/duckdb';
 import type { AnomaliesFile, DatasetFeatureStatisticsList, Schema } from '../../src/core/tfdv';
 import { runComponent, tempDir } from './data-helpers';
+import { oraclePython } from '../python';
 
 const fixtures = path.resolve(__dirname, '../fixtures');
 
@@ -110,7 +111,7 @@ df = pd.read_csv(sys.argv[1])
 early = df[df['date'] < '2014-01-01']['weather'].value_counts(normalize=True)
 late = df[df['date'] >= '2014-01-01']['weather'].value_counts(normalize=True)
 print(float((early.reindex(early.index.union(late.index), fill_value=0) - late.reindex(early.index.union(late.index), fill_value=0)).abs().max()))`;
-  return Number(execFileSync('/usr/bin/python3', ['-c', code, csv], { encoding: 'utf8' }));
+  return Number(execFileSync(oraclePython(), ['-c', code, csv], { encoding: 'utf8' }));
 }
 
 test('seattle-weather split by year drifts on `weather`; the same data against itself does not', async () => {

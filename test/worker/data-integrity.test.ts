@@ -12,13 +12,14 @@ import { exampleGen, splitFile } from '../../src/engine/components/exampleGen';
 import { statisticsGen } from '../../src/engine/components/statisticsGen';
 import { num, queryRows, withConnection } from '../../src/engine/duckdb';
 import { runComponent, tempDir } from './data-helpers';
+import { oraclePython } from '../python';
 
 const penguins = path.resolve(__dirname, '../fixtures/penguins.csv');
 const cli = path.resolve(__dirname, '../../bin/pipewise.js');
 
 /** The penguins file as rows of cells (header first), read by Python's csv module. */
 function penguinRows(): string[][] {
-  const out = execFileSync('/usr/bin/python3', ['-c', 'import csv,json,sys; print(json.dumps(list(csv.reader(open(sys.argv[1])))))', penguins], { encoding: 'utf8' });
+  const out = execFileSync(oraclePython(), ['-c', 'import csv,json,sys; print(json.dumps(list(csv.reader(open(sys.argv[1])))))', penguins], { encoding: 'utf8' });
   return JSON.parse(out) as string[][];
 }
 
@@ -101,7 +102,7 @@ test('missing-value tokens (?, n/a, -, na) keep a numeric column numeric; other 
   assert.equal((await typesOf(splitFile(ex.uri, 'train'))).bill_length_mm, 'DOUBLE');
   // pandas, told the same tokens, counts the same missing values.
   const pandasMissing = Number(
-    execFileSync('/usr/bin/python3', ['-c', "import pandas as pd,sys; print(pd.read_csv(sys.argv[1], na_values=['?','n/a','-','na'])['bill_length_mm'].isna().sum())", path.join(dir, 'data/p.csv')], {
+    execFileSync(oraclePython(), ['-c', "import pandas as pd,sys; print(pd.read_csv(sys.argv[1], na_values=['?','n/a','-','na'])['bill_length_mm'].isna().sum())", path.join(dir, 'data/p.csv')], {
       encoding: 'utf8',
     }).trim(),
   );
@@ -118,7 +119,7 @@ test('missing-value tokens (?, n/a, -, na) keep a numeric column numeric; other 
   assert.ok(warn, run2.logs.join('\n'));
   // Lines where pandas sees a non-number in the column (its row index + 2: header and 1-based).
   const pyLines = execFileSync(
-    '/usr/bin/python3',
+    oraclePython(),
     ['-c', "import pandas as pd,sys; d=pd.read_csv(sys.argv[1], dtype=str, keep_default_na=False)['bill_depth_mm']; print(' '.join(str(i+2) for i,v in enumerate(d) if v!='NA' and pd.to_numeric(v, errors='coerce')!=pd.to_numeric(v, errors='coerce')))", path.join(dir2, 'data/p.csv')],
     { encoding: 'utf8' },
   ).trim();

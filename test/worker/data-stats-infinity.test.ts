@@ -3,7 +3,7 @@
  * max are the infinities, the mean is np.mean of the non-NaN values (±Infinity, NaN when both
  * signs occur), the equal-width histogram spans the finite range with one bucket [-inf, -inf]
  * before it and one [inf, inf] after it, and quantiles count the infinities. Checked against
- * numpy (Debian's /usr/bin/python3) on CSV and Parquet, exact and sketched quantiles.
+ * numpy (Debian's python3, found by oraclePython()) on CSV and Parquet, exact and sketched quantiles.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +15,7 @@ import { queryRows, quoteIdent, quoteLiteral, withConnection } from '../../src/e
 import { computeStatistics } from '../../src/engine/stats/computeStatistics';
 import type { NumericStatistics } from '../../src/core/tfdv';
 import { DEFAULT_NULL_STRINGS } from '../../src/core/components/dataComponents';
+import { oraclePython } from '../python';
 
 const ROWS = 200_000;
 
@@ -60,7 +61,7 @@ fix = lambda x: x if math.isfinite(x) else str(x)
 print(json.dumps({'nonMissing': int(len(a)), 'nan': nan, 'mean': fix(mean), 'std': fix(std), 'min': fix(float(v.min())), 'max': fix(float(v.max())),
   'median': fix(float(np.median(v))), 'zeros': int((v == 0).sum()), 'negInf': int(np.isneginf(v).sum()), 'posInf': int(np.isposinf(v).sum()),
   'edges': [float(e) for e in edges], 'hist': [int(c) for c in counts], 'quantiles': [fix(q(i / 10)) for i in range(11)]}))`;
-  return JSON.parse(execFileSync('/usr/bin/python3', ['-c', code, csv, column, JSON.stringify(nulls)], { encoding: 'utf8' })) as Oracle;
+  return JSON.parse(execFileSync(oraclePython(), ['-c', code, csv, column, JSON.stringify(nulls)], { encoding: 'utf8' })) as Oracle;
 }
 
 const value = (x: number | string): number => (x === 'inf' ? Infinity : x === '-inf' ? -Infinity : x === 'nan' ? Number.NaN : Number(x));

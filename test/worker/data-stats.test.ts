@@ -1,6 +1,6 @@
 /**
  * TFDV statistics computed with DuckDB, checked against oracles nobody here wrote: pandas/numpy
- * (Debian's /usr/bin/python3), DuckDB's SUMMARIZE and quantile_cont, and the known facts of
+ * (Debian's python3, found by oraclePython()), DuckDB's SUMMARIZE and quantile_cont, and the known facts of
  * ../shared/data/PROVENANCE.md.
  */
 import { test } from 'node:test';
@@ -13,6 +13,7 @@ import { sharedDir } from '../sharedDir';
 import { computeStatistics } from '../../src/engine/stats/computeStatistics';
 import { num, queryRows, withConnection } from '../../src/engine/duckdb';
 import type { DatasetFeatureStatistics, FeatureNameStatistics } from '../../src/core/tfdv';
+import { oraclePython } from '../python';
 
 const fixtures = path.resolve(__dirname, '../fixtures');
 const penguins = path.join(fixtures, 'penguins.csv');
@@ -62,7 +63,7 @@ for c in df.columns:
         col.update(unique=int(v.nunique()), top=[[str(k), int(n)] for k, n in vc.items()], avgLength=float(v.str.len().mean()))
     out[c] = col
 print(json.dumps(out))`;
-  return JSON.parse(execFileSync('/usr/bin/python3', ['-c', code, csv], { encoding: 'utf8' })) as Record<string, PandasColumn>;
+  return JSON.parse(execFileSync(oraclePython(), ['-c', code, csv], { encoding: 'utf8' })) as Record<string, PandasColumn>;
 }
 
 function compareWithPandas(stats: DatasetFeatureStatistics, oracle: Record<string, PandasColumn>, rows: number): void {

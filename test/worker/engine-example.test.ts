@@ -11,18 +11,19 @@ import path from 'node:path';
 import { EXECUTORS } from '../../src/engine/components/index';
 import type { RunResult } from '../../src/protocol/runEvents';
 import type { DatasetFeatureStatisticsList, FeatureNameStatistics, NumericStatistics } from '../../src/core/tfdv';
+import { oraclePython } from '../python';
 
 const root = path.resolve(__dirname, '../..');
 const cli = path.join(root, 'bin/pipewise.js');
 const penguins = path.join(root, 'test/fixtures/penguins.csv');
-const PYTHON = '/usr/bin/python3';
+const PYTHON = oraclePython();
 
 function pipewise(args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test('pipewise stats --json agrees with pandas on penguins.csv', { skip: !existsSync(PYTHON) && 'no /usr/bin/python3' }, () => {
+test('pipewise stats --json agrees with pandas on penguins.csv', { skip: !existsSync(PYTHON) && `no ${PYTHON}` }, () => {
   const r = pipewise(['stats', penguins, '--json']);
   assert.equal(r.code, 0, r.stderr);
   const list = JSON.parse(r.stdout) as DatasetFeatureStatisticsList;
@@ -109,7 +110,7 @@ test('the penguin example: data stages run, then are all cached', { skip: missin
   }
 });
 
-test('out/pipeline.schema.json accepts the penguin example and rejects bad stages (checked by Python jsonschema)', { skip: !existsSync(PYTHON) && 'no /usr/bin/python3' }, async () => {
+test('out/pipeline.schema.json accepts the penguin example and rejects bad stages (checked by Python jsonschema)', { skip: !existsSync(PYTHON) && `no ${PYTHON}` }, async () => {
   const { parse } = await import('yaml');
   const { readFileSync } = await import('node:fs');
   const good = parse(readFileSync(path.join(root, 'examples/penguins/penguins.pipeline.yaml'), 'utf8')) as { stages: Record<string, Record<string, unknown>> };

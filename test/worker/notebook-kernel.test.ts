@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CancellationTokenSource, WorkerClient } from '../../src/worker/client';
 import { ExecuteCell, NotebookMime, NotebookStreamNotification, ResetNotebook, type ExecuteCellParams, type NotebookCellKind, type NotebookStreamEvent } from '../../src/protocol/notebook';
+import { oraclePython } from '../python';
 
 const workerPath = path.resolve(__dirname, '../../out/worker.js');
 const fixtures = path.resolve(__dirname, '../fixtures');
@@ -50,7 +51,7 @@ test('a SQL cell counts penguins per species as pandas does', async () => {
   assert.equal(r.status, 'succeeded', JSON.stringify(r.error));
   const table = itemsOf(r, NotebookMime.json)[0] as { rows: { species: string; n: number }[]; rowCount: number };
   const oracle = JSON.parse(
-    execFileSync('/usr/bin/python3', ['-c', 'import pandas,sys,json; d=pandas.read_csv(sys.argv[1]); print(json.dumps(d["species"].value_counts().to_dict()))', path.join(dir, 'penguins.csv')], { encoding: 'utf8' }),
+    execFileSync(oraclePython(), ['-c', 'import pandas,sys,json; d=pandas.read_csv(sys.argv[1]); print(json.dumps(d["species"].value_counts().to_dict()))', path.join(dir, 'penguins.csv')], { encoding: 'utf8' }),
   ) as Record<string, number>;
   assert.deepEqual(Object.fromEntries(table.rows.map((x) => [x.species, x.n])), oracle);
   assert.equal(table.rowCount, 3);

@@ -12,10 +12,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RunResult } from '../../src/protocol/runEvents';
 import { tempDir } from './tf-helpers';
+import { oraclePython } from '../python';
 
 const root = path.resolve(__dirname, '../..');
 const cli = path.join(root, 'bin/pipewise.js');
-const PY = '/usr/bin/python3';
+const PY = oraclePython();
 
 test('defaults only: a label named, a sensible binary model on data never seen', (t) => {
   const dir = tempDir('pw-tf-defaults-');

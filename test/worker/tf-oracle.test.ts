@@ -15,10 +15,11 @@ import path from 'node:path';
 import type { RunResult } from '../../src/protocol/runEvents';
 import type { ModelSignature } from '../../src/engine/model/servingModel';
 import { tempDir } from './tf-helpers';
+import { oraclePython } from '../python';
 
 const root = path.resolve(__dirname, '../..');
 const cli = path.join(root, 'bin/pipewise.js');
-const PY = '/usr/bin/python3';
+const PY = oraclePython();
 const RSCRIPT = '/usr/bin/Rscript';
 
 interface Table {
@@ -47,7 +48,7 @@ function missing(t: Table): string | undefined {
     const r = spawnSync(RSCRIPT, ['-e', 'library(mlbench)'], { encoding: 'utf8' });
     return r.status === 0 ? undefined : 'R has no mlbench package (scripts/setup-test-env.sh installs r-cran-mlbench)';
   }
-  return existsSync(PY) ? undefined : 'no /usr/bin/python3 with scikit-learn';
+  return existsSync(PY) ? undefined : `no ${PY} with scikit-learn`;
 }
 
 function writeTable(t: Table, out: string): void {

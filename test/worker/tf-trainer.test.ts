@@ -17,6 +17,7 @@ import { tuner } from '../../src/engine/components/tuner';
 import { loadServingModel, type ModelSignature } from '../../src/engine/model/servingModel';
 import { queryRows, withDuckDb } from '../../src/engine/transform/examplesIo';
 import { artifact, FIXTURES, makeContext, makeExamples, tempDir, type RecordedContext } from './tf-helpers';
+import { oraclePython } from '../python';
 
 interface Prepared {
   readonly raw: string;
@@ -169,7 +170,7 @@ xt = X(tr); xe = X(ev).reindex(columns=xt.columns, fill_value=0)
 m = LinearRegression().fit(xt, tr.temp_max)
 print(json.dumps(float(np.sqrt(mean_squared_error(ev.temp_max, m.predict(xe))))))
 `;
-  const oracle = JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, csv('train'), csv('eval')], { encoding: 'utf8' })) as number;
+  const oracle = JSON.parse(execFileSync(oraclePython(), ['-c', script, csv('train'), csv('eval')], { encoding: 'utf8' })) as number;
   assert.ok(rmse <= 1.1 * oracle, `RMSE ${rmse} vs scikit-learn's ${oracle}`);
 });
 

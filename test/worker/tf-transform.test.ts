@@ -1,6 +1,6 @@
 /**
  * Transform on real data: the fitted analyzers against pandas (an independent oracle, run with
- * Debian's /usr/bin/python3), the transformed examples against the serving path (same rows, same
+ * Debian's python3, found by oraclePython()), the transformed examples against the serving path (same rows, same
  * vectors), and bad input refused with the column and value named.
  */
 import { test } from 'node:test';
@@ -14,6 +14,7 @@ import { applyTransform, vectorizeRows } from '../../src/engine/transform/applyT
 import { queryRows, withDuckDb } from '../../src/engine/transform/examplesIo';
 import type { FittedFeature, TransformSpec } from '../../src/engine/transform/transformSpec';
 import { artifact, FIXTURES, makeContext, makeExamples, tempDir } from './tf-helpers';
+import { oraclePython } from '../python';
 
 const PENGUINS = path.join(FIXTURES, 'penguins.csv');
 
@@ -61,7 +62,7 @@ test('analyzers match pandas on the penguins train split', async () => {
   await withDuckDb((conn) => conn.run(`COPY (SELECT * FROM read_parquet('${path.join(examples, 'Split-train', 'data.parquet')}')) TO '${trainCsv}' (HEADER)`).then(() => undefined));
   const oracle = JSON.parse(
     execFileSync(
-      '/usr/bin/python3',
+      oraclePython(),
       [
         '-c',
         `

@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { PipewiseContext } from '../../../src/extension/extension';
+import { oraclePython } from '../../python';
 
 const EXTENSION_ID = 'pipewise.pipewise';
 const VEGA_LITE = 'application/vnd.vegalite.v5+json';
@@ -149,7 +150,7 @@ suite('notebook', () => {
     assert.match(html, /<th>species<\/th><th>n<\/th><th>mean_bill<\/th>/);
     // Fractions print rounded as pandas shows them (6 decimals), not with 15 digits. The oracle:
     // pandas' own means of the CSV, rounded by Python.
-    const py = spawnSync('/usr/bin/python3', ['-c', 'import sys, json, pandas as pd; d = pd.read_csv(sys.argv[1]); print(json.dumps({k: repr(round(float(v), 6)) for k, v in d.groupby("species").bill_length_mm.mean().items()}))', path.join(dir, 'penguins.csv')], { encoding: 'utf8' });
+    const py = spawnSync(oraclePython(), ['-c', 'import sys, json, pandas as pd; d = pd.read_csv(sys.argv[1]); print(json.dumps({k: repr(round(float(v), 6)) for k, v in d.groupby("species").bill_length_mm.mean().items()}))', path.join(dir, 'penguins.csv')], { encoding: 'utf8' });
     assert.equal(py.status, 0, py.stderr);
     const means = JSON.parse(py.stdout) as Record<string, string>;
     assert.deepEqual(Object.keys(means).sort(), Object.keys(expected).sort());
@@ -257,7 +258,7 @@ suite('notebook', () => {
     assert.equal(saved.cells[CELLS.throws]?.outputs?.[0]?.output_type, 'error');
     let python = '';
     try {
-      python = execFileSync('/usr/bin/python3', ['-c', 'import nbformat,sys; nbformat.validate(nbformat.read(sys.argv[1], as_version=4)); print("valid")', notebook.uri.fsPath], { encoding: 'utf8' });
+      python = execFileSync(oraclePython(), ['-c', 'import nbformat,sys; nbformat.validate(nbformat.read(sys.argv[1], as_version=4)); print("valid")', notebook.uri.fsPath], { encoding: 'utf8' });
     } catch (e) {
       const stderr = String((e as { stderr?: unknown }).stderr ?? '');
       // Without Debian's python3-nbformat, the JSON checks above stand alone.
