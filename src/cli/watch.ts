@@ -9,6 +9,7 @@ import path from 'node:path';
 import { findComponent } from '../core/catalogue';
 import { isUserComponentRef } from '../core/paths';
 import { loadPipeline } from '../engine/orchestrator';
+import { errorMessage } from '../core/errors';
 
 /** The folder to watch for a user path or pattern: its part before the first wildcard or placeholder. */
 export function watchRoot(pipelineDir: string, userPath: string): string {
@@ -96,7 +97,7 @@ export async function watchPipeline(options: WatchOptions): Promise<void> {
     const controller = new AbortController();
     const done = options
       .run(controller.signal)
-      .catch((e: unknown) => options.say(`run failed: ${(e as Error).message}`))
+      .catch((e: unknown) => options.say(`run failed: ${errorMessage(e)}`))
       .then(async () => {
         running = undefined;
         await rewatch(); // the pipeline file may now name other data

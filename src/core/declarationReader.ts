@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import { ARTIFACT_TYPES } from './artifacts';
 import type { ComponentDeclaration } from './component';
-import { PipewiseError } from './errors';
+import { PipewiseError, errorMessage } from './errors';
 
 const portShape = z.object({ type: z.enum(ARTIFACT_TYPES), description: z.string().default(''), optional: z.boolean().optional() });
 /** The data part of a user component's declaration (params come separately). */
@@ -263,7 +263,7 @@ class LiteralReader {
       try {
         cur = (cur as Record<string, (...a: unknown[]) => unknown>)[name]!(...args);
       } catch (e) {
-        this.fail(at, `z.${name}(…): ${(e as Error).message}`);
+        this.fail(at, `z.${name}(…): ${errorMessage(e)}`);
       }
     }
     if (!readable || cur === z) return this.code(start);

@@ -38,3 +38,13 @@ export class CancelledError extends Error {
 export function isCancelled(e: unknown): boolean {
   return e instanceof Error && (e.name === 'CancelledError' || e.name === 'AbortError');
 }
+
+/** The message of anything thrown. */
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The stack of anything thrown (for logs), else its message. */
+export function errorDetail(e: unknown): string {
+  return e instanceof Error ? (e.stack ?? e.message) : String(e);
+}

@@ -5,6 +5,7 @@
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node as YamlNode, type Pair, type YAMLMap } from 'yaml';
 import type { InputRef, PipelineSpec, SourceRange, SpecDiagnostic, StageSpec } from './spec';
+import { errorMessage } from './errors';
 
 export const TOP_LEVEL_KEYS = ['pipeline', 'description', 'store', 'stages'] as const;
 export const STAGE_KEYS = ['component', 'description', 'inputs', 'params'] as const;
@@ -254,7 +255,7 @@ class PipelineReader {
     try {
       params = (value.toJS(this.doc, { maxAliasCount: MAX_ALIASES }) ?? {}) as Record<string, unknown>;
     } catch (e) {
-      this.error(this.rangeOf(value), 'too-many-aliases', `stage '${stageName}': \`params:\` expands its aliases past ${MAX_ALIASES} nodes (${(e as Error).message}): write the values out`);
+      this.error(this.rangeOf(value), 'too-many-aliases', `stage '${stageName}': \`params:\` expands its aliases past ${MAX_ALIASES} nodes (${errorMessage(e)}): write the values out`);
       return undefined;
     }
     const paramRanges: Record<string, SourceRange> = {};

@@ -15,6 +15,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { executionAlive, Lineage, runProcessAlive, type ExecutionRecord, type RunRecord } from './lineage';
 import { ArtifactStore, verifyArtifact } from './store';
+import { errorMessage } from '../core/errors';
 export { folderBytes } from '../core/diskUsage';
 
 export type ProblemKind = 'unreadable-record' | 'stray-temp-file' | 'abandoned' | 'broken-artifact' | 'orphan-folder';
@@ -145,7 +146,7 @@ async function recordProblem(file: string, what: 'execution' | 'run'): Promise<s
   try {
     value = JSON.parse(await fs.readFile(file, 'utf8'));
   } catch (e) {
-    return `the ${what} record does not parse: ${(e as Error).message}`;
+    return `the ${what} record does not parse: ${errorMessage(e)}`;
   }
   const r = value as Partial<ExecutionRecord & RunRecord> | null;
   const stem = path.basename(file, '.json');

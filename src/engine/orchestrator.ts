@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ComponentDeclaration } from '../core/component';
 import { buildGraph, selectStages, type RunSelection } from '../core/dag';
-import { PipewiseError } from '../core/errors';
+import { PipewiseError, errorMessage } from '../core/errors';
 import { parsePipeline, type ParsedPipeline } from '../core/parse';
 import { confinePath, isUserComponentRef } from '../core/paths';
 import type { PipelineSpec, SpecDiagnostic, StageSpec } from '../core/spec';
@@ -56,7 +56,7 @@ export async function loadPipeline(file: string, text?: string): Promise<LoadedP
     try {
       source = await fs.readFile(abs, 'utf8');
     } catch (e) {
-      throw new PipewiseError(`cannot read the pipeline file: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, {
+      throw new PipewiseError(`cannot read the pipeline file: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : errorMessage(e)}`, {
         file: abs,
         code: 'usage',
       });

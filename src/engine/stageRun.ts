@@ -9,7 +9,7 @@ import type { ArtifactRef } from '../core/artifacts';
 import { cacheKey } from '../core/cacheKey';
 import { findComponent } from '../core/catalogue';
 import type { ComponentDeclaration } from '../core/component';
-import { CancelledError, isCancelled, PipewiseError } from '../core/errors';
+import { CancelledError, isCancelled, PipewiseError, errorMessage } from '../core/errors';
 import { confinePath } from '../core/paths';
 import type { PipelineSpec, StageSpec } from '../core/spec';
 import type { RunEvent, StageResult, StageStatus } from '../protocol/runEvents';
@@ -82,7 +82,7 @@ export async function runStage(s: StageRun): Promise<StageResult> {
   try {
     external = executor.externalFingerprint ? await executor.externalFingerprint(params, resolvePath, { storeDir: s.store.root, pipeline: s.spec.name, inputs }) : '';
   } catch (e) {
-    return fail('failed', e instanceof PipewiseError ? e.message : `reading its inputs failed: ${(e as Error).message}`);
+    return fail('failed', e instanceof PipewiseError ? e.message : `reading its inputs failed: ${errorMessage(e)}`);
   }
   const key = cacheKey({
     component: s.user ? `user:${declaration.name}` : declaration.name,
@@ -123,7 +123,7 @@ async function resolveComponent(s: StageRun): Promise<{ declaration: ComponentDe
   try {
     executor = (await s.loadExecutor(stage.component)) as ComponentExecutor | undefined;
   } catch (e) {
-    return `component ${stage.component} could not be loaded: ${(e as Error).message}`;
+    return `component ${stage.component} could not be loaded: ${errorMessage(e)}`;
   }
   return executor ? { declaration, executor } : `component ${stage.component} has no executor in this version of Pipewise yet`;
 }

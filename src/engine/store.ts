@@ -12,7 +12,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { PipewiseError } from '../core/errors';
+import { PipewiseError, errorMessage } from '../core/errors';
 
 export class ArtifactStore {
   readonly root: string;
@@ -183,7 +183,7 @@ export function writeError(e: unknown, file: string): Error {
   if (e instanceof PipewiseError) return e;
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   if (!code) return e instanceof Error ? e : new Error(String(e));
-  return new PipewiseError(`cannot write: ${ERRNO_TEXT[code] ?? (e as Error).message} (${code})`, { file: (e as NodeJS.ErrnoException).path ?? file, code });
+  return new PipewiseError(`cannot write: ${ERRNO_TEXT[code] ?? errorMessage(e)} (${code})`, { file: (e as NodeJS.ErrnoException).path ?? file, code });
 }
 
 /** Sortable, unique ids for runs and executions: `20261127-173401-123-a1b2c3`. */

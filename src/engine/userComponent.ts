@@ -13,7 +13,7 @@ import * as zodModule from 'zod';
 import { z } from 'zod';
 import type { ComponentDeclaration } from '../core/component';
 import { declarationShape, readDeclaration, type StaticDeclaration } from '../core/declarationReader';
-import { PipewiseError } from '../core/errors';
+import { PipewiseError, errorMessage } from '../core/errors';
 import { confinePath } from '../core/paths';
 import type { ComponentContext, ComponentExecutor } from './component';
 
@@ -128,7 +128,7 @@ async function bundleTypeScript(file: string): Promise<string> {
   } catch (e) {
     const first = (e as { errors?: { text: string; location?: { file: string; line: number; column: number } }[] }).errors?.[0];
     const where = first?.location ? `${first.location.file}:${first.location.line}:${first.location.column + 1}: ` : '';
-    throw new PipewiseError(`${where}${first?.text ?? (e as Error).message}`, { file, code: 'user-component' });
+    throw new PipewiseError(`${where}${first?.text ?? errorMessage(e)}`, { file, code: 'user-component' });
   }
 }
 

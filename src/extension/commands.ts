@@ -3,18 +3,18 @@ import type { FromWebview, PanelKind, RenderedDigest } from '../protocol/data';
 import type { RunEvent } from '../protocol/runEvents';
 import { errorDetail, errorMessage } from '../protocol/errors';
 import type { PipewiseContext } from './context';
-import type { GraphAck } from './graph/graphPanel';
-import type { RunOutcome } from './runs/runController';
-import type { ExportKfpOptions } from './exportKfp';
+import type { GraphAck } from '../protocol/graph';
+import type { RunOutcome } from '../protocol/runEvents';
+import type { ExportKfpOptions } from '../protocol/export';
 import type { ExportKfpResult } from '../protocol/export';
-import type { CollectOptions } from './runs/collectGarbage';
+import type { CollectOptions } from '../protocol/store';
 import type { GcReport } from '../protocol/store';
 import type { MonitoringAck } from '../protocol/monitoring';
-import type { ServerInfo } from './models/modelServers';
+import type { ServerInfo } from '../protocol/models';
 import type { FromTryMessage, TryRender } from '../protocol/tryModel';
 import type { RunSelection } from '../core/dag';
-import type { EvaluationAck } from './panels/evaluationPanel';
-import type { ExperimentsAck } from './runs/experimentsPanel';
+import type { EvaluationAck } from '../protocol/evaluation';
+import type { ExperimentsAck } from '../protocol/experiments';
 import type { ToExperimentsMessage } from '../protocol/experiments';
 
 /**

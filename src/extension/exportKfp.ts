@@ -1,14 +1,9 @@
 import * as vscode from 'vscode';
 import path from 'node:path';
-import type { PipewiseContext } from './extension';
+import type { PipewiseContext } from './context';
 import type { TrustGate } from './trust';
 import { ExportKfp, type ExportKfpResult } from '../protocol/export';
-
-export interface ExportKfpOptions {
-  /** The container image; asked for when absent (prefilled with the last one used for this pipeline). */
-  readonly image?: string;
-  readonly out?: string;
-}
+import type { ExportKfpOptions } from '../protocol/export';
 
 /**
  * "Export to Kubeflow Pipelines…": asks for the image the steps run, has the worker write the
@@ -36,7 +31,7 @@ export async function exportToKubeflow(ctx: PipewiseContext, trust: TrustGate, u
   }
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Exporting ${path.basename(uri.fsPath)} to Kubeflow Pipelines…` },
-    async () => (await ctx.worker.client()).request(ExportKfp, { file: uri.fsPath, image, ...(options.out ? { out: options.out } : {}) }),
+    async () => ctx.worker.request(ExportKfp, { file: uri.fsPath, image, ...(options.out ? { out: options.out } : {}) }),
   );
   ctx.log.info(`Exported ${uri.fsPath} to ${result.out} (${result.steps} steps, image ${result.image}); Dockerfile: ${result.dockerfile}`);
   await vscode.window.showTextDocument(vscode.Uri.file(result.out), { preview: false });

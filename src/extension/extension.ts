@@ -11,8 +11,6 @@ import { registerMonitoring } from './panels/monitoring';
 import { registerModels } from './models/models';
 import { stopAllServers } from './models/modelServers';
 
-export type { PipewiseContext } from './context';
-
 /** The composition root: every feature is built here and its disposal tracked. */
 export function activate(context: vscode.ExtensionContext): PipewiseContext {
   const log = vscode.window.createOutputChannel('Pipewise', { log: true });

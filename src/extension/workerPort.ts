@@ -2,6 +2,9 @@ import * as vscode from 'vscode';
 import path from 'node:path';
 import type { CancellationToken, NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import { WorkerClient, WorkerExitedError } from '../worker/client';
+
+// The port's typed failures, for features that tell a dead worker from a failed request.
+export { CancellationTokenSource, WorkerExitedError } from '../worker/client';
 import { errorDetail, errorMessage, typedWorkerError } from '../protocol/errors';
 import type { WorkerInfo } from '../protocol/worker';
 import { parseWasmThreads, WASM_THREADS_ENV } from '../core/wasmThreads';
@@ -82,10 +85,14 @@ export class WorkerPort extends Disposable {
   }
 
   /**
-   * The running worker's client, started if need be. For the port itself and for tests that need
-   * the process (its pid, to kill it); features use `request` and `on`.
+   * The running worker process, started if need be: its pid, whether it lives, and kill — for tests
+   * that kill it. Features use `request` and `on`; the client stays the port's own.
    */
-  async client(): Promise<WorkerClient> {
+  async process(): Promise<Pick<WorkerClient, 'pid' | 'isAlive' | 'kill'>> {
+    return this.client();
+  }
+
+  private async client(): Promise<WorkerClient> {
     if (!this.current || !this.current.client.isAlive) this.current = this.start();
     await this.current.ready;
     return this.current.client;

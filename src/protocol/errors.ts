@@ -63,12 +63,6 @@ export function typedWorkerError(e: unknown): unknown {
   }
 }
 
-/** The message of anything thrown. */
-export function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
-/** The stack of anything thrown (for logs), else its message. */
-export function errorDetail(e: unknown): string {
-  return e instanceof Error ? (e.stack ?? e.message) : String(e);
-}
+// Kept in src/core so that every room reads an error's text the same way; named here for the rooms
+// that already import their errors from the protocol.
+export { errorDetail, errorMessage } from '../core/errors';

@@ -27,3 +27,9 @@ export interface ExportKfpResult {
 
 /** Rejects with a ResponseError whose message names the file and the problem. */
 export const ExportKfp = new RequestType<ExportKfpParams, ExportKfpResult, void>('pipewise/exportKfp');
+
+export interface ExportKfpOptions {
+  /** The container image; asked for when absent (prefilled with the last one used for this pipeline). */
+  readonly image?: string;
+  readonly out?: string;
+}

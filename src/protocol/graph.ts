@@ -90,3 +90,13 @@ export interface GraphWebviewState {
   readonly zoom?: { readonly x: number; readonly y: number; readonly k: number };
   readonly selected?: string;
 }
+
+/** What the webview last acknowledged having drawn (read by the host tests). */
+export interface GraphAck {
+  readonly ready: boolean;
+  readonly file: string;
+  readonly nodes: readonly { readonly id: string; readonly status: string }[];
+  readonly runId?: string;
+  readonly renders: number;
+  readonly errors: readonly string[];
+}

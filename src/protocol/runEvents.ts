@@ -76,3 +76,8 @@ export interface RunView {
   readonly status?: 'succeeded' | 'failed' | 'cancelled';
   readonly durationMs?: number;
 }
+
+/** What a run command returns: the worker's result, or why it did not start. */
+export type RunOutcome =
+  | { readonly status: 'refused'; readonly reason: 'untrusted' | 'busy' | 'invalid' | 'error'; readonly message: string }
+  | (RunResult & { readonly error?: string });

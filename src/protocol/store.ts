@@ -31,3 +31,10 @@ export interface CollectGarbageParams {
 
 /** Takes the store's lock (refused, naming the holder, while a run holds it), collects, releases. */
 export const CollectGarbageRequest = new RequestType<CollectGarbageParams, GcReport, void>('pipewise/collectGarbage');
+
+export interface CollectOptions {
+  /** Runs to keep (default: ask, offering 5). */
+  readonly keep?: number;
+  /** Skip the confirmation (tests, keybindings). */
+  readonly confirm?: boolean;
+}

@@ -4,6 +4,7 @@
  * the answer. No inline script or style (the page's CSP forbids both), no remote content.
  */
 import type { WebModel } from './predictor';
+import { errorMessage } from '../core/errors';
 
 function $(id: string): HTMLElement {
   const el = document.getElementById(id);
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
         status.textContent = 'Predicted in this page (TensorFlow.js, no server).';
         status.classList.remove('error');
       } catch (e) {
-        status.textContent = (e as Error).message;
+        status.textContent = errorMessage(e);
         status.classList.add('error');
       }
     };
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
     ($('predict') as HTMLButtonElement).disabled = false;
     document.body.dataset.ready = 'true';
   } catch (e) {
-    status.textContent = `Cannot load the model: ${(e as Error).message}`;
+    status.textContent = `Cannot load the model: ${errorMessage(e)}`;
     status.classList.add('error');
   }
 }

@@ -11,6 +11,7 @@ import type { ModelSignature, Prediction } from '../engine/model/signature';
 import { rowOf } from '../engine/serving/requests';
 import { applyTransform } from '../engine/transform/applyTransform';
 import type { TransformSpec } from '../engine/transform/transformSpec';
+import { errorMessage } from '../core/errors';
 
 /** The part of TensorFlow.js the runtime uses (tfjs-core + tfjs-layers). */
 export interface TfLike {
@@ -32,13 +33,13 @@ async function fetchJson<T>(url: URL, what: string): Promise<T> {
   try {
     res = await fetch(url);
   } catch (e) {
-    throw new Error(`cannot fetch ${what} from ${url.href}: ${(e as Error).message}`);
+    throw new Error(`cannot fetch ${what} from ${url.href}: ${errorMessage(e)}`);
   }
   if (!res.ok) throw new Error(`cannot fetch ${what} from ${url.href}: HTTP ${res.status}`);
   try {
     return (await res.json()) as T;
   } catch (e) {
-    throw new Error(`${what} at ${url.href} is not valid JSON: ${(e as Error).message}`);
+    throw new Error(`${what} at ${url.href} is not valid JSON: ${errorMessage(e)}`);
   }
 }
 
@@ -59,7 +60,7 @@ export async function loadWebModel(tf: TfLike, base: URL): Promise<WebModel> {
       try {
         rows = instances.map((x, i) => rowOf(signature, x, `instances[${i}]`));
       } catch (e) {
-        throw new TypeError((e as Error).message);
+        throw new TypeError(errorMessage(e));
       }
       const x = applyTransform(transform, rows);
       const y = tf.tidy(() => model.predict(tf.tensor2d(x, [rows.length, transform.width])) as tfTypes.Tensor);

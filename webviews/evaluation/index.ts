@@ -6,21 +6,17 @@
  */
 import type { EvaluationView, FromEvaluationMessage, ToEvaluationMessage } from '../../src/protocol/evaluation';
 import { clear, h } from '../shared/dom';
+import { connect } from '../shared/host';
 import { renderVegaLite } from '../shared/vega';
 import { evaluationCharts, fmt } from '../shared/evaluationCharts';
 
-interface VsCodeApi {
-  postMessage(m: FromEvaluationMessage): void;
-  getState(): { sort?: { key: string; dir: 1 | -1 }; file?: string } | undefined;
-  /** `file` lets the serializer restore the panel after a reload. */
-  setState(s: { sort?: { key: string; dir: 1 | -1 }; file?: string }): void;
+/** `file` lets the serializer restore the panel after a reload. */
+interface EvaluationState {
+  readonly sort?: { key: string; dir: 1 | -1 };
+  readonly file?: string;
 }
-declare function acquireVsCodeApi(): VsCodeApi;
-const api = acquireVsCodeApi();
-const post = (m: FromEvaluationMessage): void => api.postMessage(m);
-const report = (e: unknown): void => post({ type: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
-window.addEventListener('error', (e) => report(e.error ?? e.message));
-window.addEventListener('unhandledrejection', (e) => report(e.reason));
+const api = connect<ToEvaluationMessage, FromEvaluationMessage, EvaluationState>();
+const report = api.reportError;
 
 const app = document.getElementById('app') ?? document.body;
 let sort = api.getState()?.sort ?? { key: 'exampleCount', dir: -1 as 1 | -1 };
@@ -33,7 +29,7 @@ function section(id: string, title: string, ...children: (Node | string | null)[
 function header(v: EvaluationView): HTMLElement {
   const verdict = h('span', { class: `badge verdict ${v.blessed ? 'ok blessed' : 'alert'}`, role: 'status' }, v.blessed ? 'BLESSED' : 'NOT BLESSED');
   const open = h('button', { type: 'button', class: 'secondary' }, 'Open metrics.json');
-  open.addEventListener('click', () => post({ type: 'openFile', file: v.file }));
+  open.addEventListener('click', () => api.post({ type: 'openFile', file: v.file }));
   return h(
     'header',
     { class: 'toolbar' },
@@ -136,22 +132,17 @@ function draw(v: EvaluationView): void {
       // What a person reads: the verdict and the overall numbers as drawn.
       const overall = Object.fromEntries([...app.querySelectorAll<HTMLElement>('dd[data-metric]')].map((d) => [d.dataset['metric'] ?? '', d.textContent ?? '']));
       const verdict = app.querySelector('.verdict')?.textContent ?? '';
-      post({ type: 'rendered', charts: ids, slices: app.querySelectorAll('table.slices tbody tr').length, verdict, overall });
+      api.post({ type: 'rendered', charts: ids, slices: app.querySelectorAll('table.slices tbody tr').length, verdict, overall });
     })
     .catch(report);
 }
 
-window.addEventListener('message', (e: MessageEvent<ToEvaluationMessage>) => {
-  const m = e.data;
-  try {
-    if (m.type === 'view') draw(m.view);
-    else if (m.type === 'error') {
-      clear(app);
-      app.append(h('div', { class: 'panelerror', role: 'alert' }, m.message));
-    }
-  } catch (err) {
-    report(err);
+api.onMessage((m) => {
+  if (m.type === 'view') draw(m.view);
+  else if (m.type === 'error') {
+    clear(app);
+    app.append(h('div', { class: 'panelerror', role: 'alert' }, m.message));
   }
 });
 
-post({ type: 'ready' });
+api.ready();

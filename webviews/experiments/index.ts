@@ -5,15 +5,12 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { ExperimentRow, ExperimentsView, FromExperimentsMessage, ToExperimentsMessage } from '../../src/protocol/experiments';
 import { clear, h } from '../shared/dom';
+import { connect } from '../shared/host';
 import { renderVegaLite } from '../shared/vega';
 import { fmt } from '../shared/evaluationCharts';
 
-declare function acquireVsCodeApi(): { postMessage(m: FromExperimentsMessage): void };
-const api = acquireVsCodeApi();
-const post = (m: FromExperimentsMessage): void => api.postMessage(m);
-const report = (e: unknown): void => post({ type: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
-window.addEventListener('error', (e) => report(e.error ?? e.message));
-window.addEventListener('unhandledrejection', (e) => report(e.reason));
+const api = connect<ToExperimentsMessage, FromExperimentsMessage, undefined>();
+const report = api.reportError;
 
 const app = document.getElementById('app') ?? document.body;
 let view: ExperimentsView | undefined;
@@ -90,7 +87,7 @@ function draw(): void {
     if (r.evaluation) {
       const link = h('button', { type: 'button', class: 'sort', title: 'Open this run\'s evaluation' }, r.blessed ? ' ✓' : ' ✗');
       const folder = r.evaluation;
-      link.addEventListener('click', () => post({ type: 'openEvaluation', folder }));
+      link.addEventListener('click', () => api.post({ type: 'openEvaluation', folder }));
       runCell.append(link);
     }
     return h(
@@ -144,24 +141,19 @@ async function plot(): Promise<void> {
   }
   const shownRows = [...app.querySelectorAll<HTMLElement>('table.experiments tbody tr')].map((tr) => tr.dataset['run'] ?? '');
   const columns = [...app.querySelectorAll<HTMLElement>('table.experiments thead th[data-key]')].map((th) => th.dataset['key'] ?? '');
-  post({ type: 'rendered', rows: shownRows, columns, ...(runs.length && metric ? { chart: { metric, runs: runs.map((r) => r.runId) } } : {}) });
+  api.post({ type: 'rendered', rows: shownRows, columns, ...(runs.length && metric ? { chart: { metric, runs: runs.map((r) => r.runId) } } : {}) });
 }
 
-window.addEventListener('message', (e: MessageEvent<ToExperimentsMessage>) => {
-  try {
-    const m = e.data;
-    if (m.type === 'view') {
-      view = m.view;
-      draw();
-    } else if (m.type === 'select') {
-      selected.clear();
-      for (const r of m.runs) selected.add(r);
-      if (m.metric) metric = m.metric;
-      draw();
-    }
-  } catch (err) {
-    report(err);
+api.onMessage((m) => {
+  if (m.type === 'view') {
+    view = m.view;
+    draw();
+  } else if (m.type === 'select') {
+    selected.clear();
+    for (const r of m.runs) selected.add(r);
+    if (m.metric) metric = m.metric;
+    draw();
   }
 });
 
-post({ type: 'ready' });
+api.ready();

@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import type { InfraValidator } from '../../core/components/modelComponents';
-import { PipewiseError } from '../../core/errors';
+import { PipewiseError, errorMessage } from '../../core/errors';
 import type { ComponentContext, ComponentExecutor } from '../component';
 import type { ModelSignature, Prediction, ServingModel } from '../model/servingModel';
 import { startModelServer, type ModelServer } from '../serving/server';
@@ -102,7 +102,7 @@ export function createInfraValidator(load: ModelLoader = loadModel): ComponentEx
         try {
           model = await load(modelArtifact.uri);
         } catch (e) {
-          reason = `the model did not load: ${(e as Error).message}`;
+          reason = `the model did not load: ${errorMessage(e)}`;
         }
         if (model) {
           const signature = model.signature;
@@ -172,7 +172,7 @@ async function sendCanary(
     }
     return { request, example, status: res.status, ok: true, message: `predicted ${JSON.stringify(served.prediction)}` };
   } catch (e) {
-    return { request, example, ok: false, message: `no answer: ${(e as Error).message}` };
+    return { request, example, ok: false, message: `no answer: ${errorMessage(e)}` };
   }
 }
 

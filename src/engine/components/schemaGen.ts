@@ -8,7 +8,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import type { z } from 'zod';
 import type { SchemaGen } from '../../core/components/dataComponents';
-import { PipewiseError } from '../../core/errors';
+import { PipewiseError, errorMessage } from '../../core/errors';
 import {
   featureName,
   normalizeStatisticsList,
@@ -82,7 +82,7 @@ export async function readSchemaFile(file: string): Promise<Schema> {
     raw = /\.ya?ml$/i.test(file) ? YAML.parse(text) : JSON.parse(text);
   } catch (e) {
     const line = e instanceof YAML.YAMLParseError ? e.linePos?.[0]?.line : undefined;
-    throw new PipewiseError(`not a valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'} schema: ${(e as Error).message.split('\n')[0]}`, { file, line, code: 'bad-schema' });
+    throw new PipewiseError(`not a valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'} schema: ${errorMessage(e).split('\n')[0]}`, { file, line, code: 'bad-schema' });
   }
   const s = raw as Partial<Schema> | null;
   if (!s || typeof s !== 'object' || !Array.isArray(s.feature)) {
@@ -109,7 +109,7 @@ export async function readStatistics(uri: string): Promise<DatasetFeatureStatist
   try {
     return normalizeStatisticsList(JSON.parse(text));
   } catch (e) {
-    throw new PipewiseError(`not valid statistics JSON: ${(e as Error).message}`, { file, code: 'bad-statistics' });
+    throw new PipewiseError(`not valid statistics JSON: ${errorMessage(e)}`, { file, code: 'bad-statistics' });
   }
 }
 

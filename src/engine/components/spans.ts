@@ -5,7 +5,7 @@
  * it the latest version); `span: N` picks one, `span: { from, to }` a range of them.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { PipewiseError } from '../../core/errors';
+import { PipewiseError, errorMessage } from '../../core/errors';
 import { expandFiles } from '../duckdb';
 
 export type SpanParam = 'latest' | number | { readonly from: number; readonly to: number };
@@ -55,7 +55,7 @@ export async function resolveSpanPattern(conn: DuckDBConnection, pattern: string
   if (hasSpan ? anyDate : !hasDate) throw new PipewiseError('parameter \'input\': a span pattern needs {SPAN}, or {YYYY}, {MM} and {DD} together (not both)', { file: pattern, code: 'bad-span-pattern' });
   const glob = pattern.replace(/\{(SPAN|VERSION|YYYY|MM|DD)\}/g, '*');
   const files = await expandFiles(conn, glob).catch((e: unknown) => {
-    throw new PipewiseError(`no file matches the span pattern (${(e as Error).message})`, { file: pattern, code: 'file-not-found' });
+    throw new PipewiseError(`no file matches the span pattern (${errorMessage(e)})`, { file: pattern, code: 'file-not-found' });
   });
   const re = patternRegex(pattern);
   const found: { file: string; span: number; version: number }[] = [];

@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import type { Sql } from '../../core/components/dataComponents';
-import { PipewiseError } from '../../core/errors';
+import { PipewiseError, errorMessage } from '../../core/errors';
 import type { ComponentExecutor } from '../component';
 import { columnsOf, copyToParquet, quoteIdent, quoteLiteral, withSandboxConnection, type SourceColumn } from '../duckdb';
 import { splitFile, splitsOf } from './exampleGen';
@@ -45,7 +45,7 @@ export const sql: ComponentExecutor<SqlParams> = {
         try {
           cols = await columnsOf(conn, `(${query})`);
         } catch (e) {
-          throw new PipewiseError(`parameter 'query' (split '${split}'): ${(e as Error).message.split('\n')[0]}`, { code: 'sql-error' });
+          throw new PipewiseError(`parameter 'query' (split '${split}'): ${errorMessage(e).split('\n')[0]}`, { code: 'sql-error' });
         }
         if (columns === undefined) {
           columns = cols;

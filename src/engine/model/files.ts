@@ -4,6 +4,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { errorMessage } from '../../core/errors';
 
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true });
@@ -26,6 +27,6 @@ export async function readJson<T>(file: string, what: string): Promise<T> {
   try {
     return JSON.parse(text) as T;
   } catch (e) {
-    throw new Error(`${what} is not valid JSON (${file}): ${(e as Error).message}`);
+    throw new Error(`${what} is not valid JSON (${file}): ${errorMessage(e)}`);
   }
 }

@@ -3,7 +3,7 @@
  * object of the tuned values), the Trainer lets it override its own params.
  */
 import path from 'node:path';
-import { PipewiseError } from '../../core/errors';
+import { PipewiseError, errorMessage } from '../../core/errors';
 import type { ArtifactRef } from '../../core/artifacts';
 import { readJson } from './files';
 import { TUNABLE, type Hyperparameters, type ModelFamily, type OptimizerName } from './builtinModels';
@@ -54,7 +54,7 @@ export async function readBestHyperparameters(ref: ArtifactRef | undefined): Pro
   try {
     return await readJson<Record<string, unknown>>(file, BEST_HYPERPARAMETERS_FILE);
   } catch (e) {
-    throw new PipewiseError(`the hyperparameters input: ${(e as Error).message}`, { file });
+    throw new PipewiseError(`the hyperparameters input: ${errorMessage(e)}`, { file });
   }
 }
 

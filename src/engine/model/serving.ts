@@ -4,7 +4,7 @@
  */
 import type * as tfTypes from '@tensorflow/tfjs';
 import path from 'node:path';
-import { PipewiseError } from '../../core/errors';
+import { PipewiseError, errorMessage } from '../../core/errors';
 import { applyTransform, type RawRow } from '../transform/applyTransform';
 import type { TransformSpec } from '../transform/transformSpec';
 import { loadTf } from '../tf/loadTf';
@@ -30,14 +30,14 @@ export async function loadServingModel(modelArtifactUri: string): Promise<Servin
     signature = await readJson<ModelSignature>(path.join(modelArtifactUri, 'signature.json'), 'signature.json');
     spec = await readJson<TransformSpec>(path.join(modelArtifactUri, 'transform.json'), 'transform.json');
   } catch (e) {
-    throw new PipewiseError(`cannot load the model at ${modelArtifactUri}: ${(e as Error).message}`, { file: modelArtifactUri });
+    throw new PipewiseError(`cannot load the model at ${modelArtifactUri}: ${errorMessage(e)}`, { file: modelArtifactUri });
   }
   const { tf } = await loadTf();
   let model: tfTypes.LayersModel;
   try {
     model = await loadLayersModel(tf, path.join(modelArtifactUri, 'model'));
   } catch (e) {
-    throw new PipewiseError(`cannot load the model at ${modelArtifactUri}: ${(e as Error).message}`, { file: modelArtifactUri });
+    throw new PipewiseError(`cannot load the model at ${modelArtifactUri}: ${errorMessage(e)}`, { file: modelArtifactUri });
   }
   const fast = denseForward(model);
   return {

@@ -4,7 +4,7 @@
  * Trainer (one model, saved) and Tuner (one model per trial, scored).
  */
 import type * as tfTypes from '@tensorflow/tfjs';
-import { PipewiseError } from '../../core/errors';
+import { PipewiseError, errorMessage } from '../../core/errors';
 import { classIndexOfStored, vectorizeRows } from '../transform/applyTransform';
 import { queryRows, splitTable, withDuckDb, type Row } from '../transform/examplesIo';
 import type { TransformSpec } from '../transform/transformSpec';
@@ -110,7 +110,7 @@ function encode(spec: TransformSpec, task: Task, rows: readonly Row[], split: st
   try {
     x = vectorizeRows(spec, rows);
   } catch (e) {
-    throw new PipewiseError(`the transformed ${split} split does not match its transform: ${(e as Error).message}`);
+    throw new PipewiseError(`the transformed ${split} split does not match its transform: ${errorMessage(e)}`);
   }
   return { x, y, n: rows.length, width: spec.width, outDim };
 }

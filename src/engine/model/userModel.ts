@@ -92,7 +92,7 @@ async function compileTypeScript(file: string, source: string): Promise<Record<s
     code = (await esbuild.transform(source, { loader: 'ts', format: 'cjs', target: 'node20', sourcemap: 'inline', sourcefile: file })).code;
   } catch (e) {
     const first = (e as { errors?: { text: string; location?: { line: number; column: number } }[] }).errors?.[0];
-    throw new PipewiseError(`model module ${path.basename(file)}: ${first?.text ?? (e as Error).message}`, {
+    throw new PipewiseError(`model module ${path.basename(file)}: ${first?.text ?? errorMessage(e)}`, {
       file,
       line: first?.location?.line,
       col: first?.location ? first.location.column + 1 : undefined,

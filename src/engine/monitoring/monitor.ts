@@ -8,7 +8,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { PipewiseError } from '../../core/errors';
+import { PipewiseError, errorMessage } from '../../core/errors';
 import { featureName, type Anomalies, type DatasetFeatureStatistics, type Schema } from '../../core/tfdv';
 import { compareDistributions, thresholdsFor, validateAgainstSchema, type Comparison } from '../components/exampleValidator';
 import { num, queryRows, quoteIdent, quoteLiteral } from '../duckdb';
@@ -61,7 +61,7 @@ export async function readLogMeta(logDir: string): Promise<RequestLogMeta> {
   try {
     return JSON.parse(await fs.readFile(file, 'utf8')) as RequestLogMeta;
   } catch (e) {
-    throw new PipewiseError(`cannot read ${LOG_META_FILE}: ${(e as Error).message}`, { file });
+    throw new PipewiseError(`cannot read ${LOG_META_FILE}: ${errorMessage(e)}`, { file });
   }
 }
 

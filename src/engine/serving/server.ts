@@ -30,6 +30,7 @@ import {
   type RawRequestRow,
 } from './requests';
 import { fixedModel, type ModelSource } from './versions';
+import { errorMessage } from '../../core/errors';
 
 export { HttpError } from './requests';
 
@@ -180,7 +181,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       try {
         predictions = await served.model.predict(rows);
       } catch (e) {
-        throw new HttpError(400, `prediction failed: ${(e as Error).message}`);
+        throw new HttpError(400, `prediction failed: ${errorMessage(e)}`);
       }
       checkFinite(predictions, predictFormat?.format === 'columnar' ? 'inputs' : predictFormat ? 'instances' : 'examples');
       if (predictFormat?.format === 'row') send(res, 200, { predictions: predictions.map((p) => namedOutputs(signature, p)) });
@@ -198,7 +199,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     handle(req, res)
       .catch((e: unknown) => {
         const status = e instanceof HttpError ? e.status : 500;
-        if (!res.headersSent) send(res, status, { error: (e as Error).message });
+        if (!res.headersSent) send(res, status, { error: errorMessage(e) });
         else res.destroy();
       })
       .finally(() => {

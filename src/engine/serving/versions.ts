@@ -14,6 +14,7 @@ import path from 'node:path';
 import type { ServingModel } from '../model/servingModel';
 import { HttpError } from './requests';
 import { modelVersions } from './modelVersions';
+import { errorMessage } from '../../core/errors';
 
 export type VersionState = 'START' | 'LOADING' | 'AVAILABLE' | 'UNLOADING' | 'END';
 
@@ -128,7 +129,7 @@ export class ModelVersions implements ModelSource {
       await this.options.warmUp(model);
     } catch (err) {
       model?.dispose();
-      this.set(e, 'END', (err as Error).message);
+      this.set(e, 'END', errorMessage(err));
       return;
     }
     if (this.closed) {

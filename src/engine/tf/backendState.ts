@@ -5,6 +5,9 @@
  */
 export type TfBackend = 'tensorflow' | 'wasm' | 'cpu';
 
+/** TensorFlow.js's module type (a type only: naming it loads nothing). */
+export type Tf = typeof import('@tensorflow/tfjs');
+
 let current: TfBackend | undefined;
 let currentLabel: string | undefined;
 

@@ -18,8 +18,10 @@ import { parseWasmThreads, threadedWasmLabel, WASM_THREADS_ENV } from '../../cor
 import { loadedBackend, setLoadedBackend, type TfBackend } from './backendState';
 import { transposeFirstBatchMatMul } from './wasmMatMul';
 import { registerThreadedWasm } from './wasmThreads';
+import type { Tf } from './backendState';
+import { errorMessage } from '../../core/errors';
 
-export type Tf = typeof import('@tensorflow/tfjs');
+export type { Tf };
 export type { TfBackend };
 export { loadedBackend };
 
@@ -63,7 +65,7 @@ async function pickBackend(): Promise<LoadedTf> {
         return { ...started, backend };
       }
     } catch (e) {
-      problems.push(`${backend}: ${(e as Error).message.split('\n')[0]}`);
+      problems.push(`${backend}: ${errorMessage(e).split('\n')[0]}`);
     }
   }
   throw new Error(`TensorFlow.js could not start on any backend (${problems.join('; ')})`);

@@ -8,7 +8,7 @@
  * PIPEWISE_TF_WASM_MATMUL=plain.
  */
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import type { Tf } from './loadTf';
+import type { Tf } from './backendState';
 
 interface DisposingBackend {
   disposeData(dataId: object): void;

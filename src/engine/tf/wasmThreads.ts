@@ -16,7 +16,8 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import type { KernelBackend } from '@tensorflow/tfjs-core';
-import type { Tf } from './loadTf';
+import type { Tf } from './backendState';
+import { errorMessage } from '../../core/errors';
 
 type WasmPackage = typeof import('@tensorflow/tfjs-backend-wasm');
 
@@ -59,7 +60,7 @@ export async function registerThreadedWasm(tf: Tf, wasm: WasmPackage, threads: n
       try {
         return await startThreaded(wasm, threads, distDir);
       } catch (e) {
-        problem = (e as Error).message.split('\n')[0];
+        problem = errorMessage(e).split('\n')[0];
         return single();
       }
     },

@@ -12,21 +12,12 @@ import { WebviewHost, webviewOptions } from '../webviewHost';
 import { openArtifact, openStageOutputs } from './artifactActions';
 import { buildGraphModel } from './graphModel';
 import { errorMessage } from '../../protocol/errors';
+import type { GraphAck } from '../../protocol/graph';
 
 export const GRAPH_VIEW_TYPE = 'pipewise.graph';
 
 /** The least time between two run updates posted to a graph webview. */
 const RUN_UPDATE_MS = 100;
-
-/** What the webview last acknowledged having drawn (read by the host tests). */
-export interface GraphAck {
-  readonly ready: boolean;
-  readonly file: string;
-  readonly nodes: readonly { readonly id: string; readonly status: string }[];
-  readonly runId?: string;
-  readonly renders: number;
-  readonly errors: readonly string[];
-}
 
 const GRAPH_PAGE = `<div id="toolbar" role="toolbar" aria-label="Pipeline graph">
   <button id="run" class="primary" title="Run the pipeline">Run</button>

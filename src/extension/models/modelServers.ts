@@ -11,19 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { getJson } from './localHttp';
-
-export interface ServerInfo {
-  readonly name: string;
-  readonly base: string;
-  readonly port: number;
-  /** http://127.0.0.1:PORT/v1/models/NAME */
-  readonly url: string;
-  readonly pid: number | undefined;
-  /** The version the server answers with by default (AVAILABLE), once known. */
-  readonly version?: string;
-  /** Where it logs its requests (`--log-dir`), when it does. */
-  readonly logDir?: string;
-}
+import type { ServerInfo } from '../../protocol/models';
 
 export interface StartOptions {
   /** Default: the first free port from 8501. */

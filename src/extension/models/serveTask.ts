@@ -12,7 +12,8 @@
 import * as vscode from 'vscode';
 import path from 'node:path';
 import { errorMessage } from '../../protocol/errors';
-import type { ModelServers, ServerInfo } from './modelServers';
+import type { ModelServers } from './modelServers';
+import type { ServerInfo } from '../../protocol/models';
 
 export const SERVE_TASK_TYPE = 'pipewise-serve';
 

@@ -6,6 +6,7 @@ import type { PipewiseContext } from '../context';
 import { NOTEBOOK_TYPE, PipewiseKernel } from './kernel';
 import { pipewiseMetadata } from './pipelineRef';
 import { pipelineNotebook } from './pipelineNotebook';
+import { errorMessage } from '../../core/errors';
 
 export const RENDERER_ID = 'pipewise.notebookRenderer';
 
@@ -82,7 +83,7 @@ async function openPipelineAsNotebook(ctx: PipewiseContext, uri: vscode.Uri | un
   try {
     nb = pipelineNotebook(text, file, notebookFile);
   } catch (e) {
-    void vscode.window.showErrorMessage(`Cannot open the pipeline as a notebook: ${(e as Error).message}`);
+    void vscode.window.showErrorMessage(`Cannot open the pipeline as a notebook: ${errorMessage(e)}`);
     return undefined;
   }
   const exists = await fs.stat(notebookFile).then(

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { randomUUID } from 'node:crypto';
 import type { PipewiseContext } from '../context';
-import { CancellationTokenSource, WorkerExitedError } from '../../worker/client';
+import { CancellationTokenSource, WorkerExitedError } from '../workerPort';
 import {
   ExecuteCell,
   NOTEBOOK_CELL_KINDS,

@@ -14,20 +14,9 @@ import { registerCommand, registerTestCommand } from '../commands';
 import type { PipewiseContext } from '../context';
 import { WebviewHost, webviewOptions } from '../webviewHost';
 import { errorMessage } from '../../protocol/errors';
+import type { EvaluationAck } from '../../protocol/evaluation';
 
 export const EVALUATION_VIEW_TYPE = 'pipewise.evaluation';
-
-/** What the webview last acknowledged (read by the tests through `pipewise.test.evaluationAck`). */
-export interface EvaluationAck {
-  readonly file: string;
-  readonly charts: readonly string[];
-  readonly slices: number;
-  readonly verdict: string;
-  readonly overall: Readonly<Record<string, string>>;
-  readonly renders: number;
-  readonly errors: readonly string[];
-  readonly viewColumn?: number;
-}
 
 /** A command argument as the metrics.json it means: the file, its evaluation folder, or a Runs view artifact. */
 export function metricsFileOf(arg: unknown): string | undefined {

@@ -11,15 +11,9 @@ import { folderBytes, formatBytes, storeDirOf } from '../../core/diskUsage';
 import { parsePipeline } from '../../core/parse';
 import { CollectGarbageRequest, DEFAULT_KEEP_RUNS, type GcReport } from '../../protocol/store';
 import type { WorkerPort } from '../workerPort';
+import type { CollectOptions } from '../../protocol/store';
 
 export { formatBytes };
-
-export interface CollectOptions {
-  /** Runs to keep (default: ask, offering 5). */
-  readonly keep?: number;
-  /** Skip the confirmation (tests, keybindings). */
-  readonly confirm?: boolean;
-}
 
 /** Bytes the pipeline's store takes (0 when it has none yet, or the file does not parse). */
 export async function storeBytes(file: string): Promise<number> {

@@ -15,15 +15,9 @@ import { panelColumn } from '../panels/evaluationPanel';
 import { WebviewHost, webviewOptions } from '../webviewHost';
 import { readRunRecords } from './runHistory';
 import { errorMessage } from '../../protocol/errors';
+import type { ExperimentsAck } from '../../protocol/experiments';
 
 export const EXPERIMENTS_VIEW_TYPE = 'pipewise.experiments';
-
-export interface ExperimentsAck {
-  readonly rows: readonly string[];
-  readonly columns: readonly string[];
-  readonly chart?: { readonly metric: string; readonly runs: readonly string[] };
-  readonly renders: number;
-}
 
 async function readJson<T>(file: string): Promise<T | undefined> {
   try {

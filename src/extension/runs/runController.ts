@@ -7,22 +7,18 @@ import { RequestCancelledError, errorMessage } from '../../protocol/errors';
 import { RunEventNotification, RunPipeline, type RunPipelineParams } from '../../protocol/worker';
 import type { RunEvent, RunResult } from '../../protocol/runEvents';
 import type { RunView } from '../../protocol/graph';
-import { WorkerExitedError } from '../../worker/client';
+import { WorkerExitedError } from '../workerPort';
 import { commandOf } from '../commands';
 import { readConfig } from '../config';
 import type { PipewiseContext } from '../context';
 import type { PipelineDocuments } from '../pipelineDocuments';
 import type { TrustGate } from '../trust';
 import { applyRunEvent, applyRunResult, emptyRunView, failRunView, formatDuration, startingRunView } from './runView';
+import type { RunOutcome } from '../../protocol/runEvents';
 
 export interface RunRequest extends RunSelection {
   readonly uri: vscode.Uri;
 }
-
-/** What a run command returns: the worker's result, or why it did not start. */
-export type RunOutcome =
-  | { readonly status: 'refused'; readonly reason: 'untrusted' | 'busy' | 'invalid' | 'error'; readonly message: string }
-  | (RunResult & { readonly error?: string });
 
 export interface RunChange {
   readonly file: string;

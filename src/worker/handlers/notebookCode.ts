@@ -15,6 +15,7 @@ import vm from 'node:vm';
 import { NotebookMime, type CellError, type NotebookOutputData } from '../../protocol/notebook';
 import type { NotebookSession } from './notebookSession';
 import { htmlTable, MAX_OUTPUT_ROWS, rowsCaption, runQuery } from './notebookSql';
+import { errorMessage } from '../../core/errors';
 
 export interface CodeCellRun {
   readonly session: NotebookSession;
@@ -84,7 +85,7 @@ async function compileTypeScript(source: string, filename: string): Promise<Comp
     return { code: r.code, map: new SourceMap(JSON.parse(r.map) as ConstructorParameters<typeof SourceMap>[0]) };
   } catch (e) {
     const first = (e as { errors?: { text: string; location?: { line: number; column: number; lineText: string } }[] }).errors?.[0];
-    if (!first) throw { name: 'Error', message: (e as Error).message } satisfies CellError;
+    if (!first) throw { name: 'Error', message: errorMessage(e) } satisfies CellError;
     // Line 1 of the compiled text is our wrapper: the cell's line n is line n + 1 there.
     const line = (first.location?.line ?? 2) - 1;
     const col = (first.location?.column ?? 0) + 1;

@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { PipewiseContext } from '../../../src/extension/extension';
+import type { PipewiseContext } from '../../../src/extension/context';
 
 const EXTENSION_ID = 'pipewise.pipewise';
 
@@ -57,7 +57,7 @@ suite('activation', () => {
 
   test('the background worker starts and answers', async () => {
     const ctx = await pipewise().activate();
-    const client = await ctx.worker.client();
+    const client = await ctx.worker.process();
     assert.ok(ctx.worker.isRunning, 'worker process is alive');
     assert.ok(ctx.worker.info && ctx.worker.info.pid > 0, `worker reported its pid: ${JSON.stringify(ctx.worker.info)}`);
     assert.notEqual(ctx.worker.info?.pid, process.pid, 'the worker is a separate process');

@@ -9,7 +9,7 @@ import * as assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { PipewiseContext } from '../../../src/extension/extension';
+import type { PipewiseContext } from '../../../src/extension/context';
 
 const EXTENSION_ID = 'pipewise.pipewise';
 

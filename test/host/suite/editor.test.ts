@@ -9,9 +9,9 @@ import * as assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { PipewiseContext } from '../../../src/extension/extension';
-import type { GraphAck } from '../../../src/extension/graph/graphPanel';
-import type { RunOutcome } from '../../../src/extension/runs/runController';
+import type { PipewiseContext } from '../../../src/extension/context';
+import type { GraphAck } from '../../../src/protocol/graph';
+import type { RunOutcome } from '../../../src/protocol/runEvents';
 
 const EXTENSION_ID = 'pipewise.pipewise';
 
@@ -327,7 +327,7 @@ suite('editor', () => {
     const running = vscode.commands.executeCommand<RunOutcome>('pipewise.runPipeline', uri, { force: true });
     try {
       await waitFor('the train stage to be drawn running', async () => stageStatuses(await graphAck(uri), stages).train === 'running' || undefined, 60_000, async () => ({ ack: await graphAck(uri), tabs: tabsShown() }));
-      const client = await ctx.worker.client();
+      const client = await ctx.worker.process();
       const deadPid = client.pid;
       client.kill('SIGKILL');
       const outcome = await running;

@@ -9,8 +9,8 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { PipewiseContext } from '../../../src/extension/extension';
-import type { EvaluationAck } from '../../../src/extension/panels/evaluationPanel';
+import type { PipewiseContext } from '../../../src/extension/context';
+import type { EvaluationAck } from '../../../src/protocol/evaluation';
 
 const EXTENSION_ID = 'pipewise.pipewise';
 

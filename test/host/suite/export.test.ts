@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { parse } from 'yaml';
-import type { PipewiseContext } from '../../../src/extension/extension';
+import type { PipewiseContext } from '../../../src/extension/context';
 
 async function activate(): Promise<PipewiseContext> {
   const ext = vscode.extensions.getExtension<PipewiseContext>('pipewise.pipewise');

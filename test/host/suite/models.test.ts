@@ -16,8 +16,8 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { PipewiseContext } from '../../../src/extension/extension';
-import type { ServerInfo } from '../../../src/extension/models/modelServers';
+import type { PipewiseContext } from '../../../src/extension/context';
+import type { ServerInfo } from '../../../src/protocol/models';
 import type { TryRender } from '../../../src/protocol/tryModel';
 
 const EXTENSION_ID = 'pipewise.pipewise';

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { PipewiseContext } from '../../../src/extension/extension';
+import type { PipewiseContext } from '../../../src/extension/context';
 import type { MonitoringAck } from '../../../src/protocol/monitoring';
 import type { MonitoringAckWanted } from '../../../src/extension/commands';
 import { buildRequestLog, monitorJson, SHIFTED, type MonitorJsonOut } from '../../e2e/requestLog';

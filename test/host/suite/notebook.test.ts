@@ -13,7 +13,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { PipewiseContext } from '../../../src/extension/extension';
+import type { PipewiseContext } from '../../../src/extension/context';
 import { oraclePython } from '../../python';
 
 const EXTENSION_ID = 'pipewise.pipewise';
@@ -271,12 +271,12 @@ suite('notebook', () => {
     const ctx = await ext.activate();
     await run(CELLS.probe);
     assert.equal(text(items(cellAt(CELLS.probe), 'text/plain')[0] as vscode.NotebookCellOutputItem), '7', '`kept` from the code cell above');
-    const before = (await ctx.worker.client()).pid;
+    const before = (await ctx.worker.process()).pid;
     await vscode.commands.executeCommand('pipewise.notebook.restartKernel');
     await run(CELLS.probe);
     assert.equal(text(items(cellAt(CELLS.probe), 'text/plain')[0] as vscode.NotebookCellOutputItem), 'gone');
     assert.equal(cellAt(CELLS.probe).executionSummary?.executionOrder, 1, 'execution numbers start again');
-    assert.notEqual((await ctx.worker.client()).pid, before, 'a new worker process');
+    assert.notEqual((await ctx.worker.process()).pid, before, 'a new worker process');
   });
 
   test('Open Pipeline as Notebook makes a markdown cell and one stage cell per stage', async () => {

@@ -13,7 +13,7 @@ import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { PipewiseContext } from '../../../src/extension/extension';
+import type { PipewiseContext } from '../../../src/extension/context';
 import { ensureGenerated, scaleColumns } from '../../../bench/generate';
 
 const EXTENSION_ID = 'pipewise.pipewise';

@@ -7,9 +7,9 @@ import * as assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { PipewiseContext } from '../../../src/extension/extension';
+import type { PipewiseContext } from '../../../src/extension/context';
 import type { GcReport } from '../../../src/protocol/store';
-import type { RunOutcome } from '../../../src/extension/runs/runController';
+import type { RunOutcome } from '../../../src/protocol/runEvents';
 
 function du(p: string): number {
   const st = fs.statSync(p);

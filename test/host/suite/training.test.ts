@@ -7,8 +7,8 @@ import * as assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { PipewiseContext } from '../../../src/extension/extension';
-import type { RunOutcome } from '../../../src/extension/runs/runController';
+import type { PipewiseContext } from '../../../src/extension/context';
+import type { RunOutcome } from '../../../src/protocol/runEvents';
 import { penguinTrainPipeline } from '../../worker/serve-helpers';
 
 const PIPELINE = penguinTrainPipeline('penguins_threads', 3);

@@ -5,7 +5,7 @@
  * because the launcher parses it strictly (an unknown key fails the task). Metadata is plain JSON
  * (a `google.protobuf.Struct`): finite numbers, strings, booleans, lists and objects only.
  */
-import { PipewiseError } from '../../../core/errors';
+import { PipewiseError, errorMessage } from '../../../core/errors';
 
 export interface RuntimeArtifactIn {
   readonly uri: string;
@@ -42,7 +42,7 @@ export function parseExecutorInput(text: string): ExecutorInputView {
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    throw new PipewiseError(`executor input is not JSON (${(e as Error).message}): ${JSON.stringify(text.slice(0, 80))}${text.length > 80 ? '…' : ''}`, { code: 'usage' });
+    throw new PipewiseError(`executor input is not JSON (${errorMessage(e)}): ${JSON.stringify(text.slice(0, 80))}${text.length > 80 ? '…' : ''}`, { code: 'usage' });
   }
   if (!isObject(doc)) throw new PipewiseError('executor input must be a JSON object (the ExecutorInput KFP substitutes for {{$}})', { code: 'usage' });
   const inputs = doc.inputs === undefined ? {} : doc.inputs;
