@@ -123,6 +123,10 @@ export function checkFile(rel, text) {
 
 /** The one file that may hold the worker client in the extension host, and the webview API's one caller. */
 export const WORKER_PORT = 'src/extension/workerPort.ts';
+/** The port's notification fan-out, in a file of its own so that a unit test can drive it. */
+export const WORKER_PORT_FANOUT = 'src/extension/workerPortFanout.ts';
+/** The one place that creates webview panels and their serializers (docs/ARCHITECTURE.md, "Adding a panel"). */
+export const PANEL_REGISTRY = 'src/extension/panelRegistry.ts';
 export const WEBVIEW_HOST = 'webviews/shared/host.ts';
 
 /** The rules that are about one file's text rather than its imports' rooms. */
@@ -136,8 +140,18 @@ function checkDoorways(rel, text, room) {
         problems.push(`${rel}:${line}: only ${WORKER_PORT} holds the worker client; use the port's request() and on() (docs/ARCHITECTURE.md, "The worker port")`);
       }
     }
-    for (const m of text.matchAll(/\.onNotification\s*\(/g)) {
+    for (const m of rel === WORKER_PORT_FANOUT ? [] : text.matchAll(/\.onNotification\s*\(/g)) {
       problems.push(`${rel}:${lineOf(m.index)}: subscribe with WorkerPort.on(), never onNotification (a connection keeps one handler per method)`);
+    }
+  }
+  if (room === 'src/extension' && rel !== PANEL_REGISTRY && rel !== 'src/extension/webviewHost.ts') {
+    for (const m of text.matchAll(/\b(createWebviewPanel|registerWebviewPanelSerializer)\s*\(/g)) {
+      problems.push(`${rel}:${lineOf(m.index)}: panels are opened and restored by a PanelRegistry (${PANEL_REGISTRY}), not by ${m[1]}`);
+    }
+  }
+  if (room === 'src/extension' && rel !== 'src/extension/commands.ts') {
+    for (const m of text.matchAll(/(vscode\.commands\.executeCommand\s*(?:<[^>]*>)?\(\s*|\bcommand:\s*)['"](pipewise\.[\w.]+)['"]/g)) {
+      problems.push(`${rel}:${lineOf(m.index)}: ${m[2]} named raw; go through the command table (executeCommand or commandOf in src/extension/commands.ts)`);
     }
   }
   if (rel.startsWith('webviews/') && rel !== WEBVIEW_HOST) {

@@ -120,6 +120,14 @@ export interface RunSelection {
 }
 
 /**
+ * A selection as one value: only what was asked (no empty `only`, no `force: false`), so the
+ * extension, tasks and the CLI hand the same object to the worker and the run's record.
+ */
+export function runSelection(s: RunSelection): RunSelection {
+  return { ...(s.only?.length ? { only: [...s.only] } : {}), ...(s.from ? { from: s.from } : {}), ...(s.force === true ? { force: true } : {}) };
+}
+
+/**
  * `--only S…` selects S; `--from S` selects S and everything downstream; neither selects all.
  * Upstream of the selection is always required (taken from cache when it is there, run when not).
  */

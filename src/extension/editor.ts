@@ -18,6 +18,7 @@ import { TrustGate } from './trust';
 import { WebDemos } from './webDemo';
 import { collectGarbageOf } from './runs/collectGarbage';
 import { registerCommand, registerTestCommand, type PipelineTarget, type RunCommandOptions } from './commands';
+import { runSelection } from '../core/dag';
 
 /** What the editor features hand back to the composition root (and, through it, to tests). */
 export interface EditorFeatures {
@@ -62,7 +63,7 @@ export function registerEditor(ctx: PipewiseContext): EditorFeatures {
     const uri = await pipelineUri(arg);
     // `{ force: true }` (from tasks, keybindings and tests) ignores the cache; tasks select stages too.
     const o = options ?? {};
-    const req: RunRequest | undefined = uri && { uri, ...(o.force === true ? { force: true } : {}), ...(o.only?.length ? { only: o.only } : {}), ...(o.from ? { from: o.from } : {}) };
+    const req: RunRequest | undefined = uri && { uri, ...runSelection(o) };
     return req ? run(req, o) : undefined;
   });
   registerCommand(ctx, 'pipewise.runStage', async (arg, stageArg) => {

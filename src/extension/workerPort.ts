@@ -10,8 +10,7 @@ import type { WorkerInfo } from '../protocol/worker';
 import { parseWasmThreads, WASM_THREADS_ENV } from '../core/wasmThreads';
 import { readConfig } from './config';
 import { Disposable, own, type Owner } from './disposable';
-
-type Handler = (params: unknown) => void;
+import { NotificationFanout } from './workerPortFanout';
 
 /**
  * The extension's one doorway to the background worker. It alone holds the worker client: it starts
@@ -23,10 +22,7 @@ type Handler = (params: unknown) => void;
  */
 export class WorkerPort extends Disposable {
   private current: { client: WorkerClient; ready: Promise<WorkerInfo> } | undefined;
-  /** Notification method → its type and every live subscriber. */
-  private readonly subscribers = new Map<string, { type: NotificationType<unknown>; handlers: Set<Handler> }>();
-  /** Methods already wired to the current client's connection. */
-  private wired = new Set<string>();
+  private readonly fanout = new NotificationFanout((method, e) => this.log.error(`[worker] a ${method} subscriber failed: ${errorDetail(e)}`));
   private readonly onDidExitEmitter = this._register(new vscode.EventEmitter<WorkerExitedError>());
   /** Fires when a worker dies (killed, crashed, or shut down). */
   readonly onDidExit = this.onDidExitEmitter.event;
@@ -72,16 +68,7 @@ export class WorkerPort extends Disposable {
    * disposable (also handed to `owner`, when given) is disposed. Never starts the worker.
    */
   on<P>(type: NotificationType<P>, handler: (params: P) => void, owner?: Owner): vscode.Disposable {
-    let entry = this.subscribers.get(type.method);
-    if (!entry) {
-      entry = { type: type as NotificationType<unknown>, handlers: new Set() };
-      this.subscribers.set(type.method, entry);
-    }
-    const h = handler as Handler;
-    entry.handlers.add(h);
-    if (this.current?.client.isAlive) this.wire(this.current.client, type.method);
-    const handlers = entry.handlers;
-    return own(owner, new vscode.Disposable(() => handlers.delete(h)));
+    return own(owner, new vscode.Disposable(this.fanout.subscribe(type, handler)));
   }
 
   /**
@@ -105,8 +92,7 @@ export class WorkerPort extends Disposable {
       env: this.trainingEnv(),
       onStderr: (s) => this.log.debug(`[worker stderr] ${s.trimEnd()}`),
     });
-    this.wired = new Set();
-    for (const method of this.subscribers.keys()) this.wire(client, method);
+    this.fanout.attach(client);
     client.onExit((e) => {
       this.log.warn(e.message);
       this.onDidExitEmitter.fire(e);
@@ -134,22 +120,6 @@ export class WorkerPort extends Disposable {
     }
   }
 
-  /** The one `onNotification` per method on a client: it hands each notification to every subscriber. */
-  private wire(client: WorkerClient, method: string): void {
-    const entry = this.subscribers.get(method);
-    if (!entry || this.wired.has(method)) return;
-    this.wired.add(method);
-    client.onNotification(entry.type, (params) => {
-      for (const h of [...entry.handlers]) {
-        try {
-          h(params);
-        } catch (e) {
-          this.log.error(`[worker] a ${method} subscriber failed: ${errorDetail(e)}`);
-        }
-      }
-    });
-  }
-
   /** Stops the worker; the next request starts a fresh one (a notebook kernel restart uses this). */
   async restart(): Promise<void> {
     const c = this.current;
@@ -159,7 +129,7 @@ export class WorkerPort extends Disposable {
 
   override dispose(): void {
     void this.current?.client.shutdown();
-    this.subscribers.clear();
+    this.fanout.clear();
     super.dispose();
   }
 }

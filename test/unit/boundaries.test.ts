@@ -65,6 +65,12 @@ test('the lint keeps the worker client inside the worker port and notifications 
   assert.match(check('src/extension/runs/x.ts', "import { WorkerClient } from '../../worker/client';").join(), /only src\/extension\/workerPort\.ts holds the worker client/);
   assert.match(check('src/extension/x.ts', 'client.onNotification(RunEventNotification, (e) => seen.push(e));').join(), /WorkerPort\.on\(\), never onNotification/);
   assert.deepEqual(check('src/extension/workerPort.ts', "import { WorkerClient } from '../worker/client';"), []);
+  assert.match(check('src/extension/panels/x.ts', "const p = vscode.window.createWebviewPanel('pipewise.x', 'X', 1, {});").join(), /opened and restored by a PanelRegistry/);
+  assert.match(check('src/extension/panels/x.ts', 'vscode.window.registerWebviewPanelSerializer(VIEW, s);').join(), /PanelRegistry/);
+  assert.match(check('src/extension/x.ts', "await vscode.commands.executeCommand('pipewise.openEvaluation', uri);").join(), /pipewise\.openEvaluation named raw/);
+  assert.match(check('src/extension/x.ts', "item.command = { command: 'pipewise.tryModel', title: 'Try' };").join(), /pipewise\.tryModel named raw/);
+  assert.deepEqual(check('src/extension/x.ts', "await vscode.commands.executeCommand('workbench.action.closeAllEditors');\nawait executeCommand('pipewise.runPipeline', uri);"), []);
+  assert.deepEqual(check('src/extension/panelRegistry.ts', "vscode.window.createWebviewPanel(kind.viewType, 'X', 1, {});"), []);
   assert.deepEqual(check('src/extension/x.ts', "import type { WorkerClient } from '../worker/client';"), []);
 });
 

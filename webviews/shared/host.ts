@@ -33,6 +33,12 @@ let api: VsCodeApi<unknown> | undefined;
 export function connect<To, From extends { readonly type: string }, State>(): WebviewChannel<To, From, State> {
   api ??= acquireVsCodeApi<unknown>();
   const vscode = api as VsCodeApi<State>;
+  // VS Code restores a panel after a reload from what its page saved (the extension's PanelRegistry),
+  // so the page's initial state is saved until the page saves its own.
+  if (vscode.getState() === undefined) {
+    const initial = initialState<State>();
+    if (initial !== undefined) vscode.setState(initial);
+  }
   const post = (m: From): void => vscode.postMessage(m);
   const reportError = (e: unknown): void => vscode.postMessage({ type: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
   window.addEventListener('error', (e) => reportError(e.error ?? e.message));

@@ -4,7 +4,8 @@ import { findComponent } from '../../core/catalogue';
 import type { ArtifactType } from '../../core/artifacts';
 import type { PipelineSpec } from '../../core/spec';
 import type { RunView } from '../../protocol/graph';
-import { panelColumn } from '../panels/evaluationPanel';
+import { panelColumn } from '../panelRegistry';
+import { executeCommand } from '../commands';
 
 /** Data panels open these artifact types; the panels area registers the commands (`src/extension/panels`). */
 const PANEL_COMMANDS: Partial<Record<ArtifactType, string>> = {
@@ -82,7 +83,7 @@ export async function openArtifact(spec: PipelineSpec, run: RunView, stage: stri
       const reads = Object.values(s.inputs).some((r) => r.stage === stage && r.output === output);
       const evaluation = reads && findComponent(s.component)?.name === 'Evaluator' ? run.stages[s.name]?.artifacts?.evaluation : undefined;
       if (evaluation && (await exists(vscode.Uri.file(path.join(evaluation, 'metrics.json'))))) {
-        await vscode.commands.executeCommand('pipewise.openEvaluation', vscode.Uri.file(evaluation));
+        await executeCommand('pipewise.openEvaluation', vscode.Uri.file(evaluation));
         return;
       }
     }

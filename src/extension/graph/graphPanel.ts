@@ -8,7 +8,8 @@ import type { RunController } from '../runs/runController';
 import { readRunRecords, runViewOfRecord } from '../runs/runHistory';
 import type { TrustGate } from '../trust';
 import { executeCommand } from '../commands';
-import { WebviewHost, webviewOptions } from '../webviewHost';
+import { WebviewHost } from '../webviewHost';
+import { PanelRegistry } from '../panelRegistry';
 import { openArtifact, openStageOutputs } from './artifactActions';
 import { buildGraphModel } from './graphModel';
 import { errorMessage } from '../../protocol/errors';
@@ -59,7 +60,6 @@ class GraphPanel extends WebviewHost<ToGraphMessage, FromGraphMessage, GraphAck>
       label: 'graph',
     });
     this.ack = { ready: false, file: uri.fsPath, nodes: [], renders: 0, errors: [] };
-    this._register({ dispose: () => this.manager.forget(this) });
   }
 
   get lastAck(): GraphAck {
@@ -135,7 +135,7 @@ class GraphPanel extends WebviewHost<ToGraphMessage, FromGraphMessage, GraphAck>
         this.manager.runs.cancel(this.uri.fsPath);
         break;
       case 'exportKfp':
-        await vscode.commands.executeCommand('pipewise.exportKfp', this.uri);
+        await executeCommand('pipewise.exportKfp', this.uri);
         break;
       case 'action':
         await this.manager.act(this, m.action, m.target);
@@ -149,7 +149,7 @@ class GraphPanel extends WebviewHost<ToGraphMessage, FromGraphMessage, GraphAck>
  * Panels survive window reloads through a WebviewPanelSerializer. Closing one does not touch a run.
  */
 export class GraphPanels implements vscode.Disposable {
-  private readonly panels = new Map<string, GraphPanel>();
+  private readonly registry: PanelRegistry<vscode.Uri, GraphPanel, GraphWebviewState>;
   private readonly disposables: vscode.Disposable[] = [];
   readonly extensionUri: vscode.Uri;
 
@@ -160,52 +160,42 @@ export class GraphPanels implements vscode.Disposable {
     readonly trust: TrustGate,
   ) {
     this.extensionUri = ctx.extension.extensionUri;
+    this.registry = new PanelRegistry(this.extensionUri, {
+      viewType: GRAPH_VIEW_TYPE,
+      keyOf: (uri: vscode.Uri) => uri.toString(),
+      title: (uri) => `Graph: ${path.basename(uri.fsPath, '.pipeline.yaml')}`,
+      create: (panel, uri) => new GraphPanel(uri, panel, this),
+      // One column for graphs: beside the pipeline file, or the column an open graph already uses.
+      placement: (uri, open) => {
+        const file = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString())?.viewColumn;
+        const graphColumn = open.map((p) => p.panel.viewColumn).find((c) => c !== undefined && c !== file);
+        return { viewColumn: graphColumn ?? vscode.ViewColumn.Beside, preserveFocus: true };
+      },
+      retainContextWhenHidden: false,
+      isState: (s): s is GraphWebviewState => !!(s as GraphWebviewState | undefined)?.file,
+      revive: (saved) => vscode.Uri.file(saved.file),
+    });
     this.disposables.push(
-      documents.onDidAnalyse((a) => this.panels.get(a.uri.toString())?.update(a)),
+      documents.onDidAnalyse((a) => this.get(a.uri)?.update(a)),
       runs.onDidChange((c) => {
-        for (const p of this.panels.values()) if (path.resolve(p.uri.fsPath) === path.resolve(c.file)) p.showRun(c.view);
+        for (const p of this.registry.all()) if (path.resolve(p.uri.fsPath) === path.resolve(c.file)) p.showRun(c.view);
       }),
       vscode.workspace.onDidGrantWorkspaceTrust(() => {
-        for (const p of this.panels.values()) void this.refresh(p);
+        for (const p of this.registry.all()) void this.refresh(p);
       }),
       onDidChangeConfig(() => {
-        for (const p of this.panels.values()) void this.refresh(p);
+        for (const p of this.registry.all()) void this.refresh(p);
       }),
-      WebviewHost.registerSerializer(GRAPH_VIEW_TYPE, (panel, state: GraphWebviewState) => void this.adopt(vscode.Uri.file(state.file), panel), (s): s is GraphWebviewState => !!(s as GraphWebviewState | undefined)?.file),
     );
   }
 
   /** Opens (or reveals) the graph of `uri` beside the editor. */
   show(uri: vscode.Uri): GraphPanel {
-    const existing = this.panels.get(uri.toString());
-    if (existing) {
-      existing.panel.reveal(undefined, true);
-      return existing;
-    }
-    // One column for graphs: beside the pipeline file, or the column an open graph already uses.
-    const file = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString())?.viewColumn;
-    const graphColumn = [...this.panels.values()].map((p) => p.panel.viewColumn).find((c) => c !== undefined && c !== file);
-    const panel = vscode.window.createWebviewPanel(
-      GRAPH_VIEW_TYPE,
-      `Graph: ${path.basename(uri.fsPath, '.pipeline.yaml')}`,
-      { viewColumn: graphColumn ?? vscode.ViewColumn.Beside, preserveFocus: true },
-      webviewOptions(this.extensionUri),
-    );
-    return this.adopt(uri, panel);
-  }
-
-  private adopt(uri: vscode.Uri, panel: vscode.WebviewPanel): GraphPanel {
-    const p = new GraphPanel(uri, panel, this);
-    this.panels.set(uri.toString(), p);
-    return p;
+    return this.registry.show(uri).panel;
   }
 
   get(uri: vscode.Uri): GraphPanel | undefined {
-    return this.panels.get(uri.toString());
-  }
-
-  forget(p: GraphPanel): void {
-    if (this.panels.get(p.uri.toString()) === p) this.panels.delete(p.uri.toString());
+    return this.registry.get(uri.toString());
   }
 
   async refresh(p: GraphPanel): Promise<void> {
@@ -285,11 +275,11 @@ export class GraphPanels implements vscode.Disposable {
 
   /** For the host tests: what the graph of `uri` last acknowledged, or undefined when none is open. */
   ackOf(uri: vscode.Uri): GraphAck | undefined {
-    return this.panels.get(uri.toString())?.lastAck;
+    return this.get(uri)?.lastAck;
   }
 
   dispose(): void {
-    for (const p of [...this.panels.values()]) p.dispose();
+    this.registry.dispose();
     for (const d of this.disposables) d.dispose();
   }
 }

@@ -12,6 +12,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { getJson } from './localHttp';
 import type { ServerInfo } from '../../protocol/models';
+import { commandOf } from '../commands';
 
 export interface StartOptions {
   /** Default: the first free port from 8501. */
@@ -121,7 +122,7 @@ export class ModelServers implements vscode.Disposable {
     status.name = `Pipewise Server: ${name}`;
     status.text = `$(radio-tower) ${name} :${p}`;
     status.tooltip = `Pipewise is serving '${name}' at ${url}\nClick to try the model.`;
-    status.command = { command: 'pipewise.tryModel', title: 'Try the Model', arguments: [key] };
+    status.command = commandOf('pipewise.tryModel', 'Try the Model', [key]);
     status.show();
     const echoes: ((text: string) => void)[] = options.echo ? [options.echo] : [];
     const say = (line: string): void => {

@@ -17,6 +17,7 @@ import { ServeTasks } from './serveTask';
 import { ModelsView, modelOfArg } from './modelsView';
 import type { PushedModel } from './pushedModels';
 import { TRY_VIEW_TYPE, TryPanel } from './tryPanel';
+import { PanelRegistry } from '../panelRegistry';
 
 export function registerModels(ctx: PipewiseContext, trust: TrustGate): ModelServers {
   const subs = ctx.extension.subscriptions;
@@ -28,8 +29,16 @@ export function registerModels(ctx: PipewiseContext, trust: TrustGate): ModelSer
     return logRequests ? { logDir: requestLogDir(m), logSample } : undefined;
   };
   const tasks = new ServeTasks(servers, () => view.load().then((ms) => ms.filter((m) => m.versions.length > 0)), requestLogOf);
-  const panels = new Map<string, TryPanel>();
-  subs.push(servers, view, tasks, vscode.window.registerTreeDataProvider('pipewise.models', view), { dispose: () => panels.forEach((p) => p.dispose()) });
+  const panels = new PanelRegistry(ctx.extension.extensionUri, {
+    viewType: TRY_VIEW_TYPE,
+    keyOf: (m: PushedModel) => path.resolve(m.base),
+    title: (m) => `Try: ${m.name}`,
+    create: (webviewPanel, m) => new TryPanel(webviewPanel, ctx, servers, m),
+    // A Try panel restored after a reload: reopened on its model when it is still pushed here.
+    isState: (s): s is { base: string } => !!s && typeof (s as { base?: unknown }).base === 'string',
+    revive: async (saved) => (await view.load()).find((x) => path.resolve(x.base) === path.resolve(saved.base)),
+  });
+  subs.push(servers, view, tasks, vscode.window.registerTreeDataProvider('pipewise.models', view), panels);
   const setServing = (): void => void vscode.commands.executeCommand('setContext', 'pipewise.serverRunning', servers.list().length > 0);
   subs.push(servers.onDidChange(setServing));
   setServing();
@@ -64,20 +73,9 @@ export function registerModels(ctx: PipewiseContext, trust: TrustGate): ModelSer
   };
 
   const openTry = (m: PushedModel): TryPanel => {
-    const key = path.resolve(m.base);
-    const open = panels.get(key);
-    if (open) {
-      open.panel.reveal();
-      void open.load();
-      return open;
-    }
-    const webviewPanel = vscode.window.createWebviewPanel(TRY_VIEW_TYPE, `Try: ${m.name}`, vscode.ViewColumn.Beside, { enableScripts: true, retainContextWhenHidden: true });
-    const p = new TryPanel(webviewPanel, ctx, servers, m);
-    panels.set(key, p);
-    p.onDidDispose(() => {
-      if (panels.get(key) === p) panels.delete(key);
-    });
-    return p;
+    const { panel, created } = panels.show(m);
+    if (!created) void panel.load();
+    return panel;
   };
 
   registerCommand(ctx, 'pipewise.refreshModels', () => view.refresh());
@@ -134,25 +132,5 @@ export function registerModels(ctx: PipewiseContext, trust: TrustGate): ModelSer
     else await p.receive(m);
   });
 
-  subs.push(
-    WebviewHostSerializer(),
-  );
   return servers;
-
-  function WebviewHostSerializer(): vscode.Disposable {
-    // A Try panel restored after a reload: reopened on its model when it is still pushed here.
-    return TryPanel.registerSerializer<{ base: string }>(
-      TRY_VIEW_TYPE,
-      (webviewPanel, state) => {
-        void view.load().then((known) => {
-          const m = known.find((x) => path.resolve(x.base) === path.resolve(state.base));
-          if (!m) return webviewPanel.dispose();
-          const p = new TryPanel(webviewPanel, ctx, servers, m);
-          panels.set(path.resolve(m.base), p);
-          p.onDidDispose(() => panels.get(path.resolve(m.base)) === p && panels.delete(path.resolve(m.base)));
-        });
-      },
-      (s): s is { base: string } => !!s && typeof (s as { base?: unknown }).base === 'string',
-    );
-  }
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { readAllPushedModels, requestLogDir, type PushedModel, type PushedVersion } from './pushedModels';
 import type { ModelServers } from './modelServers';
+import { commandOf } from '../commands';
 
 export type ModelElement =
   | { readonly kind: 'model'; readonly model: PushedModel }
@@ -113,7 +114,7 @@ export class ModelsView implements vscode.TreeDataProvider<ModelElement>, vscode
     item.iconPath = new vscode.ThemeIcon(serving ? 'play-circle' : v.blessed ? 'verified' : 'circle-outline', serving ? new vscode.ThemeColor('testing.iconPassed') : undefined);
     item.contextValue = v.evaluation ? 'pipewise.modelVersion.evaluated' : 'pipewise.modelVersion';
     item.resourceUri = vscode.Uri.file(v.dir);
-    if (v.evaluation) item.command = { command: 'pipewise.openEvaluation', title: 'Open Model Evaluation', arguments: [vscode.Uri.file(v.evaluation)] };
+    if (v.evaluation) item.command = commandOf('pipewise.openEvaluation', 'Open Model Evaluation', [vscode.Uri.file(v.evaluation)]);
     return item;
   }
 

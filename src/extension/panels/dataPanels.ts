@@ -5,9 +5,8 @@ import type { PipewiseContext } from '../context';
 import type { DataSource, PanelKind, PanelState, RenderedDigest } from '../../protocol/data';
 import { filterProblem } from '../../protocol/data';
 import { registerCommand, registerTestCommand } from '../commands';
-import { WebviewHost, webviewOptions } from '../webviewHost';
 import { DATA_PANEL_VIEW_TYPE, DataPanel } from './dataPanel';
-import { panelColumn } from './evaluationPanel';
+import { PanelRegistry } from '../panelRegistry';
 import { isDataSource, sourceFromPath, sourceKey, sourceLabel } from './sources';
 
 const DATA_FILTERS = { Data: ['csv', 'tsv', 'parquet', 'json', 'ndjson', 'jsonl'] };
@@ -47,38 +46,20 @@ async function sourceArg(arg: unknown, title: string): Promise<DataSource | unde
  * internal test commands read.
  */
 export function registerDataPanels(ctx: PipewiseContext): void {
-  const panels = new Map<string, DataPanel>();
   let nextId = 1;
-
-  const keyOf = (s: PanelState) => JSON.stringify([s.kind, sourceKey(s.source), sourceKey(s.right), sourceKey(s.baseline), s.schemaPath ?? '', s.anomaliesPath ?? '']);
-
-  const adopt = (webviewPanel: vscode.WebviewPanel, state: PanelState): DataPanel => {
-    const id = `panel-${nextId++}`;
-    const panel = new DataPanel(ctx, webviewPanel, state, id);
-    const key = keyOf(state);
-    panels.set(key, panel);
-    panel.onDidDispose(() => {
-      if (panels.get(key) === panel) panels.delete(key);
-    });
-    return panel;
-  };
-
-  const open = (state: PanelState): string => {
-    const existing = panels.get(keyOf(state));
-    if (existing) {
-      existing.panel.reveal();
-      return existing.id;
-    }
-    const webviewPanel = vscode.window.createWebviewPanel(DATA_PANEL_VIEW_TYPE, state.title, panelColumn(), {
-      ...webviewOptions(ctx.extension.extensionUri),
-      retainContextWhenHidden: true,
-    });
-    return adopt(webviewPanel, state).id;
-  };
+  const panels = new PanelRegistry(ctx.extension.extensionUri, {
+    viewType: DATA_PANEL_VIEW_TYPE,
+    keyOf: (s: PanelState) => JSON.stringify([s.kind, sourceKey(s.source), sourceKey(s.right), sourceKey(s.baseline), s.schemaPath ?? '', s.anomaliesPath ?? '']),
+    title: (s) => s.title,
+    create: (webviewPanel, s) => new DataPanel(ctx, webviewPanel, s, `panel-${nextId++}`),
+    isState: (s): s is PanelState => !!(s as PanelState | undefined)?.kind,
+  });
+  const open = (state: PanelState): string => panels.show(state).panel.id;
 
   const byId = (id: unknown): DataPanel => {
-    for (const p of panels.values()) if (p.id === id) return p;
-    throw new Error(`no data panel ${String(id)}`);
+    const p = panels.find((x) => x.id === id);
+    if (!p) throw new Error(`no data panel ${String(id)}`);
+    return p;
   };
 
   const statistics = async (arg: unknown, kind: PanelKind): Promise<string | undefined> => {
@@ -141,8 +122,5 @@ export function registerDataPanels(ctx: PipewiseContext): void {
   );
   registerTestCommand(ctx, 'pipewise.internal.panelMessage', (id, m) => byId(id).receive(m));
   registerTestCommand(ctx, 'pipewise.internal.panelStatus', (id) => byId(id).statisticsStatus);
-  ctx.extension.subscriptions.push(
-    WebviewHost.registerSerializer(DATA_PANEL_VIEW_TYPE, (webviewPanel, s: PanelState) => void adopt(webviewPanel, s), (s): s is PanelState => !!(s as PanelState | undefined)?.kind),
-    { dispose: () => [...panels.values()].forEach((p) => p.dispose()) },
-  );
+  ctx.extension.subscriptions.push(panels);
 }

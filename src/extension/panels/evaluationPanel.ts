@@ -9,10 +9,10 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { buildEvaluationView, type MetricsFile } from '../../core/evaluationView';
 import type { FromEvaluationMessage, PredictionsFile, ToEvaluationMessage } from '../../protocol/evaluation';
-import { readConfig } from '../config';
 import { registerCommand, registerTestCommand } from '../commands';
 import type { PipewiseContext } from '../context';
-import { WebviewHost, webviewOptions } from '../webviewHost';
+import { WebviewHost } from '../webviewHost';
+import { PanelRegistry } from '../panelRegistry';
 import { errorMessage } from '../../protocol/errors';
 import type { EvaluationAck } from '../../protocol/evaluation';
 
@@ -97,22 +97,14 @@ class EvaluationPanel extends WebviewHost<ToEvaluationMessage, FromEvaluationMes
   }
 }
 
-/** Where a data or evaluation panel opens: the active group, or beside it (`pipewise.panels.location`). */
-export function panelColumn(): vscode.ViewColumn {
-  return readConfig().panels.location === 'beside' ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
-}
-
 export function registerEvaluation(ctx: PipewiseContext): void {
-  const panels = new Map<string, EvaluationPanel>();
-  const adopt = (file: string, webviewPanel: vscode.WebviewPanel): EvaluationPanel => {
-    const key = path.resolve(file);
-    const p = new EvaluationPanel(key, webviewPanel, ctx);
-    p.onDidDispose(() => {
-      if (panels.get(key) === p) panels.delete(key);
-    });
-    panels.set(key, p);
-    return p;
-  };
+  const panels = new PanelRegistry(ctx.extension.extensionUri, {
+    viewType: EVALUATION_VIEW_TYPE,
+    keyOf: (s: { file: string }) => path.resolve(s.file),
+    title: () => 'Evaluation',
+    create: (webviewPanel, s) => new EvaluationPanel(path.resolve(s.file), webviewPanel, ctx),
+    isState: (st): st is { file: string } => typeof (st as { file?: unknown } | undefined)?.file === 'string',
+  });
   registerCommand(ctx, 'pipewise.openEvaluation', async (arg?: unknown) => {
     let file = metricsFileOf(arg);
     if (!file) {
@@ -124,21 +116,12 @@ export function registerEvaluation(ctx: PipewiseContext): void {
       file = picked?.[0] ? metricsFileOf(picked[0]) : undefined;
     }
     if (!file) return;
-    const existing = panels.get(path.resolve(file));
-    if (existing) {
-      existing.panel.reveal();
-      await existing.load();
-      return;
-    }
-    const webviewPanel = vscode.window.createWebviewPanel(EVALUATION_VIEW_TYPE, 'Evaluation', panelColumn(), { ...webviewOptions(ctx.extension.extensionUri), retainContextWhenHidden: true });
-    adopt(file, webviewPanel);
+    const { panel, created } = panels.show({ file });
+    if (!created) await panel.load();
   });
   registerTestCommand(ctx, 'pipewise.test.evaluationAck', (arg: unknown) => {
     const file = metricsFileOf(arg);
     return file ? panels.get(path.resolve(file))?.ack : undefined;
   });
-  ctx.extension.subscriptions.push(
-    WebviewHost.registerSerializer<{ file: string }>(EVALUATION_VIEW_TYPE, (webviewPanel, state) => void adopt(state.file, webviewPanel), (st): st is { file: string } => typeof (st as { file?: unknown } | undefined)?.file === 'string'),
-    { dispose: () => panels.forEach((p) => p.dispose()) },
-  );
+  ctx.extension.subscriptions.push(panels);
 }

@@ -10,8 +10,7 @@ import path from 'node:path';
 import type { MonitoringState } from '../../protocol/monitoring';
 import { registerCommand, registerTestCommand } from '../commands';
 import type { PipewiseContext } from '../context';
-import { WebviewHost } from '../webviewHost';
-import { panelColumn } from './evaluationPanel';
+import { PanelRegistry } from '../panelRegistry';
 import { MONITORING_VIEW_TYPE, MonitoringPanel } from './monitoringPanel';
 
 async function pickPipeline(): Promise<vscode.Uri | undefined> {
@@ -54,39 +53,28 @@ function isState(s: unknown): s is MonitoringState {
 }
 
 export function registerMonitoring(ctx: PipewiseContext): void {
-  const panels = new Map<string, MonitoringPanel>();
-  const adopt = (webviewPanel: vscode.WebviewPanel, state: MonitoringState): MonitoringPanel => {
-    const p = new MonitoringPanel(ctx, webviewPanel, state);
-    const key = p.key;
-    panels.set(key, p);
-    p.onDidDispose(() => {
-      if (panels.get(key) === p) panels.delete(key);
-    });
-    return p;
-  };
-  const find = (logDir: string): MonitoringPanel | undefined => [...panels.values()].reverse().find((p) => path.resolve(p.state.logDir) === path.resolve(logDir));
+  const panels = new PanelRegistry(ctx.extension.extensionUri, {
+    viewType: MONITORING_VIEW_TYPE,
+    keyOf: (s: MonitoringState) => MonitoringPanel.keyOf(s.pipelineFile, s.logDir),
+    title: () => 'Monitoring',
+    create: (webviewPanel, s) => new MonitoringPanel(ctx, webviewPanel, s),
+    isState,
+  });
+  const find = (logDir: string): MonitoringPanel | undefined => panels.find((p) => path.resolve(p.state.logDir) === path.resolve(logDir));
 
   registerCommand(ctx, 'pipewise.openMonitoring', async (pipelineUri?: vscode.Uri, logDir?: string) => {
     const pipeline = pipelineUri ?? (await pickPipeline());
     if (!pipeline) return undefined;
     const dir = logDir ?? (await pickLogDir(pipeline.fsPath));
     if (!dir) return undefined;
-    const existing = panels.get(MonitoringPanel.keyOf(pipeline.fsPath, dir));
-    if (existing) {
-      existing.panel.reveal();
-      await existing.load();
-      return existing.panel.title;
-    }
-    const webviewPanel = vscode.window.createWebviewPanel(MONITORING_VIEW_TYPE, 'Monitoring', panelColumn(), { enableScripts: true, retainContextWhenHidden: true });
-    return adopt(webviewPanel, { pipelineFile: pipeline.fsPath, logDir: path.resolve(dir), by: 'hour' }).panel.title;
+    const { panel, created } = panels.show({ pipelineFile: pipeline.fsPath, logDir: path.resolve(dir), by: 'hour' });
+    if (!created) await panel.load();
+    return panel.panel.title;
   });
   registerTestCommand(ctx, 'pipewise.test.monitoringAck', async (logDir, want) => {
     const p = find(logDir);
     if (!p) throw new Error(`no monitoring panel open on ${logDir}`);
     return p.waitForAck((a) => a.kind === (want?.kind ?? 'report') && (want?.requests === undefined || a.requests === want.requests) && (want?.overlay === undefined || a.overlay === want.overlay), want?.timeoutMs ?? 60_000, want?.fresh ?? false);
   });
-  ctx.extension.subscriptions.push(
-    WebviewHost.registerSerializer<MonitoringState>(MONITORING_VIEW_TYPE, (panel, state) => void adopt(panel, state), isState),
-    { dispose: () => [...panels.values()].forEach((p) => p.dispose()) },
-  );
+  ctx.extension.subscriptions.push(panels);
 }

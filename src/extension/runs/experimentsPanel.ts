@@ -11,8 +11,8 @@ import { buildExperiments, type ExecutionInput } from '../../core/experiments';
 import type { ExperimentsView, FromExperimentsMessage, ToExperimentsMessage } from '../../protocol/experiments';
 import { executeCommand, registerCommand, registerTestCommand } from '../commands';
 import type { PipewiseContext } from '../context';
-import { panelColumn } from '../panels/evaluationPanel';
-import { WebviewHost, webviewOptions } from '../webviewHost';
+import { PanelRegistry } from '../panelRegistry';
+import { WebviewHost } from '../webviewHost';
 import { readRunRecords } from './runHistory';
 import { errorMessage } from '../../protocol/errors';
 import type { ExperimentsAck } from '../../protocol/experiments';
@@ -60,8 +60,12 @@ export async function loadExperiments(pipelineFile: string, limit: number): Prom
   return buildExperiments(parsed.spec?.name ?? path.basename(pipelineFile), pipelineFile, runs, executions, evaluations, histories);
 }
 
+function experimentsTitle(file: string): string {
+  return `Experiments: ${path.basename(file).replace(/\.pipeline\.ya?ml$/, '')}`;
+}
+
 /** One pipeline's experiments table; reads the store again when revealed. */
-class ExperimentsPanel extends WebviewHost<ToExperimentsMessage, FromExperimentsMessage, ExperimentsAck> {
+class ExperimentsPanel extends WebviewHost<ToExperimentsMessage, FromExperimentsMessage, ExperimentsAck, { file: string }> {
   ack: ExperimentsAck = { rows: [], columns: [], renders: 0 };
 
   constructor(
@@ -73,8 +77,9 @@ class ExperimentsPanel extends WebviewHost<ToExperimentsMessage, FromExperiments
       extensionUri: ctx.extension.extensionUri,
       bundle: 'experiments',
       stylesheet: 'panels.css',
-      title: `Experiments: ${path.basename(file).replace(/\.pipeline\.ya?ml$/, '')}`,
+      title: experimentsTitle(file),
       body: '<main id="app"><p class="hint">Reading the runs…</p></main>',
+      initialState: { file },
       log: ctx.log,
       label: 'experiments',
     });
@@ -108,30 +113,27 @@ class ExperimentsPanel extends WebviewHost<ToExperimentsMessage, FromExperiments
   }
 }
 
+/** What an experiments panel restores from after a reload: its pipeline file. */
+interface ExperimentsState {
+  readonly file: string;
+}
+
 export function registerExperiments(ctx: PipewiseContext): void {
-  const panels = new Map<string, ExperimentsPanel>();
+  const panels = new PanelRegistry(ctx.extension.extensionUri, {
+    viewType: EXPERIMENTS_VIEW_TYPE,
+    keyOf: (s: ExperimentsState) => path.resolve(s.file),
+    title: (s) => experimentsTitle(s.file),
+    create: (webviewPanel, s) => new ExperimentsPanel(path.resolve(s.file), webviewPanel, ctx),
+    isState: (s): s is ExperimentsState => typeof (s as Partial<ExperimentsState> | undefined)?.file === 'string',
+  });
   registerCommand(ctx, 'pipewise.showExperiments', async (arg?: unknown) => {
     const uri = arg instanceof vscode.Uri ? arg : arg && typeof arg === 'object' && 'uri' in arg && (arg as { uri: unknown }).uri instanceof vscode.Uri ? (arg as { uri: vscode.Uri }).uri : vscode.window.activeTextEditor?.document.uri;
     if (!uri || !/\.pipeline\.ya?ml$/.test(uri.fsPath)) {
       void vscode.window.showInformationMessage('Open the experiments of a pipeline from the Runs view, or with its *.pipeline.yaml file active.');
       return;
     }
-    const file = path.resolve(uri.fsPath);
-    const existing = panels.get(file);
-    if (existing) {
-      existing.panel.reveal();
-      await existing.refresh();
-      return;
-    }
-    const panel = vscode.window.createWebviewPanel(EXPERIMENTS_VIEW_TYPE, `Experiments: ${path.basename(file).replace(/\.pipeline\.ya?ml$/, '')}`, panelColumn(), {
-      ...webviewOptions(ctx.extension.extensionUri),
-      retainContextWhenHidden: true,
-    });
-    const p = new ExperimentsPanel(file, panel, ctx);
-    panels.set(file, p);
-    p.onDidDispose(() => {
-      if (panels.get(file) === p) panels.delete(file);
-    });
+    const { panel, created } = panels.show({ file: uri.fsPath });
+    if (!created) await panel.refresh();
   });
   registerTestCommand(ctx, 'pipewise.test.experimentsAck', (uri: unknown) => (uri instanceof vscode.Uri ? panels.get(path.resolve(uri.fsPath))?.ack : undefined));
   registerTestCommand(ctx, 'pipewise.test.experimentsPost', (uri: unknown, message: ToExperimentsMessage) => {
@@ -139,5 +141,5 @@ export function registerExperiments(ctx: PipewiseContext): void {
     p?.send(message);
     return !!p;
   });
-  ctx.extension.subscriptions.push({ dispose: () => panels.forEach((p) => p.dispose()) });
+  ctx.extension.subscriptions.push(panels);
 }

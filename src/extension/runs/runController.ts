@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import path from 'node:path';
 import { CancellationTokenSource } from 'vscode-jsonrpc';
-import { buildGraph, selectStages, type RunSelection } from '../../core/dag';
+import { buildGraph, runSelection, selectStages, type RunSelection } from '../../core/dag';
 import type { PipelineSpec } from '../../core/spec';
 import { RequestCancelledError, errorMessage } from '../../protocol/errors';
 import { RunEventNotification, RunPipeline, type RunPipelineParams } from '../../protocol/worker';
@@ -107,9 +107,7 @@ export class RunController implements vscode.Disposable {
 
     const params: RunPipelineParams = {
       file,
-      ...(req.only?.length ? { only: req.only } : {}),
-      ...(req.from ? { from: req.from } : {}),
-      ...(req.force ? { force: true } : {}),
+      ...runSelection(req),
       ...(doc.isDirty ? { text: doc.getText() } : {}),
     };
     const work = (progress?: vscode.Progress<{ message?: string }>, progressToken?: vscode.CancellationToken): Promise<RunOutcome> =>

@@ -7,6 +7,7 @@ import { formatDuration } from './runView';
 import { readRunRecords } from './runHistory';
 import { formatBytes, storeBytes } from './collectGarbage';
 import type { RunController } from './runController';
+import { commandOf } from '../commands';
 
 type Element =
   | { readonly kind: 'pipeline'; readonly uri: vscode.Uri; readonly storeBytes?: number }
@@ -129,7 +130,7 @@ export class RunsView implements vscode.TreeDataProvider<Element>, vscode.Dispos
           // An evaluation opens in the evaluation panel.
           item.contextValue = 'pipewise.artifact.evaluation';
           item.iconPath = new vscode.ThemeIcon('graph-line');
-          item.command = { command: 'pipewise.openEvaluation', title: 'Open Model Evaluation', arguments: [vscode.Uri.file(e.folder)] };
+          item.command = commandOf('pipewise.openEvaluation', 'Open Model Evaluation', [vscode.Uri.file(e.folder)]);
         }
         return item;
       }

@@ -4,6 +4,7 @@ import { executeCommand } from '../commands';
 import { formatDuration } from './runView';
 import { errorMessage } from '../../protocol/errors';
 import type { RunSelection } from '../../core/dag';
+import { runSelection } from '../../core/dag';
 
 export const TASK_TYPE = 'pipewise';
 
@@ -63,9 +64,7 @@ class RunTerminal implements vscode.Pseudoterminal {
     this.line(`pipewise run ${this.uri.fsPath}`);
     // Through the command table, like every other way of starting a run; a task does not open the graph.
     void executeCommand('pipewise.runPipeline', this.uri, {
-      ...(this.d.only ? { only: this.d.only } : {}),
-      ...(this.d.from ? { from: this.d.from } : {}),
-      ...(this.d.force ? { force: true } : {}),
+      ...runSelection(this.d),
       revealGraph: false,
       token: this.cancel.token,
       onEvent: (e) => {
