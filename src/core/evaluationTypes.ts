@@ -107,3 +107,60 @@ export interface PredictionsFile {
   /** Regression: the predicted value. */
   readonly prediction?: readonly number[];
 }
+
+/** The metric whose drop measures a feature's importance: AUC (binary), accuracy (multiclass), R² (regression). */
+export type ImportanceMetric = 'auc' | 'accuracy' | 'r2';
+
+/** One raw input feature's permutation importance: the primary metric's drop when its column is shuffled. */
+export interface PermutationImportance {
+  readonly feature: string;
+  /** Mean drop over the repeats (baseline − permuted score); ≤ 0 means the model does not use it. */
+  readonly mean: number;
+  /** Standard deviation of the drop over the repeats (NumPy's default, ddof 0). */
+  readonly std: number;
+  /** The drop in each repeat, in order. */
+  readonly drops: readonly number[];
+}
+
+/** A model's own importances (`variable_importances.json` in the model folder, e.g. YDF's), kept as written. */
+export interface ModelImportances {
+  readonly source: string;
+  /** Importance type (`NUM_AS_ROOT`, `SUM_SCORE`, …) → one entry per feature. */
+  readonly importances: Readonly<Record<string, readonly { readonly feature: string; readonly importance: number }[]>>;
+}
+
+/**
+ * `feature_importance.json` in the Evaluator's evaluation artifact (README, "Feature importance").
+ * Reproducible in Python: the rows are `rows_index` of the usable eval rows, and
+ * `sklearn.inspection.permutation_importance(…, n_repeats=repeats, random_state=seed)` on them
+ * permutes exactly as Pipewise did.
+ */
+export interface FeatureImportanceFile {
+  readonly method: 'permutation';
+  readonly metric: ImportanceMetric;
+  /** The metric on the rows used, unpermuted. */
+  readonly baseline: number;
+  readonly repeats: number;
+  readonly seed: number;
+  /** Eval rows with a usable label, and how many of them were used (all, or `max_rows` sampled). */
+  readonly usable_rows: number;
+  readonly rows: number;
+  readonly max_rows: number;
+  readonly sampled: boolean;
+  /** Sorted by mean drop, largest first. */
+  readonly features: readonly PermutationImportance[];
+  /** The model's own importances, when its folder has `variable_importances.json`. */
+  readonly model?: ModelImportances;
+}
+
+/** What the evaluation view draws of feature_importance.json. */
+export interface ImportanceView {
+  readonly metric: ImportanceMetric;
+  readonly baseline: number;
+  readonly repeats: number;
+  readonly rows: number;
+  readonly usableRows: number;
+  readonly sampled: boolean;
+  readonly features: readonly { readonly feature: string; readonly mean: number; readonly std: number }[];
+  readonly model?: ModelImportances;
+}
