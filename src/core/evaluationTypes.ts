@@ -83,6 +83,8 @@ export interface EvaluationView {
   readonly excluded?: { readonly missing_label: number; readonly unknown_label: Readonly<Record<string, number>> };
   /** Why the curves are missing (an artifact written before predictions.json existed). */
   readonly curvesMissing?: string;
+  /** Permutation feature importance (feature_importance.json), when the Evaluator measured it. */
+  readonly importance?: ImportanceView;
 }
 
 export type ToEvaluationMessage = { readonly type: 'view'; readonly view: EvaluationView } | { readonly type: 'error'; readonly message: string };
@@ -131,9 +133,10 @@ export interface ModelImportances {
 
 /**
  * `feature_importance.json` in the Evaluator's evaluation artifact (README, "Feature importance").
- * Reproducible in Python: the rows are `rows_index` of the usable eval rows, and
- * `sklearn.inspection.permutation_importance(…, n_repeats=repeats, random_state=seed)` on them
- * permutes exactly as Pipewise did.
+ * Reproducible in Python: on the usable eval rows (all, or when sampled
+ * `np.sort(np.random.RandomState(seed).permutation(usable_rows)[:max_rows])` of them),
+ * `sklearn.inspection.permutation_importance(…, n_repeats=repeats, random_state=seed)` permutes
+ * exactly as Pipewise did.
  */
 export interface FeatureImportanceFile {
   readonly method: 'permutation';

@@ -212,3 +212,22 @@ test('a model\'s own variable_importances.json is read as written; a malformed o
     await fs.rm(dir, { recursive: true, force: true });
   }
 });
+
+test('the evaluation view takes feature_importance.json sorted and the chart draws one bar per feature up to 25; a file that is not one is an error naming it', async () => {
+  const { buildImportanceView, buildEvaluationView } = await import('../../src/core/evaluationView');
+  const { importanceCharts, MAX_IMPORTANCE_BARS } = await import('../../webviews/shared/evaluationCharts');
+  const features = Array.from({ length: 30 }, (_, i) => ({ feature: `f${i}`, mean: ((i * 7) % 30) / 100, std: 0.01, drops: [] }));
+  const file = { method: 'permutation', metric: 'r2', baseline: 0.8, repeats: 5, seed: 0, usable_rows: 9000, rows: 5000, max_rows: 5000, sampled: true, features } as const;
+  const view = buildImportanceView('/e/feature_importance.json', file);
+  assert.deepEqual(view.features.map((f) => f.mean), [...features.map((f) => f.mean)].sort((a, b) => b - a));
+  const ev = buildEvaluationView('/e/metrics.json', { slices: [{ slice: {}, metrics: { example_count: 9000, r2: 0.8 } }], blessed: true, task: 'regression' }, undefined, view);
+  const [chart] = importanceCharts(ev);
+  assert.equal(chart?.id, 'importance');
+  const values = (chart?.spec as unknown as { data: { values: { feature: string; lo: number; hi: number; mean: number }[] } }).data.values;
+  assert.equal(values.length, MAX_IMPORTANCE_BARS);
+  assert.deepEqual(values.map((v) => v.feature), view.features.slice(0, MAX_IMPORTANCE_BARS).map((f) => f.feature));
+  for (const v of values) assert.deepEqual([v.lo, v.hi], [v.mean - 0.01, v.mean + 0.01]);
+  assert.match(chart?.caption ?? '', /5,000 of 9,000 eval rows \(sampled\).*top 25 of 30/);
+  assert.equal(importanceCharts({ ...ev, importance: undefined }).length, 0);
+  assert.throws(() => buildImportanceView('/e/feature_importance.json', { ...file, features: [{ feature: 'x', mean: NaN, std: 0, drops: [] }] }), /\/e\/feature_importance\.json/);
+});
