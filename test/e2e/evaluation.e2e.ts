@@ -75,7 +75,7 @@ test('the graph\'s evaluation artifact opens the evaluation panel with its verdi
   const drawn = await figure.locator('svg').evaluate((svg) => {
     const bars = [...svg.querySelectorAll('path[aria-roledescription="bar"]')].map((b) => b.getBoundingClientRect());
     const labels = [...svg.querySelectorAll('g.mark-text text, g.role-axis-label text')].map((t) => ({ text: t.textContent ?? '', y: t.getBoundingClientRect().top }));
-    return { bars: bars.map((b) => ({ width: b.width, top: b.top })), rules: svg.querySelectorAll('g.mark-rule line').length, labels, width: svg.getBoundingClientRect().width };
+    return { bars: bars.map((b) => ({ width: b.width, top: b.top })), rules: svg.querySelectorAll('g.mark-rule.role-mark line').length, labels, width: svg.getBoundingClientRect().width };
   });
   assert.equal(drawn.bars.length, importance.features.length, JSON.stringify(drawn));
   assert.equal(drawn.rules, importance.features.length, 'one error bar per feature');

@@ -102,4 +102,17 @@ stages:
   assert.ok(line, r.stderr);
   assert.match(line, new RegExp(`drop of r2 .* 5 repeats on ${MAX_ROWS} of ${importance.usable_rows} eval rows`));
   assert.ok(line.indexOf('scale_g') >= 0 && line.indexOf('scale_g') < line.indexOf(importance.features[1]?.feature as string), line);
+
+  // `pipewise importance` on the evaluation folder: the same features in the same order, with their numbers.
+  const shown = spawnSync(process.execPath, [CLI, 'importance', evaluation], { encoding: 'utf8' });
+  assert.equal(shown.status, 0, shown.stderr);
+  assert.match(shown.stdout, new RegExp(`drop of r2 \\(${importance.baseline.toFixed(4)} unshuffled\\), 5 repeats, seed 3, on ${MAX_ROWS} of ${importance.usable_rows} eval rows`));
+  const table = shown.stdout.split('\n').filter((l) => importance.features.some((f) => l.startsWith(`${f.feature} `)));
+  assert.deepEqual(table.map((l) => l.split(/\s+/)[0]), importance.features.map((f) => f.feature));
+  assert.deepEqual(table.map((l) => Number(l.split(/\s+/)[1])), importance.features.map((f) => Number(f.mean.toFixed(4))));
+  const asJson = spawnSync(process.execPath, [CLI, 'importance', path.join(evaluation, 'metrics.json'), '--json'], { encoding: 'utf8' });
+  assert.deepEqual(JSON.parse(asJson.stdout), importance);
+  const missing = spawnSync(process.execPath, [CLI, 'importance', path.join(dir, 'nowhere')], { encoding: 'utf8' });
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /no such file or folder: .*nowhere/);
 });
