@@ -111,6 +111,9 @@ Commands:
   validate FILE           check a pipeline file; one FILE:LINE:COL: error: MESSAGE line per problem
   stats DATA_FILE [--json]
                           TFDV statistics of a CSV, Parquet or JSON file
+  importance EVALUATION [--json]
+                          the permutation feature importance an Evaluator measured (EVALUATION:
+                          its evaluation folder, metrics.json or feature_importance.json)
   lineage FILE [ARTIFACT] [--json]
                           the runs of a pipeline, or what made an artifact and what it fed
                           (ARTIFACT: a path into .pipewise/artifacts, or stage.output for the latest)

@@ -13,6 +13,7 @@ import { confinePath } from '../core/paths';
 import { parseArgs, USAGE, type ParsedArgs } from './args';
 import { describeStage, ProgressReporter } from './progress';
 import { statsCommand } from './stats';
+import { importanceCommand } from './importance';
 import { doctorCommand, gcCommand } from './storeCommands';
 import { watchPipeline } from './watch';
 import { executeCommand, exportCommand } from './kfp';
@@ -48,12 +49,14 @@ async function main(argv: readonly string[]): Promise<number> {
       return lineageCommand(args);
     case 'stats':
       return statsCommand(one(args, 'DATA_FILE'), args.json);
+    case 'importance':
+      return importanceCommand(one(args, 'EVALUATION'), args.json);
     case 'doctor':
       return doctorCommand(args);
     case 'gc':
       return gcCommand(args);
     default:
-      throw new PipewiseError(`unknown command '${args.command}' (commands: run, validate, stats, lineage, doctor, gc, serve, serve-web, monitor, export, execute)`, { code: 'usage' });
+      throw new PipewiseError(`unknown command '${args.command}' (commands: run, validate, stats, importance, lineage, doctor, gc, serve, serve-web, monitor, export, execute)`, { code: 'usage' });
   }
 }
 

@@ -29,7 +29,7 @@ export const ARTIFACT_LAYOUT: Record<ArtifactType, string> = {
   TransformGraph: 'transform.json (the fitted analyzers and the feature spec)',
   Model: 'model/model.json + weights (TF.js layers format), transform.json, signature.json',
   HyperParameters: 'best_hyperparameters.json, trials.json',
-  ModelEvaluation: 'metrics.json ({ slices: [{ slice, metrics }], blessed })',
+  ModelEvaluation: 'metrics.json ({ slices: [{ slice, metrics }], blessed }), predictions.json, feature_importance.json (permutation importance)',
   ModelBlessing: 'BLESSED or NOT_BLESSED (empty file)',
   InfraBlessing: 'INFRA_BLESSED or INFRA_NOT_BLESSED (empty file)',
   PushedModel: 'pushed.json (destination and version); the model itself is copied to destination/<version>/',

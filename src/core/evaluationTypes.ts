@@ -83,6 +83,8 @@ export interface EvaluationView {
   readonly excluded?: { readonly missing_label: number; readonly unknown_label: Readonly<Record<string, number>> };
   /** Why the curves are missing (an artifact written before predictions.json existed). */
   readonly curvesMissing?: string;
+  /** Permutation feature importance (feature_importance.json), when the Evaluator measured it. */
+  readonly importance?: ImportanceView;
 }
 
 export type ToEvaluationMessage = { readonly type: 'view'; readonly view: EvaluationView } | { readonly type: 'error'; readonly message: string };
@@ -106,4 +108,62 @@ export interface PredictionsFile {
   readonly scores?: readonly (readonly number[])[];
   /** Regression: the predicted value. */
   readonly prediction?: readonly number[];
+}
+
+/** The metric whose drop measures a feature's importance: AUC (binary), accuracy (multiclass), R² (regression). */
+export type ImportanceMetric = 'auc' | 'accuracy' | 'r2';
+
+/** One raw input feature's permutation importance: the primary metric's drop when its column is shuffled. */
+export interface PermutationImportance {
+  readonly feature: string;
+  /** Mean drop over the repeats (baseline − permuted score); ≤ 0 means the model does not use it. */
+  readonly mean: number;
+  /** Standard deviation of the drop over the repeats (NumPy's default, ddof 0). */
+  readonly std: number;
+  /** The drop in each repeat, in order. */
+  readonly drops: readonly number[];
+}
+
+/** A model's own importances (`variable_importances.json` in the model folder, e.g. YDF's), kept as written. */
+export interface ModelImportances {
+  readonly source: string;
+  /** Importance type (`NUM_AS_ROOT`, `SUM_SCORE`, …) → one entry per feature. */
+  readonly importances: Readonly<Record<string, readonly { readonly feature: string; readonly importance: number }[]>>;
+}
+
+/**
+ * `feature_importance.json` in the Evaluator's evaluation artifact (README, "Feature importance").
+ * Reproducible in Python: on the usable eval rows (all, or when sampled
+ * `np.sort(np.random.RandomState(seed).permutation(usable_rows)[:max_rows])` of them),
+ * `sklearn.inspection.permutation_importance(…, n_repeats=repeats, random_state=seed)` permutes
+ * exactly as Pipewise did.
+ */
+export interface FeatureImportanceFile {
+  readonly method: 'permutation';
+  readonly metric: ImportanceMetric;
+  /** The metric on the rows used, unpermuted. */
+  readonly baseline: number;
+  readonly repeats: number;
+  readonly seed: number;
+  /** Eval rows with a usable label, and how many of them were used (all, or `max_rows` sampled). */
+  readonly usable_rows: number;
+  readonly rows: number;
+  readonly max_rows: number;
+  readonly sampled: boolean;
+  /** Sorted by mean drop, largest first. */
+  readonly features: readonly PermutationImportance[];
+  /** The model's own importances, when its folder has `variable_importances.json`. */
+  readonly model?: ModelImportances;
+}
+
+/** What the evaluation view draws of feature_importance.json. */
+export interface ImportanceView {
+  readonly metric: ImportanceMetric;
+  readonly baseline: number;
+  readonly repeats: number;
+  readonly rows: number;
+  readonly usableRows: number;
+  readonly sampled: boolean;
+  readonly features: readonly { readonly feature: string; readonly mean: number; readonly std: number }[];
+  readonly model?: ModelImportances;
 }

@@ -4,7 +4,7 @@
  * predictions the confusion matrix and the curves (ROC, precision–recall, calibration) or, for a
  * regression, actual against predicted. Pure; unit-tested against scikit-learn.
  */
-import type { BaselineDelta, CurveSeries, EvaluationCheck, EvaluationSlice, EvaluationTask, EvaluationView, FairnessRate, PredictionsFile } from './evaluationTypes';
+import type { BaselineDelta, CurveSeries, EvaluationCheck, EvaluationSlice, EvaluationTask, EvaluationView, FairnessRate, FeatureImportanceFile, ImportanceView, PredictionsFile } from './evaluationTypes';
 import { calibrationCurve, oneVsRest, precisionRecallCurve, rocCurve } from './curves';
 import { argmax, binaryConfusion, confusionMatrix } from './metrics';
 
@@ -42,7 +42,16 @@ function taskOf(m: MetricsFile): EvaluationTask {
   throw new Error(`metrics.json names no task the view knows (${JSON.stringify(m.task ?? null)}): binary, multiclass or regression`);
 }
 
-export function buildEvaluationView(file: string, metrics: MetricsFile, predictions?: PredictionsFile): EvaluationView {
+/** feature_importance.json → what the panel draws; a file that is not one is an error naming it. */
+export function buildImportanceView(file: string, f: FeatureImportanceFile): ImportanceView {
+  if (f?.method !== 'permutation' || !Array.isArray(f.features) || !f.features.every((x) => typeof x?.feature === 'string' && Number.isFinite(x.mean) && Number.isFinite(x.std))) {
+    throw new Error(`${file}: not a permutation importance file (expected { method: "permutation", features: [{ feature, mean, std }] })`);
+  }
+  const features = [...f.features].sort((a, b) => b.mean - a.mean).map((x) => ({ feature: x.feature, mean: x.mean, std: x.std }));
+  return { metric: f.metric, baseline: f.baseline, repeats: f.repeats, rows: f.rows, usableRows: f.usable_rows, sampled: f.sampled, features, ...(f.model ? { model: f.model } : {}) };
+}
+
+export function buildEvaluationView(file: string, metrics: MetricsFile, predictions?: PredictionsFile, importance?: ImportanceView): EvaluationView {
   const task = taskOf(metrics);
   const first = metrics.slices[0];
   if (!first) throw new Error(`${file}: metrics.json has no slices`);
@@ -86,6 +95,7 @@ export function buildEvaluationView(file: string, metrics: MetricsFile, predicti
     ...(classes ? { classes } : {}),
     fairness,
     ...(metrics.excluded ? { excluded: metrics.excluded } : {}),
+    ...(importance ? { importance } : {}),
     ...(first.confusionMatrix ? { confusion: (metrics.slices.find((s) => Object.keys(s.slice).length === 0) ?? first).confusionMatrix } : {}),
   };
   if (!predictions) return { ...view, curvesMissing: 'This evaluation has no predictions.json (it was written by an older Evaluator): run the Evaluator again for the curves.' };

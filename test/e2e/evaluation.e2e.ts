@@ -1,8 +1,9 @@
 /**
  * A person judging a model: after two runs of the penguin pipeline (different epochs), the graph's
  * `evaluation` artifact opens the evaluation panel in the active group — verdict, checks with their
- * reasons, slices, confusion matrix and curves — and the experiments table compares the runs.
- * Saves `test-results/screenshots/evaluation.png` and `experiments.png` (shown in the README).
+ * reasons, slices, confusion matrix and curves, and the feature-importance bars in
+ * feature_importance.json's order — and the experiments table compares the runs.
+ * Saves `test-results/screenshots/evaluation.png`, `importance.png` and `experiments.png` (shown in the README).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -66,7 +67,32 @@ test('the graph\'s evaluation artifact opens the evaluation panel with its verdi
   assert.ok(pairs.length >= 3, JSON.stringify(pairs));
   for (const p of pairs) assert.ok(p.sameColumn && p.above, `${p.metric}: its name is not right above its value (${JSON.stringify(p)})`);
   await wb.screenshot('evaluation');
+
+  // Feature importance: one bar per feature, in feature_importance.json's order, with its error bar.
+  const importance = JSON.parse(fs.readFileSync(path.join(path.dirname(newestMetrics()), 'feature_importance.json'), 'utf8')) as { features: { feature: string; mean: number }[] };
+  const figure = panel.locator('section.importance figure[data-chart="importance"]');
+  await figure.locator('svg').first().waitFor({ timeout: 60_000 });
+  const drawn = await figure.locator('svg').evaluate((svg) => {
+    const bars = [...svg.querySelectorAll('path[aria-roledescription="bar"]')].map((b) => b.getBoundingClientRect());
+    const labels = [...svg.querySelectorAll('g.mark-text text, g.role-axis-label text')].map((t) => ({ text: t.textContent ?? '', y: t.getBoundingClientRect().top }));
+    return { bars: bars.map((b) => ({ width: b.width, top: b.top })), rules: svg.querySelectorAll('g.mark-rule.role-mark line').length, labels, width: svg.getBoundingClientRect().width };
+  });
+  assert.equal(drawn.bars.length, importance.features.length, JSON.stringify(drawn));
+  assert.equal(drawn.rules, importance.features.length, 'one error bar per feature');
+  const axisOrder = drawn.labels.filter((l) => importance.features.some((f) => f.feature === l.text)).sort((a, b) => a.y - b.y).map((l) => l.text);
+  assert.deepEqual(axisOrder, importance.features.map((f) => f.feature), 'bars top to bottom in the file\'s order (largest drop first)');
+  // The longest bar is the first feature's (bars are drawn in data order, top to bottom).
+  const byTop = [...drawn.bars].sort((a, b) => a.top - b.top);
+  assert.ok((byTop[0]?.width ?? 0) >= Math.max(...byTop.map((b) => b.width)) - 0.5, JSON.stringify(byTop));
+  await figure.scrollIntoViewIfNeeded();
+  await wb.screenshot('importance');
 });
+
+function newestMetrics(): string {
+  const dir = path.join(wb.workspace, '.pipewise', 'artifacts', 'evaluate');
+  const newest = fs.readdirSync(dir).sort().reverse().find((d) => fs.existsSync(path.join(dir, d, 'evaluation', 'metrics.json')));
+  return path.join(dir, newest ?? '', 'evaluation', 'metrics.json');
+}
 
 test('the experiments table lists both runs with the changed epochs and plots accuracy across them', async () => {
   await wb.openFile('penguins.pipeline.yaml');

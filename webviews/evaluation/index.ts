@@ -8,7 +8,7 @@ import type { EvaluationView, FromEvaluationMessage, ToEvaluationMessage } from 
 import { clear, h } from '../shared/dom';
 import { connect } from '../shared/host';
 import { renderVegaLite } from '../shared/vega';
-import { evaluationCharts, fmt } from '../shared/evaluationCharts';
+import { evaluationCharts, fmt, importanceCharts } from '../shared/evaluationCharts';
 
 /** `file` lets the serializer restore the panel after a reload. */
 interface EvaluationState {
@@ -115,18 +115,22 @@ function draw(v: EvaluationView): void {
   clear(app);
   const charts = evaluationCharts(v);
   const chartsBox = h('div', { class: 'charts' });
+  const importance = importanceCharts(v);
+  const importanceBox = h('div', { class: 'charts' });
   app.append(header(v), checksTable(v), overallGrid(v));
   const base = baselineTable(v);
   if (base) app.append(base);
   app.append(slicesTable(v));
+  if (importance.length) app.append(section('importance', 'Feature importance', importanceBox));
   if (v.curvesMissing) app.append(h('p', { class: 'hint' }, v.curvesMissing));
   app.append(section('chartsection', 'Charts', chartsBox));
-  const drawn: Promise<string>[] = charts.map(async (c) => {
+  const drawChart = async (c: (typeof charts)[number], into: HTMLElement): Promise<string> => {
     const box = h('div', { class: 'chart' });
-    chartsBox.append(h('figure', { 'data-chart': c.id }, h('figcaption', {}, h('strong', {}, c.title), ` — ${c.caption}`), box));
+    into.append(h('figure', { 'data-chart': c.id }, h('figcaption', {}, h('strong', {}, c.title), ` — ${c.caption}`), box));
     await renderVegaLite(box, c.spec);
     return c.id;
-  });
+  };
+  const drawn: Promise<string>[] = [...importance.map((c) => drawChart(c, importanceBox)), ...charts.map((c) => drawChart(c, chartsBox))];
   void Promise.all(drawn)
     .then((ids) => {
       // What a person reads: the verdict and the overall numbers as drawn.

@@ -4,7 +4,7 @@
  * Colours come from the theme config `renderVegaLite` applies.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import type { CurveSeries, EvaluationView } from '../../src/protocol/evaluation';
+import type { CurveSeries, EvaluationView, ImportanceView } from '../../src/protocol/evaluation';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
 
@@ -130,6 +130,76 @@ export function evaluationCharts(v: EvaluationView): NamedChart[] {
             x: { field: 'value', type: 'quantitative', title: 'rate', scale: { domain: [0, 1] } },
             tooltip: [{ field: 'slice' }, { field: 'rate' }, { field: 'threshold' }, { field: 'value', format: '.4f' }],
           },
+        },
+      } as unknown as TopLevelSpec,
+    });
+  }
+  return charts;
+}
+
+/** Most features drawn in an importance chart; the rest are in feature_importance.json. */
+export const MAX_IMPORTANCE_BARS = 25;
+
+const METRIC_NAMES: Readonly<Record<ImportanceView['metric'], string>> = { auc: 'AUC', accuracy: 'accuracy', r2: 'R²' };
+
+/**
+ * Feature importance: permutation importance as sorted horizontal bars (mean drop) with error bars
+ * (± one standard deviation over the repeats), and the model's own importances when it has them.
+ * One row per feature, so the chart fits a 400 px column and grows downwards.
+ */
+export function importanceCharts(v: EvaluationView): NamedChart[] {
+  const imp = v.importance;
+  if (!imp) return [];
+  const charts: NamedChart[] = [];
+  const shown = imp.features.slice(0, MAX_IMPORTANCE_BARS);
+  const order = shown.map((f) => f.feature);
+  const values = shown.map((f) => ({ feature: f.feature, mean: f.mean, std: f.std, lo: f.mean - f.std, hi: f.mean + f.std }));
+  const metric = METRIC_NAMES[imp.metric] ?? imp.metric;
+  const rows = imp.sampled ? `${fmt(imp.rows)} of ${fmt(imp.usableRows)} eval rows (sampled)` : `${fmt(imp.rows)} eval rows`;
+  const more = imp.features.length > shown.length ? ` The top ${shown.length} of ${imp.features.length} features.` : '';
+  charts.push({
+    id: 'importance',
+    title: 'Permutation feature importance',
+    caption: `Drop of ${metric} (${fmt(imp.baseline)} unshuffled) when each feature is shuffled: mean ± std over ${imp.repeats} repeats on ${rows}.${more}`,
+    spec: {
+      $schema: SCHEMA,
+      width: 'container',
+      height: { step: 20 },
+      data: { values },
+      encoding: { y: { field: 'feature', type: 'nominal', sort: order, title: null, axis: { labelLimit: 140 } } },
+      layer: [
+        {
+          mark: { type: 'bar', height: { band: 0.7 } },
+          encoding: {
+            x: { field: 'mean', type: 'quantitative', title: `drop of ${metric}` },
+            tooltip: [{ field: 'feature' }, { field: 'mean', title: 'mean drop', format: '.4f' }, { field: 'std', format: '.4f' }],
+          },
+        },
+        { mark: { type: 'rule', color: 'gray' }, encoding: { x: { field: 'lo', type: 'quantitative' }, x2: { field: 'hi' } } },
+        { mark: { type: 'tick', orient: 'vertical', color: 'gray', thickness: 1, size: 8 }, encoding: { x: { field: 'lo', type: 'quantitative' } } },
+        { mark: { type: 'tick', orient: 'vertical', color: 'gray', thickness: 1, size: 8 }, encoding: { x: { field: 'hi', type: 'quantitative' } } },
+      ],
+    } as unknown as TopLevelSpec,
+  });
+  // The model's own measure (e.g. YDF's), the first type it lists: a different scale, its own chart.
+  const own = imp.model ? Object.entries(imp.model.importances)[0] : undefined;
+  if (imp.model && own) {
+    const [type, list] = own;
+    const sorted = [...list].sort((a, b) => b.importance - a.importance).slice(0, MAX_IMPORTANCE_BARS);
+    charts.push({
+      id: 'model-importance',
+      title: `The model's own importances (${imp.model.source})`,
+      caption: `${type}, as the model reports it${list.length > sorted.length ? `; the top ${sorted.length} of ${list.length}` : ''}.`,
+      spec: {
+        $schema: SCHEMA,
+        width: 'container',
+        height: { step: 20 },
+        data: { values: sorted },
+        mark: { type: 'bar', height: { band: 0.7 } },
+        encoding: {
+          y: { field: 'feature', type: 'nominal', sort: sorted.map((x) => x.feature), title: null, axis: { labelLimit: 140 } },
+          x: { field: 'importance', type: 'quantitative', title: type },
+          tooltip: [{ field: 'feature' }, { field: 'importance', format: '.4~f' }],
         },
       } as unknown as TopLevelSpec,
     });

@@ -117,7 +117,7 @@ export const Tuner = declareComponent({
 
 export const Evaluator = declareComponent({
   name: 'Evaluator',
-  version: '2', // 2: writes evaluation/predictions.json for the evaluation view's curves
+  version: '3', // 2: writes evaluation/predictions.json for the evaluation view's curves; 3: feature_importance.json
   description:
     'TFMA-style evaluation on the eval split: metrics overall and per slice, fairness rates per slice, value thresholds and change thresholds against a baseline model, and the blessing.',
   inputs: {
@@ -126,7 +126,7 @@ export const Evaluator = declareComponent({
     baseline_model: { type: 'Model', description: 'The model to compare with (default: the last blessed one).', optional: true },
   },
   outputs: {
-    evaluation: { type: 'ModelEvaluation', description: 'metrics.json.' },
+    evaluation: { type: 'ModelEvaluation', description: 'metrics.json, predictions.json and feature_importance.json.' },
     blessing: { type: 'ModelBlessing', description: 'BLESSED or NOT_BLESSED.' },
   },
   params: z.strictObject({
@@ -157,6 +157,14 @@ export const Evaluator = declareComponent({
       .enum(['float16', 'uint8'])
       .optional()
       .describe('Also measure the model with its weights quantized (as the Pusher\'s `quantize` does) on the same rows; blessed only if the quantized model passes the same thresholds too.'),
+    feature_importance: z
+      .strictObject({
+        repeats: z.number().int().min(0).default(5).describe('Shuffles per feature (0: no feature importance).'),
+        max_rows: z.number().int().positive().default(5000).describe('Above this many eval rows, a seeded sample of this many is used (the cost is rows × (1 + features × repeats) predictions).'),
+        seed: z.number().int().min(0).max(4294967295).default(0).describe('Seed of the shuffles and the sample; the same as scikit-learn\'s `random_state`.'),
+      })
+      .prefault({})
+      .describe('Permutation importance on the eval split: the drop of AUC (binary), accuracy (multiclass) or R² (regression) when each raw feature is shuffled, written to feature_importance.json.'),
   }),
 });
 

@@ -3,7 +3,11 @@
  * Fairness-Indicator rates per slice (binary), value and change thresholds against a baseline (by
  * default the model of the last blessed evaluation of this pipeline), and the blessing.
  *
- * Writes `evaluation/metrics.json` (docs/ARCHITECTURE.md, "Contracts": artifact files) and `blessing/BLESSED` or `blessing/NOT_BLESSED`.
+ * Also measures permutation feature importance on the same rows through the same model
+ * (src/engine/evaluation/importance.ts).
+ *
+ * Writes `evaluation/metrics.json`, `predictions.json` and `feature_importance.json`
+ * (docs/ARCHITECTURE.md, "Contracts": artifact files) and `blessing/BLESSED` or `blessing/NOT_BLESSED`.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -19,7 +23,8 @@ import { withConnection } from '../duckdb';
 import { readSplit, requireColumn } from '../evaluation/examples';
 import { loadModel, type ModelLoader, predictAll } from '../evaluation/predict';
 import { computeSliceMetrics, encodeLabels, type EncodedLabels, type SliceResult } from '../evaluation/sliceMetrics';
-import type { PredictionsFile } from '../../protocol/evaluation';
+import type { FeatureImportanceFile, PredictionsFile } from '../../protocol/evaluation';
+import { FEATURE_IMPORTANCE_FILE, permutationImportance, readModelImportances } from '../evaluation/importance';
 import { describeSlice, sliceRows } from '../evaluation/slicing';
 import { checkThresholds, type ThresholdCheck } from '../evaluation/thresholds';
 import { evaluateQuantized, QUANTIZATION_FILE, type QuantizedEvaluation } from '../evaluation/quantized';
@@ -92,12 +97,31 @@ export function createEvaluator(load: ModelLoader = loadModel): ComponentExecuto
           throw new PipewiseError(`no example of the split '${p.split}' has a usable value for the label '${label}' (${table.rows.length} rows in ${table.glob})`);
         }
 
+        const explain = p.feature_importance.repeats > 0;
+        const predictShare = explain ? 0.5 : 0.8;
         ctx.progress(0, `predicting ${table.rows.length} examples`);
-        const predictions = await predictAll(model, table.rows, ctx.signal, (done) => ctx.progress((0.8 * done) / table.rows.length));
+        const predictions = await predictAll(model, table.rows, ctx.signal, (done) => ctx.progress((predictShare * done) / table.rows.length));
         const specs = p.slices.some((s) => s.length === 0) ? p.slices : [[], ...p.slices];
         const slices = sliceRows(table.rows, specs, table.columns);
         const results = computeSliceMetrics(signature, labels, predictions, slices, p.fairness_thresholds);
         const overall = results[0] as SliceResult;
+
+        let importance: FeatureImportanceFile | undefined;
+        if (explain) {
+          const features = signature.inputs.map((f) => f.name).filter((f) => f !== label && table.columns.includes(f));
+          ctx.progress(predictShare, `feature importance: ${features.length} features × ${p.feature_importance.repeats} repeats`);
+          const measured = await permutationImportance({
+            model,
+            rows: table.rows,
+            labels,
+            features,
+            options: { repeats: p.feature_importance.repeats, maxRows: p.feature_importance.max_rows, seed: p.feature_importance.seed },
+            signal: ctx.signal,
+            onProgress: (fraction, feature) => ctx.progress(predictShare + 0.3 * fraction, `feature importance: ${feature}`),
+          });
+          const own = await readModelImportances(modelArtifact.uri);
+          importance = { ...measured, ...(own ? { model: own } : {}) };
+        }
 
         // The baseline: an explicit input, else the model of the last blessed evaluation.
         const hasChangeThresholds = Object.values(p.thresholds).some((t) => t.change);
@@ -149,6 +173,7 @@ export function createEvaluator(load: ModelLoader = loadModel): ComponentExecuto
         await writeFileAtomic(path.join(evaluationDir, 'metrics.json'), JSON.stringify(file, null, 1));
         // The overall slice's predictions, for the evaluation view's curves (ROC, PR, calibration, residuals).
         await writeFileAtomic(path.join(evaluationDir, PREDICTIONS_FILE), JSON.stringify(predictionsFile(signature.task, signature.classes, labels, predictions)));
+        if (importance) await writeFileAtomic(path.join(evaluationDir, FEATURE_IMPORTANCE_FILE), JSON.stringify(importance, null, 1));
         await fs.writeFile(path.join(blessingDir, blessed ? 'BLESSED' : 'NOT_BLESSED'), '');
         // The Pusher's `quantize` pushes a quantized model only when this says it was measured and passed.
         if (quantized) await writeFileAtomic(path.join(blessingDir, QUANTIZATION_FILE), JSON.stringify({ dtype: quantized.size.dtype, blessed, size: quantized.size }, null, 1));
@@ -156,6 +181,7 @@ export function createEvaluator(load: ModelLoader = loadModel): ComponentExecuto
         ctx.setProperties('evaluation', { blessed, task: signature.task, example_count: overall.metrics.example_count ?? 0 });
 
         for (const r of results) ctx.log('info', `${describeSlice(r.slice)}: ${summarise(r.metrics)}`);
+        if (importance) ctx.log('info', describeImportance(importance));
         for (const c of checks) ctx.log(c.passed ? 'info' : 'warn', c.message);
         ctx.log(blessed ? 'info' : 'warn', blessed ? 'BLESSED' : `NOT_BLESSED: ${failed.join('; ')}`);
         ctx.progress(1);
@@ -176,6 +202,14 @@ function predictionsFile(task: string, classes: readonly string[] | undefined, l
   if (t === 'binary') return { task: t, ...(classes ? { classes } : {}), y, score: rows.map((i) => predictions[i]?.score ?? NaN) };
   if (t === 'multiclass') return { task: t, ...(classes ? { classes } : {}), y, scores: rows.map((i) => predictions[i]?.scores ?? []) };
   return { task: t, y, prediction: rows.map((i) => Number(predictions[i]?.prediction)) };
+}
+
+/** The run output's line: the top features by permutation importance, with the rows and repeats behind them. */
+export function describeImportance(f: FeatureImportanceFile, top = 5): string {
+  const rows = f.sampled ? `${f.rows} of ${f.usable_rows} eval rows (sampled above max_rows ${f.max_rows})` : `${f.rows} eval rows`;
+  const shown = f.features.slice(0, top).map((x) => `${x.feature} ${x.mean.toFixed(4)} ± ${x.std.toFixed(4)}`);
+  const more = f.features.length > top ? `, … (${f.features.length - top} more in ${FEATURE_IMPORTANCE_FILE})` : '';
+  return `feature importance (drop of ${f.metric} from ${f.baseline.toFixed(4)} when shuffled, ${f.repeats} repeats on ${rows}): ${shown.join(', ') || 'no features'}${more}`;
 }
 
 const HEADLINE = ['example_count', 'accuracy', 'auc', 'log_loss', 'rmse', 'mae', 'r2'];

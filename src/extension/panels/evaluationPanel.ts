@@ -7,8 +7,8 @@
 import * as vscode from 'vscode';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { buildEvaluationView, type MetricsFile } from '../../core/evaluationView';
-import type { FromEvaluationMessage, PredictionsFile, ToEvaluationMessage } from '../../protocol/evaluation';
+import { buildEvaluationView, buildImportanceView, type MetricsFile } from '../../core/evaluationView';
+import type { FeatureImportanceFile, FromEvaluationMessage, PredictionsFile, ToEvaluationMessage } from '../../protocol/evaluation';
 import { registerCommand, registerTestCommand } from '../commands';
 import type { PipewiseContext } from '../context';
 import { WebviewHost } from '../webviewHost';
@@ -68,7 +68,11 @@ class EvaluationPanel extends WebviewHost<ToEvaluationMessage, FromEvaluationMes
       const metrics = await readJson<MetricsFile>(this.file);
       const predictionsPath = path.join(path.dirname(this.file), 'predictions.json');
       const predictions = await readJson<PredictionsFile>(predictionsPath).catch(() => undefined);
-      this.post({ type: 'view', view: buildEvaluationView(this.file, metrics, predictions) });
+      // Older evaluations (and `feature_importance: { repeats: 0 }`) have none: the panel leaves the chart out.
+      const importancePath = path.join(path.dirname(this.file), 'feature_importance.json');
+      const importanceFile = await readJson<FeatureImportanceFile>(importancePath).catch(() => undefined);
+      const importance = importanceFile ? buildImportanceView(importancePath, importanceFile) : undefined;
+      this.post({ type: 'view', view: buildEvaluationView(this.file, metrics, predictions, importance) });
     } catch (e) {
       const message = errorMessage(e);
       this.ctx.log.error(`[evaluation] ${message}`);

@@ -1,0 +1,168 @@
+/**
+ * Permutation feature importance (Breiman; scikit-learn's `permutation_importance`): for each raw
+ * input feature, how much the primary metric drops when that feature's column is shuffled across
+ * the eval rows, over seeded repeats. It predicts through the same `ServingModel` the Evaluator
+ * scores, so every model kind — linear, DNN, a user module, trees — is explained the same way.
+ *
+ * The permutations are NumPy's (`RandomState`): with the same rows and seed, scikit-learn's
+ * `permutation_importance(…, random_state=seed)` shuffles exactly as this does.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { PipewiseError } from '../../core/errors';
+import { errorMessage } from '../../protocol/errors';
+import { argmax, r2, rocAuc } from '../../core/metrics';
+import type { FeatureImportanceFile, ImportanceMetric, ModelImportances, PermutationImportance } from '../../protocol/evaluation';
+import type { Prediction, ServingModel, Task } from '../model/servingModel';
+import type { RawRow, RawValue } from './examples';
+import { predictAll } from './predict';
+import type { EncodedLabels } from './sliceMetrics';
+import { RandomState } from './randomState';
+
+export const FEATURE_IMPORTANCE_FILE = 'feature_importance.json';
+/** Written by a model kind that has its own importances (the tree models), beside signature.json. */
+export const VARIABLE_IMPORTANCES_FILE = 'variable_importances.json';
+
+export interface ImportanceOptions {
+  readonly repeats: number;
+  /** Above this many usable eval rows, a seeded sample of this many is used: cost is rows × (1 + features × repeats) predictions. */
+  readonly maxRows: number;
+  readonly seed: number;
+}
+
+/** The metric whose drop is the importance: threshold-free AUC for binary models, accuracy for multiclass, R² for regression. */
+export function importanceMetric(task: Task): ImportanceMetric {
+  return task === 'binary' ? 'auc' : task === 'multiclass' ? 'accuracy' : 'r2';
+}
+
+/** The metric of `predictions` against `y`; NaN when it is undefined (AUC with one class present). */
+export function scorePredictions(metric: ImportanceMetric, y: ArrayLike<number>, predictions: readonly Prediction[]): number {
+  switch (metric) {
+    case 'auc':
+      return rocAuc(y, predictions.map((p) => p.score ?? NaN)) ?? NaN;
+    case 'accuracy': {
+      // Multiclass: the most probable class; binary: positive above 0.5, as the Evaluator's confusion matrix decides.
+      let hits = 0;
+      predictions.forEach((p, i) => {
+        const predicted = p.scores ? argmax(p.scores) : (p.score ?? NaN) > 0.5 ? 1 : 0;
+        if (predicted === y[i]) hits++;
+      });
+      return predictions.length ? hits / predictions.length : NaN;
+    }
+    case 'r2':
+      return r2(y, predictions.map((p) => Number(p.prediction)));
+  }
+}
+
+/**
+ * The rows importance is measured on: every usable row, or above `maxRows` the first `maxRows` of
+ * NumPy's `RandomState(seed).permutation(n)`, back in file order.
+ */
+export function importanceRows(usable: readonly boolean[], maxRows: number, seed: number): number[] {
+  const rows = usable.flatMap((u, i) => (u ? [i] : []));
+  if (rows.length <= maxRows) return rows;
+  const order = Array.from({ length: rows.length }, (_, i) => i);
+  new RandomState(seed).shuffle(order);
+  return order
+    .slice(0, maxRows)
+    .sort((a, b) => a - b)
+    .map((k) => rows[k] as number);
+}
+
+function mean(xs: readonly number[]): number {
+  return xs.reduce((s, x) => s + x, 0) / xs.length;
+}
+
+/** Population standard deviation, as `numpy.std`. */
+function std(xs: readonly number[]): number {
+  const m = mean(xs);
+  return Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / xs.length);
+}
+
+export interface ImportanceInput {
+  readonly model: ServingModel;
+  /** The eval split's rows, as the Evaluator read them. */
+  readonly rows: readonly RawRow[];
+  readonly labels: EncodedLabels;
+  /** The raw feature columns to permute (the model's inputs that the examples have). */
+  readonly features: readonly string[];
+  readonly options: ImportanceOptions;
+  readonly signal: AbortSignal;
+  /** Called after each feature with the share done and the feature's name. */
+  readonly onProgress?: (fraction: number, feature: string) => void;
+}
+
+/** Permutation importance of every feature; cancellable between prediction batches. */
+export async function permutationImportance(input: ImportanceInput): Promise<Omit<FeatureImportanceFile, 'model'>> {
+  const { model, labels, features, options, signal } = input;
+  const { repeats, maxRows, seed } = options;
+  if (!Number.isInteger(repeats) || repeats < 1) throw new PipewiseError(`feature importance needs at least one repeat, not ${repeats}`);
+  const usableRows = labels.usable.filter(Boolean).length;
+  const picked = importanceRows(labels.usable, maxRows, seed);
+  const rows = picked.map((i) => input.rows[i] as RawRow);
+  const y = Float64Array.from(picked, (i) => labels.y[i] as number);
+  let metric = importanceMetric(model.signature.task);
+  const unpermuted = await predictAll(model, rows, signal);
+  let baseline = scorePredictions(metric, y, unpermuted);
+  // AUC needs both classes among the rows; with one, accuracy is the measure there is.
+  if (Number.isNaN(baseline) && metric === 'auc') {
+    metric = 'accuracy';
+    baseline = scorePredictions(metric, y, unpermuted);
+  }
+  if (Number.isNaN(baseline)) throw new PipewiseError(`feature importance: the ${metric} of the model on the ${rows.length} eval rows used is not a number`);
+
+  // scikit-learn draws one seed for all features from RandomState(seed); each feature then
+  // starts a fresh RandomState from it and shuffles one index array repeat after repeat.
+  const featureSeed = new RandomState(seed).randint(2 ** 31);
+  const results: PermutationImportance[] = [];
+  for (const [f, feature] of features.entries()) {
+    const rs = new RandomState(featureSeed);
+    const index = Array.from({ length: rows.length }, (_, i) => i);
+    let column: RawValue[] = rows.map((r) => r[feature] ?? null);
+    const batch: RawRow[] = [];
+    for (let k = 0; k < repeats; k++) {
+      rs.shuffle(index);
+      const current = column;
+      column = index.map((i) => current[i] as RawValue);
+      for (let i = 0; i < rows.length; i++) batch.push({ ...(rows[i] as RawRow), [feature]: column[i] as RawValue });
+    }
+    const predictions = await predictAll(model, batch, signal);
+    const drops: number[] = [];
+    for (let k = 0; k < repeats; k++) {
+      drops.push(baseline - scorePredictions(metric, y, predictions.slice(k * rows.length, (k + 1) * rows.length)));
+    }
+    results.push({ feature, mean: mean(drops), std: std(drops), drops });
+    input.onProgress?.((f + 1) / features.length, feature);
+  }
+  results.sort((a, b) => b.mean - a.mean || a.feature.localeCompare(b.feature));
+  return { method: 'permutation', metric, baseline, repeats, seed, usable_rows: usableRows, rows: rows.length, max_rows: maxRows, sampled: rows.length < usableRows, features: results };
+}
+
+/** The model's own importances, if its folder has them; a malformed file is an error that names it. */
+export async function readModelImportances(modelUri: string): Promise<ModelImportances | undefined> {
+  for (const file of [path.join(modelUri, VARIABLE_IMPORTANCES_FILE), path.join(modelUri, 'model', VARIABLE_IMPORTANCES_FILE)]) {
+    let text: string;
+    try {
+      text = await fs.readFile(file, 'utf8');
+    } catch {
+      continue;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (e) {
+      throw new PipewiseError(`${file}: not JSON (${errorMessage(e)})`);
+    }
+    const p = parsed as Partial<ModelImportances> | null;
+    const ok =
+      p !== null &&
+      typeof p === 'object' &&
+      typeof p.source === 'string' &&
+      typeof p.importances === 'object' &&
+      p.importances !== null &&
+      Object.values(p.importances).every((list) => Array.isArray(list) && list.every((e) => typeof e?.feature === 'string' && typeof e?.importance === 'number'));
+    if (!ok) throw new PipewiseError(`${file}: expected { "source": "…", "importances": { "<TYPE>": [{ "feature", "importance" }] } }`);
+    return { source: p.source as string, importances: p.importances as ModelImportances['importances'] };
+  }
+  return undefined;
+}
