@@ -28,7 +28,7 @@ export function activate(context: vscode.ExtensionContext): PipewiseContext {
     registerEvaluation(ctx);
     registerExperiments(ctx);
     registerMonitoring(ctx);
-    registerModels(ctx, editor.trust);
+    registerModels(ctx, editor.trust, editor.runs.onDidFinish);
   } catch (e) {
     log.error(errorDetail(e));
     void vscode.window.showErrorMessage(`Pipewise failed to start: ${errorMessage(e)}`);

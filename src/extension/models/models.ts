@@ -14,13 +14,15 @@ import { ModelServers, type ServerInfo } from './modelServers';
 import { requestLogDir } from './pushedModels';
 import { ServeTasks } from './serveTask';
 import { ModelsView, modelOfArg } from './modelsView';
+import { panelColumn } from '../panels/evaluationPanel';
 import type { PushedModel } from './pushedModels';
 import { TRY_VIEW_TYPE, TryPanel } from './tryPanel';
 
-export function registerModels(ctx: PipewiseContext, trust: TrustGate): ModelServers {
+/** `runEnded`: fires when a run started in the editor ends (the Models view reloads then). */
+export function registerModels(ctx: PipewiseContext, trust: TrustGate, runEnded?: vscode.Event<unknown>): ModelServers {
   const subs = ctx.extension.subscriptions;
   const servers = new ModelServers(ctx.extension.extensionPath, ctx.log);
-  const view = new ModelsView(servers);
+  const view = new ModelsView(servers, runEnded);
   /** A model's request log as the settings in its pipeline's scope ask (undefined: not logged). */
   const requestLogOf = (m: { name: string; pipelineFile: string }): { logDir: string; logSample: number } | undefined => {
     const { logRequests, logSample } = readConfig(vscode.Uri.file(m.pipelineFile)).serving;
@@ -70,7 +72,7 @@ export function registerModels(ctx: PipewiseContext, trust: TrustGate): ModelSer
       void open.load();
       return open;
     }
-    const webviewPanel = vscode.window.createWebviewPanel(TRY_VIEW_TYPE, `Try: ${m.name}`, vscode.ViewColumn.Beside, { enableScripts: true, retainContextWhenHidden: true });
+    const webviewPanel = vscode.window.createWebviewPanel(TRY_VIEW_TYPE, `Try: ${m.name}`, panelColumn(), { enableScripts: true, retainContextWhenHidden: true });
     const p = new TryPanel(webviewPanel, ctx, servers, m);
     panels.set(key, p);
     p.onDidDispose(() => {
@@ -121,6 +123,7 @@ export function registerModels(ctx: PipewiseContext, trust: TrustGate): ModelSer
   });
 
   registerTestCommand(ctx, 'pipewise.test.modelsView', () => view.snapshot());
+  registerTestCommand(ctx, 'pipewise.test.modelsViewShown', () => view.snapshot(true));
   registerTestCommand(ctx, 'pipewise.test.tryRender', (base, want) => {
     const p = panels.get(path.resolve(base));
     if (!p) throw new Error(`no Try panel for ${base}`);
