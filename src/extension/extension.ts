@@ -25,7 +25,7 @@ export function activate(context: vscode.ExtensionContext): PipewiseContext {
     const editor = registerEditor(ctx);
     registerDataPanels(ctx);
     registerNotebooks(ctx);
-    registerEvaluation(ctx);
+    registerEvaluation(ctx, editor.runs.onDidFinish);
     registerExperiments(ctx);
     registerMonitoring(ctx);
     registerModels(ctx, editor.trust, editor.runs.onDidFinish);

@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { buildEvaluationView, type MetricsFile } from '../../core/evaluationView';
-import type { FromEvaluationMessage, PredictionsFile, ToEvaluationMessage } from '../../protocol/evaluation';
+import type { EvaluationRun, FromEvaluationMessage, PredictionsFile, ToEvaluationMessage } from '../../protocol/evaluation';
 import { readConfig } from '../config';
 import { registerCommand, registerTestCommand } from '../commands';
 import type { PipewiseContext } from '../context';
@@ -24,6 +24,12 @@ export interface EvaluationAck {
   readonly slices: number;
   readonly verdict: string;
   readonly overall: Readonly<Record<string, string>>;
+  /** Each baseline delta's colour as drawn: 'better', 'worse' or '' (plain). */
+  readonly deltas?: Readonly<Record<string, string>>;
+  /** Which run the panel says it shows, as drawn. */
+  readonly shows?: string;
+  /** The notice that a newer run evaluated the same stage, as drawn. */
+  readonly stale?: string;
   readonly renders: number;
   readonly errors: readonly string[];
   readonly viewColumn?: number;
@@ -48,6 +54,50 @@ async function readJson<T>(file: string): Promise<T> {
   } catch (e) {
     throw new Error(`${file}: not JSON (${errorMessage(e)})`);
   }
+}
+
+interface ExecutionFile {
+  readonly id: string;
+  readonly pipeline: string;
+  readonly pipelineFile: string;
+  readonly runId: string;
+  readonly stage: string;
+  readonly state?: string;
+  readonly finishedAt?: string;
+  readonly outputs?: readonly { readonly type: string; readonly uri: string }[];
+}
+
+/** `<store>/artifacts/<stage>/<execution>/evaluation/metrics.json`: the store's executions folder and the execution id. */
+function executionPlace(metricsFile: string): { readonly dir: string; readonly id: string } {
+  const executionDir = path.dirname(path.dirname(metricsFile));
+  return { dir: path.join(path.dirname(path.dirname(path.dirname(executionDir))), 'metadata', 'executions'), id: path.basename(executionDir) };
+}
+
+/** The run that wrote an evaluation, and a later run's evaluation of the same stage (then this one is stale). */
+async function runsOf(metricsFile: string): Promise<{ source?: EvaluationRun; newer?: EvaluationRun & { file: string } }> {
+  const { dir, id } = executionPlace(metricsFile);
+  const own = await readJson<ExecutionFile>(path.join(dir, `${id}.json`)).catch(() => undefined);
+  if (!own) return {};
+  const runOf = (e: ExecutionFile): EvaluationRun => ({ pipeline: e.pipeline, stage: e.stage, runId: e.runId, ...(e.finishedAt ? { at: e.finishedAt } : {}) });
+  // Execution ids begin with their start time: only those after this one can be newer; the newest first.
+  const later = (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json') && n.slice(0, -5) > id).sort().reverse();
+  for (const n of later) {
+    const e = await readJson<ExecutionFile>(path.join(dir, n)).catch(() => undefined);
+    if (!e || e.state !== 'complete' || e.stage !== own.stage || path.resolve(e.pipelineFile) !== path.resolve(own.pipelineFile)) continue;
+    const uri = e.outputs?.find((o) => o.type === 'ModelEvaluation')?.uri;
+    // A cached re-run reuses this very evaluation: still current.
+    if (!uri || path.resolve(uri) === path.resolve(path.dirname(metricsFile))) return { source: runOf(own) };
+    return { source: runOf(own), newer: { ...runOf(e), file: path.join(uri, 'metrics.json') } };
+  }
+  return { source: runOf(own) };
+}
+
+/** A time short enough for a tab title, with seconds: two runs a minute apart are still told apart. */
+function shortTime(iso: string | undefined): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  const time = d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+  return d.toDateString() === new Date().toDateString() ? time : `${d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' })} ${time}`;
 }
 
 class EvaluationPanel extends WebviewHost<ToEvaluationMessage, FromEvaluationMessage, EvaluationAck> {
@@ -79,7 +129,10 @@ class EvaluationPanel extends WebviewHost<ToEvaluationMessage, FromEvaluationMes
       const metrics = await readJson<MetricsFile>(this.file);
       const predictionsPath = path.join(path.dirname(this.file), 'predictions.json');
       const predictions = await readJson<PredictionsFile>(predictionsPath).catch(() => undefined);
-      this.post({ type: 'view', view: buildEvaluationView(this.file, metrics, predictions) });
+      const { source, newer } = await runsOf(this.file);
+      // Tabs of two runs' (or two pipelines') evaluations are told apart by their titles.
+      if (source) this.panel.title = `Evaluation: ${source.pipeline} · ${source.stage}${source.at ? ` · ${shortTime(source.at)}` : ''}`;
+      this.post({ type: 'view', view: { ...buildEvaluationView(this.file, metrics, predictions), ...(source ? { source } : {}), ...(newer ? { newer } : {}) } });
     } catch (e) {
       const message = errorMessage(e);
       this.ctx.log.error(`[evaluation] ${message}`);
@@ -98,8 +151,11 @@ class EvaluationPanel extends WebviewHost<ToEvaluationMessage, FromEvaluationMes
   protected override async onMessage(m: FromEvaluationMessage): Promise<void> {
     switch (m.type) {
       case 'rendered':
-        this.ack = { ...this.ack, charts: m.charts, slices: m.slices, verdict: m.verdict, overall: m.overall, renders: this.ack.renders + 1, ...(this.panel.viewColumn ? { viewColumn: this.panel.viewColumn } : {}) };
+        this.ack = { ...this.ack, charts: m.charts, slices: m.slices, verdict: m.verdict, overall: m.overall, ...(m.deltas ? { deltas: m.deltas } : {}), ...(m.shows ? { shows: m.shows } : {}), ...(m.stale ? { stale: m.stale } : {}), renders: this.ack.renders + 1, ...(this.panel.viewColumn ? { viewColumn: this.panel.viewColumn } : {}) };
         this.rendered(this.ack);
+        break;
+      case 'openEvaluation':
+        await vscode.commands.executeCommand('pipewise.openEvaluation', vscode.Uri.file(m.file));
         break;
       case 'openFile':
         await vscode.window.showTextDocument(vscode.Uri.file(m.file), { viewColumn: vscode.ViewColumn.Active });
@@ -113,8 +169,10 @@ export function panelColumn(): vscode.ViewColumn {
   return readConfig().panels.location === 'beside' ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
 }
 
-export function registerEvaluation(ctx: PipewiseContext): void {
+/** `runEnded`: fires when a run started in the editor ends; open panels read their evaluation's runs again (a newer one makes them stale). */
+export function registerEvaluation(ctx: PipewiseContext, runEnded?: vscode.Event<unknown>): void {
   const panels = new Map<string, EvaluationPanel>();
+  if (runEnded) ctx.extension.subscriptions.push(runEnded(() => panels.forEach((p) => void p.load())));
   const adopt = (file: string, webviewPanel: vscode.WebviewPanel): EvaluationPanel => {
     const key = path.resolve(file);
     const p = new EvaluationPanel(key, webviewPanel, ctx);
