@@ -24,7 +24,7 @@ export function registerModels(ctx: PipewiseContext, trust: TrustGate, runEnded?
   const servers = new ModelServers(ctx.extension.extensionPath, ctx.log);
   const view = new ModelsView(servers, runEnded);
   /** A model's request log as the settings in its pipeline's scope ask (undefined: not logged). */
-  const requestLogOf = (m: { name: string; pipelineFile: string }): { logDir: string; logSample: number } | undefined => {
+  const requestLogOf = (m: Pick<PushedModel, 'logName' | 'pipelineFile'>): { logDir: string; logSample: number } | undefined => {
     const { logRequests, logSample } = readConfig(vscode.Uri.file(m.pipelineFile)).serving;
     return logRequests ? { logDir: requestLogDir(m), logSample } : undefined;
   };
@@ -49,7 +49,7 @@ export function registerModels(ctx: PipewiseContext, trust: TrustGate, runEnded?
       return candidates[0];
     }
     const pick = await vscode.window.showQuickPick(
-      candidates.map((m) => ({ label: m.name, description: vscode.workspace.asRelativePath(m.base), model: m })),
+      candidates.map((m) => ({ label: m.label, description: vscode.workspace.asRelativePath(m.base), model: m })),
       { title },
     );
     return pick?.model;
@@ -58,7 +58,7 @@ export function registerModels(ctx: PipewiseContext, trust: TrustGate, runEnded?
   const start = async (m: PushedModel, port?: number): Promise<ServerInfo | undefined> => {
     if (!trust.allowsRun('start a model server')) return undefined;
     if (!m.versions.length) throw new Error(`${m.name} has no version in ${m.base} yet: push one first`);
-    const task = tasks.taskFor({ name: m.name, base: m.base, ...(port !== undefined ? { port } : {}), ...requestLogOf(m) });
+    const task = tasks.taskFor({ name: m.name, label: m.label, base: m.base, ...(port !== undefined ? { port } : {}), ...requestLogOf(m) });
     const info = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Starting the server for ${m.name}` }, () => tasks.run(task));
     view.refresh();
     return info;
@@ -72,7 +72,7 @@ export function registerModels(ctx: PipewiseContext, trust: TrustGate, runEnded?
       void open.load();
       return open;
     }
-    const webviewPanel = vscode.window.createWebviewPanel(TRY_VIEW_TYPE, `Try: ${m.name}`, panelColumn(), { enableScripts: true, retainContextWhenHidden: true });
+    const webviewPanel = vscode.window.createWebviewPanel(TRY_VIEW_TYPE, `Try: ${m.label}`, panelColumn(), { enableScripts: true, retainContextWhenHidden: true });
     const p = new TryPanel(webviewPanel, ctx, servers, m);
     panels.set(key, p);
     p.onDidDispose(() => {

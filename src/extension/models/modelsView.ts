@@ -110,7 +110,7 @@ export class ModelsView implements vscode.TreeDataProvider<ModelElement>, vscode
     const server = this.servers.get(e.model.base);
     if (e.kind === 'model') {
       const m = e.model;
-      const item = new vscode.TreeItem(m.name, m.versions.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+      const item = new vscode.TreeItem(m.label, m.versions.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
       item.id = `model:${m.base}`;
       const where = vscode.workspace.asRelativePath(m.pipelineFile);
       item.description = server ? `serving on :${server.port}` : `${m.versions.length} version${m.versions.length === 1 ? '' : 's'}`;
