@@ -71,7 +71,7 @@ export async function exportCommand(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${rel(result.out)}\n${rel(result.dockerfile)}\n${rel(result.dockerignore)}\n`);
     process.stderr.write(
       `pipewise: exported ${Object.keys((result.spec.root as { dag: { tasks: object } }).dag.tasks).length} steps running image ${result.image}.\n` +
-        `  next: docker build -t ${result.image} ${rel(path.dirname(result.dockerfile))} && docker push ${result.image}, then upload ${rel(result.out)} to Kubeflow Pipelines or Vertex AI\n`,
+        `  next: docker build${path.basename(result.dockerfile) === 'Dockerfile' ? '' : ` -f ${rel(result.dockerfile)}`} -t ${result.image} ${rel(path.dirname(result.dockerfile))} && docker push ${result.image}, then upload ${rel(result.out)} to Kubeflow Pipelines or Vertex AI\n`,
     );
   }
   return 0;

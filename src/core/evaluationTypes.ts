@@ -36,6 +36,8 @@ export interface BaselineDelta {
   readonly baseline: number;
   /** candidate − baseline. */
   readonly delta: number;
+  /** Whether the candidate is better for this metric (log_loss lower, calibration nearer 1); absent: neither (mean_prediction), or equal. */
+  readonly improved?: boolean;
 }
 
 export interface CurveSeries {
@@ -85,6 +87,18 @@ export interface EvaluationView {
   readonly curvesMissing?: string;
   /** Permutation feature importance (feature_importance.json), when the Evaluator measured it. */
   readonly importance?: ImportanceView;
+  /** The run whose evaluation this is (from the store's execution record), when known. */
+  readonly source?: EvaluationRun;
+  /** A later run's evaluation of the same stage of the same pipeline: this one is stale. */
+  readonly newer?: EvaluationRun & { readonly file: string };
+}
+
+/** A run that evaluated a stage: its pipeline, run id and when its evaluation finished. */
+export interface EvaluationRun {
+  readonly pipeline: string;
+  readonly stage: string;
+  readonly runId: string;
+  readonly at?: string;
 }
 
 export type ToEvaluationMessage = { readonly type: 'view'; readonly view: EvaluationView } | { readonly type: 'error'; readonly message: string };
@@ -92,8 +106,20 @@ export type ToEvaluationMessage = { readonly type: 'view'; readonly view: Evalua
 export type FromEvaluationMessage =
   | { readonly type: 'ready' }
   /** After every drawing: what the webview shows (read back by the tests). */
-  | { readonly type: 'rendered'; readonly charts: readonly string[]; readonly slices: number; readonly verdict: string; readonly overall: Readonly<Record<string, string>> }
+  | {
+      readonly type: 'rendered';
+      readonly charts: readonly string[];
+      readonly slices: number;
+      readonly verdict: string;
+      readonly overall: Readonly<Record<string, string>>;
+      /** Each baseline delta's colour as drawn: 'better', 'worse' or '' (plain). */
+      readonly deltas?: Readonly<Record<string, string>>;
+      /** Which run the header says it shows, and the stale notice, as drawn. */
+      readonly shows?: string;
+      readonly stale?: string;
+    }
   | { readonly type: 'openFile'; readonly file: string }
+  | { readonly type: 'openEvaluation'; readonly file: string }
   | { readonly type: 'error'; readonly message: string };
 
 /** The per-example predictions the Evaluator writes beside metrics.json (the overall slice's rows). */

@@ -26,6 +26,27 @@ export interface MetricsFile {
 const HEADLINE = ['accuracy', 'auc', 'auc_pr', 'precision', 'recall', 'f1', 'precision_macro', 'recall_macro', 'log_loss', 'calibration', 'rmse', 'mae', 'r2', 'mean_label', 'mean_prediction'];
 const MAX_POINTS = 5000;
 
+/**
+ * Which way a metric is better: higher (accuracy, auc, r2, per-class precision and recall), lower
+ * (losses and errors), nearer 1 (calibration: mean prediction over mean label); undefined for
+ * descriptions of the data or the predictions (mean_label, mean_prediction), neither good nor bad.
+ */
+export function metricDirection(metric: string): 'higher' | 'lower' | 'nearOne' | undefined {
+  const base = metric.split('/')[0] ?? metric;
+  if (['accuracy', 'auc', 'auc_pr', 'precision', 'recall', 'f1', 'precision_macro', 'recall_macro', 'r2'].includes(base)) return 'higher';
+  if (['log_loss', 'rmse', 'mse', 'mae', 'brier'].includes(base)) return 'lower';
+  if (base === 'calibration') return 'nearOne';
+  return undefined;
+}
+
+/** Whether `candidate` is better than `baseline` for the metric; undefined when neither is, or the metric has no better. */
+export function improvement(metric: string, candidate: number, baseline: number): boolean | undefined {
+  const direction = metricDirection(metric);
+  const [c, b] = direction === 'nearOne' ? [-Math.abs(candidate - 1), -Math.abs(baseline - 1)] : direction === 'lower' ? [-candidate, -baseline] : [candidate, baseline];
+  if (!direction || c === b) return undefined;
+  return c > b;
+}
+
 export function sliceName(key: Readonly<Record<string, string | number | boolean>>): string {
   const parts = Object.entries(key).map(([k, v]) => `${k}=${v}`);
   return parts.length ? parts.join(', ') : 'overall';
@@ -73,7 +94,8 @@ export function buildEvaluationView(file: string, metrics: MetricsFile, predicti
     for (const [metric, b] of Object.entries(metrics.baseline.metrics)) {
       const c = overall[metric];
       if (c === undefined || metric === 'example_count' || parseFairnessName(metric)) continue;
-      deltas.push({ metric, candidate: c, baseline: b, delta: c - b });
+      const improved = improvement(metric, c, b);
+      deltas.push({ metric, candidate: c, baseline: b, delta: c - b, ...(improved === undefined ? {} : { improved }) });
     }
     deltas.sort((a, b) => order(a.metric) - order(b.metric) || a.metric.localeCompare(b.metric));
     baseline = { model: metrics.baseline.model, deltas };

@@ -103,6 +103,8 @@ export interface DigestWanted {
 export interface TestCommandTable {
   /** What the graph webview of `uri` last acknowledged having drawn. */
   'pipewise.test.graphAck': (uri: vscode.Uri) => GraphAck | undefined;
+  /** The run status bar item: its text, tooltip and the pipeline file its click opens. */
+  'pipewise.test.runStatus': () => { readonly text: string; readonly tooltip: string; readonly file?: string };
   /** Overrides the workspace trust Pipewise sees (undefined: VS Code's again). */
   'pipewise.test.setTrusted': (value?: boolean) => void;
   /** Waits for a data panel to report a render the test wants. */
@@ -113,6 +115,8 @@ export interface TestCommandTable {
   'pipewise.internal.panelStatus': (id: string) => { readonly state: 'idle' | 'running' | 'done' | 'cancelled' | 'failed'; readonly since: number };
   /** The Models view's items as text. */
   'pipewise.test.modelsView': () => { label: string; description: string; contextValue: string; children: { label: string; description: string; icon: string }[] }[];
+  /** The Models view's items as the view last drew them (no read of the disk). */
+  'pipewise.test.modelsViewShown': () => { label: string; description: string; contextValue: string; children: { label: string; description: string; icon: string }[] }[];
   /** Waits for the Try panel of a model (by base path) to report a render of a kind. */
   'pipewise.test.tryRender': (base: string, want: { readonly kind: TryRender['kind']; readonly fresh?: boolean; readonly timeoutMs?: number }) => TryRender;
   /** Hands the Try panel a message as its webview would, or `'submit'`: makes the webview submit its form. */

@@ -127,6 +127,7 @@ export function registerEditor(ctx: PipewiseContext): EditorFeatures {
 
   // Test-only (not in the manifest; registered only when VS Code runs the tests): what the graph webview acknowledged having drawn, and the trust gate.
   registerTestCommand(ctx, 'pipewise.test.graphAck', (arg) => (arg instanceof vscode.Uri ? graphs.ackOf(arg) : undefined));
+  registerTestCommand(ctx, 'pipewise.test.runStatus', () => runs.statusShown());
   registerTestCommand(ctx, 'pipewise.test.setTrusted', (value) => trust.setOverride(typeof value === 'boolean' ? value : undefined));
 
   void vscode.commands.executeCommand('setContext', 'pipewise.runActive', false);

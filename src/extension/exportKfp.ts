@@ -7,7 +7,8 @@ import type { ExportKfpOptions } from '../protocol/export';
 
 /**
  * "Export to Kubeflow Pipelines…": asks for the image the steps run, has the worker write the
- * PipelineSpec YAML (with the Dockerfile and .dockerignore beside it), opens the YAML and says how
+ * PipelineSpec YAML (with the Dockerfile and .dockerignore beside it: its own pair under the
+ * pipeline's name when the folder's are a user's or another pipeline's), opens the YAML and says how
  * to build the image. The export loads user modules and reads data, so it needs a trusted workspace.
  */
 export async function exportToKubeflow(ctx: PipewiseContext, trust: TrustGate, uri: vscode.Uri, options: ExportKfpOptions = {}): Promise<ExportKfpResult | undefined> {
@@ -36,11 +37,17 @@ export async function exportToKubeflow(ctx: PipewiseContext, trust: TrustGate, u
   ctx.log.info(`Exported ${uri.fsPath} to ${result.out} (${result.steps} steps, image ${result.image}); Dockerfile: ${result.dockerfile}`);
   await vscode.window.showTextDocument(vscode.Uri.file(result.out), { preview: false });
   const folder = path.dirname(result.dockerfile);
+  // Relative to the workspace folder the terminal opens in ('.' for the folder itself; asRelativePath gives that one absolute).
+  const root = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(folder))?.uri.fsPath;
+  const context = root ? path.relative(root, folder).split(path.sep).join('/') || '.' : folder;
+  // A second pipeline's image (or one beside a user's Dockerfile) has its own Dockerfile name.
+  const name = path.basename(result.dockerfile);
+  const dockerfileArg = name === 'Dockerfile' ? '' : ` -f ${context === '.' ? name : `${context}/${name}`}`;
   void vscode.window
     .showInformationMessage(
-      `Exported ${result.steps} steps to ${path.basename(result.out)}. Build the image: docker build -t ${result.image} ${vscode.workspace.asRelativePath(folder) || '.'}, push it, then upload the YAML to Kubeflow Pipelines or Vertex AI.` +
+      `Exported ${result.steps} steps to ${path.basename(result.out)}. Build the image: docker build${dockerfileArg} -t ${result.image} ${context}, push it, then upload the YAML to Kubeflow Pipelines or Vertex AI.` +
         (result.cli === 'npm' ? ' The image installs the pipewise-cli package of this version from npm.' : ''),
-      'Open Dockerfile',
+      `Open ${name}`,
     )
     .then((pick) => (pick ? vscode.window.showTextDocument(vscode.Uri.file(result.dockerfile)) : undefined));
   return result;

@@ -23,10 +23,10 @@ export function activate(context: vscode.ExtensionContext): PipewiseContext {
     const editor = registerEditor(ctx);
     registerDataPanels(ctx);
     registerNotebooks(ctx);
-    registerEvaluation(ctx);
+    registerEvaluation(ctx, editor.runs.onDidFinish);
     registerExperiments(ctx);
     registerMonitoring(ctx);
-    registerModels(ctx, editor.trust);
+    registerModels(ctx, editor.trust, editor.runs.onDidFinish);
   } catch (e) {
     log.error(errorDetail(e));
     void vscode.window.showErrorMessage(`Pipewise failed to start: ${errorMessage(e)}`);

@@ -30,14 +30,30 @@ function header(v: EvaluationView): HTMLElement {
   const verdict = h('span', { class: `badge verdict ${v.blessed ? 'ok blessed' : 'alert'}`, role: 'status' }, v.blessed ? 'BLESSED' : 'NOT BLESSED');
   const open = h('button', { type: 'button', class: 'secondary' }, 'Open metrics.json');
   open.addEventListener('click', () => api.post({ type: 'openFile', file: v.file }));
-  return h(
+  const header = h(
     'header',
     { class: 'toolbar' },
     h('h1', {}, `Evaluation · ${v.task}`),
     verdict,
     h('span', { class: 'hint' }, `label ${v.label} · split ${v.split} · ${fmt(v.overall.example_count)} examples`),
+    // Which run this is: after a re-run, two panels (or one left open) must not be mistaken for each other.
+    v.source ? h('span', { class: 'hint shows' }, `${v.source.pipeline} · run ${v.source.runId}${v.source.at ? ` · ${when(v.source.at)}` : ''}`) : null,
     open,
   );
+  return header;
+}
+
+function when(iso: string): string {
+  return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+}
+
+/** Says a later run evaluated the same stage, with a button to its evaluation. */
+function staleNotice(v: EvaluationView): HTMLElement | null {
+  const newer = v.newer;
+  if (!newer) return null;
+  const show = h('button', { type: 'button' }, 'Show the newer evaluation');
+  show.addEventListener('click', () => api.post({ type: 'openEvaluation', file: newer.file }));
+  return h('p', { class: 'notice stale', role: 'status' }, `Stale: run ${newer.runId}${newer.at ? ` (${when(newer.at)})` : ''} evaluated ${newer.stage} again since this one. `, show);
 }
 
 function checksTable(v: EvaluationView): HTMLElement {
@@ -71,7 +87,19 @@ function overallGrid(v: EvaluationView): HTMLElement {
 function baselineTable(v: EvaluationView): HTMLElement | null {
   if (!v.baseline) return null;
   const rows = v.baseline.deltas.map((d) =>
-    h('tr', { 'data-metric': d.metric }, h('td', {}, d.metric), h('td', { class: 'num' }, fmt(d.candidate)), h('td', { class: 'num' }, fmt(d.baseline)), h('td', { class: `num delta ${d.delta > 0 ? 'up' : d.delta < 0 ? 'down' : ''}` }, `${d.delta > 0 ? '+' : ''}${fmt(d.delta)}`)),
+    h(
+      'tr',
+      { 'data-metric': d.metric },
+      h('td', {}, d.metric),
+      h('td', { class: 'num' }, fmt(d.candidate)),
+      h('td', { class: 'num' }, fmt(d.baseline)),
+      // Coloured by better or worse for the metric, never by sign; a description (mean_prediction) stays plain.
+      h(
+        'td',
+        { class: `num delta ${d.improved === undefined ? '' : d.improved ? 'better' : 'worse'}`, title: d.improved === undefined ? 'neither better nor worse' : d.improved ? 'better than the baseline' : 'worse than the baseline' },
+        `${d.delta > 0 ? '+' : ''}${fmt(d.delta)}`,
+      ),
+    ),
   );
   return section(
     'baseline',
@@ -117,7 +145,8 @@ function draw(v: EvaluationView): void {
   const chartsBox = h('div', { class: 'charts' });
   const importance = importanceCharts(v);
   const importanceBox = h('div', { class: 'charts' });
-  app.append(header(v), checksTable(v), overallGrid(v));
+  const stale = staleNotice(v);
+  app.append(header(v), ...(stale ? [stale] : []), checksTable(v), overallGrid(v));
   const base = baselineTable(v);
   if (base) app.append(base);
   app.append(slicesTable(v));
@@ -136,7 +165,15 @@ function draw(v: EvaluationView): void {
       // What a person reads: the verdict and the overall numbers as drawn.
       const overall = Object.fromEntries([...app.querySelectorAll<HTMLElement>('dd[data-metric]')].map((d) => [d.dataset['metric'] ?? '', d.textContent ?? '']));
       const verdict = app.querySelector('.verdict')?.textContent ?? '';
-      api.post({ type: 'rendered', charts: ids, slices: app.querySelectorAll('table.slices tbody tr').length, verdict, overall });
+      const deltas = Object.fromEntries(
+        [...app.querySelectorAll<HTMLElement>('section.baseline tr[data-metric]')].map((r) => {
+          const cell = r.querySelector('td.delta');
+          return [r.dataset['metric'] ?? '', cell?.classList.contains('better') ? 'better' : cell?.classList.contains('worse') ? 'worse' : ''];
+        }),
+      );
+      const shows = app.querySelector('.shows')?.textContent ?? '';
+      const staleText = app.querySelector('.stale')?.textContent ?? '';
+      api.post({ type: 'rendered', charts: ids, slices: app.querySelectorAll('table.slices tbody tr').length, verdict, overall, deltas, ...(shows ? { shows } : {}), ...(staleText ? { stale: staleText } : {}) });
     })
     .catch(report);
 }

@@ -19,12 +19,13 @@ import type { PushedModel } from './pushedModels';
 import { TRY_VIEW_TYPE, TryPanel } from './tryPanel';
 import { PanelRegistry } from '../panelRegistry';
 
-export function registerModels(ctx: PipewiseContext, trust: TrustGate): ModelServers {
+/** `runEnded`: fires when a run started in the editor ends (the Models view reloads then). */
+export function registerModels(ctx: PipewiseContext, trust: TrustGate, runEnded?: vscode.Event<unknown>): ModelServers {
   const subs = ctx.extension.subscriptions;
   const servers = new ModelServers(ctx.extension.extensionPath, ctx.log);
-  const view = new ModelsView(servers);
+  const view = new ModelsView(servers, runEnded);
   /** A model's request log as the settings in its pipeline's scope ask (undefined: not logged). */
-  const requestLogOf = (m: { name: string; pipelineFile: string }): { logDir: string; logSample: number } | undefined => {
+  const requestLogOf = (m: Pick<PushedModel, 'logName' | 'pipelineFile'>): { logDir: string; logSample: number } | undefined => {
     const { logRequests, logSample } = readConfig(vscode.Uri.file(m.pipelineFile)).serving;
     return logRequests ? { logDir: requestLogDir(m), logSample } : undefined;
   };
@@ -32,7 +33,7 @@ export function registerModels(ctx: PipewiseContext, trust: TrustGate): ModelSer
   const panels = new PanelRegistry(ctx.extension.extensionUri, {
     viewType: TRY_VIEW_TYPE,
     keyOf: (m: PushedModel) => path.resolve(m.base),
-    title: (m) => `Try: ${m.name}`,
+    title: (m) => `Try: ${m.label}`,
     create: (webviewPanel, m) => new TryPanel(webviewPanel, ctx, servers, m),
     // A Try panel restored after a reload: reopened on its model when it is still pushed here.
     isState: (s): s is { base: string } => !!s && typeof (s as { base?: unknown }).base === 'string',
@@ -57,7 +58,7 @@ export function registerModels(ctx: PipewiseContext, trust: TrustGate): ModelSer
       return candidates[0];
     }
     const pick = await vscode.window.showQuickPick(
-      candidates.map((m) => ({ label: m.name, description: vscode.workspace.asRelativePath(m.base), model: m })),
+      candidates.map((m) => ({ label: m.label, description: vscode.workspace.asRelativePath(m.base), model: m })),
       { title },
     );
     return pick?.model;
@@ -66,7 +67,7 @@ export function registerModels(ctx: PipewiseContext, trust: TrustGate): ModelSer
   const start = async (m: PushedModel, port?: number): Promise<ServerInfo | undefined> => {
     if (!trust.allowsRun('start a model server')) return undefined;
     if (!m.versions.length) throw new Error(`${m.name} has no version in ${m.base} yet: push one first`);
-    const task = tasks.taskFor({ name: m.name, base: m.base, ...(port !== undefined ? { port } : {}), ...requestLogOf(m) });
+    const task = tasks.taskFor({ name: m.name, label: m.label, base: m.base, ...(port !== undefined ? { port } : {}), ...requestLogOf(m) });
     const info = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Starting the server for ${m.name}` }, () => tasks.run(task));
     view.refresh();
     return info;
@@ -120,6 +121,7 @@ export function registerModels(ctx: PipewiseContext, trust: TrustGate): ModelSer
   });
 
   registerTestCommand(ctx, 'pipewise.test.modelsView', () => view.snapshot());
+  registerTestCommand(ctx, 'pipewise.test.modelsViewShown', () => view.snapshot(true));
   registerTestCommand(ctx, 'pipewise.test.tryRender', (base, want) => {
     const p = panels.get(path.resolve(base));
     if (!p) throw new Error(`no Try panel for ${base}`);

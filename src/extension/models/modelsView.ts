@@ -37,21 +37,48 @@ export class ModelsView implements vscode.TreeDataProvider<ModelElement>, vscode
   /** Base paths of the models with a request log on disk, as of the last load (not a disk check per redraw). */
   private logged = new Set<string>();
 
-  constructor(private readonly servers: ModelServers) {
-    // A run (from the editor, a task or a terminal) writes a run record; a push adds a version folder.
+  /** A watcher on each destination's version folders, by base path (kept in step with the models loaded). */
+  private readonly destinations = new Map<string, vscode.FileSystemWatcher>();
+
+  /** `runEnded`: the editor's own runs, told directly (a file watcher may coalesce or drop the store's atomic renames). */
+  constructor(
+    private readonly servers: ModelServers,
+    runEnded?: vscode.Event<unknown>,
+  ) {
+    // A run from a task or a terminal writes a run record (temp + rename: seen as a create, a change or a delete and create).
     const records = vscode.workspace.createFileSystemWatcher('**/metadata/runs/*.json');
     const files = vscode.workspace.createFileSystemWatcher('**/*.pipeline.{yaml,yml}');
+    const refresh = (): void => this.refresh();
     this.disposables.push(
       this.changed,
       records,
       files,
-      records.onDidCreate(() => this.refresh()),
-      records.onDidChange(() => this.refresh()),
-      files.onDidCreate(() => this.refresh()),
-      files.onDidChange(() => this.refresh()),
-      files.onDidDelete(() => this.refresh()),
+      records.onDidCreate(refresh),
+      records.onDidChange(refresh),
+      records.onDidDelete(refresh),
+      files.onDidCreate(refresh),
+      files.onDidChange(refresh),
+      files.onDidDelete(refresh),
       servers.onDidChange(() => this.changed.fire(undefined)),
+      ...(runEnded ? [runEnded(refresh)] : []),
     );
+  }
+
+  /** Watches the version folders of every destination loaded: a push, or a version deleted by hand, redraws the view. */
+  private watchDestinations(models: readonly PushedModel[]): void {
+    const bases = new Set(models.map((m) => m.base));
+    for (const [base, w] of this.destinations) {
+      if (bases.has(base)) continue;
+      w.dispose();
+      this.destinations.delete(base);
+    }
+    for (const base of bases) {
+      if (this.destinations.has(base)) continue;
+      const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(base), '*'));
+      w.onDidCreate(() => this.refresh());
+      w.onDidDelete(() => this.refresh());
+      this.destinations.set(base, w);
+    }
   }
 
   refresh(): void {
@@ -66,6 +93,7 @@ export class ModelsView implements vscode.TreeDataProvider<ModelElement>, vscode
     const exists = await Promise.all(models.map((m) => fs.access(requestLogDir(m)).then(() => true, () => false)));
     this.logged = new Set(models.filter((_, i) => exists[i]).map((m) => m.base));
     this.models = models;
+    this.watchDestinations(models);
     return models;
   }
 
@@ -83,7 +111,7 @@ export class ModelsView implements vscode.TreeDataProvider<ModelElement>, vscode
     const server = this.servers.get(e.model.base);
     if (e.kind === 'model') {
       const m = e.model;
-      const item = new vscode.TreeItem(m.name, m.versions.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+      const item = new vscode.TreeItem(m.label, m.versions.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
       item.id = `model:${m.base}`;
       const where = vscode.workspace.asRelativePath(m.pipelineFile);
       item.description = server ? `serving on :${server.port}` : `${m.versions.length} version${m.versions.length === 1 ? '' : 's'}`;
@@ -118,9 +146,9 @@ export class ModelsView implements vscode.TreeDataProvider<ModelElement>, vscode
     return item;
   }
 
-  /** What the view shows, as text (tests read it). */
-  async snapshot(): Promise<{ label: string; description: string; contextValue: string; children: { label: string; description: string; icon: string }[] }[]> {
-    const roots = await this.getChildren();
+  /** What the view shows, as text (tests read it): read afresh, or (`shown`) as the view last loaded it. */
+  async snapshot(shown = false): Promise<{ label: string; description: string; contextValue: string; children: { label: string; description: string; icon: string }[] }[]> {
+    const roots: ModelElement[] = shown ? this.models.map((model) => ({ kind: 'model', model })) : await this.getChildren();
     return Promise.all(
       roots.map(async (r) => {
         const item = this.getTreeItem(r);
@@ -137,6 +165,7 @@ export class ModelsView implements vscode.TreeDataProvider<ModelElement>, vscode
 
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
+    for (const w of this.destinations.values()) w.dispose();
     for (const d of this.disposables) d.dispose();
   }
 }

@@ -32,6 +32,14 @@ export interface PushedVersion {
 export interface PushedModel {
   /** TensorFlow Serving's model name: the destination's folder name. */
   readonly name: string;
+  /**
+   * What the Models view, Run Task and pickers call it: the name, or with its destination beside
+   * it when another pushed model has the same name (a server push and a `target: web` push of one model).
+   */
+  readonly label: string;
+  /** Whose request log folder under `requests/`: the name, or `<name>-<stage>` when another Pusher of the pipeline has that name. */
+  readonly logName: string;
+  readonly target: 'server' | 'web';
   /** The destination (model base path), absolute. */
   readonly base: string;
   readonly pipelineFile: string;
@@ -44,8 +52,8 @@ export interface PushedModel {
  * Where servers started from the Models view log a model's requests: `requests/NAME` beside the
  * pipeline file (the monitoring panel's folder picker starts at a `requests` folder there).
  */
-export function requestLogDir(m: Pick<PushedModel, 'name' | 'pipelineFile'>): string {
-  return path.join(path.dirname(m.pipelineFile), 'requests', m.name);
+export function requestLogDir(m: Pick<PushedModel, 'logName' | 'pipelineFile'>): string {
+  return path.join(path.dirname(m.pipelineFile), 'requests', m.logName);
 }
 
 interface ExecutionFile {
@@ -124,9 +132,11 @@ export async function readPushedModels(pipelineFile: string): Promise<PushedMode
       const push = byVersion.get(version);
       versions.push({ version, dir: path.join(base, String(version)), ...(push ? await lineageOf(push, loadExec) : {}) });
     }
-    models.push({ name: path.basename(base), base, pipelineFile, stage: stage.name, versions });
+    const name = path.basename(base);
+    models.push({ name, label: name, logName: name, target: stage.params.target === 'web' ? 'web' : 'server', base, pipelineFile, stage: stage.name, versions });
   }
-  return models;
+  // Two Pushers of one pipeline with one folder name (serving/churn, web/churn) must not share a request log.
+  return models.map((m) => (models.some((o) => o !== m && o.name === m.name) ? { ...m, logName: `${m.name}-${m.stage}` } : m));
 }
 
 /** What a push's lineage says: its Evaluator's metrics, and the schema, statistics and examples upstream. */
@@ -166,5 +176,11 @@ async function lineageOf(push: ExecutionFile, loadExec: (id: string) => Promise<
 /** Every pushed model of the given pipeline files, ordered by name. */
 export async function readAllPushedModels(files: readonly string[]): Promise<PushedModel[]> {
   const all = (await Promise.all(files.map((f) => readPushedModels(f)))).flat();
-  return all.sort((a, b) => a.name.localeCompare(b.name) || a.pipelineFile.localeCompare(b.pipelineFile));
+  // Models of one name are told apart by their destination, as the pipeline file names it ("churn (web/churn, web)").
+  const labelled = all.map((m) =>
+    all.some((o) => o !== m && o.name === m.name)
+      ? { ...m, label: `${m.name} (${path.relative(path.dirname(m.pipelineFile), m.base).split(path.sep).join('/')}${m.target === 'web' ? ', web' : ''})` }
+      : m,
+  );
+  return labelled.sort((a, b) => a.name.localeCompare(b.name) || a.pipelineFile.localeCompare(b.pipelineFile) || a.label.localeCompare(b.label));
 }

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { errorMessage } from '../../protocol/errors';
 import type { ModelServers } from './modelServers';
 import type { ServerInfo } from '../../protocol/models';
+import type { PushedModel } from './pushedModels';
 
 export const SERVE_TASK_TYPE = 'pipewise-serve';
 
@@ -39,15 +40,15 @@ export class ServeTasks implements vscode.TaskProvider, vscode.Disposable {
   constructor(
     private readonly servers: ModelServers,
     /** The tasks offered by Run Task: one per pushed model with a version. */
-    private readonly known: () => Promise<readonly { name: string; base: string; pipelineFile: string }[]>,
+    private readonly known: () => Promise<readonly PushedModel[]>,
     /** Where a model's requests are logged and which fraction of them, as the view's own servers do (undefined: not logged). */
-    private readonly requestLogOf: (m: { name: string; pipelineFile: string }) => { logDir: string; logSample: number } | undefined,
+    private readonly requestLogOf: (m: PushedModel) => { logDir: string; logSample: number } | undefined,
   ) {
     this.registration = vscode.tasks.registerTaskProvider(SERVE_TASK_TYPE, this);
   }
 
   async provideTasks(): Promise<vscode.Task[]> {
-    return (await this.known()).map((m) => this.taskFor({ name: m.name, base: m.base, ...this.requestLogOf(m) }));
+    return (await this.known()).map((m) => this.taskFor({ name: m.name, label: m.label, base: m.base, ...this.requestLogOf(m) }));
   }
 
   resolveTask(task: vscode.Task): vscode.Task | undefined {
@@ -57,7 +58,8 @@ export class ServeTasks implements vscode.TaskProvider, vscode.Disposable {
   }
 
   /** The task that serves a model (paths stored relative to its workspace folder, as tasks.json has them). */
-  taskFor(m: { name: string; base: string; port?: number; logDir?: string; logSample?: number }): vscode.Task {
+  /** `label`: the model as the Models view calls it (the task's name); two pushes of one name differ there. */
+  taskFor(m: { name: string; label?: string; base: string; port?: number; logDir?: string; logSample?: number }): vscode.Task {
     const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(m.base));
     const rel = (p: string): string => (folder ? path.relative(folder.uri.fsPath, p).split(path.sep).join('/') : p);
     const d: ServeTaskDefinition = {
@@ -68,7 +70,7 @@ export class ServeTasks implements vscode.TaskProvider, vscode.Disposable {
       ...(m.logDir ? { logDir: rel(m.logDir) } : {}),
       ...(m.logSample !== undefined ? { logSample: m.logSample } : {}),
     };
-    return this.task(d, folder ?? vscode.TaskScope.Workspace);
+    return this.task(d, folder ?? vscode.TaskScope.Workspace, m.label && m.label !== m.name ? `serve ${m.label}` : undefined);
   }
 
   /** Runs the task and resolves once its server serves a version (rejects with the server's words). */

@@ -54,7 +54,7 @@ export class TryPanel extends WebviewHost<ToTryMessage, FromTryMessage, TryRende
       bundle: 'try',
       stylesheet: 'try.css',
       icon: 'panels-icon.svg',
-      title: `Try: ${model.name}`,
+      title: `Try: ${model.label}`,
       body: '<main id="app" aria-live="polite"><p class="hint">Reading the model\'s signature…</p></main>',
       initialState: { base: model.base },
       log: ctx.log,

@@ -8,8 +8,8 @@ import * as vscode from 'vscode';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { buildEvaluationView, buildImportanceView, type MetricsFile } from '../../core/evaluationView';
-import type { FeatureImportanceFile, FromEvaluationMessage, PredictionsFile, ToEvaluationMessage } from '../../protocol/evaluation';
-import { registerCommand, registerTestCommand } from '../commands';
+import type { EvaluationRun, FeatureImportanceFile, FromEvaluationMessage, PredictionsFile, ToEvaluationMessage } from '../../protocol/evaluation';
+import { executeCommand, registerCommand, registerTestCommand } from '../commands';
 import type { PipewiseContext } from '../context';
 import { WebviewHost } from '../webviewHost';
 import { PanelRegistry } from '../panelRegistry';
@@ -37,6 +37,50 @@ async function readJson<T>(file: string): Promise<T> {
   } catch (e) {
     throw new Error(`${file}: not JSON (${errorMessage(e)})`);
   }
+}
+
+interface ExecutionFile {
+  readonly id: string;
+  readonly pipeline: string;
+  readonly pipelineFile: string;
+  readonly runId: string;
+  readonly stage: string;
+  readonly state?: string;
+  readonly finishedAt?: string;
+  readonly outputs?: readonly { readonly type: string; readonly uri: string }[];
+}
+
+/** `<store>/artifacts/<stage>/<execution>/evaluation/metrics.json`: the store's executions folder and the execution id. */
+function executionPlace(metricsFile: string): { readonly dir: string; readonly id: string } {
+  const executionDir = path.dirname(path.dirname(metricsFile));
+  return { dir: path.join(path.dirname(path.dirname(path.dirname(executionDir))), 'metadata', 'executions'), id: path.basename(executionDir) };
+}
+
+/** The run that wrote an evaluation, and a later run's evaluation of the same stage (then this one is stale). */
+async function runsOf(metricsFile: string): Promise<{ source?: EvaluationRun; newer?: EvaluationRun & { file: string } }> {
+  const { dir, id } = executionPlace(metricsFile);
+  const own = await readJson<ExecutionFile>(path.join(dir, `${id}.json`)).catch(() => undefined);
+  if (!own) return {};
+  const runOf = (e: ExecutionFile): EvaluationRun => ({ pipeline: e.pipeline, stage: e.stage, runId: e.runId, ...(e.finishedAt ? { at: e.finishedAt } : {}) });
+  // Execution ids begin with their start time: only those after this one can be newer; the newest first.
+  const later = (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json') && n.slice(0, -5) > id).sort().reverse();
+  for (const n of later) {
+    const e = await readJson<ExecutionFile>(path.join(dir, n)).catch(() => undefined);
+    if (!e || e.state !== 'complete' || e.stage !== own.stage || path.resolve(e.pipelineFile) !== path.resolve(own.pipelineFile)) continue;
+    const uri = e.outputs?.find((o) => o.type === 'ModelEvaluation')?.uri;
+    // A cached re-run reuses this very evaluation: still current.
+    if (!uri || path.resolve(uri) === path.resolve(path.dirname(metricsFile))) return { source: runOf(own) };
+    return { source: runOf(own), newer: { ...runOf(e), file: path.join(uri, 'metrics.json') } };
+  }
+  return { source: runOf(own) };
+}
+
+/** A time short enough for a tab title, with seconds: two runs a minute apart are still told apart. */
+function shortTime(iso: string | undefined): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  const time = d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+  return d.toDateString() === new Date().toDateString() ? time : `${d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' })} ${time}`;
 }
 
 class EvaluationPanel extends WebviewHost<ToEvaluationMessage, FromEvaluationMessage, EvaluationAck> {
@@ -72,7 +116,10 @@ class EvaluationPanel extends WebviewHost<ToEvaluationMessage, FromEvaluationMes
       const importancePath = path.join(path.dirname(this.file), 'feature_importance.json');
       const importanceFile = await readJson<FeatureImportanceFile>(importancePath).catch(() => undefined);
       const importance = importanceFile ? buildImportanceView(importancePath, importanceFile) : undefined;
-      this.post({ type: 'view', view: buildEvaluationView(this.file, metrics, predictions, importance) });
+      const { source, newer } = await runsOf(this.file);
+      // Tabs of two runs' (or two pipelines') evaluations are told apart by their titles.
+      if (source) this.panel.title = `Evaluation: ${source.pipeline} · ${source.stage}${source.at ? ` · ${shortTime(source.at)}` : ''}`;
+      this.post({ type: 'view', view: { ...buildEvaluationView(this.file, metrics, predictions, importance), ...(source ? { source } : {}), ...(newer ? { newer } : {}) } });
     } catch (e) {
       const message = errorMessage(e);
       this.ctx.log.error(`[evaluation] ${message}`);
@@ -91,8 +138,11 @@ class EvaluationPanel extends WebviewHost<ToEvaluationMessage, FromEvaluationMes
   protected override async onMessage(m: FromEvaluationMessage): Promise<void> {
     switch (m.type) {
       case 'rendered':
-        this.ack = { ...this.ack, charts: m.charts, slices: m.slices, verdict: m.verdict, overall: m.overall, renders: this.ack.renders + 1, ...(this.panel.viewColumn ? { viewColumn: this.panel.viewColumn } : {}) };
+        this.ack = { ...this.ack, charts: m.charts, slices: m.slices, verdict: m.verdict, overall: m.overall, ...(m.deltas ? { deltas: m.deltas } : {}), ...(m.shows ? { shows: m.shows } : {}), ...(m.stale ? { stale: m.stale } : {}), renders: this.ack.renders + 1, ...(this.panel.viewColumn ? { viewColumn: this.panel.viewColumn } : {}) };
         this.rendered(this.ack);
+        break;
+      case 'openEvaluation':
+        await executeCommand('pipewise.openEvaluation', vscode.Uri.file(m.file));
         break;
       case 'openFile':
         await vscode.window.showTextDocument(vscode.Uri.file(m.file), { viewColumn: vscode.ViewColumn.Active });
@@ -101,7 +151,8 @@ class EvaluationPanel extends WebviewHost<ToEvaluationMessage, FromEvaluationMes
   }
 }
 
-export function registerEvaluation(ctx: PipewiseContext): void {
+/** `runEnded`: fires when a run started in the editor ends; open panels read their evaluation's runs again (a newer one makes them stale). */
+export function registerEvaluation(ctx: PipewiseContext, runEnded?: vscode.Event<unknown>): void {
   const panels = new PanelRegistry(ctx.extension.extensionUri, {
     viewType: EVALUATION_VIEW_TYPE,
     keyOf: (s: { file: string }) => path.resolve(s.file),
@@ -109,6 +160,7 @@ export function registerEvaluation(ctx: PipewiseContext): void {
     create: (webviewPanel, s) => new EvaluationPanel(path.resolve(s.file), webviewPanel, ctx),
     isState: (st): st is { file: string } => typeof (st as { file?: unknown } | undefined)?.file === 'string',
   });
+  if (runEnded) ctx.extension.subscriptions.push(runEnded(() => panels.all().forEach((p) => void p.load())));
   registerCommand(ctx, 'pipewise.openEvaluation', async (arg?: unknown) => {
     let file = metricsFileOf(arg);
     if (!file) {

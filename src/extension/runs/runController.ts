@@ -43,6 +43,8 @@ export class RunController implements vscode.Disposable {
   private readonly finishedEmitter = new vscode.EventEmitter<RunResult>();
   private readonly statusBar = vscode.window.createStatusBarItem('pipewise.run', vscode.StatusBarAlignment.Left, 50);
   private readonly subscription: vscode.Disposable;
+  /** The pipeline whose run (in this session) ended last: the one the status bar names. */
+  private lastEnded: string | undefined;
   /** Fires whenever a pipeline's run view changes (events, start, end). */
   readonly onDidChange = this.changeEmitter.event;
   /** Fires with every finished run's result. */
@@ -123,6 +125,8 @@ export class RunController implements vscode.Disposable {
       eventSub?.dispose();
       cancel.dispose();
       void vscode.commands.executeCommand('setContext', 'pipewise.runActive', this.active.size > 0);
+      // The status bar names the run that ended last, whichever pipeline ran before it.
+      this.lastEnded = key;
       // Listeners (CodeLens, graph) see the run is over.
       this.setView(file, this.viewOf(file));
     }
@@ -294,8 +298,11 @@ export class RunController implements vscode.Disposable {
       this.statusBar.show();
       return;
     }
+    // The run that ended last in this session; before any, the last past run seeded from the records.
     let last: [string, RunView] | undefined;
-    for (const entry of this.views) if (entry[1].status) last = entry;
+    const ended = this.lastEnded ? this.views.get(this.lastEnded) : undefined;
+    if (this.lastEnded && ended?.status) last = [this.lastEnded, ended];
+    else for (const entry of this.views) if (entry[1].status) last = entry;
     if (!last) {
       this.statusBar.hide();
       return;
@@ -307,6 +314,13 @@ export class RunController implements vscode.Disposable {
     this.statusBar.command = commandOf('pipewise.showGraph', 'Show Graph', [vscode.Uri.file(key)]);
     this.statusBar.backgroundColor = v.status === 'failed' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
     this.statusBar.show();
+  }
+
+  /** The status bar item as shown: its text, tooltip and the pipeline file a click opens (tests read it). */
+  statusShown(): { readonly text: string; readonly tooltip: string; readonly file?: string } {
+    const args = typeof this.statusBar.command === 'object' ? this.statusBar.command.arguments : undefined;
+    const target = args?.[0];
+    return { text: this.statusBar.text, tooltip: typeof this.statusBar.tooltip === 'string' ? this.statusBar.tooltip : '', ...(target instanceof vscode.Uri ? { file: target.fsPath } : {}) };
   }
 
   dispose(): void {

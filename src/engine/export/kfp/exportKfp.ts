@@ -16,7 +16,7 @@ import { exampleGen, type ExampleGenParams } from '../../components/exampleGen';
 import { isRemoteData } from '../../duckdb';
 import { loadPipeline, SpecError } from '../../orchestrator';
 import { writeFileAtomic } from '../../store';
-import { dockerfileText, dockerignoreText, findCliSource, writeCliContext, type ImageEntry } from './image';
+import { WRITTEN_BY, dockerfileText, dockerignoreText, findCliSource, runsLine, writeCliContext, type ImageEntry } from './image';
 import { buildPipelineSpec, declarationOf, type StagePlan } from './pipelineSpec';
 import { k8sName } from './naming';
 
@@ -110,6 +110,41 @@ async function imageEntries(file: string, plans: readonly StagePlan[], pipelineD
   return [...entries.values()].filter((e) => !dirs.some((d) => e.path.startsWith(d))).sort((a, b) => a.path.localeCompare(b.path));
 }
 
+/** Whether `file` is absent, or a file this export wrote for the same pipeline (`mark`: a line only that pipeline's file has). */
+async function ownedOrAbsent(file: string, mark: string): Promise<boolean> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw e;
+  }
+  return text.startsWith(WRITTEN_BY) && text.split('\n').includes(mark);
+}
+
+/**
+ * Where the image's Dockerfile and ignore file go. `Dockerfile` and `.dockerignore` when both are
+ * free or this pipeline's own earlier export; else `<pipeline>.Dockerfile` beside them, with its
+ * ignore file as `<pipeline>.Dockerfile.dockerignore` (Docker reads a Dockerfile's own ignore file
+ * by that name). A file Pipewise did not write for this pipeline is never overwritten: a user's
+ * Dockerfile stays, and a second pipeline exported into the folder gets its own pair.
+ */
+async function dockerfilePaths(contextDir: string, pipelineFile: string, fromContext: string): Promise<{ dockerfile: string; dockerignore: string }> {
+  const dockerfileMark = runsLine(pipelineFile);
+  const ignoreMark = `!${fromContext}`;
+  const shared = { dockerfile: path.join(contextDir, 'Dockerfile'), dockerignore: path.join(contextDir, '.dockerignore') };
+  if ((await ownedOrAbsent(shared.dockerfile, dockerfileMark)) && (await ownedOrAbsent(shared.dockerignore, ignoreMark))) return shared;
+  const stem = path.basename(pipelineFile).replace(/\.pipeline\.ya?ml$|\.ya?ml$/i, '');
+  const own = path.join(contextDir, `${stem}.Dockerfile`);
+  const named = { dockerfile: own, dockerignore: `${own}.dockerignore` };
+  for (const [f, mark] of [[named.dockerfile, dockerfileMark], [named.dockerignore, ignoreMark]] as const) {
+    if (!(await ownedOrAbsent(f, mark))) {
+      throw new PipewiseError(`${f} exists and was not written by pipewise export for ${pipelineFile}: move it, or export into another folder (-o)`, { file: f, code: 'usage' });
+    }
+  }
+  return named;
+}
+
 export async function exportKfp(o: ExportKfpOptions): Promise<ExportKfpResult> {
   const file = path.resolve(o.file);
   const loaded = await loadPipeline(file);
@@ -154,20 +189,22 @@ export async function exportKfp(o: ExportKfpOptions): Promise<ExportKfpResult> {
     sdkVersion: `pipewise-${o.pipewise.version}`,
   });
   const entries = await imageEntries(file, plans, pipelineDir);
+  await fs.mkdir(contextDir, { recursive: true });
+  const fromContext = path.relative(contextDir, file).split(path.sep).join('/');
+  const { dockerfile, dockerignore } = await dockerfilePaths(contextDir, pipelineFile, fromContext);
+  const dockerfileHint = path.basename(dockerfile) === 'Dockerfile' ? 'the Dockerfile' : `${path.basename(dockerfile)} (docker build -f ${path.basename(dockerfile)})`;
   const header = [
     '# PIPELINE DEFINITION',
     `# Name: ${(doc.pipelineInfo as { name: string }).name}`,
     `# Exported by pipewise ${o.pipewise.version} from ${pipelineFile}; every step runs \`pipewise execute\` in ${image}.`,
-    '# Build the image with the Dockerfile beside this file, push it, then upload this file to Kubeflow Pipelines or Vertex AI.',
+    `# Build the image with ${dockerfileHint} beside this file, push it, then upload this file to Kubeflow Pipelines or Vertex AI.`,
   ].join('\n');
   const yamlText = `${header}\n${stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false })}`;
 
-  const dockerfile = path.join(contextDir, 'Dockerfile');
-  const dockerignore = path.join(contextDir, '.dockerignore');
-  await fs.mkdir(contextDir, { recursive: true });
   const cli = await findCliSource(o.cliDir, o.pipewise.version);
   await writeCliContext(contextDir, cli, o.pipewise);
-  await writeFileAtomic(dockerfile, dockerfileText({ contextToPipeline, entries, pipelineFile, baseImage: o.baseImage ?? 'node:20-bookworm-slim' }));
+  const dockerfileName = path.basename(dockerfile);
+  await writeFileAtomic(dockerfile, dockerfileText({ contextToPipeline, entries, pipelineFile, baseImage: o.baseImage ?? 'node:20-bookworm-slim', dockerfileName }));
   await writeFileAtomic(dockerignore, dockerignoreText({ contextToPipeline, entries }));
   await writeFileAtomic(out, yamlText);
   return { out, dockerfile, dockerignore, image, spec: doc, entries, cli: cli.kind };

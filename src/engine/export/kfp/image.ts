@@ -30,11 +30,21 @@ function posix(p: string): string {
   return p.split(path.sep).join('/');
 }
 
-export function dockerfileText(o: { readonly contextToPipeline: string; readonly entries: readonly ImageEntry[]; readonly pipelineFile: string; readonly baseImage: string }): string {
+/** How every Dockerfile and .dockerignore the export writes begins: how a later export knows its own files. */
+export const WRITTEN_BY = '# Written by `pipewise export --target kfp`';
+
+/** The Dockerfile's line naming the pipeline it was written for (a later export of it may overwrite the file). */
+export function runsLine(pipelineFile: string): string {
+  return `# KFP runs: pipewise execute ${pipelineFile} --stage STAGE --executor-input '{{$}}' …`;
+}
+
+/** `dockerfileName`: the file's own name; other than `Dockerfile`, the build needs `-f NAME`. */
+export function dockerfileText(o: { readonly contextToPipeline: string; readonly entries: readonly ImageEntry[]; readonly pipelineFile: string; readonly baseImage: string; readonly dockerfileName?: string }): string {
   const from = (p: string): string => posix(path.join(o.contextToPipeline || '.', p));
+  const f = o.dockerfileName && o.dockerfileName !== 'Dockerfile' ? ` -f ${o.dockerfileName}` : '';
   const lines = [
-    '# Written by `pipewise export --target kfp`: the image every step of the exported pipeline runs in.',
-    '# Build from this folder:  docker build -t IMAGE .   then push IMAGE where the cluster can pull it.',
+    `${WRITTEN_BY}: the image every step of the exported pipeline runs in.`,
+    `# Build from this folder:  docker build${f} -t IMAGE .   then push IMAGE where the cluster can pull it.`,
     `FROM ${o.baseImage}`,
     `ENV NODE_ENV=production PIPEWISE_DUCKDB_EXTENSION_DIR=${IMAGE_EXTENSION_DIR}`,
     `WORKDIR ${IMAGE_CLI_DIR}`,
@@ -46,7 +56,7 @@ export function dockerfileText(o: { readonly contextToPipeline: string; readonly
     `RUN chmod +x bin/pipewise.js && ln -s ${IMAGE_CLI_DIR}/bin/pipewise.js /usr/local/bin/pipewise && pipewise --version`,
     `WORKDIR ${IMAGE_WORKDIR}`,
     ...o.entries.map((e) => `COPY ${JSON.stringify([e.kind === 'dir' ? `${from(e.path)}/` : from(e.path), `./${posix(e.path)}${e.kind === 'dir' ? '/' : ''}`])}`),
-    `# KFP runs: pipewise execute ${o.pipelineFile} --stage STAGE --executor-input '{{$}}' …`,
+    runsLine(o.pipelineFile),
     'ENTRYPOINT []',
     '',
   ];
@@ -57,7 +67,7 @@ export function dockerfileText(o: { readonly contextToPipeline: string; readonly
 export function dockerignoreText(o: { readonly contextToPipeline: string; readonly entries: readonly ImageEntry[] }): string {
   const from = (p: string): string => posix(path.join(o.contextToPipeline || '.', p)).replace(/^\.\//, '');
   return [
-    '# Written by `pipewise export --target kfp`: everything is left out of the build context but what the image copies.',
+    `${WRITTEN_BY}: everything is left out of the build context but what the image copies.`,
     '*',
     `!${CLI_CONTEXT_DIR}/`,
     ...o.entries.map((e) => `!${from(e.path)}${e.kind === 'dir' ? '/' : ''}`),
@@ -101,6 +111,12 @@ export async function findCliSource(cliDir: string | undefined, version: string)
  */
 export async function writeCliContext(contextDir: string, cli: CliSource, pkg: { readonly version: string; readonly dependencies: Readonly<Record<string, string>> }): Promise<void> {
   const dir = path.join(contextDir, CLI_CONTEXT_DIR);
+  // Replaced whole below: only when an earlier export wrote it (its package.json says so), never a folder of the user's.
+  const existing = await fs.readFile(path.join(dir, 'package.json'), 'utf8').catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : ''));
+  const absent = existing === undefined && !(await fs.stat(dir).then(() => true, () => false));
+  if (!absent && !/"name": "pipewise-image"/.test(existing ?? '')) {
+    throw new PipewiseError(`${dir} exists and was not written by pipewise export: move it, or export into another folder (-o)`, { file: dir, code: 'usage' });
+  }
   const tmp = `${dir}.tmp-${process.pid}`;
   await fs.rm(tmp, { recursive: true, force: true });
   await fs.mkdir(path.join(tmp, 'bin'), { recursive: true });
