@@ -9,12 +9,13 @@ import { formatBytes } from '../core/diskUsage';
 import { examineStore } from '../engine/doctor';
 import { collectGarbage, DEFAULT_KEEP_RUNS } from '../engine/gc';
 import { openPipelineStore } from '../engine/pipelineStore';
+import { describeHolder } from '../engine/storeLock';
 import type { ParsedArgs } from './args';
 
 function openStore(file: string, command: string, wait: boolean): ReturnType<typeof openPipelineStore> {
   return openPipelineStore(file, `pipewise ${command} ${path.basename(file)}`, {
     waitMs: wait ? Infinity : 0,
-    onWait: (h) => process.stderr.write(`pipewise: waiting for ${h.command} (pid ${h.pid}, since ${h.since}) to release the store…\n`),
+    onWait: (h) => process.stderr.write(`pipewise: waiting for ${describeHolder(h)} to release the store…\n`),
   });
 }
 

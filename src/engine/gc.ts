@@ -10,8 +10,6 @@
  * execution's record (the history stays; the cache never reuses it). Orphan folders go too, as
  * `doctor --fix` would remove them. Call with the store's lock held.
  */
-import path from 'node:path';
-import { promises as fs } from 'node:fs';
 import { folderBytes } from '../core/diskUsage';
 import { DEFAULT_KEEP_RUNS, type GcReport } from '../protocol/store';
 import { examineStore } from './doctor';
@@ -30,8 +28,8 @@ export async function collectGarbage(store: ArtifactStore, lineage: Lineage, opt
   const dryRun = !!options.dryRun;
   const storeBytesBefore = await folderBytes(store.root);
 
-  // Orphans first (they are not anyone's artifact).
-  const check = await examineStore(store, lineage, { fix: false });
+  // Orphans first (they are not anyone's artifact); a store holding a symbolic link is refused whole.
+  const check = await examineStore(store, lineage, { fix: false, refuseLinks: true });
   const orphans: { path: string; bytes: number }[] = [];
   for (const p of check.problems) if (p.kind === 'orphan-folder') orphans.push({ path: p.path, bytes: await folderBytes(p.path) });
   if (!dryRun && check.problems.length) await examineStore(store, lineage, { fix: true });
@@ -72,7 +70,8 @@ export async function collectGarbage(store: ArtifactStore, lineage: Lineage, opt
     if (e.state !== 'complete') continue;
     for (const a of e.outputs) {
       if (a.executionId !== e.id || keep.has(a.id) || e.artifactState?.[a.output]?.state === 'collected') continue;
-      removed.push({ id: a.id, uri: a.uri, bytes: await folderBytes(a.uri) });
+      // The folder comes from the record's validated names (lineage.ts recordProblem), never its recorded path.
+      removed.push({ id: a.id, uri: store.artifactUri(a.stage, a.executionId, a.output), bytes: await folderBytes(store.artifactUri(a.stage, a.executionId, a.output)) });
       const m = marks.get(e.id) ?? {};
       m[a.output] = { state: 'collected', reason: `pipewise gc --keep ${keepRuns}` };
       marks.set(e.id, m);
@@ -83,12 +82,8 @@ export async function collectGarbage(store: ArtifactStore, lineage: Lineage, opt
       // Mark first: a kill between the two leaves a marked artifact with files (removed next time), never a live one without.
       await lineage.markArtifacts(execId, m);
       const e = byId.get(execId) as ExecutionRecord;
-      for (const output of Object.keys(m)) {
-        const uri = e.outputs.find((a) => a.output === output)?.uri;
-        if (uri && isInside(store.root, uri)) await fs.rm(uri, { recursive: true, force: true });
-      }
-      const execDir = store.executionDir(e.stage, execId);
-      if (!(await fs.readdir(execDir).catch(() => [])).length) await fs.rm(execDir, { recursive: true, force: true });
+      for (const output of Object.keys(m)) await store.remove(store.artifactUri(e.stage, execId, output));
+      await store.removeIfEmpty(store.executionDir(e.stage, execId));
     }
   }
   const bytesFreed = removed.reduce((n, r) => n + r.bytes, 0) + orphans.reduce((n, o) => n + o.bytes, 0);
@@ -106,9 +101,4 @@ export async function collectGarbage(store: ArtifactStore, lineage: Lineage, opt
 
 function pushed(a: ArtifactRecord): boolean {
   return a.type === 'PushedModel' && a.properties?.version !== undefined;
-}
-
-function isInside(root: string, p: string): boolean {
-  const rel = path.relative(root, p);
-  return !!rel && !rel.startsWith('..') && !path.isAbsolute(rel);
 }

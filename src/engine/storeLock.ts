@@ -3,19 +3,23 @@
  * the store, so two runs of the same pipeline (two CLIs, or the CLI and the editor) never
  * interleave their writes or mistake each other's work for a crash's leftovers.
  *
- * The lock is a file created with O_EXCL holding `{ pid, since, command, token }`. A second taker
- * either waits (polling) or is refused with a message naming the holder. A lock whose process is
- * gone (killed, crashed) is taken over; taking over is itself serialised by `lock.takeover`, so two
+ * The lock is a file created with O_EXCL holding `{ pid, processStart, since, command, token }`. A
+ * second taker either waits (polling) or is refused with a message naming the holder (its command
+ * escaped: the lock is a file anyone could have written). A lock whose process is gone (killed,
+ * crashed), or whose pid now belongs to a process started at another time, is taken over; taking over is itself serialised by `lock.takeover`, so two
  * waiters never both decide the lock is stale and both take it.
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { CancelledError, PipewiseError } from '../core/errors';
-import { processAlive } from './lineage';
+import { processStartMs, runProcessAlive } from './lineage';
+import { ownedPath } from './store';
 
 export interface LockHolder {
   readonly pid: number;
+  /** When the holder's process started (ms since the epoch): a later process given the same pid is not the holder. */
+  readonly processStart?: number;
   /** ISO time the lock was taken. */
   readonly since: string;
   /** What holds it, e.g. `pipewise run penguins.pipeline.yaml`. */
@@ -47,7 +51,7 @@ export class StoreLockedError extends PipewiseError {
     readonly holder: LockHolder,
   ) {
     super(
-      `the store ${storeDir} is in use by ${holder.command} (pid ${holder.pid}, since ${holder.since}); ` +
+      `the store ${storeDir} is in use by ${describeHolder(holder)}; ` +
         'wait for it to finish, or run with --wait to queue behind it',
       { code: 'locked' },
     );
@@ -59,17 +63,25 @@ export function lockFile(storeDir: string): string {
   return path.join(storeDir, 'lock');
 }
 
+/** `"pipewise run p.pipeline.yaml" (pid 4242, since 2026-…)`: what it says is quoted and escaped, so a lock's text never reaches a terminal raw. */
+export function describeHolder(h: LockHolder): string {
+  const since = /^[0-9TZ:.+-]+$/.test(String(h.since)) ? h.since : JSON.stringify(String(h.since));
+  return `${JSON.stringify(String(h.command))} (pid ${h.pid}, since ${since})`;
+}
+
 export async function acquireStoreLock(storeDir: string, options: LockOptions): Promise<StoreLock> {
-  const file = lockFile(storeDir);
   await fs.mkdir(storeDir, { recursive: true });
-  const me: LockHolder = { pid: process.pid, since: new Date().toISOString(), command: options.command, token: randomBytes(8).toString('hex') };
+  // The lock, like everything the store writes, is never a symbolic link (store.ts ownedPath).
+  const file = ownedPath(storeDir, 'lock');
+  ownedPath(storeDir, 'lock.takeover');
+  const me: LockHolder = { pid: process.pid, processStart: processStartMs(process.pid), since: new Date().toISOString(), command: options.command, token: randomBytes(8).toString('hex') };
   const deadline = Date.now() + (options.waitMs ?? 0);
   let announced = false;
   for (;;) {
     if (options.signal?.aborted) throw new CancelledError();
     if (await tryCreate(file, me)) break;
     const holder = await readHolder(file);
-    if (!holder || !processAlive(holder.pid)) {
+    if (!holder || !runProcessAlive(holder)) {
       // Nobody alive holds it (or a writer died between create and write): take it over.
       if (await takeOver(file, holder)) continue;
     } else {
@@ -108,7 +120,8 @@ async function tryCreate(file: string, me: LockHolder): Promise<boolean> {
 async function readHolder(file: string): Promise<LockHolder | undefined> {
   try {
     const h = JSON.parse(await fs.readFile(file, 'utf8')) as LockHolder;
-    return typeof h.pid === 'number' ? h : undefined;
+    if (typeof h.pid !== 'number' || (h.processStart !== undefined && typeof h.processStart !== 'number')) return undefined;
+    return h;
   } catch {
     return undefined;
   }
@@ -121,10 +134,10 @@ async function readHolder(file: string): Promise<LockHolder | undefined> {
  */
 async function takeOver(file: string, seen: LockHolder | undefined): Promise<boolean> {
   const guard = `${file}.takeover`;
-  const guardHolder: LockHolder = { pid: process.pid, since: new Date().toISOString(), command: 'takeover', token: randomBytes(8).toString('hex') };
+  const guardHolder: LockHolder = { pid: process.pid, processStart: processStartMs(process.pid), since: new Date().toISOString(), command: 'takeover', token: randomBytes(8).toString('hex') };
   if (!(await tryCreate(guard, guardHolder))) {
     const g = await readHolder(guard);
-    if (!g || !processAlive(g.pid)) {
+    if (!g || !runProcessAlive(g)) {
       const st = await fs.stat(guard).catch(() => undefined);
       if (g || (st && Date.now() - st.mtimeMs > 5000)) await fs.rm(guard, { force: true });
     }
@@ -132,7 +145,7 @@ async function takeOver(file: string, seen: LockHolder | undefined): Promise<boo
   }
   try {
     const now = await readHolder(file);
-    if (now && processAlive(now.pid)) return false;
+    if (now && runProcessAlive(now)) return false;
     if (!now) {
       const st = await fs.stat(file).catch(() => undefined);
       if (st && Date.now() - st.mtimeMs < 5000 && !seen) return false;
