@@ -6,14 +6,15 @@
 import path from 'node:path';
 import { PipewiseError } from '../core/errors';
 import { formatBytes } from '../core/diskUsage';
-import { examineStore } from '../engine/doctor';
+import { examineStore, type DoctorReport, type StoreProblem } from '../engine/doctor';
 import { collectGarbage, DEFAULT_KEEP_RUNS } from '../engine/gc';
 import { openPipelineStore } from '../engine/pipelineStore';
 import { describeHolder } from '../engine/storeLock';
 import type { ParsedArgs } from './args';
 
-function openStore(file: string, command: string, wait: boolean): ReturnType<typeof openPipelineStore> {
+function openStore(file: string, command: string, wait: boolean, removeLinks = false): ReturnType<typeof openPipelineStore> {
   return openPipelineStore(file, `pipewise ${command} ${path.basename(file)}`, {
+    removeLinks,
     waitMs: wait ? Infinity : 0,
     onWait: (h) => process.stderr.write(`pipewise: waiting for ${describeHolder(h)} to release the store…\n`),
   });
@@ -25,9 +26,17 @@ function fileArg(args: ParsedArgs): string {
 }
 
 export async function doctorCommand(args: ParsedArgs): Promise<number> {
-  const { store, lineage, lock } = await openStore(fileArg(args), args.fix ? 'doctor --fix' : 'doctor', args.wait);
+  const { store, lineage, lock } = await openStore(fileArg(args), args.fix ? 'doctor --fix' : 'doctor', args.wait, args.fix);
   try {
-    const report = await examineStore(store, lineage, { fix: args.fix, verifyArtifacts: true });
+    const examined = await examineStore(store, lineage, { fix: args.fix, verifyArtifacts: true });
+    // A link where the lock goes was removed (the link itself) before the lock could be taken.
+    const lockLinks: StoreProblem[] = lock.removedLinks.map(({ link, target }) => ({
+      kind: 'symbolic-link',
+      path: link,
+      message: `a symbolic link to ${target}: Pipewise never follows or deletes through a link inside its store`,
+      fixed: 'removed the link (not what it points to)',
+    }));
+    const report: DoctorReport = { ...examined, problems: [...lockLinks, ...examined.problems] };
     if (args.json) {
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     } else {

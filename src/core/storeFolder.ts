@@ -19,6 +19,9 @@ export const STORE_MARKER_CONTENT = `${JSON.stringify({ pipewise: 'store', layou
 /** Everything a store made before the marker holds at its top level. */
 const PRE_MARKER_LAYOUT = new Set(['artifacts', 'tmp', 'metadata', 'lock', 'lock.takeover']);
 
+/** The marker half-written by a process killed while writing it (`writeFileAtomic`'s temporary name). */
+export const STRAY_MARKER = /^pipewise-store\.json\.\d+\.[0-9a-f]+\.tmp$/;
+
 /**
  * Why `storeDir` (absolute) cannot be the store of a pipeline in `pipelineDir`, or undefined when
  * it can: it does not exist yet, is empty, has the marker, or has the layout of an older store.
@@ -52,8 +55,8 @@ export function storeFolderProblem(pipelineDir: string, storeDir: string): strin
  * folder (or only a lock: a first run stopped before it wrote anything else).
  */
 function isPreMarkerStore(dir: string, entries: readonly string[]): boolean {
-  if (!entries.every((e) => PRE_MARKER_LAYOUT.has(e))) return false;
-  if (entries.every((e) => e === 'lock' || e === 'lock.takeover')) return true;
+  if (!entries.every((e) => PRE_MARKER_LAYOUT.has(e) || STRAY_MARKER.test(e))) return false;
+  if (entries.every((e) => e === 'lock' || e === 'lock.takeover' || STRAY_MARKER.test(e))) return true;
   if (!entries.includes('metadata')) return false;
   try {
     return lstatSync(path.join(dir, 'metadata')).isDirectory();

@@ -18,6 +18,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { STRAY_MARKER } from '../core/storeFolder';
 import { SNAKE_CASE } from '../core/validate';
 import { errorMessage } from '../protocol/errors';
 import { executionAlive, Lineage, recordProblem, runProcessAlive, type ExecutionRecord, type RunRecord } from './lineage';
@@ -92,7 +93,12 @@ export async function examineStore(store: ArtifactStore, lineage: Lineage, optio
   }
   if (links.length && !fix) return { storeDir: store.root, problems, checked: { records: 0, liveArtifacts: 0, bytes: 0 } };
 
-  // 1. Lineage records.
+  // 1. Lineage records (and a marker half-written by a killed process).
+  for (const e of await store.list(store.root)) {
+    if (!e.isFile() || !STRAY_MARKER.test(e.name)) continue;
+    const p = path.join(store.root, e.name);
+    problems.push({ kind: 'stray-temp-file', path: p, message: 'a half-written store marker left by a process that stopped', fixed: fix ? await removed(store, p) : undefined });
+  }
   const metadata = store.metadataDir;
   for (const e of await store.list(metadata)) if (!METADATA_FOLDERS.has(e.name) || !e.isDirectory()) foreign(path.join(metadata, e.name), 'an entry of metadata/');
   for (const sub of ['executions', 'runs'] as const) {

@@ -14,7 +14,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { CancelledError, PipewiseError } from '../core/errors';
 import { processStartMs, runProcessAlive } from './lineage';
-import { ownedPath } from './store';
+import { ownedPath, StoreLinkError } from './store';
 
 export interface LockHolder {
   readonly pid: number;
@@ -37,10 +37,17 @@ export interface LockOptions {
   readonly signal?: AbortSignal;
   /** Poll interval while waiting. */
   readonly pollMs?: number;
+  /**
+   * A symbolic link where the lock goes: remove the link itself (`doctor --fix`) instead of refusing
+   * the store with StoreLinkError. The links removed are in `StoreLock.removedLinks`.
+   */
+  readonly removeLinks?: boolean;
 }
 
 export interface StoreLock {
   readonly holder: LockHolder;
+  /** Links found where the lock goes and removed (only with `removeLinks`). */
+  readonly removedLinks: readonly { readonly link: string; readonly target: string }[];
   release(): Promise<void>;
 }
 
@@ -72,8 +79,17 @@ export function describeHolder(h: LockHolder): string {
 export async function acquireStoreLock(storeDir: string, options: LockOptions): Promise<StoreLock> {
   await fs.mkdir(storeDir, { recursive: true });
   // The lock, like everything the store writes, is never a symbolic link (store.ts ownedPath).
-  const file = ownedPath(storeDir, 'lock');
-  ownedPath(storeDir, 'lock.takeover');
+  const removedLinks: { link: string; target: string }[] = [];
+  for (const name of ['lock', 'lock.takeover']) {
+    try {
+      ownedPath(storeDir, name);
+    } catch (e) {
+      if (!(e instanceof StoreLinkError) || !options.removeLinks) throw e;
+      await fs.unlink(e.link); // the link itself: unlink never follows it
+      removedLinks.push({ link: e.link, target: e.target });
+    }
+  }
+  const file = lockFile(storeDir);
   const me: LockHolder = { pid: process.pid, processStart: processStartMs(process.pid), since: new Date().toISOString(), command: options.command, token: randomBytes(8).toString('hex') };
   const deadline = Date.now() + (options.waitMs ?? 0);
   let announced = false;
@@ -93,6 +109,7 @@ export async function acquireStoreLock(storeDir: string, options: LockOptions): 
   }
   return {
     holder: me,
+    removedLinks,
     async release() {
       // Remove it only if it is still ours (a takeover after a pause must not be undone).
       const h = await readHolder(file);
