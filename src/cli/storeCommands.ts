@@ -52,19 +52,22 @@ export async function doctorCommand(args: ParsedArgs): Promise<number> {
 }
 
 export async function gcCommand(args: ParsedArgs): Promise<number> {
-  const { store, lineage, lock } = await openStore(fileArg(args), 'gc', args.wait);
+  const file = fileArg(args);
+  const { store, lineage, lock } = await openStore(file, 'gc', args.wait);
   try {
-    const report = await collectGarbage(store, lineage, { keepRuns: args.keep ?? DEFAULT_KEEP_RUNS, dryRun: args.dryRun });
+    const report = await collectGarbage(store, lineage, { keepRuns: args.keep ?? DEFAULT_KEEP_RUNS, dryRun: args.dryRun, pipelineFile: path.resolve(file) });
     if (args.json) {
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       return 0;
     }
     const verb = report.dryRun ? 'would remove' : 'removed';
+    // The preview says what stays and why, so a user sees that the served model's evaluation does.
+    if (report.dryRun) for (const k of report.kept) process.stdout.write(`would keep ${k.id}: ${k.why}\n`);
     for (const r of report.removed) process.stdout.write(`${verb} ${r.id} (${formatBytes(r.bytes)})\n`);
     for (const o of report.orphans) process.stdout.write(`${verb} orphan ${o.path} (${formatBytes(o.bytes)})\n`);
     process.stdout.write(
       `${report.dryRun ? 'would free' : 'freed'} ${formatBytes(report.bytesFreed)} of ${formatBytes(report.storeBytesBefore)}; ` +
-        `kept ${report.kept.length} artifacts (the last ${report.keptRuns} runs, blessed and pushed models)\n`,
+        `kept ${report.kept.length} artifacts of ${path.basename(file)} (its last ${report.keptRuns} runs, blessed and pushed models and their lineage)\n`,
     );
     return 0;
   } finally {

@@ -328,3 +328,33 @@ test('the store lock: a live process given the holder\'s pid later is not the ho
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('gc counts "the last N runs" per pipeline and collects only its own pipeline\'s artifacts when two pipelines share a store', () => {
+  const { dir, file: a } = project();
+  const b = path.join(dir, 'other.pipeline.yaml');
+  writeFileSync(b, PIPELINE().replace('pipeline: tiny', 'pipeline: other').replace('count: 4', 'count: 7'));
+  const artifacts = (r: { stdout: string }): string[] =>
+    (JSON.parse(r.stdout) as { stages: { artifacts: Record<string, string> }[] }).stages.flatMap((s) => Object.values(s.artifacts));
+  try {
+    const a1 = pipewise(['run', a, '--json']);
+    assert.equal(a1.code, 0, a1.stderr);
+    writeFileSync(a, PIPELINE().replace('factor: 10', 'factor: 3'));
+    const a2 = pipewise(['run', a, '--json']);
+    assert.equal(a2.code, 0, a2.stderr);
+    const b1 = pipewise(['run', b, '--json']);
+    assert.equal(b1.code, 0, b1.stderr);
+    const scaled1 = artifacts(a1).find((u) => u.includes(`${path.sep}scaled${path.sep}`)) as string;
+    const gc = pipewise(['gc', a, '--keep', '1', '--json']);
+    assert.equal(gc.code, 0, gc.stderr);
+    const report = JSON.parse(gc.stdout) as { keptRuns: number; removed: { uri: string }[] };
+    assert.equal(report.keptRuns, 1);
+    // tiny's own last run stays although other's run is newer; other's artifacts are not tiny's to collect.
+    assert.deepEqual(report.removed.map((r) => r.uri), [scaled1]);
+    for (const u of [...artifacts(a2), ...artifacts(b1)]) assert.ok(existsSync(u), `${u} was collected`);
+    assert.equal(existsSync(scaled1), false);
+    const again = pipewise(['run', a, '--json']);
+    assert.deepEqual((JSON.parse(again.stdout) as { stages: { status: string }[] }).stages.map((s) => s.status), ['cached', 'cached']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
