@@ -286,6 +286,7 @@ export const KNOWN_DEBT = [
   { match: 'src/core/diskUsage.ts:', why: 'folder sizes for the clean-up preview; moves with paths.ts to a Node-side room' },
   { match: 'src/core/fileLookup.ts:', why: 'validate asks it whether path parameters exist; to be injected by the callers' },
   { match: 'src/core/paths.ts:', why: 'real-path confinement used by validate; to be injected by the callers' },
+  { match: 'src/core/storeFolder.ts:', why: "the store-folder rule validate applies at the store: line reads the folder; to be injected with paths.ts's checks" },
   { match: 'src/engine/csvIntegrity.ts: import cycle', why: 'csvIntegrity and duckdb share the CSV reading options' },
 ];
 

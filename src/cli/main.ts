@@ -9,6 +9,7 @@ import { formatDiagnostic } from '../core/spec';
 import { Lineage, runStatusNow, type Consumer, type Provenance } from '../engine/lineage';
 import { loadPipeline, runPipeline, SpecError } from '../engine/orchestrator';
 import { ArtifactStore } from '../engine/store';
+import { describeHolder } from '../engine/storeLock';
 import { confinePath } from '../core/paths';
 import { parseArgs, USAGE, type ParsedArgs } from './args';
 import { describeStage, ProgressReporter } from './progress';
@@ -91,7 +92,7 @@ async function runCommand(args: ParsedArgs): Promise<number> {
       onEvent: progress.onEvent,
       jobs: args.jobs,
       lockWaitMs: args.wait ? Infinity : 0,
-      onLockWait: (h) => process.stderr.write(`pipewise: waiting for ${h.command} (pid ${h.pid}, since ${h.since}) to release the store…\n`),
+      onLockWait: (h) => process.stderr.write(`pipewise: waiting for ${describeHolder(h)} to release the store…\n`),
     });
     if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else for (const s of result.stages) process.stdout.write(`${describeStage(s)}\n`);

@@ -6,15 +6,17 @@
 import path from 'node:path';
 import { PipewiseError } from '../core/errors';
 import { formatBytes } from '../core/diskUsage';
-import { examineStore } from '../engine/doctor';
+import { examineStore, type DoctorReport, type StoreProblem } from '../engine/doctor';
 import { collectGarbage, DEFAULT_KEEP_RUNS } from '../engine/gc';
 import { openPipelineStore } from '../engine/pipelineStore';
+import { describeHolder } from '../engine/storeLock';
 import type { ParsedArgs } from './args';
 
-function openStore(file: string, command: string, wait: boolean): ReturnType<typeof openPipelineStore> {
+function openStore(file: string, command: string, wait: boolean, removeLinks = false): ReturnType<typeof openPipelineStore> {
   return openPipelineStore(file, `pipewise ${command} ${path.basename(file)}`, {
+    removeLinks,
     waitMs: wait ? Infinity : 0,
-    onWait: (h) => process.stderr.write(`pipewise: waiting for ${h.command} (pid ${h.pid}, since ${h.since}) to release the store…\n`),
+    onWait: (h) => process.stderr.write(`pipewise: waiting for ${describeHolder(h)} to release the store…\n`),
   });
 }
 
@@ -24,9 +26,17 @@ function fileArg(args: ParsedArgs): string {
 }
 
 export async function doctorCommand(args: ParsedArgs): Promise<number> {
-  const { store, lineage, lock } = await openStore(fileArg(args), args.fix ? 'doctor --fix' : 'doctor', args.wait);
+  const { store, lineage, lock } = await openStore(fileArg(args), args.fix ? 'doctor --fix' : 'doctor', args.wait, args.fix);
   try {
-    const report = await examineStore(store, lineage, { fix: args.fix, verifyArtifacts: true });
+    const examined = await examineStore(store, lineage, { fix: args.fix, verifyArtifacts: true });
+    // A link where the lock goes was removed (the link itself) before the lock could be taken.
+    const lockLinks: StoreProblem[] = lock.removedLinks.map(({ link, target }) => ({
+      kind: 'symbolic-link',
+      path: link,
+      message: `a symbolic link to ${target}: Pipewise never follows or deletes through a link inside its store`,
+      fixed: 'removed the link (not what it points to)',
+    }));
+    const report: DoctorReport = { ...examined, problems: [...lockLinks, ...examined.problems] };
     if (args.json) {
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     } else {
@@ -42,19 +52,22 @@ export async function doctorCommand(args: ParsedArgs): Promise<number> {
 }
 
 export async function gcCommand(args: ParsedArgs): Promise<number> {
-  const { store, lineage, lock } = await openStore(fileArg(args), 'gc', args.wait);
+  const file = fileArg(args);
+  const { store, lineage, lock } = await openStore(file, 'gc', args.wait);
   try {
-    const report = await collectGarbage(store, lineage, { keepRuns: args.keep ?? DEFAULT_KEEP_RUNS, dryRun: args.dryRun });
+    const report = await collectGarbage(store, lineage, { keepRuns: args.keep ?? DEFAULT_KEEP_RUNS, dryRun: args.dryRun, pipelineFile: path.resolve(file) });
     if (args.json) {
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       return 0;
     }
     const verb = report.dryRun ? 'would remove' : 'removed';
+    // The preview says what stays and why, so a user sees that the served model's evaluation does.
+    if (report.dryRun) for (const k of report.kept) process.stdout.write(`would keep ${k.id}: ${k.why}\n`);
     for (const r of report.removed) process.stdout.write(`${verb} ${r.id} (${formatBytes(r.bytes)})\n`);
     for (const o of report.orphans) process.stdout.write(`${verb} orphan ${o.path} (${formatBytes(o.bytes)})\n`);
     process.stdout.write(
       `${report.dryRun ? 'would free' : 'freed'} ${formatBytes(report.bytesFreed)} of ${formatBytes(report.storeBytesBefore)}; ` +
-        `kept ${report.kept.length} artifacts (the last ${report.keptRuns} runs, blessed and pushed models)\n`,
+        `kept ${report.kept.length} artifacts of ${path.basename(file)} (its last ${report.keptRuns} runs, blessed and pushed models and their lineage)\n`,
     );
     return 0;
   } finally {

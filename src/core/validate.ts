@@ -14,6 +14,7 @@ import { globEscape, isUserComponentRef, pathEscape } from './paths';
 import path from 'node:path';
 import type { SourceRange, SpecDiagnostic, StageSpec } from './spec';
 import { isGlob, type FileLookup } from './fileLookup';
+import { storeFolderProblem } from './storeFolder';
 
 export const SNAKE_CASE = /^[a-z][a-z0-9_]*$/;
 
@@ -46,7 +47,8 @@ export function validatePipeline(parsed: ParsedPipeline, options: ValidateOption
     out.push({ file, range: parsed.rangeAt(0), severity: 'warning', message: `pipeline name '${spec.name}' is not snake_case`, code: 'naming' });
   }
   // The same rule `run` applies to the store (confinePath): inside the pipeline's folder, links resolved.
-  const storeWhy = pathEscape(path.dirname(file), spec.store);
+  // And the store is a folder of its own (its recovery removes what it finds there): storeFolder.ts.
+  const storeWhy = pathEscape(path.dirname(file), spec.store) ?? storeFolderProblem(path.dirname(file), path.resolve(path.dirname(file), spec.store));
   if (storeWhy) error(spec.storeRange, 'path-escape', `store ${JSON.stringify(spec.store)} is refused: ${storeWhy}`);
   const declarations = new Map<string, ComponentDeclaration | undefined>();
   for (const stage of spec.stages) declarations.set(stage.name, declarationOf(stage));

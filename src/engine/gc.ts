@@ -1,27 +1,37 @@
 /**
- * Lineage-aware garbage collection (`pipewise gc FILE [--keep N] [--dry-run]`). An artifact stays
- * when any of these needs it:
+ * Lineage-aware garbage collection (`pipewise gc FILE [--keep N] [--dry-run]`). Only the artifacts
+ * made by this pipeline's executions are candidates (a folder's pipelines share one store; each
+ * cleans up its own). An artifact stays when any of these needs it:
  *
- * - the last N runs (default 5): every artifact their stages made, reused or read;
- * - every blessed model: the model an execution with a `BLESSED` output read (and that blessing);
- * - every pushed model: the model a Pusher execution pushed (and its pushed_model record).
+ * - the last N runs (default 5) of each pipeline in the store: every artifact their stages made,
+ *   reused or read;
+ * - every blessed model (the model an execution with a `BLESSED` output read, and that blessing)
+ *   and every pushed model (the model a Pusher execution pushed, and its pushed_model record);
+ * - everything such a kept model's lineage reaches: upstream, every artifact it was made from (its
+ *   transform, examples, the statistics and schema monitoring compares against), and downstream,
+ *   the evaluations and blessings of executions that read it.
  *
  * Everything else made by a complete execution is removed and marked `collected` in its
- * execution's record (the history stays; the cache never reuses it). Orphan folders go too, as
- * `doctor --fix` would remove them. Call with the store's lock held.
+ * execution's record (the history stays; the cache never reuses it, so a stage whose artifact was
+ * collected runs again). Orphan folders go too, as `doctor --fix` would remove them. The report
+ * says what is kept and why. Call with the store's lock held.
  */
-import path from 'node:path';
-import { promises as fs } from 'node:fs';
 import { folderBytes } from '../core/diskUsage';
 import { DEFAULT_KEEP_RUNS, type GcReport } from '../protocol/store';
 import { examineStore } from './doctor';
-import type { ArtifactRecord, ExecutionRecord, Lineage } from './lineage';
+import path from 'node:path';
+import { executionIdOf, type ArtifactRecord, type ExecutionRecord, type Lineage, type RunRecord } from './lineage';
 import type { ArtifactStore } from './store';
 
 export interface GcOptions {
   readonly keepRuns?: number;
   readonly dryRun?: boolean;
+  /** The pipeline whose artifacts are collected (by file name: the store moves with its folder); all of the store's when absent. */
+  readonly pipelineFile?: string;
 }
+
+/** Outputs of an execution that judged a model: kept with the model they judged. */
+const JUDGEMENTS = new Set(['ModelEvaluation', 'ModelBlessing', 'InfraBlessing']);
 
 export { DEFAULT_KEEP_RUNS, type GcReport };
 
@@ -30,8 +40,8 @@ export async function collectGarbage(store: ArtifactStore, lineage: Lineage, opt
   const dryRun = !!options.dryRun;
   const storeBytesBefore = await folderBytes(store.root);
 
-  // Orphans first (they are not anyone's artifact).
-  const check = await examineStore(store, lineage, { fix: false });
+  // Orphans first (they are not anyone's artifact); a store holding a symbolic link is refused whole.
+  const check = await examineStore(store, lineage, { fix: false, refuseLinks: true });
   const orphans: { path: string; bytes: number }[] = [];
   for (const p of check.problems) if (p.kind === 'orphan-folder') orphans.push({ path: p.path, bytes: await folderBytes(p.path) });
   if (!dryRun && check.problems.length) await examineStore(store, lineage, { fix: true });
@@ -45,34 +55,66 @@ export async function collectGarbage(store: ArtifactStore, lineage: Lineage, opt
   const hold = (id: string, why: string): void => {
     if (!keep.has(id)) keep.set(id, why);
   };
-  const runs = (await lineage.listRuns()).slice(0, keepRuns);
+  const mine = (file: string | undefined): boolean => !options.pipelineFile || path.basename(file ?? '') === path.basename(options.pipelineFile);
+  // The last N runs of each pipeline in the store (another pipeline's runs never push this one's out).
+  const runsByPipeline = new Map<string, RunRecord[]>();
+  for (const r of await lineage.listRuns()) {
+    const key = path.basename(r.file ?? '');
+    const list = runsByPipeline.get(key) ?? [];
+    if (list.length < keepRuns) list.push(r);
+    runsByPipeline.set(key, list);
+  }
+  const runs = [...runsByPipeline.values()].flat();
   for (const r of runs) {
     for (const s of r.stages) {
       const e = s.executionId ? byId.get(s.executionId) : undefined;
       if (!e) continue;
-      for (const a of e.outputs) hold(a.id, `run ${r.id}`);
-      for (const i of e.inputs) hold(i.artifactId, `run ${r.id}`);
+      const why = `one of the last ${keepRuns} runs of ${path.basename(r.file)} (run ${r.id})`;
+      for (const a of e.outputs) hold(a.id, why);
+      for (const i of e.inputs) hold(i.artifactId, why);
     }
   }
+  const models = new Map<string, string>();
   for (const e of executions) {
     if (e.state !== 'complete' && e.state !== 'cached') continue;
     if (e.outputs.some((a) => 'BLESSED' in a.files)) {
-      for (const i of e.inputs) if (artifacts.get(i.artifactId)?.type === 'Model') hold(i.artifactId, `blessed by execution ${e.id}`);
+      for (const i of e.inputs) if (artifacts.get(i.artifactId)?.type === 'Model') models.set(i.artifactId, `blessed by execution ${e.id}`);
       for (const a of e.outputs) if ('BLESSED' in a.files) hold(a.id, `blessing of execution ${e.id}`);
     }
     if (e.component === 'Pusher' && e.outputs.some((a) => pushed(a))) {
-      for (const i of e.inputs) if (artifacts.get(i.artifactId)?.type === 'Model') hold(i.artifactId, `pushed by execution ${e.id}`);
+      for (const i of e.inputs) if (artifacts.get(i.artifactId)?.type === 'Model') models.set(i.artifactId, `pushed by execution ${e.id}`);
       for (const a of e.outputs) if (pushed(a)) hold(a.id, `push record of execution ${e.id}`);
+    }
+  }
+  // A kept model keeps its lineage: what it was made from, and the judgements of it.
+  const upstream = (artifactId: string, why: string, seen: Set<string>): void => {
+    if (seen.has(artifactId)) return;
+    seen.add(artifactId);
+    hold(artifactId, why);
+    for (const i of byId.get(executionIdOf(artifactId))?.inputs ?? []) upstream(i.artifactId, why, seen);
+  };
+  for (const [model, why] of models) {
+    hold(model, why);
+    const seen = new Set<string>();
+    upstream(model, `made model ${model} (${why})`, seen);
+    for (const e of executions) {
+      if ((e.state !== 'complete' && e.state !== 'cached') || !e.inputs.some((i) => i.artifactId === model)) continue;
+      for (const a of e.outputs) {
+        if (!JUDGEMENTS.has(a.type)) continue;
+        hold(a.id, `judges model ${model} (${why})`);
+        for (const i of e.inputs) upstream(i.artifactId, `read by the judgement of model ${model} (${why})`, seen);
+      }
     }
   }
 
   const removed: { id: string; uri: string; bytes: number }[] = [];
   const marks = new Map<string, Record<string, { state: 'collected'; reason: string }>>();
   for (const e of executions) {
-    if (e.state !== 'complete') continue;
+    if (e.state !== 'complete' || !mine(e.pipelineFile)) continue;
     for (const a of e.outputs) {
       if (a.executionId !== e.id || keep.has(a.id) || e.artifactState?.[a.output]?.state === 'collected') continue;
-      removed.push({ id: a.id, uri: a.uri, bytes: await folderBytes(a.uri) });
+      // The folder comes from the record's validated names (lineage.ts recordProblem), never its recorded path.
+      removed.push({ id: a.id, uri: store.artifactUri(a.stage, a.executionId, a.output), bytes: await folderBytes(store.artifactUri(a.stage, a.executionId, a.output)) });
       const m = marks.get(e.id) ?? {};
       m[a.output] = { state: 'collected', reason: `pipewise gc --keep ${keepRuns}` };
       marks.set(e.id, m);
@@ -83,20 +125,16 @@ export async function collectGarbage(store: ArtifactStore, lineage: Lineage, opt
       // Mark first: a kill between the two leaves a marked artifact with files (removed next time), never a live one without.
       await lineage.markArtifacts(execId, m);
       const e = byId.get(execId) as ExecutionRecord;
-      for (const output of Object.keys(m)) {
-        const uri = e.outputs.find((a) => a.output === output)?.uri;
-        if (uri && isInside(store.root, uri)) await fs.rm(uri, { recursive: true, force: true });
-      }
-      const execDir = store.executionDir(e.stage, execId);
-      if (!(await fs.readdir(execDir).catch(() => [])).length) await fs.rm(execDir, { recursive: true, force: true });
+      for (const output of Object.keys(m)) await store.remove(store.artifactUri(e.stage, execId, output));
+      await store.removeIfEmpty(store.executionDir(e.stage, execId));
     }
   }
   const bytesFreed = removed.reduce((n, r) => n + r.bytes, 0) + orphans.reduce((n, o) => n + o.bytes, 0);
   return {
     storeDir: store.root,
     dryRun,
-    keptRuns: runs.length,
-    kept: [...keep].filter(([id]) => artifacts.has(id)).map(([id, why]) => ({ id, why })),
+    keptRuns: options.pipelineFile ? (runsByPipeline.get(path.basename(options.pipelineFile))?.length ?? 0) : runs.length,
+    kept: [...keep].filter(([id]) => artifacts.has(id) && mine(byId.get(executionIdOf(id))?.pipelineFile)).map(([id, why]) => ({ id, why })),
     removed,
     orphans,
     bytesFreed,
@@ -106,9 +144,4 @@ export async function collectGarbage(store: ArtifactStore, lineage: Lineage, opt
 
 function pushed(a: ArtifactRecord): boolean {
   return a.type === 'PushedModel' && a.properties?.version !== undefined;
-}
-
-function isInside(root: string, p: string): boolean {
-  const rel = path.relative(root, p);
-  return !!rel && !rel.startsWith('..') && !path.isAbsolute(rel);
 }

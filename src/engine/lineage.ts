@@ -8,8 +8,10 @@ import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ArtifactRef } from '../core/artifacts';
 import type { StageResult } from '../protocol/runEvents';
-import { verifyArtifact, writeFileAtomic } from './store';
+import { OUTPUT_NAME, ownedPath, STORE_ID, verifyArtifact, writeFileAtomic } from './store';
 import type { RunSelection } from '../core/dag';
+import { PipewiseError, errorMessage } from '../core/errors';
+import { SNAKE_CASE } from '../core/validate';
 
 export type ExecutionState = 'running' | 'complete' | 'failed' | 'cancelled' | 'cached';
 
@@ -106,6 +108,11 @@ export function executionAlive(e: Pick<ExecutionRecord, 'id' | 'pid'>): boolean 
 export class Lineage {
   constructor(readonly metadataDir: string) {}
 
+  /** The store's root: every record written or read lies below it, through no symbolic link. */
+  private get storeRoot(): string {
+    return path.dirname(path.resolve(this.metadataDir));
+  }
+
   private get executionsDir(): string {
     return path.join(this.metadataDir, 'executions');
   }
@@ -116,20 +123,28 @@ export class Lineage {
   async putExecution(e: ExecutionRecord): Promise<void> {
     if (e.state === 'running') liveExecutions.add(e.id);
     else liveExecutions.delete(e.id);
-    await writeFileAtomic(path.join(this.executionsDir, `${e.id}.json`), JSON.stringify(e, null, 1));
+    await writeFileAtomic(this.recordFile(this.executionsDir, e.id), JSON.stringify(e, null, 1));
   }
 
   async putRun(r: RunRecord): Promise<void> {
-    await writeFileAtomic(path.join(this.runsDir, `${r.id}.json`), JSON.stringify(r, null, 1));
+    await writeFileAtomic(this.recordFile(this.runsDir, r.id), JSON.stringify(r, null, 1));
   }
 
+  /** The file of a record, for writing: an id of the store's own making, inside the store, through no link. */
+  private recordFile(dir: string, id: string): string {
+    if (!STORE_ID.test(id)) throw new PipewiseError(`refused to write a lineage record with the id ${JSON.stringify(id)}: not an id Pipewise makes`, { file: dir });
+    return ownedPath(this.storeRoot, path.join(dir, `${id}.json`));
+  }
+
+  /** Every execution record that is valid (see `recordProblem`), its artifacts' paths those of this store. */
   async executions(): Promise<ExecutionRecord[]> {
-    return readAll<ExecutionRecord>(this.executionsDir);
+    const root = this.storeRoot;
+    return (await readAll<ExecutionRecord>(root, this.executionsDir, 'execution')).map((e) => withStorePaths(e, root));
   }
 
-  /** Every run, newest first. */
+  /** Every valid run record, newest first. */
   async listRuns(): Promise<RunRecord[]> {
-    return (await readAll<RunRecord>(this.runsDir)).sort((a, b) => (a.id < b.id ? 1 : -1));
+    return (await readAll<RunRecord>(this.storeRoot, this.runsDir, 'run')).sort((a, b) => (a.id < b.id ? 1 : -1));
   }
 
   /**
@@ -159,7 +174,7 @@ export class Lineage {
 
   /** Records outputs of a complete execution as broken or collected (never reused after). */
   async markArtifacts(executionId: string, marks: Readonly<Record<string, Omit<ArtifactMark, 'at'>>>): Promise<void> {
-    const file = path.join(this.executionsDir, `${executionId}.json`);
+    const file = this.recordFile(this.executionsDir, executionId);
     const e = JSON.parse(await fs.readFile(file, 'utf8')) as ExecutionRecord;
     const at = new Date().toISOString();
     const artifactState = { ...e.artifactState };
@@ -318,20 +333,92 @@ export function processAlive(pid: number): boolean {
   }
 }
 
-async function readAll<T>(dir: string): Promise<T[]> {
+/**
+ * The valid records of one kind. A record that does not parse, or whose fields would not name paths
+ * inside the store (see `recordProblem`), is skipped, not fatal: the rest of the history still
+ * answers, and `pipewise doctor` reports it (`--fix`, and each run's recovery, move it aside).
+ * A folder that cannot be read is an error, never an empty history.
+ */
+async function readAll<T>(root: string, dir: string, what: 'execution' | 'run'): Promise<T[]> {
   let names: string[];
   try {
-    names = (await fs.readdir(dir)).filter((n) => n.endsWith('.json'));
-  } catch {
-    return [];
+    names = (await fs.readdir(ownedPath(root, dir))).filter((n) => n.endsWith('.json'));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if (e instanceof PipewiseError) throw e;
+    throw new PipewiseError(`cannot read the lineage folder: ${errorMessage(e)}`, { file: dir });
   }
   const out: T[] = [];
   for (const n of names) {
+    let value: unknown;
     try {
-      out.push(JSON.parse(await fs.readFile(path.join(dir, n), 'utf8')) as T);
+      value = JSON.parse(await fs.readFile(path.join(dir, n), 'utf8'));
     } catch {
-      // A record that cannot be read is skipped, not fatal: the rest of the history still answers.
+      continue;
     }
+    if (!recordProblem(value, path.basename(n, '.json'), what)) out.push(value as T);
   }
   return out;
+}
+
+/** What is wrong with a lineage record: `unreadable` (not a record of its kind) or `unsafe` (a field would name a path outside the store). */
+export interface RecordProblem {
+  readonly kind: 'unreadable' | 'unsafe';
+  readonly message: string;
+}
+
+/**
+ * Checks a parsed record. Every field that becomes a path (its id, an execution's stage, each
+ * artifact's stage, execution id and output, a run's stage names and execution ids) must be a name
+ * the store gives: a stage name token, an id as `newId` makes it, an output name — never `..` or
+ * a separator. An artifact's recorded `uri` must name the folder those fields give (under any
+ * store root: a store moved with its folder keeps its history; readers use this store's path).
+ */
+export function recordProblem(value: unknown, stem: string, what: 'execution' | 'run'): RecordProblem | undefined {
+  const r = value as Partial<ExecutionRecord & RunRecord> | null;
+  if (!r || typeof r !== 'object' || r.id !== stem) return { kind: 'unreadable', message: `the ${what} record is not one (its id is not ${JSON.stringify(stem)})` };
+  const unsafe = (message: string): RecordProblem => ({ kind: 'unsafe', message: `the ${what} record ${message}; it would name a path outside the store's own folders` });
+  if (!STORE_ID.test(r.id)) return unsafe(`has the id ${JSON.stringify(r.id)}, not one Pipewise makes`);
+  if (what === 'execution') {
+    if (typeof r.stage !== 'string' || typeof r.state !== 'string' || !Array.isArray(r.outputs) || !Array.isArray(r.inputs)) {
+      return { kind: 'unreadable', message: 'the execution record lacks its stage, state, inputs or outputs' };
+    }
+    if (!SNAKE_CASE.test(r.stage)) return unsafe(`names the stage ${JSON.stringify(r.stage)}, not a stage name`);
+    for (const a of r.outputs as unknown[]) {
+      const why = artifactProblem(a);
+      if (why) return unsafe(`lists an output that ${why}`);
+    }
+    for (const i of r.inputs as unknown[]) {
+      const ev = i as Partial<InputEvent> | null;
+      if (!ev || typeof ev.artifactId !== 'string' || typeof ev.input !== 'string') return { kind: 'unreadable', message: 'the execution record has an input event without its artifact' };
+    }
+    return undefined;
+  }
+  if (typeof r.status !== 'string' || !Array.isArray(r.stages)) return { kind: 'unreadable', message: 'the run record lacks its status or stages' };
+  for (const st of r.stages as unknown[]) {
+    const s = st as Partial<StageResult> | null;
+    if (!s || typeof s.name !== 'string' || !SNAKE_CASE.test(s.name)) return unsafe(`lists a stage named ${JSON.stringify(s?.name)}, not a stage name`);
+    if (s.executionId !== undefined && (typeof s.executionId !== 'string' || !STORE_ID.test(s.executionId))) return unsafe(`lists the execution id ${JSON.stringify(s.executionId)}`);
+  }
+  return undefined;
+}
+
+function artifactProblem(value: unknown): string | undefined {
+  const a = value as Partial<ArtifactRecord> | null;
+  if (!a || typeof a !== 'object') return 'is not an artifact';
+  if (typeof a.stage !== 'string' || !SNAKE_CASE.test(a.stage)) return `names the stage ${JSON.stringify(a.stage)}`;
+  if (typeof a.executionId !== 'string' || !STORE_ID.test(a.executionId)) return `names the execution ${JSON.stringify(a.executionId)}`;
+  if (typeof a.output !== 'string' || !OUTPUT_NAME.test(a.output)) return `names the output ${JSON.stringify(a.output)}`;
+  if (a.id !== `${a.stage}/${a.executionId}/${a.output}`) return `has the id ${JSON.stringify(a.id)}, not ${a.stage}/${a.executionId}/${a.output}`;
+  const tail = path.join('artifacts', a.stage, a.executionId, a.output);
+  if (typeof a.uri !== 'string' || !path.isAbsolute(a.uri) || !path.normalize(a.uri).endsWith(path.sep + tail)) return `records its folder as ${JSON.stringify(a.uri)}, not …/${tail}`;
+  if (!a.files || typeof a.files !== 'object') return 'lacks its files';
+  return undefined;
+}
+
+/** An execution read from the store at `root`: its artifacts' folders are this store's (it may have moved since they were recorded). */
+function withStorePaths(e: ExecutionRecord, root: string): ExecutionRecord {
+  const uriOf = (a: ArtifactRecord): string => path.join(root, 'artifacts', a.stage, a.executionId, a.output);
+  if (e.outputs.every((a) => a.uri === uriOf(a))) return e;
+  return { ...e, outputs: e.outputs.map((a) => ({ ...a, uri: uriOf(a) })) };
 }

@@ -117,7 +117,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunResul
   const pipelineDir = path.dirname(file);
   const graph = buildGraph(spec);
   const selection = selectStages(graph, { only: options.only, from: options.from });
-  const store = new ArtifactStore(confinePath(pipelineDir, spec.store, 'store'));
+  const store = ArtifactStore.dedicated(pipelineDir, confinePath(pipelineDir, spec.store, 'store'), spec.store);
   const lineage = new Lineage(store.metadataDir);
   const lock = await acquireStoreLock(store.root, {
     command: options.lockCommand ?? `pipewise run ${path.basename(file)}`,
@@ -268,8 +268,11 @@ function stageCost(component: string): StageCost {
 /**
  * Heals what a killed or crashed process left (under the lock, so nothing found is another run's
  * work in progress): executions and runs left running are marked failed, half-written lineage
- * files, orphan artifact folders and temporary outputs are removed. See doctor.ts.
+ * files, orphan artifact folders and temporary outputs are removed, records naming paths outside
+ * are moved aside. A store holding a symbolic link is refused (StoreLinkError names it); entries
+ * the store did not make are left alone. Then the store gets its marker if it lacks it. See doctor.ts.
  */
 async function recover(store: ArtifactStore, lineage: Lineage): Promise<void> {
-  await examineStore(store, lineage, { fix: true, verifyArtifacts: false });
+  await examineStore(store, lineage, { fix: true, verifyArtifacts: false, refuseLinks: true });
+  await store.mark();
 }

@@ -3,19 +3,23 @@
  * the store, so two runs of the same pipeline (two CLIs, or the CLI and the editor) never
  * interleave their writes or mistake each other's work for a crash's leftovers.
  *
- * The lock is a file created with O_EXCL holding `{ pid, since, command, token }`. A second taker
- * either waits (polling) or is refused with a message naming the holder. A lock whose process is
- * gone (killed, crashed) is taken over; taking over is itself serialised by `lock.takeover`, so two
+ * The lock is a file created with O_EXCL holding `{ pid, processStart, since, command, token }`. A
+ * second taker either waits (polling) or is refused with a message naming the holder (its command
+ * escaped: the lock is a file anyone could have written). A lock whose process is gone (killed,
+ * crashed), or whose pid now belongs to a process started at another time, is taken over; taking over is itself serialised by `lock.takeover`, so two
  * waiters never both decide the lock is stale and both take it.
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { CancelledError, PipewiseError } from '../core/errors';
-import { processAlive } from './lineage';
+import { processStartMs, runProcessAlive } from './lineage';
+import { ownedPath, StoreLinkError } from './store';
 
 export interface LockHolder {
   readonly pid: number;
+  /** When the holder's process started (ms since the epoch): a later process given the same pid is not the holder. */
+  readonly processStart?: number;
   /** ISO time the lock was taken. */
   readonly since: string;
   /** What holds it, e.g. `pipewise run penguins.pipeline.yaml`. */
@@ -33,10 +37,17 @@ export interface LockOptions {
   readonly signal?: AbortSignal;
   /** Poll interval while waiting. */
   readonly pollMs?: number;
+  /**
+   * A symbolic link where the lock goes: remove the link itself (`doctor --fix`) instead of refusing
+   * the store with StoreLinkError. The links removed are in `StoreLock.removedLinks`.
+   */
+  readonly removeLinks?: boolean;
 }
 
 export interface StoreLock {
   readonly holder: LockHolder;
+  /** Links found where the lock goes and removed (only with `removeLinks`). */
+  readonly removedLinks: readonly { readonly link: string; readonly target: string }[];
   release(): Promise<void>;
 }
 
@@ -47,7 +58,7 @@ export class StoreLockedError extends PipewiseError {
     readonly holder: LockHolder,
   ) {
     super(
-      `the store ${storeDir} is in use by ${holder.command} (pid ${holder.pid}, since ${holder.since}); ` +
+      `the store ${storeDir} is in use by ${describeHolder(holder)}; ` +
         'wait for it to finish, or run with --wait to queue behind it',
       { code: 'locked' },
     );
@@ -59,17 +70,34 @@ export function lockFile(storeDir: string): string {
   return path.join(storeDir, 'lock');
 }
 
+/** `"pipewise run p.pipeline.yaml" (pid 4242, since 2026-…)`: what it says is quoted and escaped, so a lock's text never reaches a terminal raw. */
+export function describeHolder(h: LockHolder): string {
+  const since = /^[0-9TZ:.+-]+$/.test(String(h.since)) ? h.since : JSON.stringify(String(h.since));
+  return `${JSON.stringify(String(h.command))} (pid ${h.pid}, since ${since})`;
+}
+
 export async function acquireStoreLock(storeDir: string, options: LockOptions): Promise<StoreLock> {
-  const file = lockFile(storeDir);
   await fs.mkdir(storeDir, { recursive: true });
-  const me: LockHolder = { pid: process.pid, since: new Date().toISOString(), command: options.command, token: randomBytes(8).toString('hex') };
+  // The lock, like everything the store writes, is never a symbolic link (store.ts ownedPath).
+  const removedLinks: { link: string; target: string }[] = [];
+  for (const name of ['lock', 'lock.takeover']) {
+    try {
+      ownedPath(storeDir, name);
+    } catch (e) {
+      if (!(e instanceof StoreLinkError) || !options.removeLinks) throw e;
+      await fs.unlink(e.link); // the link itself: unlink never follows it
+      removedLinks.push({ link: e.link, target: e.target });
+    }
+  }
+  const file = lockFile(storeDir);
+  const me: LockHolder = { pid: process.pid, processStart: processStartMs(process.pid), since: new Date().toISOString(), command: options.command, token: randomBytes(8).toString('hex') };
   const deadline = Date.now() + (options.waitMs ?? 0);
   let announced = false;
   for (;;) {
     if (options.signal?.aborted) throw new CancelledError();
     if (await tryCreate(file, me)) break;
     const holder = await readHolder(file);
-    if (!holder || !processAlive(holder.pid)) {
+    if (!holder || !runProcessAlive(holder)) {
       // Nobody alive holds it (or a writer died between create and write): take it over.
       if (await takeOver(file, holder)) continue;
     } else {
@@ -81,6 +109,7 @@ export async function acquireStoreLock(storeDir: string, options: LockOptions): 
   }
   return {
     holder: me,
+    removedLinks,
     async release() {
       // Remove it only if it is still ours (a takeover after a pause must not be undone).
       const h = await readHolder(file);
@@ -108,7 +137,8 @@ async function tryCreate(file: string, me: LockHolder): Promise<boolean> {
 async function readHolder(file: string): Promise<LockHolder | undefined> {
   try {
     const h = JSON.parse(await fs.readFile(file, 'utf8')) as LockHolder;
-    return typeof h.pid === 'number' ? h : undefined;
+    if (typeof h.pid !== 'number' || (h.processStart !== undefined && typeof h.processStart !== 'number')) return undefined;
+    return h;
   } catch {
     return undefined;
   }
@@ -121,10 +151,10 @@ async function readHolder(file: string): Promise<LockHolder | undefined> {
  */
 async function takeOver(file: string, seen: LockHolder | undefined): Promise<boolean> {
   const guard = `${file}.takeover`;
-  const guardHolder: LockHolder = { pid: process.pid, since: new Date().toISOString(), command: 'takeover', token: randomBytes(8).toString('hex') };
+  const guardHolder: LockHolder = { pid: process.pid, processStart: processStartMs(process.pid), since: new Date().toISOString(), command: 'takeover', token: randomBytes(8).toString('hex') };
   if (!(await tryCreate(guard, guardHolder))) {
     const g = await readHolder(guard);
-    if (!g || !processAlive(g.pid)) {
+    if (!g || !runProcessAlive(g)) {
       const st = await fs.stat(guard).catch(() => undefined);
       if (g || (st && Date.now() - st.mtimeMs > 5000)) await fs.rm(guard, { force: true });
     }
@@ -132,7 +162,7 @@ async function takeOver(file: string, seen: LockHolder | undefined): Promise<boo
   }
   try {
     const now = await readHolder(file);
-    if (now && processAlive(now.pid)) return false;
+    if (now && runProcessAlive(now)) return false;
     if (!now) {
       const st = await fs.stat(file).catch(() => undefined);
       if (st && Date.now() - st.mtimeMs < 5000 && !seen) return false;

@@ -111,15 +111,21 @@ test('damaged cached artifacts are caught when reused and their stage re-runs sa
   }
 });
 
-test('gc keeps the last N runs and every blessed and pushed model, reports the space freed, and --dry-run removes nothing', async () => {
+test('gc keeps the last N runs and every blessed and pushed model with its lineage (its evaluation, what it was made from), reports the space freed and why it keeps, and --dry-run removes nothing', async () => {
   const { dir, file } = penguins(10);
   try {
     const one = run(file);
     assert.equal(one.status.push, 'succeeded');
     const pushed1 = JSON.parse(readFileSync(path.join(one.result.stages.find((s) => s.name === 'push')?.artifacts.pushed_model ?? '', 'pushed.json'), 'utf8')) as { pushed: boolean };
     assert.equal(pushed1.pushed, true, 'the first model was blessed and pushed');
-    // A second run with other training parameters: new transform-free artifacts downstream of train.
-    writeFileSync(file, readFileSync(file, 'utf8').replace('hidden_units: [32, 16]', 'hidden_units: [8]'));
+    // A second run with other training parameters (new artifacts downstream of train) and another
+    // validation (the first run's anomalies are no model's lineage: collectable).
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8')
+        .replace('hidden_units: [32, 16]', 'hidden_units: [8]')
+        .replace('inputs: { statistics: statistics.statistics, schema: schema.schema }', 'inputs: { statistics: statistics.statistics, schema: schema.schema }\n    params: { splits: [train] }'),
+    );
     const two = run(file);
     assert.equal(two.status.train, 'succeeded');
     const before = artifactFolders(dir);
@@ -128,14 +134,20 @@ test('gc keeps the last N runs and every blessed and pushed model, reports the s
     const model1 = rel(one.result.stages.find((s) => s.name === 'train')?.artifacts.model ?? '');
     const blessing1 = rel(one.result.stages.find((s) => s.name === 'evaluate')?.artifacts.blessing ?? '');
     const push1 = rel(one.result.stages.find((s) => s.name === 'push')?.artifacts.pushed_model ?? '');
-    const expected = [...new Set([...inRun(two.result), model1, blessing1, push1])].sort();
+    // The pushed model's evaluation stays with it (the Models view and the report read it).
+    const evaluation1 = rel(one.result.stages.find((s) => s.name === 'evaluate')?.artifacts.evaluation ?? '');
+    const anomalies1 = rel(one.result.stages.find((s) => s.name === 'validate')?.artifacts.anomalies ?? '');
+    const expected = [...new Set([...inRun(two.result), model1, blessing1, push1, evaluation1])].sort();
     const gone = before.filter((a) => !expected.includes(a));
-    assert.ok(gone.length >= 1, `the first run's evaluation must be collectable: ${gone.join(', ')}`);
+    assert.deepEqual(gone, [anomalies1], 'only the first run\'s anomalies are no kept run\'s or model\'s');
 
     const dry = pipewise(['gc', file, '--keep', '1', '--dry-run', '--json']);
     assert.equal(dry.code, 0, dry.stderr);
-    const dryReport = JSON.parse(dry.stdout) as { removed: { id: string; bytes: number }[]; bytesFreed: number };
+    const dryReport = JSON.parse(dry.stdout) as { removed: { id: string; bytes: number }[]; bytesFreed: number; kept: { id: string; why: string }[] };
     assert.deepEqual(dryReport.removed.map((r) => r.id).sort(), gone);
+    assert.match(dryReport.kept.find((k) => k.id === evaluation1)?.why ?? '', /^judges model .* \((blessed|pushed) by execution/);
+    const preview = pipewise(['gc', file, '--keep', '1', '--dry-run']);
+    assert.ok(preview.stdout.includes(`would keep ${evaluation1}: judges model ${model1}`), preview.stdout);
     assert.deepEqual(artifactFolders(dir), before, '--dry-run removed nothing');
     const bytes = gone.reduce((n, a) => n + du(path.join(dir, '.pipewise/artifacts', a)), 0);
     assert.equal(dryReport.bytesFreed, bytes);
@@ -146,12 +158,19 @@ test('gc keeps the last N runs and every blessed and pushed model, reports the s
     assert.deepEqual(artifactFolders(dir), expected);
     assert.equal(pipewise(['doctor', file]).code, 0);
     assert.deepEqual(run(file).result.stages.map((s) => s.status), two.result.stages.map(() => 'cached'));
-    // Going back to the first parameters re-trains (its model is kept, pushed), but its cached
-    // evaluation was collected: evaluate re-runs, quietly (collected is not damage).
-    writeFileSync(file, readFileSync(file, 'utf8').replace('hidden_units: [8]', 'hidden_units: [32, 16]'));
+    // Going back to the first parameters: its model and its evaluation were kept (pushed), so
+    // train and evaluate are cached; its anomalies were collected, so validate runs again, quietly
+    // (collected is not damage).
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8')
+        .replace('hidden_units: [8]', 'hidden_units: [32, 16]')
+        .replace('\n    params: { splits: [train] }', ''),
+    );
     const back = run(file);
     assert.equal(back.status.train, 'cached');
-    assert.equal(back.status.evaluate, 'succeeded');
+    assert.equal(back.status.evaluate, 'cached');
+    assert.equal(back.status.validate, 'succeeded');
     assert.doesNotMatch(back.stderr, /damaged/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

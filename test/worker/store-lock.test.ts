@@ -86,7 +86,7 @@ test('a second CLI run is refused naming the holder; with --wait it queues and t
     const b = pipewise(['run', file, '--json']);
     assert.equal(b.code, 1, b.stderr);
     assert.equal(b.stdout, '');
-    assert.ok(b.stderr.includes(`in use by pipewise run tiny.pipeline.yaml (pid ${a.child.pid}, since ${holder.since})`), b.stderr);
+    assert.ok(b.stderr.includes(`in use by "pipewise run tiny.pipeline.yaml" (pid ${a.child.pid}, since ${holder.since})`), b.stderr);
     assert.match(b.stderr, /--wait/);
     assert.deepEqual(readdirSync(path.join(dir, '.pipewise/metadata/runs')), runsBefore, 'the refused run wrote nothing');
     // doctor and gc respect the lock as well (they would take a live run's work for leftovers).
@@ -95,7 +95,7 @@ test('a second CLI run is refused naming the holder; with --wait it queues and t
     assert.match(d.stderr, new RegExp(`pid ${a.child.pid}`));
 
     const c = start(['run', file, '--wait']);
-    await until('the queued run to say it waits', () => c.stderr().includes(`waiting for pipewise run tiny.pipeline.yaml (pid ${a.child.pid}`));
+    await until('the queued run to say it waits', () => c.stderr().includes(`waiting for "pipewise run tiny.pipeline.yaml" (pid ${a.child.pid}`));
     assert.equal(c.child.exitCode, null, 'it is still waiting');
     writeFileSync(path.join(dir, 'release'), '');
     assert.equal(await a.exit, 0, a.stderr());
@@ -150,7 +150,7 @@ test('the editor (worker RunPipeline) is refused while a CLI run holds the store
     await holding(dir, a);
     await assert.rejects(worker.request(RunPipeline, { file }), (e: unknown) => {
       const message = (e as Error).message;
-      return message.includes(`in use by pipewise run tiny.pipeline.yaml (pid ${a.child.pid}, since ${lockOf(dir).since})`);
+      return message.includes(`in use by "pipewise run tiny.pipeline.yaml" (pid ${a.child.pid}, since ${lockOf(dir).since})`);
     });
     writeFileSync(path.join(dir, 'release'), '');
     assert.equal(await a.exit, 0, a.stderr());

@@ -16,7 +16,7 @@ export function registerStoreHandlers(connection: MessageConnection): void {
     try {
       const { store, lineage, lock } = await openPipelineStore(params.pipelineFile, params.requester);
       try {
-        return await collectGarbage(store, lineage, { keepRuns: params.keepRuns, dryRun: params.dryRun });
+        return await collectGarbage(store, lineage, { keepRuns: params.keepRuns, dryRun: params.dryRun, pipelineFile: params.pipelineFile });
       } finally {
         await lock.release();
       }
