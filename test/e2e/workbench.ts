@@ -129,6 +129,19 @@ export class Workbench {
     );
   }
 
+  /**
+   * How long activation took, as the issue measures it: from the extension host's
+   * `_doActivateExtension pipewise.pipewise` line to the extension's `Pipewise activated`, by the two
+   * logs' millisecond timestamps. Undefined until both lines are written.
+   */
+  activationMs(): number | undefined {
+    const start = this.hostLog().split('\n').find((l) => l.includes(`_doActivateExtension ${EXTENSION_ID}`));
+    const end = this.extensionLog().split('\n').find((l) => /Pipewise activated/.test(l));
+    const from = start === undefined ? undefined : logTime(start);
+    const to = end === undefined ? undefined : logTime(end);
+    return from === undefined || to === undefined ? undefined : to - from;
+  }
+
   /** The server's log folder for this session (`<user-data>/logs/<timestamp>`). */
   logsDir(): string {
     const root = path.join(this.server.userDataDir, 'logs');
@@ -369,6 +382,12 @@ export class Workbench {
     await this.server.close();
     fs.rmSync(this.workspace, { recursive: true, force: true, maxRetries: 3 });
   }
+}
+
+/** The time a VS Code log line starts with (`2026-12-06 16:19:34.123 [info] …`), in ms; both logs share the clock. */
+function logTime(line: string): number | undefined {
+  const m = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d\.\d{3})/.exec(line);
+  return m ? Date.parse(`${m[1]}T${m[2]}`) : undefined;
 }
 
 /** Concatenates the log files under `dir` (recursively) whose path passes `filter`. */
