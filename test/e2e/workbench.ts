@@ -41,16 +41,22 @@ export interface WorkbenchOptions {
   readonly viewport?: { readonly width: number; readonly height: number };
 }
 
-/** One extensions folder per test process with the VSIX installed once: installing costs ~2 s. */
-let installedExtensionsDir: string | undefined;
+/**
+ * One extensions folder per VSIX per test process, the VSIX installed once: installing costs ~2 s. Keyed
+ * by the VSIX, so a process that starts workbenches with two VSIXs (the activation bench) gets each.
+ */
+const installedExtensionsDirs = new Map<string, string>();
 function extensionsWithVsix(): string {
-  if (!installedExtensionsDir) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pipewise-extensions-'));
-    installExtension(packagedVsix(), dir);
-    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-    installedExtensionsDir = dir;
+  const vsix = packagedVsix();
+  let dir = installedExtensionsDirs.get(vsix);
+  if (!dir) {
+    const created = fs.mkdtempSync(path.join(os.tmpdir(), 'pipewise-extensions-'));
+    installExtension(vsix, created);
+    process.once('exit', () => fs.rmSync(created, { recursive: true, force: true }));
+    installedExtensionsDirs.set(vsix, created);
+    dir = created;
   }
-  return installedExtensionsDir;
+  return dir;
 }
 
 export class Workbench {
