@@ -1,12 +1,15 @@
 // Builds every bundle: the extension (CJS, `vscode` external), the worker and the CLI (Node, native
 // and wasm modules external so they load from node_modules), the webviews and the notebook renderer
-// (browser). `--watch` rebuilds on change; `--production` minifies.
+// (browser). `--watch` rebuilds on change; `--production` minifies into out/production/ (what the VSIX
+// ships: scripts/package.mjs stages that folder as the VSIX's out/), so packaging never rewrites the
+// development bundles that tests running meanwhile load from out/.
 import * as esbuild from 'esbuild';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
+const outRoot = production ? 'out/production' : 'out';
 
 // Loaded from node_modules at run time: native binaries, wasm files, and the optional tfjs-node.
 const nodeExternals = ['vscode', '@duckdb/node-api', '@tensorflow/tfjs-node', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-backend-cpu', 'esbuild'];
@@ -24,7 +27,7 @@ const builds = [
   {
     ...common,
     entryPoints: Object.fromEntries(Object.entries(nodeEntries).filter(([, p]) => existsSync(p))),
-    outdir: 'out',
+    outdir: outRoot,
     platform: 'node',
     format: 'cjs',
     target: 'node20',
@@ -41,7 +44,7 @@ for (const d of webviewDirs) {
   builds.push({
     ...common,
     entryPoints: { [d.name]: path.join('webviews', d.name, 'index.ts') },
-    outdir: 'out/webviews',
+    outdir: `${outRoot}/webviews`,
     platform: 'browser',
     format: d.name === 'renderer' ? 'esm' : 'iife',
     target: 'es2022',
@@ -61,18 +64,18 @@ if (existsSync('src/web/webModel.ts')) {
       'pipewise-model.external': 'src/web/webModelExternal.ts',
       'pipewise-demo': 'src/web/demo.ts',
     },
-    outdir: 'out/web',
+    outdir: `${outRoot}/web`,
     platform: 'browser',
     format: 'esm',
     target: 'es2022',
     sourcemap: false,
   });
-  builds.push({ ...common, minify: true, sourcemap: false, entryPoints: { 'pipewise-demo': 'src/web/demo.css' }, outdir: 'out/web' });
+  builds.push({ ...common, minify: true, sourcemap: false, entryPoints: { 'pipewise-demo': 'src/web/demo.css' }, outdir: `${outRoot}/web` });
 }
 
 // Host tests (mocha inside VS Code): the entry test/host/index.ts and every suite
 // test/host/suite/*.test.ts, each its own bundle; the entry finds the suites in out/test/host/suite/.
-if (existsSync('test/host/index.ts')) {
+if (!production && existsSync('test/host/index.ts')) {
   const hostSuites = existsSync('test/host/suite')
     ? readdirSync('test/host/suite').filter((f) => f.endsWith('.test.ts')).map((f) => [`test/host/suite/${f.slice(0, -3)}`, `test/host/suite/${f}`])
     : [];
@@ -102,6 +105,6 @@ if (watch) {
   const { outputFiles } = await esbuild.build({ entryPoints: ['src/core/jsonSchema.ts'], bundle: true, write: false, platform: 'node', format: 'esm', logLevel: 'warning' });
   const { pipelineJsonSchema } = await import(`data:text/javascript;base64,${Buffer.from(outputFiles[0].text).toString('base64')}`);
   const { mkdirSync, writeFileSync } = await import('node:fs');
-  mkdirSync('out', { recursive: true });
-  writeFileSync('out/pipeline.schema.json', `${JSON.stringify(pipelineJsonSchema(), null, 2)}\n`);
+  mkdirSync(outRoot, { recursive: true });
+  writeFileSync(`${outRoot}/pipeline.schema.json`, `${JSON.stringify(pipelineJsonSchema(), null, 2)}\n`);
 }

@@ -161,7 +161,6 @@ export async function overheadSection(ctx: BenchContext): Promise<OverheadOutcom
   figures.push(
     { section: 'overhead', name: 'worker: fork → initialize answered', unit: 'ms', value: median(init), runs: ctx.runs, samples: init },
     { section: 'overhead', name: 'worker: fork → first statistics (penguins.csv)', unit: 'ms', value: median(firstStats), runs: ctx.runs, samples: firstStats },
-    { section: 'overhead', name: 'extension activation', unit: 'ms', skipped: 'needs VS Code: measured in the host tests, not here' },
   );
   if (!existsSync(ctx.flights)) {
     figures.push({ section: 'overhead', name: 'flights: first statistics in the panel', unit: 'ms', skipped: `absent: ${ctx.flights}` });

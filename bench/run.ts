@@ -5,6 +5,8 @@
  * that is not installed is reported as skipped. See bench/README.md for what each figure means.
  *
  * Options: --quick, --runs N (timed runs per figure, default 3), --only statistics,training,overhead,serving
+ * (also: scale; activation, which needs `npm run package` and the browser-test tools, with
+ * --baseline-vsix FILE for a before/after pair)
  */
 import { existsSync, mkdirSync, promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -16,6 +18,7 @@ import { servingSection } from './serving';
 import { TABLE_HEADER, figureRows, formatTable, type Figure } from './lib';
 import type { BenchContext } from './context';
 import { scaleSection } from './scale';
+import { activationSection } from './activation';
 import { oraclePython as findOraclePython } from '../test/python';
 const oraclePython = findOraclePython();
 
@@ -84,6 +87,7 @@ async function main(): Promise<void> {
     });
   }
   if (only.has('serving')) figures.push(...(await servingSection(ctx)));
+  if (only.has('activation')) figures.push(...(await activationSection(ctx, option('--baseline-vsix'))));
   const loadAfter = os.loadavg();
   const cpus = os.cpus();
   const header = [

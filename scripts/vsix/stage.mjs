@@ -9,7 +9,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-const COPIED = ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', '.vscodeignore', 'out', 'media', 'examples/penguins'];
+const COPIED = ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', '.vscodeignore', 'media', 'examples/penguins'];
+/** The minified bundles (`esbuild.mjs --production`), staged as the VSIX's out/. */
+export const PRODUCTION_OUT = 'out/production';
 
 export function bindingVersion(root) {
   const pkg = JSON.parse(fs.readFileSync(path.join(root, 'node_modules/@duckdb/node-bindings/package.json'), 'utf8'));
@@ -46,8 +48,13 @@ export function stage(root, target) {
     fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
     fs.cpSync(from, path.join(dir, rel), { recursive: true, filter: (src) => !src.includes(`${path.sep}.pipewise`) });
   }
+  const bundles = path.join(root, PRODUCTION_OUT);
+  if (!fs.existsSync(path.join(bundles, 'extension.js'))) throw new Error(`${bundles}/extension.js is missing: run \`node esbuild.mjs --production\` (npm run package does)`);
+  fs.cpSync(bundles, path.join(dir, 'out'), { recursive: true });
   // Hard links: instant, and nothing below is written through them (only whole folders removed).
-  execFileSync('cp', ['-al', path.join(root, 'node_modules'), path.join(dir, 'node_modules')]);
+  // From node_modules' real path: when it is a symlink (a git worktree sharing another checkout's),
+  // `cp -a` would copy the link itself, and the removals below would delete the other checkout's files.
+  execFileSync('cp', ['-al', fs.realpathSync(path.join(root, 'node_modules')), path.join(dir, 'node_modules')]);
   // npm's hidden lock file would make `npm ls` (which vsce runs) trust the tree it describes.
   fs.rmSync(path.join(dir, 'node_modules', '.package-lock.json'), { force: true });
   const duck = path.join(dir, 'node_modules', '@duckdb');

@@ -1,3 +1,5 @@
+// First: zod's configuration must precede every schema the imports below declare.
+import './zodJitless';
 import * as vscode from 'vscode';
 import { errorDetail, errorMessage } from '../protocol/errors';
 import type { PipewiseContext } from './context';
@@ -27,11 +29,13 @@ export function activate(context: vscode.ExtensionContext): PipewiseContext {
     registerExperiments(ctx);
     registerMonitoring(ctx);
     registerModels(ctx, editor.trust, editor.runs.onDidFinish);
+    // Only after every feature registered: the browser tests and the activation bench read this line as
+    // "started", so a failed start must not print it.
+    log.info('Pipewise activated');
   } catch (e) {
     log.error(errorDetail(e));
     void vscode.window.showErrorMessage(`Pipewise failed to start: ${errorMessage(e)}`);
   }
-  log.info('Pipewise activated');
   return ctx;
 }
 

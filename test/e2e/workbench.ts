@@ -41,16 +41,22 @@ export interface WorkbenchOptions {
   readonly viewport?: { readonly width: number; readonly height: number };
 }
 
-/** One extensions folder per test process with the VSIX installed once: installing costs ~2 s. */
-let installedExtensionsDir: string | undefined;
+/**
+ * One extensions folder per VSIX per test process, the VSIX installed once: installing costs ~2 s. Keyed
+ * by the VSIX, so a process that starts workbenches with two VSIXs (the activation bench) gets each.
+ */
+const installedExtensionsDirs = new Map<string, string>();
 function extensionsWithVsix(): string {
-  if (!installedExtensionsDir) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pipewise-extensions-'));
-    installExtension(packagedVsix(), dir);
-    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-    installedExtensionsDir = dir;
+  const vsix = packagedVsix();
+  let dir = installedExtensionsDirs.get(vsix);
+  if (!dir) {
+    const created = fs.mkdtempSync(path.join(os.tmpdir(), 'pipewise-extensions-'));
+    installExtension(vsix, created);
+    process.once('exit', () => fs.rmSync(created, { recursive: true, force: true }));
+    installedExtensionsDirs.set(vsix, created);
+    dir = created;
   }
-  return installedExtensionsDir;
+  return dir;
 }
 
 export class Workbench {
@@ -127,6 +133,19 @@ export class Workbench {
       timeoutMs,
       250,
     );
+  }
+
+  /**
+   * How long activation took, as the issue measures it: from the extension host's
+   * `_doActivateExtension pipewise.pipewise` line to the extension's `Pipewise activated`, by the two
+   * logs' millisecond timestamps. Undefined until both lines are written.
+   */
+  activationMs(): number | undefined {
+    const start = this.hostLog().split('\n').find((l) => l.includes(`_doActivateExtension ${EXTENSION_ID}`));
+    const end = this.extensionLog().split('\n').find((l) => /Pipewise activated/.test(l));
+    const from = start === undefined ? undefined : logTime(start);
+    const to = end === undefined ? undefined : logTime(end);
+    return from === undefined || to === undefined ? undefined : to - from;
   }
 
   /** The server's log folder for this session (`<user-data>/logs/<timestamp>`). */
@@ -369,6 +388,12 @@ export class Workbench {
     await this.server.close();
     fs.rmSync(this.workspace, { recursive: true, force: true, maxRetries: 3 });
   }
+}
+
+/** The time a VS Code log line starts with (`2026-12-06 16:19:34.123 [info] …`), in ms; both logs share the clock. */
+function logTime(line: string): number | undefined {
+  const m = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d\.\d{3})/.exec(line);
+  return m ? Date.parse(`${m[1]}T${m[2]}`) : undefined;
 }
 
 /** Concatenates the log files under `dir` (recursively) whose path passes `filter`. */
