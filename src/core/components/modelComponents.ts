@@ -46,9 +46,11 @@ export const Transform = declareComponent({
 
 const hyper = {
   model: z
-    .enum(['auto', 'linear', 'dnn', 'wide_and_deep'])
+    .enum(['auto', 'linear', 'dnn', 'wide_and_deep', 'gradient_boosted_trees', 'random_forest'])
     .default('auto')
-    .describe('Built-in model family. `auto` trains linear and DNN (and wide-and-deep when the input is mostly one-hot categories) and keeps the best on validation rows carved out of the train split.'),
+    .describe(
+      'Built-in model family. `auto` trains linear and DNN (and wide-and-deep when the input is mostly one-hot categories), then gradient-boosted trees, and keeps the simplest unless a more complex one is better by more than 2 standard errors on validation rows carved out of the train split. `gradient_boosted_trees` and `random_forest` are decision forests (Yggdrasil Decision Forests, YDF\'s default hyperparameters; the network parameters below do not apply to them) on the transformed features, with categorical features split natively.',
+    ),
   task: z
     .enum(['auto', 'binary', 'multiclass', 'regression'])
     .default('auto')

@@ -34,3 +34,10 @@ export async function writeModelArtifact(
   // Last: a signature.json means the rest of the artifact is there.
   await writeJsonAtomic(path.join(dir, 'signature.json'), signature);
 }
+
+/** The rest of a tree model's artifact (its `model/` is written by saveTrees): no epochs, so an empty history. */
+export async function writeTreeArtifact(dir: string, spec: TransformSpec, signature: ModelSignature): Promise<void> {
+  await writeJsonAtomic(path.join(dir, 'transform.json'), spec);
+  await writeJsonAtomic(path.join(dir, 'history.json'), []);
+  await writeJsonAtomic(path.join(dir, 'signature.json'), signature);
+}
