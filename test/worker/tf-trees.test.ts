@@ -9,9 +9,12 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
-import { Trainer, Transform } from '../../src/core/components/modelComponents';
+import { Trainer, Transform, Tuner } from '../../src/core/components/modelComponents';
 import { PipewiseError } from '../../src/core/errors';
+import { writeWebFolder } from '../../src/engine/components/pusherWeb';
 import { trainer } from '../../src/engine/components/trainer';
+import { tuner } from '../../src/engine/components/tuner';
+import { quantizeModelArtifact } from '../../src/engine/model/quantizeModel';
 import { transform } from '../../src/engine/components/transform';
 import { loadServingModel, type ModelSignature } from '../../src/engine/model/servingModel';
 import { loadYdf, ydfCall, type YdfModel } from '../../src/engine/model/ydf';
@@ -150,4 +153,29 @@ test('a malformed input to YDF is a PipewiseError, and the library goes on worki
   const m = ydfCall('training after the failure', () => new ydf.RandomForestLearner('y', 'CLASSIFICATION').train(csv));
   assert.equal(m.getLabelClasses().length, 2);
   m.unload();
+});
+
+test('the Tuner searches over model families including trees, and the Trainer trains the winner', async () => {
+  const ctx = makeContext({
+    params: Tuner.params.parse({ strategy: 'grid', space: { model: ['linear', 'gradient_boosted_trees', 'random_forest'] }, epochs: 10, objective: 'val_loss' }),
+    inputs: { examples: artifact(penguins.transformed, 'Examples'), transform_graph: artifact(penguins.graph, 'TransformGraph') },
+    outputs: ['best_hyperparameters'],
+    root: tempDir('pw-trees-'),
+  });
+  await tuner.run(ctx);
+  const trials = JSON.parse(readFileSync(path.join(ctx.outputs.best_hyperparameters as string, 'trials.json'), 'utf8')) as { best: number; trials: { hyperparameters: { model: string }; score: number }[] };
+  assert.deepEqual(trials.trials.map((t) => t.hyperparameters.model), ['linear', 'gradient_boosted_trees', 'random_forest']);
+  assert.ok(trials.trials.every((t) => Number.isFinite(t.score) && t.score > 0));
+  // The trees' validation loss is computed by the same per-row cross-entropy as the linear model's: distinct models, distinct scores.
+  assert.notEqual(trials.trials[1]?.score, trials.trials[2]?.score);
+  const best = trials.trials.reduce((a, b) => (b.score < a.score ? b : a));
+  assert.equal(trials.trials[trials.best - 1], best);
+});
+
+test('a tree model refuses quantization and the web push with a clear error', async () => {
+  const ctx = trainerContext(penguins, { model: 'random_forest' });
+  await trainer.run(ctx);
+  const dir = ctx.outputs.model as string;
+  await assert.rejects(quantizeModelArtifact(dir, tempDir('pw-trees-q-'), 'float16'), (e: unknown) => e instanceof PipewiseError && /decision forest .*leave out quantize/.test(e.message));
+  await assert.rejects(writeWebFolder(dir, path.join(tempDir('pw-trees-web-'), 'web'), { tfjs: 'bundled' }), (e: unknown) => e instanceof PipewiseError && /target: web cannot push .*decision forest \(random_forest\)/.test(e.message));
 });
