@@ -66,13 +66,13 @@ export const Trainer = declareComponent({
   name: 'Trainer',
   version: '1',
   description:
-    'Trains a TensorFlow.js model in the background worker: linear, DNN or wide-and-deep, for binary, multiclass or regression, or the user\'s own module. Early stopping on validation rows carved out of the train split (never the eval split); live metrics; the model is saved with its transform and signature.',
+    'Trains a model in the background worker: a TensorFlow.js linear, DNN or wide-and-deep model, gradient-boosted trees or a random forest (Yggdrasil Decision Forests), for binary, multiclass or regression, or the user\'s own module. Early stopping on validation rows carved out of the train split (never the eval split); live metrics; the model is saved with its transform and signature.',
   inputs: {
     examples: { type: 'Examples', description: 'Transformed examples (train and eval splits).' },
     transform_graph: { type: 'TransformGraph', description: 'The transform that made them.' },
     hyperparameters: { type: 'HyperParameters', description: 'Best hyperparameters from a Tuner; they override params.', optional: true },
   },
-  outputs: { model: { type: 'Model', description: 'TF.js layers model with transform and signature.' } },
+  outputs: { model: { type: 'Model', description: 'TF.js layers model (or YDF decision forest) with transform and signature.' } },
   params: z.strictObject({
     ...hyper,
     epochs: z.number().int().positive().default(50),
