@@ -11,8 +11,9 @@ const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
 const outRoot = production ? 'out/production' : 'out';
 
-// Loaded from node_modules at run time: native binaries, wasm files, and the optional tfjs-node.
-const nodeExternals = ['vscode', '@duckdb/node-api', '@tensorflow/tfjs-node', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-backend-cpu', 'esbuild'];
+// Loaded from node_modules at run time: native binaries, wasm files (TF.js's backend, YDF's decision
+// forests, whose training.js reads training.wasm beside itself), and the optional tfjs-node.
+const nodeExternals = ['vscode', '@duckdb/node-api', '@tensorflow/tfjs-node', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-backend-cpu', 'esbuild', 'ydf-training', 'jszip'];
 
 const common = { bundle: true, sourcemap: true, minify: production, logLevel: 'info', legalComments: 'none' };
 

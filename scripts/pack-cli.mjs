@@ -22,7 +22,7 @@ const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'ut
 const installedVersion = (name) => JSON.parse(fs.readFileSync(path.join(root, 'node_modules', name, 'package.json'), 'utf8')).version;
 
 export const CLI_PACKAGE_NAME = 'pipewise-cli';
-const RUNTIME = ['@duckdb/node-api', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'];
+const RUNTIME = ['@duckdb/node-api', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', 'ydf-training', 'jszip'];
 const OPTIONAL = ['esbuild'];
 
 if (!values['skip-build']) {
@@ -37,7 +37,7 @@ if (!values['skip-build']) {
     target: 'node20',
     legalComments: 'none',
     logLevel: 'warning',
-    external: ['vscode', '@duckdb/node-api', '@tensorflow/tfjs-node', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs', 'esbuild'],
+    external: ['vscode', '@duckdb/node-api', '@tensorflow/tfjs-node', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs', 'esbuild', 'ydf-training', 'jszip'],
   });
 }
 

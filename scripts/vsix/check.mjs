@@ -70,6 +70,8 @@ function loadProbe(ext, vsix) {
   const needed = new Set(['@duckdb/node-api', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm']);
   // The threaded wasm build's glue, resolved by path (src/engine/tf/wasmThreads.ts), which the scan below cannot see.
   for (const f of ['tfjs-backend-wasm-threaded-simd.js', 'tfjs-backend-wasm-threaded-simd.worker.js']) needed.add(`@tensorflow/tfjs-backend-wasm/wasm-out/${f}`);
+  // Decision forests (src/engine/model/ydf.ts), required through a createRequire variable; the .wasm beside training.js.
+  for (const m of ['ydf-training', 'ydf-training/dist/training.wasm', 'jszip/dist/jszip.min.js']) needed.add(m);
   for (const bundle of ['out/extension.js', 'out/worker.js']) {
     const file = path.join(ext, bundle);
     if (!fs.existsSync(file)) throw new Error(`${bundle} is missing from the VSIX`);

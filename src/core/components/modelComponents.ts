@@ -46,9 +46,11 @@ export const Transform = declareComponent({
 
 const hyper = {
   model: z
-    .enum(['auto', 'linear', 'dnn', 'wide_and_deep'])
+    .enum(['auto', 'linear', 'dnn', 'wide_and_deep', 'gradient_boosted_trees', 'random_forest'])
     .default('auto')
-    .describe('Built-in model family. `auto` trains linear and DNN (and wide-and-deep when the input is mostly one-hot categories) and keeps the best on validation rows carved out of the train split.'),
+    .describe(
+      'Built-in model family. `auto` trains linear and DNN (and wide-and-deep when the input is mostly one-hot categories), then gradient-boosted trees, and keeps the simplest unless a more complex one is better by more than 2 standard errors on validation rows carved out of the train split. `gradient_boosted_trees` and `random_forest` are decision forests (Yggdrasil Decision Forests, YDF\'s default hyperparameters; the network parameters below do not apply to them) on the transformed features, with categorical features split natively.',
+    ),
   task: z
     .enum(['auto', 'binary', 'multiclass', 'regression'])
     .default('auto')
@@ -64,13 +66,13 @@ export const Trainer = declareComponent({
   name: 'Trainer',
   version: '1',
   description:
-    'Trains a TensorFlow.js model in the background worker: linear, DNN or wide-and-deep, for binary, multiclass or regression, or the user\'s own module. Early stopping on validation rows carved out of the train split (never the eval split); live metrics; the model is saved with its transform and signature.',
+    'Trains a model in the background worker: a TensorFlow.js linear, DNN or wide-and-deep model, gradient-boosted trees or a random forest (Yggdrasil Decision Forests), for binary, multiclass or regression, or the user\'s own module. Early stopping on validation rows carved out of the train split (never the eval split); live metrics; the model is saved with its transform and signature.',
   inputs: {
     examples: { type: 'Examples', description: 'Transformed examples (train and eval splits).' },
     transform_graph: { type: 'TransformGraph', description: 'The transform that made them.' },
     hyperparameters: { type: 'HyperParameters', description: 'Best hyperparameters from a Tuner; they override params.', optional: true },
   },
-  outputs: { model: { type: 'Model', description: 'TF.js layers model with transform and signature.' } },
+  outputs: { model: { type: 'Model', description: 'TF.js layers model (or YDF decision forest) with transform and signature.' } },
   params: z.strictObject({
     ...hyper,
     epochs: z.number().int().positive().default(50),

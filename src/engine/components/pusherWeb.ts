@@ -90,11 +90,15 @@ export interface WebPushOptions {
 
 /** Lays out the web folder for the Model artifact `modelUri` in `dir` (which must be new). */
 export async function writeWebFolder(modelUri: string, dir: string, opts: WebPushOptions): Promise<{ quantized?: QuantizedSize }> {
-  const runtime = webRuntimeDir();
   const signatureText = await fs.readFile(path.join(modelUri, 'signature.json'), 'utf8');
   const specText = await fs.readFile(path.join(modelUri, 'transform.json'), 'utf8');
   const signature = JSON.parse(signatureText) as ModelSignature;
   const spec = JSON.parse(specText) as TransformSpec;
+  if (signature.modelFormat === 'ydf') {
+    // The page's runtime (src/web) runs TF.js layers models only; YDF's wasm is not in it yet.
+    throw new PipewiseError(`target: web cannot push ${modelUri}: it is a decision forest (${String(signature.hyperparameters.model)}), and the browser runtime predicts TF.js models only; push it with target: server, or train a linear, dnn or wide_and_deep model for the web`, { file: modelUri });
+  }
+  const runtime = webRuntimeDir();
   await fs.mkdir(dir, { recursive: true });
   let quantized: QuantizedSize | undefined;
   if (opts.quantize) quantized = await quantizeModelFolder(path.join(modelUri, 'model'), path.join(dir, 'model'), opts.quantize);

@@ -12,7 +12,7 @@ import type { ComponentContext, ComponentExecutor } from '../component';
 import { writeJsonAtomic } from '../model/files';
 import { mulberry32 } from '../model/fitModel';
 import { applyHyperparameters, BEST_HYPERPARAMETERS_FILE, hyperparametersFromParams } from '../model/hyperparameters';
-import { chooseModel } from '../model/chooseModel';
+import { chooseModel, disposeChosen } from '../model/chooseModel';
 import { prepareData } from '../model/trainModel';
 import { loadTf } from '../tf/loadTf';
 import { readTransformSpec } from './trainer';
@@ -76,15 +76,17 @@ export const tuner: ComponentExecutor<TunerParams> = {
     for (const [i, c] of candidates.entries()) {
       if (ctx.signal.aborted) throw new CancelledError();
       ctx.progress(i / candidates.length, `trial ${i + 1}/${candidates.length}`);
-      const { model, fit, scores } = await chooseModel(loaded, spec, data, {
+      const chosen = await chooseModel(loaded, spec, data, {
         hp: c.hp,
         seed: p.seed,
         earlyStopping: { patience: p.patience, monitor: p.objective },
         signal: ctx.signal,
       });
-      model.dispose();
+      disposeChosen(chosen);
+      // A decision forest has no epochs: one "epoch" that is its final state.
+      const fit = chosen.runtime === 'tfjs' ? chosen.fit : { best: {}, history: [{}], bestEpoch: 1 };
       // The eval split's scores are left out: trials are compared on the validation rows only.
-      const metrics = { ...fit.best, ...Object.fromEntries(Object.entries(scores).filter(([k]) => !k.startsWith('eval_'))) };
+      const metrics = { ...fit.best, ...Object.fromEntries(Object.entries(chosen.scores).filter(([k]) => !k.startsWith('eval_'))) };
       const score = metrics[p.objective];
       if (score === undefined) throw new PipewiseError(`Tuner: the objective '${p.objective}' is not a training metric (metrics: ${Object.keys(metrics).join(', ')})`);
       results.push({ trial: i + 1, hyperparameters: c.values, score, epochs: fit.history.length, bestEpoch: fit.bestEpoch, metrics });

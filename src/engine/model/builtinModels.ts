@@ -7,15 +7,23 @@
  */
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { Tf } from '../tf/loadTf';
-import type { Task } from './servingModel';
+import type { Task } from './signature';
+
+/** The decision-forest families (Yggdrasil Decision Forests; src/engine/model/treeModel.ts trains them). */
+export type TreeFamily = 'gradient_boosted_trees' | 'random_forest';
+export const TREE_FAMILIES: readonly TreeFamily[] = ['gradient_boosted_trees', 'random_forest'];
+
+export function isTreeFamily(name: string): name is TreeFamily {
+  return (TREE_FAMILIES as readonly string[]).includes(name);
+}
 
 export type ModelFamily = 'linear' | 'dnn' | 'wide_and_deep';
 export type OptimizerName = 'adam' | 'sgd' | 'rmsprop' | 'adagrad';
 
 /** The hyperparameters a built-in model and its training take (Trainer params, Tuner space). */
 export interface Hyperparameters {
-  /** `auto`: linear, DNN (and wide-and-deep) are trained and the best on the validation rows kept. */
-  readonly model: ModelFamily | 'auto';
+  /** `auto`: linear, DNN (and wide-and-deep), then gradient-boosted trees are trained and the best on the validation rows kept. */
+  readonly model: ModelFamily | TreeFamily | 'auto';
   readonly hidden_units: readonly number[];
   readonly dropout: number;
   readonly learning_rate: number;
@@ -34,7 +42,7 @@ export function outputUnits(task: Task, numClasses: number): number {
 
 export function buildBuiltinModel(tf: Tf, o: { readonly width: number; readonly task: Task; readonly numClasses: number; readonly hp: Hyperparameters; readonly seed: number }): tfTypes.LayersModel {
   const { hp, seed } = o;
-  if (hp.model === 'auto') throw new Error('buildBuiltinModel needs a model family, not auto');
+  if (hp.model === 'auto' || hp.model === 'gradient_boosted_trees' || hp.model === 'random_forest') throw new Error(`buildBuiltinModel needs a TF.js model family, not ${hp.model}`);
   let layerSeed = seed;
   const init = (): ReturnType<Tf['initializers']['glorotUniform']> => tf.initializers.glorotUniform({ seed: layerSeed++ });
   const regularizer = hp.l2 > 0 ? tf.regularizers.l2({ l2: hp.l2 }) : undefined;

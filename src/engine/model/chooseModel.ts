@@ -8,13 +8,18 @@
  * small tables a DNN that wins on 60 validation rows by chance loses on the eval split. For a
  * regression on a positive, skewed label the winner is also trained on log(label), and kept that
  * way when its validation loss, measured in the label's own units, is lower by the same rule.
+ * Gradient-boosted trees (YDF, treeModel.ts) are the last and most complex candidate: they replace
+ * the leader by the same rule, judged on the same validation rows with the same per-row losses.
  */
+import { CancelledError } from '../../core/errors';
 import type { LoadedTf } from '../tf/loadTf';
 import type { TransformSpec } from '../transform/transformSpec';
 import type { ModelFamily } from './builtinModels';
+import type { EpochLogs, FitResult } from './fitModel';
 import { predictAll, type Dataset } from './fitModel';
 import { trainOnce, type PreparedData, type Trained, type TrainOnceOptions } from './trainModel';
 import { rowLoss } from './trainStep';
+import { isTreeFamily, trainTrees, type TrainedTrees, type TreeFamily } from './treeModel';
 
 /** Per-row validation losses of a trained built-in model (regression: squared error in label units over the label's variance). */
 function validationLosses(loaded: LoadedTf, data: PreparedData, trained: Trained): Float64Array {
@@ -52,10 +57,18 @@ export interface ModelChoice {
   readonly relativeMargin: number;
 }
 
-export interface Chosen extends Trained {
-  readonly family: ModelFamily | 'user';
+/** The kept model: a TF.js model (built-in or the user's), or a decision forest. */
+export type Chosen = {
+  readonly family: ModelFamily | TreeFamily | 'user';
   readonly labelTransform: 'none' | 'log';
   readonly choice?: ModelChoice;
+  readonly scores: EpochLogs;
+} & ({ readonly runtime: 'tfjs'; readonly model: Trained['model']; readonly fit: FitResult } | { readonly runtime: 'ydf'; readonly trees: TrainedTrees });
+
+/** Releases the model a Chosen holds. */
+export function disposeChosen(c: Chosen): void {
+  if (c.runtime === 'tfjs') c.model.dispose();
+  else c.trees.model.unload();
 }
 
 /** Wide-and-deep joins when the input is mostly one-hot: at least 2 categorical features with 10+ slots, or crosses. */
@@ -94,17 +107,40 @@ export function withLogLabel(data: PreparedData): PreparedData | undefined {
   return { ...data, train: retarget(data.train), validation: retarget(data.validation), eval: retarget(data.eval), labelMean: m, labelStd: s, labelTransform: 'log' };
 }
 
-export async function chooseModel(loaded: LoadedTf, spec: TransformSpec, data: PreparedData, o: TrainOnceOptions, log?: (message: string) => void): Promise<Chosen & { data: PreparedData }> {
-  if (o.userModule) return { ...(await trainOnce(loaded, spec, data, o)), family: 'user', labelTransform: 'none', data };
-  if (o.hp.model !== 'auto') return { ...(await trainOnce(loaded, spec, data, o)), family: o.hp.model, labelTransform: data.labelTransform, data };
+export async function chooseModel(
+  loaded: LoadedTf,
+  spec: TransformSpec,
+  data: PreparedData,
+  o: TrainOnceOptions,
+  log?: (message: string) => void,
+  treeLog: (line: string) => void = () => undefined,
+): Promise<Chosen & { data: PreparedData }> {
+  if (o.userModule) return { ...(await trainOnce(loaded, spec, data, o)), runtime: 'tfjs', family: 'user', labelTransform: 'none', data };
+  const requested = o.hp.model;
+  if (isTreeFamily(requested)) {
+    const trees = await trainTrees(requested, spec, data, treeLog);
+    return { runtime: 'ydf', trees, scores: trees.scores, family: requested, labelTransform: 'none', data };
+  }
+  if (requested !== 'auto') return { ...(await trainOnce(loaded, spec, data, o)), runtime: 'tfjs', family: requested, labelTransform: data.labelTransform, data };
   const families: ModelFamily[] = ['linear', 'dnn', ...(wantsWide(spec) ? (['wide_and_deep'] as const) : [])];
-  type Candidate = { name: string; family: ModelFamily; data: PreparedData; trained: Trained; loss: number; rows: Float64Array };
+  type Candidate = { name: string; family: ModelFamily | TreeFamily; data: PreparedData; trained: Trained | TrainedTrees; loss: number; rows: Float64Array };
   const done: Candidate[] = [];
+  const dispose = (c: Candidate): void => {
+    if ('kind' in c.trained) c.trained.model.unload();
+    else c.trained.model.dispose();
+  };
   const run = async (family: ModelFamily, d: PreparedData, name: string): Promise<Candidate> => {
     const trained = await trainOnce(loaded, spec, d, { ...o, hp: { ...o.hp, model: family } });
     const c = { name, family, data: d, trained, loss: trained.scores.val_loss ?? Infinity, rows: validationLosses(loaded, d, trained) };
     done.push(c);
     log?.(`candidate ${name}: validation loss ${c.loss.toFixed(4)} after ${trained.fit.history.length} epochs`);
+    return c;
+  };
+  const runTrees = async (family: TreeFamily): Promise<Candidate> => {
+    const trained = await trainTrees(family, spec, data, treeLog);
+    const c = { name: family, family, data, trained, loss: trained.scores.val_loss ?? Infinity, rows: trained.validationLosses };
+    done.push(c);
+    log?.(`candidate ${family}: validation loss ${c.loss.toFixed(4)} with ${trained.info.numTrees ?? '?'} trees`);
     return c;
   };
   try {
@@ -120,20 +156,26 @@ export async function chooseModel(loaded: LoadedTf, spec: TransformSpec, data: P
     };
     for (const f of families) challenge(await run(f, data, f));
     const logData = withLogLabel(data);
-    if (logData && best) challenge(await run(best.family, logData, `${best.family} on log(${spec.label.name})`));
-    if (!best) throw new Error('no model candidate trained');
-    const others = done.filter((c) => c !== best).map((c) => c.loss);
-    const runnerUp = others.length ? Math.min(...others) : best.loss;
+    const leader = best as Candidate | undefined;
+    if (logData && leader && !isTreeFamily(leader.family)) challenge(await run(leader.family, logData, `${leader.family} on log(${spec.label.name})`));
+    if (o.signal.aborted) throw new CancelledError();
+    challenge(await runTrees('gradient_boosted_trees'));
+    const kept = best as Candidate | undefined;
+    if (!kept) throw new Error('no model candidate trained');
+    const others = done.filter((c) => c !== kept).map((c) => c.loss);
+    const runnerUp = others.length ? Math.min(...others) : kept.loss;
     const choice: ModelChoice = {
-      chosen: best.name,
+      chosen: kept.name,
       candidates: Object.fromEntries(done.map((c) => [c.name, Number(c.loss.toFixed(6))])),
-      margin: runnerUp - best.loss,
-      relativeMargin: runnerUp > 0 ? (runnerUp - best.loss) / runnerUp : 0,
+      margin: runnerUp - kept.loss,
+      relativeMargin: runnerUp > 0 ? (runnerUp - kept.loss) / runnerUp : 0,
     };
-    for (const c of done) if (c !== best) c.trained.model.dispose();
-    return { ...best.trained, family: best.family, labelTransform: best.data.labelTransform, choice, data: best.data };
+    for (const c of done) if (c !== kept) dispose(c);
+    const t = kept.trained;
+    if ('kind' in t) return { runtime: 'ydf', trees: t, scores: t.scores, family: t.family, labelTransform: 'none', choice, data };
+    return { ...t, runtime: 'tfjs', family: kept.family, labelTransform: kept.data.labelTransform, choice, data: kept.data };
   } catch (e) {
-    for (const c of done) c.trained.model.dispose();
+    for (const c of done) dispose(c);
     throw e;
   }
 }

@@ -10,7 +10,7 @@ import type * as tfTypes from '@tensorflow/tfjs';
 import os from 'node:os';
 import { CancelledError, PipewiseError } from '../../core/errors';
 import type { Tf, TfBackend } from '../tf/loadTf';
-import type { Task } from './servingModel';
+import type { Task } from './signature';
 import { mulberry32 } from './random';
 import { batchAccuracy, rowLoss, TrainStep, type StepConfig } from './trainStep';
 

@@ -6,11 +6,11 @@ import path from 'node:path';
 import { PipewiseError, errorMessage } from '../../core/errors';
 import type { ArtifactRef } from '../../core/artifacts';
 import { readJson } from './files';
-import { TUNABLE, type Hyperparameters, type ModelFamily, type OptimizerName } from './builtinModels';
+import { TUNABLE, type Hyperparameters, type OptimizerName } from './builtinModels';
 
 export const BEST_HYPERPARAMETERS_FILE = 'best_hyperparameters.json';
 
-const FAMILIES: readonly (ModelFamily | 'auto')[] = ['auto', 'linear', 'dnn', 'wide_and_deep'];
+const FAMILIES: readonly Hyperparameters['model'][] = ['auto', 'linear', 'dnn', 'wide_and_deep', 'gradient_boosted_trees', 'random_forest'];
 const OPTIMIZERS: readonly OptimizerName[] = ['adam', 'sgd', 'rmsprop', 'adagrad'];
 
 /** Checks and applies tuned values over base hyperparameters; `where` names the source in errors. */
@@ -21,7 +21,7 @@ export function applyHyperparameters(base: Hyperparameters, values: Readonly<Rec
     const bad = (want: string): PipewiseError => new PipewiseError(`${where}: ${k} must be ${want}, not ${JSON.stringify(v)}`);
     switch (k) {
       case 'model':
-        if (!FAMILIES.includes(v as ModelFamily)) throw bad(`one of ${FAMILIES.join(', ')}`);
+        if (!FAMILIES.includes(v as Hyperparameters['model'])) throw bad(`one of ${FAMILIES.join(', ')}`);
         break;
       case 'optimizer':
         if (!OPTIMIZERS.includes(v as OptimizerName)) throw bad(`one of ${OPTIMIZERS.join(', ')}`);

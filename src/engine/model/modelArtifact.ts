@@ -10,7 +10,7 @@ import type { Tf } from '../tf/loadTf';
 import { writeJsonAtomic } from './files';
 import type { EpochLogs } from './fitModel';
 import { saveLayersModel } from './modelIo';
-import type { ModelSignature } from './servingModel';
+import type { ModelSignature } from './signature';
 
 /** The raw columns a model reads: its features and the sources of its crosses. */
 export function rawInputs(spec: TransformSpec): ModelSignature['inputs'] {
@@ -32,5 +32,12 @@ export async function writeModelArtifact(
   await writeJsonAtomic(path.join(dir, 'transform.json'), spec);
   await writeJsonAtomic(path.join(dir, 'history.json'), history.map((logs, i) => ({ epoch: i + 1, ...logs })));
   // Last: a signature.json means the rest of the artifact is there.
+  await writeJsonAtomic(path.join(dir, 'signature.json'), signature);
+}
+
+/** The rest of a tree model's artifact (its `model/` is written by saveTrees): no epochs, so an empty history. */
+export async function writeTreeArtifact(dir: string, spec: TransformSpec, signature: ModelSignature): Promise<void> {
+  await writeJsonAtomic(path.join(dir, 'transform.json'), spec);
+  await writeJsonAtomic(path.join(dir, 'history.json'), []);
   await writeJsonAtomic(path.join(dir, 'signature.json'), signature);
 }

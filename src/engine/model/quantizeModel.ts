@@ -4,10 +4,12 @@
  * tensor quantized, and `quantization` fields in the weights manifest. Both the Node loader
  * (modelIo.ts) and the browser's `tf.loadLayersModel(url)` read the result back into float32.
  */
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
+import { PipewiseError } from '../../core/errors';
 import path from 'node:path';
 import { readJson, writeFileAtomic, writeJsonAtomic } from './files';
 import { quantizeWeights, type QuantizeDtype, type WeightEntry } from './quantize';
+import { TREE_MODEL_INFO } from './treeModel';
 
 interface ModelJson {
   weightsManifest?: { paths: string[]; weights: WeightEntry[] }[];
@@ -23,6 +25,9 @@ export interface QuantizedSize {
 
 /** Writes the quantized copy of the model in `srcDir` to `dstDir`; returns the weight sizes. */
 export async function quantizeModelFolder(srcDir: string, dstDir: string, dtype: QuantizeDtype): Promise<QuantizedSize> {
+  if (existsSync(path.join(srcDir, TREE_MODEL_INFO))) {
+    throw new PipewiseError(`quantize: ${dtype} applies to TF.js models' weights; the model in ${path.dirname(srcDir)} is a decision forest (Yggdrasil Decision Forests), whose thresholds and leaf values are not quantized: leave out quantize`, { file: srcDir });
+  }
   const json = await readJson<ModelJson>(path.join(srcDir, 'model.json'), 'model.json');
   const weights: WeightEntry[] = [];
   const buffers: Buffer[] = [];

@@ -1,6 +1,7 @@
 /**
  * A Model artifact, loaded for prediction from raw rows: the saved transform.json is applied with
- * the same `applyTransform` training used, then the layers model predicts.
+ * the same `applyTransform` training used, then the layers model (or, for `modelFormat: ydf`, the
+ * decision forest of treeModel.ts) predicts.
  */
 import type * as tfTypes from '@tensorflow/tfjs';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { decodePredictions } from './decodePredictions';
 import { denseForward } from './denseFastPath';
 import { readJson } from './files';
 import { loadLayersModel } from './modelIo';
+import { loadTreeServingModel } from './treeModel';
 import type { ModelSignature, Prediction, ServingModel } from './signature';
 
 /** Rows predicted per tensor, so a large table never becomes one huge tensor. */
@@ -32,6 +34,9 @@ export async function loadServingModel(modelArtifactUri: string): Promise<Servin
   } catch (e) {
     throw new PipewiseError(`cannot load the model at ${modelArtifactUri}: ${errorMessage(e)}`, { file: modelArtifactUri });
   }
+  // The one place that chooses a saved model's runtime: every consumer (Evaluator, BulkInferrer,
+  // InfraValidator, the model server, the Try panel) gets the same ServingModel either way.
+  if (signature.modelFormat === 'ydf') return loadTreeServingModel(modelArtifactUri, signature, spec);
   const { tf } = await loadTf();
   let model: tfTypes.LayersModel;
   try {

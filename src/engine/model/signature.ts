@@ -16,6 +16,8 @@ export interface ModelSignature {
   /** The raw feature columns the model reads (before its transform), with their raw types. */
   readonly inputs: readonly { readonly name: string; readonly type: 'number' | 'string' }[];
   readonly backend: string;
+  /** How `model/` is stored: absent = TF.js layers (model.json), `ydf` = a decision forest (ydf_model.zip, trees.json). */
+  readonly modelFormat?: 'ydf';
   readonly hyperparameters: Readonly<Record<string, unknown>>;
   /** Length of the model's input vector (transform.json `width`). */
   readonly inputWidth?: number;

@@ -11,7 +11,7 @@ import type { TransformSpec } from '../transform/transformSpec';
 import { loadFullTf, type LoadedTf } from '../tf/loadTf';
 import { buildBuiltinModel, foldLabelScaling, outputUnits, type Hyperparameters } from './builtinModels';
 import { checkFitsInMemory, evaluateSet, fitModel, predictAll, type Dataset, type EpochLogs, type FitResult } from './fitModel';
-import type { Task } from './servingModel';
+import type { Task } from './signature';
 import { mulberry32 } from './random';
 import { stepConfig } from './trainStep';
 import { buildUserModel, type UserModelModule } from './userModel';

@@ -19,7 +19,7 @@ import type * as tfTypes from '@tensorflow/tfjs';
 import type { Tf } from '../tf/loadTf';
 import type { Hyperparameters, OptimizerName } from './builtinModels';
 import { mulberry32 } from './random';
-import type { Task } from './servingModel';
+import type { Task } from './signature';
 
 export interface StepConfig {
   readonly task: Task;

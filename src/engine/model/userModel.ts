@@ -13,7 +13,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PipewiseError } from '../../core/errors';
 import type { Tf } from '../tf/loadTf';
-import type { Task } from './servingModel';
+import type { Task } from './signature';
 import { errorMessage } from '../../protocol/errors';
 
 export interface BuildModelContext {

@@ -22,8 +22,8 @@ export interface ImageEntry {
   readonly kind: 'file' | 'dir';
 }
 
-/** The CLI's run-time dependencies, as esbuild leaves them external (esbuild.mjs `nodeExternals`). */
-export const RUNTIME_DEPENDENCIES = ['@duckdb/node-api', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', 'esbuild'] as const;
+/** The CLI's run-time dependencies, as esbuild leaves them external (esbuild.mjs `nodeExternals`): decision forests need ydf-training and jszip. */
+export const RUNTIME_DEPENDENCIES = ['@duckdb/node-api', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', 'esbuild', 'ydf-training', 'jszip'] as const;
 
 /** Posix form of a relative path, for Dockerfile and .dockerignore lines. */
 function posix(p: string): string {

@@ -1,0 +1,239 @@
+/**
+ * Decision forests (gradient-boosted trees, random forests) trained with Yggdrasil Decision
+ * Forests, behind the same Model artifact and ServingModel interface as the TF.js models.
+ *
+ * How trees meet Transform — the decision: a tree reads the very per-feature values the Transform
+ * writes into transformed_examples (`transformRow`), recovered losslessly from the model input
+ * vector every model family is trained and served on: a scaled numeric feature is one NUMERICAL
+ * column (z-scoring is monotone, so the splits are those of the raw value), a bucketized feature its
+ * bucket index (NUMERICAL, ordered), and a vocabulary, hash or cross its index as a CATEGORICAL
+ * column (native categorical splits, not one-hot). Serving runs the same `applyTransform` on the raw
+ * request and the same vector → columns step, so there is no second feature pipeline that could
+ * drift from training: no train/serving skew, and a request carries only raw values. The price:
+ * missing values are filled by the Transform (as for every model) instead of YDF's own handling.
+ */
+import path from 'node:path';
+import { promises as fs } from 'node:fs';
+import { PipewiseError } from '../../core/errors';
+import { errorMessage } from '../../protocol/errors';
+import { applyTransform, type RawRow } from '../transform/applyTransform';
+import type { TransformSpec } from '../transform/transformSpec';
+import { decodePredictions } from './decodePredictions';
+import { readJson, writeFileAtomic, writeJsonAtomic } from './files';
+import type { Dataset, EpochLogs } from './fitModel';
+import type { ModelSignature, Prediction, ServingModel, Task } from './signature';
+import { rowLoss } from './trainStep';
+import { loadYdf, loadYdfModel, numberOfTrees, parseVariableImportances, saveYdfModel, ydfCall, type YdfColumns, type YdfModel } from './ydf';
+import { TREE_FAMILIES, isTreeFamily, type TreeFamily } from './builtinModels';
+
+export { TREE_FAMILIES, isTreeFamily, type TreeFamily };
+
+/** Files of a tree model inside the Model artifact's `model/` folder. */
+export const TREE_MODEL_ZIP = 'ydf_model.zip';
+export const TREE_MODEL_INFO = 'trees.json';
+
+/** `model/trees.json`: what a reader needs besides YDF's own zip. */
+export interface TreeModelInfo {
+  readonly format: 'ydf';
+  readonly family: TreeFamily;
+  readonly numTrees?: number;
+  /** YDF's class order (getLabelClasses()), which is not the signature's: reordered on predict. */
+  readonly ydfClasses?: readonly string[];
+}
+
+/** One scalar column per scaled feature, an index column per one-hot feature (see the header). */
+function columnKinds(spec: TransformSpec): { name: string; offset: number; size: number; categorical: boolean; scalar: boolean }[] {
+  const kindOf = new Map(spec.features.map((f) => [f.name, f.kind] as const));
+  return spec.layout.map((slot) => {
+    const kind = kindOf.get(slot.name);
+    const scalar = kind === 'zscore' || kind === 'minmax' || kind === 'identity';
+    return { name: slot.name, offset: slot.offset, size: slot.size, scalar, categorical: !scalar && kind !== 'bucketize' };
+  });
+}
+
+/** Model input vectors (n × spec.width, row-major) → YDF columns, the one step training and serving share. */
+export function treeColumns(spec: TransformSpec, x: Float32Array, n: number): YdfColumns {
+  const cols: YdfColumns = {};
+  for (const c of columnKinds(spec)) {
+    if (c.categorical) {
+      const values: string[] = new Array<string>(n);
+      for (let i = 0; i < n; i++) values[i] = String(hotIndex(x, i * spec.width + c.offset, c.size));
+      cols[c.name] = values;
+    } else {
+      const values: number[] = new Array<number>(n);
+      for (let i = 0; i < n; i++) values[i] = c.scalar ? (x[i * spec.width + c.offset] as number) : hotIndex(x, i * spec.width + c.offset, c.size);
+      cols[c.name] = values;
+    }
+  }
+  return cols;
+}
+
+function hotIndex(x: Float32Array, start: number, size: number): number {
+  for (let k = 0; k < size; k++) if ((x[start + k] as number) !== 0) return k;
+  return 0;
+}
+
+/** YDF's per-row outputs → the signature's layout: binary P(classes[1]), multiclass in `classes` order, regression the value. */
+function toSignatureOrder(task: Task, raw: ArrayLike<number>, n: number, classes: readonly string[] | undefined, ydfClasses: readonly string[] | undefined): Float32Array {
+  if (task === 'regression') return Float32Array.from({ length: n }, (_, i) => raw[i] as number);
+  const ours = classes ?? [];
+  const theirs = ydfClasses ?? [];
+  if (task === 'binary') {
+    // YDF gives the probability of its second class.
+    const flip = theirs[1] !== ours[1];
+    return Float32Array.from({ length: n }, (_, i) => (flip ? 1 - (raw[i] as number) : (raw[i] as number)));
+  }
+  const k = ours.length;
+  const column = ours.map((c) => theirs.indexOf(c));
+  const out = new Float32Array(n * k);
+  for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) out[i * k + c] = (column[c] as number) >= 0 ? (raw[i * theirs.length + (column[c] as number)] as number) : 0;
+  return out;
+}
+
+export interface TrainedTrees {
+  readonly kind: 'trees';
+  readonly family: TreeFamily;
+  readonly model: YdfModel;
+  readonly info: TreeModelInfo;
+  /** Validation rows (`val_*`) and the eval split (`eval_*`), in label units for regression, as scoreModel reports a TF.js model. */
+  readonly scores: EpochLogs;
+  /** Per-row validation losses, for the paired comparison of `model: auto`. */
+  readonly validationLosses: Float64Array;
+  readonly description: string;
+}
+
+/** What training trees needs of PreparedData (trainModel.ts), without importing TF.js. */
+export interface TreeData {
+  readonly task: Task;
+  readonly classes?: readonly string[];
+  readonly train: Dataset;
+  readonly validation: Dataset;
+  readonly eval: Dataset;
+  readonly labelMean: number;
+  readonly labelStd: number;
+  readonly labelTransform: 'none' | 'log';
+  readonly labelScale?: number;
+}
+
+/** The label column YDF trains on: class names, or the regression label in its own units. */
+function labelColumn(data: TreeData, d: Dataset): string[] | number[] {
+  if (data.task === 'regression') return Array.from({ length: d.n }, (_, i) => (d.y[i] as number) * data.labelStd + data.labelMean);
+  const classes = data.classes ?? [];
+  if (data.task === 'binary') return Array.from({ length: d.n }, (_, i) => classes[(d.y[i] as number) >= 0.5 ? 1 : 0] as string);
+  const k = d.outDim;
+  return Array.from({ length: d.n }, (_, i) => {
+    let best = 0;
+    for (let c = 1; c < k; c++) if ((d.y[i * k + c] as number) > (d.y[i * k + best] as number)) best = c;
+    return classes[best] as string;
+  });
+}
+
+/** Predictions in signature order for a dataset's input vectors. */
+function predictDataset(model: YdfModel, spec: TransformSpec, task: Task, classes: readonly string[] | undefined, ydfClasses: readonly string[] | undefined, d: Dataset): Float32Array {
+  const raw = ydfCall('predicting with the tree model', () => model.predict(treeColumns(spec, d.x, d.n)));
+  return toSignatureOrder(task, raw, d.n, classes, ydfClasses);
+}
+
+/** Per-row losses: regression squared error in label units over the label's variance; classification cross-entropy. */
+function perRowLosses(data: TreeData, d: Dataset, p: Float32Array): Float64Array {
+  const out = new Float64Array(d.n);
+  const k = d.outDim;
+  for (let i = 0; i < d.n; i++) {
+    if (data.task === 'regression') {
+      const truth = (d.y[i] as number) * data.labelStd + data.labelMean;
+      out[i] = (truth - (p[i] as number)) ** 2 / (data.labelScale ?? 1) ** 2;
+    } else {
+      out[i] = rowLoss(data.task, d.y.subarray(i * k, (i + 1) * k), p.subarray(i * k, (i + 1) * k), 1);
+    }
+  }
+  return out;
+}
+
+function scoreSet(data: TreeData, d: Dataset, p: Float32Array, losses: Float64Array, prefix: string): EpochLogs {
+  const n = Math.max(1, d.n);
+  const loss = losses.reduce((a, b) => a + b, 0) / n;
+  if (data.task === 'regression') return { [`${prefix}_loss`]: loss, [`${prefix}_rmse`]: Math.sqrt(loss) * (data.labelScale ?? 1) };
+  let correct = 0;
+  const k = d.outDim;
+  for (let i = 0; i < d.n; i++) {
+    if (data.task === 'binary') correct += (p[i] as number) >= 0.5 === (d.y[i] as number) >= 0.5 ? 1 : 0;
+    else {
+      let best = 0;
+      for (let c = 1; c < k; c++) if ((p[i * k + c] as number) > (p[i * k + best] as number)) best = c;
+      correct += (d.y[i * k + best] as number) === 1 ? 1 : 0;
+    }
+  }
+  return { [`${prefix}_loss`]: loss, [`${prefix}_accuracy`]: correct / n };
+}
+
+/**
+ * Trains a forest on the fit rows (the train split less the validation rows) with YDF's defaults;
+ * gradient-boosted trees stop early on the share of those rows YDF holds out itself (10%, its
+ * default), since this build takes no validation set. Scored on the validation rows and eval split.
+ */
+export async function trainTrees(family: TreeFamily, spec: TransformSpec, data: TreeData, log: (line: string) => void): Promise<TrainedTrees> {
+  if (data.labelTransform !== 'none') throw new Error('trees train on the label in its own units');
+  const ydf = await loadYdf();
+  const label = spec.label.name;
+  const columns: YdfColumns = { ...treeColumns(spec, data.train.x, data.train.n), [label]: labelColumn(data, data.train) as string[] };
+  const Learner = family === 'gradient_boosted_trees' ? ydf.GradientBoostedTreesLearner : ydf.RandomForestLearner;
+  const task = data.task === 'regression' ? 'REGRESSION' : 'CLASSIFICATION';
+  const model = ydfCall(`training ${family} on ${data.train.n} rows × ${spec.layout.length} features`, () => new Learner(label, task).train(columns), log);
+  try {
+    const ydfClasses = data.task === 'regression' ? undefined : model.getLabelClasses();
+    if (ydfClasses && data.classes && data.classes.some((c) => !ydfClasses.includes(c))) {
+      // A class absent from the fit rows cannot be predicted; its probability is 0.
+      log(`classes not in the rows the trees were fitted on: ${data.classes.filter((c) => !ydfClasses.includes(c)).join(', ')}`);
+    }
+    const description = ydfCall('describing the tree model', () => model.describe());
+    const pv = predictDataset(model, spec, data.task, data.classes, ydfClasses, data.validation);
+    const pe = predictDataset(model, spec, data.task, data.classes, ydfClasses, data.eval);
+    const validationLosses = perRowLosses(data, data.validation, pv);
+    const scores = { ...scoreSet(data, data.validation, pv, validationLosses, 'val'), ...scoreSet(data, data.eval, pe, perRowLosses(data, data.eval, pe), 'eval') };
+    const numTrees = numberOfTrees(description);
+    return { kind: 'trees', family, model, info: { format: 'ydf', family, ...(numTrees === undefined ? {} : { numTrees }), ...(ydfClasses ? { ydfClasses } : {}) }, scores, validationLosses, description };
+  } catch (e) {
+    model.unload();
+    throw e;
+  }
+}
+
+/** Writes `model/ydf_model.zip`, `model/trees.json` and the Model artifact's folder-level `variable_importances.json`. */
+export async function saveTrees(trained: TrainedTrees, artifactDir: string): Promise<void> {
+  const dir = path.join(artifactDir, 'model');
+  await fs.mkdir(dir, { recursive: true });
+  await writeFileAtomic(path.join(dir, TREE_MODEL_ZIP), await saveYdfModel(trained.model));
+  await writeJsonAtomic(path.join(dir, TREE_MODEL_INFO), trained.info);
+  await writeJsonAtomic(path.join(artifactDir, 'variable_importances.json'), { source: 'ydf', importances: parseVariableImportances(trained.description) });
+}
+
+/** A saved tree model as a ServingModel: raw rows → applyTransform → columns → YDF. */
+export async function loadTreeServingModel(modelArtifactUri: string, signature: ModelSignature, spec: TransformSpec): Promise<ServingModel> {
+  const dir = path.join(modelArtifactUri, 'model');
+  let info: TreeModelInfo;
+  let zip: Buffer;
+  try {
+    info = await readJson<TreeModelInfo>(path.join(dir, TREE_MODEL_INFO), TREE_MODEL_INFO);
+    zip = await fs.readFile(path.join(dir, TREE_MODEL_ZIP));
+  } catch (e) {
+    throw new PipewiseError(`cannot load the model at ${modelArtifactUri}: ${errorMessage(e)}`, { file: modelArtifactUri });
+  }
+  let model: YdfModel | undefined = await loadYdfModel(new Uint8Array(zip), `the model at ${modelArtifactUri}`);
+  return {
+    signature,
+    async predict(rows: readonly RawRow[]): Promise<Prediction[]> {
+      if (!model) throw new PipewiseError('the tree model was disposed');
+      if (rows.length === 0) return [];
+      const m = model;
+      const x = applyTransform(spec, rows);
+      const raw = ydfCall('predicting with the tree model', () => m.predict(treeColumns(spec, x, rows.length)));
+      const values = toSignatureOrder(signature.task, raw, rows.length, signature.classes, info.ydfClasses);
+      const units = signature.task === 'multiclass' ? (signature.classes?.length ?? 1) : 1;
+      return decodePredictions(signature, values, units, rows.length);
+    },
+    dispose(): void {
+      model?.unload();
+      model = undefined;
+    },
+  };
+}
