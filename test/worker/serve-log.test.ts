@@ -241,3 +241,94 @@ test('finished log files hold exactly --log-rotate-rows rows', { timeout: 300_00
     await s.stop('SIGKILL');
   }
 });
+
+test('a very deeply nested body and a malformed percent-escape get 400, not 500; the server keeps serving', { timeout: 300_000 }, async () => {
+  const s = await startServe(base('rough'));
+  try {
+    await available(s);
+    const predict = `${s.url}/v1/models/penguins:predict`;
+    const depth = 200_000;
+    const nested = JSON.stringify({ instances: [{ ...PENGUIN, island: 'NESTED' }] }).replace('"NESTED"', `${'['.repeat(depth)}"Biscoe"${']'.repeat(depth)}`);
+    const r = await postJson(predict, nested);
+    assert.equal(r.status, 400, JSON.stringify(r.body).slice(0, 300));
+    assert.match(String(r.body.error), /island/);
+    assert.ok(String(r.body.error).length < 500, 'the error does not print the value');
+    const escaped = await fetch(`${s.url}/v1/models/%E0%A4%A:predict`, { method: 'POST', body: JSON.stringify({ instances: [PENGUIN] }) });
+    assert.equal(escaped.status, 400);
+    assert.match(String(((await escaped.json()) as { error: string }).error), /percent/);
+    const label = await fetch(`${s.url}/v1/models/penguins/labels/%ZZ`);
+    assert.equal(label.status, 400);
+    assert.equal((await postJson(predict, { instances: [PENGUIN] })).status, 200);
+  } finally {
+    await s.stop('SIGKILL');
+  }
+});
+
+test('a version folder half-copied when first seen is loaded again once its copy is complete', { timeout: 300_000 }, async () => {
+  const b = base('half');
+  const s = await startServe(b, ['--poll-ms', '100']);
+  try {
+    await available(s);
+    // Half a copy: the folder and one of the model's files, the rest still to come.
+    const files = readdirSync(modelDir);
+    const v2 = path.join(b, '2');
+    mkdirSync(v2);
+    cpSync(path.join(modelDir, files[0] as string), path.join(v2, files[0] as string), { recursive: true });
+    const failed = await waitFor('version 2 to fail', async () => (await versionsOf(s.url, 'penguins')).find((v) => v.version === '2' && v.state === 'END'));
+    assert.notEqual(failed.status.error_code, 'OK');
+    cpSync(modelDir, v2, { recursive: true });
+    await waitFor('version 2 AVAILABLE after the copy completes', async () => ((await versionsOf(s.url, 'penguins')).some((v) => v.version === '2' && v.state === 'AVAILABLE') ? true : undefined), 30_000);
+    const r = await postJson(`${s.url}/v1/models/penguins:predict`, { instances: [PENGUIN] });
+    assert.equal(r.status, 200);
+  } finally {
+    await s.stop('SIGKILL');
+  }
+});
+
+test('a --log-dir that cannot be written stops the server at start, naming the folder', { timeout: 120_000 }, async (t: TestContext) => {
+  const logDir = path.join(dir, 'ro-log');
+  mkdirSync(logDir);
+  // Read-only for root too: a read-only tmpfs.
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', logDir]).status !== 0) {
+    t.skip('cannot mount a tmpfs here (needs root)');
+    return;
+  }
+  try {
+    const r = await pipewise(['serve', base('ro'), '--port', '0', '--log-dir', logDir], dir, 60_000);
+    assert.notEqual(r.code, 0);
+    assert.ok(r.stderr.includes(logDir), r.stderr);
+    assert.match(r.stderr, /read-only|cannot be written/);
+  } finally {
+    spawnSync('umount', ['-l', logDir]);
+  }
+});
+
+test('monitor: exit 2 for an error naming the file (not 1, not DuckDB\'s SQL); one bad log file is skipped with a warning', { timeout: 300_000 }, async () => {
+  const logDir = path.join(dir, 'rotate-log');
+  assert.ok(existsSync(path.join(logDir, 'log.json')), 'runs after the rotation test');
+  const file = path.join(dir, 'p.pipeline.yaml');
+  const good = await pipewise(['monitor', file, '--log', logDir, '--json'], dir);
+  assert.ok(good.code === 0 || good.code === 1, good.stderr);
+  const requests = (JSON.parse(good.stdout) as { requests: number }).requests;
+  // A file cut short among the good ones.
+  const bad = path.join(logDir, 'requests-00000000T000000-000-1-000000.parquet');
+  writeFileSync(bad, 'PAR1 this is not a whole Parquet file');
+  const skipped = await pipewise(['monitor', file, '--log', logDir, '--json'], dir);
+  assert.equal(skipped.code, good.code, skipped.stderr);
+  assert.match(skipped.stderr, /warning: skipped .*requests-00000000T000000-000-1-000000\.parquet/);
+  assert.equal((JSON.parse(skipped.stdout) as { requests: number }).requests, requests, 'the other files are all counted');
+  rmSync(bad);
+  // A log.json that is not JSON: an error (2), naming the file, with no SQL in it.
+  const broken = path.join(dir, 'broken-log');
+  cpSync(logDir, broken, { recursive: true });
+  writeFileSync(path.join(broken, 'log.json'), '{ "model": ');
+  const r = await pipewise(['monitor', file, '--log', broken], dir);
+  assert.equal(r.code, 2, r.stderr);
+  assert.ok(r.stderr.includes(path.join(broken, 'log.json')), r.stderr);
+  assert.doesNotMatch(r.stderr, /SELECT|read_parquet/);
+  // No run of the pipeline yet: an error too.
+  mkdirSync(path.join(dir, 'fresh'));
+  writeFileSync(path.join(dir, 'fresh', 'other.pipeline.yaml'), penguinTrainPipeline('never_run', 3));
+  const none = await pipewise(['monitor', path.join(dir, 'fresh', 'other.pipeline.yaml'), '--log', logDir], path.join(dir, 'fresh'));
+  assert.equal(none.code, 2, none.stderr);
+});
