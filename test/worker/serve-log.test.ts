@@ -16,7 +16,7 @@ import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { spawnSync } from 'node:child_process';
-import { closeSync, cpSync, existsSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -331,4 +331,23 @@ test('monitor: exit 2 for an error naming the file (not 1, not DuckDB\'s SQL); o
   writeFileSync(path.join(dir, 'fresh', 'other.pipeline.yaml'), penguinTrainPipeline('never_run', 3));
   const none = await pipewise(['monitor', path.join(dir, 'fresh', 'other.pipeline.yaml'), '--log', logDir], path.join(dir, 'fresh'));
   assert.equal(none.code, 2, none.stderr);
+});
+
+test('a full backlog sheds new rows, counts them on stderr and in log.json, and writes the rest', { timeout: 120_000 }, async () => {
+  const { RequestLog } = await import('../../src/engine/serving/requestLog');
+  const logDir = path.join(dir, 'shed-log');
+  const signature = { task: 'multiclass', label: 'species', classes: ['Adelie', 'Chinstrap', 'Gentoo'], backend: 'dense', hyperparameters: {}, inputs: [{ name: 'island', type: 'string' }, { name: 'body_mass_g', type: 'number' }] } as const;
+  const said: string[] = [];
+  // No timer flush during the test: the backlog only fills.
+  const log = await RequestLog.open({ dir: logDir, model: 'penguins', signature, flushMs: 3_600_000, maxBacklogRows: 500, onError: (e) => said.push(e.message) });
+  for (let n = 1; n <= 1000; n += 10) {
+    const rows = Array.from({ length: 10 }, (_, i) => ({ island: 'Biscoe', body_mass_g: n + i }));
+    log.record({ time: new Date(), verb: 'predict', version: 1, rows, predictions: rows.map(() => ({ prediction: 'Gentoo', scores: [0.1, 0.2, 0.7] })) });
+  }
+  await log.close();
+  const { numbers } = await loggedNumbers(logDir);
+  assert.deepEqual([...numbers].sort((a, b) => a - b), Array.from({ length: 500 }, (_, i) => i + 1), 'the oldest 500 rows are kept, the newer ones shed');
+  assert.ok(said.some((m) => /500 rows were shed/.test(m)), said.join('\n'));
+  const meta = JSON.parse(readFileSync(path.join(logDir, 'log.json'), 'utf8')) as { shedRows?: number };
+  assert.equal(meta.shedRows, 500);
 });
