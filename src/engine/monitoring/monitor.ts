@@ -64,7 +64,7 @@ export async function readLogMeta(logDir: string): Promise<RequestLogMeta> {
   try {
     return JSON.parse(await fs.readFile(file, 'utf8')) as RequestLogMeta;
   } catch (e) {
-    throw new PipewiseError(`cannot read ${LOG_META_FILE}: ${(e as Error).message}`, { file });
+    throw new PipewiseError(`cannot read ${LOG_META_FILE}: ${errorMessage(e)}`, { file });
   }
 }
 

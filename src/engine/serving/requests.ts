@@ -12,6 +12,7 @@
  * type or too many rows is the client's error (400), named precisely.
  */
 import type { ModelSignature, Prediction } from '../model/signature';
+import { errorMessage } from '../../protocol/errors';
 
 export class HttpError extends Error {
   constructor(
@@ -37,7 +38,7 @@ export function parseBody(text: string): Record<string, unknown> {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw bad(`JSON Parse error: ${(e as Error).message}`);
+    throw bad(`JSON Parse error: ${errorMessage(e)}`);
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) throw bad('JSON Value: the request body must be a JSON object');
   return json as Record<string, unknown>;

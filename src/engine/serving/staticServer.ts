@@ -8,6 +8,7 @@ import { createReadStream, promises as fs } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { errorMessage } from '../../protocol/errors';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -75,7 +76,7 @@ export async function startStaticServer(folder: string, options: { port?: number
           .on('error', () => res.destroy())
           .pipe(res);
       },
-      (e: unknown) => send(500, (e as Error).message),
+      (e: unknown) => send(500, errorMessage(e)),
     );
   });
   await new Promise<void>((resolve, reject) => {
