@@ -2,8 +2,9 @@
  * Section 5 (serving): `pipewise serve` answering :predict for a penguin model trained here, against
  * the floor — a bare `node:http` server in its own process that reads the body and answers a fixed
  * JSON object — driven by the same load generator in the same run: requests/s and p50/p99 latency at
- * concurrency 1 and 16, with 1-row and 100-row bodies. Traffic goes to 127.0.0.1 only and every
- * measurement is bounded in requests and in time.
+ * concurrency 1 and 16, with 1-row and 100-row bodies; at concurrency 16 also the same server
+ * logging every request (`--log-dir`) against itself without the log. Traffic goes to 127.0.0.1
+ * only and every measurement is bounded in requests and in time.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
@@ -126,10 +127,14 @@ export async function servingSection(ctx: BenchContext): Promise<Figure[]> {
 
     const server = spawn(process.execPath, [cli, 'serve', path.join(dir, 'serving', 'bench'), '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const floor = spawn(process.execPath, ['-e', FLOOR], { stdio: ['ignore', 'pipe', 'pipe'] });
-    procs.push(server, floor);
-    const [serverUrl, floorUrl] = await Promise.all([firstLine(server, 'pipewise serve'), firstLine(floor, 'the node:http floor')]);
+    // The same model with its request log on: what logging every request costs at concurrency 16.
+    const logged = spawn(process.execPath, [cli, 'serve', path.join(dir, 'serving', 'bench'), '--port', '0', '--log-dir', path.join(dir, 'request-log')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    procs.push(server, floor, logged);
+    const [serverUrl, floorUrl, loggedUrl] = await Promise.all([firstLine(server, 'pipewise serve'), firstLine(floor, 'the node:http floor'), firstLine(logged, 'pipewise serve --log-dir')]);
     await waitAvailable(serverUrl);
+    await waitAvailable(loggedUrl);
     const predictUrl = `${serverUrl}/v1/models/bench:predict`;
+    const loggedPredictUrl = `${loggedUrl}/v1/models/bench:predict`;
 
     const figures: Figure[] = [];
     for (const rows of [1, 100]) {
@@ -142,9 +147,12 @@ export async function servingSection(ctx: BenchContext): Promise<Figure[]> {
         await drive(floorUrl, body, concurrency, Math.min(100, count), maxMs);
         const ours: Load[] = [];
         const base: Load[] = [];
+        const withLog: Load[] = [];
+        if (concurrency === 16) await drive(loggedPredictUrl, body, concurrency, Math.min(100, count), maxMs);
         for (let r = 0; r < ctx.runs; r++) {
           ours.push(await drive(predictUrl, body, concurrency, count, maxMs));
           base.push(await drive(floorUrl, body, concurrency, count, maxMs));
+          if (concurrency === 16) withLog.push(await drive(loggedPredictUrl, body, concurrency, count, maxMs));
         }
         const name = `${rows}-row predict, concurrency ${concurrency}`;
         const pick = (l: Load[], k: keyof Load): number[] => l.map((x) => x[k]);
@@ -153,6 +161,9 @@ export async function servingSection(ctx: BenchContext): Promise<Figure[]> {
           { section: 'serving', name: `${name}: p50 latency`, unit: 'ms', value: median(pick(ours, 'p50')), runs: ctx.runs, baselineName: 'bare node:http, fixed JSON', baseline: median(pick(base, 'p50')) },
           { section: 'serving', name: `${name}: p99 latency`, unit: 'ms', value: median(pick(ours, 'p99')), runs: ctx.runs, baselineName: 'bare node:http, fixed JSON', baseline: median(pick(base, 'p99')) },
         );
+        if (withLog.length) {
+          figures.push({ section: 'serving', name: `${name}, every request logged: requests/s`, unit: 'requests/s', value: median(pick(withLog, 'rps')), samples: pick(withLog, 'rps'), runs: ctx.runs, baselineName: 'pipewise serve without --log-dir', baseline: median(pick(ours, 'rps')), baselineSamples: pick(ours, 'rps') });
+        }
       }
     }
     return figures;

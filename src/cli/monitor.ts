@@ -2,14 +2,17 @@
  * `pipewise monitor PIPELINE_FILE --log DIR [--since ISO] [--until ISO] [--by hour|day]
  * [--threshold X] [--json] [--out FILE]`: skew and schema anomalies of the requests a model server
  * logged, against the training data of the pipeline's latest successful run
- * (src/engine/monitoring). Exit 0 when nothing is anomalous, 1 when something is, 2 on usage errors.
+ * (src/engine/monitoring). Exit 0 when nothing is anomalous, 1 when something is, 2 on any error
+ * (usage, no baseline, an unreadable log): a CI gate tells drift from a broken log. A log file that
+ * cannot be read is skipped with a warning naming it.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { PipewiseError } from '../core/errors';
+import { errorMessage } from '../protocol/errors';
 import { protoJson } from '../core/tfdv';
 import { withConnection } from '../engine/duckdb';
-import { anomalousFeatures, monitorRequests, type MonitorWindow } from '../engine/monitoring/monitor';
+import { anomalousFeatures, monitorRequests, type MonitorOptions, type MonitorWindow } from '../engine/monitoring/monitor';
 import { latestTrainingBaseline } from '../engine/monitoring/trainingBaseline';
 import { writeFileAtomic } from '../engine/store';
 import { flagValue, numberFlag, parseCommandFlags } from './commandFlags';
@@ -50,10 +53,20 @@ export async function monitorCommand(argv: readonly string[]): Promise<number> {
   const threshold = numberFlag('monitor', flags, '--threshold', 0, 1, false);
   const json = flags.values.has('--json');
 
-  const baseline = await latestTrainingBaseline(file);
-  const windows = await withConnection((conn) => monitorRequests(conn, { logDir: path.resolve(log), schema: baseline.schema, training: baseline.training, since, until, by, threshold }));
+  try {
+    return await report(file, { logDir: path.resolve(log), since, until, by, threshold }, json, flagValue(flags, '--out'));
+  } catch (e) {
+    // 1 means "anomalous" to a CI gate: an error (no baseline, an unreadable log, --out not writable) is 2, never 1.
+    process.stderr.write(`pipewise: error: ${e instanceof PipewiseError ? e.describe() : errorMessage(e)}\n`);
+    return 2;
+  }
+}
 
-  const out = flagValue(flags, '--out');
+async function report(file: string, window: Omit<MonitorOptions, 'schema' | 'training'>, json: boolean, out: string | undefined): Promise<number> {
+  const baseline = await latestTrainingBaseline(file);
+  const onWarning = (message: string): void => void process.stderr.write(`pipewise monitor: warning: ${message}\n`);
+  const windows = await withConnection((conn) => monitorRequests(conn, { ...window, schema: baseline.schema, training: baseline.training, onWarning }));
+  const by = window.by;
   if (out) {
     const proto = by ? { anomalyNameFormat: 'SERIALIZED_PATH', anomalyInfo: {}, splits: Object.fromEntries(windows.map((w) => [w.window.from, w.anomaliesProto])) } : windows[0]?.anomaliesProto;
     await writeFileAtomic(path.resolve(out), protoJson(proto));

@@ -3,11 +3,13 @@
  * [--log-sample FRACTION] [--max-versions N] [--label NAME=VERSION…] [--max-instances N]
  * [--max-body-bytes N] [--log-rotate-rows N]`: TensorFlow Serving's REST
  * API over a Pusher destination (src/engine/serving). Runs until SIGINT/SIGTERM, then lets the
- * requests in flight finish, writes the rest of the request log and exits 0.
+ * requests in flight finish, writes the rest of the request log and exits 0. A --log-dir that
+ * cannot be written stops it at start (exit 2), naming the folder.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, promises as fs, statSync } from 'node:fs';
 import path from 'node:path';
 import { PipewiseError } from '../core/errors';
+import { errorMessage } from '../protocol/errors';
 import { checkPrediction } from '../engine/components/infraValidator';
 import { loadServingModel } from '../engine/model/servingModel';
 import type { ServingModel } from '../engine/model/servingModel';
@@ -22,6 +24,18 @@ export async function warmUp(model: ServingModel): Promise<void> {
   const [p] = await model.predict([row]);
   const problem = checkPrediction(model.signature, p);
   if (problem) throw new Error(`the warm-up request failed: ${problem}`);
+}
+
+/** Makes `dir` if need be and writes (then removes) a file in it; the error names the folder. */
+async function checkWritableFolder(dir: string): Promise<void> {
+  const probe = path.join(dir, `.pipewise-serve-${process.pid}.probe`);
+  try {
+    await fs.mkdir(dir, { recursive: true });
+    await fs.writeFile(probe, '');
+    await fs.rm(probe);
+  } catch (e) {
+    throw new PipewiseError(`--log-dir ${dir} cannot be written (${errorMessage(e)}): nothing could be logged, so the server does not start`, { file: dir, code: 'usage' });
+  }
 }
 
 export async function serveCommand(argv: readonly string[]): Promise<number> {
@@ -47,7 +61,12 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
   }
 
   const say = (line: string): void => void process.stderr.write(`pipewise serve: ${line}\n`);
+  // A log that cannot be written fails here, before anything is served: a server whose --log-dir
+  // silently logs nothing would leave monitoring blind.
+  if (logDir) await checkWritableFolder(path.resolve(logDir));
   let log: RequestLog | undefined;
+  let fatal: ((e: Error) => void) | undefined;
+  const failedLog = new Promise<Error>((resolve) => (fatal = resolve));
   const versions = new ModelVersions({
     name,
     base,
@@ -56,7 +75,12 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
       await warmUp(model);
       // The log's columns follow the first version that serves; it is open before that version takes traffic.
       if (logDir && !log) {
-        log = await RequestLog.open({ dir: path.resolve(logDir), model: name, signature: model.signature, sample, rotateRows, onError: (err) => say(`request log: ${err.message}`) });
+        try {
+          log = await RequestLog.open({ dir: path.resolve(logDir), model: name, signature: model.signature, sample, rotateRows, onError: (err) => say(`request log: ${err.message}`) });
+        } catch (e) {
+          fatal?.(new PipewiseError(`the request log cannot be opened in ${path.resolve(logDir)}: ${errorMessage(e)}`, { file: path.resolve(logDir) }));
+          throw e;
+        }
         say(`logging ${sample === 1 ? 'every request' : `${sample * 100}% of requests`} to ${path.resolve(logDir)}`);
       }
     },
@@ -71,16 +95,20 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
   process.stdout.write(`${server.url}\n`);
   await versions.start();
 
-  await new Promise<void>((resolve) => {
-    const stop = (sig: NodeJS.Signals): void => {
-      say(`${sig}: finishing the requests in flight`);
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  const failure = await Promise.race([
+    failedLog,
+    new Promise<undefined>((resolve) => {
+      const stop = (sig: NodeJS.Signals): void => {
+        say(`${sig}: finishing the requests in flight`);
+        resolve(undefined);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    }),
+  ]);
   await server.close();
   await log?.close();
+  if (failure) throw failure;
   say('stopped');
   return 0;
 }

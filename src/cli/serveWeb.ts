@@ -9,10 +9,13 @@ import { PipewiseError } from '../core/errors';
 import { startStaticServer } from '../engine/serving/staticServer';
 import { numberFlag, parseCommandFlags } from './commandFlags';
 
-/** DIR itself when it holds index.html, else its newest numbered version that does. */
+/**
+ * DIR itself when it holds index.html, else its newest numbered version that does. A version that
+ * is a symbolic link is not followed: it could serve any folder of the machine on the port.
+ */
 export function webFolderOf(dir: string): string {
   if (existsSync(path.join(dir, 'index.html'))) return dir;
-  const versions = existsSync(dir) && statSync(dir).isDirectory() ? readdirSync(dir).filter((n) => /^\d+$/.test(n) && existsSync(path.join(dir, n, 'index.html'))) : [];
+  const versions = existsSync(dir) && statSync(dir).isDirectory() ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() && /^\d+$/.test(e.name) && existsSync(path.join(dir, e.name, 'index.html'))).map((e) => e.name) : [];
   const newest = versions.map(Number).sort((a, b) => b - a)[0];
   if (newest === undefined) throw new PipewiseError(`no web push in ${dir}: expected index.html there, or in a numbered version folder (Pusher target: web)`, { code: 'usage' });
   return path.join(dir, String(newest));

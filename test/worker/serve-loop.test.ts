@@ -81,9 +81,15 @@ async function lInfinityByDuckDB(trainParquet: string, logDir: string, since: Da
   const db = await DuckDBInstance.create(':memory:');
   const conn = await db.connect();
   try {
-    const files = readdirSync(logDir).filter((f) => f.endsWith('.parquet')).map((f) => `'${path.join(logDir, f)}'`);
+    // The running server's log: finished Parquet files and the newline-delimited JSON segment it appends to (time in µs).
+    const names = readdirSync(logDir);
+    const parquet = names.filter((f) => /^requests-.*\.parquet$/.test(f)).map((f) => `SELECT island, __time FROM read_parquet('${path.join(logDir, f)}')`);
+    const segments = names
+      .filter((f) => /^requests-.*\.jsonl$/.test(f) && !names.includes(f.replace(/\.jsonl$/, '.parquet')))
+      .map((f) => `SELECT island, make_timestamp(__time) AS __time FROM read_json('${path.join(logDir, f)}', format = 'newline_delimited', ignore_errors = true, columns = {'island': 'VARCHAR', '__time': 'BIGINT'}) WHERE __time IS NOT NULL`);
+    const logged = [...parquet, ...segments].join(' UNION ALL ');
     const sql = `WITH t AS (SELECT island AS v, count(*) / sum(count(*)) OVER () AS p FROM read_parquet('${trainParquet}') WHERE island IS NOT NULL GROUP BY island),
-      s AS (SELECT island AS v, count(*) / sum(count(*)) OVER () AS q FROM read_parquet([${files.join(',')}]) WHERE island IS NOT NULL AND __time >= make_timestamp(${since.getTime() * 1000}) GROUP BY island)
+      s AS (SELECT island AS v, count(*) / sum(count(*)) OVER () AS q FROM (${logged}) WHERE island IS NOT NULL AND __time >= make_timestamp(${since.getTime() * 1000}) GROUP BY island)
       SELECT max(abs(coalesce(p, 0) - coalesce(q, 0))) AS d FROM t FULL OUTER JOIN s USING (v)`;
     const rows = (await conn.runAndReadAll(sql)).getRowObjectsJS();
     return Number(rows[0]?.d);

@@ -13,7 +13,7 @@ import { protoJson } from '../../core/tfdv';
 import type { ComponentExecutor } from '../component';
 import { withConnection } from '../duckdb';
 import { anomalousFeatures, monitorRequests } from '../monitoring/monitor';
-import { LOG_META_FILE } from '../serving/requestLog';
+import { isLogDataFile, LOG_META_FILE } from '../serving/requestLog';
 import { writeFileAtomic } from '../store';
 import { ANOMALIES_FILE } from './exampleValidator';
 import { readSchema, readStatistics } from './schemaGen';
@@ -58,6 +58,7 @@ export const monitor: ComponentExecutor<MonitorParams> = {
           until: date(ctx.params.until, 'until'),
           threshold: ctx.params.threshold,
           signal: ctx.signal,
+          onWarning: (message) => ctx.log('warn', message),
         }),
       ctx.signal,
     );
@@ -77,7 +78,7 @@ export const monitor: ComponentExecutor<MonitorParams> = {
   async externalFingerprint(params, resolvePath) {
     const dir = resolvePath(params.log_dir, 'log_dir');
     const h = createHash('sha256');
-    const names = (await fs.readdir(dir).catch(() => [])).filter((f) => /^requests-.*\.parquet$|^log\.json$/.test(f)).sort();
+    const names = (await fs.readdir(dir).catch(() => [])).filter((f) => isLogDataFile(f) || f === LOG_META_FILE).sort();
     for (const f of names) {
       const st = await fs.stat(path.join(dir, f));
       h.update(`${f}\0${st.size}\0${st.mtimeMs}\0`);

@@ -8,11 +8,11 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { PipewiseError, errorMessage } from '../../core/errors';
+import { CancelledError, PipewiseError, errorMessage } from '../../core/errors';
 import { featureName, type Anomalies, type DatasetFeatureStatistics, type Schema } from '../../core/tfdv';
 import { compareDistributions, thresholdsFor, validateAgainstSchema, type Comparison } from '../components/exampleValidator';
 import { num, queryRows, quoteIdent, quoteLiteral } from '../duckdb';
-import { LOG_COLUMNS, LOG_META_FILE, type RequestLogMeta } from '../serving/requestLog';
+import { LOG_COLUMNS, LOG_META_FILE, logFileRelation, logFiles, type RequestLogMeta } from '../serving/requestLog';
 import { computeStatisticsWith } from '../stats/computeStatistics';
 
 /** Skew threshold for a feature whose schema sets no `skew_comparator`, unless `--threshold` is given. */
@@ -53,6 +53,8 @@ export interface MonitorOptions {
   /** One threshold for every feature, over the schema's comparators. */
   readonly threshold?: number;
   readonly signal?: AbortSignal;
+  /** A log file was skipped (unreadable), or the server shed or lost rows: one line for the user. */
+  readonly onWarning?: (message: string) => void;
 }
 
 export async function readLogMeta(logDir: string): Promise<RequestLogMeta> {
@@ -79,14 +81,51 @@ function iso(v: unknown): string {
   return d.toISOString();
 }
 
-/** Every window's statistics, schema anomalies and skew. */
+/**
+ * The log's files as relations, each opened once first: a file DuckDB cannot read (cut short, not
+ * Parquet, columns of another model) is left out with a warning naming it, and the rest is
+ * monitored.
+ */
+async function readableLogFiles(conn: DuckDBConnection, logDir: string, meta: RequestLogMeta, onWarning?: (message: string) => void): Promise<string[]> {
+  const { finished, segments } = await logFiles(logDir);
+  const wanted = [LOG_COLUMNS.time, ...meta.inputs.map((i) => i.name)];
+  const out: string[] = [];
+  for (const file of [...finished, ...segments]) {
+    const relation = logFileRelation(file, meta);
+    try {
+      await queryRows(conn, `SELECT ${wanted.map(quoteIdent).join(', ')} FROM ${relation} LIMIT 0`);
+      out.push(relation);
+    } catch (e) {
+      onWarning?.(`skipped ${file}: ${duckdbReason(e)}`);
+    }
+  }
+  return out;
+}
+
+/** The first line of a DuckDB error, without the SQL it quotes. */
+function duckdbReason(e: unknown): string {
+  return (errorMessage(e).split('\n')[0] ?? '').replace(/^[A-Za-z ]+ Error: /, '');
+}
+
+/** Every window's statistics, schema anomalies and skew; an error reading the log names the folder, not the SQL. */
 export async function monitorRequests(conn: DuckDBConnection, options: MonitorOptions): Promise<MonitorWindow[]> {
+  try {
+    return await monitorLog(conn, options);
+  } catch (e) {
+    if (e instanceof PipewiseError || e instanceof CancelledError || options.signal?.aborted) throw e;
+    throw new PipewiseError(`cannot read the request log in ${options.logDir}: ${duckdbReason(e)}`, { file: options.logDir });
+  }
+}
+
+async function monitorLog(conn: DuckDBConnection, options: MonitorOptions): Promise<MonitorWindow[]> {
   const meta = await readLogMeta(options.logDir);
-  const files = (await fs.readdir(options.logDir)).filter((f) => /^requests-.*\.parquet$/.test(f)).map((f) => path.join(options.logDir, f));
+  if (meta.shedRows) options.onWarning?.(`the server shed ${meta.shedRows} answered rows from this log (its backlog was full): the log is a sample of what was served`);
+  if (meta.lostRows) options.onWarning?.(`the server could not write ${meta.lostRows} answered rows to this log before it stopped`);
+  const relations = await readableLogFiles(conn, options.logDir, meta, options.onWarning);
   const time = quoteIdent(LOG_COLUMNS.time);
   const where = [options.since ? `${time} >= ${tsLiteral(options.since)}` : '', options.until ? `${time} < ${tsLiteral(options.until)}` : ''].filter(Boolean);
-  const all = files.length
-    ? `(SELECT * FROM read_parquet([${files.map(quoteLiteral).join(', ')}], union_by_name = true)${where.length ? ` WHERE ${where.join(' AND ')}` : ''})`
+  const all = relations.length
+    ? `(SELECT * FROM (${relations.map((r) => `SELECT * FROM ${r}`).join(' UNION ALL BY NAME ')})${where.length ? ` WHERE ${where.join(' AND ')}` : ''})`
     : undefined;
   const windows: { from: string; to: string; relation: string; n: number }[] = [];
   if (all && options.by) {

@@ -44,6 +44,17 @@ export function parseBody(text: string): Record<string, unknown> {
   return json as Record<string, unknown>;
 }
 
+/**
+ * A client's value in an error message: a scalar as JSON (a long string cut short), a list or an
+ * object by its kind only. Never walked: a body nested 100,000 deep would overflow the stack.
+ */
+export function shown(v: unknown): string {
+  if (Array.isArray(v)) return `a list of ${v.length}`;
+  if (v !== null && typeof v === 'object') return 'an object';
+  const text = JSON.stringify(v) ?? String(v);
+  return text.length > 80 ? `${text.slice(0, 79)}…` : text;
+}
+
 /** The largest finite 32-bit float: the inputs are DT_FLOAT. */
 const FLOAT32_MAX = 3.4028234663852886e38;
 
@@ -56,11 +67,11 @@ function featureValue(input: Input, raw: unknown, where: string): number | strin
   }
   if (v === null || v === undefined) return null;
   if (input.type === 'number') {
-    if (typeof v !== 'number') throw bad(`${where}: feature '${input.name}' must be a number, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number') throw bad(`${where}: feature '${input.name}' must be a number, got ${shown(v)}`);
     if (Math.abs(v) > FLOAT32_MAX) throw bad(`${where}: feature '${input.name}' is ${v}, outside the range of a 32-bit float (DT_FLOAT)`);
     return v;
   }
-  if (typeof v !== 'string') throw bad(`${where}: feature '${input.name}' must be a string, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string') throw bad(`${where}: feature '${input.name}' must be a string, got ${shown(v)}`);
   return v;
 }
 
@@ -79,7 +90,7 @@ function knownOf(signature: ModelSignature): Set<string> {
 /** A row from a JSON object of features: every input present (null for missing), nothing unknown. */
 export function rowOf(signature: ModelSignature, obj: unknown, where: string, context?: Record<string, unknown>): RawRequestRow {
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
-    throw bad(`${where}: expected an object of features (${signature.inputs.map((i) => i.name).join(', ')}), got ${JSON.stringify(obj)?.slice(0, 80)}`);
+    throw bad(`${where}: expected an object of features (${signature.inputs.map((i) => i.name).join(', ')}), got ${shown(obj)}`);
   }
   const values = context ? { ...context, ...(obj as Record<string, unknown>) } : (obj as Record<string, unknown>);
   const known = knownOf(signature);

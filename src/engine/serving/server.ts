@@ -14,6 +14,7 @@
  * reach the server through DNS rebinding.
  */
 import http from 'node:http';
+import { errorMessage } from '../../protocol/errors';
 import type { AddressInfo } from 'node:net';
 import type { Prediction, ServingModel } from '../model/servingModel';
 import {
@@ -30,7 +31,6 @@ import {
   type RawRequestRow,
 } from './requests';
 import { fixedModel, type ModelSource } from './versions';
-import { errorMessage } from '../../core/errors';
 
 export { HttpError } from './requests';
 
@@ -112,6 +112,15 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
 
 const ROUTE = /^\/v1\/models\/([^/:]+)(?:\/versions\/([^/:]+)|\/labels\/([^/:]+))?(?:(\/metadata)|:([A-Za-z]+))?$/;
 
+/** A percent-encoded part of the URL path; a malformed escape is the client's error (400). */
+function decodePathPart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new HttpError(400, `Malformed request: bad percent-escape in '${part.slice(0, 200)}'`);
+  }
+}
+
 function isLoopback(host: string): boolean {
   return host === '127.0.0.1' || host === 'localhost' || host === '::1';
 }
@@ -139,14 +148,14 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     const m = ROUTE.exec(pathname);
     if (!m) throw new HttpError(404, `Malformed request: ${req.method} ${pathname}`);
     const [, urlName, versionText, labelText, metadata, verbText] = m;
-    const modelName = decodeURIComponent(urlName as string);
+    const modelName = decodePathPart(urlName as string);
     if (modelName !== name) throw new HttpError(404, `Servable not found for request: Latest(${modelName})`);
     let version: number | undefined;
     if (versionText !== undefined) {
       if (!/^\d+$/.test(versionText)) throw new HttpError(400, `Failed to convert version: ${versionText} to numeric.`);
       version = Number(versionText);
     }
-    const label = labelText === undefined ? undefined : decodeURIComponent(labelText);
+    const label = labelText === undefined ? undefined : decodePathPart(labelText);
 
     if (verbText === undefined) {
       if (req.method !== 'GET') throw new HttpError(405, `${req.method} is not allowed here: the model status takes GET`);
@@ -198,8 +207,10 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     inflight++;
     handle(req, res)
       .catch((e: unknown) => {
-        const status = e instanceof HttpError ? e.status : 500;
-        if (!res.headersSent) send(res, status, { error: errorMessage(e) });
+        // A body nested deeper than the stack anywhere past parsing is the client's doing, not a fault of the server.
+        const tooDeep = e instanceof RangeError && /call stack/i.test(e.message);
+        const status = e instanceof HttpError ? e.status : tooDeep ? 400 : 500;
+        if (!res.headersSent) send(res, status, { error: tooDeep ? 'JSON Value: the request body is nested too deeply' : errorMessage(e) });
         else res.destroy();
       })
       .finally(() => {

@@ -5,16 +5,17 @@
  * - The folder is polled; a new version is LOADING while it loads and answers a canary request
  *   (warm-up), then AVAILABLE; only then does it take traffic, so the old one answers until then.
  * - A version that fails to load or to warm up ends with its error in the status; the versions
- *   already serving stay.
+ *   already serving stay. It is loaded again when its folder's files change (a folder first seen
+ *   half-copied loads once the copy is complete), as TF Serving retries failed loads.
  * - The newest `maxVersions` AVAILABLE versions are kept; an older one is UNLOADING until its
  *   in-flight requests finish (none is dropped), then END.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ServingModel } from '../model/servingModel';
+import { errorMessage } from '../../protocol/errors';
 import { HttpError } from './requests';
 import { modelVersions } from './modelVersions';
-import { errorMessage } from '../../core/errors';
 
 export type VersionState = 'START' | 'LOADING' | 'AVAILABLE' | 'UNLOADING' | 'END';
 
@@ -45,6 +46,8 @@ interface Entry {
   state: VersionState;
   error?: string;
   model?: ServingModel;
+  /** The folder's files (names, sizes, times) when its load failed: it is loaded again once they change. */
+  failedOn?: string;
   inflight: number;
   drained?: () => void;
 }
@@ -105,6 +108,11 @@ export class ModelVersions implements ModelSource {
   private async scanOnce(): Promise<void> {
     if (this.closed) return;
     const onDisk = await modelVersions(this.options.base);
+    // A version that failed to load (often a folder seen half-copied) is tried again once its files change, as TF Serving retries loads.
+    for (const e of [...this.entries.values()]) {
+      if (e.failedOn === undefined || !onDisk.includes(e.version)) continue;
+      if ((await folderSignature(path.join(this.options.base, String(e.version)))) !== e.failedOn) this.entries.delete(e.version);
+    }
     // Newest first, as TF Serving's latest policy: only versions newer than what serves are loaded.
     const newest = Math.max(-1, ...[...this.entries.values()].filter((e) => e.state === 'AVAILABLE').map((e) => e.version));
     const fresh = onDisk.filter((v) => !this.entries.has(v) && v > newest).sort((a, b) => b - a).slice(0, this.options.maxVersions ?? 1);
@@ -124,11 +132,15 @@ export class ModelVersions implements ModelSource {
     this.entries.set(version, e);
     this.set(e, 'LOADING');
     let model: ServingModel | undefined;
+    const dir = path.join(this.options.base, String(version));
+    // Taken before the load, so a copy that goes on during it counts as a change.
+    const before = await folderSignature(dir);
     try {
-      model = await this.options.load(path.join(this.options.base, String(version)));
+      model = await this.options.load(dir);
       await this.options.warmUp(model);
     } catch (err) {
       model?.dispose();
+      e.failedOn = before;
       this.set(e, 'END', errorMessage(err));
       return;
     }
@@ -209,6 +221,24 @@ export class ModelVersions implements ModelSource {
     await this.scanning;
     for (const e of this.entries.values()) if (e.state === 'AVAILABLE') this.unload(e);
   }
+}
+
+/** Names, sizes and modification times of every file under `dir` (empty when it is gone). */
+async function folderSignature(dir: string): Promise<string> {
+  const parts: string[] = [];
+  const walk = async (sub: string): Promise<void> => {
+    const entries = await fs.readdir(path.join(dir, sub), { withFileTypes: true }).catch(() => []);
+    for (const d of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      const rel = path.join(sub, d.name);
+      if (d.isDirectory()) await walk(rel);
+      else {
+        const st = await fs.stat(path.join(dir, rel)).catch(() => undefined);
+        parts.push(`${rel}\0${st?.size ?? -1}\0${st?.mtimeMs ?? -1}`);
+      }
+    }
+  };
+  await walk('');
+  return parts.join('\n');
 }
 
 /** One model that never changes (the InfraValidator's server). */
