@@ -43,7 +43,7 @@ test('parameter docs come from the zod declarations: names, defaults, enums, req
   const trainer = new Map(paramDocs('Trainer').map((p) => [p.name, p]));
   assert.equal(trainer.get('epochs')?.default, '50');
   assert.equal(trainer.get('epochs')?.required, false);
-  assert.deepEqual(trainer.get('model')?.values, ['auto', 'linear', 'dnn', 'wide_and_deep']);
+  assert.deepEqual(trainer.get('model')?.values, ['auto', 'linear', 'dnn', 'wide_and_deep', 'gradient_boosted_trees', 'random_forest']);
   assert.equal(trainer.get('hidden_units')?.type, 'integer[]');
   const transform = new Map(paramDocs('Transform').map((p) => [p.name, p]));
   assert.equal(transform.get('label')?.required, true);
