@@ -223,10 +223,13 @@ function reportError(e: unknown): number {
   return EXIT_FAILED;
 }
 
-// A reader that went away (`pipewise lineage … | head -1`) is not an error: end quietly.
+// A reader that went away (`pipewise run … 2>&1 | head -1`) is not an error, and not a reason to
+// stop: what it would have read is dropped, the command carries on to its end, and its exit code
+// is its outcome's (exiting at the EPIPE with 0 let a CI step under `set -o pipefail` read a
+// failed, half-done run as success, and left the run `interrupted`).
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(process.exitCode ?? EXIT_OK);
+    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') return;
     throw e;
   });
 }
