@@ -13,6 +13,7 @@ import { confinePath } from '../core/paths';
 import { parseArgs, USAGE, type ParsedArgs } from './args';
 import { describeStage, ProgressReporter } from './progress';
 import { statsCommand } from './stats';
+import { isSupervisedChild, superviseCommand } from './supervise';
 import { doctorCommand, gcCommand } from './storeCommands';
 import { watchPipeline } from './watch';
 import { executeCommand, exportCommand } from './kfp';
@@ -38,6 +39,11 @@ async function main(argv: readonly string[]): Promise<number> {
   if (args.help || !args.command) {
     (args.help ? process.stdout : process.stderr).write(USAGE);
     return args.help ? EXIT_OK : EXIT_USAGE;
+  }
+  // Statistics run in a child, so a native crash inside DuckDB is reported with its signal (src/cli/supervise.ts).
+  if (!isSupervisedChild() && args.command === 'stats') {
+    const script = process.argv[1];
+    if (script) return superviseCommand(script, argv, `the statistics of ${args.positionals[0] ?? 'the data'}`);
   }
   switch (args.command) {
     case 'run':

@@ -10,11 +10,12 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { superviseCommand } from '../../src/cli/supervise';
 
 const root = path.resolve(__dirname, '../..');
 const main = path.join(root, 'src/cli/main.ts');
 
-/** A pipeline whose first stage sleeps (so `head` has left before anything else is printed), then a stage that fails or not. */
+/** A pipeline whose first stage sleeps (so `head` has left before anything else is printed), then a stage that fails, crashes or succeeds. */
 function project(fails: boolean): { dir: string; file: string } {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pipewise-exit-'));
   mkdirSync(path.join(dir, 'components'));
@@ -71,6 +72,32 @@ test('a successful run piped into `head -1` exits 0 and finishes', () => {
     assert.equal(r.code, 0);
     assert.deepEqual(runStatuses(dir), ['succeeded']);
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a supervised command that dies of SIGFPE is reported with its stage and the signal, exit 1', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pipewise-crash-'));
+  const script = path.join(dir, 'crash.js');
+  // What a native fault looks like from outside: the child says where it is, then dies of the signal.
+  writeFileSync(script, `process.send({ pipewiseStage: 'statistics' }, () => process.kill(process.pid, 'SIGFPE'));\n`);
+  const writes: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string) => (writes.push(String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    const code = await superviseCommand(script, [], 'the statistics of x.csv');
+    assert.equal(code, 1);
+    assert.match(writes.join(''), /pipewise: error: stage 'statistics' crashed: the process died of SIGFPE/);
+    // Without a stage said, the work the command named.
+    writeFileSync(script, `process.kill(process.pid, 'SIGSEGV');\n`);
+    writes.length = 0;
+    assert.equal(await superviseCommand(script, [], 'the statistics of x.csv'), 1);
+    assert.match(writes.join(''), /pipewise: error: the statistics of x\.csv crashed: the process died of SIGSEGV/);
+    // An ordinary exit passes through.
+    writeFileSync(script, `process.exitCode = 2;\n`);
+    assert.equal(await superviseCommand(script, [], 'x'), 2);
+  } finally {
+    process.stderr.write = write;
     rmSync(dir, { recursive: true, force: true });
   }
 });
