@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PipewiseError, CancelledError } from '../core/errors';
 import { DEFAULT_NULL_STRINGS as DEFAULT_NULLS } from '../core/components/dataComponents';
-import { BadRowsError, checkDuplicateHeader, checkLostQuotes, copyWithoutLines, moreLines, originalLine, sniffDialect } from './csvIntegrity';
+import { BadRowsError, checkDuplicateHeader, checkLostQuotes, copyWithoutLines, moreLines, originalLine, scanCsvText, sniffDialect, throwTextProblems } from './csvIntegrity';
 import { duckdbModule } from './duckdbModule';
 import { errorMessage } from '../protocol/errors';
 
@@ -308,6 +308,13 @@ async function checkCsvSkipping(conn: DuckDBConnection, file: string, csv: CsvOp
   let copy: string | undefined;
   for (let pass = 0; ; pass++) {
     try {
+      const scan = await scanCsvText(copy ?? file, csv.delimiter);
+      if (scan.crlf > 0 && scan.lf > 0 && !copy) {
+        // Mixed CRLF and LF endings defeat DuckDB's sniffer: read a copy with LF endings (same lines).
+        copy = await copyWithoutLines(file, new Set());
+        continue;
+      }
+      throwTextProblems(file, scan, csv.header);
       return { options: await checkCsv(conn, copy ?? file, csv), copy, dropped };
     } catch (e) {
       if (copy) await fs.rm(path.dirname(copy), { recursive: true, force: true });
