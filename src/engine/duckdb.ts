@@ -28,7 +28,7 @@ let instance: Promise<DuckDBInstance> | undefined;
 export function duckdbInstance(): Promise<DuckDBInstance> {
   instance ??= duckdbModule()
     .DuckDBInstance.create(':memory:', {
-      memory_limit: process.env.PIPEWISE_DUCKDB_MEMORY_LIMIT || '1GB',
+      memory_limit: memoryLimit(),
       temp_directory: path.join(os.tmpdir(), `pipewise-duckdb-spill-${process.pid}`),
     })
     .catch((e: unknown) => {
@@ -36,6 +36,11 @@ export function duckdbInstance(): Promise<DuckDBInstance> {
       throw e;
     });
   return instance;
+}
+
+/** DuckDB's memory limit for every instance Pipewise opens: PIPEWISE_DUCKDB_MEMORY_LIMIT, default 1GB. */
+export function memoryLimit(): string {
+  return process.env.PIPEWISE_DUCKDB_MEMORY_LIMIT || '1GB';
 }
 
 /**
@@ -78,7 +83,13 @@ export async function withSandboxConnection<T>(
   const tempDir = await fs.mkdtemp(path.join(os.tmpdir(), 'pipewise-duckdb-'));
   let sandbox: DuckDBInstance;
   try {
-    sandbox = await duckdbModule().DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false', temp_directory: tempDir });
+    // Within the same memory limit as the engine's instance (DuckDB's default is 80% of the machine's memory).
+    sandbox = await duckdbModule().DuckDBInstance.create(':memory:', {
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'false',
+      temp_directory: tempDir,
+      memory_limit: memoryLimit(),
+    });
   } catch (e) {
     await fs.rm(tempDir, { recursive: true, force: true });
     throw e;
