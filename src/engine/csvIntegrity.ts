@@ -11,7 +11,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { finished } from 'node:stream/promises';
 import { PipewiseError } from '../core/errors';
-import { num, queryRows, quoteIdent, quoteLiteral, type SourceColumn } from './duckdb';
+import { num, queryRows, quoteIdent, quoteLiteral, type SourceColumn } from './duckdbSql';
 
 /** Rows of a CSV file that cannot be read as they are; `lines` are the file's physical line numbers. */
 export class BadRowsError extends PipewiseError {

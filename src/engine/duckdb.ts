@@ -4,18 +4,20 @@
  * the errors a user can act on: the file, the line, the column.
  */
 import type { DuckDBInstance, DuckDBConnection } from '@duckdb/node-api';
-import type { JS } from '@duckdb/node-api';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PipewiseError, CancelledError } from '../core/errors';
 import { DEFAULT_NULL_STRINGS as DEFAULT_NULLS } from '../core/components/dataComponents';
+import { num, queryRows, quoteIdent, quoteLiteral, type SourceColumn } from './duckdbSql';
 import { BadRowsError, checkDuplicateHeader, checkLostQuotes, copyWithoutLines, moreLines, originalLine, scanCsvText, sniffDialect, throwTextProblems } from './csvIntegrity';
 import { duckdbModule } from './duckdbModule';
 import { errorMessage } from '../protocol/errors';
 
+// The SQL helpers live in ./duckdbSql (csvIntegrity needs them, and duckdb.ts needs csvIntegrity).
+export { num, queryRows, quoteIdent, quoteLiteral, type Row, type SourceColumn } from './duckdbSql';
+
 export type DataFormat = 'csv' | 'parquet' | 'json';
-export type Row = Record<string, JS>;
 
 let instance: Promise<DuckDBInstance> | undefined;
 
@@ -113,38 +115,10 @@ export async function withSandboxConnection<T>(
   );
 }
 
-/** Rows of a query as plain JS values (BIGINT → bigint; use `num` to read numbers). */
-export async function queryRows(conn: DuckDBConnection, sql: string): Promise<Row[]> {
-  const reader = await conn.runAndReadAll(sql);
-  return reader.getRowObjectsJS();
-}
 
-/** A numeric JS value from DuckDB as a number (BIGINT/HUGEINT arrive as bigint). */
-export function num(v: JS | undefined): number {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'bigint') return Number(v);
-  if (typeof v === 'boolean') return v ? 1 : 0;
-  if (v === null || v === undefined) return Number.NaN;
-  return Number(v);
-}
 
-/** An SQL identifier, double-quoted with inner quotes doubled. */
-export function quoteIdent(name: string): string {
-  if (name.includes('\0')) throw new PipewiseError(`identifier ${JSON.stringify(name)} contains a NUL character`);
-  return `"${name.replace(/"/g, '""')}"`;
-}
 
-/** An SQL string literal, single-quoted with inner quotes doubled. */
-export function quoteLiteral(value: string): string {
-  if (value.includes('\0')) throw new PipewiseError(`value ${JSON.stringify(value)} contains a NUL character`);
-  return `'${value.replace(/'/g, "''")}'`;
-}
 
-export interface SourceColumn {
-  readonly name: string;
-  /** DuckDB's type name, e.g. BIGINT, DOUBLE, VARCHAR, TIMESTAMP. */
-  readonly type: string;
-}
 
 /** Cells read as missing in CSV files unless a pipeline says otherwise. */
 export { DEFAULT_NULL_STRINGS } from '../core/components/dataComponents';
