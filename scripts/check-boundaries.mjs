@@ -287,7 +287,6 @@ export const KNOWN_DEBT = [
   { match: 'src/core/fileLookup.ts:', why: 'validate asks it whether path parameters exist; to be injected by the callers' },
   { match: 'src/core/paths.ts:', why: 'real-path confinement used by validate; to be injected by the callers' },
   { match: 'src/core/storeFolder.ts:', why: "the store-folder rule validate applies at the store: line reads the folder; to be injected with paths.ts's checks" },
-  { match: 'src/engine/csvIntegrity.ts: import cycle', why: 'csvIntegrity and duckdb share the CSV reading options' },
 ];
 
 /** `problems` split into those to fail on and those of KNOWN_DEBT. */

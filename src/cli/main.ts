@@ -15,6 +15,7 @@ import { parseArgs, USAGE, type ParsedArgs } from './args';
 import { describeStage, ProgressReporter } from './progress';
 import { statsCommand } from './stats';
 import { importanceCommand } from './importance';
+import { isSupervisedChild, superviseCommand } from './supervise';
 import { doctorCommand, gcCommand } from './storeCommands';
 import { watchPipeline } from './watch';
 import { executeCommand, exportCommand } from './kfp';
@@ -40,6 +41,11 @@ async function main(argv: readonly string[]): Promise<number> {
   if (args.help || !args.command) {
     (args.help ? process.stdout : process.stderr).write(USAGE);
     return args.help ? EXIT_OK : EXIT_USAGE;
+  }
+  // Statistics run in a child, so a native crash inside DuckDB is reported with its signal (src/cli/supervise.ts).
+  if (!isSupervisedChild() && args.command === 'stats') {
+    const script = process.argv[1];
+    if (script) return superviseCommand(script, argv, `the statistics of ${args.positionals[0] ?? 'the data'}`);
   }
   switch (args.command) {
     case 'run':
@@ -227,10 +233,13 @@ function reportError(e: unknown): number {
   return EXIT_FAILED;
 }
 
-// A reader that went away (`pipewise lineage … | head -1`) is not an error: end quietly.
+// A reader that went away (`pipewise run … 2>&1 | head -1`) is not an error, and not a reason to
+// stop: what it would have read is dropped, the command carries on to its end, and its exit code
+// is its outcome's (exiting at the EPIPE with 0 let a CI step under `set -o pipefail` read a
+// failed, half-done run as success, and left the run `interrupted`).
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(process.exitCode ?? EXIT_OK);
+    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') return;
     throw e;
   });
 }

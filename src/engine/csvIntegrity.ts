@@ -11,7 +11,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { finished } from 'node:stream/promises';
 import { PipewiseError } from '../core/errors';
-import { num, queryRows, quoteIdent, quoteLiteral, type SourceColumn } from './duckdb';
+import { num, queryRows, quoteIdent, quoteLiteral, type SourceColumn } from './duckdbSql';
 
 /** Rows of a CSV file that cannot be read as they are; `lines` are the file's physical line numbers. */
 export class BadRowsError extends PipewiseError {
@@ -110,16 +110,22 @@ export async function checkDuplicateHeader(conn: DuckDBConnection, file: string,
   const names = Object.values(rows[0] ?? {}).map((v) => (v === null || v === undefined ? '' : String(v)));
   const seen = new Map<string, number>();
   const dups: string[] = [];
+  let col: number | undefined;
   names.forEach((n, i) => {
-    const key = n.toLowerCase();
+    // DuckDB trims the names it reads: `species` and `species ` are the same column to it.
+    const key = n.trim().toLowerCase();
     const before = seen.get(key);
     if (before === undefined) seen.set(key, i);
-    else dups.push(`'${names[before]}' (column ${before + 1}) and '${n}' (column ${i + 1})`);
+    else {
+      dups.push(`'${names[before]}' (column ${before + 1}) and '${n}' (column ${i + 1})`);
+      col ??= i + 1;
+    }
   });
   if (dups.length) {
-    throw new PipewiseError(`the header names a column twice: ${dups.join('; ')}; rename one (column names are compared without case)`, {
+    throw new PipewiseError(`the header names a column twice: ${dups.join('; ')}; rename one (column names are compared without case and without surrounding spaces)`, {
       file,
       line: dialect.skipRows + 1,
+      col,
       code: 'duplicate-columns',
     });
   }
@@ -230,4 +236,166 @@ export function describeStrayTokens(s: StrayTokens, dropped: readonly number[] =
     `column '${s.column}' is ${pct}% numeric; ${total} value${total === 1 ? ' is' : 's are'} not: ${tokens}${lines}. ` +
     `It is read as text (a string feature); if these mean "missing", add them to \`csv.null_strings\``
   );
+}
+
+/** What a byte scan of a CSV file's text finds that DuckDB reads without a word. */
+export interface CsvTextScan {
+  /** Lines ending in CRLF and in a bare LF (outside quoted fields). */
+  readonly crlf: number;
+  readonly lf: number;
+  /** Problems by physical line (1-based) and field (1-based), in file order, at most MAX_TEXT_PROBLEMS. */
+  readonly problems: readonly { readonly line: number; readonly column: number; readonly what: string }[];
+}
+
+const MAX_TEXT_PROBLEMS = 10_000;
+const QUOTE = 0x22;
+const LF = 0x0a;
+const CR = 0x0d;
+const NUL = 0x00;
+const NUL_BYTE = 'a NUL byte';
+
+/**
+ * Scans a CSV file's bytes with RFC 4180's quoting (`"` opens a field only at its start, `""`
+ * inside one is a quote): a quote inside or at the end of an unquoted field (`Bi"scoe`,
+ * `Biscoe"`), text after a closing quote, a quote never closed, a NUL byte; and the line endings.
+ * DuckDB reads the first three as part of the value (a new category), keeps the NUL in it, and
+ * blames the delimiter for mixed line endings. `delimiter` unset: the commonest of , ; tab | on the
+ * first line. Compressed files are not scanned.
+ */
+export async function scanCsvText(file: string, delimiter?: string): Promise<CsvTextScan> {
+  const problems: { line: number; column: number; what: string }[] = [];
+  if (/\.(gz|zst)$/i.test(file)) return { crlf: 0, lf: 0, problems };
+  const d = delimiter !== undefined ? delimiter : await guessDelimiter(file);
+  const delim = d.length === 1 ? d.charCodeAt(0) : -1;
+  let line = 1;
+  let column = 1;
+  let fieldStart = true;
+  let quoted = false;
+  let quoteInQuoted = false;
+  let afterClose = false;
+  let prev = -1;
+  let crlf = 0;
+  let lf = 0;
+  let opened = { line: 0, column: 0 };
+  const problem = (what: string): void => {
+    const last = problems[problems.length - 1];
+    if (problems.length < MAX_TEXT_PROBLEMS && !(last && last.line === line && last.column === column && last.what === what)) problems.push({ line, column, what });
+  };
+  for await (const data of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    const chunk = data as Buffer;
+    // Most chunks hold no quote, NUL or CR: count their lines natively.
+    if (!quoted && !quoteInQuoted && !afterClose && !chunk.includes(QUOTE) && !chunk.includes(NUL) && !chunk.includes(CR)) {
+      for (let at = chunk.indexOf(LF); at >= 0; at = chunk.indexOf(LF, at + 1)) {
+        lf++;
+        line++;
+      }
+      const last = chunk[chunk.length - 1] ?? -1;
+      const lastLf = chunk.lastIndexOf(LF);
+      let delims = 0;
+      for (let i = lastLf + 1; delim >= 0 && i < chunk.length; i++) if (chunk[i] === delim) delims++;
+      column = lastLf >= 0 ? 1 + delims : column + delims;
+      fieldStart = last === LF || last === delim;
+      prev = last;
+      continue;
+    }
+    for (let i = 0; i < chunk.length; i++) {
+      const b = chunk[i] as number;
+      if (quoteInQuoted) {
+        quoteInQuoted = false;
+        if (b === QUOTE) {
+          prev = b;
+          continue; // "" inside a quoted field
+        }
+        quoted = false;
+        afterClose = true;
+      }
+      if (quoted) {
+        if (b === QUOTE) quoteInQuoted = true;
+        else if (b === LF) line++;
+        else if (b === NUL) problem(NUL_BYTE);
+        prev = b;
+        continue;
+      }
+      if (b === LF) {
+        if (prev === CR) crlf++;
+        else lf++;
+        line++;
+        column = 1;
+        fieldStart = true;
+        afterClose = false;
+      } else if (b === delim) {
+        column++;
+        fieldStart = true;
+        afterClose = false;
+      } else if (b === CR) {
+        // part of a CRLF line ending (or stray, which DuckDB reads as one)
+      } else {
+        if (b === NUL) problem(NUL_BYTE);
+        else if (b === QUOTE && fieldStart) {
+          quoted = true;
+          opened = { line, column };
+        } else if (b === QUOTE) problem('a stray quote (") in a field that does not start with one');
+        else if (afterClose) problem('text after the closing quote of a quoted field');
+        fieldStart = false;
+      }
+      prev = b;
+    }
+  }
+  if (quoted && !quoteInQuoted) {
+    line = opened.line;
+    column = opened.column;
+    problem('a quote that is never closed (the rest of the file would be one value)');
+  }
+  problems.sort((a, b) => a.line - b.line || a.column - b.column);
+  return { crlf, lf, problems };
+}
+
+/** The commonest of , ; tab | on the file's first line (`,` if none). */
+async function guessDelimiter(file: string): Promise<string> {
+  const lines = createInterface({ input: createReadStream(file, { end: 1 << 20 }), crlfDelay: Infinity });
+  let first = '';
+  for await (const l of lines) {
+    first = l;
+    break;
+  }
+  lines.close();
+  let best = ',';
+  let most = 0;
+  for (const c of [',', ';', '\t', '|']) {
+    const n = first.split(c).length - 1;
+    if (n > most) {
+      best = c;
+      most = n;
+    }
+  }
+  return best;
+}
+
+/**
+ * Throws what `scanCsvText` found: a problem on the header line (when the file has one) as an error
+ * no row skipping can mend, problems on data lines as bad rows (each line once) that `on_bad_rows:
+ * skip` leaves out.
+ */
+export function throwTextProblems(file: string, scan: CsvTextScan, header: boolean | undefined): void {
+  const first = scan.problems[0];
+  if (!first) return;
+  // A NUL on the first line (or on many) is no stray byte in a field: the file is not UTF-8 text.
+  const nuls = scan.problems.filter((p) => p.what === NUL_BYTE);
+  if (nuls[0]?.line === 1 || nuls.length > 100) {
+    throw new PipewiseError(`is not a UTF-8 text file (binary data, or another encoding such as UTF-16): it holds NUL bytes, the first on line ${nuls[0]?.line ?? 1}`, {
+      file,
+      line: nuls[0]?.line,
+      code: 'bad-data',
+    });
+  }
+  if (first.line === 1 && header !== false) {
+    throw new PipewiseError(`the header has ${first.what} in column ${first.column}; DuckDB would keep it in the column's name. Remove it, or quote the whole name ("name")`, {
+      file,
+      line: 1,
+      col: first.column,
+      code: 'csv-bad-header',
+    });
+  }
+  const lines = [...new Set(scan.problems.map((p) => p.line))];
+  throw new BadRowsError(`${first.what} in column ${first.column}; read as it is, it would become part of the value (a new category)${moreLines(lines)}`, file, lines);
 }

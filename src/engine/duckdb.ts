@@ -4,18 +4,20 @@
  * the errors a user can act on: the file, the line, the column.
  */
 import type { DuckDBInstance, DuckDBConnection } from '@duckdb/node-api';
-import type { JS } from '@duckdb/node-api';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PipewiseError, CancelledError } from '../core/errors';
 import { DEFAULT_NULL_STRINGS as DEFAULT_NULLS } from '../core/components/dataComponents';
-import { BadRowsError, checkDuplicateHeader, checkLostQuotes, copyWithoutLines, moreLines, originalLine, sniffDialect } from './csvIntegrity';
+import { num, queryRows, quoteIdent, quoteLiteral, type SourceColumn } from './duckdbSql';
+import { BadRowsError, checkDuplicateHeader, checkLostQuotes, copyWithoutLines, moreLines, originalLine, scanCsvText, sniffDialect, throwTextProblems } from './csvIntegrity';
 import { duckdbModule } from './duckdbModule';
 import { errorMessage } from '../protocol/errors';
 
+// The SQL helpers live in ./duckdbSql (csvIntegrity needs them, and duckdb.ts needs csvIntegrity).
+export { num, queryRows, quoteIdent, quoteLiteral, type Row, type SourceColumn } from './duckdbSql';
+
 export type DataFormat = 'csv' | 'parquet' | 'json';
-export type Row = Record<string, JS>;
 
 let instance: Promise<DuckDBInstance> | undefined;
 
@@ -28,7 +30,7 @@ let instance: Promise<DuckDBInstance> | undefined;
 export function duckdbInstance(): Promise<DuckDBInstance> {
   instance ??= duckdbModule()
     .DuckDBInstance.create(':memory:', {
-      memory_limit: process.env.PIPEWISE_DUCKDB_MEMORY_LIMIT || '1GB',
+      memory_limit: memoryLimit(),
       temp_directory: path.join(os.tmpdir(), `pipewise-duckdb-spill-${process.pid}`),
     })
     .catch((e: unknown) => {
@@ -36,6 +38,11 @@ export function duckdbInstance(): Promise<DuckDBInstance> {
       throw e;
     });
   return instance;
+}
+
+/** DuckDB's memory limit for every instance Pipewise opens: PIPEWISE_DUCKDB_MEMORY_LIMIT, default 1GB. */
+export function memoryLimit(): string {
+  return process.env.PIPEWISE_DUCKDB_MEMORY_LIMIT || '1GB';
 }
 
 /**
@@ -78,7 +85,13 @@ export async function withSandboxConnection<T>(
   const tempDir = await fs.mkdtemp(path.join(os.tmpdir(), 'pipewise-duckdb-'));
   let sandbox: DuckDBInstance;
   try {
-    sandbox = await duckdbModule().DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false', temp_directory: tempDir });
+    // Within the same memory limit as the engine's instance (DuckDB's default is 80% of the machine's memory).
+    sandbox = await duckdbModule().DuckDBInstance.create(':memory:', {
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'false',
+      temp_directory: tempDir,
+      memory_limit: memoryLimit(),
+    });
   } catch (e) {
     await fs.rm(tempDir, { recursive: true, force: true });
     throw e;
@@ -102,38 +115,10 @@ export async function withSandboxConnection<T>(
   );
 }
 
-/** Rows of a query as plain JS values (BIGINT → bigint; use `num` to read numbers). */
-export async function queryRows(conn: DuckDBConnection, sql: string): Promise<Row[]> {
-  const reader = await conn.runAndReadAll(sql);
-  return reader.getRowObjectsJS();
-}
 
-/** A numeric JS value from DuckDB as a number (BIGINT/HUGEINT arrive as bigint). */
-export function num(v: JS | undefined): number {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'bigint') return Number(v);
-  if (typeof v === 'boolean') return v ? 1 : 0;
-  if (v === null || v === undefined) return Number.NaN;
-  return Number(v);
-}
 
-/** An SQL identifier, double-quoted with inner quotes doubled. */
-export function quoteIdent(name: string): string {
-  if (name.includes('\0')) throw new PipewiseError(`identifier ${JSON.stringify(name)} contains a NUL character`);
-  return `"${name.replace(/"/g, '""')}"`;
-}
 
-/** An SQL string literal, single-quoted with inner quotes doubled. */
-export function quoteLiteral(value: string): string {
-  if (value.includes('\0')) throw new PipewiseError(`value ${JSON.stringify(value)} contains a NUL character`);
-  return `'${value.replace(/'/g, "''")}'`;
-}
 
-export interface SourceColumn {
-  readonly name: string;
-  /** DuckDB's type name, e.g. BIGINT, DOUBLE, VARCHAR, TIMESTAMP. */
-  readonly type: string;
-}
 
 /** Cells read as missing in CSV files unless a pipeline says otherwise. */
 export { DEFAULT_NULL_STRINGS } from '../core/components/dataComponents';
@@ -308,6 +293,13 @@ async function checkCsvSkipping(conn: DuckDBConnection, file: string, csv: CsvOp
   let copy: string | undefined;
   for (let pass = 0; ; pass++) {
     try {
+      const scan = await scanCsvText(copy ?? file, csv.delimiter);
+      if (scan.crlf > 0 && scan.lf > 0 && !copy) {
+        // Mixed CRLF and LF endings defeat DuckDB's sniffer: read a copy with LF endings (same lines).
+        copy = await copyWithoutLines(file, new Set());
+        continue;
+      }
+      throwTextProblems(file, scan, csv.header);
       return { options: await checkCsv(conn, copy ?? file, csv), copy, dropped };
     } catch (e) {
       if (copy) await fs.rm(path.dirname(copy), { recursive: true, force: true });

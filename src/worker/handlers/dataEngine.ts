@@ -9,6 +9,7 @@ import { promises as fs } from 'node:fs';
 import { DEFAULT_NULL_STRINGS, quoteIdent, readSource, type SourceColumn } from '../../engine/duckdb';
 import type { DataSource, FeatureDetail, FeatureDetailParams, FeatureNameStatistics, FilterValue, RowFilter } from '../../protocol/data';
 import { featureName, filterProblem, num } from '../../protocol/data';
+import { errorMessage } from '../../protocol/errors';
 
 export { withConnection } from '../../engine/duckdb';
 
@@ -45,7 +46,15 @@ export async function relationOf(conn: DuckDBConnection, source: FileSource): Pr
   }
   const filter = filterSql(source.path, hit.columns, source.where ?? []);
   const bind = async (c: DuckDBConnection): Promise<void> => {
-    for (const v of filter.variables) await c.run(`SET VARIABLE ${v.name} = CAST($1 AS ${v.type})`, [v.value]);
+    for (const v of filter.variables) {
+      try {
+        await c.run(`SET VARIABLE ${v.name} = CAST($1 AS ${v.type})`, [v.value]);
+      } catch (e) {
+        // DuckDB's message quotes our internal statement: name the user's column and value instead.
+        const why = errorMessage(e).split('\n')[0]?.replace(/^[A-Za-z ]+ Error: /, '') ?? '';
+        throw new Error(`${source.path}: where[${v.index}]: the value ${JSON.stringify(v.shown)} does not fit column ${JSON.stringify(v.column)} (${v.type.replace(/\[\]$/, '')}): ${why}`);
+      }
+    }
   };
   await bind(conn);
   const where = filter.predicates.length ? ` WHERE ${filter.predicates.join(' AND ')}` : '';
@@ -56,14 +65,25 @@ const COMPARISONS: Readonly<Record<string, string>> = { '=': '=', '!=': '<>', '<
 /** A DuckDB type name as DESCRIBE gives it (no nested types: a filter compares scalars). */
 const SCALAR_TYPE = /^[A-Z][A-Z0-9_]*(\(\d+(, ?\d+)?\))?( WITH TIME ZONE)?$/;
 
+/** One filter value bound in a connection variable, with what an error about it names. */
+export interface FilterVariable {
+  readonly name: string;
+  readonly type: string;
+  readonly value: DuckDBValue;
+  /** The filter's index in `where`, its column, and its value as the user gave it. */
+  readonly index: number;
+  readonly column: string;
+  readonly shown: FilterValue | readonly FilterValue[];
+}
+
 /**
  * A filter as SQL that holds no user text: quoted column names, operators from a fixed table, and
  * each value in a connection variable (`getvariable('pipewise_where_0')`), bound as a parameter and
  * cast to the column's type, so a value is only ever a value.
  */
-export function filterSql(file: string, columns: readonly SourceColumn[], where: readonly RowFilter[]): { predicates: string[]; variables: { name: string; type: string; value: DuckDBValue }[] } {
+export function filterSql(file: string, columns: readonly SourceColumn[], where: readonly RowFilter[]): { predicates: string[]; variables: FilterVariable[] } {
   const predicates: string[] = [];
-  const variables: { name: string; type: string; value: DuckDBValue }[] = [];
+  const variables: FilterVariable[] = [];
   for (const [i, f] of where.entries()) {
     const column = columns.find((c) => c.name === f.column);
     if (!column) throw new Error(`${file}: where[${i}]: no column ${JSON.stringify(f.column)} (columns: ${columns.map((c) => c.name).join(', ')})`);
@@ -77,11 +97,11 @@ export function filterSql(file: string, columns: readonly SourceColumn[], where:
     const get = `getvariable('${name}')`;
     if (f.op === 'in' || f.op === 'not in') {
       const values = (f.value as readonly FilterValue[]).map((v) => (typeof v === 'boolean' ? v : String(v)));
-      variables.push({ name, type: `${column.type}[]`, value: duckdbModule().listValue(values) });
+      variables.push({ name, type: `${column.type}[]`, value: duckdbModule().listValue(values), index: i, column: column.name, shown: values });
       predicates.push(`${f.op === 'in' ? '' : 'NOT '}list_contains(${get}, ${col})`);
     } else {
       const v = f.value as FilterValue;
-      variables.push({ name, type: column.type, value: typeof v === 'boolean' ? v : String(v) });
+      variables.push({ name, type: column.type, value: typeof v === 'boolean' ? v : String(v), index: i, column: column.name, shown: v });
       predicates.push(`${col} ${COMPARISONS[f.op]} ${get}`);
     }
   }

@@ -18,20 +18,45 @@ const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UI
 export async function prepareReadOnly(conn: DuckDBConnection, sql: string): Promise<DuckDBPreparedStatement | { refused: string }> {
   const extracted = await conn.extractStatements(sql);
   if (extracted.count === 0) return { refused: 'nothing to run: write a SELECT query over `data`' };
-  if (extracted.count > 1) return { refused: `the SQL box runs one statement at a time (found ${extracted.count}); it is read-only: only SELECT queries run` };
+  // DuckDB expands a PIVOT without an IN list into CREATE TYPE statements (an ENUM of the pivoted
+  // values) and then its SELECT: one statement written, several extracted.
+  const pivot = extracted.count > 1 && isOnePivot(sql);
+  if (extracted.count > 1 && !pivot) return { refused: `the SQL box runs one statement at a time (found ${extracted.count}); it is read-only: only SELECT queries run` };
   // Classified by the parser alone first: preparing (binding) some statements already acts (EXPORT
   // DATABASE creates its folder), and json_serialize_sql accepts SELECT statements only.
   const keyword = /^[\s;(]*([A-Za-z]+)/.exec(sql.replace(/--[^\n]*|\/\*[\s\S]*?\*\//g, ' '))?.[1]?.toUpperCase() ?? 'such';
   const refused = { refused: `the SQL box is read-only: a ${keyword} statement is not run (SELECT, FROM, WITH, VALUES, DESCRIBE, SUMMARIZE and SHOW queries are)` };
   const parsed = (await conn.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [sql])).getRowsJson()[0]?.[0];
   const json = JSON.parse(String(parsed ?? '{}')) as { error?: boolean; error_type?: string };
-  if (json.error && json.error_type !== 'parser') return refused;
-  const statement = await extracted.prepare(0);
-  if (statement.statementType !== duckdbModule().StatementType.SELECT) {
+  // (json_serialize_sql does not take a PIVOT; one that isOnePivot passed is checked statement by statement below.)
+  if (json.error && json.error_type !== 'parser' && !pivot) return refused;
+  const { StatementType } = duckdbModule();
+  for (let i = 0; pivot && i < extracted.count - 1; i++) {
+    // The enums of the pivot: CREATE statements DuckDB wrote, in this throwaway sandbox instance.
+    const generated = await extracted.prepare(i);
+    try {
+      if (generated.statementType !== StatementType.CREATE) return refused;
+      await generated.run();
+    } finally {
+      generated.destroySync();
+    }
+  }
+  const statement = await extracted.prepare(extracted.count - 1);
+  if (statement.statementType !== StatementType.SELECT) {
     statement.destroySync();
     return refused;
   }
   return statement;
+}
+
+/**
+ * Whether `sql` is a single PIVOT or UNPIVOT statement as written: that keyword first, and no `;`
+ * but a trailing one outside strings, quoted names and comments.
+ */
+function isOnePivot(sql: string): boolean {
+  const bare = sql.replace(/--[^\n]*|\/\*[\s\S]*?\*\/|'(?:[^']|'')*'|"(?:[^"]|"")*"/g, ' ');
+  if (!/^[\s(]*(UN)?PIVOT\b/i.test(bare)) return false;
+  return !bare.replace(/[\s;]*$/, '').includes(';');
 }
 
 /** Result columns with DuckDB's type names. */
