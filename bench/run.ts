@@ -20,6 +20,7 @@ import type { BenchContext } from './context';
 import { scaleSection } from './scale';
 import { activationSection } from './activation';
 import { oraclePython as findOraclePython } from '../test/python';
+import { sharedDir } from '../test/sharedDir';
 const oraclePython = findOraclePython();
 
 function option(name: string): string | undefined {
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
     runs,
     python: existsSync(oraclePython) ? oraclePython : undefined,
     repoRoot,
-    flights: path.resolve(process.env.PIPEWISE_SHARED_DIR ?? path.join(repoRoot, '..', 'shared'), 'data', 'flights-3m.parquet'),
+    flights: sharedDir('data', 'flights-3m.parquet'),
     cacheDir,
     log: (m) => process.stderr.write(`[bench ${((Date.now() - t0) / 1000).toFixed(0).padStart(3)} s] ${m}\n`),
   };

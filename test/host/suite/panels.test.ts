@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { DataSource, QuickFix, RenderedDigest } from '../../../src/protocol/data';
+import { sharedDir } from '../../sharedDir';
 
 const EXTENSION_ID = 'pipewise.pipewise';
 
@@ -111,7 +112,7 @@ suite('data panels', () => {
   });
 
   test('statistics of flights-3m.parquet: a sample first, then exact figures that agree with SUMMARIZE', async function () {
-    const file = path.resolve(extensionRoot(), '..', 'shared', 'data', 'flights-3m.parquet');
+    const file = sharedDir('data', 'flights-3m.parquet');
     if (!existsSync(file)) return this.skip();
     this.timeout(180_000);
     const id = await vscode.commands.executeCommand<string>('pipewise.previewStatistics', vscode.Uri.file(file));
@@ -125,7 +126,7 @@ suite('data panels', () => {
   });
 
   test('two statistics panels on two large files at once: both draw their sample while computing, then finish exact', async function () {
-    const flights = path.resolve(extensionRoot(), '..', 'shared', 'data', 'flights-3m.parquet');
+    const flights = sharedDir('data', 'flights-3m.parquet');
     if (!existsSync(flights)) return this.skip();
     this.timeout(300_000);
     // A generated CSV big enough to be sampled first (more than twice the 100,000-row sample).
