@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { FromWebview, PanelKind, RenderedDigest } from '../protocol/data';
+import type { DataSource, FromWebview, PanelKind, RenderedDigest } from '../protocol/data';
 import type { RunEvent } from '../protocol/runEvents';
 import { errorDetail, errorMessage } from '../protocol/errors';
 import type { PipewiseContext } from './context';
@@ -37,8 +37,18 @@ export interface RunCommandOptions extends RunSelection {
   readonly onEvent?: (e: RunEvent) => void;
 }
 
-/** A data source as commands take it: a Uri, a path, a `DataSource`, or none (pick one). */
-export type DataArg = unknown;
+/** A data source as commands take it: a Uri, a path, a `DataSource`, or none (pick one; `null` too, as menus pass it). */
+export type DataArg = vscode.Uri | string | DataSource | null | undefined;
+
+/** A schema or anomalies file, its artifact folder, or the artifacts the graph passes together. */
+export type SchemaArg =
+  | vscode.Uri
+  | string
+  | { readonly schema?: vscode.Uri | string; readonly statistics?: DataArg; readonly anomalies?: vscode.Uri | string; readonly baseline?: DataArg }
+  | undefined;
+
+/** An evaluation: its metrics.json, its folder, or a Runs view artifact (`{ folder }`). */
+export type EvaluationTarget = vscode.Uri | string | { readonly folder: string } | undefined;
 
 export interface CommandTable {
   'pipewise.showGraph': (target?: PipelineTarget) => vscode.Uri | undefined;
@@ -50,17 +60,18 @@ export interface CommandTable {
   'pipewise.refreshRuns': () => void;
   /** Removes what lineage no longer needs from a pipeline's store (`pipewise gc`); returns the report. */
   'pipewise.collectGarbage': (target?: PipelineTarget, options?: CollectOptions) => GcReport | undefined;
-  'pipewise.newPipeline': () => unknown;
-  'pipewise.openExample': () => unknown;
+  'pipewise.newPipeline': () => vscode.Uri | undefined;
+  'pipewise.openExample': () => vscode.Uri | undefined;
   'pipewise.openLatestStatistics': (target?: PipelineTarget) => boolean | undefined;
   /** The data panels return the panel's id. */
   'pipewise.previewStatistics': (source?: DataArg) => string | undefined;
   'pipewise.openStatistics': (source?: DataArg) => string | undefined;
   'pipewise.previewData': (source?: DataArg) => string | undefined;
-  'pipewise.compareDatasets': (left?: DataArg, right?: DataArg) => string | undefined;
+  /** From the explorer with two files selected, VS Code passes (clicked, [both selected]). */
+  'pipewise.compareDatasets': (left?: DataArg, right?: DataArg | readonly vscode.Uri[]) => string | undefined;
   /** `schema` may be `{ schema, statistics, anomalies, baseline }` (the graph passes artifacts so). */
-  'pipewise.openSchema': (schema?: unknown, statistics?: DataArg) => string | undefined;
-  'pipewise.openAnomalies': (anomalies?: unknown, statistics?: DataArg) => string | undefined;
+  'pipewise.openSchema': (schema?: SchemaArg, statistics?: DataArg) => string | undefined;
+  'pipewise.openAnomalies': (anomalies?: SchemaArg, statistics?: DataArg) => string | undefined;
   'pipewise.openPipelineAsNotebook': (uri?: vscode.Uri, options?: { readonly replace?: boolean }) => vscode.NotebookEditor | undefined;
   'pipewise.notebook.restartKernel': () => void;
   /** Writes the pipeline as Kubeflow Pipelines v2 YAML (with its Dockerfile) and opens it. */
@@ -82,13 +93,13 @@ export interface CommandTable {
   /** Opens the monitoring panel on the requests the model's servers logged (its pipeline's training data as the baseline); returns the log folder. */
   'pipewise.monitorModel': (model?: ModelTarget) => string | undefined;
   /** Opens the evaluation view of an Evaluator artifact (its metrics.json, its folder, or a Runs view artifact); asks when none is given. */
-  'pipewise.openEvaluation': (target?: unknown) => void;
+  'pipewise.openEvaluation': (target?: EvaluationTarget) => void;
   /** Opens the experiments table of a pipeline (its file, a Runs view item, or the active pipeline file). */
-  'pipewise.showExperiments': (target?: unknown) => void;
+  'pipewise.showExperiments': (target?: PipelineTarget) => void;
 }
 
 /** A pushed model as commands take it: a Models-view item, its base path, or none. */
-export type ModelTarget = vscode.Uri | string | { readonly model?: unknown } | undefined;
+export type ModelTarget = vscode.Uri | string | { readonly model?: { readonly base: string } } | undefined;
 
 /** What a test asks a data panel to have drawn. */
 export interface DigestWanted {
@@ -124,11 +135,11 @@ export interface TestCommandTable {
   /** Waits for the monitoring panel on `logDir` to report a render the test wants (default: a report). */
   'pipewise.test.monitoringAck': (logDir: string, want?: MonitoringAckWanted) => MonitoringAck;
   /** What the evaluation panel of a metrics.json last acknowledged having drawn. */
-  'pipewise.test.evaluationAck': (target: unknown) => EvaluationAck | undefined;
+  'pipewise.test.evaluationAck': (target: EvaluationTarget) => EvaluationAck | undefined;
   /** What the experiments table of a pipeline last acknowledged having drawn. */
-  'pipewise.test.experimentsAck': (uri: unknown) => ExperimentsAck | undefined;
+  'pipewise.test.experimentsAck': (uri: vscode.Uri) => ExperimentsAck | undefined;
   /** Hands the experiments webview a message as a click would (select runs, choose a metric). */
-  'pipewise.test.experimentsPost': (uri: unknown, message: ToExperimentsMessage) => boolean;
+  'pipewise.test.experimentsPost': (uri: vscode.Uri, message: ToExperimentsMessage) => boolean;
 }
 
 /** What a test asks the monitoring panel to have drawn. */

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import type { PipewiseContext } from '../context';
 import type { DataSource, PanelKind, PanelState, RenderedDigest } from '../../protocol/data';
 import { filterProblem } from '../../protocol/data';
-import { registerCommand, registerTestCommand } from '../commands';
+import { registerCommand, registerTestCommand, type DataArg } from '../commands';
 import { DATA_PANEL_VIEW_TYPE, DataPanel } from './dataPanel';
 import { PanelRegistry } from '../panelRegistry';
 import { isDataSource, sourceFromPath, sourceKey, sourceLabel } from './sources';
@@ -102,10 +102,10 @@ export function registerDataPanels(ctx: PipewiseContext): void {
   registerCommand(ctx, 'pipewise.previewData', (arg) => statistics(arg, 'preview'));
   registerCommand(ctx, 'pipewise.compareDatasets', async (a, b) => {
     // From the explorer with two files selected, VS Code passes (clicked, [all selected]).
-    if (a instanceof vscode.Uri && Array.isArray(b) && b.length === 2) [a, b] = b as unknown[];
-    const left = await sourceArg(a, 'The first dataset (baseline, e.g. training data)');
+    const [first, second]: [DataArg, DataArg] = a instanceof vscode.Uri && Array.isArray(b) && b.length === 2 ? [b[0], b[1]] : [a, Array.isArray(b) ? undefined : (b as DataArg)];
+    const left = await sourceArg(first, 'The first dataset (baseline, e.g. training data)');
     if (!left) return undefined;
-    const right = await sourceArg(b ?? null, 'The second dataset (e.g. serving data or the next span)');
+    const right = await sourceArg(second ?? null, 'The second dataset (e.g. serving data or the next span)');
     if (!right) return undefined;
     return open({ kind: 'compare', title: `Compare: ${sourceLabel(left)} ↔ ${sourceLabel(right)}`, source: left, right, threshold: 0.05 });
   });
