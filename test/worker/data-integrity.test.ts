@@ -129,9 +129,11 @@ test('missing-value tokens (?, n/a, -, na) keep a numeric column numeric; other 
   const stats = await runComponent(statisticsGen, dir2, {}, { examples: run2.outputs.examples });
   assert.ok(stats.logs.some((l) => l.startsWith('warn') && l.includes("'bill_depth_mm'") && l.includes('`unknown` ×3')), stats.logs.join('\n'));
 
-  // The warning reaches the CLI's stderr.
-  await fs.writeFile(path.join(dir2, 'p.pipeline.yaml'), 'pipeline: p\nstages:\n  examples:\n    component: ExampleGen\n    params: { input: data/p.csv }\n');
-  const r = spawnSync(process.execPath, [cli, 'run', path.join(dir2, 'p.pipeline.yaml')], { encoding: 'utf8', timeout: 120_000 });
+  // The warning reaches the CLI's stderr (in a folder of its own: the components above wrote their
+  // outputs under .pipewise without a store's layout, which a run rightly refuses as its store).
+  const dir3 = await workspaceWith(text2);
+  await fs.writeFile(path.join(dir3, 'p.pipeline.yaml'), 'pipeline: p\nstages:\n  examples:\n    component: ExampleGen\n    params: { input: data/p.csv }\n');
+  const r = spawnSync(process.execPath, [cli, 'run', path.join(dir3, 'p.pipeline.yaml')], { encoding: 'utf8', timeout: 120_000 });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /warn: data\/p\.csv: column 'bill_depth_mm' is 98\.\d% numeric/);
 });

@@ -180,7 +180,8 @@ function evaluatorExecution(id: string, modelUri: string, blessed: boolean): Exe
     cacheKey: id,
     params: {},
     inputs: [{ input: 'model', artifactId: `train/${id}/model`, uri: modelUri, fingerprint: 'f' }],
-    outputs: [{ id: `evaluate/${id}/blessing`, type: 'ModelBlessing', uri: '/x', stage: 'evaluate', output: 'blessing', executionId: id, fingerprint: 'f', properties: { blessed }, files: {} }],
+    // A blessing recorded where a store keeps it (records naming other folders are refused when read).
+    outputs: [{ id: `evaluate/${id}/blessing`, type: 'ModelBlessing', uri: `/x/artifacts/evaluate/${id}/blessing`, stage: 'evaluate', output: 'blessing', executionId: id, fingerprint: 'f', properties: { blessed }, files: {} }],
     startedAt: '',
     pid: 1,
   };
