@@ -155,3 +155,16 @@ export function selectStages(g: StageGraph, selection: RunSelection): StageSelec
   const need = upstreamClosure(g, planned);
   return { planned, required: topologicalOrder(g).filter((n) => need.has(n)) };
 }
+
+/**
+ * The stages whose `model` input is `stage`'s and that cannot take a decision forest: a Pusher with
+ * `target: web` (the page predicts with TF.js) or with `quantize`, an Evaluator with `quantize`
+ * (forests have no weights to quantize). `model: auto` leaves trees out of its candidates for them, so a
+ * pipeline that deploys to the browser never trains a model its own Pusher must refuse.
+ */
+export function forestRefusersOf(spec: PipelineSpec, stage: string): string[] {
+  return spec.stages
+    .filter((s) => s.inputs['model']?.stage === stage)
+    .filter((s) => (s.component === 'Pusher' && (s.params['target'] === 'web' || s.params['quantize'] !== undefined)) || (s.component === 'Evaluator' && s.params['quantize'] !== undefined))
+    .map((s) => s.name);
+}

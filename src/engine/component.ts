@@ -25,6 +25,11 @@ export interface ComponentContext<P = Record<string, unknown>> {
    * absolute path outside it, throws a PipewiseError naming the parameter and the value.
    */
   resolvePath(path: string, param: string): string;
+  /**
+   * Stages downstream that cannot take a decision forest (`forestRefusersOf` in src/core/dag.ts): a
+   * Trainer's `model: auto` then leaves trees out. Part of the stage's cache key.
+   */
+  readonly forestRefusers?: readonly string[];
   /** Aborted when the run is cancelled; long loops check it (and tf training stops on it). */
   readonly signal: AbortSignal;
   log(level: 'info' | 'warn' | 'error', message: string): void;

@@ -18,6 +18,7 @@ import { processStartMs, type ArtifactRecord, type ExecutionRecord, type InputEv
 import { fingerprintArtifact, newId, type ArtifactStore } from './store';
 import { ProgressGate } from './progressGate';
 import type { UserComponent } from './userComponent';
+import { forestRefusersOf } from '../core/dag';
 
 export interface StageRun {
   readonly stage: StageSpec;
@@ -84,12 +85,14 @@ export async function runStage(s: StageRun): Promise<StageResult> {
   } catch (e) {
     return fail('failed', e instanceof PipewiseError ? e.message : `reading its inputs failed: ${errorMessage(e)}`);
   }
+  // What downstream stages can take changes what `model: auto` may choose, so it joins the key.
+  const forestRefusers = forestRefusersOf(s.spec, stage.name);
   const key = cacheKey({
     component: s.user ? `user:${declaration.name}` : declaration.name,
     version: declaration.version,
     params,
     inputs: Object.fromEntries(inputEvents.map((e) => [e.input, e.fingerprint])),
-    external,
+    external: forestRefusers.length ? `${external}|forest refused by ${forestRefusers.join(',')}` : external,
   });
   const common: ExecutionCommon = {
     pipeline: s.spec.name,
@@ -255,6 +258,7 @@ function componentContext(
     pipelineDir: s.pipelineDir,
     storeDir: s.store.root,
     resolvePath,
+    forestRefusers: forestRefusersOf(s.spec, stage.name),
     signal,
     log: (level, message) => emit({ kind: 'stageLog', runId, stage: stage.name, level, message }),
     progress: (fraction, message) => {

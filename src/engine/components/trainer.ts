@@ -82,6 +82,7 @@ export const trainer: ComponentExecutor<TrainerParams> = {
         earlyStopping: p.early_stopping,
         signal: ctx.signal,
         userModule,
+        ...(ctx.forestRefusers?.length ? { withoutTrees: `${ctx.forestRefusers.join(', ')} cannot take a decision forest (a web push predicts with TF.js; quantize applies to weights)` } : {}),
         onEpoch: (epoch, values) => {
           ctx.metrics({ scope: 'epoch', epoch, values });
           ctx.progress(epoch / hp.epochs, `epoch ${epoch}/${hp.epochs}`);

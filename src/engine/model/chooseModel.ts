@@ -159,7 +159,8 @@ export async function chooseModel(
     const leader = best as Candidate | undefined;
     if (logData && leader && !isTreeFamily(leader.family)) challenge(await run(leader.family, logData, `${leader.family} on log(${spec.label.name})`));
     if (o.signal.aborted) throw new CancelledError();
-    challenge(await runTrees('gradient_boosted_trees'));
+    if (o.withoutTrees) log?.(`gradient_boosted_trees left out: ${o.withoutTrees}`);
+    else challenge(await runTrees('gradient_boosted_trees'));
     const kept = best as Candidate | undefined;
     if (!kept) throw new Error('no model candidate trained');
     const others = done.filter((c) => c !== kept).map((c) => c.loss);

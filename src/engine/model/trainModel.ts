@@ -183,6 +183,8 @@ export interface TrainOnceOptions {
   readonly earlyStopping: { readonly patience: number; readonly monitor: string } | null;
   readonly signal: AbortSignal;
   readonly userModule?: UserModelModule;
+  /** `model: auto` leaves decision forests out, naming why (a downstream stage cannot take one). */
+  readonly withoutTrees?: string;
   readonly onEpoch?: (epoch: number, logs: EpochLogs) => void;
   readonly onBatch?: (epoch: number, batch: number, logs: EpochLogs) => void;
 }

@@ -1,0 +1,44 @@
+/**
+ * forestRefusersOf (src/core/dag.ts): the stages that read a Trainer's model and cannot take a decision
+ * forest, so `model: auto` leaves trees out for them (the web e2e pipelines failed at their web Pusher
+ * when auto chose gradient-boosted trees).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parsePipeline } from '../../src/core/parse';
+import { forestRefusersOf } from '../../src/core/dag';
+
+const pipeline = (pushers: string): string => `pipeline: p
+stages:
+  train:
+    component: Trainer
+    inputs: { examples: transform.examples, transform_graph: transform.transform_graph }
+  evaluate:
+    component: Evaluator
+    inputs: { examples: transform.examples, model: train.model }
+${pushers}`;
+
+function refusers(text: string, stage = 'train'): string[] {
+  const parsed = parsePipeline(text, '/p/p.pipeline.yaml');
+  assert.ok(parsed.spec, JSON.stringify(parsed.diagnostics));
+  return forestRefusersOf(parsed.spec, stage);
+}
+
+test('a web Pusher, a quantizing Pusher or Evaluator reading the model refuse a forest; a server Pusher does not', () => {
+  assert.deepEqual(refusers(pipeline('  push:\n    component: Pusher\n    inputs: { model: train.model, blessing: evaluate.blessing }\n    params: { destination: serving }\n')), []);
+  assert.deepEqual(
+    refusers(pipeline('  web:\n    component: Pusher\n    inputs: { model: train.model, blessing: evaluate.blessing }\n    params: { destination: web, target: web }\n')),
+    ['web'],
+  );
+  assert.deepEqual(
+    refusers(pipeline('  small:\n    component: Pusher\n    inputs: { model: train.model, blessing: evaluate.blessing }\n    params: { destination: serving, quantize: uint8 }\n')),
+    ['small'],
+  );
+  const quantizedEvaluation = pipeline('').replace('    inputs: { examples: transform.examples, model: train.model }\n', '    inputs: { examples: transform.examples, model: train.model }\n    params: { quantize: float16 }\n');
+  assert.deepEqual(refusers(quantizedEvaluation), ['evaluate']);
+});
+
+test('only stages that read the stage itself count', () => {
+  const text = pipeline('  web:\n    component: Pusher\n    inputs: { model: train.model, blessing: evaluate.blessing }\n    params: { destination: web, target: web }\n');
+  assert.deepEqual(refusers(text, 'evaluate'), []);
+});
