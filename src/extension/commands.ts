@@ -16,6 +16,7 @@ import type { RunSelection } from '../core/dag';
 import type { EvaluationAck } from '../protocol/evaluation';
 import type { ExperimentsAck } from '../protocol/experiments';
 import type { ToExperimentsMessage } from '../protocol/experiments';
+import type { WebDemoOpened } from './webDemo';
 
 /**
  * Every command of the extension, its arguments and its result, declared once. Manifest commands
@@ -76,8 +77,8 @@ export interface CommandTable {
   'pipewise.notebook.restartKernel': () => void;
   /** Writes the pipeline as Kubeflow Pipelines v2 YAML (with its Dockerfile) and opens it. */
   'pipewise.exportKfp': (target?: PipelineTarget, options?: ExportKfpOptions) => ExportKfpResult | undefined;
-  /** Serves a web push (Pusher `target: web`) on 127.0.0.1 and opens it in the Simple Browser; returns the URL. */
-  'pipewise.openWebDemo': (folder?: vscode.Uri | string) => string | undefined;
+  /** Serves a web push (Pusher `target: web`) on 127.0.0.1 and opens it in the Simple Browser (through asExternalUri); returns both addresses. */
+  'pipewise.openWebDemo': (folder?: vscode.Uri | string) => WebDemoOpened | undefined;
   /** Opens (or reveals) the monitoring panel of a pipeline and a request log (`pipewise serve --log-dir`); asks for what is missing. Returns the panel's title. */
   'pipewise.openMonitoring': (pipelineUri?: vscode.Uri, logDir?: string) => string | undefined;
   /** Models view: a pushed model is a view item, its base path (string or Uri), or none (pick one). */

@@ -5,9 +5,17 @@ import { modelVersions } from '../engine/serving/modelVersions';
 import { startStaticServer, type StaticServer } from '../engine/serving/staticServer';
 import type { TrustGate } from './trust';
 
+/** Where a web demo is served (on the extension host) and the address the Simple Browser was given. */
+export interface WebDemoOpened {
+  readonly served: string;
+  /** `served` through `vscode.env.asExternalUri`. */
+  readonly shown: string;
+}
+
 /**
  * "Open Web Demo": serves a web push (Pusher `target: web`: index.html beside pipewise-model.js)
- * from a static server on 127.0.0.1 confined to that folder, and opens it in the Simple Browser.
+ * from a static server on 127.0.0.1 confined to that folder, and opens it in the Simple Browser at
+ * the address `asExternalUri` gives (forwarded when VS Code runs remotely).
  * One server per folder, kept until the extension deactivates. The page runs the pushed model's
  * JavaScript, so an untrusted workspace is refused.
  */
@@ -16,8 +24,8 @@ export class WebDemos implements vscode.Disposable {
 
   constructor(private readonly trust: TrustGate) {}
 
-  /** Opens the demo of `target` (a pushed folder, or a destination: its newest version); returns its URL. */
-  async open(target?: vscode.Uri | string): Promise<string | undefined> {
+  /** Opens the demo of `target` (a pushed folder, or a destination: its newest version); returns where. */
+  async open(target?: vscode.Uri | string): Promise<WebDemoOpened | undefined> {
     if (!this.trust.allowsRun('open a pushed web model')) return undefined;
     const picked = target === undefined ? await pickWebFolder() : await webFolderOf(typeof target === 'string' ? target : target.fsPath);
     if (!picked) return undefined;
@@ -28,8 +36,11 @@ export class WebDemos implements vscode.Disposable {
       server.catch(() => this.servers.delete(picked));
     }
     const { url } = await server;
-    await vscode.commands.executeCommand('simpleBrowser.show', url);
-    return url;
+    // The server listens on the extension host's 127.0.0.1: in a remote or browser VS Code
+    // (code-server, Codespaces) the Simple Browser runs elsewhere and needs the forwarded address.
+    const shown = (await vscode.env.asExternalUri(vscode.Uri.parse(url))).toString(true);
+    await vscode.commands.executeCommand('simpleBrowser.show', shown);
+    return { served: url, shown };
   }
 
   dispose(): void {

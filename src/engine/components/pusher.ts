@@ -17,7 +17,7 @@ import type { ComponentContext, ComponentExecutor } from '../component';
 import { writeFileAtomic } from '../store';
 import { QUANTIZATION_FILE } from '../evaluation/quantized';
 import { quantizeModelArtifact, type QuantizedSize } from '../model/quantizeModel';
-import { writeWebFolder } from './pusherWeb';
+import { exampleRowOf, writeWebFolder } from './pusherWeb';
 import { modelVersions } from '../serving/modelVersions';
 
 export type PusherParams = z.output<typeof Pusher.params>;
@@ -117,7 +117,9 @@ export const pusher: ComponentExecutor<PusherParams> = {
         let quantized: QuantizedSize | undefined;
         if (target === 'web') {
           source = path.join(staging, 'web');
-          ({ quantized } = await writeWebFolder(model.uri, source, { quantize, tfjs: ctx.params.tfjs ?? 'bundled' }));
+          const example = await exampleRowOf(model, ctx.storeDir, ctx.signal);
+          if (!example) ctx.log('warn', 'no example row found upstream of the model (no ExampleGen in its lineage): the web form starts from training means');
+          ({ quantized } = await writeWebFolder(model.uri, source, { quantize, tfjs: ctx.params.tfjs ?? 'bundled', ...(example ? { example } : {}) }));
         } else if (quantize) {
           source = path.join(staging, 'model');
           quantized = await quantizeModelArtifact(model.uri, source, quantize);

@@ -13,6 +13,10 @@ import type { ModelSignature } from '../model/servingModel';
 import { quantizeModelFolder, type QuantizedSize } from '../model/quantizeModel';
 import type { QuantizeDtype } from '../model/quantize';
 import type { FittedFeature, TransformSpec } from '../transform/transformSpec';
+import type { ArtifactRef } from '../../core/artifacts';
+import { queryRows, quoteLiteral, withConnection } from '../duckdb';
+import { Lineage, type Provenance } from '../lineage';
+import { ArtifactStore } from '../store';
 
 export type TfjsMode = 'bundled' | 'external';
 
@@ -32,28 +36,70 @@ export function webRuntimeDir(): string {
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** A readable default for a numeric field: the training mean (z-score) or the fill value. */
+/** A real row to start the form from, and where it comes from ("row 1 of the eval split"). */
+export interface ExampleRow {
+  readonly row: Readonly<Record<string, unknown>>;
+  readonly where: string;
+}
+
+/**
+ * The row the Try panel starts from (src/extension/models/tryPanel.ts): row 1 of the eval split
+ * (else the train split) of the raw examples — ExampleGen's, found upstream of the model through
+ * lineage. Undefined when lineage does not lead there (the form then starts from training means).
+ */
+export async function exampleRowOf(model: ArtifactRef, storeDir: string, signal?: AbortSignal): Promise<ExampleRow | undefined> {
+  const provenance = await new Lineage(new ArtifactStore(storeDir).metadataDir).producerOf(model.id);
+  const queue: Provenance[] = provenance ? [provenance] : [];
+  let examples: string | undefined;
+  while (queue.length && !examples) {
+    const p = queue.shift() as Provenance;
+    if (p.artifact.type === 'Examples' && p.execution?.component === 'ExampleGen') examples = p.artifact.uri;
+    queue.push(...p.inputs);
+  }
+  if (!examples) return undefined;
+  for (const split of ['eval', 'train']) {
+    const file = path.join(examples, `Split-${split}`, 'data.parquet');
+    if (!existsSync(file)) continue;
+    const [row] = await withConnection((conn) => queryRows(conn, `SELECT * FROM read_parquet(${quoteLiteral(file)}) LIMIT 1`), signal);
+    if (row) return { row, where: `row 1 of the ${split} split` };
+  }
+  return undefined;
+}
+
+/** A form field's text for a value of the example row ('' for a missing value). */
+function fieldText(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'bigint') return String(Number(v));
+  if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return String(v);
+  return JSON.stringify(v);
+}
+
+/** A readable default for a numeric field when no example row is found: the training mean (z-score) or the fill value. */
 function defaultOf(f: FittedFeature | undefined): string {
   if (!f || f.rawType !== 'number' || !('fill' in f)) return '';
   const v = f.kind === 'zscore' ? f.mean : f.fill;
   return String(Number(v.toPrecision(4)));
 }
 
-/** index.html: one field per raw feature of the signature, in its order. */
-export function webPage(signature: ModelSignature, spec: TransformSpec, title: string): string {
+/** index.html: one field per raw feature of the signature, in its order, filled from `example` when there is one. */
+export function webPage(signature: ModelSignature, spec: TransformSpec, title: string, example?: ExampleRow): string {
   const byName = new Map(spec.features.map((f) => [f.name, f]));
   const fields = signature.inputs.map((input) => {
     const f = byName.get(input.name);
     const id = `f-${esc(input.name)}`;
     const label = `<label for="${id}">${esc(input.name)}</label>`;
+    const value = example ? fieldText(example.row[input.name]) : undefined;
     if (f?.kind === 'vocabulary') {
-      const options = f.vocabulary.map((v) => `<option value="${esc(v)}">${esc(v)}</option>`).join('');
-      return `      ${label}\n      <select id="${id}" name="${esc(input.name)}">${options}<option value="">(missing)</option></select>`;
+      const sel = (v: string): string => (value === v ? ' selected' : '');
+      // A value the vocabulary lacks is still the row's value: offered as it is (the model maps it to out-of-vocabulary).
+      const extra = value && !f.vocabulary.includes(value) ? [value] : [];
+      const options = [...f.vocabulary, ...extra].map((v) => `<option value="${esc(v)}"${sel(v)}>${esc(v)}</option>`).join('');
+      return `      ${label}\n      <select id="${id}" name="${esc(input.name)}">${options}<option value=""${sel('')}>(missing)</option></select>`;
     }
     if (input.type === 'number') {
-      return `      ${label}\n      <input id="${id}" name="${esc(input.name)}" type="number" step="any" value="${esc(defaultOf(f))}">`;
+      return `      ${label}\n      <input id="${id}" name="${esc(input.name)}" type="number" step="any" value="${esc(value ?? defaultOf(f))}">`;
     }
-    return `      ${label}\n      <input id="${id}" name="${esc(input.name)}" type="text">`;
+    return `      ${label}\n      <input id="${id}" name="${esc(input.name)}" type="text" value="${esc(value ?? '')}">`;
   });
   const what = signature.task === 'regression' ? `predicts ${esc(signature.label)}` : `classifies ${esc(signature.label)} (${(signature.classes ?? []).map(esc).join(', ')})`;
   return `<!doctype html>
@@ -67,7 +113,7 @@ export function webPage(signature: ModelSignature, spec: TransformSpec, title: s
   <script type="module" src="./${WEB_RUNTIME_FILES.demo}"></script>
 </head>
 <body>
-  <header><h1>${esc(title)}</h1><p>A ${esc(signature.task)} model that ${what}, running in this page with TensorFlow.js: the same transform as training and serving, no server.</p></header>
+  <header><h1>${esc(title)}</h1><p>A ${esc(signature.task)} model that ${what}, running in this page with TensorFlow.js: the same transform as training and serving, no server.${example ? ` The form starts from ${esc(example.where)} of its examples.` : ''}</p></header>
   <main>
     <form id="form" autocomplete="off">
 ${fields.join('\n')}
@@ -86,6 +132,8 @@ ${fields.join('\n')}
 export interface WebPushOptions {
   readonly quantize?: QuantizeDtype;
   readonly tfjs: TfjsMode;
+  /** The row the form starts from (exampleRowOf). */
+  readonly example?: ExampleRow;
 }
 
 /** Lays out the web folder for the Model artifact `modelUri` in `dir` (which must be new). */
@@ -108,6 +156,6 @@ export async function writeWebFolder(modelUri: string, dir: string, opts: WebPus
   await fs.copyFile(path.join(runtime, WEB_RUNTIME_FILES[opts.tfjs]), path.join(dir, 'pipewise-model.js'));
   await fs.copyFile(path.join(runtime, WEB_RUNTIME_FILES.demo), path.join(dir, WEB_RUNTIME_FILES.demo));
   await fs.copyFile(path.join(runtime, WEB_RUNTIME_FILES.style), path.join(dir, WEB_RUNTIME_FILES.style));
-  await fs.writeFile(path.join(dir, 'index.html'), webPage(signature, spec, `Predict ${signature.label}`));
+  await fs.writeFile(path.join(dir, 'index.html'), webPage(signature, spec, `Predict ${signature.label}`, opts.example));
   return quantized ? { quantized } : {};
 }

@@ -1,5 +1,6 @@
 /**
  * What monitoring compares requests with: the schema of the latest successful run of a pipeline
+ * (of that pipeline file: another pipeline sharing the store never supplies it)
  * and the statistics of the split that schema was inferred from (the training split), both found
  * through lineage: the run's SchemaGen execution, its `schema` output and its `statistics` input.
  */
@@ -25,7 +26,8 @@ export async function latestTrainingBaseline(pipelineFile: string): Promise<Trai
   if (!loaded.spec) throw new SpecError(loaded.diagnostics.filter((d) => d.severity === 'error'));
   const store = new ArtifactStore(confinePath(path.dirname(path.resolve(pipelineFile)), loaded.spec.store, 'store'));
   const lineage = new Lineage(store.metadataDir);
-  const runs = (await lineage.listRuns()).filter((r) => r.status === 'succeeded');
+  // A folder's pipelines share one store: only this pipeline's runs (by file name, as gc counts them; the store moves with its folder).
+  const runs = (await lineage.listRuns()).filter((r) => r.status === 'succeeded' && path.basename(r.file ?? '') === path.basename(pipelineFile));
   const executions = await lineage.executions();
   for (const run of runs) {
     const e = executions.find((x) => x.runId === run.id && x.component === 'SchemaGen' && (x.state === 'complete' || x.state === 'cached'));

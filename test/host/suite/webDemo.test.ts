@@ -1,6 +1,7 @@
 /**
  * "Open Web Demo" in a real VS Code: a web push (the built browser runtime beside an index.html) is
- * served from 127.0.0.1, confined to its folder, and opened in the Simple Browser.
+ * served from 127.0.0.1, confined to its folder, and opened in the Simple Browser at the address
+ * `vscode.env.asExternalUri` gives for it (code-server forwards it through its own origin).
  */
 import * as assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -20,9 +21,14 @@ suite('web demo', () => {
     fs.writeFileSync(path.join(version, 'index.html'), '<!doctype html><title>demo</title>');
     fs.writeFileSync(path.join(dest, 'secret.txt'), 'not served');
     try {
-      const url = await vscode.commands.executeCommand<string | undefined>('pipewise.openWebDemo', vscode.Uri.file(dest));
-      assert.ok(url, 'the command returns the URL');
+      const opened = await vscode.commands.executeCommand<{ served: string; shown: string } | undefined>('pipewise.openWebDemo', vscode.Uri.file(dest));
+      assert.ok(opened?.served, `the command returns where it serves: ${JSON.stringify(opened)}`);
+      const url = opened.served;
       assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+      // The Simple Browser may run on another machine than the extension host (code-server, as
+      // here): it is given the address VS Code forwards, not the host's 127.0.0.1.
+      const external = (await vscode.env.asExternalUri(vscode.Uri.parse(url))).toString(true);
+      assert.equal(opened.shown, external, `the Simple Browser gets asExternalUri's address (${external}), not ${opened.shown}`);
       const page = await fetch(url);
       assert.equal(page.status, 200);
       assert.equal(await page.text(), '<!doctype html><title>demo</title>', 'the newest version of the destination is served');
