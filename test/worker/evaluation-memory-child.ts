@@ -19,7 +19,9 @@ async function main(): Promise<void> {
   await createEvaluator(async () => speciesModel()).run(ctx);
   // maxRSS is in kilobytes; the fixtures' temp folder is gone when this process exits, so metrics.json travels in the output.
   const metrics = JSON.parse(readFileSync(path.join(ctx.outputs.evaluation as string, 'metrics.json'), 'utf8')) as unknown;
-  process.stdout.write(`${JSON.stringify({ maxRssBytes: process.resourceUsage().maxRSS * 1024, metrics })}\n`);
+  const predictions = JSON.parse(readFileSync(path.join(ctx.outputs.evaluation as string, 'predictions.json'), 'utf8')) as { y: unknown[]; scores: unknown[]; sampled_from?: number };
+  const kept = { rows: predictions.y.length, scores: predictions.scores.length, sampled_from: predictions.sampled_from };
+  process.stdout.write(`${JSON.stringify({ maxRssBytes: process.resourceUsage().maxRSS * 1024, metrics, predictions: kept })}\n`);
 }
 
 main().catch((e: unknown) => {

@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { num, queryRows, withConnection } from '../../src/engine/duckdb';
-import type { EvaluationFile } from '../../src/engine/components/evaluator';
+import { type EvaluationFile, PREDICTIONS_MAX_ROWS } from '../../src/engine/components/evaluator';
 import { tempDir } from './tf-helpers';
 
 const child = path.join(__dirname, 'evaluation-memory-child.ts');
@@ -35,9 +35,9 @@ async function generate(dir: string, rows: number): Promise<string> {
   return file;
 }
 
-function evaluateInChild(examples: string): { maxRssBytes: number; metrics: EvaluationFile } {
+function evaluateInChild(examples: string): { maxRssBytes: number; metrics: EvaluationFile; predictions: { rows: number; scores: number; sampled_from?: number } } {
   const stdout = execFileSync(process.execPath, [`--max-old-space-size=${HEAP_CAP_MB}`, '--import', 'tsx', child, examples], { encoding: 'utf8', timeout: 300_000, maxBuffer: 1 << 20 });
-  return JSON.parse(stdout.trim().split('\n').pop() as string) as { maxRssBytes: number; metrics: EvaluationFile };
+  return JSON.parse(stdout.trim().split('\n').pop() as string) as { maxRssBytes: number; metrics: EvaluationFile; predictions: { rows: number; scores: number; sampled_from?: number } };
 }
 
 /** The fixtures' species model (the argmax of its three logits) scored by DuckDB: accuracy overall and per island. */
@@ -76,6 +76,9 @@ test(`the Evaluator's peak memory on ${LARGE} eval rows is that of ${SMALL}`, { 
       assert.ok(Math.abs((s.metrics.accuracy as number) - want.accuracy) < 1e-9, `${JSON.stringify(s.slice)}: ${s.metrics.accuracy} vs ${want.accuracy}`);
     }
     assert.equal(file.slices.length, 4);
+    // predictions.json (the curves) keeps an evenly spaced PREDICTIONS_MAX_ROWS and says of how many.
+    assert.deepEqual(b.predictions, { rows: PREDICTIONS_MAX_ROWS, scores: PREDICTIONS_MAX_ROWS, sampled_from: LARGE });
+    assert.deepEqual(a.predictions, { rows: SMALL, scores: SMALL });
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
