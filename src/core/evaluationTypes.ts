@@ -134,6 +134,8 @@ export interface PredictionsFile {
   readonly scores?: readonly (readonly number[])[];
   /** Regression: the predicted value. */
   readonly prediction?: readonly number[];
+  /** Set when the rows are an evenly spaced sample (the curves need no more): the usable rows there were. */
+  readonly sampled_from?: number;
 }
 
 /** The metric whose drop measures a feature's importance: AUC (binary), accuracy (multiclass), R² (regression). */

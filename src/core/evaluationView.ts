@@ -136,7 +136,8 @@ function curves(task: EvaluationTask, classes: readonly string[] | undefined, p:
     const predicted = p.prediction ?? [];
     const step = Math.max(1, Math.ceil(y.length / MAX_POINTS));
     const pick = <T>(xs: readonly T[]): T[] => xs.filter((_, i) => i % step === 0);
-    return { regression: { actual: pick(y), predicted: pick(predicted), total: y.length } };
+    // A sampled file (the Evaluator above PREDICTIONS_MAX_ROWS) still says how many rows there were.
+    return { regression: { actual: pick(y), predicted: pick(predicted), total: p.sampled_from ?? y.length } };
   }
   const series: { name: string; labels: number[]; scores: number[] }[] = [];
   let confusion: EvaluationView['confusion'];

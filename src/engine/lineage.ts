@@ -106,7 +106,28 @@ export function executionAlive(e: Pick<ExecutionRecord, 'id' | 'pid'>): boolean 
 }
 
 export class Lineage {
+  /**
+   * The valid execution records by id, kept only while this instance's run holds the store lock
+   * (`readUnderLock`): then no other process writes records, so they are read from disk once and
+   * follow this instance's own writes. Without it a cached re-run read every record once per stage.
+   */
+  private held: Map<string, ExecutionRecord> | undefined;
+  private holding = false;
+
   constructor(readonly metadataDir: string) {}
+
+  /** Called by the holder of the store lock (src/engine/orchestrator.ts), for the lock's duration only. */
+  readUnderLock(): void {
+    this.holding = true;
+  }
+
+  /** A record this instance wrote, as a read from disk would give it (JSON round trip, checked, this store's paths). */
+  private remember(e: ExecutionRecord): void {
+    if (!this.held) return;
+    const value: unknown = JSON.parse(JSON.stringify(e));
+    if (recordProblem(value, e.id, 'execution')) this.held.delete(e.id);
+    else this.held.set(e.id, withStorePaths(value as ExecutionRecord, this.storeRoot));
+  }
 
   /** The store's root: every record written or read lies below it, through no symbolic link. */
   private get storeRoot(): string {
@@ -124,6 +145,7 @@ export class Lineage {
     if (e.state === 'running') liveExecutions.add(e.id);
     else liveExecutions.delete(e.id);
     await writeFileAtomic(this.recordFile(this.executionsDir, e.id), JSON.stringify(e, null, 1));
+    this.remember(e);
   }
 
   async putRun(r: RunRecord): Promise<void> {
@@ -138,8 +160,11 @@ export class Lineage {
 
   /** Every execution record that is valid (see `recordProblem`), its artifacts' paths those of this store. */
   async executions(): Promise<ExecutionRecord[]> {
+    if (this.held) return [...this.held.values()];
     const root = this.storeRoot;
-    return (await readAll<ExecutionRecord>(root, this.executionsDir, 'execution')).map((e) => withStorePaths(e, root));
+    const all = (await readAll<ExecutionRecord>(root, this.executionsDir, 'execution')).map((e) => withStorePaths(e, root));
+    if (this.holding) this.held = new Map(all.map((e) => [e.id, e]));
+    return all;
   }
 
   /** Every valid run record, newest first. */
@@ -179,7 +204,9 @@ export class Lineage {
     const at = new Date().toISOString();
     const artifactState = { ...e.artifactState };
     for (const [output, m] of Object.entries(marks)) artifactState[output] = { ...m, at };
-    await writeFileAtomic(file, JSON.stringify({ ...e, artifactState }, null, 1));
+    const marked: ExecutionRecord = { ...e, artifactState };
+    await writeFileAtomic(file, JSON.stringify(marked, null, 1));
+    this.remember(marked);
   }
 
   /**

@@ -126,6 +126,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunResul
     signal: options.signal,
   });
   try {
+    lineage.readUnderLock();
     return await runLocked(options, { started, file, loaded, spec, pipelineDir, graph, selection, store, lineage });
   } finally {
     await lock.release();

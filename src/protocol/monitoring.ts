@@ -49,6 +49,8 @@ export type MonitorResult =
       /** The training split's and the logged requests' statistics, for the overlaid distributions. */
       readonly training: DatasetFeatureStatistics;
       readonly serving: DatasetFeatureStatistics;
+      /** What `pipewise monitor` warns about (a log file skipped as unreadable, rows the server shed), once each. */
+      readonly notices: readonly string[];
     }
   /** Nothing to compare yet: no log folder, not a request log, or no request in it. */
   | { readonly kind: 'empty'; readonly message: string };
@@ -83,6 +85,8 @@ export interface MonitoringAck {
   readonly chart?: { readonly by: MonitorBy; readonly windows: number; readonly features: readonly string[] };
   /** The feature whose distributions are overlaid. */
   readonly overlay?: string;
+  /** The notices shown above the report (read back from the page). */
+  readonly notices?: readonly string[];
 }
 
 export type FromMonitoringWebview =

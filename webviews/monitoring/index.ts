@@ -146,7 +146,8 @@ function ack(extra: Partial<MonitoringAck> = {}): MonitoringAck {
     anomalous: tr.dataset['anomalous'] === 'true',
   }));
   const anomalies = [...body.querySelectorAll<HTMLElement>('li.anomaly')].map((li) => ({ feature: li.dataset['feature'] ?? '', type: li.dataset['type'] ?? '', description: li.querySelector('.desc')?.textContent ?? '' }));
-  return { kind: 'report', rows, highlighted: [...body.querySelectorAll<HTMLElement>('table.skew tr.exceeded')].map((tr) => tr.dataset['feature'] ?? ''), anomalies, ...extra };
+  const notices = [...body.querySelectorAll<HTMLElement>('.monitornotice li')].map((li) => li.textContent ?? '');
+  return { kind: 'report', rows, highlighted: [...body.querySelectorAll<HTMLElement>('table.skew tr.exceeded')].map((tr) => tr.dataset['feature'] ?? ''), anomalies, notices, ...extra };
 }
 
 function select(feature: string, reveal = true): void {
@@ -186,6 +187,8 @@ function draw(r: MonitorResult, by: MonitorBy): void {
   status.textContent = `training: run ${r.runId}`;
   const overTime = h('div', { class: 'chart overtime' });
   const overlay = h('section', { class: 'evsection overlay', 'aria-label': 'Training and serving distributions' }, h('p', { class: 'hint' }, 'Select a feature to overlay its training and serving distributions.'));
+  // A skipped log file or shed rows change what the numbers below cover: said before them.
+  if (r.notices.length) body.append(h('div', { class: 'monitornotice', role: 'status' }, h('ul', {}, ...r.notices.map((n) => h('li', {}, n)))));
   body.append(
     anomalyList(r),
     skewTable(r),

@@ -16,16 +16,17 @@ import type { Evaluator } from '../../core/components/modelComponents';
 import { PipewiseError } from '../../core/errors';
 import type { MetricValues } from '../../core/metrics';
 import type { ComponentContext, ComponentExecutor } from '../component';
-import type { Prediction, ServingModel } from '../model/servingModel';
+import type { ServingModel } from '../model/servingModel';
 import { writeFileAtomic } from '../store';
 import { findLastBlessedModel } from '../evaluation/baseline';
 import { withConnection } from '../duckdb';
-import { readSplit, requireColumn } from '../evaluation/examples';
-import { loadModel, type ModelLoader, predictAll } from '../evaluation/predict';
-import { computeSliceMetrics, encodeLabels, type EncodedLabels, type SliceResult } from '../evaluation/sliceMetrics';
+import { openSplit, requireColumn } from '../evaluation/examples';
+import { loadModel, type ModelLoader, type PredictionColumn } from '../evaluation/predict';
+import { readSplitRows, scoreSplit } from '../evaluation/scoreSplit';
+import { computeSliceMetrics, type EncodedLabels, type SliceResult } from '../evaluation/sliceMetrics';
 import type { FeatureImportanceFile, PredictionsFile } from '../../protocol/evaluation';
 import { FEATURE_IMPORTANCE_FILE, permutationImportance, readModelImportances } from '../evaluation/importance';
-import { describeSlice, sliceRows } from '../evaluation/slicing';
+import { describeSlice } from '../evaluation/slicing';
 import { checkThresholds, type ThresholdCheck } from '../evaluation/thresholds';
 import { evaluateQuantized, QUANTIZATION_FILE, type QuantizedEvaluation } from '../evaluation/quantized';
 
@@ -79,9 +80,19 @@ export function createEvaluator(load: ModelLoader = loadModel): ComponentExecuto
           ctx.log('warn', `label '${p.label}' differs from the label the model was trained on ('${signature.label}')`);
         }
 
-        const table = await withConnection((conn) => readSplit(conn, examples.uri, p.split), ctx.signal);
-        requireColumn(table, label, 'label');
-        const labels = encodeLabels(signature, table.rows.map((r) => r[label]));
+        // Streamed (src/engine/evaluation/scoreSplit.ts): the rows are never all held, only what the metrics need.
+        const split = await withConnection((conn) => openSplit(conn, examples.uri, p.split), ctx.signal);
+        requireColumn(split, label, 'label');
+        const explain = p.feature_importance.repeats > 0;
+        const predictShare = explain ? 0.5 : 0.8;
+        const specs = p.slices.some((s) => s.length === 0) ? p.slices : [[], ...p.slices];
+        ctx.progress(0, `predicting ${split.rowCount} examples`);
+        const scored = await scoreSplit(model, split, label, {
+          specs,
+          signal: ctx.signal,
+          onProgress: (done) => ctx.progress((predictShare * done) / Math.max(1, split.rowCount)),
+        });
+        const { labels, predictions, slices } = scored;
         if (labels.missing > 0) ctx.log('warn', `${labels.missing} eval example(s) have no value for the label '${label}' and are left out`);
         const unknown = Object.entries(labels.unknown);
         if (unknown.length > 0) {
@@ -94,25 +105,19 @@ export function createEvaluator(load: ModelLoader = loadModel): ComponentExecuto
           );
         }
         if (!labels.usable.some(Boolean)) {
-          throw new PipewiseError(`no example of the split '${p.split}' has a usable value for the label '${label}' (${table.rows.length} rows in ${table.glob})`);
+          throw new PipewiseError(`no example of the split '${p.split}' has a usable value for the label '${label}' (${split.rowCount} rows in ${split.glob})`);
         }
-
-        const explain = p.feature_importance.repeats > 0;
-        const predictShare = explain ? 0.5 : 0.8;
-        ctx.progress(0, `predicting ${table.rows.length} examples`);
-        const predictions = await predictAll(model, table.rows, ctx.signal, (done) => ctx.progress((predictShare * done) / table.rows.length));
-        const specs = p.slices.some((s) => s.length === 0) ? p.slices : [[], ...p.slices];
-        const slices = sliceRows(table.rows, specs, table.columns);
         const results = computeSliceMetrics(signature, labels, predictions, slices, p.fairness_thresholds);
         const overall = results[0] as SliceResult;
+        const allRows = (): number[] => Array.from({ length: split.rowCount }, (_, i) => i);
 
         let importance: FeatureImportanceFile | undefined;
         if (explain) {
-          const features = signature.inputs.map((f) => f.name).filter((f) => f !== label && table.columns.includes(f));
+          const features = signature.inputs.map((f) => f.name).filter((f) => f !== label && split.columns.includes(f));
           ctx.progress(predictShare, `feature importance: ${features.length} features × ${p.feature_importance.repeats} repeats`);
           const measured = await permutationImportance({
             model,
-            rows: table.rows,
+            rows: { read: (indices) => readSplitRows(split, indices, ctx.signal) },
             labels,
             features,
             options: { repeats: p.feature_importance.repeats, maxRows: p.feature_importance.max_rows, seed: p.feature_importance.seed },
@@ -139,9 +144,8 @@ export function createEvaluator(load: ModelLoader = loadModel): ComponentExecuto
           if (base.signature.task !== signature.task) {
             throw new PipewiseError(`the baseline model ${baselineUri} is a ${base.signature.task} model; the candidate is ${signature.task}`);
           }
-          const baseLabels = encodeLabels(base.signature, table.rows.map((r) => r[label]));
-          const basePredictions = await predictAll(base, table.rows, ctx.signal);
-          const [baseOverall] = computeSliceMetrics(base.signature, baseLabels, basePredictions, [{ key: {}, rows: table.rows.map((_, i) => i) }], p.fairness_thresholds);
+          const based = await scoreSplit(base, split, label, { signal: ctx.signal });
+          const [baseOverall] = computeSliceMetrics(base.signature, based.labels, based.predictions, [{ key: {}, rows: allRows() }], p.fairness_thresholds);
           baseline = { model: baselineUri, metrics: baseOverall?.metrics ?? {} };
         }
 
@@ -150,7 +154,16 @@ export function createEvaluator(load: ModelLoader = loadModel): ComponentExecuto
         let quantized: QuantizedEvaluation | undefined;
         if (p.quantize) {
           ctx.progress(0.9, `evaluating the model quantized to ${p.quantize}`);
-          quantized = await evaluateQuantized(load, modelArtifact.uri, p.quantize, table.rows, labels, p, baseline?.metrics, ctx.signal, models);
+          quantized = await evaluateQuantized(
+            load,
+            modelArtifact.uri,
+            p.quantize,
+            async (m) => (await scoreSplit(m, split, label, { signal: ctx.signal })).predictions,
+            labels,
+            p,
+            baseline?.metrics,
+            models,
+          );
           for (const c of quantized.thresholds) if (!c.passed) failed.push(`quantized (${p.quantize}): ${c.message}`);
           const s = quantized.size;
           ctx.log('info', `quantized to ${s.dtype}: weights ${s.bytesBefore} → ${s.bytesAfter} bytes; ${summarise(quantized.metrics)}`);
@@ -194,14 +207,24 @@ export function createEvaluator(load: ModelLoader = loadModel): ComponentExecuto
 
 export const PREDICTIONS_FILE = 'predictions.json';
 
+/**
+ * Rows kept in predictions.json: the curves (ROC, PR, calibration, residuals) are drawn from a few
+ * hundred points, and a file of every row of a million-row split would be the largest thing the
+ * Evaluator holds. Above this, an evenly spaced sample, marked with the count it came from.
+ */
+export const PREDICTIONS_MAX_ROWS = 50_000;
+
 /** The usable rows' encoded labels and what the model predicted for them (src/protocol/evaluation.ts). */
-function predictionsFile(task: string, classes: readonly string[] | undefined, labels: EncodedLabels, predictions: readonly Prediction[]): PredictionsFile {
-  const rows = labels.usable.flatMap((u, i) => (u ? [i] : []));
+function predictionsFile(task: string, classes: readonly string[] | undefined, labels: EncodedLabels, predictions: PredictionColumn): PredictionsFile {
+  const usable = labels.usable.flatMap((u, i) => (u ? [i] : []));
+  const sampled = usable.length > PREDICTIONS_MAX_ROWS;
+  const rows = sampled ? Array.from({ length: PREDICTIONS_MAX_ROWS }, (_, k) => usable[Math.floor((k * usable.length) / PREDICTIONS_MAX_ROWS)] as number) : usable;
   const y = rows.map((i) => labels.y[i] as number);
   const t = task as PredictionsFile['task'];
-  if (t === 'binary') return { task: t, ...(classes ? { classes } : {}), y, score: rows.map((i) => predictions[i]?.score ?? NaN) };
-  if (t === 'multiclass') return { task: t, ...(classes ? { classes } : {}), y, scores: rows.map((i) => predictions[i]?.scores ?? []) };
-  return { task: t, y, prediction: rows.map((i) => Number(predictions[i]?.prediction)) };
+  const from = sampled ? { sampled_from: usable.length } : {};
+  if (t === 'binary') return { task: t, ...(classes ? { classes } : {}), y, score: rows.map((i) => predictions.get(i).score ?? NaN), ...from };
+  if (t === 'multiclass') return { task: t, ...(classes ? { classes } : {}), y, scores: rows.map((i) => predictions.get(i).scores ?? []), ...from };
+  return { task: t, y, prediction: rows.map((i) => Number(predictions.get(i).prediction)), ...from };
 }
 
 /** The run output's line: the top features by permutation importance, with the rows and repeats behind them. */

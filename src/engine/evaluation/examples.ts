@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { PipewiseError } from '../../core/errors';
 import { quoteLiteral } from '../duckdb';
+import { streamRows } from '../transform/examplesIo';
 
 export type RawValue = string | number | boolean | null;
 export type RawRow = Record<string, RawValue>;
@@ -63,8 +64,49 @@ export async function readSplit(conn: DuckDBConnection, examplesUri: string, spl
   return { columns, rows, glob };
 }
 
+/** A split opened for streaming: its columns and row count, read without reading its rows. */
+export interface OpenedSplit {
+  readonly columns: readonly string[];
+  readonly rowCount: number;
+  readonly glob: string;
+}
+
+export async function openSplit(conn: DuckDBConnection, examplesUri: string, split: string): Promise<OpenedSplit> {
+  const glob = await splitGlob(examplesUri, split);
+  const columns = (await conn.runAndReadAll(`${orderedSplitSql(glob)} LIMIT 0`)).columnNames();
+  const counted = (await conn.runAndReadAll(`SELECT count(*) AS n FROM read_parquet(${quoteLiteral(glob)})`)).getRowObjectsJS()[0]?.n;
+  return { columns, rowCount: Number(counted ?? 0), glob };
+}
+
+/**
+ * The split's rows in `readSplit`'s order, one DuckDB chunk at a time: `onChunk` gets each chunk and
+ * the index of its first row. Only that chunk is held, whatever the number of rows.
+ */
+export async function streamSplit(
+  conn: DuckDBConnection,
+  split: OpenedSplit,
+  onChunk: (rows: RawRow[], first: number) => Promise<void> | void,
+  signal?: AbortSignal,
+): Promise<void> {
+  let first = 0;
+  await streamRows(
+    conn,
+    orderedSplitSql(split.glob),
+    async (batch) => {
+      const rows = batch.map((r) => {
+        const row: RawRow = {};
+        for (const c of split.columns) row[c] = toRawValue(r[c]);
+        return row;
+      });
+      await onChunk(rows, first);
+      first += rows.length;
+    },
+    signal,
+  );
+}
+
 /** The label column must exist: a clear error names it and lists the columns there are. */
-export function requireColumn(table: SplitTable, column: string, role: string): void {
+export function requireColumn(table: Pick<SplitTable, 'columns' | 'glob'>, column: string, role: string): void {
   if (!table.columns.includes(column)) {
     throw new PipewiseError(`${role} column '${column}' is not in the examples (${table.glob}); columns: ${table.columns.join(', ')}`, {
       code: 'column-not-found',

@@ -81,8 +81,11 @@ function std(xs: readonly number[]): number {
 
 export interface ImportanceInput {
   readonly model: ServingModel;
-  /** The eval split's rows, as the Evaluator read them. */
-  readonly rows: readonly RawRow[];
+  /**
+   * The eval split's rows, as the Evaluator read them; or, for a streamed split, a reader of the rows
+   * at given indices (ascending), so that only the `maxRows` measured are ever held.
+   */
+  readonly rows: readonly RawRow[] | { readonly read: (indices: readonly number[]) => Promise<RawRow[]> };
   readonly labels: EncodedLabels;
   /** The raw feature columns to permute (the model's inputs that the examples have). */
   readonly features: readonly string[];
@@ -99,7 +102,9 @@ export async function permutationImportance(input: ImportanceInput): Promise<Omi
   if (!Number.isInteger(repeats) || repeats < 1) throw new PipewiseError(`feature importance needs at least one repeat, not ${repeats}`);
   const usableRows = labels.usable.filter(Boolean).length;
   const picked = importanceRows(labels.usable, maxRows, seed);
-  const rows = picked.map((i) => input.rows[i] as RawRow);
+  const source = input.rows;
+  const rows = 'read' in source ? await source.read(picked) : picked.map((i) => source[i] as RawRow);
+  if (rows.length !== picked.length) throw new PipewiseError(`feature importance: ${rows.length} eval rows read of the ${picked.length} picked`);
   const y = Float64Array.from(picked, (i) => labels.y[i] as number);
   let metric = importanceMetric(model.signature.task);
   const unpermuted = await predictAll(model, rows, signal);

@@ -10,8 +10,7 @@ import type { MetricValues } from '../../core/metrics';
 import type { QuantizeDtype } from '../model/quantize';
 import { quantizeModelArtifact, type QuantizedSize } from '../model/quantizeModel';
 import type { ServingModel } from '../model/servingModel';
-import type { RawRow } from './examples';
-import { predictAll, type ModelLoader } from './predict';
+import type { ModelLoader, PredictionColumn } from './predict';
 import { computeSliceMetrics, type EncodedLabels } from './sliceMetrics';
 import { checkThresholds, type ThresholdCheck } from './thresholds';
 
@@ -29,11 +28,11 @@ export async function evaluateQuantized(
   load: ModelLoader,
   modelUri: string,
   dtype: QuantizeDtype,
-  rows: readonly RawRow[],
+  /** The eval split's pass of a model (src/engine/evaluation/scoreSplit.ts), its predictions row for row with `labels`. */
+  predict: (model: ServingModel) => Promise<PredictionColumn>,
   labels: EncodedLabels,
   p: { readonly thresholds: Parameters<typeof checkThresholds>[0]; readonly fairness_thresholds: readonly number[] },
   baseline: MetricValues | undefined,
-  signal: AbortSignal,
   models: ServingModel[],
 ): Promise<QuantizedEvaluation> {
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'pipewise-quantized-'));
@@ -41,8 +40,8 @@ export async function evaluateQuantized(
     const size = await quantizeModelArtifact(modelUri, path.join(tmp, 'model'), dtype);
     const model = await load(path.join(tmp, 'model'));
     models.push(model);
-    const predictions = await predictAll(model, rows, signal);
-    const [overall] = computeSliceMetrics(model.signature, labels, predictions, [{ key: {}, rows: rows.map((_, i) => i) }], p.fairness_thresholds);
+    const predictions = await predict(model);
+    const [overall] = computeSliceMetrics(model.signature, labels, predictions, [{ key: {}, rows: Array.from({ length: predictions.length }, (_, i) => i) }], p.fairness_thresholds);
     const metrics = overall?.metrics ?? {};
     return { size, metrics, thresholds: checkThresholds(p.thresholds, metrics, baseline) };
   } finally {

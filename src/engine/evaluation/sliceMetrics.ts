@@ -13,6 +13,7 @@ import {
 import { PipewiseError } from '../../core/errors';
 import type { ModelSignature, Prediction } from '../model/servingModel';
 import type { RawValue } from './examples';
+import { PredictionColumn } from './predict';
 import type { Slice, SliceKey } from './slicing';
 
 export interface ConfusionMatrixJson {
@@ -47,39 +48,71 @@ function isMissing(v: RawValue | undefined): boolean {
  * counts as a miss (index −1), so accuracy is not flattered by classes the model never saw.
  */
 export function encodeLabels(signature: ModelSignature, raw: readonly (RawValue | undefined)[]): EncodedLabels {
-  const y = new Float64Array(raw.length);
-  const usable: boolean[] = new Array<boolean>(raw.length).fill(false);
-  let missing = 0;
-  const unknown: Record<string, number> = {};
-  const classIndex = new Map((signature.classes ?? []).map((c, i) => [c, i]));
-  raw.forEach((v, i) => {
+  const encoder = new LabelEncoder(signature, raw.length);
+  encoder.add(raw);
+  return encoder.result();
+}
+
+/**
+ * `encodeLabels` a chunk at a time, for the Evaluator's streamed pass: the labels of `capacity` rows
+ * in typed arrays, never the rows themselves.
+ */
+export class LabelEncoder {
+  private readonly y: Float64Array;
+  private readonly usable: Uint8Array;
+  private readonly unknown: Record<string, number> = {};
+  private readonly classIndex: Map<string, number>;
+  private missing = 0;
+  private next = 0;
+
+  constructor(
+    private readonly signature: ModelSignature,
+    capacity: number,
+  ) {
+    this.y = new Float64Array(capacity);
+    this.usable = new Uint8Array(capacity);
+    this.classIndex = new Map((signature.classes ?? []).map((c, i) => [c, i]));
+  }
+
+  /** The labels of the next rows, in order. */
+  add(raw: readonly (RawValue | undefined)[]): void {
+    if (this.next + raw.length > this.y.length) throw new PipewiseError(`the eval split has more than the ${this.y.length} rows counted when it was opened`);
+    for (const v of raw) this.encode(v, this.next++);
+  }
+
+  private encode(v: RawValue | undefined, i: number): void {
+    const { y, usable, unknown } = this;
     if (isMissing(v)) {
-      missing++;
+      this.missing++;
       return;
     }
-    if (signature.task === 'regression') {
+    if (this.signature.task === 'regression') {
       const n = typeof v === 'number' ? v : Number(v);
       if (!Number.isFinite(n)) {
         unknown[String(v)] = (unknown[String(v)] ?? 0) + 1;
         return;
       }
       y[i] = n;
-      usable[i] = true;
+      usable[i] = 1;
       return;
     }
-    const k = classIndex.get(String(v));
+    const k = this.classIndex.get(String(v));
     if (k === undefined) {
       unknown[String(v)] = (unknown[String(v)] ?? 0) + 1;
-      if (signature.task === 'multiclass') {
+      if (this.signature.task === 'multiclass') {
         y[i] = -1;
-        usable[i] = true;
+        usable[i] = 1;
       }
       return;
     }
     y[i] = k;
-    usable[i] = true;
-  });
-  return { y, usable, missing, unknown };
+    usable[i] = 1;
+  }
+
+  result(): EncodedLabels {
+    if (this.next !== this.y.length) throw new PipewiseError(`the eval split has ${this.next} rows, not the ${this.y.length} counted when it was opened`);
+    return { y: this.y, usable: Array.from(this.usable, Boolean), missing: this.missing, unknown: this.unknown };
+  }
 }
 
 function requireClasses(signature: ModelSignature): readonly string[] {
@@ -93,26 +126,27 @@ function requireClasses(signature: ModelSignature): readonly string[] {
   return classes;
 }
 
-function scoreOf(p: Prediction, row: number): number {
+function scoreOf(p: Pick<Prediction, 'score'>, row: number): number {
   if (typeof p.score !== 'number' || !Number.isFinite(p.score)) throw new PipewiseError(`the model returned no probability (score) for row ${row}: ${JSON.stringify(p)}`);
   return p.score;
 }
 
-/** Metrics of every slice. `predictions[i]` belongs to row `i`. */
+/** Metrics of every slice. `predictions[i]` (or `.get(i)`) belongs to row `i`. */
 export function computeSliceMetrics(
   signature: ModelSignature,
   labels: EncodedLabels,
-  predictions: readonly Prediction[],
+  predictions: readonly Prediction[] | PredictionColumn,
   slices: readonly Slice[],
   fairnessThresholds: readonly number[],
 ): SliceResult[] {
+  const at = (i: number): Pick<Prediction, 'score' | 'scores'> & { readonly prediction?: string | number } | undefined => (predictions instanceof PredictionColumn ? predictions.get(i) : predictions[i]);
   return slices.map((slice) => {
     const rows = slice.rows.filter((i) => labels.usable[i]);
     const y = rows.map((i) => labels.y[i] as number);
     switch (signature.task) {
       case 'binary': {
         const classes = requireClasses(signature);
-        const scores = rows.map((i) => scoreOf(predictions[i] as Prediction, i));
+        const scores = rows.map((i) => scoreOf(at(i) ?? {}, i));
         // At the 0.5 threshold the metrics use; class index 1 is the positive class.
         const c = binaryConfusion(y, scores, 0.5);
         const confusionMatrix = { classes, matrix: [[c.tn, c.fp], [c.fn, c.tp]] };
@@ -121,7 +155,7 @@ export function computeSliceMetrics(
       case 'multiclass': {
         const classes = requireClasses(signature);
         const probabilities = rows.map((i) => {
-          const s = predictions[i]?.scores;
+          const s = at(i)?.scores;
           if (!s || s.length !== classes.length) {
             throw new PipewiseError(`the model returned ${s ? s.length : 'no'} class probabilities for row ${i}; its signature lists ${classes.length} classes`);
           }
@@ -132,8 +166,9 @@ export function computeSliceMetrics(
       }
       case 'regression': {
         const values = rows.map((i) => {
-          const v = Number(predictions[i]?.prediction);
-          if (!Number.isFinite(v)) throw new PipewiseError(`the model returned a prediction that is not a number for row ${i}: ${JSON.stringify(predictions[i])}`);
+          const p = at(i);
+          const v = Number(p?.prediction);
+          if (!Number.isFinite(v)) throw new PipewiseError(`the model returned a prediction that is not a number for row ${i}: ${JSON.stringify(p)}`);
           return v;
         });
         return { slice: slice.key, metrics: regressionMetrics(y, values) };

@@ -23,42 +23,71 @@ function compareValues(a: RawValue, b: RawValue): number {
 
 /** Slices of `rows` for each spec, in spec order; within a spec, by value. Duplicate specs appear once. */
 export function sliceRows(rows: readonly RawRow[], specs: readonly (readonly string[])[], columns: readonly string[]): Slice[] {
-  const out: Slice[] = [];
-  const seen = new Set<string>();
-  for (const spec of specs) {
-    const canonical = JSON.stringify([...spec].sort());
-    if (seen.has(canonical)) continue;
-    seen.add(canonical);
-    for (const f of spec) {
-      if (!columns.includes(f)) throw new PipewiseError(`slice feature '${f}' is not a column of the examples; columns: ${columns.join(', ')}`, { code: 'slice-feature' });
-    }
-    if (spec.length === 0) {
-      out.push({ key: {}, rows: rows.map((_, i) => i) });
-      continue;
-    }
-    const groups = new Map<string, { values: RawValue[]; rows: number[] }>();
-    rows.forEach((row, i) => {
-      const values = spec.map((f) => row[f] ?? null);
-      if (values.some((v) => v === null || (typeof v === 'number' && Number.isNaN(v)))) return;
-      const id = JSON.stringify(values);
-      let g = groups.get(id);
-      if (!g) groups.set(id, (g = { values, rows: [] }));
-      g.rows.push(i);
-    });
-    const sorted = [...groups.values()].sort((a, b) => {
-      for (let k = 0; k < spec.length; k++) {
-        const c = compareValues(a.values[k] ?? null, b.values[k] ?? null);
-        if (c !== 0) return c;
+  const grouper = new SliceGrouper(specs, columns);
+  grouper.add(rows);
+  return grouper.result();
+}
+
+/**
+ * `sliceRows` a chunk of rows at a time, for the Evaluator's streamed pass: it keeps each slice's row
+ * indices, never the rows.
+ */
+export class SliceGrouper {
+  /** Per distinct spec: null for the overall slice, else its groups by the JSON of their values. */
+  private readonly specs: { readonly spec: readonly string[]; readonly groups: Map<string, { values: RawValue[]; rows: number[] }> | null }[] = [];
+  private next = 0;
+
+  constructor(specs: readonly (readonly string[])[], columns: readonly string[]) {
+    const seen = new Set<string>();
+    for (const spec of specs) {
+      const canonical = JSON.stringify([...spec].sort());
+      if (seen.has(canonical)) continue;
+      seen.add(canonical);
+      for (const f of spec) {
+        if (!columns.includes(f)) throw new PipewiseError(`slice feature '${f}' is not a column of the examples; columns: ${columns.join(', ')}`, { code: 'slice-feature' });
       }
-      return 0;
-    });
-    for (const g of sorted) {
-      const key: Record<string, string | number | boolean> = {};
-      spec.forEach((f, k) => (key[f] = g.values[k] as string | number | boolean));
-      out.push({ key, rows: g.rows });
+      this.specs.push({ spec, groups: spec.length === 0 ? null : new Map() });
     }
   }
-  return out;
+
+  /** The next rows, in order. */
+  add(rows: readonly RawRow[]): void {
+    for (const { spec, groups } of this.specs) {
+      if (!groups) continue;
+      rows.forEach((row, k) => {
+        const values = spec.map((f) => row[f] ?? null);
+        if (values.some((v) => v === null || (typeof v === 'number' && Number.isNaN(v)))) return;
+        const id = JSON.stringify(values);
+        let g = groups.get(id);
+        if (!g) groups.set(id, (g = { values, rows: [] }));
+        g.rows.push(this.next + k);
+      });
+    }
+    this.next += rows.length;
+  }
+
+  result(): Slice[] {
+    const out: Slice[] = [];
+    for (const { spec, groups } of this.specs) {
+      if (!groups) {
+        out.push({ key: {}, rows: Array.from({ length: this.next }, (_, i) => i) });
+        continue;
+      }
+      const sorted = [...groups.values()].sort((a, b) => {
+        for (let k = 0; k < spec.length; k++) {
+          const c = compareValues(a.values[k] ?? null, b.values[k] ?? null);
+          if (c !== 0) return c;
+        }
+        return 0;
+      });
+      for (const g of sorted) {
+        const key: Record<string, string | number | boolean> = {};
+        spec.forEach((f, k) => (key[f] = g.values[k] as string | number | boolean));
+        out.push({ key, rows: g.rows });
+      }
+    }
+    return out;
+  }
 }
 
 /** `island=Biscoe, sex=male`, or `overall`. */

@@ -31,12 +31,14 @@ export async function monitorLog(params: MonitorParams, signal?: AbortSignal): P
     };
   }
   const baseline = await latestTrainingBaseline(params.pipelineFile);
-  const options = { logDir, schema: baseline.schema, training: baseline.training, ...(signal ? { signal } : {}) };
+  // The monitor warns once per pass, and there are two passes (overall, per window): each notice once.
+  const notices = new Set<string>();
+  const options = { logDir, schema: baseline.schema, training: baseline.training, onWarning: (m: string) => notices.add(m), ...(signal ? { signal } : {}) };
   return withConnection(async (conn) => {
     const [overall] = await monitorRequests(conn, options);
     if (!overall || overall.requests === 0) return { kind: 'empty', message: `No request logged in ${logDir} yet.` };
     const windows = await monitorRequests(conn, { ...options, by: params.by });
-    return { kind: 'report', runId: baseline.runId, overall: windowJson(overall), windows: windows.map(windowJson), by: params.by, training: baseline.training, serving: overall.statistics };
+    return { kind: 'report', runId: baseline.runId, overall: windowJson(overall), windows: windows.map(windowJson), by: params.by, training: baseline.training, serving: overall.statistics, notices: [...notices] };
   }, signal);
 }
 

@@ -84,6 +84,21 @@ suite('monitoring', () => {
     assert.deepEqual(later.rows.filter((r) => r.anomalous).map((r) => r.name).sort(), SHIFTED);
   });
 
+  test('an unreadable log file is skipped with a notice naming it, and the rest is monitored', async function () {
+    this.timeout(180_000);
+    const planted = fs.mkdtempSync(path.join(os.tmpdir(), 'pipewise-requests-planted-'));
+    for (const f of fs.readdirSync(logDir)) fs.copyFileSync(path.join(logDir, f), path.join(planted, f));
+    // Named as the server names a finished file, but not Parquet: what a truncated copy leaves.
+    const bad = path.join(planted, 'requests-19990101T000000Z-broken.parquet');
+    fs.writeFileSync(bad, 'not parquet');
+    await vscode.commands.executeCommand('pipewise.openMonitoring', vscode.Uri.file(pipelineFile), planted);
+    const ack = await ackOf(planted, { requests: 400, timeoutMs: 150_000 });
+    assert.deepEqual(ack.rows.filter((r) => r.anomalous).map((r) => r.name).sort(), SHIFTED);
+    const notices = ack.notices ?? [];
+    assert.equal(notices.length, 1, JSON.stringify(notices));
+    assert.match(notices[0] as string, /^skipped .*requests-19990101T000000Z-broken\.parquet: /);
+  });
+
   test('a folder that does not exist is a message, not an error', async function () {
     this.timeout(60_000);
     const missing = path.join(os.tmpdir(), `pipewise-no-such-log-${process.pid}`);
