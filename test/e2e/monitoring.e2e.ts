@@ -9,6 +9,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { formatNumber } from '../../src/core/format';
 import { Workbench } from './workbench';
 import { buildRequestLog, monitorJson, SHIFTED } from './requestLog';
 
@@ -44,7 +45,7 @@ test('Open Monitoring shows the shifted features flagged, the distance over time
   const firstTwo = await panel.locator('table.skew tbody tr').evaluateAll((trs) => trs.slice(0, 2).map((tr) => (tr as HTMLElement).dataset['feature']));
   assert.deepEqual([...firstTwo].sort(), SHIFTED, 'anomalies are sorted first');
   const shown = await panel.locator('table.skew tbody tr[data-feature="bill_length_mm"] td.num').first().innerText();
-  assert.equal(shown, expected.features.find((f) => f.name === 'bill_length_mm')?.distance?.toFixed(4));
+  assert.equal(shown, formatNumber(expected.features.find((f) => f.name === 'bill_length_mm')?.distance));
   assert.equal(await panel.locator('li.anomaly').count(), expected.anomalies.length);
   await wb.screenshot('monitoring-table');
 

@@ -7,7 +7,7 @@ import type { ExperimentRow, ExperimentsView, FromExperimentsMessage, ToExperime
 import { clear, h } from '../shared/dom';
 import { connect } from '../shared/host';
 import { renderVegaLite } from '../shared/vega';
-import { fmt } from '../shared/evaluationCharts';
+import { formatNumber } from '../../src/core/format';
 
 const api = connect<ToExperimentsMessage, FromExperimentsMessage, undefined>();
 const report = api.reportError;
@@ -97,7 +97,7 @@ function draw(): void {
       runCell,
       h('td', {}, r.status),
       ...v.changedParams.map((p) => h('td', { 'data-key': `param:${p}` }, r.params[p] ?? '')),
-      ...v.metricNames.map((m) => h('td', { class: 'num', 'data-key': m }, fmt(r.metrics[m]))),
+      ...v.metricNames.map((m) => h('td', { class: 'num', 'data-key': m }, formatNumber(r.metrics[m]))),
     );
   });
   app.append(h('div', { class: 'tablewrap sticky' }, h('table', { class: 'grid experiments' }, h('thead', {}, head), h('tbody', {}, ...body))), h('div', { class: 'charts' }, h('figure', { 'data-chart': 'metric' }, h('div', { class: 'chart', id: 'metric-chart' })), h('figure', { 'data-chart': 'history' }, h('div', { class: 'chart', id: 'history-chart' }))));

@@ -7,7 +7,7 @@
 import ELK from 'elkjs/lib/elk.bundled.js';
 import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api';
 import { targetOf, type FromGraphMessage, type GraphAction, type GraphLayoutSetting, type GraphModel, type GraphNode, type GraphWebviewState, type RunView, type ToGraphMessage } from '../../src/protocol/graph';
-import { formatDuration } from '../shared/format';
+import { formatDuration } from '../../src/core/format';
 import { connect } from '../shared/host';
 import { ICONS } from './icons';
 import { farLabels } from './farLabels';

@@ -9,7 +9,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { FromMonitoringWebview, MonitorBy, MonitorFeature, MonitorResult, MonitoringAck, MonitoringState, ToMonitoringWebview } from '../../src/protocol/monitoring';
 import { activatableRow, clear, h } from '../shared/dom';
 import { distributionSpecs } from '../shared/distributionCharts';
-import { formatCount, formatNumber } from '../shared/format';
+import { formatCount, formatNumber } from '../../src/core/format';
 import { connect } from '../shared/host';
 import { renderVegaLite } from '../shared/vega';
 
@@ -69,7 +69,7 @@ function skewTable(r: NonNullable<typeof report>): HTMLElement {
     tr.append(
       h('td', {}, h('span', { class: 'fname' }, f.name)),
       h('td', { title: f.metric ? (METRIC[f.metric] ?? f.metric) : 'not compared' }, f.metric ? (METRIC_SHORT[f.metric] ?? f.metric) : '—'),
-      h('td', { class: 'num' }, f.distance === null ? '—' : f.distance.toFixed(4)),
+      h('td', { class: 'num' }, formatNumber(f.distance)),
       h('td', { class: 'num' }, formatNumber(f.threshold)),
       h('td', {}, f.anomalous ? h('span', { class: 'badge alert' }, 'anomalous') : h('span', { class: 'badge ok' }, 'ok')),
     );
@@ -125,7 +125,7 @@ async function drawOverlay(box: HTMLElement, feature: string): Promise<void> {
   clear(box);
   box.append(
     h('h2', {}, `${feature}: training vs serving`),
-    h('p', { class: 'hint' }, f?.metric ? `${METRIC[f.metric] ?? f.metric} ${f.distance?.toFixed(4) ?? '—'} (threshold ${formatNumber(f.threshold)})${f.anomalous ? ': anomalous' : ''}` : 'No distance for this feature.'),
+    h('p', { class: 'hint' }, f?.metric ? `${METRIC[f.metric] ?? f.metric} ${formatNumber(f.distance)} (threshold ${formatNumber(f.threshold)})${f.anomalous ? ': anomalous' : ''}` : 'No distance for this feature.'),
   );
   const specs = distributionSpecs(feature, { label: `training (${r.training.name})`, stats: r.training }, { label: 'serving', stats: r.serving }, box.clientWidth);
   await Promise.all(

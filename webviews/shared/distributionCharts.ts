@@ -5,6 +5,7 @@
  * serving).
  */
 import type { TopLevelSpec } from 'vega-lite';
+import { axisLabelExpr } from '../../src/core/format';
 import { featureName, type DatasetFeatureStatistics, type FeatureNameStatistics } from '../../src/core/tfdv';
 
 export function featureOf(d: DatasetFeatureStatistics, name: string): FeatureNameStatistics | undefined {
@@ -45,7 +46,7 @@ export function distributionSpecs(
     const base = {
       data: { values },
       encoding: {
-        x: { field: 'low', type: 'quantitative', bin: { binned: true }, title: feature },
+        x: { field: 'low', type: 'quantitative', bin: { binned: true }, title: feature, axis: { labelExpr: axisLabelExpr } },
         x2: { field: 'high' },
         y: { field: 'share', type: 'quantitative', title: 'share', axis: { format: '%' }, stack: null },
         color: { field: 'dataset', type: 'nominal', title: null, legend: { orient: 'bottom' } },
