@@ -23,7 +23,8 @@ export function flattenParams(prefix: string, v: unknown, out: Record<string, st
   if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
     for (const [k, x] of Object.entries(v)) flattenParams(prefix ? `${prefix}.${k}` : k, x, out);
   } else if (v !== undefined) {
-    out[prefix] = JSON.stringify(v);
+    // As the pipeline file writes it: `dnn`, not JSON's `"dnn"`; lists and numbers as JSON reads them.
+    out[prefix] = typeof v === 'string' ? v : JSON.stringify(v);
   }
   return out;
 }

@@ -245,6 +245,7 @@ function applyRun(): void {
     : run.status
       ? `Last run ${run.status}${run.durationMs ? ` in ${formatDuration(run.durationMs)}` : ''}${run.backend ? ` · TF.js ${run.backend}` : ''}`
       : '';
+  summary.title = summary.textContent;
   runButton.disabled = run.running || !trusted || !!model?.errorCount;
   runButton.title = !trusted ? 'Running is disabled in an untrusted workspace' : model?.errorCount ? 'Fix the problems in the file to run' : 'Run the pipeline';
   cancelButton.hidden = !run.running;
