@@ -197,8 +197,12 @@ function draw(r: MonitorResult, by: MonitorBy): void {
   const selected = rows.find((f) => f.name === state.selected)?.name ?? rows[0]?.name;
   if (selected) for (const tr of body.querySelectorAll<HTMLElement>('tr[data-feature]')) tr.classList.toggle('selected', tr.dataset['feature'] === selected);
   overTimeDrawn?.view?.finalize();
-  overTimeDrawn = { el: overTime, r, width };
-  void Promise.all([renderVegaLite(overTime, overTimeSpec(r, width)).then((v) => { if (overTimeDrawn?.el === overTime) overTimeDrawn.view = v; }), selected ? drawOverlay(overlay, selected) : Promise.resolve()])
+  overTimeDrawn = r.windows.length < 2 ? undefined : { el: overTime, r, width };
+  // One window is one dot per feature: a page of small multiples that says what the skew table
+  // above already says. The over-time charts start at two windows.
+  const single = r.windows.length < 2;
+  if (single) overTime.append(h('p', { class: 'hint single' }, `One ${by} so far: its distances are the table's above. The distance over time is drawn from two windows on${by === 'hour' ? ' (or try by day)' : ''}.`));
+  void Promise.all([single ? Promise.resolve() : renderVegaLite(overTime, overTimeSpec(r, width)).then((v) => { if (overTimeDrawn?.el === overTime) overTimeDrawn.view = v; }), selected ? drawOverlay(overlay, selected) : Promise.resolve()])
     .then(() => {
       if (g !== generation) return;
       const chart = { by, windows: r.windows.length, features: [...new Set(r.windows.flatMap((w) => w.features.filter((f) => f.distance !== null).map((f) => f.name)))].sort() };
