@@ -138,11 +138,17 @@ function slicesTable(v: EvaluationView): HTMLElement {
   return section('slices', `Slices (${v.slices.length})`, h('div', { class: 'tablewrap sticky' }, h('table', { class: 'grid slices' }, h('thead', {}, head), h('tbody', {}, ...body))));
 }
 
+/** The width of one cell of the charts grid (media/panels.css: columns of at least 340 px, 24 px apart). */
+function chartCellWidth(grid: HTMLElement): number {
+  const width = grid.clientWidth || 340;
+  const columns = Math.max(1, Math.floor((width + 24) / (340 + 24)));
+  return Math.floor((width - 24 * (columns - 1)) / columns);
+}
+
 function draw(v: EvaluationView): void {
   current = v;
   api.setState({ sort, file: v.file });
   clear(app);
-  const charts = evaluationCharts(v);
   const chartsBox = h('div', { class: 'charts' });
   const importance = importanceCharts(v);
   const importanceBox = h('div', { class: 'charts' });
@@ -154,6 +160,7 @@ function draw(v: EvaluationView): void {
   if (importance.length) app.append(section('importance', 'Feature importance', importanceBox));
   if (v.curvesMissing) app.append(h('p', { class: 'hint' }, v.curvesMissing));
   app.append(section('chartsection', 'Charts', chartsBox));
+  const charts = evaluationCharts(v, chartCellWidth(chartsBox));
   const drawChart = async (c: (typeof charts)[number], into: HTMLElement): Promise<string> => {
     const box = h('div', { class: 'chart' });
     into.append(h('figure', { 'data-chart': c.id }, h('figcaption', {}, h('strong', {}, c.title), ` — ${c.caption}`), box));

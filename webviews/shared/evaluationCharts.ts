@@ -44,7 +44,11 @@ function curveChart(series: readonly CurveSeries[], x: { field: string; title: s
   return { $schema: SCHEMA, width: 'container', height: 220, layer: layers } as unknown as TopLevelSpec;
 }
 
-export function evaluationCharts(v: EvaluationView): NamedChart[] {
+/** Pixels a chart cell gives the fairness chart's slice labels, axis and padding beside its bars. */
+const FAIRNESS_BESIDE_BARS = 150;
+
+/** The charts of `v`, for chart cells `cellWidth` pixels wide (a facet cannot fill its container by itself). */
+export function evaluationCharts(v: EvaluationView, cellWidth = 340): NamedChart[] {
   const charts: NamedChart[] = [];
   if (v.confusion) {
     const values = v.confusion.matrix.flatMap((row, t) => row.map((count, p) => ({ actual: v.confusion?.classes[t] ?? String(t), predicted: v.confusion?.classes[p] ?? String(p), count })));
@@ -121,13 +125,15 @@ export function evaluationCharts(v: EvaluationView): NamedChart[] {
       spec: {
         $schema: SCHEMA,
         data: { values },
-        facet: { row: { field: 'at', type: 'nominal', title: null, header: { labelAngle: 0, labelAlign: 'left' } } },
+        // Each rate's name above its bars (not beside them), and bars as wide as the cell leaves
+        // after the slice labels: a fixed 260 px beside a row header overflowed a 340 px cell.
+        facet: { row: { field: 'at', type: 'nominal', title: null, header: { labelAngle: 0, labelAlign: 'left', labelAnchor: 'start', labelOrient: 'top' } } },
         spec: {
-          width: 260,
+          width: Math.max(100, Math.min(320, cellWidth - FAIRNESS_BESIDE_BARS)),
           height: { step: 14 },
           mark: { type: 'bar' },
           encoding: {
-            y: { field: 'slice', type: 'nominal', title: null },
+            y: { field: 'slice', type: 'nominal', title: null, axis: { labelLimit: 110 } },
             x: { field: 'value', type: 'quantitative', title: 'rate', scale: { domain: [0, 1] } },
             tooltip: [{ field: 'slice' }, { field: 'rate' }, { field: 'threshold' }, { field: 'value', format: '.4f' }],
           },
