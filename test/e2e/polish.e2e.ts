@@ -128,6 +128,8 @@ test('experiments: both runs\' curves show, parameters read as written, no value
   assert.equal(curves.length, 2, JSON.stringify(curves));
   assert.equal(curves[0]?.d, curves[1]?.d, 'the Trainer was cached: the same curve twice');
   assert.notEqual(curves[0]?.dash, curves[1]?.dash, 'the two runs\' identical curves are drawn alike: one hides the other');
+  const top = curves[curves.length - 1]?.dash ?? '';
+  assert.ok(top.split(',').map(Number).some((gap, i) => i % 2 === 1 && gap > 0), `the curve drawn on top is solid (stroke-dasharray "${top}"): the one beneath cannot show`);
   const labels = await table.locator('figure[data-chart="metric"]').evaluate((figure) => {
     const svg = figure.querySelector('svg') as SVGSVGElement;
     const box = (figure.querySelector('.chart') as HTMLElement).getBoundingClientRect();

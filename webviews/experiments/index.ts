@@ -142,14 +142,14 @@ async function plot(): Promise<void> {
       width: 'container',
       height: 200,
       data: { values: curves },
-      // Runs with the same seed draw the same curve: each run also gets its own dash and point
-      // shape, so a curve drawn over another still shows (dashes interleave, shapes differ).
-      mark: { type: 'line', point: { size: 28, filled: false }, strokeWidth: 1.5 },
+      // Runs with the same seed draw the same curve: each run gets its own dash — none solid, so
+      // the gaps of a curve drawn on top show the one beneath — and its own point shape.
+      mark: { type: 'line', point: { size: 28, filled: false }, strokeWidth: 2 },
       encoding: {
         x: { field: 'epoch', type: 'quantitative' },
         y: { field: 'loss', type: 'quantitative', scale: { zero: false }, axis: { labelExpr: axisLabelExpr } },
         color: { field: 'run', type: 'nominal', legend: { orient: 'bottom', direction: 'vertical', labelLimit: Math.max(160, historyBox.clientWidth - 40) } },
-        strokeDash: { field: 'run', type: 'nominal', scale: { range: [[1, 0], [6, 4], [2, 3], [8, 3, 2, 3], [4, 2]] } },
+        strokeDash: { field: 'run', type: 'nominal', scale: { range: [[8, 5], [2, 4], [12, 3, 2, 3], [5, 3], [1, 6]] } },
         shape: { field: 'run', type: 'nominal' },
       },
     } as unknown as TopLevelSpec);
