@@ -190,7 +190,7 @@ function draw(r: MonitorResult, by: MonitorBy): void {
     anomalyList(r),
     skewTable(r),
     overlay,
-    section('overtimesection', `Distance by ${by} (${r.windows.length} window${r.windows.length === 1 ? '' : 's'}; dashed: threshold)`, overTime),
+    section('overtimesection', `Distance by ${by} (${r.windows.length} window${r.windows.length === 1 ? '' : 's'}${r.windows.length < 2 ? '' : '; dashed: threshold'})`, overTime),
   );
   const width = Math.max(300, body.clientWidth || 600);
   const rows = sortedRows(r.overall.features);
