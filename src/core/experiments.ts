@@ -19,11 +19,19 @@ export interface ExecutionInput {
 }
 
 /** `{ a: 1, b: { c: 2 } }` → `{ a: '1', 'b.c': '2' }`; arrays stay whole (`[32,16]`). */
+/** A parameter as the pipeline file writes it (YAML flow style): `dnn`, `[32, 16]`, not JSON's `"dnn"`. */
+function paramText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v)) return `[${v.map(paramText).join(', ')}]`;
+  if (v !== null && typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${k}: ${paramText(x)}`).join(', ')}}`;
+  return String(v);
+}
+
 export function flattenParams(prefix: string, v: unknown, out: Record<string, string> = {}): Record<string, string> {
   if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
     for (const [k, x] of Object.entries(v)) flattenParams(prefix ? `${prefix}.${k}` : k, x, out);
   } else if (v !== undefined) {
-    out[prefix] = JSON.stringify(v);
+    out[prefix] = paramText(v);
   }
   return out;
 }

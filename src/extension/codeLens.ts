@@ -3,7 +3,7 @@ import { commandOf } from './commands';
 import { readConfig } from './config';
 import { isPipelineDocument, type PipelineDocuments } from './pipelineDocuments';
 import type { RunController } from './runs/runController';
-import { formatDuration } from './runs/runView';
+import { formatDuration } from '../core/format';
 import type { RunView } from '../protocol/runEvents';
 
 const STATUS_ICON: Record<string, string> = {

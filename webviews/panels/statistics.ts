@@ -4,6 +4,7 @@ import type { FeatureDetail, StatisticsResult } from '../../src/protocol/data';
 import { renderVegaLite } from '../shared/vega';
 import { activatableRow, clear, h, shareBar, sparkBars } from '../shared/dom';
 import { getState, post, reportError, setState } from './host';
+import { axisLabelExpr } from '../../src/core/format';
 import { formatNumber, formatPercent, overview, sortRows, type CategoricalRow, type NumericRow, type Overview, type SortDir } from './model';
 
 interface Column<R> {
@@ -240,7 +241,8 @@ export class StatisticsView {
     const yField = this.percent ? 'share' : 'count';
     const yTitle = this.percent ? 'share of present values' : 'count';
     const yScale = this.logScale ? { type: 'symlog' as const } : {};
-    const yFormat = this.percent ? '.1%' : '~s';
+    // Counts follow the one number rule (an `s` format read "0k 0.2k"); shares are percentages.
+    const yAxis = this.percent ? { format: '.1%' } : { labelExpr: axisLabelExpr };
     if (d.kind === 'numeric' && d.histogram.length) {
       const values = d.histogram.map((b) => ({ low: b.low, high: b.high, count: b.count, share: d.numNonMissing ? b.count / d.numNonMissing : 0 }));
       charts.push([
@@ -252,9 +254,9 @@ export class StatisticsView {
           data: { values },
           mark: { type: 'bar', binSpacing: 1 } as never,
           encoding: {
-            x: { field: 'low', type: 'quantitative', bin: { binned: true }, title: d.name },
+            x: { field: 'low', type: 'quantitative', bin: { binned: true }, title: d.name, axis: { labelExpr: axisLabelExpr } },
             x2: { field: 'high' },
-            y: { field: yField, type: 'quantitative', title: yTitle, scale: yScale, axis: { format: yFormat } },
+            y: { field: yField, type: 'quantitative', title: yTitle, scale: yScale, axis: yAxis },
             tooltip: [{ field: 'low', format: '.4~g' }, { field: 'high', format: '.4~g' }, { field: 'count' }],
           },
         } as TopLevelSpec,
@@ -271,7 +273,7 @@ export class StatisticsView {
           data: { values },
           mark: { type: 'bar', binSpacing: 0, stroke: 'currentColor', strokeOpacity: 0.3 } as never,
           encoding: {
-            x: { field: 'low', type: 'quantitative', bin: { binned: true }, title: d.name },
+            x: { field: 'low', type: 'quantitative', bin: { binned: true }, title: d.name, axis: { labelExpr: axisLabelExpr } },
             x2: { field: 'high' },
             y: { field: 'density', type: 'quantitative', title: 'density', scale: yScale },
             tooltip: [{ field: 'low', format: '.4~g' }, { field: 'high', format: '.4~g' }, { field: 'count', format: '.0f' }],
@@ -291,7 +293,7 @@ export class StatisticsView {
           mark: 'bar',
           encoding: {
             y: { field: 'value', type: 'nominal', sort: '-x', title: null, axis: { labelLimit: 160 } },
-            x: { field: yField, type: 'quantitative', title: yTitle, scale: yScale, axis: { format: yFormat } },
+            x: { field: yField, type: 'quantitative', title: yTitle, scale: yScale, axis: yAxis },
             tooltip: [{ field: 'value' }, { field: 'count' }, { field: 'share', format: '.2%' }],
           },
         } as TopLevelSpec,

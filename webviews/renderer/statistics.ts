@@ -6,6 +6,7 @@
  */
 
 import type { DatasetFeatureStatisticsList } from '../../src/core/tfdv';
+import { formatNumber, formatPercent } from '../../src/core/format';
 
 type Num = number | string | undefined;
 /** The renderer reads TFDV's proto3 JSON mapping with the types of src/core/tfdv.ts. */
@@ -20,12 +21,11 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: 
   return e;
 }
 
+/** A cell of the statistics table: blank when the statistic is absent, else the one number rule. */
 function fmt(v: Num): string {
   if (v === undefined || v === '') return '';
   const n = Number(v);
-  if (!Number.isFinite(n)) return String(v);
-  if (Number.isInteger(n)) return n.toLocaleString('en-US');
-  return Math.abs(n) >= 1000 || Math.abs(n) < 0.01 ? n.toPrecision(4) : n.toFixed(2);
+  return Number.isFinite(n) ? formatNumber(n) : String(v);
 }
 
 function bars(values: readonly number[], title: string): SVGSVGElement {
@@ -71,7 +71,7 @@ export function renderStatistics(stats: StatisticsList): HTMLElement {
       tr.appendChild(el('td', 'pw-name', f.name ?? f.path?.step?.join('.') ?? ''));
       tr.appendChild(el('td', undefined, f.type ?? (f.numStats ? 'FLOAT' : 'STRING')));
       tr.appendChild(el('td', 'pw-num', fmt(present)));
-      tr.appendChild(el('td', missingShare > 0 ? 'pw-num pw-warn' : 'pw-num', `${(missingShare * 100).toFixed(1)} %`));
+      tr.appendChild(el('td', missingShare > 0 ? 'pw-num pw-warn' : 'pw-num', formatPercent(missingShare)));
       const dist = el('td');
       if (f.numStats) {
         const n = f.numStats;

@@ -1,10 +1,12 @@
 /**
  * Two datasets' distributions of one feature, overlaid (Vega-Lite specs): numeric features as
- * share-normalised histograms (overlaid and side by side), categorical ones as value shares.
+ * density histograms — share per unit of the feature, so bins of different widths compare —
+ * (overlaid and side by side), categorical ones as value shares.
  * Used by the compare view (webviews/panels/compare.ts) and the monitoring panel (training vs
  * serving).
  */
 import type { TopLevelSpec } from 'vega-lite';
+import { axisLabelExpr } from '../../src/core/format';
 import { featureName, type DatasetFeatureStatistics, type FeatureNameStatistics } from '../../src/core/tfdv';
 
 export function featureOf(d: DatasetFeatureStatistics, name: string): FeatureNameStatistics | undefined {
@@ -40,16 +42,23 @@ export function distributionSpecs(
     for (const [label, f] of [[ln, a], [rn, b]] as const) {
       const hist = f?.numStats?.histograms.find((x) => x.type === 'STANDARD');
       const total = hist?.buckets.reduce((s, x) => s + x.sampleCount, 0) ?? 0;
-      for (const x of hist?.buckets ?? []) values.push({ dataset: label, low: x.lowValue, high: x.highValue, share: total ? x.sampleCount / total : 0 });
+      // Density per unit of the feature (share ÷ bin width), not share per bin: the two datasets'
+      // histograms have their own bin widths, and a bin twice as wide holds twice the share of the
+      // same data. Each dataset's bars then cover an area of 1 and compare honestly.
+      for (const x of hist?.buckets ?? []) {
+        const width = x.highValue - x.lowValue;
+        const share = total ? x.sampleCount / total : 0;
+        values.push({ dataset: label, low: x.lowValue, high: x.highValue, share, density: width > 0 ? share / width : share });
+      }
     }
     const base = {
       data: { values },
       encoding: {
-        x: { field: 'low', type: 'quantitative', bin: { binned: true }, title: feature },
+        x: { field: 'low', type: 'quantitative', bin: { binned: true }, title: feature, axis: { labelExpr: axisLabelExpr } },
         x2: { field: 'high' },
-        y: { field: 'share', type: 'quantitative', title: 'share', axis: { format: '%' }, stack: null },
+        y: { field: 'density', type: 'quantitative', title: 'density (share per unit)', axis: { labelExpr: axisLabelExpr }, stack: null },
         color: { field: 'dataset', type: 'nominal', title: null, legend: { orient: 'bottom' } },
-        tooltip: [{ field: 'dataset' }, { field: 'low', format: '.4~g' }, { field: 'high', format: '.4~g' }, { field: 'share', format: '.2%' }],
+        tooltip: [{ field: 'dataset' }, { field: 'low', format: '.4~g' }, { field: 'high', format: '.4~g' }, { field: 'share', title: 'share of the bin', format: '.2%' }, { field: 'density', format: '.4~r' }],
       },
     };
     specs.push(['Overlaid', { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', width: 'container', height: 160, mark: { type: 'bar', opacity: 0.55, binSpacing: 0 }, ...base } as TopLevelSpec]);

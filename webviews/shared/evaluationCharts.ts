@@ -5,6 +5,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { CurveSeries, EvaluationView, ImportanceView } from '../../src/protocol/evaluation';
+import { axisLabelExpr, formatCount, formatNumber } from '../../src/core/format';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
 
@@ -43,7 +44,11 @@ function curveChart(series: readonly CurveSeries[], x: { field: string; title: s
   return { $schema: SCHEMA, width: 'container', height: 220, layer: layers } as unknown as TopLevelSpec;
 }
 
-export function evaluationCharts(v: EvaluationView): NamedChart[] {
+/** Pixels a chart cell gives the fairness chart's slice labels, axis and padding beside its bars. */
+const FAIRNESS_BESIDE_BARS = 150;
+
+/** The charts of `v`, for chart cells `cellWidth` pixels wide (a facet cannot fill its container by itself). */
+export function evaluationCharts(v: EvaluationView, cellWidth = 340): NamedChart[] {
   const charts: NamedChart[] = [];
   if (v.confusion) {
     const values = v.confusion.matrix.flatMap((row, t) => row.map((count, p) => ({ actual: v.confusion?.classes[t] ?? String(t), predicted: v.confusion?.classes[p] ?? String(p), count })));
@@ -68,8 +73,8 @@ export function evaluationCharts(v: EvaluationView): NamedChart[] {
       } as unknown as TopLevelSpec,
     });
   }
-  if (v.roc?.length) charts.push({ id: 'roc', title: 'ROC curve', caption: v.task === 'multiclass' ? 'One class against the rest.' : `Positive class: ${v.classes?.[1] ?? '1'}. AUC ${fmt(v.overall.auc)}.`, spec: curveChart(v.roc, { field: 'fpr', title: 'false positive rate' }, { field: 'tpr', title: 'true positive rate' }, 'up') });
-  if (v.pr?.length) charts.push({ id: 'pr', title: 'Precision–recall curve', caption: v.task === 'multiclass' ? 'One class against the rest.' : `Average precision ${fmt(v.overall.auc_pr)}.`, spec: curveChart(v.pr, { field: 'recall', title: 'recall' }, { field: 'precision', title: 'precision' }, 'none', { interpolate: 'step-before' }) });
+  if (v.roc?.length) charts.push({ id: 'roc', title: 'ROC curve', caption: v.task === 'multiclass' ? 'One class against the rest.' : `Positive class: ${v.classes?.[1] ?? '1'}. AUC ${formatNumber(v.overall.auc)}.`, spec: curveChart(v.roc, { field: 'fpr', title: 'false positive rate' }, { field: 'tpr', title: 'true positive rate' }, 'up') });
+  if (v.pr?.length) charts.push({ id: 'pr', title: 'Precision–recall curve', caption: v.task === 'multiclass' ? 'One class against the rest.' : `Average precision ${formatNumber(v.overall.auc_pr)}.`, spec: curveChart(v.pr, { field: 'recall', title: 'recall' }, { field: 'precision', title: 'precision' }, 'none', { interpolate: 'step-before' }) });
   if (v.calibration?.length) {
     charts.push({
       id: 'calibration',
@@ -82,18 +87,18 @@ export function evaluationCharts(v: EvaluationView): NamedChart[] {
     const rows = v.regression.actual.map((a, i) => ({ actual: a, predicted: v.regression?.predicted[i] ?? 0, residual: a - (v.regression?.predicted[i] ?? 0) }));
     const lo = Math.min(...rows.map((r) => Math.min(r.actual, r.predicted)));
     const hi = Math.max(...rows.map((r) => Math.max(r.actual, r.predicted)));
-    const shown = rows.length < v.regression.total ? ` (${rows.length.toLocaleString('en')} of ${v.regression.total.toLocaleString('en')} examples)` : '';
+    const shown = rows.length < v.regression.total ? ` (${formatCount(rows.length)} of ${formatCount(v.regression.total)} examples)` : '';
     charts.push({
       id: 'predicted-actual',
       title: 'Predicted against actual',
-      caption: `${v.label}: each point an example${shown}; the diagonal is a perfect prediction. RMSE ${fmt(v.overall.rmse)}, R² ${fmt(v.overall.r2)}.`,
+      caption: `${v.label}: each point an example${shown}; the diagonal is a perfect prediction. RMSE ${formatNumber(v.overall.rmse)}, R² ${formatNumber(v.overall.r2)}.`,
       spec: {
         $schema: SCHEMA,
         width: 'container',
         height: 240,
         layer: [
           { data: { values: [{ actual: lo, predicted: lo }, { actual: hi, predicted: hi }] }, mark: { type: 'line', strokeDash: [4, 4], opacity: 0.5, color: 'gray' }, encoding: { x: { field: 'actual', type: 'quantitative' }, y: { field: 'predicted', type: 'quantitative' } } },
-          { data: { values: rows }, mark: { type: 'point', filled: true, opacity: 0.5, size: 16 }, encoding: { x: { field: 'actual', type: 'quantitative', title: `actual ${v.label}`, scale: { zero: false } }, y: { field: 'predicted', type: 'quantitative', title: 'predicted', scale: { zero: false } }, tooltip: [{ field: 'actual', format: '.3~f' }, { field: 'predicted', format: '.3~f' }] } },
+          { data: { values: rows }, mark: { type: 'point', filled: true, opacity: 0.5, size: 16 }, encoding: { x: { field: 'actual', type: 'quantitative', title: `actual ${v.label}`, scale: { zero: false }, axis: { labelExpr: axisLabelExpr } }, y: { field: 'predicted', type: 'quantitative', title: 'predicted', scale: { zero: false }, axis: { labelExpr: axisLabelExpr } }, tooltip: [{ field: 'actual', format: '.3~f' }, { field: 'predicted', format: '.3~f' }] } },
         ],
       } as unknown as TopLevelSpec,
     });
@@ -120,13 +125,15 @@ export function evaluationCharts(v: EvaluationView): NamedChart[] {
       spec: {
         $schema: SCHEMA,
         data: { values },
-        facet: { row: { field: 'at', type: 'nominal', title: null, header: { labelAngle: 0, labelAlign: 'left' } } },
+        // Each rate's name above its bars (not beside them), and bars as wide as the cell leaves
+        // after the slice labels: a fixed 260 px beside a row header overflowed a 340 px cell.
+        facet: { row: { field: 'at', type: 'nominal', title: null, header: { labelAngle: 0, labelAlign: 'left', labelAnchor: 'start', labelOrient: 'top' } } },
         spec: {
-          width: 260,
+          width: Math.max(100, Math.min(320, cellWidth - FAIRNESS_BESIDE_BARS)),
           height: { step: 14 },
           mark: { type: 'bar' },
           encoding: {
-            y: { field: 'slice', type: 'nominal', title: null },
+            y: { field: 'slice', type: 'nominal', title: null, axis: { labelLimit: 110 } },
             x: { field: 'value', type: 'quantitative', title: 'rate', scale: { domain: [0, 1] } },
             tooltip: [{ field: 'slice' }, { field: 'rate' }, { field: 'threshold' }, { field: 'value', format: '.4f' }],
           },
@@ -155,12 +162,12 @@ export function importanceCharts(v: EvaluationView): NamedChart[] {
   const order = shown.map((f) => f.feature);
   const values = shown.map((f) => ({ feature: f.feature, mean: f.mean, std: f.std, lo: f.mean - f.std, hi: f.mean + f.std }));
   const metric = METRIC_NAMES[imp.metric] ?? imp.metric;
-  const rows = imp.sampled ? `${fmt(imp.rows)} of ${fmt(imp.usableRows)} eval rows (sampled)` : `${fmt(imp.rows)} eval rows`;
+  const rows = imp.sampled ? `${formatNumber(imp.rows)} of ${formatNumber(imp.usableRows)} eval rows (sampled)` : `${formatNumber(imp.rows)} eval rows`;
   const more = imp.features.length > shown.length ? ` The top ${shown.length} of ${imp.features.length} features.` : '';
   charts.push({
     id: 'importance',
     title: 'Permutation feature importance',
-    caption: `Drop of ${metric} (${fmt(imp.baseline)} unshuffled) when each feature is shuffled: mean ± std over ${imp.repeats} repeats on ${rows}.${more}`,
+    caption: `Drop of ${metric} (${formatNumber(imp.baseline)} unshuffled) when each feature is shuffled: mean ± std over ${imp.repeats} repeats on ${rows}.${more}`,
     spec: {
       $schema: SCHEMA,
       width: 'container',
@@ -207,8 +214,3 @@ export function importanceCharts(v: EvaluationView): NamedChart[] {
   return charts;
 }
 
-export function fmt(v: number | undefined): string {
-  if (v === undefined || !Number.isFinite(v)) return '—';
-  if (Number.isInteger(v)) return v.toLocaleString('en');
-  return Math.abs(v) >= 1000 ? v.toFixed(1) : Number(v.toPrecision(4)).toString();
-}

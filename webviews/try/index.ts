@@ -6,7 +6,7 @@
  */
 import type { FromTryMessage, ToTryMessage, TryAnswer, TryField, TryForm, TryValue } from '../../src/protocol/tryModel';
 import { clear, h } from '../shared/dom';
-import { formatNumber } from '../shared/format';
+import { formatNumber } from '../../src/core/format';
 import { connect } from '../shared/host';
 
 const channel = connect<ToTryMessage, FromTryMessage, { base: string }>();

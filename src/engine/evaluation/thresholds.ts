@@ -7,6 +7,7 @@
  */
 import type { EvaluationCheck } from '../../core/evaluationTypes';
 import type { MetricValues } from '../../core/metrics';
+import { formatNumber } from '../../core/format';
 
 export interface MetricThreshold {
   readonly lower_bound?: number;
@@ -16,10 +17,6 @@ export interface MetricThreshold {
 
 /** One threshold's verdict, as metrics.json records it and the evaluation view shows it. */
 export type ThresholdCheck = EvaluationCheck;
-
-function fmt(v: number): string {
-  return String(Number(v.toPrecision(6)));
-}
 
 export function checkThresholds(
   thresholds: Readonly<Record<string, MetricThreshold>>,
@@ -46,7 +43,7 @@ export function checkThresholds(
         threshold: bound,
         value,
         passed,
-        message: `${metric} = ${fmt(value)} ${passed ? 'meets' : 'fails'} ${kind === 'lower_bound' ? '≥' : '≤'} ${fmt(bound)}`,
+        message: `${metric} = ${formatNumber(value)} ${passed ? 'meets' : 'fails'} ${kind === 'lower_bound' ? '≥' : '≤'} ${formatNumber(bound)}`,
       });
     }
     if (t.change) {
@@ -73,7 +70,7 @@ export function checkThresholds(
         baseline: b,
         diff,
         passed,
-        message: `${metric} = ${fmt(value)} vs baseline ${fmt(b)}: change ${fmt(diff)} ${passed ? 'meets' : 'fails'} ${direction === 'higher_is_better' ? '≥' : '≤'} ${fmt(absolute)} (${direction.replace(/_/g, ' ')})`,
+        message: `${metric} = ${formatNumber(value)} vs baseline ${formatNumber(b)}: change ${formatNumber(diff)} ${passed ? 'meets' : 'fails'} ${direction === 'higher_is_better' ? '≥' : '≤'} ${formatNumber(absolute)} (${direction.replace(/_/g, ' ')})`,
       });
     }
   }

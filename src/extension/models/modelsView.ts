@@ -8,6 +8,7 @@ import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { readAllPushedModels, requestLogDir, type PushedModel, type PushedVersion } from './pushedModels';
 import type { ModelServers } from './modelServers';
+import { formatNumber } from '../../core/format';
 import { commandOf } from '../commands';
 
 export type ModelElement =
@@ -17,15 +18,11 @@ export type ModelElement =
 /** Metrics shown first in a version's description, when the evaluation has them. */
 const HEADLINE = ['accuracy', 'auc', 'rmse', 'mae', 'log_loss'];
 
-export function formatMetric(v: number): string {
-  return Math.abs(v) >= 1000 || Number.isInteger(v) ? String(Math.round(v * 100) / 100) : v.toPrecision(3);
-}
-
 /** "accuracy 0.991 · log_loss 0.0178": the headline metrics of a version. */
 export function headlineMetrics(metrics: Readonly<Record<string, number>> | undefined, count = 2): string {
   if (!metrics) return '';
   const names = HEADLINE.filter((n) => typeof metrics[n] === 'number').slice(0, count);
-  return names.map((n) => `${n} ${formatMetric(metrics[n] as number)}`).join(' · ');
+  return names.map((n) => `${n} ${formatNumber(metrics[n] as number)}`).join(' · ');
 }
 
 export class ModelsView implements vscode.TreeDataProvider<ModelElement>, vscode.Disposable {
@@ -137,7 +134,7 @@ export class ModelsView implements vscode.TreeDataProvider<ModelElement>, vscode
     const md = new vscode.MarkdownString(`**${e.model.name}** version ${v.version}${serving ? ` — serving at ${server?.url}` : ''}  \n`);
     if (v.pushedAt) md.appendMarkdown(`Pushed ${new Date(v.pushedAt).toLocaleString()} by run \`${v.runId}\`  \n`);
     md.appendMarkdown(`Evaluator: ${verdict}  \n`);
-    for (const [k, val] of Object.entries(v.metrics ?? {})) md.appendMarkdown(`\`${k}\` ${formatMetric(val)}  \n`);
+    for (const [k, val] of Object.entries(v.metrics ?? {})) md.appendMarkdown(`\`${k}\` ${formatNumber(val)}  \n`);
     item.tooltip = md;
     item.iconPath = new vscode.ThemeIcon(serving ? 'play-circle' : v.blessed ? 'verified' : 'circle-outline', serving ? new vscode.ThemeColor('testing.iconPassed') : undefined);
     item.contextValue = v.evaluation ? 'pipewise.modelVersion.evaluated' : 'pipewise.modelVersion';

@@ -13,7 +13,8 @@ import { readConfig } from '../config';
 import type { PipewiseContext } from '../context';
 import type { PipelineDocuments } from '../pipelineDocuments';
 import type { TrustGate } from '../trust';
-import { applyRunEvent, applyRunResult, emptyRunView, failRunView, formatDuration, startingRunView } from './runView';
+import { applyRunEvent, applyRunResult, emptyRunView, failRunView, startingRunView } from './runView';
+import { formatDuration } from '../../core/format';
 import type { RunOutcome } from '../../protocol/runEvents';
 
 export interface RunRequest extends RunSelection {

@@ -75,10 +75,3 @@ export function failRunView(view: RunView, reason: string, cancelled = false): R
   return { ...view, running: false, stages, status: cancelled ? 'cancelled' : 'failed' };
 }
 
-export function formatDuration(ms: number | undefined): string {
-  if (ms === undefined || !Number.isFinite(ms)) return '';
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const m = Math.floor(ms / 60_000);
-  return `${m} min ${Math.round((ms % 60_000) / 1000)} s`;
-}

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { RunRecord } from '../../engine/lineage';
 import type { StageResult, RunResult } from '../../protocol/runEvents';
 import { readConfig } from '../config';
-import { formatDuration } from './runView';
+import { formatDuration } from '../../core/format';
 import { readRunRecords } from './runHistory';
 import { formatBytes, storeBytes } from './collectGarbage';
 import type { RunController } from './runController';

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import path from 'node:path';
 import { executeCommand } from '../commands';
-import { formatDuration } from './runView';
+import { formatDuration } from '../../core/format';
 import { errorMessage } from '../../protocol/errors';
 import type { RunSelection } from '../../core/dag';
 import { runSelection } from '../../core/dag';
