@@ -227,7 +227,7 @@ test('the evaluation view takes feature_importance.json sorted and the chart dra
   assert.equal(values.length, MAX_IMPORTANCE_BARS);
   assert.deepEqual(values.map((v) => v.feature), view.features.slice(0, MAX_IMPORTANCE_BARS).map((f) => f.feature));
   for (const v of values) assert.deepEqual([v.lo, v.hi], [v.mean - 0.01, v.mean + 0.01]);
-  assert.match(chart?.caption ?? '', /5,000 of 9,000 eval rows \(sampled\).*top 25 of 30/);
+  assert.match(chart?.caption ?? '', /5000 of 9000 eval rows \(sampled\).*top 25 of 30/);
   assert.equal(importanceCharts({ ...ev, importance: undefined }).length, 0);
   assert.throws(() => buildImportanceView('/e/feature_importance.json', { ...file, features: [{ feature: 'x', mean: NaN, std: 0, drops: [] }] }), /\/e\/feature_importance\.json/);
 });
