@@ -4,6 +4,7 @@
  * ComponentContext that records logs and metrics.
  */
 import { DuckDBInstance } from '@duckdb/node-api';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -89,4 +90,18 @@ export function makeContext<P>(o: {
     properties,
     abort,
   };
+}
+
+/**
+ * One split of an Examples artifact written as a CSV file, so a Python oracle reads the very rows
+ * Pipewise trained and evaluated on (synchronously, in a child Node: callers build an oracle's
+ * command line with it).
+ */
+export function splitCsv(examples: string, split: string, out: string): string {
+  execFileSync(process.execPath, ['-e', `
+const { DuckDBInstance } = require('@duckdb/node-api');
+(async () => { const c = await (await DuckDBInstance.create(':memory:')).connect();
+await c.run("COPY (SELECT * FROM read_parquet('${path.join(examples, `Split-${split}`, 'data.parquet')}')) TO '${out}' (HEADER)"); })();
+`], { cwd: path.resolve(__dirname, '../..') });
+  return out;
 }

@@ -14,7 +14,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RunResult } from '../../src/protocol/runEvents';
 import type { ModelSignature } from '../../src/engine/model/servingModel';
-import { tempDir } from './tf-helpers';
+import { tempDir, splitCsv } from './tf-helpers';
 import { oraclePython } from '../python';
 
 const root = path.resolve(__dirname, '../..');
@@ -54,15 +54,6 @@ function missing(t: Table): string | undefined {
 function writeTable(t: Table, out: string): void {
   if (t.source === 'mlbench') execFileSync(RSCRIPT, ['-e', `out <- ${JSON.stringify(out)}; ${t.code}`]);
   else execFileSync(PY, ['-c', `out = ${JSON.stringify(out)}\n${t.code}`]);
-}
-
-function splitCsv(examples: string, split: string, out: string): string {
-  execFileSync(process.execPath, ['-e', `
-const { DuckDBInstance } = require('@duckdb/node-api');
-(async () => { const c = await (await DuckDBInstance.create(':memory:')).connect();
-await c.run("COPY (SELECT * FROM read_parquet('${path.join(examples, `Split-${split}`, 'data.parquet')}')) TO '${out}' (HEADER)"); })();
-`], { cwd: root });
-  return out;
 }
 
 const ORACLE = `

@@ -15,7 +15,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RunResult } from '../../src/protocol/runEvents';
 import type { ModelSignature } from '../../src/engine/model/servingModel';
-import { tempDir } from './tf-helpers';
+import { tempDir, splitCsv } from './tf-helpers';
 import { oraclePython } from '../python';
 
 const root = path.resolve(__dirname, '../..');
@@ -63,15 +63,6 @@ function missing(): string | undefined {
   if (!existsSync(RSCRIPT)) return 'no Rscript (scripts/setup-test-env.sh installs r-cran-cardata)';
   const r = spawnSync(RSCRIPT, ['-e', 'library(carData)'], { encoding: 'utf8' });
   return r.status === 0 ? undefined : 'R has no carData package (scripts/setup-test-env.sh installs r-cran-cardata)';
-}
-
-function splitCsv(examples: string, split: string, out: string): string {
-  execFileSync(process.execPath, ['-e', `
-const { DuckDBInstance } = require('@duckdb/node-api');
-(async () => { const c = await (await DuckDBInstance.create(':memory:')).connect();
-await c.run("COPY (SELECT * FROM read_parquet('${path.join(examples, `Split-${split}`, 'data.parquet')}')) TO '${out}' (HEADER)"); })();
-`], { cwd: root });
-  return out;
 }
 
 const ORACLE = `
