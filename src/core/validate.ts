@@ -12,7 +12,7 @@ import type { ParsedPipeline } from './parse';
 import { PipewiseError } from './errors';
 import { globEscape, isUserComponentRef, pathEscape } from './paths';
 import path from 'node:path';
-import type { SourceRange, SpecDiagnostic, StageSpec } from './spec';
+import type { PipelineSpec, SourceRange, SpecDiagnostic, StageSpec } from './spec';
 import { isGlob, type FileLookup } from './fileLookup';
 import { storeFolderProblem } from './storeFolder';
 
@@ -32,6 +32,19 @@ export interface ValidateOptions {
   readonly files?: FileLookup;
 }
 
+/** One validation's state, handed to each of its steps. */
+interface Validation {
+  readonly parsed: ParsedPipeline;
+  readonly spec: PipelineSpec;
+  readonly file: string;
+  readonly options: ValidateOptions;
+  /** The diagnostics so far (warnings are pushed here directly). */
+  readonly out: SpecDiagnostic[];
+  /** Each stage's declaration, once known (undefined: unknown component or refused path). */
+  readonly declarations: Map<string, ComponentDeclaration | undefined>;
+  error(range: SourceRange | undefined, code: string, message: string): void;
+}
+
 /** The parse diagnostics plus every validation problem, in file order. */
 export function validatePipeline(parsed: ParsedPipeline, options: ValidateOptions = {}): SpecDiagnostic[] {
   const out: SpecDiagnostic[] = [...parsed.diagnostics];
@@ -41,27 +54,46 @@ export function validatePipeline(parsed: ParsedPipeline, options: ValidateOption
   const error = (range: SourceRange | undefined, code: string, message: string): void => {
     out.push({ file, range: range ?? parsed.rangeAt(0), severity: 'error', message, code });
   };
+  const declarations = new Map<string, ComponentDeclaration | undefined>();
+  const v: Validation = { parsed, spec, file, options, out, declarations, error };
 
+  checkNames(v);
+  checkStore(v);
+  for (const stage of spec.stages) declarations.set(stage.name, declarationOf(v, stage));
+  for (const stage of spec.stages) {
+    const decl = declarations.get(stage.name);
+    if (decl) checkParams(v, stage, decl);
+    checkInputs(v, stage, decl);
+  }
+  checkCycle(v);
+  return out.sort((a, b) => a.range.start.offset - b.range.start.offset);
+}
+
+/** The pipeline's name (a label: a warning) and each stage's name (snake_case: an error). */
+function checkNames({ parsed, spec, file, out, error }: Validation): void {
   if (spec.name && !SNAKE_CASE.test(spec.name)) {
     // The pipeline's name is only a label: kebab-case is common enough to merely warn about.
     out.push({ file, range: parsed.rangeAt(0), severity: 'warning', message: `pipeline name '${spec.name}' is not snake_case`, code: 'naming' });
   }
-  // The same rule `run` applies to the store (confinePath): inside the pipeline's folder, links resolved.
-  // And the store is a folder of its own (its recovery removes what it finds there): storeFolder.ts.
-  const storeWhy = pathEscape(path.dirname(file), spec.store) ?? storeFolderProblem(path.dirname(file), path.resolve(path.dirname(file), spec.store));
-  if (storeWhy) error(spec.storeRange, 'path-escape', `store ${JSON.stringify(spec.store)} is refused: ${storeWhy}`);
-  const declarations = new Map<string, ComponentDeclaration | undefined>();
-  for (const stage of spec.stages) declarations.set(stage.name, declarationOf(stage));
-
   for (const stage of spec.stages) {
     if (!SNAKE_CASE.test(stage.name)) {
       error(stage.range, 'naming', `stage name '${stage.name}' must be snake_case (lowercase letters, digits and _, starting with a letter)`);
     }
-    const decl = declarations.get(stage.name);
-    if (decl) checkParams(stage, decl);
-    checkInputs(stage, decl);
   }
+}
 
+/**
+ * The same rule `run` applies to the store (confinePath): inside the pipeline's folder, links
+ * resolved; and the store is a folder of its own (its recovery removes what it finds there):
+ * storeFolder.ts.
+ */
+function checkStore({ spec, file, error }: Validation): void {
+  const storeWhy = pathEscape(path.dirname(file), spec.store) ?? storeFolderProblem(path.dirname(file), path.resolve(path.dirname(file), spec.store));
+  if (storeWhy) error(spec.storeRange, 'path-escape', `store ${JSON.stringify(spec.store)} is refused: ${storeWhy}`);
+}
+
+/** A cycle among the stages, reported at the input that closes it. */
+function checkCycle({ spec, error }: Validation): void {
   const cycle = findCycle(buildGraph(spec));
   if (cycle && cycle.length >= 2) {
     // Point at the input that closes the cycle: the first stage reads from the one before it.
@@ -69,136 +101,140 @@ export function validatePipeline(parsed: ParsedPipeline, options: ValidateOption
     const ref = reader && Object.values(reader.inputs).find((r) => r.stage === cycle[0]);
     error(ref?.range ?? reader?.range, 'cycle', `the stages form a cycle: ${cycle.join(' → ')}`);
   }
+}
 
-  return out.sort((a, b) => a.range.start.offset - b.range.start.offset);
-
-  function declarationOf(stage: StageSpec): ComponentDeclaration | undefined {
-    if (isUserComponentRef(stage.component)) {
-      const why = pathEscape(path.dirname(file), stage.component);
-      if (why) {
-        error(stage.componentRange, 'path-escape', `component path ${JSON.stringify(stage.component)} is refused: ${why}`);
-        return undefined;
-      }
-      const user = options.userComponents?.get(stage.component);
-      if (user instanceof Error) {
-        error(stage.componentRange, 'user-component', `component ${stage.component}: ${user instanceof PipewiseError && !user.details.line ? user.reason : user.message}`);
-        return undefined;
-      }
-      return user;
+/** The declaration a stage's `component:` names (a user component's, as the engine loaded it), or a diagnostic. */
+function declarationOf(v: Validation, stage: StageSpec): ComponentDeclaration | undefined {
+  const { file, options, error } = v;
+  if (isUserComponentRef(stage.component)) {
+    const why = pathEscape(path.dirname(file), stage.component);
+    if (why) {
+      error(stage.componentRange, 'path-escape', `component path ${JSON.stringify(stage.component)} is refused: ${why}`);
+      return undefined;
     }
-    const decl = findComponent(stage.component);
-    if (!decl) {
-      const hint = closest(stage.component, Object.keys(CATALOGUE));
+    const user = options.userComponents?.get(stage.component);
+    if (user instanceof Error) {
+      error(stage.componentRange, 'user-component', `component ${stage.component}: ${user instanceof PipewiseError && !user.details.line ? user.reason : user.message}`);
+      return undefined;
+    }
+    return user;
+  }
+  const decl = findComponent(stage.component);
+  if (!decl) {
+    const hint = closest(stage.component, Object.keys(CATALOGUE));
+    error(
+      stage.componentRange,
+      'unknown-component',
+      `unknown component '${stage.component}'${hint ? ` (did you mean '${hint}'?)` : ''}; built-in components: ${Object.keys(CATALOGUE).join(', ')}, or a path like ./components/my_step.ts`,
+    );
+  }
+  return decl;
+}
+
+/** A stage's parameters against its declaration's schema; path parameters confined and (with a file lookup) present. */
+function checkParams(v: Validation, stage: StageSpec, decl: ComponentDeclaration): void {
+  const { parsed, file, options, out, error } = v;
+  const result = (decl.params as z.ZodType).safeParse(stage.params);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const p = issue.path as PropertyKey[];
+      const where = ['params', ...p];
+      if (issue.code === 'unrecognized_keys') {
+        const keys = (issue as { keys?: string[] }).keys ?? [];
+        for (const key of keys) {
+          const known = knownKeys(decl.params, p);
+          error(
+            parsed.locateKey(stage.name, where, key),
+            'unknown-param',
+            `stage '${stage.name}': unknown parameter '${[...p, key].join('.')}' for ${decl.name}${known.length ? ` (known: ${known.join(', ')})` : ''}`,
+          );
+        }
+        continue;
+      }
+      const name = p.map(String).join('.') || 'params';
+      if (valueAt(stage.params, p) === undefined && p.length > 0) {
+        error(parsed.locate(stage.name, ['params']) ?? stage.range, 'missing-param', `stage '${stage.name}': missing required parameter '${name}' for ${decl.name}`);
+      } else {
+        error(parsed.locate(stage.name, where), 'invalid-param', `stage '${stage.name}': parameter '${name}': ${issue.message}`);
+      }
+    }
+  }
+  for (const param of decl.pathParams ?? []) {
+    const v = stage.params[param];
+    const values = typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+    for (const [i, value] of values.entries()) {
+      const escape = globEscape(path.dirname(file), value);
+      const why = pathEscape(path.dirname(file), value) ?? (escape ? `${path.relative(path.dirname(file), escape[0])}: ${escape[1]}` : undefined);
+      if (why) {
+        error(parsed.locate(stage.name, ['params', param]), 'path-escape', `stage '${stage.name}': parameter '${param}': path ${JSON.stringify(value)} is refused: ${why}`);
+        continue;
+      }
+      const lookup = options.files;
+      if (!lookup || decl.writtenPathParams?.includes(param)) continue;
+      // Span patterns and object-storage URIs are resolved at run time, not here.
+      if (/\{(SPAN|VERSION|YYYY|MM|DD)\}/.test(value) || /^[a-z][a-z0-9+.-]*:\/\//i.test(value)) continue;
+      const abs = path.resolve(path.dirname(file), value);
+      const missing = isGlob(value) ? !lookup.globMatches(abs) : !lookup.exists(abs);
+      if (!missing) continue;
+      const range = (Array.isArray(v) ? parsed.locate(stage.name, ['params', param, i]) : undefined) ?? parsed.locate(stage.name, ['params', param]);
+      out.push({
+        file,
+        range: range ?? stage.range,
+        severity: 'warning',
+        code: 'file-not-found',
+        message: isGlob(value)
+          ? `stage '${stage.name}': parameter '${param}': no file matches ${JSON.stringify(value)} (${abs})`
+          : `stage '${stage.name}': parameter '${param}': file ${JSON.stringify(value)} does not exist (${abs})`,
+      });
+    }
+  }
+}
+
+/** A stage's inputs: known ports, existing producers and outputs, matching artifact types, none required missing. */
+function checkInputs(v: Validation, stage: StageSpec, decl: ComponentDeclaration | undefined): void {
+  const { parsed, spec, declarations, error } = v;
+  for (const [inputName, ref] of Object.entries(stage.inputs)) {
+    const port = decl?.inputs[inputName];
+    if (decl && !port) {
+      const known = Object.keys(decl.inputs);
       error(
-        stage.componentRange,
-        'unknown-component',
-        `unknown component '${stage.component}'${hint ? ` (did you mean '${hint}'?)` : ''}; built-in components: ${Object.keys(CATALOGUE).join(', ')}, or a path like ./components/my_step.ts`,
+        parsed.locateKey(stage.name, ['inputs'], inputName),
+        'unknown-input',
+        `stage '${stage.name}': ${decl.name} has no input '${inputName}'${known.length ? ` (inputs: ${known.join(', ')})` : ' (it takes no inputs)'}`,
+      );
+      continue;
+    }
+    const producer = spec?.stages.find((s) => s.name === ref.stage);
+    if (!producer) {
+      const hint = closest(ref.stage, (spec?.stages ?? []).map((s) => s.name));
+      error(ref.range, 'missing-stage', `stage '${stage.name}': input '${inputName}' reads from stage '${ref.stage}', which does not exist${hint ? ` (did you mean '${hint}'?)` : ''}`);
+      continue;
+    }
+    const producerDecl = declarations.get(producer.name);
+    if (!producerDecl) continue;
+    const outPort = producerDecl.outputs[ref.output];
+    if (!outPort) {
+      error(
+        ref.range,
+        'missing-output',
+        `stage '${stage.name}': input '${inputName}' reads output '${ref.output}' of stage '${ref.stage}', but ${producerDecl.name} has outputs: ${Object.keys(producerDecl.outputs).join(', ') || 'none'}`,
+      );
+      continue;
+    }
+    if (port && port.type !== outPort.type) {
+      error(
+        ref.range,
+        'wrong-artifact-type',
+        `stage '${stage.name}': input '${inputName}' expects ${port.type}, but ${ref.text} is ${outPort.type}`,
       );
     }
-    return decl;
   }
-
-  function checkParams(stage: StageSpec, decl: ComponentDeclaration): void {
-    const result = (decl.params as z.ZodType).safeParse(stage.params);
-    if (!result.success) {
-      for (const issue of result.error.issues) {
-        const p = issue.path as PropertyKey[];
-        const where = ['params', ...p];
-        if (issue.code === 'unrecognized_keys') {
-          const keys = (issue as { keys?: string[] }).keys ?? [];
-          for (const key of keys) {
-            const known = knownKeys(decl.params, p);
-            error(
-              parsed.locateKey(stage.name, where, key),
-              'unknown-param',
-              `stage '${stage.name}': unknown parameter '${[...p, key].join('.')}' for ${decl.name}${known.length ? ` (known: ${known.join(', ')})` : ''}`,
-            );
-          }
-          continue;
-        }
-        const name = p.map(String).join('.') || 'params';
-        if (valueAt(stage.params, p) === undefined && p.length > 0) {
-          error(parsed.locate(stage.name, ['params']) ?? stage.range, 'missing-param', `stage '${stage.name}': missing required parameter '${name}' for ${decl.name}`);
-        } else {
-          error(parsed.locate(stage.name, where), 'invalid-param', `stage '${stage.name}': parameter '${name}': ${issue.message}`);
-        }
-      }
-    }
-    for (const param of decl.pathParams ?? []) {
-      const v = stage.params[param];
-      const values = typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
-      for (const [i, value] of values.entries()) {
-        const escape = globEscape(path.dirname(file), value);
-        const why = pathEscape(path.dirname(file), value) ?? (escape ? `${path.relative(path.dirname(file), escape[0])}: ${escape[1]}` : undefined);
-        if (why) {
-          error(parsed.locate(stage.name, ['params', param]), 'path-escape', `stage '${stage.name}': parameter '${param}': path ${JSON.stringify(value)} is refused: ${why}`);
-          continue;
-        }
-        const lookup = options.files;
-        if (!lookup || decl.writtenPathParams?.includes(param)) continue;
-        // Span patterns and object-storage URIs are resolved at run time, not here.
-        if (/\{(SPAN|VERSION|YYYY|MM|DD)\}/.test(value) || /^[a-z][a-z0-9+.-]*:\/\//i.test(value)) continue;
-        const abs = path.resolve(path.dirname(file), value);
-        const missing = isGlob(value) ? !lookup.globMatches(abs) : !lookup.exists(abs);
-        if (!missing) continue;
-        const range = (Array.isArray(v) ? parsed.locate(stage.name, ['params', param, i]) : undefined) ?? parsed.locate(stage.name, ['params', param]);
-        out.push({
-          file,
-          range: range ?? stage.range,
-          severity: 'warning',
-          code: 'file-not-found',
-          message: isGlob(value)
-            ? `stage '${stage.name}': parameter '${param}': no file matches ${JSON.stringify(value)} (${abs})`
-            : `stage '${stage.name}': parameter '${param}': file ${JSON.stringify(value)} does not exist (${abs})`,
-        });
-      }
-    }
-  }
-
-  function checkInputs(stage: StageSpec, decl: ComponentDeclaration | undefined): void {
-    for (const [inputName, ref] of Object.entries(stage.inputs)) {
-      const port = decl?.inputs[inputName];
-      if (decl && !port) {
-        const known = Object.keys(decl.inputs);
-        error(
-          parsed.locateKey(stage.name, ['inputs'], inputName),
-          'unknown-input',
-          `stage '${stage.name}': ${decl.name} has no input '${inputName}'${known.length ? ` (inputs: ${known.join(', ')})` : ' (it takes no inputs)'}`,
-        );
-        continue;
-      }
-      const producer = spec?.stages.find((s) => s.name === ref.stage);
-      if (!producer) {
-        const hint = closest(ref.stage, (spec?.stages ?? []).map((s) => s.name));
-        error(ref.range, 'missing-stage', `stage '${stage.name}': input '${inputName}' reads from stage '${ref.stage}', which does not exist${hint ? ` (did you mean '${hint}'?)` : ''}`);
-        continue;
-      }
-      const producerDecl = declarations.get(producer.name);
-      if (!producerDecl) continue;
-      const outPort = producerDecl.outputs[ref.output];
-      if (!outPort) {
-        error(
-          ref.range,
-          'missing-output',
-          `stage '${stage.name}': input '${inputName}' reads output '${ref.output}' of stage '${ref.stage}', but ${producerDecl.name} has outputs: ${Object.keys(producerDecl.outputs).join(', ') || 'none'}`,
-        );
-        continue;
-      }
-      if (port && port.type !== outPort.type) {
-        error(
-          ref.range,
-          'wrong-artifact-type',
-          `stage '${stage.name}': input '${inputName}' expects ${port.type}, but ${ref.text} is ${outPort.type}`,
-        );
-      }
-    }
-    if (decl) {
-      for (const [inputName, port] of Object.entries(decl.inputs)) {
-        // An input written without a valid reference already has its own (parse) diagnostic there.
-        const reported = parsed.diagnostics.some((d) => d.code === 'invalid-input' && d.message.startsWith(`stage '${stage.name}': input '${inputName}' `));
-        if (!port.optional && !stage.inputs[inputName] && !reported) {
-          error(stage.range, 'missing-input', `stage '${stage.name}': ${decl.name} needs input '${inputName}' (${port.type}): add it under inputs as <stage>.<output>`);
-        }
+  if (decl) {
+    for (const [inputName, port] of Object.entries(decl.inputs)) {
+      // An input written without a valid reference already has its own (parse) diagnostic there.
+      const reported = parsed.diagnostics.some((d) => d.code === 'invalid-input' && d.message.startsWith(`stage '${stage.name}': input '${inputName}' `));
+      if (!port.optional && !stage.inputs[inputName] && !reported) {
+        error(stage.range, 'missing-input', `stage '${stage.name}': ${decl.name} needs input '${inputName}' (${port.type}): add it under inputs as <stage>.<output>`);
       }
     }
   }
