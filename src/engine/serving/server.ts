@@ -125,82 +125,119 @@ function isLoopback(host: string): boolean {
   return host === '127.0.0.1' || host === 'localhost' || host === '::1';
 }
 
+/** What answering a request needs: the model's name and versions, the limits, the port once bound. */
+interface Answering {
+  readonly name: string;
+  readonly source: ModelSource;
+  readonly maxBody: number;
+  readonly maxRows: number;
+  /** Loopback servers refuse other Host headers (DNS rebinding). */
+  readonly checkHost: boolean;
+  readonly onServed: ModelServerOptions['onServed'];
+  port: number;
+}
+
+/** A request's route as TF Serving reads it: model name, version or label, metadata, verb. */
+interface Route {
+  readonly version: number | undefined;
+  readonly label: string | undefined;
+  readonly metadata: boolean;
+  readonly verb: string | undefined;
+}
+
+/** The Host header (on loopback) and the path, checked and parsed; a request for another model is a 404. */
+function routeOf(a: Answering, req: http.IncomingMessage): Route {
+  if (a.checkHost) {
+    const host = (req.headers.host ?? '').toLowerCase();
+    if (host !== `127.0.0.1:${a.port}` && host !== `localhost:${a.port}` && host !== `[::1]:${a.port}`) {
+      throw new HttpError(403, `host '${host}' refused: the server answers 127.0.0.1:${a.port} only`);
+    }
+  }
+  const pathname = (req.url ?? '/').split('?')[0] as string;
+  const m = ROUTE.exec(pathname);
+  if (!m) throw new HttpError(404, `Malformed request: ${req.method} ${pathname}`);
+  const [, urlName, versionText, labelText, metadata, verbText] = m;
+  const modelName = decodePathPart(urlName as string);
+  if (modelName !== a.name) throw new HttpError(404, `Servable not found for request: Latest(${modelName})`);
+  let version: number | undefined;
+  if (versionText !== undefined) {
+    if (!/^\d+$/.test(versionText)) throw new HttpError(400, `Failed to convert version: ${versionText} to numeric.`);
+    version = Number(versionText);
+  }
+  return { version, label: labelText === undefined ? undefined : decodePathPart(labelText), metadata: !!metadata, verb: verbText };
+}
+
+/** GET of a model's status, or of its metadata (the signature def). */
+function answerStatus(a: Answering, req: http.IncomingMessage, res: http.ServerResponse, route: Route): void {
+  if (req.method !== 'GET') throw new HttpError(405, `${req.method} is not allowed here: the model status takes GET`);
+  const { source, name } = a;
+  if (route.metadata) {
+    const served = source.acquire(route.version, route.label);
+    try {
+      send(res, 200, { model_spec: { name, signature_name: '', version: String(served.version) }, metadata: { signature_def: signatureDef(served.model.signature) } });
+    } finally {
+      served.release();
+    }
+    return;
+  }
+  send(res, 200, { model_version_status: source.status(route.label !== undefined ? labelVersion(source, route.label) : route.version) });
+}
+
+/** POST of :predict, :classify or :regress: the body checked against the signature, predicted, answered in the request's format. */
+async function answerPrediction(a: Answering, req: http.IncomingMessage, res: http.ServerResponse, route: Route, verbText: string): Promise<void> {
+  if (verbText !== 'predict' && verbText !== 'classify' && verbText !== 'regress') throw new HttpError(404, `Malformed request: unknown verb :${verbText} (:predict, :classify, :regress)`);
+  if (req.method !== 'POST') throw new HttpError(405, `${req.method} is not allowed here: :${verbText} takes POST`);
+  const body = parseBody(await readBody(req, a.maxBody));
+  const served = a.source.acquire(route.version, route.label);
+  try {
+    const signature = served.model.signature;
+    if (body.signature_name !== undefined && body.signature_name !== '' && typeof body.signature_name === 'string') {
+      const known = verbText === 'predict' ? ['serving_default'] : [signature.task === 'regression' ? 'regression' : 'classification', 'serving_default'];
+      if (!known.includes(body.signature_name)) throw new HttpError(400, `Serving signature name: "${body.signature_name}" not found in signature def`);
+    }
+    // A verb the model cannot answer is refused before anything else.
+    if (verbText === 'classify') classifyResults(signature, []);
+    if (verbText === 'regress') regressResults(signature, []);
+    const predictFormat = verbText === 'predict' ? predictRows(signature, body, a.maxRows) : undefined;
+    const rows = predictFormat ? predictFormat.rows : exampleRows(signature, body, a.maxRows);
+    let predictions: Prediction[];
+    try {
+      predictions = await served.model.predict(rows);
+    } catch (e) {
+      throw new HttpError(400, `prediction failed: ${errorMessage(e)}`);
+    }
+    checkFinite(predictions, predictFormat?.format === 'columnar' ? 'inputs' : predictFormat ? 'instances' : 'examples');
+    if (predictFormat?.format === 'row') send(res, 200, { predictions: predictions.map((p) => namedOutputs(signature, p)) });
+    else if (predictFormat) send(res, 200, { outputs: columnarOutputs(signature, predictions) });
+    else if (verbText === 'classify') send(res, 200, { results: classifyResults(signature, predictions) });
+    else send(res, 200, { results: regressResults(signature, predictions) });
+    a.onServed?.({ time: new Date(), verb: verbText, version: served.version, rows, predictions });
+  } finally {
+    served.release();
+  }
+}
+
 export async function startModelServer(options: ModelServerOptions): Promise<ModelServer> {
   const { name } = options;
   if (!options.source && !options.model) throw new Error('startModelServer needs a model or a source');
   const source: ModelSource = options.source ?? fixedModel(name, options.model as ServingModel, Number(options.version ?? '1'));
-  const maxBody = options.maxBodyBytes ?? 8 * 1024 * 1024;
-  const maxRows = options.maxRows ?? 10_000;
   const bindHost = options.host ?? '127.0.0.1';
-  const checkHost = isLoopback(bindHost);
-  let port = 0;
+  const answering: Answering = {
+    name,
+    source,
+    maxBody: options.maxBodyBytes ?? 8 * 1024 * 1024,
+    maxRows: options.maxRows ?? 10_000,
+    checkHost: isLoopback(bindHost),
+    onServed: options.onServed,
+    port: 0,
+  };
   let inflight = 0;
   let drained: (() => void) | undefined;
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    if (checkHost) {
-      const host = (req.headers.host ?? '').toLowerCase();
-      if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}` && host !== `[::1]:${port}`) {
-        throw new HttpError(403, `host '${host}' refused: the server answers 127.0.0.1:${port} only`);
-      }
-    }
-    const pathname = (req.url ?? '/').split('?')[0] as string;
-    const m = ROUTE.exec(pathname);
-    if (!m) throw new HttpError(404, `Malformed request: ${req.method} ${pathname}`);
-    const [, urlName, versionText, labelText, metadata, verbText] = m;
-    const modelName = decodePathPart(urlName as string);
-    if (modelName !== name) throw new HttpError(404, `Servable not found for request: Latest(${modelName})`);
-    let version: number | undefined;
-    if (versionText !== undefined) {
-      if (!/^\d+$/.test(versionText)) throw new HttpError(400, `Failed to convert version: ${versionText} to numeric.`);
-      version = Number(versionText);
-    }
-    const label = labelText === undefined ? undefined : decodePathPart(labelText);
-
-    if (verbText === undefined) {
-      if (req.method !== 'GET') throw new HttpError(405, `${req.method} is not allowed here: the model status takes GET`);
-      if (metadata) {
-        const served = source.acquire(version, label);
-        try {
-          send(res, 200, { model_spec: { name, signature_name: '', version: String(served.version) }, metadata: { signature_def: signatureDef(served.model.signature) } });
-        } finally {
-          served.release();
-        }
-        return;
-      }
-      send(res, 200, { model_version_status: source.status(label !== undefined ? labelVersion(source, label) : version) });
-      return;
-    }
-    if (verbText !== 'predict' && verbText !== 'classify' && verbText !== 'regress') throw new HttpError(404, `Malformed request: unknown verb :${verbText} (:predict, :classify, :regress)`);
-    if (req.method !== 'POST') throw new HttpError(405, `${req.method} is not allowed here: :${verbText} takes POST`);
-    const body = parseBody(await readBody(req, maxBody));
-    const served = source.acquire(version, label);
-    try {
-      const signature = served.model.signature;
-      if (body.signature_name !== undefined && body.signature_name !== '' && typeof body.signature_name === 'string') {
-        const known = verbText === 'predict' ? ['serving_default'] : [signature.task === 'regression' ? 'regression' : 'classification', 'serving_default'];
-        if (!known.includes(body.signature_name)) throw new HttpError(400, `Serving signature name: "${body.signature_name}" not found in signature def`);
-      }
-      // A verb the model cannot answer is refused before anything else.
-      if (verbText === 'classify') classifyResults(signature, []);
-      if (verbText === 'regress') regressResults(signature, []);
-      const predictFormat = verbText === 'predict' ? predictRows(signature, body, maxRows) : undefined;
-      const rows = predictFormat ? predictFormat.rows : exampleRows(signature, body, maxRows);
-      let predictions: Prediction[];
-      try {
-        predictions = await served.model.predict(rows);
-      } catch (e) {
-        throw new HttpError(400, `prediction failed: ${errorMessage(e)}`);
-      }
-      checkFinite(predictions, predictFormat?.format === 'columnar' ? 'inputs' : predictFormat ? 'instances' : 'examples');
-      if (predictFormat?.format === 'row') send(res, 200, { predictions: predictions.map((p) => namedOutputs(signature, p)) });
-      else if (predictFormat) send(res, 200, { outputs: columnarOutputs(signature, predictions) });
-      else if (verbText === 'classify') send(res, 200, { results: classifyResults(signature, predictions) });
-      else send(res, 200, { results: regressResults(signature, predictions) });
-      options.onServed?.({ time: new Date(), verb: verbText, version: served.version, rows, predictions });
-    } finally {
-      served.release();
-    }
+    const route = routeOf(answering, req);
+    if (route.verb === undefined) answerStatus(answering, req, res, route);
+    else await answerPrediction(answering, req, res, route, route.verb);
   }
 
   const server = http.createServer((req, res) => {
@@ -227,7 +264,8 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       resolve();
     });
   });
-  port = (server.address() as AddressInfo).port;
+  const port = (server.address() as AddressInfo).port;
+  answering.port = port;
   const urlHost = bindHost.includes(':') ? `[${bindHost}]` : bindHost;
   const url = `http://${urlHost}:${port}`;
   return {
