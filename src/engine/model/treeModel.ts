@@ -21,6 +21,7 @@ import type { TransformSpec } from '../transform/transformSpec';
 import { decodePredictions } from './decodePredictions';
 import { readJson, writeFileAtomic, writeJsonAtomic } from './files';
 import type { Dataset, EpochLogs } from './fitModel';
+import type { PreparedData } from './trainModel';
 import type { ModelSignature, Prediction, ServingModel, Task } from './signature';
 import { rowLoss } from './trainStep';
 import { loadYdf, loadYdfModel, numberOfTrees, parseVariableImportances, saveYdfModel, ydfCall, type YdfColumns, type YdfModel } from './ydf';
@@ -102,18 +103,8 @@ export interface TrainedTrees {
   readonly description: string;
 }
 
-/** What training trees needs of PreparedData (trainModel.ts), without importing TF.js. */
-export interface TreeData {
-  readonly task: Task;
-  readonly classes?: readonly string[];
-  readonly train: Dataset;
-  readonly validation: Dataset;
-  readonly eval: Dataset;
-  readonly labelMean: number;
-  readonly labelStd: number;
-  readonly labelTransform: 'none' | 'log';
-  readonly labelScale?: number;
-}
+/** What training trees needs of PreparedData (a type import: naming it loads no TF.js). */
+export type TreeData = Pick<PreparedData, 'task' | 'classes' | 'train' | 'validation' | 'eval' | 'labelMean' | 'labelStd' | 'labelTransform' | 'labelScale'>;
 
 /** The label column YDF trains on: class names, or the regression label in its own units. */
 function labelColumn(data: TreeData, d: Dataset): string[] | number[] {
