@@ -14,30 +14,16 @@ import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { hashTree } from './store-helpers';
+import { hashTree, tinyPipeline, writeTinyProject } from './store-helpers';
 
 const root = path.resolve(__dirname, '../..');
 const cli = path.join(root, 'bin/pipewise.js');
-const fixtures = path.join(root, 'test/fixtures/engine');
 
-const PIPELINE = (store?: string): string => `pipeline: tiny
-${store === undefined ? '' : `store: ${store}\n`}stages:
-  numbers:
-    component: ./components/emit_numbers.js
-    params: { count: 4 }
-  scaled:
-    component: ./components/scale_numbers.js
-    inputs: { examples: numbers.examples }
-    params: { factor: 10 }
-`;
+const PIPELINE = tinyPipeline;
 
 function project(pipeline = PIPELINE()): { dir: string; file: string; store: string } {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pipewise-confine-'));
-  mkdirSync(path.join(dir, 'components'));
-  for (const f of readdirSync(fixtures)) cpSync(path.join(fixtures, f), path.join(dir, 'components', f));
-  const file = path.join(dir, 'tiny.pipeline.yaml');
-  writeFileSync(file, pipeline);
-  return { dir, file, store: path.join(dir, '.pipewise') };
+  return { dir, file: writeTinyProject(dir, pipeline), store: path.join(dir, '.pipewise') };
 }
 
 function pipewise(args: string[]): { code: number | null; stdout: string; stderr: string } {

@@ -1,10 +1,10 @@
 /**
- * What the store tests compare before and after: every entry of a tree, links not followed, as
+ * Helpers of the store tests. What they compare before and after: every entry of a tree, links not followed, as
  * `relative path → kind and content hash (or link target)`. Two equal hashes mean nothing in the
  * tree was deleted, added, renamed, rewritten or re-linked.
  */
 import { createHash } from 'node:crypto';
-import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { cpSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export function hashTree(dir: string): Record<string, string> {
@@ -19,4 +19,30 @@ export function hashTree(dir: string): Record<string, string> {
   };
   walk(dir, '');
   return out;
+}
+
+/** The tiny two-stage pipeline the store's tests run (user components from test/fixtures/engine, no DuckDB or TF.js). */
+const fixtures = path.resolve(__dirname, '../fixtures/engine');
+
+/** The pipeline's text, with a `store:` line when one is given. */
+export function tinyPipeline(store?: string): string {
+  return `pipeline: tiny
+${store === undefined ? '' : `store: ${store}\n`}stages:
+  numbers:
+    component: ./components/emit_numbers.js
+    params: { count: 4 }
+  scaled:
+    component: ./components/scale_numbers.js
+    inputs: { examples: numbers.examples }
+    params: { factor: 10 }
+`;
+}
+
+/** Writes the components and `tiny.pipeline.yaml` (with `pipeline` as its text) into `dir`; returns the file. */
+export function writeTinyProject(dir: string, pipeline = tinyPipeline()): string {
+  mkdirSync(path.join(dir, 'components'), { recursive: true });
+  for (const f of readdirSync(fixtures)) cpSync(path.join(fixtures, f), path.join(dir, 'components', f));
+  const file = path.join(dir, 'tiny.pipeline.yaml');
+  writeFileSync(file, pipeline);
+  return file;
 }

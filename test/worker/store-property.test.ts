@@ -13,23 +13,12 @@ import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmS
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { hashTree } from './store-helpers';
+import { hashTree, writeTinyProject } from './store-helpers';
 
 const root = path.resolve(__dirname, '../..');
 const cli = path.join(root, 'bin/pipewise.js');
-const fixtures = path.join(root, 'test/fixtures/engine');
 const RUNS = Number(process.env.PIPEWISE_STORE_PROPERTY_RUNS ?? 10);
 
-const PIPELINE = `pipeline: tiny
-stages:
-  numbers:
-    component: ./components/emit_numbers.js
-    params: { count: 4 }
-  scaled:
-    component: ./components/scale_numbers.js
-    inputs: { examples: numbers.examples }
-    params: { factor: 10 }
-`;
 
 function pipewise(args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 120_000 });
@@ -123,9 +112,7 @@ test(`planted links, records and folders inside .pipewise: run, doctor --fix and
   try {
     // One real store to copy for each case (the records' recorded paths are rebased on read).
     const template = path.join(base, 'template');
-    mkdirSync(path.join(template, 'components'), { recursive: true });
-    for (const f of readdirSync(fixtures)) cpSync(path.join(fixtures, f), path.join(template, 'components', f));
-    writeFileSync(path.join(template, 'tiny.pipeline.yaml'), PIPELINE);
+    writeTinyProject(template);
     const first = pipewise(['run', path.join(template, 'tiny.pipeline.yaml')]);
     assert.equal(first.code, 0, first.stderr);
     let n = 0;
