@@ -4,14 +4,17 @@
  * ComponentContext that records logs and metrics.
  */
 import { DuckDBInstance } from '@duckdb/node-api';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ArtifactRef, ArtifactType } from '../../src/core/artifacts';
 import { confinePath } from '../../src/core/paths';
 import type { ComponentContext } from '../../src/engine/component';
-import type { MetricsPoint } from '../../src/protocol/runEvents';
+import type { MetricsPoint, RunResult } from '../../src/protocol/runEvents';
+import type { ModelSignature } from '../../src/engine/model/signature';
+import { oraclePython } from '../python';
 
 export const FIXTURES = path.resolve(__dirname, '../fixtures');
 
@@ -104,4 +107,62 @@ const { DuckDBInstance } = require('@duckdb/node-api');
 await c.run("COPY (SELECT * FROM read_parquet('${path.join(examples, `Split-${split}`, 'data.parquet')}')) TO '${out}' (HEADER)"); })();
 `], { cwd: path.resolve(__dirname, '../..') });
   return out;
+}
+
+/** A public table the oracle tests run: its CSV (already written as `<name>.csv` in `dir`), label and task. */
+export interface OracleTable {
+  readonly name: string;
+  readonly label: string;
+  readonly task: 'binary' | 'multiclass' | 'regression';
+}
+
+/** What a table scored: Pipewise's overall eval metrics, the oracle script's JSON, the model's signature, the metric compared. */
+export interface OracleScores {
+  readonly overall: Readonly<Record<string, number>>;
+  readonly oracle: Readonly<Record<string, number>>;
+  readonly signature: ModelSignature;
+  readonly metric: 'auc' | 'accuracy' | 'r2';
+}
+
+/**
+ * Runs ExampleGen → StatisticsGen → SchemaGen → Transform → Trainer → Evaluator on `dir/<name>.csv` with
+ * the CLI (naming only the label), then the Python `oracleScript` on the very train and eval rows
+ * Pipewise split (argv: train.csv, eval.csv, label, task; it prints JSON with `n` and its scores).
+ */
+export function scoreAgainstOracle(t: OracleTable, dir: string, oracleScript: string, o: { trainerParams?: string; timeoutMs?: number } = {}): OracleScores {
+  const yaml = path.join(dir, 'p.pipeline.yaml');
+  writeFileSync(
+    yaml,
+    [
+      `pipeline: ${t.name.toLowerCase()}`,
+      'stages:',
+      `  examples: { component: ExampleGen, params: { input: ${t.name}.csv } }`,
+      '  statistics: { component: StatisticsGen, inputs: { examples: examples.examples } }',
+      '  schema: { component: SchemaGen, inputs: { statistics: statistics.statistics } }',
+      `  transform: { component: Transform, inputs: { examples: examples.examples, schema: schema.schema }, params: { label: ${t.label} } }`,
+      `  train: { component: Trainer, inputs: { examples: transform.transformed_examples, transform_graph: transform.transform_graph }${o.trainerParams ? `, params: { ${o.trainerParams} }` : ''} }`,
+      '  evaluate: { component: Evaluator, inputs: { examples: examples.examples, model: train.model } }',
+      '',
+    ].join('\n'),
+  );
+  const cli = path.resolve(__dirname, '../../bin/pipewise.js');
+  const r = spawnSync(process.execPath, [cli, 'run', yaml, '--json'], { encoding: 'utf8', timeout: o.timeoutMs ?? 600_000 });
+  assert.equal(r.status, 0, `${t.name}: ${r.stderr.slice(-2000)}`);
+  const result = JSON.parse(r.stdout) as RunResult;
+  const art = (stage: string, out: string): string => {
+    const a = result.stages.find((s) => s.name === stage)?.artifacts[out];
+    assert.ok(a, `${stage}.${out}`);
+    return a;
+  };
+  const metrics = JSON.parse(readFileSync(path.join(art('evaluate', 'evaluation'), 'metrics.json'), 'utf8')) as { slices: { slice: object; metrics: Record<string, number> }[] };
+  const overall = metrics.slices.find((s) => Object.keys(s.slice).length === 0)?.metrics;
+  assert.ok(overall, 'the overall slice');
+  const signature = JSON.parse(readFileSync(path.join(art('train', 'model'), 'signature.json'), 'utf8')) as ModelSignature;
+  const examples = art('examples', 'examples');
+  const oracle = JSON.parse(
+    execFileSync(oraclePython(), ['-c', oracleScript, splitCsv(examples, 'train', path.join(dir, 'train.csv')), splitCsv(examples, 'eval', path.join(dir, 'eval.csv')), t.label, t.task], { encoding: 'utf8' }),
+  ) as Record<string, number>;
+  const metric = t.task === 'binary' ? 'auc' : t.task === 'multiclass' ? 'accuracy' : 'r2';
+  assert.equal(overall['example_count'], oracle['n'], 'Pipewise and the oracle score the same eval rows');
+  return { overall, oracle, signature, metric };
 }

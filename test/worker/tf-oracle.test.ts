@@ -10,15 +10,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { RunResult } from '../../src/protocol/runEvents';
-import type { ModelSignature } from '../../src/engine/model/servingModel';
-import { tempDir, splitCsv } from './tf-helpers';
+import { scoreAgainstOracle, tempDir } from './tf-helpers';
 import { oraclePython } from '../python';
 
-const root = path.resolve(__dirname, '../..');
-const cli = path.join(root, 'bin/pipewise.js');
 const PY = oraclePython();
 const RSCRIPT = '/usr/bin/Rscript';
 
@@ -101,39 +97,7 @@ export function runTable(t: Table, trainerParams = ''): OracleOutcome {
   const dir = tempDir(`pw-oracle-${t.name}-`);
   const csv = path.join(dir, `${t.name}.csv`);
   writeTable(t, csv);
-  const yaml = path.join(dir, 'p.pipeline.yaml');
-  writeFileSync(
-    yaml,
-    [
-      `pipeline: ${t.name.toLowerCase()}`,
-      'stages:',
-      `  examples: { component: ExampleGen, params: { input: ${t.name}.csv } }`,
-      '  statistics: { component: StatisticsGen, inputs: { examples: examples.examples } }',
-      '  schema: { component: SchemaGen, inputs: { statistics: statistics.statistics } }',
-      `  transform: { component: Transform, inputs: { examples: examples.examples, schema: schema.schema }, params: { label: ${t.label} } }`,
-      `  train: { component: Trainer, inputs: { examples: transform.transformed_examples, transform_graph: transform.transform_graph }${trainerParams ? `, params: { ${trainerParams} }` : ''} }`,
-      '  evaluate: { component: Evaluator, inputs: { examples: examples.examples, model: train.model } }',
-      '',
-    ].join('\n'),
-  );
-  const r = spawnSync(process.execPath, [cli, 'run', yaml, '--json'], { encoding: 'utf8', timeout: 600_000 });
-  assert.equal(r.status, 0, `${t.name}: ${r.stderr.slice(-2000)}`);
-  const result = JSON.parse(r.stdout) as RunResult;
-  const art = (stage: string, out: string): string => {
-    const a = result.stages.find((s) => s.name === stage)?.artifacts[out];
-    assert.ok(a, `${stage}.${out}`);
-    return a;
-  };
-  const metrics = JSON.parse(readFileSync(path.join(art('evaluate', 'evaluation'), 'metrics.json'), 'utf8')) as { slices: { slice: object; metrics: Record<string, number> }[] };
-  const overall = metrics.slices.find((s) => Object.keys(s.slice).length === 0)?.metrics;
-  assert.ok(overall, 'the overall slice');
-  const signature = JSON.parse(readFileSync(path.join(art('train', 'model'), 'signature.json'), 'utf8')) as ModelSignature;
-  const examples = art('examples', 'examples');
-  const oracle = JSON.parse(
-    execFileSync(PY, ['-c', ORACLE, splitCsv(examples, 'train', path.join(dir, 'train.csv')), splitCsv(examples, 'eval', path.join(dir, 'eval.csv')), t.label, t.task], { encoding: 'utf8' }),
-  ) as Record<string, number>;
-  const metric = t.task === 'binary' ? 'auc' : t.task === 'multiclass' ? 'accuracy' : 'r2';
-  assert.equal(overall.example_count, oracle.n, 'Pipewise and the oracle score the same eval rows');
+  const { overall, oracle, signature, metric } = scoreAgainstOracle(t, dir, ORACLE, { trainerParams });
   return { table: t.name, metric, pipewise: overall[metric] as number, oracle: oracle[metric] as number, chosen: signature.modelChoice?.chosen, n: oracle.n as number };
 }
 
