@@ -212,16 +212,21 @@ export async function loadHttpfs(conn: DuckDBConnection, uri: string): Promise<v
   }
 }
 
+/** A local data file named without a glob, checked to exist and be a file (DuckDB is not needed, nor loaded). */
+export async function localDataFile(file: string): Promise<string> {
+  const st = await fs.stat(file).catch(() => undefined);
+  if (!st) throw new PipewiseError('data file not found', { file, code: 'file-not-found' });
+  if (!st.isFile()) throw new PipewiseError('is not a file (a folder? use a glob such as dir/*.csv)', { file, code: 'not-a-file' });
+  return file;
+}
+
 /** Absolute files matching `pattern` (a path or a glob), sorted; through DuckDB's own glob. */
 export async function expandFiles(conn: DuckDBConnection, pattern: string): Promise<string[]> {
   if (isRemoteData(pattern)) {
     await loadHttpfs(conn, pattern);
     if (!/[*?[]/.test(pattern) || /^https?:/i.test(pattern)) return [pattern];
   } else if (!/[*?[]/.test(pattern)) {
-    const st = await fs.stat(pattern).catch(() => undefined);
-    if (!st) throw new PipewiseError('data file not found', { file: pattern, code: 'file-not-found' });
-    if (!st.isFile()) throw new PipewiseError('is not a file (a folder? use a glob such as dir/*.csv)', { file: pattern, code: 'not-a-file' });
-    return [pattern];
+    return [await localDataFile(pattern)];
   }
   const rows = await queryRows(conn, `SELECT file FROM glob(${quoteLiteral(pattern)}) ORDER BY file`);
   const files = rows.map((r) => String(r.file));

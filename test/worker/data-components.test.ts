@@ -75,6 +75,8 @@ test('ExampleGen: default hash split is 2:1, deterministic and independent of ro
   const fp = (input: string): Promise<string> => exampleGen.externalFingerprint!({ ...{ input }, format: 'auto', splits: { train: 2, eval: 1 }, csv: { header: true, null_strings: [] } } as never, (p) => path.resolve(dir, p), { storeDir: path.join(dir, '.pipewise'), pipeline: 'test', inputs: {} });
   const before = await fp('data/seattle-weather.csv');
   assert.equal(await fp('data/seattle-weather.csv'), before);
+  // A plain path is hashed without DuckDB; a glob naming the same one file goes through DuckDB's glob: one key.
+  assert.equal(await fp('data/seattle-weather.cs?'), before, 'a plain path and a glob of the same file give the same fingerprint');
   await fs.writeFile(path.join(dir, 'data/seattle-weather.csv'), text.replace('2012-01-01,0.0', '2012-01-01,0.1'));
   assert.equal((await fs.stat(path.join(dir, 'data/seattle-weather.csv'))).size, Buffer.byteLength(text));
   assert.notEqual(await fp('data/seattle-weather.csv'), before);

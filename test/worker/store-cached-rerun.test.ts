@@ -6,7 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, promises as fsp, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, promises as fsp, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runPipeline } from '../../src/engine/orchestrator';
@@ -45,6 +46,31 @@ test('a cached re-run reads each execution record once, whatever the number of s
     assert.ok(reads <= 2 * records + STAGES, `${reads} reads of ${records} execution records in a cached re-run of ${STAGES} stages`);
   } finally {
     fsp.readFile = readFile;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a cached re-run of a plain input file never loads DuckDB (its native module costs ~90 ms of the start)', { timeout: 300_000 }, () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pipewise-cached-rerun-'));
+  try {
+    copyFileSync(path.join(root, 'test', 'fixtures', 'penguins.csv'), path.join(dir, 'penguins.csv'));
+    writeFileSync(path.join(dir, 'p.pipeline.yaml'), 'pipeline: plain_input\nstages:\n  examples:\n    component: ExampleGen\n    params: { input: penguins.csv }\n');
+    const cli = path.join(root, 'bin', 'pipewise.js');
+    const first = spawnSync(process.execPath, [cli, 'run', 'p.pipeline.yaml'], { cwd: dir, encoding: 'utf8' });
+    assert.equal(first.status, 0, first.stderr);
+    // Node names every module it resolves under NODE_DEBUG=module: the observation needs no hook in the code.
+    const again = spawnSync(process.execPath, [cli, 'run', 'p.pipeline.yaml', '--json'], { cwd: dir, encoding: 'utf8', env: { ...process.env, NODE_DEBUG: 'module' } });
+    assert.equal(again.status, 0, again.stderr.slice(-2000));
+    const result = JSON.parse(again.stdout) as { stages: { status: string }[] };
+    assert.deepEqual(result.stages.map((s) => s.status), ['cached']);
+    assert.match(again.stderr, /MODULE/, 'NODE_DEBUG=module traced the modules loaded');
+    assert.doesNotMatch(again.stderr, /@duckdb/, 'the cached re-run loaded DuckDB');
+    // An edit of the file still runs the stage again: the check is not weakened.
+    writeFileSync(path.join(dir, 'penguins.csv'), readFileSync(path.join(dir, 'penguins.csv'), 'utf8').replace('Adelie', 'Adelie '));
+    const edited = spawnSync(process.execPath, [cli, 'run', 'p.pipeline.yaml', '--json'], { cwd: dir, encoding: 'utf8' });
+    assert.equal(edited.status, 0, edited.stderr);
+    assert.deepEqual((JSON.parse(edited.stdout) as { stages: { status: string }[] }).stages.map((s) => s.status), ['succeeded']);
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -16,6 +16,7 @@ import {
   copyToParquet,
   expandFiles,
   isRemoteData,
+  localDataFile,
   num,
   queryRows,
   quoteIdent,
@@ -27,7 +28,7 @@ import {
 } from '../duckdb';
 import { describeStrayTokens, findStrayTokens, removeCopies } from '../csvIntegrity';
 import { statsTypeOf } from '../stats/computeStatistics';
-import { resolveInputs } from './spans';
+import { hasSpanPlaceholder, resolveInputs } from './spans';
 
 export type ExampleGenParams = z.output<typeof ExampleGen.params>;
 
@@ -220,6 +221,32 @@ async function writeSplits(
   ctx.progress(1);
 }
 
+/**
+ * What ExampleGen's fingerprint reads: the spans chosen and the input files in order (a remote
+ * input stands for itself). Plain local files (no glob, span placeholder or URI) need no DuckDB:
+ * a cached re-run then never loads its native module (about 90 ms of a cached run's start).
+ */
+async function fingerprintInputs(
+  patterns: readonly string[],
+  span: ExampleGenParams['span'],
+  resolvePath: (p: string, what: string) => string,
+): Promise<{ readonly spans: readonly number[]; readonly version?: number; readonly files: readonly string[] }> {
+  if (patterns.every((p) => !isRemoteData(p) && !hasGlob(p) && !hasSpanPlaceholder(p))) {
+    const files: string[] = [];
+    for (const p of patterns) files.push(await localDataFile(p));
+    return { spans: [], files };
+  }
+  return withConnection(async (conn) => {
+    const resolved = await resolveInputs(conn, [...patterns], span);
+    const files: string[] = [];
+    for (const input of resolved.inputs) {
+      if (isRemoteData(input)) files.push(input);
+      else files.push(...(await expandFiles(conn, await confinedPattern(conn, input, (p) => resolvePath(p, 'input')))));
+    }
+    return { spans: resolved.spans, ...(resolved.version !== undefined ? { version: resolved.version } : {}), files };
+  });
+}
+
 export const exampleGen: ComponentExecutor<ExampleGenParams> = {
   name: 'ExampleGen',
 
@@ -247,29 +274,24 @@ export const exampleGen: ComponentExecutor<ExampleGenParams> = {
    * Object-storage and web inputs count by their URI only: version them by path (a span folder).
    */
   async externalFingerprint(params, resolvePath) {
-    const inputs = Array.isArray(params.input) ? params.input : [params.input];
+    const patterns = (Array.isArray(params.input) ? params.input : [params.input]).map((p) => (isRemoteData(p) ? p : resolvePath(p, 'input')));
+    const read = await fingerprintInputs(patterns, params.span, resolvePath);
     const h = createHash('sha256');
-    await withConnection(async (conn) => {
-      // A new span (or version) changes the files read, hence the key. Remote data counts by its URI.
-      const resolved = await resolveInputs(conn, inputs.map((p) => (isRemoteData(p) ? p : resolvePath(p, 'input'))), params.span);
-      h.update(`spans\0${resolved.spans.join(',')}\0${resolved.version ?? ''}\0`);
-      for (const input of resolved.inputs) {
-        if (isRemoteData(input)) {
-          h.update(`${input}\0remote\0`);
-          continue;
-        }
-        const files = await expandFiles(conn, await confinedPattern(conn, input, (p) => resolvePath(p, 'input')));
-        for (const f of files) {
-          h.update(`${path.basename(f)}\0`);
-          await new Promise<void>((resolve, reject) => {
-            createReadStream(f)
-              .on('data', (c) => h.update(c))
-              .on('error', reject)
-              .on('end', () => resolve());
-          });
-        }
+    // A new span (or version) changes the files read, hence the key. Remote data counts by its URI.
+    h.update(`spans\0${read.spans.join(',')}\0${read.version ?? ''}\0`);
+    for (const input of read.files) {
+      if (isRemoteData(input)) {
+        h.update(`${input}\0remote\0`);
+        continue;
       }
-    });
+      h.update(`${path.basename(input)}\0`);
+      await new Promise<void>((resolve, reject) => {
+        createReadStream(input)
+          .on('data', (c) => h.update(c))
+          .on('error', reject)
+          .on('end', () => resolve());
+      });
+    }
     return h.digest('hex');
   },
 };
