@@ -21,6 +21,8 @@ const nodeEntries = {
   extension: 'src/extension/extension.ts',
   worker: 'src/worker/main.ts',
   cli: 'src/cli/main.ts',
+  // The `pipewise` command's entry: decides whether `run` is supervised before the CLI is loaded.
+  launch: 'src/cli/launch.ts',
 };
 
 /** @type {esbuild.BuildOptions[]} */

@@ -6,7 +6,8 @@
 import path from 'node:path';
 import { PipewiseError } from '../core/errors';
 import { formatDiagnostic } from '../core/spec';
-import { Lineage, runStatusNow, type Consumer, type Provenance } from '../engine/lineage';
+import { Lineage, processStartMs, runStatusNow, setRunOwner, type Consumer, type Provenance } from '../engine/lineage';
+import type { RunEvent } from '../protocol/runEvents';
 import { loadPipeline, runPipeline, SpecError } from '../engine/orchestrator';
 import { ArtifactStore } from '../engine/store';
 import { describeHolder } from '../engine/storeLock';
@@ -15,7 +16,7 @@ import { parseArgs, USAGE, type ParsedArgs } from './args';
 import { describeStage, ProgressReporter } from './progress';
 import { statsCommand } from './stats';
 import { importanceCommand } from './importance';
-import { isSupervisedChild, superviseCommand } from './supervise';
+import { isSupervisedChild, superviseCommand, tellSupervisor } from './supervise';
 import { doctorCommand, gcCommand } from './storeCommands';
 import { watchPipeline } from './watch';
 import { executeCommand, exportCommand } from './kfp';
@@ -88,6 +89,14 @@ async function runCommand(args: ParsedArgs): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const progress = new ProgressReporter(process.stderr);
+  if (isSupervisedChild()) {
+    // The supervisor (src/cli/runSupervisor.ts) is the process the user started: the records and the lock name it, with this child as worker.
+    setRunOwner({ pid: process.ppid, processStart: processStartMs(process.ppid), worker: { pid: process.pid, processStart: processStartMs(process.pid) } });
+  }
+  const onEvent = (e: RunEvent): void => {
+    progress.onEvent(e);
+    tellSupervisorOf(e);
+  };
   try {
     const result = await runPipeline({
       file,
@@ -95,7 +104,8 @@ async function runCommand(args: ParsedArgs): Promise<number> {
       from: args.from,
       force: args.force,
       signal: controller.signal,
-      onEvent: progress.onEvent,
+      onEvent,
+      onStoreLocked: (store) => tellSupervisor({ pipewiseStore: store }),
       jobs: args.jobs,
       lockWaitMs: args.wait ? Infinity : 0,
       onLockWait: (h) => process.stderr.write(`pipewise: waiting for ${describeHolder(h)} to release the store…\n`),
@@ -110,6 +120,13 @@ async function runCommand(args: ParsedArgs): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** What the supervisor records if this process dies of a signal: the run, and the stages running. */
+function tellSupervisorOf(e: RunEvent): void {
+  if (e.kind === 'runStarted') tellSupervisor({ pipewiseRun: e.runId, components: Object.fromEntries(e.stages.map((s) => [s.name, s.component])) });
+  else if (e.kind === 'stageStarted') tellSupervisor({ pipewiseStage: e.stage, executionId: e.executionId });
+  else if (e.kind === 'stageFinished' && e.stage.executionId) tellSupervisor({ pipewiseStageEnded: e.stage.executionId });
 }
 
 async function watchCommand(args: ParsedArgs, file: string): Promise<number> {

@@ -1,27 +1,42 @@
 /**
- * `pipewise stats` runs in a child process of the `pipewise` command, so that a crash inside a native
- * library (DuckDB's SIGFPE on a 1,500-column SELECT) is reported with the signal's name and exit
- * code 1, instead of the process vanishing with no message. A child may tell the parent which stage
- * it is in over the IPC channel; everything else (stdout, stderr, the exit code) passes through.
- * `run` is not supervised yet: a SIGKILL of the parent reaches its child only through the IPC
- * channel's end, a few milliseconds late, while the child still holds the store's lock.
+ * `pipewise run` and `pipewise stats` work in a child process of the `pipewise` command, so that a
+ * crash inside a native library (DuckDB's SIGFPE on a 1,500-column SELECT, a fault in a TensorFlow.js
+ * backend or a user component's native module) is reported with the signal's name and exit code 1,
+ * instead of the process vanishing with no message. The child tells the parent over the IPC
+ * channel what it is doing (the store it locked, the run, the stages running); everything else
+ * (stdout, stderr, the exit code) passes through. `run`'s supervisor is src/cli/runSupervisor.ts.
+ *
+ * This module is loaded by the supervisor before anything else: it imports nothing heavy.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 
 /** Set in the child's environment: this process is the one doing the work. */
 const CHILD_ENV = 'PIPEWISE_CLI_SUPERVISED';
 
 /** Signals that mean a crash of the process itself (native code), not a request to stop. */
-const CRASH_SIGNALS: ReadonlySet<string> = new Set(['SIGFPE', 'SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGABRT', 'SIGTRAP', 'SIGSYS']);
+export const CRASH_SIGNALS: ReadonlySet<string> = new Set(['SIGFPE', 'SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGABRT', 'SIGTRAP', 'SIGSYS']);
 
-/** What the child says over IPC: the stage (or other work) it has started. */
-interface StageMessage {
-  readonly pipewiseStage: string;
-}
+/** What the child says over IPC. */
+export type ChildMessage =
+  /** The stage (or other work) it has started; `executionId` for a stage of a run. */
+  | { readonly pipewiseStage: string; readonly executionId?: string }
+  /** A stage's execution has ended (its records are written). */
+  | { readonly pipewiseStageEnded: string }
+  /** It holds the lock of the store at this root. */
+  | { readonly pipewiseStore: string }
+  /** Its run has started: the run's id and its stages' components. */
+  | { readonly pipewiseRun: string; readonly components: Readonly<Record<string, string>> };
 
-function isStageMessage(m: unknown): m is StageMessage {
-  return typeof m === 'object' && m !== null && typeof (m as { pipewiseStage?: unknown }).pipewiseStage === 'string';
+function isChildMessage(m: unknown): m is ChildMessage {
+  if (typeof m !== 'object' || m === null) return false;
+  const o = m as Record<string, unknown>;
+  return (
+    typeof o.pipewiseStage === 'string' ||
+    typeof o.pipewiseStageEnded === 'string' ||
+    typeof o.pipewiseStore === 'string' ||
+    (typeof o.pipewiseRun === 'string' && typeof o.components === 'object' && o.components !== null)
+  );
 }
 
 /** Whether this process is the supervised child. */
@@ -29,36 +44,43 @@ export function isSupervisedChild(): boolean {
   return process.env[CHILD_ENV] === '1' && typeof process.send === 'function';
 }
 
-/**
- * In the child: tells the parent which stage runs now (shown if the process crashes). In the
- * child, a parent that has gone (SIGKILLed) takes the child with it, as a single process would go.
- */
-export function reportStage(stage: string): void {
+/** Whether `pipewise ARGV` is a command that runs supervised (decided before anything is loaded). */
+export function runsSupervised(argv: readonly string[]): boolean {
+  if (process.env[CHILD_ENV] === '1') return false;
+  // `--watch` stays in one process: it is long-lived, and each of its runs is cancelled by the next.
+  return argv[0] === 'run' && !argv.some((a) => a === '--watch' || a === '-w' || a === '--help' || a === '-h');
+}
+
+/** In the child: tells the parent what it is doing (used if the process dies). A no-op unsupervised. */
+export function tellSupervisor(message: ChildMessage): void {
   if (!isSupervisedChild()) return;
-  const message: StageMessage = { pipewiseStage: stage };
   process.send?.(message);
 }
 
 if (isSupervisedChild()) {
   // The channel must not keep the child alive once its work is done.
   process.channel?.unref();
+  // A parent that has gone (SIGKILLed) takes the child with it, as a single process would go.
   process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
 }
 
 /**
- * Runs `script` with `argv` (this same command) in a child and returns its exit code; a crash signal becomes exit
- * code 1 and a message naming the stage. SIGINT and SIGTERM sent to the `pipewise` command are passed
- * on to the child (its own process group, so a terminal's Ctrl-C reaches it once, through here).
+ * Starts `script` with `argv` (this same command) in a child, in its own process group (so a
+ * terminal's Ctrl-C reaches it once, through here), and passes SIGINT and SIGTERM sent to the
+ * `pipewise` command on to it; `onMessage` hears what it says. Resolves with how it ended.
  */
-export async function superviseCommand(script: string, argv: readonly string[], what: string): Promise<number> {
-  const child = spawn(process.execPath, [...process.execArgv, script, ...argv], {
+export async function runChild(
+  script: string,
+  argv: readonly string[],
+  onMessage: (m: ChildMessage) => void,
+): Promise<{ readonly code: number | null; readonly signal: NodeJS.Signals | null }> {
+  const child: ChildProcess = spawn(process.execPath, [...process.execArgv, script, ...argv], {
     stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, [CHILD_ENV]: '1' },
     detached: true,
   });
-  let stage: string | undefined;
   child.on('message', (m: unknown) => {
-    if (isStageMessage(m)) stage = m.pipewiseStage;
+    if (isChildMessage(m)) onMessage(m);
   });
   const forward = (sig: NodeJS.Signals): void => {
     child.kill(sig);
@@ -70,22 +92,35 @@ export async function superviseCommand(script: string, argv: readonly string[], 
       child.once('error', reject);
       child.once('exit', (c, s) => resolve([c, s]));
     });
-    if (signal && CRASH_SIGNALS.has(signal)) {
-      const where = stage ? `stage '${stage}'` : what;
-      process.stderr.write(
-        `pipewise: error: ${where} crashed: the process died of ${signal} (a fault inside native code: DuckDB or a TensorFlow.js backend); ` +
-          `nothing it was writing is kept, and the next run starts it again\n`,
-      );
-      return 1;
-    }
-    if (signal) return 128 + signalNumber(signal);
-    return code ?? 1;
+    return { code, signal };
   } finally {
     process.off('SIGINT', forward);
     process.off('SIGTERM', forward);
   }
 }
 
-function signalNumber(signal: NodeJS.Signals): number {
-  return os.constants.signals[signal] ?? 0;
+/** The exit code of a child that died of `signal` and was not a crash: the shell's 128 + n. */
+export function signalExitCode(signal: NodeJS.Signals): number {
+  return 128 + (os.constants.signals[signal] ?? 0);
+}
+
+/**
+ * Runs `script` with `argv` in a supervised child and returns its exit code; a crash signal becomes
+ * exit code 1 and a message naming the stage (`pipewise stats`).
+ */
+export async function superviseCommand(script: string, argv: readonly string[], what: string): Promise<number> {
+  let stage: string | undefined;
+  const { code, signal } = await runChild(script, argv, (m) => {
+    if ('pipewiseStage' in m) stage = m.pipewiseStage;
+  });
+  if (signal && CRASH_SIGNALS.has(signal)) {
+    const where = stage ? `stage '${stage}'` : what;
+    process.stderr.write(
+      `pipewise: error: ${where} crashed: the process died of ${signal} (a fault inside native code: DuckDB or a TensorFlow.js backend); ` +
+        `nothing it was writing is kept, and the next run starts it again\n`,
+    );
+    return 1;
+  }
+  if (signal) return signalExitCode(signal);
+  return code ?? 1;
 }

@@ -28,6 +28,34 @@ export interface InputEvent {
   readonly fingerprint: string;
 }
 
+/** A process, told from a later one given the same pid by its start time. */
+export interface ProcessRef {
+  readonly pid: number;
+  /** When it started (ms since the epoch); undefined where the system does not say. */
+  readonly processStart?: number;
+}
+
+/**
+ * Who owns what this process records (runs, executions, the store lock): the process itself, or,
+ * in the child of a supervised `pipewise run` (src/cli/supervise.ts), the supervisor the user
+ * started (its pid is the one to show and to kill) with this child as its `worker`.
+ */
+export interface RunOwner extends ProcessRef {
+  readonly worker?: ProcessRef;
+}
+
+let owner: RunOwner | undefined;
+
+/** Called once by a supervised child at its start: its records name the supervisor, and itself as worker. */
+export function setRunOwner(o: RunOwner): void {
+  owner = o;
+}
+
+export function runOwner(): RunOwner {
+  owner ??= { pid: process.pid, processStart: processStartMs(process.pid) };
+  return owner;
+}
+
 export interface ExecutionRecord {
   readonly id: string;
   /** Contexts: the pipeline (its name and file) and the run. */
@@ -53,6 +81,8 @@ export interface ExecutionRecord {
   readonly pid: number;
   /** When that process started (ms since the epoch): tells it from a later process given the same pid. */
   readonly processStart?: number;
+  /** The child doing the work when `pid` is a supervisor (`pipewise run`): the execution is live while either runs. */
+  readonly worker?: ProcessRef;
   /**
    * Outputs of a complete execution that are no longer usable: `broken` (found damaged by the cache
    * check or `pipewise doctor --fix`; the files are left for inspection) or `collected` (removed by
@@ -78,6 +108,8 @@ export interface RunRecord {
   readonly pid: number;
   /** When that process started (ms since the epoch, as the system counts it): tells it from a later process given the same pid. */
   readonly processStart?: number;
+  /** The child doing the work when `pid` is a supervisor (`pipewise run`): the run is live while either runs. */
+  readonly worker?: ProcessRef;
   readonly selection: RunSelection;
   readonly stages: readonly StageResult[];
 }
@@ -324,8 +356,16 @@ export function runStatusNow(r: RunRecord): RunStatusNow {
   return r.status === 'running' && r.pid !== process.pid && !runProcessAlive(r) ? 'interrupted' : r.status;
 }
 
-/** Whether the process that wrote a run record still runs (the same process: pid and start time). */
-export function runProcessAlive(r: Pick<RunRecord, 'pid' | 'processStart'>): boolean {
+/**
+ * Whether the process that wrote a run record still runs (the same process: pid and start time),
+ * or its worker does: a supervisor killed outright takes its child down a moment later, and until
+ * then the child may still write, so its records and lock are not stale yet.
+ */
+export function runProcessAlive(r: Pick<RunRecord, 'pid' | 'processStart' | 'worker'>): boolean {
+  return sameProcessAlive(r) || (r.worker !== undefined && sameProcessAlive(r.worker));
+}
+
+function sameProcessAlive(r: ProcessRef): boolean {
   if (!processAlive(r.pid)) return false;
   if (r.processStart === undefined) return true;
   const started = processStartMs(r.pid);
@@ -354,9 +394,25 @@ const CLOCK_TICKS_PER_SECOND = 100;
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  return !zombie(pid);
+}
+
+/**
+ * Whether a process has exited but is not reaped yet (Linux's state Z or X): it answers kill(pid, 0)
+ * but runs nothing. A supervised run's child whose supervisor was SIGKILLed is an orphan, and in a
+ * container whose init does not reap orphans it stays a zombie for good: alive to kill(), it would
+ * hold the store's lock forever.
+ */
+function zombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return state === 'Z' || state === 'X';
+  } catch {
+    return false;
   }
 }
 

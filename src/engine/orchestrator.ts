@@ -17,7 +17,7 @@ import { validatePipeline } from '../core/validate';
 import type { RunEvent, RunResult, StageResult } from '../protocol/runEvents';
 import type { ComponentExecutor } from './component';
 import { loadExecutor as loadBuiltinExecutor } from './components/index';
-import { Lineage, processStartMs, type ArtifactRecord, type RunRecord } from './lineage';
+import { Lineage, runOwner, type ArtifactRecord, type RunRecord } from './lineage';
 import { ArtifactStore, newId } from './store';
 import { examineStore } from './doctor';
 import { scheduleStages, type StageCost } from './scheduler';
@@ -100,6 +100,8 @@ export interface RunPipelineOptions extends RunSelection {
   readonly onLockWait?: (holder: LockHolder) => void;
   /** What this run is, as other processes see it in the lock (default `pipewise run FILE`). */
   readonly lockCommand?: string;
+  /** Called once the store's lock is held, with the store's root (a supervisor cleans up there if this process dies). */
+  readonly onStoreLocked?: (storeRoot: string) => void;
 }
 
 /**
@@ -126,6 +128,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunResul
     signal: options.signal,
   });
   try {
+    options.onStoreLocked?.(store.root);
     lineage.readUnderLock();
     return await runLocked(options, { started, file, loaded, spec, pipelineDir, graph, selection, store, lineage });
   } finally {
@@ -176,8 +179,7 @@ async function runLocked(options: RunPipelineOptions, ctx: LockedRun): Promise<R
     startedAt: new Date(started).toISOString(),
     finishedAt: status === 'running' ? undefined : new Date().toISOString(),
     durationMs: status === 'running' ? undefined : Date.now() - started,
-    pid: process.pid,
-    processStart: processStartMs(process.pid),
+    ...runOwner(),
     selection: { only: options.only, from: options.from, force: options.force },
     stages: selection.required.map((n) => results.get(n)).filter((r): r is StageResult => !!r),
   });

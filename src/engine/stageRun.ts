@@ -14,7 +14,7 @@ import { confinePath } from '../core/paths';
 import type { PipelineSpec, StageSpec } from '../core/spec';
 import type { RunEvent, StageResult, StageStatus } from '../protocol/runEvents';
 import type { ComponentContext, ComponentExecutor } from './component';
-import { processStartMs, type ArtifactRecord, type ExecutionRecord, type InputEvent, type Lineage } from './lineage';
+import { runOwner, type ArtifactRecord, type ExecutionRecord, type InputEvent, type Lineage } from './lineage';
 import { fingerprintArtifact, newId, type ArtifactStore } from './store';
 import { ProgressGate } from './progressGate';
 import type { UserComponent } from './userComponent';
@@ -104,8 +104,7 @@ export async function runStage(s: StageRun): Promise<StageResult> {
     cacheKey: key,
     params,
     inputs: inputEvents,
-    pid: process.pid,
-    processStart: processStartMs(process.pid),
+    ...runOwner(),
   };
   const ready: ReadyStage = { s, declaration, executor, params, inputs, resolvePath, outputNames: Object.keys(declaration.outputs), common, t0, fail };
   if (!s.force) {

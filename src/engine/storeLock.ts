@@ -3,7 +3,8 @@
  * the store, so two runs of the same pipeline (two CLIs, or the CLI and the editor) never
  * interleave their writes or mistake each other's work for a crash's leftovers.
  *
- * The lock is a file created with O_EXCL holding `{ pid, processStart, since, command, token }`. A
+ * The lock is a file created with O_EXCL holding `{ pid, processStart, worker?, since, command, token }`
+ * (`worker`: the child doing a supervised `pipewise run`'s work for `pid`; held while either lives). A
  * second taker either waits (polling) or is refused with a message naming the holder (its command
  * escaped: the lock is a file anyone could have written). A lock whose process is gone (killed,
  * crashed), or whose pid now belongs to a process started at another time, is taken over; taking over is itself serialised by `lock.takeover`, so two
@@ -13,13 +14,15 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { CancelledError, PipewiseError } from '../core/errors';
-import { processStartMs, runProcessAlive } from './lineage';
+import { processStartMs, runOwner, runProcessAlive, type ProcessRef } from './lineage';
 import { ownedPath, StoreLinkError } from './store';
 
 export interface LockHolder {
   readonly pid: number;
   /** When the holder's process started (ms since the epoch): a later process given the same pid is not the holder. */
   readonly processStart?: number;
+  /** The child doing the work when `pid` is a supervised `pipewise run`: the lock is held while either lives. */
+  readonly worker?: ProcessRef;
   /** ISO time the lock was taken. */
   readonly since: string;
   /** What holds it, e.g. `pipewise run penguins.pipeline.yaml`. */
@@ -90,7 +93,7 @@ export async function acquireStoreLock(storeDir: string, options: LockOptions): 
     }
   }
   const file = lockFile(storeDir);
-  const me: LockHolder = { pid: process.pid, processStart: processStartMs(process.pid), since: new Date().toISOString(), command: options.command, token: randomBytes(8).toString('hex') };
+  const me: LockHolder = { ...runOwner(), since: new Date().toISOString(), command: options.command, token: randomBytes(8).toString('hex') };
   const deadline = Date.now() + (options.waitMs ?? 0);
   let announced = false;
   for (;;) {
@@ -137,7 +140,8 @@ async function tryCreate(file: string, me: LockHolder): Promise<boolean> {
 async function readHolder(file: string): Promise<LockHolder | undefined> {
   try {
     const h = JSON.parse(await fs.readFile(file, 'utf8')) as LockHolder;
-    if (typeof h.pid !== 'number' || (h.processStart !== undefined && typeof h.processStart !== 'number')) return undefined;
+    const validProcess = (p: ProcessRef): boolean => typeof p.pid === 'number' && (p.processStart === undefined || typeof p.processStart === 'number');
+    if (!validProcess(h) || (h.worker !== undefined && (typeof h.worker !== 'object' || h.worker === null || !validProcess(h.worker)))) return undefined;
     return h;
   } catch {
     return undefined;

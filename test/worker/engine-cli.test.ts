@@ -295,6 +295,39 @@ test('SIGKILL mid-stage: nothing is trusted, the next run marks it abandoned and
   }
 });
 
+test('a native crash mid-stage (SIGSEGV) is the stage\'s failure with the signal, in the message, the exit code, lineage and the run record; the lock is released', async () => {
+  const { dir, file } = project(PIPELINE.replace('data/numbers.txt', 'data/numbers.txt, crash_signal: SIGSEGV'));
+  try {
+    const crashed = pipewise(['run', file]);
+    assert.equal(crashed.code, 1, `exit code 1 (failed), not a signal death or 0: ${crashed.stderr}`);
+    assert.match(crashed.stderr, /stage 'numbers'.*SIGSEGV/, crashed.stderr);
+    const execDir = path.join(dir, '.pipewise/metadata/executions');
+    const records = readdirSync(execDir).map((f) => readJson(path.join(execDir, f)) as { state: string; stage: string; id: string; error?: string });
+    assert.deepEqual(records.map((r) => [r.stage, r.state]), [['numbers', 'failed']], 'the crashed stage is recorded failed, not left running');
+    assert.match(records[0]?.error ?? '', /SIGSEGV/);
+    assert.equal(existsSync(path.join(dir, '.pipewise/tmp', records[0]?.id ?? '')), false, 'its half output is removed');
+    const runsDir = path.join(dir, '.pipewise/metadata/runs');
+    const [run] = readdirSync(runsDir).map((f) => readJson(path.join(runsDir, f)) as { status: string; stages: { name: string; status: string; error?: string }[] });
+    assert.equal(run?.status, 'failed');
+    const stage = run?.stages.find((s) => s.name === 'numbers');
+    assert.equal(stage?.status, 'failed');
+    assert.match(stage?.error ?? '', /SIGSEGV/);
+    assert.equal(existsSync(path.join(dir, '.pipewise/lock')), false, 'the dead run\'s lock is released');
+    const lineage = pipewise(['lineage', file]);
+    assert.match(lineage.stdout, /failed/);
+    assert.doesNotMatch(lineage.stdout, /interrupted|running/);
+    // The store is clean and the next run (without the crash) succeeds.
+    const doctor = pipewise(['doctor', file]);
+    assert.equal(doctor.code, 0, doctor.stdout + doctor.stderr);
+    writeFileSync(file, PIPELINE);
+    const next = runJson(file);
+    assert.equal(next.code, 0, next.stderr);
+    assert.deepEqual(statuses(next.result), { numbers: 'succeeded', scaled: 'succeeded', total: 'succeeded' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('Ctrl-C (SIGINT) cancels cleanly: stage cancelled, downstream skipped, exit 1, next run resumes', async () => {
   const { dir, file } = project(PIPELINE.replace('data/numbers.txt', 'data/numbers.txt, sleep_ms: 5000'));
   try {
