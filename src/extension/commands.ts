@@ -129,6 +129,8 @@ export interface TestCommandTable {
   'pipewise.test.modelsView': () => { label: string; description: string; contextValue: string; children: { label: string; description: string; icon: string }[] }[];
   /** The Models view's items as the view last drew them (no read of the disk). */
   'pipewise.test.modelsViewShown': () => { label: string; description: string; contextValue: string; children: { label: string; description: string; icon: string }[] }[];
+  /** The versions VS Code asked the Models view for since it last asked for its models, by model label (a model drawn collapsed is not asked). */
+  'pipewise.test.modelsViewDrawn': () => Record<string, string[]>;
   /** Waits for the Try panel of a model (by base path) to report a render of a kind. */
   'pipewise.test.tryRender': (base: string, want: { readonly kind: TryRender['kind']; readonly fresh?: boolean; readonly timeoutMs?: number }) => TryRender;
   /** Hands the Try panel a message as its webview would, or `'submit'`: makes the webview submit its form. */

@@ -122,6 +122,7 @@ export function registerModels(ctx: PipewiseContext, trust: TrustGate, runEnded?
 
   registerTestCommand(ctx, 'pipewise.test.modelsView', () => view.snapshot());
   registerTestCommand(ctx, 'pipewise.test.modelsViewShown', () => view.snapshot(true));
+  registerTestCommand(ctx, 'pipewise.test.modelsViewDrawn', () => view.drawnVersions());
   registerTestCommand(ctx, 'pipewise.test.tryRender', (base, want) => {
     const p = panels.get(path.resolve(base));
     if (!p) throw new Error(`no Try panel for ${base}`);

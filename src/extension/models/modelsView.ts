@@ -34,6 +34,12 @@ export class ModelsView implements vscode.TreeDataProvider<ModelElement>, vscode
   /** Base paths of the models with a request log on disk, as of the last load (not a disk check per redraw). */
   private logged = new Set<string>();
 
+  /**
+   * The versions VS Code asked for since it last asked for the roots, by model label: what the view
+   * draws (a model drawn collapsed is never asked), as opposed to what was loaded (tests read it).
+   */
+  private readonly drawn = new Map<string, string[]>();
+
   /** A watcher on each destination's version folders, by base path (kept in step with the models loaded). */
   private readonly destinations = new Map<string, vscode.FileSystemWatcher>();
 
@@ -99,9 +105,20 @@ export class ModelsView implements vscode.TreeDataProvider<ModelElement>, vscode
   }
 
   async getChildren(e?: ModelElement): Promise<ModelElement[]> {
-    if (!e) return (await this.load()).map((model) => ({ kind: 'model', model }));
-    if (e.kind === 'model') return e.model.versions.map((version) => ({ kind: 'version', model: e.model, version }));
+    if (!e) {
+      this.drawn.clear();
+      return (await this.load()).map((model) => ({ kind: 'model', model }));
+    }
+    if (e.kind === 'model') {
+      this.drawn.set(e.model.label, e.model.versions.map((v) => `v${v.version}`));
+      return e.model.versions.map((version) => ({ kind: 'version', model: e.model, version }));
+    }
     return [];
+  }
+
+  /** The versions VS Code has asked for since it last asked for the roots, by model label. */
+  drawnVersions(): Record<string, string[]> {
+    return Object.fromEntries(this.drawn);
   }
 
   getTreeItem(e: ModelElement): vscode.TreeItem {
@@ -109,7 +126,10 @@ export class ModelsView implements vscode.TreeDataProvider<ModelElement>, vscode
     if (e.kind === 'model') {
       const m = e.model;
       const item = new vscode.TreeItem(m.label, m.versions.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
-      item.id = `model:${m.base}`;
+      // VS Code keeps a node's expansion by id, and a node first drawn as a leaf (no version yet) stays
+      // collapsed when it gains children: its first push would be listed only after a click
+      // (issue 27, item 3). An empty model has an id of its own, so its first version gets a new node, drawn expanded.
+      item.id = m.versions.length ? `model:${m.base}` : `model-empty:${m.base}`;
       const where = vscode.workspace.asRelativePath(m.pipelineFile);
       item.description = server ? `serving on :${server.port}` : `${m.versions.length} version${m.versions.length === 1 ? '' : 's'}`;
       item.tooltip = new vscode.MarkdownString(
