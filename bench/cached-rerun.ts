@@ -2,7 +2,8 @@
  * Where a cached re-run of the example spends its time beyond `pipewise validate` (issue 24: it was
  * validate + 96 ms, then + 227 ms). In one script, on a copy of examples/penguins run once:
  * - the CLI, as a user runs it: `pipewise validate` and a cached `pipewise run` (every stage from the
- *   cache), medians of RUNS each, and their ratio;
+ *   cache), medians of RUNS each, and their ratio; and the same run through out/cli.js alone
+ *   (unsupervised), to price the supervisor that catches native crashes;
  * - in this process, the store's steps a cached run takes, each timed alone on the same store:
  *   the lock (acquire + release), recovery (`examineStore` as `recover()` calls it) and the whole
  *   cached `runPipeline` (the remainder is planning and the cache-key fingerprints).
@@ -21,11 +22,13 @@ import { median, msSince } from './lib';
 
 const repoRoot = path.resolve(__dirname, '..');
 const cli = path.join(repoRoot, 'bin', 'pipewise.js');
+/** The CLI bundle alone: `run` unsupervised (bin/pipewise.js supervises it: src/cli/runSupervisor.ts), to price the supervisor. */
+const bundle = path.join(repoRoot, 'out', 'cli.js');
 const runs = Number(process.argv[2] ?? 5);
 
-function timedCli(args: readonly string[], cwd: string): number {
+function timedCli(args: readonly string[], cwd: string, entry = cli): number {
   const t0 = process.hrtime.bigint();
-  execFileSync(process.execPath, [cli, ...args], { cwd, stdio: 'pipe' });
+  execFileSync(process.execPath, [entry, ...args], { cwd, stdio: 'pipe' });
   return msSince(t0);
 }
 
@@ -43,13 +46,17 @@ async function main(): Promise<void> {
     execFileSync(process.execPath, [cli, 'run', file], { cwd: dir, stdio: 'pipe' });
     const validate: number[] = [];
     const cached: number[] = [];
+    const unsupervised: number[] = [];
     for (let r = 0; r < runs; r++) {
       validate.push(timedCli(['validate', file], dir));
       cached.push(timedCli(['run', file], dir));
+      unsupervised.push(timedCli(['run', file], dir, bundle));
     }
     const v = median(validate);
     const c = median(cached);
+    const u = median(unsupervised);
     process.stdout.write(`CLI: validate ${v.toFixed(0)} ms, cached run ${c.toFixed(0)} ms: run = validate + ${(c - v).toFixed(0)} ms (ratio ${(c / v).toFixed(2)})\n`);
+    process.stdout.write(`CLI: the same run unsupervised (out/cli.js) ${u.toFixed(0)} ms: validate + ${(u - v).toFixed(0)} ms (ratio ${(u / v).toFixed(2)}); the supervisor costs ${(c - u).toFixed(0)} ms\n`);
 
     const store = ArtifactStore.dedicated(dir, path.join(dir, '.pipewise'), '.pipewise');
     const lineage = new Lineage(store.metadataDir);
