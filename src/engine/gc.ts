@@ -35,78 +35,127 @@ const JUDGEMENTS = new Set(['ModelEvaluation', 'ModelBlessing', 'InfraBlessing']
 
 export { DEFAULT_KEEP_RUNS, type GcReport };
 
+/** Why each artifact is kept, by id: the first reason found. */
+type Kept = Map<string, string>;
+
+function hold(keep: Kept, id: string, why: string): void {
+  if (!keep.has(id)) keep.set(id, why);
+}
+
 export async function collectGarbage(store: ArtifactStore, lineage: Lineage, options: GcOptions = {}): Promise<GcReport> {
   const keepRuns = options.keepRuns ?? DEFAULT_KEEP_RUNS;
   const dryRun = !!options.dryRun;
   const storeBytesBefore = await folderBytes(store.root);
-
-  // Orphans first (they are not anyone's artifact); a store holding a symbolic link is refused whole.
-  const check = await examineStore(store, lineage, { fix: false, refuseLinks: true });
-  const orphans: { path: string; bytes: number }[] = [];
-  for (const p of check.problems) if (p.kind === 'orphan-folder') orphans.push({ path: p.path, bytes: await folderBytes(p.path) });
-  if (!dryRun && check.problems.length) await examineStore(store, lineage, { fix: true });
+  const orphans = await clearOrphans(store, lineage, dryRun);
 
   const executions = await lineage.executions();
   const byId = new Map(executions.map((e) => [e.id, e]));
   const artifacts = new Map<string, ArtifactRecord>();
   for (const e of executions) if (e.state === 'complete') for (const a of e.outputs) if (a.executionId === e.id) artifacts.set(a.id, a);
-
-  const keep = new Map<string, string>();
-  const hold = (id: string, why: string): void => {
-    if (!keep.has(id)) keep.set(id, why);
-  };
   const mine = (file: string | undefined): boolean => !options.pipelineFile || path.basename(file ?? '') === path.basename(options.pipelineFile);
-  // The last N runs of each pipeline in the store (another pipeline's runs never push this one's out).
-  const runsByPipeline = new Map<string, RunRecord[]>();
-  for (const r of await lineage.listRuns()) {
-    const key = path.basename(r.file ?? '');
-    const list = runsByPipeline.get(key) ?? [];
-    if (list.length < keepRuns) list.push(r);
-    runsByPipeline.set(key, list);
-  }
-  const runs = [...runsByPipeline.values()].flat();
+
+  const keep: Kept = new Map();
+  const runsByPipeline = recentRunsByPipeline(await lineage.listRuns(), keepRuns);
+  holdRecentRuns(keep, runsByPipeline, byId, keepRuns);
+  holdModelLineage(keep, keptModels(keep, executions, artifacts), executions, byId);
+
+  const { removed, marks } = await collectable(store, executions, keep, mine, keepRuns);
+  if (!dryRun) await removeCollected(store, lineage, marks, byId);
+  const bytesFreed = removed.reduce((n, r) => n + r.bytes, 0) + orphans.reduce((n, o) => n + o.bytes, 0);
+  return {
+    storeDir: store.root,
+    dryRun,
+    keptRuns: options.pipelineFile ? (runsByPipeline.get(path.basename(options.pipelineFile))?.length ?? 0) : [...runsByPipeline.values()].flat().length,
+    kept: [...keep].filter(([id]) => artifacts.has(id) && mine(byId.get(executionIdOf(id))?.pipelineFile)).map(([id, why]) => ({ id, why })),
+    removed,
+    orphans,
+    bytesFreed,
+    storeBytesBefore,
+  };
+}
+
+/** Orphan folders (no one's artifact), measured and, unless a dry run, removed; a store holding a symbolic link is refused whole. */
+async function clearOrphans(store: ArtifactStore, lineage: Lineage, dryRun: boolean): Promise<{ path: string; bytes: number }[]> {
+  const check = await examineStore(store, lineage, { fix: false, refuseLinks: true });
+  const orphans: { path: string; bytes: number }[] = [];
+  for (const p of check.problems) if (p.kind === 'orphan-folder') orphans.push({ path: p.path, bytes: await folderBytes(p.path) });
+  if (!dryRun && check.problems.length) await examineStore(store, lineage, { fix: true });
+  return orphans;
+}
+
+/** The last N runs of each pipeline in the store, by pipeline file name (another pipeline's runs never push this one's out). */
+function recentRunsByPipeline(runs: readonly RunRecord[], keepRuns: number): Map<string, RunRecord[]> {
+  const byPipeline = new Map<string, RunRecord[]>();
   for (const r of runs) {
+    const key = path.basename(r.file ?? '');
+    const list = byPipeline.get(key) ?? [];
+    if (list.length < keepRuns) list.push(r);
+    byPipeline.set(key, list);
+  }
+  return byPipeline;
+}
+
+/** Everything the kept runs' executions read or wrote. */
+function holdRecentRuns(keep: Kept, runsByPipeline: ReadonlyMap<string, readonly RunRecord[]>, byId: ReadonlyMap<string, ExecutionRecord>, keepRuns: number): void {
+  for (const r of [...runsByPipeline.values()].flat()) {
     for (const s of r.stages) {
       const e = s.executionId ? byId.get(s.executionId) : undefined;
       if (!e) continue;
       const why = `one of the last ${keepRuns} runs of ${path.basename(r.file)} (run ${r.id})`;
-      for (const a of e.outputs) hold(a.id, why);
-      for (const i of e.inputs) hold(i.artifactId, why);
+      for (const a of e.outputs) hold(keep, a.id, why);
+      for (const i of e.inputs) hold(keep, i.artifactId, why);
     }
   }
+}
+
+/** Models blessed or pushed (by id, with why), holding the blessings and push records themselves. */
+function keptModels(keep: Kept, executions: readonly ExecutionRecord[], artifacts: ReadonlyMap<string, ArtifactRecord>): Map<string, string> {
   const models = new Map<string, string>();
   for (const e of executions) {
     if (e.state !== 'complete' && e.state !== 'cached') continue;
     if (e.outputs.some((a) => 'BLESSED' in a.files)) {
       for (const i of e.inputs) if (artifacts.get(i.artifactId)?.type === 'Model') models.set(i.artifactId, `blessed by execution ${e.id}`);
-      for (const a of e.outputs) if ('BLESSED' in a.files) hold(a.id, `blessing of execution ${e.id}`);
+      for (const a of e.outputs) if ('BLESSED' in a.files) hold(keep, a.id, `blessing of execution ${e.id}`);
     }
     if (e.component === 'Pusher' && e.outputs.some((a) => pushed(a))) {
       for (const i of e.inputs) if (artifacts.get(i.artifactId)?.type === 'Model') models.set(i.artifactId, `pushed by execution ${e.id}`);
-      for (const a of e.outputs) if (pushed(a)) hold(a.id, `push record of execution ${e.id}`);
+      for (const a of e.outputs) if (pushed(a)) hold(keep, a.id, `push record of execution ${e.id}`);
     }
   }
-  // A kept model keeps its lineage: what it was made from, and the judgements of it.
+  return models;
+}
+
+/** A kept model keeps its lineage: what it was made from, and the judgements of it (with what they read). */
+function holdModelLineage(keep: Kept, models: ReadonlyMap<string, string>, executions: readonly ExecutionRecord[], byId: ReadonlyMap<string, ExecutionRecord>): void {
   const upstream = (artifactId: string, why: string, seen: Set<string>): void => {
     if (seen.has(artifactId)) return;
     seen.add(artifactId);
-    hold(artifactId, why);
+    hold(keep, artifactId, why);
     for (const i of byId.get(executionIdOf(artifactId))?.inputs ?? []) upstream(i.artifactId, why, seen);
   };
   for (const [model, why] of models) {
-    hold(model, why);
+    hold(keep, model, why);
     const seen = new Set<string>();
     upstream(model, `made model ${model} (${why})`, seen);
     for (const e of executions) {
       if ((e.state !== 'complete' && e.state !== 'cached') || !e.inputs.some((i) => i.artifactId === model)) continue;
       for (const a of e.outputs) {
         if (!JUDGEMENTS.has(a.type)) continue;
-        hold(a.id, `judges model ${model} (${why})`);
+        hold(keep, a.id, `judges model ${model} (${why})`);
         for (const i of e.inputs) upstream(i.artifactId, `read by the judgement of model ${model} (${why})`, seen);
       }
     }
   }
+}
 
+/** The artifacts of this pipeline nothing keeps, with their sizes, and the marks that record them collected. */
+async function collectable(
+  store: ArtifactStore,
+  executions: readonly ExecutionRecord[],
+  keep: Kept,
+  mine: (file: string | undefined) => boolean,
+  keepRuns: number,
+): Promise<{ removed: { id: string; uri: string; bytes: number }[]; marks: Map<string, Record<string, { state: 'collected'; reason: string }>> }> {
   const removed: { id: string; uri: string; bytes: number }[] = [];
   const marks = new Map<string, Record<string, { state: 'collected'; reason: string }>>();
   for (const e of executions) {
@@ -120,26 +169,23 @@ export async function collectGarbage(store: ArtifactStore, lineage: Lineage, opt
       marks.set(e.id, m);
     }
   }
-  if (!dryRun) {
-    for (const [execId, m] of marks) {
-      // Mark first: a kill between the two leaves a marked artifact with files (removed next time), never a live one without.
-      await lineage.markArtifacts(execId, m);
-      const e = byId.get(execId) as ExecutionRecord;
-      for (const output of Object.keys(m)) await store.remove(store.artifactUri(e.stage, execId, output));
-      await store.removeIfEmpty(store.executionDir(e.stage, execId));
-    }
+  return { removed, marks };
+}
+
+/** Marks each collected output in its record, then removes its folder. */
+async function removeCollected(
+  store: ArtifactStore,
+  lineage: Lineage,
+  marks: ReadonlyMap<string, Record<string, { state: 'collected'; reason: string }>>,
+  byId: ReadonlyMap<string, ExecutionRecord>,
+): Promise<void> {
+  for (const [execId, m] of marks) {
+    // Mark first: a kill between the two leaves a marked artifact with files (removed next time), never a live one without.
+    await lineage.markArtifacts(execId, m);
+    const e = byId.get(execId) as ExecutionRecord;
+    for (const output of Object.keys(m)) await store.remove(store.artifactUri(e.stage, execId, output));
+    await store.removeIfEmpty(store.executionDir(e.stage, execId));
   }
-  const bytesFreed = removed.reduce((n, r) => n + r.bytes, 0) + orphans.reduce((n, o) => n + o.bytes, 0);
-  return {
-    storeDir: store.root,
-    dryRun,
-    keptRuns: options.pipelineFile ? (runsByPipeline.get(path.basename(options.pipelineFile))?.length ?? 0) : runs.length,
-    kept: [...keep].filter(([id]) => artifacts.has(id) && mine(byId.get(executionIdOf(id))?.pipelineFile)).map(([id, why]) => ({ id, why })),
-    removed,
-    orphans,
-    bytesFreed,
-    storeBytesBefore,
-  };
 }
 
 function pushed(a: ArtifactRecord): boolean {
