@@ -66,11 +66,11 @@ function frame(title: string, xDomain: readonly [number, number], yDomain: reado
   return { x, y, parts };
 }
 
-function svg(kind: string, title: string, parts: readonly string[], height = H): SvgChart {
+function svg(kind: string, title: string, parts: readonly string[], height = H, width = W): SvgChart {
   return {
     kind,
     title,
-    svg: `<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 ${W} ${height}" role="img" aria-label="${escapeXml(title)}" data-chart="${escapeXml(kind)}">${parts.join('')}</svg>`,
+    svg: `<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeXml(title)}" data-chart="${escapeXml(kind)}">${parts.join('')}</svg>`,
   };
 }
 
@@ -154,12 +154,15 @@ export interface BarRow {
   readonly threshold?: number;
 }
 
+/** Row charts are wider than the curve charts: their labels need the room. */
+const ROWS_W = 640;
+
 /** Horizontal bars, one row each (importance, drift against threshold). */
 export function barChart(kind: string, title: string, rows: readonly BarRow[], axisLabel: string): SvgChart {
-  const rowH = 20;
-  const left = 150;
+  const rowH = 22;
+  const left = 220;
   const top = 10;
-  const width = W - left - 20;
+  const width = ROWS_W - left - 20;
   const height = top + rows.length * rowH + 40;
   const values = rows.flatMap((r) => [r.value + (r.error ?? 0), r.value - (r.error ?? 0), r.threshold ?? 0, 0]);
   const lo = Math.min(0, ...values);
@@ -173,15 +176,15 @@ export function barChart(kind: string, title: string, rows: readonly BarRow[], a
   rows.forEach((r, i) => {
     const y = top + i * rowH;
     const over = r.threshold !== undefined && r.value > r.threshold;
-    const label = r.label.length > 22 ? `${r.label.slice(0, 21)}…` : r.label;
-    parts.push(`<text x="${left - 6}" y="${y + 14}" font-size="10" text-anchor="end" fill="#222222">${escapeXml(label)}</text>`);
+    const label = r.label.length > 36 ? `${r.label.slice(0, 35)}…` : r.label;
+    parts.push(`<text x="${left - 6}" y="${y + 15}" font-size="12" text-anchor="end" fill="#222222">${escapeXml(label)}</text>`);
     const [a, b] = [x(Math.min(0, r.value)), x(Math.max(0, r.value))];
     parts.push(`<rect class="mark" x="${n(a)}" y="${y + 4}" width="${n(Math.max(1, b - a))}" height="${rowH - 8}" fill="${over ? PALETTE[3] : PALETTE[0]}"><title>${escapeXml(`${r.label}: ${formatNumber(r.value)}${r.error ? ` ± ${formatNumber(r.error)}` : ''}${r.threshold !== undefined ? ` (threshold ${formatNumber(r.threshold)})` : ''}`)}</title></rect>`);
     if (r.error) parts.push(`<line x1="${n(x(r.value - r.error))}" x2="${n(x(r.value + r.error))}" y1="${y + rowH / 2}" y2="${y + rowH / 2}" stroke="#222222"/>`);
     if (r.threshold !== undefined) parts.push(`<line x1="${n(x(r.threshold))}" x2="${n(x(r.threshold))}" y1="${y + 1}" y2="${y + rowH - 1}" stroke="#222222" stroke-width="2"/>`);
   });
-  parts.push(`<text x="${left + width / 2}" y="${height - 8}" font-size="11" text-anchor="middle" fill="#222222">${escapeXml(axisLabel)}</text>`);
-  return svg(kind, title, parts, height);
+  parts.push(`<text x="${left + width / 2}" y="${height - 8}" font-size="12" text-anchor="middle" fill="#222222">${escapeXml(axisLabel)}</text>`);
+  return svg(kind, title, parts, height, ROWS_W);
 }
 
 export interface IntervalRow {
@@ -199,9 +202,9 @@ export interface IntervalRow {
 export function deltaChart(rows: readonly IntervalRow[]): SvgChart {
   const usable = rows.filter((r) => r.baseline !== undefined);
   const rowH = 22;
-  const left = 150;
+  const left = 220;
   const top = 10;
-  const width = W - left - 20;
+  const width = ROWS_W - left - 20;
   const height = top + usable.length * rowH + 40;
   const extent = Math.max(1e-9, ...usable.flatMap((r) => [Math.abs(r.candidate - (r.baseline as number)), r.noise ?? 0])) * 1.15;
   const x = (v: number): number => left + ((v + extent) / (2 * extent)) * width;
@@ -213,13 +216,13 @@ export function deltaChart(rows: readonly IntervalRow[]): SvgChart {
   usable.forEach((r, i) => {
     const y = top + i * rowH + rowH / 2;
     const d = r.candidate - (r.baseline as number);
-    parts.push(`<text x="${left - 6}" y="${y + 4}" font-size="10" text-anchor="end" fill="#222222">${escapeXml(r.metric)}</text>`);
+    parts.push(`<text x="${left - 6}" y="${y + 4}" font-size="12" text-anchor="end" fill="#222222">${escapeXml(r.metric)}</text>`);
     if (r.noise !== undefined) parts.push(`<rect x="${n(x(-r.noise))}" y="${y - 6}" width="${n(x(r.noise) - x(-r.noise))}" height="12" fill="#dddddd"><title>noise ±${escapeXml(formatNumber(r.noise))}</title></rect>`);
     const inside = r.noise !== undefined && Math.abs(d) < r.noise;
     parts.push(`<circle class="mark" cx="${n(x(d))}" cy="${y}" r="4" fill="${inside ? '#888888' : PALETTE[0]}"><title>${escapeXml(`${r.metric}: Δ ${formatNumber(d)}${r.noise !== undefined ? ` (noise ±${formatNumber(r.noise)})` : ''}`)}</title></circle>`);
   });
-  parts.push(`<text x="${left + width / 2}" y="${height - 8}" font-size="11" text-anchor="middle" fill="#222222">Δ = this run − baseline (grey band: 95 % noise)</text>`);
-  return svg('deltas', 'Δ against the baseline, with noise', parts, height);
+  parts.push(`<text x="${left + width / 2}" y="${height - 8}" font-size="12" text-anchor="middle" fill="#222222">Δ = this run − baseline (grey band: 95 % noise)</text>`);
+  return svg('deltas', 'Δ against the baseline, with noise', parts, height, ROWS_W);
 }
 
 /** A numeric feature's STANDARD histogram as a small bar strip for the statistics table. */

@@ -32,6 +32,7 @@ td.num, th.num { text-align: right; }
 td.better { color: #116329; font-weight: 600; }
 td.worse, td.failed { color: #a40e26; font-weight: 600; }
 td.noise { color: #6e7781; font-style: italic; }
+.charts.rows { grid-template-columns: minmax(0, 760px); }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(340px, 1fr)); gap: 16px; align-items: start; }
 figure { margin: 0; border: 1px solid #d0d7de; border-radius: 6px; padding: 8px; background: #ffffff; }
 figcaption { font-weight: 600; font-size: 13px; margin-bottom: 4px; }
@@ -149,7 +150,7 @@ export function renderHtml(r: RunReport): string {
   for (const s of reportSections(r)) {
     const charts = sectionCharts(s.title, r);
     body.push(
-      `<section id="${sectionId(s.title)}"><h2>${escapeXml(s.title)}</h2>${s.intro ? `<p class="sub">${escapeXml(s.intro.replace(/`/g, ''))}</p>` : ''}${tableHtml(s)}${charts.length ? `<div class="charts">${charts.map(figure).join('')}</div>` : ''}</section>`,
+      `<section id="${sectionId(s.title)}"><h2>${escapeXml(s.title)}</h2>${s.intro ? `<p class="sub">${escapeXml(s.intro.replace(/[`*]/g, ''))}</p>` : ''}${tableHtml(s)}${charts.length ? `<div class="charts rows">${charts.map(figure).join('')}</div>` : ''}</section>`,
     );
   }
   const evaluation = evaluationCharts(r);
@@ -161,7 +162,7 @@ export function renderHtml(r: RunReport): string {
   const imp = r.view?.importance;
   if (imp) {
     const chart = barChart('importance', `Permutation importance (drop of ${imp.metric})`, imp.features.slice(0, 25).map((f) => ({ label: f.feature, value: f.mean, error: f.std })), `drop of ${imp.metric} when the feature is shuffled (± std over ${imp.repeats} repeats)`);
-    body.push(`<section id="feature-importance"><h2>Feature importance</h2><p class="sub">${escapeXml(`Baseline ${imp.metric} ${formatNumber(imp.baseline)} on ${formatNumber(imp.rows)} rows${imp.sampled ? ` (sampled from ${formatNumber(imp.usableRows)})` : ''}.`)}</p><div class="charts">${figure(chart)}</div></section>`);
+    body.push(`<section id="feature-importance"><h2>Feature importance</h2><p class="sub">${escapeXml(`Baseline ${imp.metric} ${formatNumber(imp.baseline)} on ${formatNumber(imp.rows)} rows${imp.sampled ? ` (sampled from ${formatNumber(imp.usableRows)})` : ''}.`)}</p><div class="charts rows">${figure(chart)}</div></section>`);
   }
   body.push(`<section id="statistics"><h2>Statistics</h2>${statisticsHtml(r)}</section>`);
   body.push(`<footer>Made by <code>pipewise report</code> from <code>${escapeXml(r.file)}</code> at ${escapeXml(r.generatedAt)}.</footer>`);
