@@ -25,6 +25,7 @@ p.sub { color: #57606a; margin: 0 0 10px; }
 .verdict.not-blessed { background: #ffebe9; color: #a40e26; border: 1px solid #ff8182; }
 .verdict.none { background: #fff8c5; color: #7d4e00; border: 1px solid #d4a72c; }
 ul.failed { color: #a40e26; }
+.scroll { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; margin: 6px 0 12px; font-variant-numeric: tabular-nums; }
 th, td { border: 1px solid #d0d7de; padding: 4px 8px; text-align: left; vertical-align: middle; }
 th { background: #f6f8fa; font-weight: 600; }
@@ -67,7 +68,7 @@ function tableHtml(s: Section): string {
   };
   const head = `<tr>${t.header.map((h, i) => `<th${cls(i)}>${escapeXml(h)}</th>`).join('')}</tr>`;
   const rows = t.rows.map((r) => `<tr>${r.map((c, i) => `<td${cls(i, c)}>${escapeXml(c)}</td>`).join('')}</tr>`).join('');
-  return `<table><thead>${head}</thead><tbody>${rows}</tbody></table>`;
+  return `<div class="scroll"><table><thead>${head}</thead><tbody>${rows}</tbody></table></div>`;
 }
 
 function figure(c: SvgChart): string {
@@ -127,7 +128,8 @@ function statisticsHtml(r: RunReport): string {
             .map((x) => `<tr><td>${escapeXml(x.feature)}</td><td class="num">${formatNumber(x.present)}</td><td class="num">${missing(x)}</td><td class="num">${formatNumber(x.unique)}</td><td>${escapeXml(x.top ?? '')}</td></tr>`)
             .join('')}</tbody></table>`
         : '';
-      return `<h3>Split <code>${escapeXml(d.name)}</code>: ${formatNumber(d.numExamples)} rows</h3>${numericTable}${otherTable}`;
+      // A narrow window scrolls the wide tables sideways instead of the whole page.
+      return `<h3>Split <code>${escapeXml(d.name)}</code>: ${formatNumber(d.numExamples)} rows</h3><div class="scroll">${numericTable}${otherTable}</div>`;
     })
     .join('');
 }

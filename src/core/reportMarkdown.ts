@@ -21,7 +21,7 @@ function code(text: string): string {
   return `${ticks}${text.replace(/\r?\n/g, ' ')}${ticks}`;
 }
 
-/** A delta with its sign: `+0.0147`, `−0.002` (ASCII minus, so it parses as a number). */
+/** A delta with its sign: `+0.0147`, `-0.002` (ASCII signs, so a script reading the table parses it as a number). */
 export function formatDelta(d: number): string {
   return d > 0 ? `+${formatNumber(d)}` : formatNumber(d);
 }

@@ -66,7 +66,8 @@ function artifactOf(run: RunRecord, component: string, output: string): { stage:
   return undefined;
 }
 
-async function readRunArtifacts(run: RunRecord, executions: readonly ExecutionRecord[]): Promise<RunArtifacts & { readonly view?: EvaluationView }> {
+/** `withView`: also the evaluation's curves and importance (only the reported run's are drawn). */
+async function readRunArtifacts(run: RunRecord, executions: readonly ExecutionRecord[], withView: boolean): Promise<RunArtifacts & { readonly view?: EvaluationView }> {
   const params: Record<string, string> = {};
   for (const e of executions) if (e.runId === run.id) flattenParams(e.stage, e.params, params);
   const out: { -readonly [K in keyof RunArtifacts]: RunArtifacts[K] } & { view?: EvaluationView } = {
@@ -80,10 +81,12 @@ async function readRunArtifacts(run: RunRecord, executions: readonly ExecutionRe
     if (!metrics || !Array.isArray(metrics.slices)) throw new PipewiseError('not an Evaluator metrics.json (no slices)', { file: metricsFile });
     out.metricsFile = metricsFile;
     out.metrics = metrics;
-    const predictions = await readJson<PredictionsFile>(path.join(evaluation.uri, PREDICTIONS_FILE), true);
-    const importanceFile = path.join(evaluation.uri, FEATURE_IMPORTANCE_FILE);
-    const importance = await readJson<FeatureImportanceFile>(importanceFile, true);
-    out.view = buildEvaluationView(metricsFile, metrics, predictions, importance ? buildImportanceView(importanceFile, importance) : undefined);
+    if (withView) {
+      const predictions = await readJson<PredictionsFile>(path.join(evaluation.uri, PREDICTIONS_FILE), true);
+      const importanceFile = path.join(evaluation.uri, FEATURE_IMPORTANCE_FILE);
+      const importance = await readJson<FeatureImportanceFile>(importanceFile, true);
+      out.view = buildEvaluationView(metricsFile, metrics, predictions, importance ? buildImportanceView(importanceFile, importance) : undefined);
+    }
   }
   const statistics = artifactOf(run, 'StatisticsGen', 'statistics');
   if (statistics) {
@@ -140,7 +143,12 @@ function chooseBaseline(
     if (lastBlessed) return { run: lastBlessed, how: 'blessed' };
     throw new PipewiseError('--against blessed: no run before this one has a blessed model (use --against previous or a run id)', { code: 'usage' });
   }
-  if (previous) return { run: previous, how: 'previous', note: metrics?.baseline === null ? 'The Evaluator compared with no baseline model (no change thresholds, or none blessed before), so this compares with the previous run.' : '' };
+  if (previous) {
+    const note = metrics?.baseline
+      ? `The Evaluator's baseline model (${metrics.baseline.model}) was made by no run of this store, so this compares with the previous run.`
+      : 'The Evaluator compared with no baseline model (no change thresholds, or none blessed before), so this compares with the previous run.';
+    return { run: previous, how: 'previous', note };
+  }
   return { note: 'This is the first run: there is no earlier run to compare with.' };
 }
 
@@ -159,9 +167,9 @@ export async function gatherRunReport(o: ReportOptions): Promise<RunReport> {
   const candidate = o.runId ? runs.find((r) => r.id === o.runId) : runs[0];
   if (!candidate) throw new PipewiseError(`--run: no run ${JSON.stringify(o.runId)} in this pipeline's store (recent runs: ${runs.slice(0, 5).map((r) => r.id).join(', ')})`, { file, code: 'usage' });
   const executions = await lineage.executions();
-  const c = await readRunArtifacts(candidate, executions);
+  const c = await readRunArtifacts(candidate, executions, true);
   const chosen = chooseBaseline(candidate, c.metrics, o.against, runs, executions);
-  const b = chosen.run && chosen.how ? { ...(await readRunArtifacts(chosen.run, executions)), how: chosen.how } : undefined;
+  const b = chosen.run && chosen.how ? { ...(await readRunArtifacts(chosen.run, executions, false)), how: chosen.how } : undefined;
   return buildRunReport({
     pipeline: parsed.spec.name,
     file,

@@ -177,6 +177,12 @@ test('the classification report opens offline with every chart drawn, no console
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   await o.page.screenshot({ path: path.join(SCREENSHOTS, 'report-classification-1400x900.png') });
   await o.page.screenshot({ path: path.join(SCREENSHOTS, 'report-classification-full.png'), fullPage: true });
+  // In a 400 px column (a narrow browser, a side panel) wide tables scroll in place; the page itself does not.
+  await o.page.setViewportSize({ width: 400, height: 900 });
+  const overflow = await o.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `the page is ${overflow} px wider than a 400 px window`);
+  await o.page.screenshot({ path: path.join(SCREENSHOTS, 'report-classification-400.png') });
+  await o.page.setViewportSize({ width: 1400, height: 900 });
   await o.page.emulateMedia({ media: 'print' });
   const pdf = await o.page.pdf({ format: 'A4', printBackground: true });
   assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');

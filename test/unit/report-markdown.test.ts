@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildRunReport, type ReportMetricsFile, type RunArtifacts } from '../../src/core/runReport';
+import { buildRunReport, compareSchemas, type ReportMetricsFile, type RunArtifacts } from '../../src/core/runReport';
 import { GITHUB_COMMENT_LIMIT, renderMarkdown } from '../../src/core/reportMarkdown';
 
 async function tables(md: string): Promise<{ heading: string; rows: string[][] }[]> {
@@ -85,4 +85,34 @@ test('a slice value with a pipe or a backslash keeps its text through a GFM pars
   const rows = (await tables(renderMarkdown(report))).find((x) => x.heading.startsWith('Slices'))?.rows ?? assert.fail('no slices table');
   assert.equal(rows[0]?.[0], `segment=${weird}`);
   assert.equal(rows[0]?.length, 6, 'the pipe did not split the row');
+});
+
+test('schema changes: a feature added, one removed, a type, a presence and a domain changed; nothing for an equal feature', () => {
+  const before = {
+    feature: [
+      { name: 'same', type: 'FLOAT' as const },
+      { name: 'gone', type: 'INT' as const },
+      { name: 'retyped', type: 'INT' as const },
+      { name: 'required', type: 'BYTES' as const, presence: { minFraction: 1, minCount: 1 } },
+      { name: 'island', type: 'BYTES' as const, domain: 'island' },
+    ],
+    stringDomain: [{ name: 'island', value: ['Biscoe', 'Dream'] }],
+  };
+  const after = {
+    feature: [
+      { name: 'same', type: 'FLOAT' as const },
+      { name: 'retyped', type: 'FLOAT' as const },
+      { name: 'required', type: 'BYTES' as const, presence: { minCount: 1 } },
+      { name: 'island', type: 'BYTES' as const, domain: 'island' },
+      { name: 'new_one', type: 'BYTES' as const },
+    ],
+    stringDomain: [{ name: 'island', value: ['Biscoe', 'Dream', 'Torgersen'] }],
+  };
+  assert.deepEqual(compareSchemas(after, before), [
+    { feature: 'retyped', change: 'type', detail: 'INT → FLOAT' },
+    { feature: 'required', change: 'presence', detail: 'min fraction 1, min count 1 → min count 1' },
+    { feature: 'island', change: 'domain', detail: '{Biscoe, Dream} → {Biscoe, Dream, Torgersen}' },
+    { feature: 'new_one', change: 'added', detail: 'BYTES' },
+    { feature: 'gone', change: 'removed', detail: 'INT' },
+  ]);
 });

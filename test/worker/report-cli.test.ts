@@ -130,7 +130,8 @@ test('the Markdown report parses as GFM and its cells are the two runs\' metrics
   const md = r.stdout;
   assert.ok(md.length < 65_536, `a PR comment holds at most 65,536 characters; the report has ${md.length}`);
   assert.match(md, /BLESSED/);
-  assert.ok(md.includes(second.runId) && md.includes(first.runId), 'the report names both runs');
+  // The Evaluator's change threshold compared with the first run's (blessed) model: that run is the baseline.
+  assert.match(md, new RegExp(`Run \`${second.runId}\` .* against \`${first.runId}\` .*, the blessed baseline\.`));
   const tables = await tablesOf(md);
   const m1 = readJson<Metrics>(artifactFile(first, 'evaluate', 'evaluation', 'metrics.json'));
   const m2 = readJson<Metrics>(artifactFile(second, 'evaluate', 'evaluation', 'metrics.json'));
