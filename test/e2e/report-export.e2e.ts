@@ -1,9 +1,10 @@
 /**
  * *Export Report…* as a person reaches it in the workbench: after two CLI runs of the penguin
  * example (fewer epochs the second time), the evaluation panel's toolbar button opens VS Code's save
- * dialog, the answer `report.html` gets the self-contained page of that evaluation's run, and the
+ * dialog, the answer `report.html` gets the self-contained page of that evaluation's run, the
  * experiments panel's button with both runs ticked writes `compare.md`, the newer run against the
- * older. Saves `test-results/screenshots/report-export-*.png`.
+ * older, and the Runs view's context menu on the older run exports that run. Saves
+ * `test-results/screenshots/report-export-*.png`.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -89,4 +90,27 @@ test('the experiments panel\'s Export Report… with two runs ticked writes the 
   assert.ok(md.includes(`Run \`${newer.runId}\``) && md.includes(`against \`${older.runId}\``), md.slice(0, 400));
   assert.match(md, /\| train\.epochs \| 10 \| 40 \|/);
   await wb.screenshot('report-export-experiments');
+});
+
+test('a run\'s context menu in the Runs view exports that run (the older one here)', async () => {
+  await wb.runCommand('Pipewise: Focus on Models View');
+  const pane = wb.page.locator('.pane', { has: wb.page.locator('.pane-header', { hasText: /Pipelines and Runs/i }) });
+  const pipelineRow = pane.locator('.monaco-list-row', { has: wb.page.locator('.label-name', { hasText: /^penguins\.pipeline\.yaml$/ }) }).first();
+  await pipelineRow.waitFor({ state: 'visible', timeout: 60_000 });
+  // The row's own click opens the file; its twistie expands it.
+  if ((await pipelineRow.getAttribute('aria-expanded')) !== 'true') await pipelineRow.locator('.monaco-tl-twistie').click();
+  // Runs are listed newest first: the second run row is the first run.
+  const runRows = pane.locator('.monaco-list-row', { has: wb.page.locator('.label-description', { hasText: /^succeeded · / }) });
+  await runRows.nth(1).waitFor({ state: 'visible', timeout: 30_000 }).catch(async (e: unknown) => {
+    await wb.screenshot('report-export-runs-view-failure');
+    throw e;
+  });
+  await wb.contextMenu(runRows.nth(1), 'Export Report…');
+  const out = path.join(wb.workspace, 'older.md');
+  await wb.answerFileDialog(out);
+  const reported = await written(out, 'runs-view');
+  const older = runs[0] as RunResult;
+  assert.equal(reported, older.runId);
+  assert.ok(fs.readFileSync(out, 'utf8').includes(`Run \`${older.runId}\``));
+  await wb.screenshot('report-export-runs-view');
 });
