@@ -131,6 +131,10 @@ Commands:
                           serve a web push (Pusher target: web) on 127.0.0.1; open the printed URL
   monitor FILE --log DIR [--since ISO] [--until ISO] [--by hour|day] [--threshold X] [--json]
                           skew of logged requests against training (exit 0 ok, 1 anomalous, 2 usage)
+  report FILE [--run ID] [--against blessed|previous|RUN_ID] [--format md|html] [-o OUT]
+        [--slice-tolerance X]
+                          a run against its baseline: GitHub Markdown for a PR comment, or one
+                          self-contained HTML page (exit 0 blessed, 1 not blessed, 2 error)
   export FILE --target kfp [-o OUT.yaml] [--image IMAGE] [--pipeline-root URI] [--no-cache]
                           Kubeflow Pipelines v2 YAML, with a Dockerfile and .dockerignore beside it
   execute FILE --stage STAGE --executor-input JSON [--input NAME PATH]… [--output NAME PATH]…

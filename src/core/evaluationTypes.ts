@@ -120,6 +120,8 @@ export type FromEvaluationMessage =
     }
   | { readonly type: 'openFile'; readonly file: string }
   | { readonly type: 'openEvaluation'; readonly file: string }
+  /** The toolbar's *Export Report…*: this evaluation's run against its baseline (`pipewise report`). */
+  | { readonly type: 'exportReport' }
   | { readonly type: 'error'; readonly message: string };
 
 /** The per-example predictions the Evaluator writes beside metrics.json (the overall slice's rows). */

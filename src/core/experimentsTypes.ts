@@ -38,4 +38,6 @@ export type FromExperimentsMessage =
   | { readonly type: 'ready' }
   | { readonly type: 'rendered'; readonly rows: readonly string[]; readonly columns: readonly string[]; readonly chart?: { readonly metric: string; readonly runs: readonly string[] } }
   | { readonly type: 'openEvaluation'; readonly folder: string }
+  /** The toolbar's *Export Report…*: the ticked run (the newer of two, against the other), else the newest. */
+  | { readonly type: 'exportReport'; readonly runId?: string; readonly against?: string }
   | { readonly type: 'error'; readonly message: string };

@@ -17,6 +17,7 @@ import type { EvaluationAck } from '../protocol/evaluation';
 import type { ExperimentsAck } from '../protocol/experiments';
 import type { ToExperimentsMessage } from '../protocol/experiments';
 import type { WebDemoOpened } from './webDemo';
+import type { ExportReportResult } from '../protocol/report';
 
 /**
  * Every command of the extension, its arguments and its result, declared once. Manifest commands
@@ -50,6 +51,19 @@ export type SchemaArg =
 
 /** An evaluation: its metrics.json, its folder, or a Runs view artifact (`{ folder }`). */
 export type EvaluationTarget = vscode.Uri | string | { readonly folder: string } | undefined;
+
+/** What *Export Report…* reports on: a pipeline file, a Runs-view run (`{ uri, run }`), or a pipeline and run named. */
+export type ReportTarget =
+  | vscode.Uri
+  | { readonly uri?: vscode.Uri; readonly run?: { readonly id: string } }
+  | { readonly pipelineFile: string; readonly runId?: string; readonly against?: string }
+  | undefined;
+
+/** For tests and keybindings: the file to write (no dialog), and the baseline (`blessed`, `previous` or a run id). */
+export interface ExportReportOptions {
+  readonly out?: string;
+  readonly against?: string;
+}
 
 export interface CommandTable {
   'pipewise.showGraph': (target?: PipelineTarget) => vscode.Uri | undefined;
@@ -97,6 +111,8 @@ export interface CommandTable {
   'pipewise.openEvaluation': (target?: EvaluationTarget) => void;
   /** Opens the experiments table of a pipeline (its file, a Runs view item, or the active pipeline file). */
   'pipewise.showExperiments': (target?: PipelineTarget) => void;
+  /** Writes a run against its baseline (`pipewise report`) where a save dialog (or `options.out`) says; .html: one page, else Markdown. */
+  'pipewise.exportReport': (target?: ReportTarget, options?: ExportReportOptions) => ExportReportResult | undefined;
 }
 
 /** A pushed model as commands take it: a Models-view item, its base path, or none. */

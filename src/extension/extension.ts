@@ -9,6 +9,7 @@ import { registerDataPanels } from './panels/dataPanels';
 import { registerNotebooks } from './notebook/index';
 import { registerEvaluation } from './panels/evaluationPanel';
 import { registerExperiments } from './runs/experimentsPanel';
+import { registerExportReport } from './runs/exportReport';
 import { registerMonitoring } from './panels/monitoring';
 import { registerModels } from './models/models';
 import { stopAllServers } from './models/modelServers';
@@ -27,6 +28,7 @@ export function activate(context: vscode.ExtensionContext): PipewiseContext {
     registerNotebooks(ctx);
     registerEvaluation(ctx, editor.runs.onDidFinish);
     registerExperiments(ctx);
+    registerExportReport(ctx);
     registerMonitoring(ctx);
     registerModels(ctx, editor.trust, editor.runs.onDidFinish);
     // Only after every feature registered: the browser tests and the activation bench read this line as

@@ -11,6 +11,7 @@ import { registerDataHandlers } from './handlers/data';
 import { registerExportHandlers } from './handlers/export';
 import { registerMonitoringHandlers } from './handlers/monitoring';
 import { registerStoreHandlers } from './handlers/store';
+import { registerReportHandlers } from './handlers/report';
 
 if (!process.send) {
   process.stderr.write('The Pipewise worker must be started with an IPC channel (child_process.fork).\n');
@@ -30,6 +31,7 @@ registerDataHandlers(connection);
 registerExportHandlers(connection);
 registerMonitoringHandlers(connection);
 registerStoreHandlers(connection);
+registerReportHandlers(connection);
 
 // The parent went away: nothing to serve.
 process.on('disconnect', () => process.exit(0));

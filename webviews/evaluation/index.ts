@@ -31,6 +31,8 @@ function header(v: EvaluationView): HTMLElement {
   const verdict = h('span', { class: `badge verdict ${v.blessed ? 'ok blessed' : 'alert'}`, role: 'status' }, v.blessed ? 'BLESSED' : 'NOT BLESSED');
   const open = h('button', { type: 'button', class: 'secondary' }, 'Open metrics.json');
   open.addEventListener('click', () => api.post({ type: 'openFile', file: v.file }));
+  const exportReport = h('button', { type: 'button', class: 'secondary', title: 'This run against its baseline, as Markdown for a pull request or one HTML page' }, 'Export Report…');
+  exportReport.addEventListener('click', () => api.post({ type: 'exportReport' }));
   const header = h(
     'header',
     { class: 'toolbar' },
@@ -40,6 +42,7 @@ function header(v: EvaluationView): HTMLElement {
     // Which run this is: after a re-run, two panels (or one left open) must not be mistaken for each other.
     v.source ? h('span', { class: 'hint shows' }, `${v.source.pipeline} · run ${v.source.runId}${v.source.at ? ` · ${when(v.source.at)}` : ''}`) : null,
     open,
+    exportReport,
   );
   return header;
 }

@@ -48,8 +48,14 @@ function draw(): void {
     metric = metricSelect.value;
     void plot();
   });
+  const exportReport = h('button', { type: 'button', class: 'secondary', title: 'A ticked run (the newer of two, against the other) or the newest, as Markdown or one HTML page' }, 'Export Report…');
+  exportReport.addEventListener('click', () => {
+    // Rows are newest first: with two ticked, the newer is reported against the older.
+    const ticked = v.rows.filter((r) => selected.has(r.runId)).map((r) => r.runId);
+    api.post({ type: 'exportReport', ...(ticked[0] ? { runId: ticked[0] } : {}), ...(ticked.length === 2 && ticked[1] ? { against: ticked[1] } : {}) });
+  });
   app.append(
-    h('header', { class: 'toolbar' }, h('h1', {}, `Experiments · ${v.pipeline}`), search, h('label', { class: 'inline' }, 'Plot ', metricSelect)),
+    h('header', { class: 'toolbar' }, h('h1', {}, `Experiments · ${v.pipeline}`), search, h('label', { class: 'inline' }, 'Plot ', metricSelect), exportReport),
     h('p', { class: 'hint' }, v.rows.length ? `${v.rows.length} run(s). Parameter columns are those that differ between runs${v.changedParams.length ? '' : ' (none do yet)'}. Tick runs to compare them.` : 'No runs yet: run the pipeline, change a parameter, run it again.'),
   );
   const needle = filter.trim().toLowerCase();

@@ -147,6 +147,17 @@ class EvaluationPanel extends WebviewHost<ToEvaluationMessage, FromEvaluationMes
       case 'openFile':
         await vscode.window.showTextDocument(vscode.Uri.file(m.file), { viewColumn: vscode.ViewColumn.Active });
         break;
+      case 'exportReport': {
+        // The run and pipeline file come from the evaluation's own execution record.
+        const { dir, id } = executionPlace(this.file);
+        const own = await readJson<ExecutionFile>(path.join(dir, `${id}.json`)).catch(() => undefined);
+        if (!own) {
+          void vscode.window.showWarningMessage(`No lineage record for ${this.file}: export the report from the Runs view instead.`);
+          break;
+        }
+        await executeCommand('pipewise.exportReport', { pipelineFile: own.pipelineFile, runId: own.runId });
+        break;
+      }
     }
   }
 }

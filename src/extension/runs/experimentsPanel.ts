@@ -109,6 +109,8 @@ class ExperimentsPanel extends WebviewHost<ToExperimentsMessage, FromExperiments
       this.rendered(this.ack);
     } else if (m.type === 'openEvaluation') {
       await executeCommand('pipewise.openEvaluation', vscode.Uri.file(m.folder));
+    } else if (m.type === 'exportReport') {
+      await executeCommand('pipewise.exportReport', { pipelineFile: this.file, ...(m.runId ? { runId: m.runId } : {}), ...(m.against ? { against: m.against } : {}) });
     }
   }
 }
