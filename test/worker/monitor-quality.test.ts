@@ -10,46 +10,21 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { mulberry32 } from '../../src/engine/model/random';
 import { RequestLog } from '../../src/engine/serving/requestLog';
 import { noOraclePython, oraclePython } from '../python';
+import { CLASSES, monitoredPipeline, penguins, SIGNATURE, type Row } from './monitor-helpers';
 import { pipewise, root } from './serve-helpers';
 
-const CLASSES = ['Adelie', 'Chinstrap', 'Gentoo'] as const;
-const INPUTS = [
-  { name: 'island', type: 'string' },
-  { name: 'bill_length_mm', type: 'number' },
-  { name: 'bill_depth_mm', type: 'number' },
-  { name: 'flipper_length_mm', type: 'number' },
-  { name: 'body_mass_g', type: 'number' },
-  { name: 'sex', type: 'string' },
-  { name: 'year', type: 'number' },
-] as const;
 const PER_VERSION = 200;
 const START = Date.parse('2026-12-06T10:00:00Z');
 
 let dir = '';
 let file = '';
 let logDir = '';
-
-type Row = Record<string, string | number | null>;
-
-function penguins(): { row: Row; species: string }[] {
-  const [head, ...lines] = readFileSync(path.join(root, 'test/fixtures/penguins.csv'), 'utf8').trim().split('\n');
-  const header = (head as string).split(',');
-  return lines.map((l) => {
-    const cells = l.split(',');
-    const row: Row = {};
-    for (const input of INPUTS) {
-      const c = cells[header.indexOf(input.name)] ?? '';
-      row[input.name] = c === 'NA' || c === '' ? null : input.type === 'number' ? Number(c) : c;
-    }
-    return { row, species: cells[header.indexOf('species')] as string };
-  });
-}
 
 /** What the test sent and the model answered, kept by the test itself: the oracle's side of the join. */
 interface Sent {
@@ -63,32 +38,16 @@ interface Sent {
 before(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'pipewise-monitor-quality-'));
   cpSync(path.join(root, 'test/fixtures/penguins.csv'), path.join(dir, 'data/penguins.csv'));
-  file = path.join(dir, 'q.pipeline.yaml');
-  writeFileSync(
-    file,
-    `pipeline: quality
-stages:
-  examples: { component: ExampleGen, params: { input: data/penguins.csv } }
-  statistics: { component: StatisticsGen, inputs: { examples: examples.examples } }
-  schema: { component: SchemaGen, inputs: { statistics: statistics.statistics } }
-  transform: { component: Transform, inputs: { examples: examples.examples, schema: schema.schema }, params: { label: species } }
-  train: { component: Trainer, inputs: { examples: transform.transformed_examples, transform_graph: transform.transform_graph }, params: { model: dnn, hidden_units: [8], epochs: 3 } }
-  evaluate: { component: Evaluator, inputs: { examples: examples.examples, model: train.model }, params: { thresholds: { accuracy: { lower_bound: 0.8 } } } }
-  push: { component: Pusher, inputs: { model: train.model, blessing: evaluate.blessing }, params: { destination: serving/quality } }
-`,
-  );
   // Monitoring compares with the training statistics and schema: the stages up to SchemaGen are enough.
-  const r = await pipewise(['run', file, '--only', 'schema'], dir);
-  assert.equal(r.code, 0, r.stderr);
+  file = await monitoredPipeline(dir);
 });
 
-after(() => process.env.KEEP_DIR ? undefined : rmSync(dir, { recursive: true, force: true }));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Writes the two versions' requests through the real log writer; returns what was sent. */
 async function writeLog(): Promise<Sent[]> {
   logDir = path.join(dir, 'requests');
-  const signature = { task: 'multiclass', label: 'species', classes: [...CLASSES], backend: 'cpu', hyperparameters: {}, inputs: INPUTS.map((i) => ({ ...i })) } as const;
-  const log = await RequestLog.open({ dir: logDir, model: 'quality', signature, rotateRows: 150 });
+  const log = await RequestLog.open({ dir: logDir, model: 'quality', signature: SIGNATURE, rotateRows: 150 });
   const data = penguins();
   const rand = mulberry32(29);
   const sent: Sent[] = [];
