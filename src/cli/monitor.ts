@@ -16,9 +16,9 @@ import { PipewiseError } from '../core/errors';
 import { errorMessage } from '../protocol/errors';
 import { protoJson } from '../core/tfdv';
 import { withConnection } from '../engine/duckdb';
-import { alertOnChange, checkAlertUrl, type AlertPayload, type AlertTarget, type MonitorState } from '../engine/monitoring/alerts';
-import { anomalousFeatures, isAnomalousWindow, loggedRequests, monitorRequests, readLogMeta, type MonitorOptions, type MonitorWindow } from '../engine/monitoring/monitor';
-import { evaluatorConfig, failingVersions, measureQuality, type QualityEvery, type QualityReport } from '../engine/monitoring/quality';
+import { alertOnChange, checkAlertUrl, monitorVerdict, type AlertPayload, type AlertTarget, type MonitorState, type MonitorVerdict } from '../engine/monitoring/alerts';
+import { anomalousFeatures, loggedRequests, monitorRequests, monitorWindowJson, readLogMeta, type MonitorOptions } from '../engine/monitoring/monitor';
+import { evaluatorConfig, measureQuality, type QualityEvery, type QualityReport } from '../engine/monitoring/quality';
 import { latestTrainingBaseline } from '../engine/monitoring/trainingBaseline';
 import { writeFileAtomic } from '../engine/store';
 import { flagValue, numberFlag, parseCommandFlags } from './commandFlags';
@@ -28,17 +28,6 @@ function dateFlag(text: string | undefined, flag: string): Date | undefined {
   const d = new Date(text);
   if (Number.isNaN(d.getTime())) throw new PipewiseError(`pipewise monitor: ${flag} must be an ISO date or time (e.g. 2026-11-29T10:00:00Z), got ${JSON.stringify(text)}`, { code: 'usage' });
   return d;
-}
-
-/** The --json row of one window. */
-export function windowJson(w: MonitorWindow): Record<string, unknown> {
-  return {
-    window: w.window,
-    requests: w.requests,
-    features: w.features,
-    anomalies: w.anomalies,
-    versions: w.versions.map((v) => ({ version: v.version, requests: v.requests, features: v.features, anomalies: v.anomalies })),
-  };
 }
 
 interface MonitorFlags {
@@ -104,10 +93,10 @@ async function report(file: string, window: Omit<MonitorOptions, 'schema' | 'tra
     const proto = by ? { anomalyNameFormat: 'SERIALIZED_PATH', anomalyInfo: {}, splits: Object.fromEntries(windows.map((w) => [w.window.from, w.anomaliesProto])) } : windows[0]?.anomaliesProto;
     await writeFileAtomic(path.resolve(out), protoJson(proto));
   }
-  const failing = quality ? failingVersions(quality) : [];
-  const anomalous = windows.some(isAnomalousWindow) || failing.length > 0;
+  const verdict = monitorVerdict(windows, quality);
+  const anomalous = verdict.state === 'anomalous';
   if (json) {
-    const rows = windows.map(windowJson);
+    const rows = windows.map(monitorWindowJson);
     // With --by the windows are a list; quality then sits beside them rather than in one window.
     const body = by ? (quality ? { windows: rows, quality } : rows) : { ...rows[0], ...(quality ? { quality } : {}) };
     process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
@@ -128,7 +117,7 @@ async function report(file: string, window: Omit<MonitorOptions, 'schema' | 'tra
     }
     if (quality) printQuality(quality);
   }
-  if (flags.target) await notify(file, window.logDir, flags, anomalous ? 'anomalous' : 'ok', windows, quality);
+  if (flags.target) await notify(file, window.logDir, flags, verdict);
   return anomalous ? 1 : 0;
 }
 
@@ -152,22 +141,13 @@ function printQuality(q: QualityReport): void {
 }
 
 /** The alert, when the verdict changed since the last one sent to this target; a failure is said, never fatal. */
-async function notify(file: string, logDir: string, flags: MonitorFlags, state: MonitorState, windows: readonly MonitorWindow[], quality: QualityReport | undefined): Promise<void> {
+async function notify(file: string, logDir: string, flags: MonitorFlags, verdict: MonitorVerdict): Promise<void> {
   const target = flags.target as AlertTarget;
-  const features = [...new Set(windows.flatMap((w) => anomalousFeatures(w)))].sort();
-  const byVersion = new Map<number, Set<string>>();
-  for (const w of windows) for (const v of w.versions) for (const f of anomalousFeatures(v)) byVersion.set(v.version, (byVersion.get(v.version) ?? new Set()).add(f));
-  const versions = [...byVersion].map(([version, fs]) => ({ version, features: [...fs].sort() }));
-  const failed = (quality?.versions ?? []).filter((v) => v.passed === false).map((v) => ({ version: v.version, failed: v.checks.filter((c) => !c.passed).map((c) => c.message) }));
   const name = path.basename(file).replace(/\.pipeline\.ya?ml$/, '');
   const build = (previous: MonitorState): AlertPayload => {
-    const parts = [
-      features.length ? `skew or anomalies in ${features.join(', ')}` : '',
-      ...versions.map((v) => `version ${v.version}: ${v.features.join(', ')}`),
-      ...failed.map((v) => `version ${v.version} quality: ${v.failed.join('; ')}`),
-    ].filter(Boolean);
-    const text = state === 'anomalous' ? `Pipewise monitor: ${name} is ANOMALOUS (was ok) — ${parts.join(' · ')} (log ${logDir})` : `Pipewise monitor: ${name} is back to ok (was anomalous) (log ${logDir})`;
-    return { text, state, previous, pipeline: path.resolve(file), logDir, at: new Date().toISOString(), features, versions, quality: failed };
+    const { state, features, versions, quality } = verdict;
+    const text = state === 'anomalous' ? `Pipewise monitor: ${name} is ANOMALOUS (was ok) — ${verdict.summary} (log ${logDir})` : `Pipewise monitor: ${name} is back to ok (was anomalous) (log ${logDir})`;
+    return { text, state, previous, pipeline: path.resolve(file), logDir, at: new Date().toISOString(), features, versions, quality };
   };
   const what = 'url' in target ? new URL(target.url).origin : 'the --notify-cmd command';
   try {

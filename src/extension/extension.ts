@@ -27,8 +27,8 @@ export function activate(context: vscode.ExtensionContext): PipewiseContext {
     registerNotebooks(ctx);
     registerEvaluation(ctx, editor.runs.onDidFinish);
     registerExperiments(ctx);
-    registerMonitoring(ctx);
-    registerModels(ctx, editor.trust, editor.runs.onDidFinish);
+    const verdicts = registerMonitoring(ctx);
+    registerModels(ctx, editor.trust, editor.runs.onDidFinish, verdicts);
     // Only after every feature registered: the browser tests and the activation bench read this line as
     // "started", so a failed start must not print it.
     log.info('Pipewise activated');

@@ -5,6 +5,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import assert from 'node:assert/strict';
+import { mulberry32 } from '../../src/engine/model/random';
+import { RequestLog } from '../../src/engine/serving/requestLog';
 import { pipewise, root } from './serve-helpers';
 
 export const CLASSES = ['Adelie', 'Chinstrap', 'Gentoo'] as const;
@@ -58,3 +60,50 @@ stages:
   assert.equal(r.code, 0, r.stderr);
   return file;
 }
+
+/** What the test sent and the model answered, kept by the test itself: the oracle's side of the join. */
+export interface Sent {
+  readonly requestId: string;
+  readonly instance: number;
+  readonly version: number;
+  readonly scores: readonly number[];
+  readonly species: string;
+}
+
+/**
+ * Writes two versions' answers through the real log writer: version 1 right about 92% of the time
+ * on requests drawn like the training data, version 2 right about 55% of the time with `island`
+ * pinned to Torgersen; plus one request of three instances (version 1). Returns what was sent.
+ */
+export async function writeTwoVersionLog(logDir: string, start: number, perVersion: number, spacingMs = 30_000): Promise<Sent[]> {
+  const log = await RequestLog.open({ dir: logDir, model: 'quality', signature: SIGNATURE, rotateRows: 150 });
+  const data = penguins();
+  const rand = mulberry32(29);
+  const sent: Sent[] = [];
+  const answer = (species: string, rightRate: number): number[] => {
+    const truth = CLASSES.indexOf(species as (typeof CLASSES)[number]);
+    const predicted = rand() < rightRate ? truth : (truth + 1 + Math.floor(rand() * 2)) % 3;
+    const raw = CLASSES.map((_, c) => rand() + (c === predicted ? 2 : 0));
+    const sum = raw.reduce((a, b) => a + b, 0);
+    return raw.map((x) => x / sum);
+  };
+  for (const [version, rightRate] of [[1, 0.92], [2, 0.55]] as const) {
+    for (let i = 0; i < perVersion; i++) {
+      const { row, species } = data[Math.floor(rand() * data.length)] as { row: Row; species: string };
+      const scores = answer(species, rightRate);
+      const requestId = `v${version}-req-${i}`;
+      // Version 2 sees only one island: skew on its own share of the traffic.
+      const rows = [version === 2 ? { ...row, island: 'Torgersen' } : row];
+      log.record({ time: new Date(start + i * spacingMs), verb: 'predict', version, requestId, rows, predictions: [{ prediction: CLASSES[scores.indexOf(Math.max(...scores))] as string, scores }] });
+      sent.push({ requestId, instance: 0, version, scores, species });
+    }
+  }
+  // One request of three instances: labels reach each row by its place in the request.
+  const batch = [0, 1, 2].map(() => data[Math.floor(rand() * data.length)] as { row: Row; species: string });
+  const batchScores = batch.map((b) => answer(b.species, 0.92));
+  log.record({ time: new Date(start + 60_000), verb: 'predict', version: 1, requestId: 'batch-1', rows: batch.map((b) => b.row), predictions: batchScores.map((s) => ({ prediction: 'x', scores: s })) });
+  batch.forEach((b, k) => sent.push({ requestId: 'batch-1', instance: k, version: 1, scores: batchScores[k] as number[], species: b.species }));
+  await log.close();
+  return sent;
+}
+

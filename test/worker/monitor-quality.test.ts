@@ -13,10 +13,8 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { mulberry32 } from '../../src/engine/model/random';
-import { RequestLog } from '../../src/engine/serving/requestLog';
 import { noOraclePython, oraclePython } from '../python';
-import { CLASSES, monitoredPipeline, penguins, SIGNATURE, type Row } from './monitor-helpers';
+import { CLASSES, monitoredPipeline, writeTwoVersionLog, type Sent } from './monitor-helpers';
 import { pipewise, root } from './serve-helpers';
 
 const PER_VERSION = 200;
@@ -25,15 +23,6 @@ const START = Date.parse('2026-12-06T10:00:00Z');
 let dir = '';
 let file = '';
 let logDir = '';
-
-/** What the test sent and the model answered, kept by the test itself: the oracle's side of the join. */
-interface Sent {
-  readonly requestId: string;
-  readonly instance: number;
-  readonly version: number;
-  readonly scores: readonly number[];
-  readonly species: string;
-}
 
 before(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'pipewise-monitor-quality-'));
@@ -44,38 +33,9 @@ before(async () => {
 
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Writes the two versions' requests through the real log writer; returns what was sent. */
 async function writeLog(): Promise<Sent[]> {
   logDir = path.join(dir, 'requests');
-  const log = await RequestLog.open({ dir: logDir, model: 'quality', signature: SIGNATURE, rotateRows: 150 });
-  const data = penguins();
-  const rand = mulberry32(29);
-  const sent: Sent[] = [];
-  const answer = (species: string, rightRate: number): number[] => {
-    const truth = CLASSES.indexOf(species as (typeof CLASSES)[number]);
-    const predicted = rand() < rightRate ? truth : (truth + 1 + Math.floor(rand() * 2)) % 3;
-    const raw = CLASSES.map((_, c) => rand() + (c === predicted ? 2 : 0));
-    const sum = raw.reduce((a, b) => a + b, 0);
-    return raw.map((x) => x / sum);
-  };
-  for (const [version, rightRate] of [[1, 0.92], [2, 0.55]] as const) {
-    for (let i = 0; i < PER_VERSION; i++) {
-      const { row, species } = data[Math.floor(rand() * data.length)] as { row: Row; species: string };
-      const scores = answer(species, rightRate);
-      const requestId = `v${version}-req-${i}`;
-      // Version 2 sees only one island: skew on its own share of the traffic.
-      const rows = [version === 2 ? { ...row, island: 'Torgersen' } : row];
-      log.record({ time: new Date(START + i * 30_000), verb: 'predict', version, requestId, rows, predictions: [{ prediction: CLASSES[scores.indexOf(Math.max(...scores))] as string, scores }] });
-      sent.push({ requestId, instance: 0, version, scores, species });
-    }
-  }
-  // One request of three instances: labels reach each row by its place in the request.
-  const batch = [0, 1, 2].map(() => data[Math.floor(rand() * data.length)] as { row: Row; species: string });
-  const batchScores = batch.map((b) => answer(b.species, 0.92));
-  log.record({ time: new Date(START + 60_000), verb: 'predict', version: 1, requestId: 'batch-1', rows: batch.map((b) => b.row), predictions: batchScores.map((s) => ({ prediction: 'x', scores: s })) });
-  batch.forEach((b, k) => sent.push({ requestId: 'batch-1', instance: k, version: 1, scores: batchScores[k] as number[], species: b.species }));
-  await log.close();
-  return sent;
+  return writeTwoVersionLog(logDir, START, PER_VERSION);
 }
 
 test('labels that arrive later flag the version whose accuracy dropped, with scikit-learn\'s metrics on the joined rows', { skip: noOraclePython(), timeout: 300_000 }, async () => {

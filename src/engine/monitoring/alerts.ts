@@ -16,6 +16,8 @@ import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { errorMessage, PipewiseError } from '../../core/errors';
 import { writeFileAtomic } from '../store';
+import { anomalousFeatures, isAnomalousWindow, type MonitorWindow } from './monitor';
+import type { QualityReport } from './quality';
 
 export const ALERT_STATE_FILE = 'monitor-state.json';
 
@@ -35,6 +37,36 @@ export interface AlertPayload {
   readonly versions: readonly { readonly version: number; readonly features: readonly string[] }[];
   /** Versions whose quality from labels fails the Evaluator's thresholds, with the failed checks. */
   readonly quality: readonly { readonly version: number; readonly failed: readonly string[] }[];
+}
+
+/** What `monitor` concludes from its windows and quality: the state, and what made it so. */
+export interface MonitorVerdict {
+  readonly state: MonitorState;
+  readonly features: readonly string[];
+  readonly versions: readonly { readonly version: number; readonly features: readonly string[] }[];
+  readonly quality: readonly { readonly version: number; readonly failed: readonly string[] }[];
+  /** One line: what is anomalous (empty when ok). */
+  readonly summary: string;
+}
+
+export function monitorVerdict(windows: readonly MonitorWindow[], quality: QualityReport | undefined): MonitorVerdict {
+  const features = [...new Set(windows.flatMap((w) => anomalousFeatures(w)))].sort();
+  const byVersion = new Map<number, Set<string>>();
+  for (const w of windows) for (const v of w.versions) for (const f of anomalousFeatures(v)) byVersion.set(v.version, (byVersion.get(v.version) ?? new Set()).add(f));
+  // A single version's share is the whole traffic: said once, as the features above.
+  const versions = windows.some((w) => w.versions.length > 1) ? [...byVersion].map(([version, fs]) => ({ version, features: [...fs].sort() })) : [];
+  const failed = (quality?.versions ?? []).filter((v) => v.passed === false).map((v) => ({ version: v.version, failed: v.checks.filter((c) => !c.passed).map((c) => c.message) }));
+  const anomalous = windows.some(isAnomalousWindow) || failed.length > 0;
+  const summary = anomalous
+    ? [
+        features.length ? `skew or anomalies in ${features.join(', ')}` : '',
+        ...versions.map((v) => `version ${v.version}: ${v.features.join(', ')}`),
+        ...failed.map((v) => `version ${v.version} quality: ${v.failed.join('; ')}`),
+      ]
+        .filter(Boolean)
+        .join(' · ')
+    : '';
+  return { state: anomalous ? 'anomalous' : 'ok', features, versions, quality: failed, summary };
 }
 
 export type AlertTarget = { readonly url: string } | { readonly command: string };

@@ -264,6 +264,23 @@ export function anomalousFeatures(w: Pick<MonitorWindow, 'features' | 'anomalies
   return [...new Set([...w.features.filter((f) => f.anomalous).map((f) => f.name), ...Object.keys(w.anomaliesProto.anomalyInfo)])].sort();
 }
 
+/** A window as `pipewise monitor --json` prints it (and the monitoring panel receives it). */
+export function monitorWindowJson(w: MonitorWindow): {
+  window: MonitorWindow['window'];
+  requests: number;
+  features: FeatureSkew[];
+  anomalies: AnomalyItem[];
+  versions: { version: number; requests: number; features: FeatureSkew[]; anomalies: AnomalyItem[] }[];
+} {
+  return {
+    window: w.window,
+    requests: w.requests,
+    features: w.features,
+    anomalies: w.anomalies,
+    versions: w.versions.map((v) => ({ version: v.version, requests: v.requests, features: v.features, anomalies: v.anomalies })),
+  };
+}
+
 /** Whether a window, or any version's share of it, is anomalous (what `monitor` exits 1 for). */
 export function isAnomalousWindow(w: MonitorWindow): boolean {
   const flagged = (x: Pick<MonitorWindow, 'features' | 'anomaliesProto'>): boolean => anomalousFeatures(x).length > 0 || x.anomaliesProto.datasetAnomalyInfo !== undefined;

@@ -242,8 +242,3 @@ function predictionOf(prediction: unknown, scores: unknown, task: RequestLogMeta
   if (task === 'binary') return { prediction: String(prediction), ...(list?.[1] !== undefined ? { score: list[1] } : {}) };
   return { prediction: String(prediction), ...(list ? { scores: list } : {}) };
 }
-
-/** Versions whose quality fails the Evaluator's thresholds. */
-export function failingVersions(q: QualityReport): number[] {
-  return q.versions.filter((v) => v.passed === false).map((v) => v.version);
-}
