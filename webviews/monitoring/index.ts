@@ -153,11 +153,12 @@ function versionTable(r: NonNullable<typeof report>): HTMLElement | undefined {
             h('td', { class: 'num', title: qv ? qv.checks.map((c) => c.message).join('\n') : 'no label joined yet' }, formatNumber(qv?.metrics[shown.metric] ?? null)),
           ]
         : []),
-      h('td', {}, flagged.length || failed ? h('span', { class: 'badge alert' }, failed && flagged.length ? 'skew + quality' : failed ? 'quality' : 'skew') : h('span', { class: 'badge ok' }, 'ok')),
+      h('td', {}, flagged.length || failed ? h('span', { class: 'badge alert', title: [flagged.length ? 'skew or anomalies on its own traffic' : '', failed ? 'quality fails the Evaluator\'s threshold' : ''].filter(Boolean).join('; ') }, failed && flagged.length ? 'both' : failed ? 'quality' : 'skew') : h('span', { class: 'badge ok' }, 'ok')),
     );
     tbody.append(tr);
   }
-  const heads = ['Version', 'Requests', 'Skew or anomalies', ...(q && shown ? ['Labelled', shown.metric] : []), 'Status'];
+  // Short headings: the table fits the ~500 px column the panel opens in beside the pipeline.
+  const heads = ['Version', 'Requests', 'Skew', ...(q && shown ? ['Labelled', shown.metric] : []), 'Status'];
   const head = h('tr', {}, ...heads.map((t) => h('th', { scope: 'col' }, t)));
   const parts: Node[] = [h('div', { class: 'tablewrap' }, h('table', { class: 'grid versions' }, h('thead', {}, head), tbody))];
   if (q) {
@@ -180,6 +181,8 @@ function qualitySpec(q: Quality, metric: string, threshold: number | null, width
     { mark: { type: 'line', point: { filled: true, size: 50 } }, encoding: { x: { field: 'from', type: 'temporal', title: null }, y: { field: 'value', type: 'quantitative', title: metric, scale: { zero: false } }, color: { field: 'version', type: 'nominal', title: 'version' }, tooltip: [{ field: 'version' }, { field: 'from', type: 'temporal', format: '%Y-%m-%d %H:%M', title: 'from' }, { field: 'value', format: '.4f', title: metric }, { field: 'labelled' }] } },
   ];
   if (threshold !== null) layers.push({ data: { values: [{ threshold }] }, mark: { type: 'rule', strokeDash: [4, 3], color: ALERT }, encoding: { y: { field: 'threshold', type: 'quantitative' } } });
+  // A bucket on the wrong side of the line is ringed in red, whatever its version's colour.
+  layers.push({ data: { values: values.filter((v) => !v.passed) }, mark: { type: 'point', size: 140, strokeWidth: 2, color: ALERT }, encoding: { x: { field: 'from', type: 'temporal' }, y: { field: 'value', type: 'quantitative' } } });
   return { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', width: Math.max(240, width - 140), height: 160, data: { values }, layer: layers } as unknown as TopLevelSpec;
 }
 
