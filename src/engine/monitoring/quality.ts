@@ -208,7 +208,9 @@ export async function measureQuality(conn: DuckDBConnection, options: QualityOpt
   const byVersion = new Map<number, typeof joined>();
   for (const r of joined) {
     const v = num(r.version);
-    byVersion.set(v, [...(byVersion.get(v) ?? []), r]);
+    const rows = byVersion.get(v);
+    if (rows) rows.push(r);
+    else byVersion.set(v, [r]);
   }
   const versions: VersionQuality[] = [];
   for (const [version, rows] of byVersion) {
@@ -217,7 +219,9 @@ export async function measureQuality(conn: DuckDBConnection, options: QualityOpt
     const buckets = new Map<number, typeof joined>();
     for (const r of rows) {
       const start = Math.floor(num(r.t) / width) * width;
-      buckets.set(start, [...(buckets.get(start) ?? []), r]);
+      const bucket = buckets.get(start);
+      if (bucket) bucket.push(r);
+      else buckets.set(start, [r]);
     }
     const series = [...buckets].map(([start, rs]): QualityBucket => {
       const m = score(rs);
