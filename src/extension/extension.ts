@@ -29,8 +29,8 @@ export function activate(context: vscode.ExtensionContext): PipewiseContext {
     registerEvaluation(ctx, editor.runs.onDidFinish);
     registerExperiments(ctx);
     registerExportReport(ctx);
-    registerMonitoring(ctx);
-    registerModels(ctx, editor.trust, editor.runs.onDidFinish);
+    const verdicts = registerMonitoring(ctx);
+    registerModels(ctx, editor.trust, editor.runs.onDidFinish, verdicts);
     // Only after every feature registered: the browser tests and the activation bench read this line as
     // "started", so a failed start must not print it.
     log.info('Pipewise activated');

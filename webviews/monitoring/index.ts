@@ -44,9 +44,11 @@ const byButtons = (['hour', 'day'] as const).map((by) => {
 });
 const refresh = h('button', { type: 'button', id: 'refresh', class: 'secondary', title: 'Read the request log again' }, 'Refresh');
 refresh.addEventListener('click', () => channel.post({ type: 'refresh' }));
+const labelsButton = h('button', { type: 'button', id: 'labels', class: 'secondary', title: 'Measure quality per version from labels that arrived later (request_id and the label, CSV or Parquet)' }, 'Labels…');
+labelsButton.addEventListener('click', () => channel.post({ type: 'chooseLabels' }));
 const body = h('div', { class: 'monitoring' });
 app.append(
-  h('header', { class: 'toolbar' }, h('h1', {}, 'Monitoring'), ...byButtons, refresh),
+  h('header', { class: 'toolbar' }, h('h1', {}, 'Monitoring'), ...byButtons, labelsButton, refresh),
   h('div', { class: 'statusline' }, windowLine, status),
   h('p', { class: 'hint source', title: `${state.pipelineFile}\nlog: ${state.logDir}` }, `${state.pipelineFile.split(/[\\/]/).pop() ?? ''} · log ${state.logDir.split(/[\\/]/).filter(Boolean).pop() ?? ''}/`),
   body,
@@ -118,6 +120,72 @@ function overTimeSpec(r: NonNullable<typeof report>, width: number): TopLevelSpe
   } as unknown as TopLevelSpec;
 }
 
+type Quality = NonNullable<NonNullable<typeof report>['quality']>;
+
+/** The metric quality is drawn by: the first the Evaluator thresholds, else the task's headline. */
+function qualityMetric(q: Quality): { metric: string; threshold: number | null } {
+  const [metric, t] = Object.entries(q.thresholds)[0] ?? [];
+  if (metric) return { metric, threshold: t?.lower_bound ?? t?.upper_bound ?? null };
+  const have = new Set(q.versions.flatMap((v) => Object.keys(v.metrics)));
+  return { metric: ['accuracy', 'auc', 'rmse'].find((m) => have.has(m)) ?? [...have][0] ?? 'accuracy', threshold: null };
+}
+
+/** Each version's share of the traffic: requests, the features flagged on its own, and its quality from labels. */
+function versionTable(r: NonNullable<typeof report>): HTMLElement | undefined {
+  const q = r.quality;
+  const versions = [...new Set([...r.overall.versions.map((v) => v.version), ...(q?.versions ?? []).map((v) => v.version)])].sort((a, b) => a - b);
+  if (versions.length < 2 && !q) return undefined;
+  const shown = q ? qualityMetric(q) : undefined;
+  const tbody = h('tbody');
+  for (const version of versions) {
+    const v = r.overall.versions.find((x) => x.version === version);
+    const qv = q?.versions.find((x) => x.version === version);
+    const flagged = (v?.features ?? []).filter((f) => f.anomalous).map((f) => f.name);
+    const failed = qv?.passed === false;
+    const tr = h('tr', { 'data-version': String(version), 'data-requests': String(v?.requests ?? 0), 'data-flagged': flagged.join(','), 'data-labelled': qv ? String(qv.labelled) : '', 'data-quality': qv?.passed === false ? 'failed' : qv?.passed ? 'passed' : 'none', class: flagged.length || failed ? 'exceeded' : '' });
+    tr.append(
+      h('td', {}, `v${version}`),
+      h('td', { class: 'num' }, formatCount(v?.requests ?? 0)),
+      h('td', {}, flagged.length ? flagged.join(', ') : '—'),
+      ...(q && shown
+        ? [
+            h('td', { class: 'num' }, qv ? formatCount(qv.labelled) : '0'),
+            h('td', { class: 'num', title: qv ? qv.checks.map((c) => c.message).join('\n') : 'no label joined yet' }, formatNumber(qv?.metrics[shown.metric] ?? null)),
+          ]
+        : []),
+      h('td', {}, flagged.length || failed ? h('span', { class: 'badge alert', title: [flagged.length ? 'skew or anomalies on its own traffic' : '', failed ? 'quality fails the Evaluator\'s threshold' : ''].filter(Boolean).join('; ') }, failed && flagged.length ? 'both' : failed ? 'quality' : 'skew') : h('span', { class: 'badge ok' }, 'ok')),
+    );
+    tbody.append(tr);
+  }
+  // Short headings: the table fits the ~500 px column the panel opens in beside the pipeline.
+  const heads = ['Version', 'Requests', 'Skew', ...(q && shown ? ['Labelled', shown.metric] : []), 'Status'];
+  const head = h('tr', {}, ...heads.map((t) => h('th', { scope: 'col' }, t)));
+  const parts: Node[] = [h('div', { class: 'tablewrap' }, h('table', { class: 'grid versions' }, h('thead', {}, head), tbody))];
+  if (q) {
+    const line = Object.entries(q.thresholds).flatMap(([m, t]) => [t.lower_bound !== undefined ? `${m} ≥ ${formatNumber(t.lower_bound)}` : '', t.upper_bound !== undefined ? `${m} ≤ ${formatNumber(t.upper_bound)}` : '']).filter(Boolean);
+    parts.push(
+      h(
+        'p',
+        { class: 'hint qualitysource', title: q.labelsFile },
+        `Labels: ${q.labelsFile.split(/[\\/]/).pop() ?? ''} — ${formatCount(q.labels)} labels, ${formatCount(q.matched)} joined, ${formatCount(q.unmatchedLabels)} with no logged request, ${formatCount(q.unlabelledRequests)} requests without a label yet. ` +
+          (line.length ? `Alert line (Evaluator ${q.evaluator ?? ''}): ${line.join(', ')}.` : 'No Evaluator value threshold: quality is shown, not judged.'),
+      ),
+    );
+  }
+  return section('versionsection', `Per version (${versions.length})`, ...parts);
+}
+
+function qualitySpec(q: Quality, metric: string, threshold: number | null, width: number): TopLevelSpec {
+  const values = q.versions.flatMap((v) => v.series.filter((b) => b.metrics[metric] !== undefined).map((b) => ({ version: `v${v.version}`, from: b.from, value: b.metrics[metric], labelled: b.labelled, passed: b.passed !== false })));
+  const layers: unknown[] = [
+    { mark: { type: 'line', point: { filled: true, size: 50 } }, encoding: { x: { field: 'from', type: 'temporal', title: null }, y: { field: 'value', type: 'quantitative', title: metric, scale: { zero: false } }, color: { field: 'version', type: 'nominal', title: 'version' }, tooltip: [{ field: 'version' }, { field: 'from', type: 'temporal', format: '%Y-%m-%d %H:%M', title: 'from' }, { field: 'value', format: '.4f', title: metric }, { field: 'labelled' }] } },
+  ];
+  if (threshold !== null) layers.push({ data: { values: [{ threshold }] }, mark: { type: 'rule', strokeDash: [4, 3], color: ALERT }, encoding: { y: { field: 'threshold', type: 'quantitative' } } });
+  // A bucket on the wrong side of the line is ringed in red, whatever its version's colour.
+  layers.push({ data: { values: values.filter((v) => !v.passed) }, mark: { type: 'point', size: 140, strokeWidth: 2, color: ALERT }, encoding: { x: { field: 'from', type: 'temporal' }, y: { field: 'value', type: 'quantitative' } } });
+  return { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', width: Math.max(240, width - 140), height: 160, data: { values }, layer: layers } as unknown as TopLevelSpec;
+}
+
 async function drawOverlay(box: HTMLElement, feature: string): Promise<void> {
   const r = report;
   if (!r) return;
@@ -147,7 +215,14 @@ function ack(extra: Partial<MonitoringAck> = {}): MonitoringAck {
   }));
   const anomalies = [...body.querySelectorAll<HTMLElement>('li.anomaly')].map((li) => ({ feature: li.dataset['feature'] ?? '', type: li.dataset['type'] ?? '', description: li.querySelector('.desc')?.textContent ?? '' }));
   const notices = [...body.querySelectorAll<HTMLElement>('.monitornotice li')].map((li) => li.textContent ?? '');
-  return { kind: 'report', rows, highlighted: [...body.querySelectorAll<HTMLElement>('table.skew tr.exceeded')].map((tr) => tr.dataset['feature'] ?? ''), anomalies, notices, ...extra };
+  const versions = [...body.querySelectorAll<HTMLElement>('table.versions tbody tr[data-version]')].map((tr) => ({
+    version: Number(tr.dataset['version']),
+    requests: Number(tr.dataset['requests']),
+    flagged: (tr.dataset['flagged'] ?? '').split(',').filter(Boolean),
+    labelled: tr.dataset['labelled'] ? Number(tr.dataset['labelled']) : null,
+    quality: (tr.dataset['quality'] ?? 'none') as 'passed' | 'failed' | 'none',
+  }));
+  return { kind: 'report', rows, highlighted: [...body.querySelectorAll<HTMLElement>('table.skew tr.exceeded')].map((tr) => tr.dataset['feature'] ?? ''), anomalies, notices, ...(versions.length ? { versions } : {}), ...extra };
 }
 
 function select(feature: string, reveal = true): void {
@@ -189,7 +264,16 @@ function draw(r: MonitorResult, by: MonitorBy): void {
   const overlay = h('section', { class: 'evsection overlay', 'aria-label': 'Training and serving distributions' }, h('p', { class: 'hint' }, 'Select a feature to overlay its training and serving distributions.'));
   // A skipped log file or shed rows change what the numbers below cover: said before them.
   if (r.notices.length) body.append(h('div', { class: 'monitornotice', role: 'status' }, h('ul', {}, ...r.notices.map((n) => h('li', {}, n)))));
+  if (r.quality) setState({ labelsFile: r.quality.labelsFile });
+  const versions = versionTable(r);
+  const qualityBox = h('div', { class: 'chart quality' });
+  const shown = r.quality ? qualityMetric(r.quality) : undefined;
+  const points = Object.fromEntries((r.quality?.versions ?? []).map((v) => [`v${v.version}`, v.series.filter((b) => shown && b.metrics[shown.metric] !== undefined).length]));
+  const drawQuality = !!r.quality && !!shown && Object.values(points).some((n) => n > 0);
+  if (r.quality && !drawQuality) qualityBox.append(h('p', { class: 'hint single' }, 'No label has joined a logged request yet.'));
   body.append(
+    ...(versions ? [versions] : []),
+    ...(r.quality && shown ? [section('qualitysection', `Quality by ${by} per version (${shown.metric}${shown.threshold !== null ? '; dashed: the Evaluator\'s threshold' : ''})`, qualityBox)] : []),
     anomalyList(r),
     skewTable(r),
     overlay,
@@ -205,11 +289,12 @@ function draw(r: MonitorResult, by: MonitorBy): void {
   // above already says. The over-time charts start at two windows.
   const single = r.windows.length < 2;
   if (single) overTime.append(h('p', { class: 'hint single' }, `One ${by} so far: its distances are the table's above. The distance over time is drawn from two windows on${by === 'hour' ? ' (or try by day)' : ''}.`));
-  void Promise.all([single ? Promise.resolve() : renderVegaLite(overTime, overTimeSpec(r, width)).then((v) => { if (overTimeDrawn?.el === overTime) overTimeDrawn.view = v; }), selected ? drawOverlay(overlay, selected) : Promise.resolve()])
+  const qualityDrawn = drawQuality && r.quality && shown ? renderVegaLite(qualityBox, qualitySpec(r.quality, shown.metric, shown.threshold, width)).then(() => undefined) : Promise.resolve();
+  void Promise.all([qualityDrawn, single ? Promise.resolve() : renderVegaLite(overTime, overTimeSpec(r, width)).then((v) => { if (overTimeDrawn?.el === overTime) overTimeDrawn.view = v; }), selected ? drawOverlay(overlay, selected) : Promise.resolve()])
     .then(() => {
       if (g !== generation) return;
       const chart = { by, windows: r.windows.length, features: [...new Set(r.windows.flatMap((w) => w.features.filter((f) => f.distance !== null).map((f) => f.name)))].sort() };
-      lastAck = ack({ from, to, requests: Number(windowLine.dataset['requests']), chart });
+      lastAck = ack({ from, to, requests: Number(windowLine.dataset['requests']), chart, ...(drawQuality && shown ? { qualityChart: { metric: shown.metric, points, threshold: shown.threshold } } : {}) });
       channel.post({ type: 'rendered', ack: selected ? { ...lastAck, overlay: selected } : lastAck });
     })
     .catch(channel.reportError);

@@ -12,6 +12,9 @@ import {
 } from '../../core/metrics';
 import { PipewiseError } from '../../core/errors';
 import type { ModelSignature, Prediction } from '../model/servingModel';
+
+/** What scoring needs of a model's signature (monitoring scores logged predictions with only these). */
+export type LabelledTask = Pick<ModelSignature, 'task' | 'classes'>;
 import type { RawValue } from './examples';
 import { PredictionColumn } from './predict';
 import type { Slice, SliceKey } from './slicing';
@@ -47,7 +50,7 @@ function isMissing(v: RawValue | undefined): boolean {
  * model's classes cannot be scored in a binary model and is left out; in a multiclass model it
  * counts as a miss (index −1), so accuracy is not flattered by classes the model never saw.
  */
-export function encodeLabels(signature: ModelSignature, raw: readonly (RawValue | undefined)[]): EncodedLabels {
+export function encodeLabels(signature: LabelledTask, raw: readonly (RawValue | undefined)[]): EncodedLabels {
   const encoder = new LabelEncoder(signature, raw.length);
   encoder.add(raw);
   return encoder.result();
@@ -66,7 +69,7 @@ export class LabelEncoder {
   private next = 0;
 
   constructor(
-    private readonly signature: ModelSignature,
+    private readonly signature: LabelledTask,
     capacity: number,
   ) {
     this.y = new Float64Array(capacity);
@@ -115,7 +118,7 @@ export class LabelEncoder {
   }
 }
 
-function requireClasses(signature: ModelSignature): readonly string[] {
+function requireClasses(signature: LabelledTask): readonly string[] {
   const classes = signature.classes;
   const need = signature.task === 'binary' ? 2 : 1;
   if (!classes || classes.length < need || (signature.task === 'binary' && classes.length !== 2)) {
@@ -133,7 +136,7 @@ function scoreOf(p: Pick<Prediction, 'score'>, row: number): number {
 
 /** Metrics of every slice. `predictions[i]` (or `.get(i)`) belongs to row `i`. */
 export function computeSliceMetrics(
-  signature: ModelSignature,
+  signature: LabelledTask,
   labels: EncodedLabels,
   predictions: readonly Prediction[] | PredictionColumn,
   slices: readonly Slice[],

@@ -32,6 +32,15 @@ export interface AnomalyItem {
   readonly description: string;
 }
 
+/** Skew and schema anomalies of the requests one model version answered (in one window). */
+export interface VersionWindow {
+  readonly version: number;
+  readonly requests: number;
+  readonly features: FeatureSkew[];
+  readonly anomalies: AnomalyItem[];
+  readonly anomaliesProto: Anomalies;
+}
+
 export interface MonitorWindow {
   readonly window: { readonly from: string; readonly to: string };
   readonly requests: number;
@@ -40,6 +49,11 @@ export interface MonitorWindow {
   /** TFMD Anomalies of this window. */
   readonly anomaliesProto: Anomalies;
   readonly statistics: DatasetFeatureStatistics;
+  /**
+   * The same per model version that answered (`__model_version`), oldest first: a canary's drift
+   * drowns in the whole traffic, so each version is compared with training on its own.
+   */
+  readonly versions: readonly VersionWindow[];
 }
 
 export interface MonitorOptions {
@@ -117,16 +131,29 @@ export async function monitorRequests(conn: DuckDBConnection, options: MonitorOp
   }
 }
 
-async function monitorLog(conn: DuckDBConnection, options: MonitorOptions): Promise<MonitorWindow[]> {
-  const meta = await readLogMeta(options.logDir);
+/**
+ * Every readable row of the log between `since` and `until` as one relation (undefined when the log
+ * has no file yet), after warning about shed or lost rows and unreadable files.
+ */
+export async function loggedRequests(
+  conn: DuckDBConnection,
+  meta: RequestLogMeta,
+  options: Pick<MonitorOptions, 'logDir' | 'since' | 'until' | 'onWarning'>,
+): Promise<string | undefined> {
   if (meta.shedRows) options.onWarning?.(`the server shed ${meta.shedRows} answered rows from this log (its backlog was full): the log is a sample of what was served`);
   if (meta.lostRows) options.onWarning?.(`the server could not write ${meta.lostRows} answered rows to this log before it stopped`);
   const relations = await readableLogFiles(conn, options.logDir, meta, options.onWarning);
   const time = quoteIdent(LOG_COLUMNS.time);
   const where = [options.since ? `${time} >= ${tsLiteral(options.since)}` : '', options.until ? `${time} < ${tsLiteral(options.until)}` : ''].filter(Boolean);
-  const all = relations.length
+  return relations.length
     ? `(SELECT * FROM (${relations.map((r) => `SELECT * FROM ${r}`).join(' UNION ALL BY NAME ')})${where.length ? ` WHERE ${where.join(' AND ')}` : ''})`
     : undefined;
+}
+
+async function monitorLog(conn: DuckDBConnection, options: MonitorOptions): Promise<MonitorWindow[]> {
+  const meta = await readLogMeta(options.logDir);
+  const all = await loggedRequests(conn, meta, options);
+  const time = quoteIdent(LOG_COLUMNS.time);
   const windows: { from: string; to: string; relation: string; n: number }[] = [];
   if (all && options.by) {
     // The window's unit reaches SQL only as one of two fixed literals, whoever passed it.
@@ -151,7 +178,34 @@ async function monitorLog(conn: DuckDBConnection, options: MonitorOptions): Prom
   const out: MonitorWindow[] = [];
   for (const w of windows) {
     const statistics = w.n > 0 ? await windowStatistics(conn, w.relation, meta, types, options.signal) : { name: 'serving', numExamples: 0, features: [] };
-    out.push(compareWindow(w, statistics, schema, options));
+    const overall = compareWindow(w, statistics, schema, options);
+    out.push({ ...overall, versions: w.n > 0 ? await versionWindows(conn, w, overall, meta, types, schema, options) : [] });
+  }
+  return out;
+}
+
+/** Each version's share of a window compared on its own; one version is the window itself. */
+async function versionWindows(
+  conn: DuckDBConnection,
+  w: { from: string; to: string; relation: string },
+  overall: Omit<MonitorWindow, 'versions'>,
+  meta: RequestLogMeta,
+  types: ReadonlyMap<string, string>,
+  schema: Schema,
+  options: MonitorOptions,
+): Promise<VersionWindow[]> {
+  const column = quoteIdent(LOG_COLUMNS.version);
+  const rows = await queryRows(conn, `SELECT ${column} AS v, count(*) AS n FROM ${w.relation} WHERE ${column} IS NOT NULL GROUP BY v ORDER BY v`);
+  const counts = rows.map((r) => ({ version: num(r.v), n: num(r.n) }));
+  const only = counts.length === 1 ? counts[0] : undefined;
+  if (only) return [{ version: only.version, requests: only.n, features: overall.features, anomalies: overall.anomalies, anomaliesProto: overall.anomaliesProto }];
+  const out: VersionWindow[] = [];
+  for (const { version, n } of counts) {
+    // The version is a BIGINT read back from the log, so it reaches SQL as a plain integer.
+    const relation = `(SELECT * FROM ${w.relation} WHERE ${column} = ${Math.trunc(version)})`;
+    const statistics = await windowStatistics(conn, relation, meta, types, options.signal);
+    const r = compareWindow({ ...w, n }, statistics, schema, options);
+    out.push({ version, requests: n, features: r.features, anomalies: r.anomalies, anomaliesProto: r.anomaliesProto });
   }
   return out;
 }
@@ -173,7 +227,7 @@ async function windowStatistics(conn: DuckDBConnection, relation: string, meta: 
   return computeStatisticsWith(conn, { relation: `SELECT ${cols.join(', ')} FROM ${relation}` }, { name: 'serving', signal });
 }
 
-function compareWindow(w: { from: string; to: string; n: number }, statistics: DatasetFeatureStatistics, schema: Schema, options: MonitorOptions): MonitorWindow {
+function compareWindow(w: { from: string; to: string; n: number }, statistics: DatasetFeatureStatistics, schema: Schema, options: MonitorOptions): Omit<MonitorWindow, 'versions'> {
   const anomalies = validateAgainstSchema(statistics, schema);
   const param: Record<string, number> = {};
   for (const f of schema.feature) {
@@ -205,9 +259,32 @@ function compareWindow(w: { from: string; to: string; n: number }, statistics: D
   return { window: { from: w.from, to: w.to }, requests: w.n, features, anomalies: items, anomaliesProto: anomalies, statistics };
 }
 
-/** Names of the features a window flags (schema anomalies or skew). */
-export function anomalousFeatures(w: MonitorWindow): string[] {
+/** Names of the features a window (or a version's share of it) flags: schema anomalies or skew. */
+export function anomalousFeatures(w: Pick<MonitorWindow, 'features' | 'anomaliesProto'>): string[] {
   return [...new Set([...w.features.filter((f) => f.anomalous).map((f) => f.name), ...Object.keys(w.anomaliesProto.anomalyInfo)])].sort();
+}
+
+/** A window as `pipewise monitor --json` prints it (and the monitoring panel receives it). */
+export function monitorWindowJson(w: MonitorWindow): {
+  window: MonitorWindow['window'];
+  requests: number;
+  features: FeatureSkew[];
+  anomalies: AnomalyItem[];
+  versions: { version: number; requests: number; features: FeatureSkew[]; anomalies: AnomalyItem[] }[];
+} {
+  return {
+    window: w.window,
+    requests: w.requests,
+    features: w.features,
+    anomalies: w.anomalies,
+    versions: w.versions.map((v) => ({ version: v.version, requests: v.requests, features: v.features, anomalies: v.anomalies })),
+  };
+}
+
+/** Whether a window, or any version's share of it, is anomalous (what `monitor` exits 1 for). */
+export function isAnomalousWindow(w: MonitorWindow): boolean {
+  const flagged = (x: Pick<MonitorWindow, 'features' | 'anomaliesProto'>): boolean => anomalousFeatures(x).length > 0 || x.anomaliesProto.datasetAnomalyInfo !== undefined;
+  return flagged(w) || w.versions.some(flagged);
 }
 
 export { featureName };

@@ -31,7 +31,17 @@ import type { ServedRequest } from './server';
 
 export const LOG_META_FILE = 'log.json';
 /** The log's own columns (everything else is a raw feature). */
-export const LOG_COLUMNS = { time: '__time', version: '__model_version', verb: '__verb', prediction: '__prediction', scores: '__scores' } as const;
+export const LOG_COLUMNS = {
+  time: '__time',
+  version: '__model_version',
+  verb: '__verb',
+  /** `ServedRequest.requestId`: what delayed labels join on (absent from logs written before it existed: read as NULL). */
+  requestId: '__request_id',
+  /** The row's place in its request (0-based): a request of several instances logs one row each. */
+  instance: '__instance',
+  prediction: '__prediction',
+  scores: '__scores',
+} as const;
 
 /** Defaults, as the README documents them. */
 export const LOG_DEFAULTS = { flushMs: 200, rotateRows: 50_000, rotateMs: 10 * 60_000, maxBacklogRows: 200_000 } as const;
@@ -108,6 +118,8 @@ function columnTypes(meta: Pick<RequestLogMeta, 'inputs' | 'task'>): [string, st
     [LOG_COLUMNS.time, 'TIMESTAMP'],
     [LOG_COLUMNS.version, 'BIGINT'],
     [LOG_COLUMNS.verb, 'VARCHAR'],
+    [LOG_COLUMNS.requestId, 'VARCHAR'],
+    [LOG_COLUMNS.instance, 'BIGINT'],
     ...meta.inputs.map((i): [string, string] => [i.name, i.type === 'number' ? 'DOUBLE' : 'VARCHAR']),
     [LOG_COLUMNS.prediction, meta.task === 'regression' ? 'DOUBLE' : 'VARCHAR'],
     [LOG_COLUMNS.scores, 'DOUBLE[]'],
@@ -228,7 +240,7 @@ export class RequestLog {
       }
       const p = r.predictions[i];
       const scores = p?.scores ?? (p?.score !== undefined ? [1 - p.score, p.score] : null);
-      const line: Record<string, unknown> = { [LOG_COLUMNS.time]: time, [LOG_COLUMNS.version]: r.version, [LOG_COLUMNS.verb]: r.verb };
+      const line: Record<string, unknown> = { [LOG_COLUMNS.time]: time, [LOG_COLUMNS.version]: r.version, [LOG_COLUMNS.verb]: r.verb, [LOG_COLUMNS.requestId]: text(r.requestId), [LOG_COLUMNS.instance]: i };
       for (const input of this.inputs) {
         const v = row[input.name];
         line[input.name] = input.type === 'number' ? (typeof v === 'number' && Number.isFinite(v) ? v : null) : text(v);

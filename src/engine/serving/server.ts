@@ -13,6 +13,7 @@
  * On loopback, requests whose Host header names another host are refused, so a web page cannot
  * reach the server through DNS rebinding.
  */
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { errorMessage } from '../../protocol/errors';
 import type { AddressInfo } from 'node:net';
@@ -41,6 +42,8 @@ export interface ServedRequest {
   readonly time: Date;
   readonly verb: Verb;
   readonly version: number;
+  /** The client's `X-Request-Id`, or one generated for the request: the key delayed labels join on. */
+  readonly requestId: string;
   readonly rows: readonly RawRequestRow[];
   readonly predictions: readonly Prediction[];
 }
@@ -211,7 +214,7 @@ async function answerPrediction(a: Answering, req: http.IncomingMessage, res: ht
     else if (predictFormat) send(res, 200, { outputs: columnarOutputs(signature, predictions) });
     else if (verbText === 'classify') send(res, 200, { results: classifyResults(signature, predictions) });
     else send(res, 200, { results: regressResults(signature, predictions) });
-    a.onServed?.({ time: new Date(), verb: verbText, version: served.version, rows, predictions });
+    a.onServed?.({ time: new Date(), verb: verbText, version: served.version, requestId: requestIdOf(req), rows, predictions });
   } finally {
     served.release();
   }
@@ -287,6 +290,12 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       if (options.source) await source.close();
     },
   };
+}
+
+/** The client's `X-Request-Id` when it is one printable token of at most 200 characters, else a new UUID. */
+function requestIdOf(req: http.IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && /^[\x21-\x7e]{1,200}$/.test(given) ? given : randomUUID();
 }
 
 /** The version a label names (404 when none). */

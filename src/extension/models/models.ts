@@ -4,6 +4,7 @@
  * trusted workspace.
  */
 import * as vscode from 'vscode';
+import type { MonitoringVerdicts } from '../panels/monitoringVerdicts';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { PipewiseContext } from '../context';
@@ -20,10 +21,10 @@ import { TRY_VIEW_TYPE, TryPanel } from './tryPanel';
 import { PanelRegistry } from '../panelRegistry';
 
 /** `runEnded`: fires when a run started in the editor ends (the Models view reloads then). */
-export function registerModels(ctx: PipewiseContext, trust: TrustGate, runEnded?: vscode.Event<unknown>): ModelServers {
+export function registerModels(ctx: PipewiseContext, trust: TrustGate, runEnded?: vscode.Event<unknown>, verdicts?: MonitoringVerdicts): ModelServers {
   const subs = ctx.extension.subscriptions;
   const servers = new ModelServers(ctx.extension.extensionPath, ctx.log);
-  const view = new ModelsView(servers, runEnded);
+  const view = new ModelsView(servers, runEnded, verdicts);
   /** A model's request log as the settings in its pipeline's scope ask (undefined: not logged). */
   const requestLogOf = (m: Pick<PushedModel, 'logName' | 'pipelineFile'>): { logDir: string; logSample: number } | undefined => {
     const { logRequests, logSample } = readConfig(vscode.Uri.file(m.pipelineFile)).serving;

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { readAllPushedModels, requestLogDir, type PushedModel, type PushedVersion } from './pushedModels';
 import type { ModelServers } from './modelServers';
+import type { MonitoringVerdicts } from '../panels/monitoringVerdicts';
 import { formatNumber } from '../../core/format';
 import { commandOf } from '../commands';
 
@@ -47,6 +48,8 @@ export class ModelsView implements vscode.TreeDataProvider<ModelElement>, vscode
   constructor(
     private readonly servers: ModelServers,
     runEnded?: vscode.Event<unknown>,
+    /** What the monitoring panels concluded: an anomalous model gets a warning. */
+    private readonly verdicts?: MonitoringVerdicts,
   ) {
     // A run from a task or a terminal writes a run record (temp + rename: seen as a create, a change or a delete and create).
     const records = vscode.workspace.createFileSystemWatcher('**/metadata/runs/*.json');
@@ -64,6 +67,7 @@ export class ModelsView implements vscode.TreeDataProvider<ModelElement>, vscode
       files.onDidDelete(refresh),
       servers.onDidChange(() => this.changed.fire(undefined)),
       ...(runEnded ? [runEnded(refresh)] : []),
+      ...(verdicts ? [verdicts.onDidChange(() => this.changed.fire(undefined))] : []),
     );
   }
 
@@ -138,6 +142,14 @@ export class ModelsView implements vscode.TreeDataProvider<ModelElement>, vscode
           (server?.logDir ? `  \nLogging requests to \`${vscode.workspace.asRelativePath(server.logDir)}\`` : ''),
       );
       item.iconPath = new vscode.ThemeIcon(server ? 'radio-tower' : 'package', server ? new vscode.ThemeColor('testing.iconPassed') : undefined);
+      const anomalous = this.verdicts?.of(m.pipelineFile);
+      if (anomalous) {
+        // The monitoring panel found its requests anomalous: a warning badge, and why in the tooltip.
+        item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
+        item.description = `anomalous · ${String(item.description)}`;
+        (item.tooltip as vscode.MarkdownString).appendMarkdown(`  \n$(warning) Monitoring: ${anomalous}`);
+        (item.tooltip as vscode.MarkdownString).supportThemeIcons = true;
+      }
       // `.logged`: a request log exists (or the running server writes one), so it can be monitored.
       const logged = !!server?.logDir || this.logged.has(m.base);
       item.contextValue = (server ? 'pipewise.model.serving' : m.versions.length ? 'pipewise.model' : 'pipewise.model.empty') + (logged ? '.logged' : '');

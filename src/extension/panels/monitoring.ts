@@ -12,6 +12,7 @@ import { registerCommand, registerTestCommand } from '../commands';
 import type { PipewiseContext } from '../context';
 import { PanelRegistry } from '../panelRegistry';
 import { MONITORING_VIEW_TYPE, MonitoringPanel } from './monitoringPanel';
+import { MonitoringVerdicts } from './monitoringVerdicts';
 
 async function pickPipeline(): Promise<vscode.Uri | undefined> {
   const active = vscode.window.activeTextEditor?.document.uri;
@@ -52,12 +53,14 @@ function isState(s: unknown): s is MonitoringState {
   return !!x && typeof x.pipelineFile === 'string' && typeof x.logDir === 'string' && (x.by === 'hour' || x.by === 'day');
 }
 
-export function registerMonitoring(ctx: PipewiseContext): void {
+/** The verdicts the panels reach, for the Models view's warning badge. */
+export function registerMonitoring(ctx: PipewiseContext): MonitoringVerdicts {
+  const verdicts = new MonitoringVerdicts();
   const panels = new PanelRegistry(ctx.extension.extensionUri, {
     viewType: MONITORING_VIEW_TYPE,
     keyOf: (s: MonitoringState) => MonitoringPanel.keyOf(s.pipelineFile, s.logDir),
     title: () => 'Monitoring',
-    create: (webviewPanel, s) => new MonitoringPanel(ctx, webviewPanel, s),
+    create: (webviewPanel, s) => new MonitoringPanel(ctx, webviewPanel, s, verdicts),
     isState,
   });
   const find = (logDir: string): MonitoringPanel | undefined => panels.find((p) => path.resolve(p.state.logDir) === path.resolve(logDir));
@@ -76,5 +79,6 @@ export function registerMonitoring(ctx: PipewiseContext): void {
     if (!p) throw new Error(`no monitoring panel open on ${logDir}`);
     return p.waitForAck((a) => a.kind === (want?.kind ?? 'report') && (want?.requests === undefined || a.requests === want.requests) && (want?.overlay === undefined || a.overlay === want.overlay), want?.timeoutMs ?? 60_000, want?.fresh ?? false);
   });
-  ctx.extension.subscriptions.push(panels);
+  ctx.extension.subscriptions.push(panels, verdicts);
+  return verdicts;
 }

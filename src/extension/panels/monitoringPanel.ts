@@ -11,7 +11,9 @@ import path from 'node:path';
 import { CancellationTokenSource } from 'vscode-jsonrpc/node';
 import { errorMessage } from '../../protocol/errors';
 import { MonitorRequests, type FromMonitoringWebview, type MonitoringAck, type MonitoringState, type ToMonitoringWebview } from '../../protocol/monitoring';
+import { executeCommand } from '../commands';
 import type { PipewiseContext } from '../context';
+import type { MonitoringVerdicts } from './monitoringVerdicts';
 import { WebviewHost } from '../webviewHost';
 
 export const MONITORING_VIEW_TYPE = 'pipewise.monitoring';
@@ -45,6 +47,7 @@ export class MonitoringPanel extends WebviewHost<ToMonitoringWebview, FromMonito
     private readonly ctx: PipewiseContext,
     panel: vscode.WebviewPanel,
     public state: MonitoringState,
+    private readonly verdicts?: MonitoringVerdicts,
   ) {
     super(panel, {
       extensionUri: ctx.extension.extensionUri,
@@ -93,6 +96,9 @@ export class MonitoringPanel extends WebviewHost<ToMonitoringWebview, FromMonito
       case 'select':
         this.state = { ...this.state, selected: m.feature };
         break;
+      case 'chooseLabels':
+        await this.chooseLabels();
+        break;
       case 'rendered':
         this.rendered(m.ack);
         break;
@@ -105,6 +111,32 @@ export class MonitoringPanel extends WebviewHost<ToMonitoringWebview, FromMonito
     if (sig !== this.signature) await this.load();
   }
 
+  /** Records the verdict; a log that just turned anomalous is announced once, with a way back to this panel. */
+  private announce(summary: string | undefined): void {
+    if (!this.verdicts?.set(this.state.pipelineFile, this.state.logDir, summary)) return;
+    const what = `${path.basename(this.state.pipelineFile)} (log ${path.basename(this.state.logDir)})`;
+    void vscode.window.showWarningMessage(`Pipewise: the requests served from ${what} are anomalous: ${summary ?? ''}`, 'Open Monitoring').then((choice) => {
+      if (choice === 'Open Monitoring') void executeCommand('pipewise.openMonitoring', vscode.Uri.file(this.state.pipelineFile), this.state.logDir);
+    });
+  }
+
+  /** The labels file quality is measured from: picked by the user (a CSV or Parquet of request ids and labels). */
+  private async chooseLabels(): Promise<void> {
+    const picked = await vscode.window.showOpenDialog({
+      title: 'Labels that arrived later (request_id and the label, CSV or Parquet)',
+      canSelectFiles: true,
+      canSelectFolders: false,
+      canSelectMany: false,
+      filters: { Labels: ['csv', 'parquet'] },
+      defaultUri: vscode.Uri.file(this.state.labelsFile ?? this.state.logDir),
+      openLabel: 'Measure quality',
+    });
+    const file = picked?.[0]?.fsPath;
+    if (!file) return;
+    this.state = { ...this.state, labelsFile: file };
+    await this.load();
+  }
+
   /** Asks the worker for the report, cancelling one still in flight. */
   async load(): Promise<void> {
     this.running?.cancel();
@@ -113,11 +145,13 @@ export class MonitoringPanel extends WebviewHost<ToMonitoringWebview, FromMonito
     const sig = await logSignature(this.state.logDir);
     this.post({ type: 'loading' });
     try {
-      const result = await this.ctx.worker.request(MonitorRequests, { pipelineFile: this.state.pipelineFile, logDir: this.state.logDir, by: this.state.by }, cts.token);
+      const { pipelineFile, logDir, by, labelsFile } = this.state;
+      const result = await this.ctx.worker.request(MonitorRequests, { pipelineFile, logDir, by, ...(labelsFile ? { labelsFile } : {}) }, cts.token);
       if (cts.token.isCancellationRequested) return;
       this.signature = sig;
       this.loads++;
       this.post({ type: 'result', result, by: this.state.by });
+      if (result.kind === 'report') this.announce(result.anomalous ? result.summary : undefined);
     } catch (e) {
       if (cts.token.isCancellationRequested) return;
       this.signature = sig;

@@ -8,15 +8,15 @@ import path from 'node:path';
 import { ResponseError, type CancellationToken, type MessageConnection } from 'vscode-jsonrpc/node';
 import { CancelledError } from '../../core/errors';
 import { withConnection } from '../../engine/duckdb';
-import { monitorRequests, type MonitorWindow } from '../../engine/monitoring/monitor';
+import { monitorVerdict } from '../../engine/monitoring/alerts';
+import { loggedRequests, monitorRequests, monitorWindowJson, readLogMeta } from '../../engine/monitoring/monitor';
+import { evaluatorConfig, measureQuality } from '../../engine/monitoring/quality';
 import { latestTrainingBaseline } from '../../engine/monitoring/trainingBaseline';
 import { LOG_META_FILE } from '../../engine/serving/requestLog';
-import { MonitorRequests, type MonitorParams, type MonitorResult, type MonitorWindowJson } from '../../protocol/monitoring';
+import { MonitorRequests, type MonitorParams, type MonitorResult } from '../../protocol/monitoring';
 
-/** A window as `pipewise monitor --json` prints it. */
-function windowJson(w: MonitorWindow): MonitorWindowJson {
-  return { window: w.window, requests: w.requests, features: w.features, anomalies: w.anomalies };
-}
+/** A labels file dropped into the log folder under one of these names is used without being chosen. */
+export const LABEL_FILE_NAMES = ['labels.csv', 'labels.parquet'] as const;
 
 export async function monitorLog(params: MonitorParams, signal?: AbortSignal): Promise<MonitorResult> {
   const logDir = path.resolve(params.logDir);
@@ -34,11 +34,29 @@ export async function monitorLog(params: MonitorParams, signal?: AbortSignal): P
   // The monitor warns once per pass, and there are two passes (overall, per window): each notice once.
   const notices = new Set<string>();
   const options = { logDir, schema: baseline.schema, training: baseline.training, onWarning: (m: string) => notices.add(m), ...(signal ? { signal } : {}) };
-  return withConnection(async (conn) => {
+  const labelsFile = params.labelsFile ?? LABEL_FILE_NAMES.map((n) => path.join(logDir, n)).find((f) => existsSync(f));
+  const config = labelsFile ? await evaluatorConfig(params.pipelineFile) : undefined;
+  return withConnection(async (conn): Promise<MonitorResult> => {
     const [overall] = await monitorRequests(conn, options);
     if (!overall || overall.requests === 0) return { kind: 'empty', message: `No request logged in ${logDir} yet.` };
     const windows = await monitorRequests(conn, { ...options, by: params.by });
-    return { kind: 'report', runId: baseline.runId, overall: windowJson(overall), windows: windows.map(windowJson), by: params.by, training: baseline.training, serving: overall.statistics, notices: [...notices] };
+    // Quality buckets follow the panel's by hour / by day, as --every follows --by in the CLI.
+    const meta = labelsFile ? await readLogMeta(logDir) : undefined;
+    const quality = labelsFile && meta ? await measureQuality(conn, { labelsFile, meta, requests: await loggedRequests(conn, meta, { logDir }), config, every: params.by }) : undefined;
+    const verdict = monitorVerdict([overall], quality);
+    return {
+      kind: 'report',
+      runId: baseline.runId,
+      overall: monitorWindowJson(overall),
+      windows: windows.map(monitorWindowJson),
+      by: params.by,
+      training: baseline.training,
+      serving: overall.statistics,
+      notices: [...notices],
+      ...(quality ? { quality } : {}),
+      anomalous: verdict.state === 'anomalous',
+      summary: verdict.summary,
+    };
   }, signal);
 }
 

@@ -71,6 +71,16 @@ suite('monitoring', () => {
     assert.ok(ack.overlay && SHIFTED.includes(ack.overlay), `overlay of ${ack.overlay}`);
   });
 
+  test('the panel\'s anomalous verdict badges the pipeline\'s pushed model in the Models view', async function () {
+    this.timeout(180_000);
+    await vscode.commands.executeCommand('pipewise.openMonitoring', vscode.Uri.file(pipelineFile), logDir);
+    await ackOf(logDir, { requests: 400, timeoutMs: 150_000 });
+    const models = await vscode.commands.executeCommand<{ label: string; description: string }[]>('pipewise.test.modelsView');
+    const penguins = models.find((m) => /penguins/.test(m.label));
+    assert.ok(penguins, JSON.stringify(models));
+    assert.match(penguins.description, /^anomalous · /, 'a warning on the model whose requests are anomalous');
+  });
+
   test('an empty log folder shows a message, and the panel reads the log once requests arrive (auto-refresh)', async function () {
     this.timeout(180_000);
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'pipewise-requests-empty-'));
