@@ -12,6 +12,10 @@ export interface ExperimentRow {
   readonly params: Readonly<Record<string, string>>;
   /** The Evaluator's overall metrics (empty when the run has no evaluation). */
   readonly metrics: Readonly<Record<string, number>>;
+  /** The metrics' 95% bootstrap intervals from metrics.json (`intervals` of the overall slice), where computed. */
+  readonly intervals?: Readonly<Record<string, readonly [number, number]>>;
+  /** A Tuner trial of the run (its metrics are on the Tuner's validation rows, not the eval split). */
+  readonly trial?: { readonly stage: string; readonly number: number; readonly of: number };
   readonly blessed?: boolean;
   /** The evaluation artifact folder, to open it. */
   readonly evaluation?: string;

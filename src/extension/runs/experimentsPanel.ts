@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parsePipeline } from '../../core/parse';
-import { buildExperiments, type ExecutionInput } from '../../core/experiments';
+import { buildExperiments, type EvaluationInput, type ExecutionInput, type TrialsInput, validIntervals } from '../../core/experiments';
 import type { ExperimentsView, FromExperimentsMessage, ToExperimentsMessage } from '../../protocol/experiments';
 import { executeCommand, registerCommand, registerTestCommand } from '../commands';
 import type { PipewiseContext } from '../context';
@@ -40,15 +40,24 @@ export async function loadExperiments(pipelineFile: string, limit: number): Prom
     const e = await readJson<ExecutionInput>(path.join(execDir, name));
     if (e && ids.has(e.runId)) executions.push(e);
   }
-  const evaluations = new Map<string, { metrics: Record<string, number>; blessed: boolean }>();
+  const evaluations = new Map<string, EvaluationInput>();
   const histories = new Map<string, Record<string, number>[]>();
+  const trials = new Map<string, TrialsInput>();
   for (const r of runs) {
     for (const s of r.stages) {
       const ev = s.component === 'Evaluator' ? s.artifacts.evaluation : undefined;
       if (ev && !evaluations.has(ev)) {
-        const m = await readJson<{ slices: { slice: Record<string, unknown>; metrics: Record<string, number> }[]; blessed: boolean }>(path.join(ev, 'metrics.json'));
+        const m = await readJson<{ slices: { slice: Record<string, unknown>; metrics: Record<string, number>; intervals?: Record<string, unknown> }[]; blessed: boolean }>(path.join(ev, 'metrics.json'));
         const overall = m?.slices.find((x) => Object.keys(x.slice).length === 0);
-        if (m && overall) evaluations.set(ev, { metrics: overall.metrics, blessed: m.blessed });
+        if (m && overall) {
+          const intervals = validIntervals(overall.intervals);
+          evaluations.set(ev, { metrics: overall.metrics, blessed: m.blessed, ...(intervals ? { intervals } : {}) });
+        }
+      }
+      const tuned = s.component === 'Tuner' ? s.artifacts.best_hyperparameters : undefined;
+      if (tuned && !trials.has(tuned)) {
+        const t = await readJson<TrialsInput>(path.join(tuned, 'trials.json'));
+        if (t && typeof t.objective === 'string' && Array.isArray(t.trials)) trials.set(tuned, t);
       }
       const model = s.component === 'Trainer' || s.component === 'Tuner' ? s.artifacts.model : undefined;
       if (model && !histories.has(model)) {
@@ -57,8 +66,9 @@ export async function loadExperiments(pipelineFile: string, limit: number): Prom
       }
     }
   }
-  return buildExperiments(parsed.spec?.name ?? path.basename(pipelineFile), pipelineFile, runs, executions, evaluations, histories);
+  return buildExperiments(parsed.spec?.name ?? path.basename(pipelineFile), pipelineFile, runs, executions, evaluations, histories, trials);
 }
+
 
 function experimentsTitle(file: string): string {
   return `Experiments: ${path.basename(file).replace(/\.pipeline\.ya?ml$/, '')}`;
