@@ -33,13 +33,48 @@ export interface ExperimentsView {
   readonly metricNames: readonly string[];
 }
 
+/** A brush on a parallel-coordinates axis (src/core/experimentsCompare.ts), normalised 0…1. */
+export interface ExperimentsBrush {
+  readonly axis: string;
+  readonly low: number;
+  readonly high: number;
+}
+
+/** The correlation of one changed parameter with the chosen metric, computed in the extension host. */
+export interface ExperimentsImportance {
+  readonly param: string;
+  readonly spearman?: number;
+  readonly pearson?: number;
+  readonly runs: number;
+}
+
 export type ToExperimentsMessage =
   | { readonly type: 'view'; readonly view: ExperimentsView }
   /** Select runs and the metric to plot, as the checkboxes and the metric menu do. */
-  | { readonly type: 'select'; readonly runs: readonly string[]; readonly metric?: string };
+  | { readonly type: 'select'; readonly runs: readonly string[]; readonly metric?: string }
+  /** The parameters' correlations with `metric` over the runs the table shows (answer to `importance`). */
+  | { readonly type: 'importance'; readonly metric: string; readonly runs: number; readonly correlations: readonly ExperimentsImportance[] }
+  /** Asks for the table as shown, as CSV (answered by `csv`). */
+  | { readonly type: 'requestCsv'; readonly requestId: number };
+
+/** What the experiments webview last drew, for tests. */
+export interface ExperimentsRendered {
+  readonly rows: readonly string[];
+  readonly columns: readonly string[];
+  readonly chart?: { readonly metric: string; readonly runs: readonly string[]; readonly withinNoise: readonly string[]; readonly domain?: readonly [number, number] };
+  readonly brushes: readonly ExperimentsBrush[];
+  readonly scatter?: { readonly x: string; readonly y: string; readonly points: number };
+  /** Milliseconds from the view's arrival (or the last change) to this render. */
+  readonly drawMs: number;
+}
 
 export type FromExperimentsMessage =
   | { readonly type: 'ready' }
-  | { readonly type: 'rendered'; readonly rows: readonly string[]; readonly columns: readonly string[]; readonly chart?: { readonly metric: string; readonly runs: readonly string[] } }
+  | ({ readonly type: 'rendered' } & ExperimentsRendered)
   | { readonly type: 'openEvaluation'; readonly folder: string }
+  /** The correlations of the changed parameters with `metric` over `runs` (the rows shown). */
+  | { readonly type: 'importance'; readonly metric: string; readonly runs: readonly string[] }
+  /** The toolbar's *Export CSV…*. */
+  | { readonly type: 'exportCsv' }
+  | { readonly type: 'csv'; readonly requestId: number; readonly csv: string; readonly rows: number }
   | { readonly type: 'error'; readonly message: string };

@@ -97,6 +97,8 @@ export interface CommandTable {
   'pipewise.openEvaluation': (target?: EvaluationTarget) => void;
   /** Opens the experiments table of a pipeline (its file, a Runs view item, or the active pipeline file). */
   'pipewise.showExperiments': (target?: PipelineTarget) => void;
+  /** Experiments (issue 28): the open experiments table of a pipeline as shown (filter, brushes, sort) to a CSV file; `target` skips the save dialog. Returns the file written. */
+  'pipewise.exportExperimentsCsv': (pipeline?: vscode.Uri, target?: vscode.Uri) => string | undefined;
 }
 
 /** A pushed model as commands take it: a Models-view item, its base path, or none. */

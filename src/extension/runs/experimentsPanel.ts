@@ -16,6 +16,7 @@ import { WebviewHost } from '../webviewHost';
 import { readRunRecords } from './runHistory';
 import { errorMessage } from '../../protocol/errors';
 import type { ExperimentsAck } from '../../protocol/experiments';
+import { parameterCorrelations } from '../../core/experimentsCompare';
 
 export const EXPERIMENTS_VIEW_TYPE = 'pipewise.experiments';
 
@@ -76,7 +77,11 @@ function experimentsTitle(file: string): string {
 
 /** One pipeline's experiments table; reads the store again when revealed. */
 class ExperimentsPanel extends WebviewHost<ToExperimentsMessage, FromExperimentsMessage, ExperimentsAck, { file: string }> {
-  ack: ExperimentsAck = { rows: [], columns: [], renders: 0 };
+  ack: ExperimentsAck = { rows: [], columns: [], brushes: [], drawMs: 0, renders: 0 };
+  /** The view last sent: the correlations are computed on it, here rather than in the webview. */
+  private view: ExperimentsView | undefined;
+  private csvRequests = 0;
+  private readonly csvWaiters = new Map<number, (csv: { csv: string; rows: number }) => void>();
 
   constructor(
     readonly file: string,
@@ -98,7 +103,8 @@ class ExperimentsPanel extends WebviewHost<ToExperimentsMessage, FromExperiments
   async refresh(): Promise<void> {
     if (!this.isReady) return; // `onReady` loads
     try {
-      this.post({ type: 'view', view: await loadExperiments(this.file, 500) });
+      this.view = await loadExperiments(this.file, 500);
+      this.post({ type: 'view', view: this.view });
     } catch (e) {
       this.ctx.log.error(`[experiments] ${this.file}: ${errorMessage(e)}`);
     }
@@ -109,16 +115,44 @@ class ExperimentsPanel extends WebviewHost<ToExperimentsMessage, FromExperiments
     this.post(m);
   }
 
+  /** The table as the webview shows it (filter, brushes, sort), as CSV. */
+  tableCsv(timeoutMs = 10_000): Promise<{ csv: string; rows: number }> {
+    const requestId = ++this.csvRequests;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.csvWaiters.delete(requestId);
+        reject(new Error(`the experiments panel of ${this.file} did not hand over its table within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      this.csvWaiters.set(requestId, (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      });
+      this.post({ type: 'requestCsv', requestId });
+    });
+  }
+
   protected override async onReady(): Promise<void> {
     await this.refresh();
   }
 
   protected override async onMessage(m: FromExperimentsMessage): Promise<void> {
     if (m.type === 'rendered') {
-      this.ack = { rows: m.rows, columns: m.columns, ...(m.chart ? { chart: m.chart } : {}), renders: this.ack.renders + 1 };
+      const { type: _type, ...rendered } = m;
+      this.ack = { ...rendered, renders: this.ack.renders + 1 };
       this.rendered(this.ack);
     } else if (m.type === 'openEvaluation') {
       await executeCommand('pipewise.openEvaluation', vscode.Uri.file(m.folder));
+    } else if (m.type === 'importance') {
+      const view = this.view;
+      if (!view) return;
+      const shown = new Set(m.runs);
+      const rows = view.rows.filter((r) => shown.has(r.runId));
+      this.post({ type: 'importance', metric: m.metric, runs: rows.length, correlations: parameterCorrelations(view, rows, m.metric) });
+    } else if (m.type === 'exportCsv') {
+      await executeCommand('pipewise.exportExperimentsCsv', vscode.Uri.file(this.file));
+    } else if (m.type === 'csv') {
+      this.csvWaiters.get(m.requestId)?.({ csv: m.csv, rows: m.rows });
+      this.csvWaiters.delete(m.requestId);
     }
   }
 }
@@ -144,6 +178,25 @@ export function registerExperiments(ctx: PipewiseContext): void {
     }
     const { panel, created } = panels.show({ file: uri.fsPath });
     if (!created) await panel.refresh();
+  });
+  registerCommand(ctx, 'pipewise.exportExperimentsCsv', async (arg?: unknown, target?: vscode.Uri) => {
+    const uri = arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;
+    const panel = uri ? panels.get(path.resolve(uri.fsPath)) : undefined;
+    if (!panel) {
+      void vscode.window.showInformationMessage('Open the experiments of a pipeline first (Pipewise: Show Experiments), then export its table.');
+      return undefined;
+    }
+    const { csv, rows } = await panel.tableCsv();
+    const name = `${path.basename(panel.file).replace(/\.pipeline\.ya?ml$/, '')}-experiments.csv`;
+    const to = target ?? (await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(path.join(path.dirname(panel.file), name)), filters: { CSV: ['csv'] }, saveLabel: 'Export' }));
+    if (!to) return undefined;
+    // Whole or not at all: a spreadsheet open on a half-written file would read a short table.
+    const tmp = `${to.fsPath}.${process.pid}.tmp`;
+    await fs.writeFile(tmp, csv);
+    await fs.rename(tmp, to.fsPath);
+    ctx.log.info(`[experiments] wrote ${rows} run(s) as shown to ${to.fsPath}`);
+    void vscode.window.showInformationMessage(`Exported ${rows} run(s) to ${path.basename(to.fsPath)}.`);
+    return to.fsPath;
   });
   registerTestCommand(ctx, 'pipewise.test.experimentsAck', (uri: unknown) => (uri instanceof vscode.Uri ? panels.get(path.resolve(uri.fsPath))?.ack : undefined));
   registerTestCommand(ctx, 'pipewise.test.experimentsPost', (uri: unknown, message: ToExperimentsMessage) => {
