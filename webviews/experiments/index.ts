@@ -223,17 +223,18 @@ async function plotMetric(rows: readonly ExperimentRow[]): Promise<void> {
       return { run: chartLabel(r), value: r.metrics[metric] as number, ...(i ? { low: i[0], high: i[1] } : {}), verdict: verdict ? VERDICT_TEXT[verdict] : 'no interval' };
     });
   const domain = honestDomain(values);
+  const mid = domain ? (domain[0] + domain[1]) / 2 : 0;
   lastChart = { metric, runs: runs.map((r) => r.runId), withinNoise: [...verdicts].filter(([, x]) => x === 'within-noise').map(([id]) => id), ...(domain ? { domain } : {}) };
   await renderVegaLite(box, {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: { text: `${metric} across ${values.length} run(s)`, subtitle: values.some((x) => x.low !== undefined) ? 'bars: 95% bootstrap interval on the eval rows; ≈ within the noise of the best' : 'no intervals recorded (evaluations before issue 28)' },
+    title: { text: `${metric} across ${values.length} run(s)`, subtitle: values.some((x) => x.low !== undefined) ? ['bars: 95% bootstrap interval (eval rows)', '≈: within the noise of the best'] : ['no intervals recorded (older evaluations)'] },
     width: 'container',
     height: { step: 22 },
     data: { values },
     // The axis holds every interval (src/core/experimentsCompare.ts, honestDomain): two runs whose
     // difference is inside their noise are drawn overlapping, not spread over the whole width.
     encoding: {
-      y: { field: 'run', type: 'nominal', title: null, sort: null },
+      y: { field: 'run', type: 'nominal', title: null, sort: null, axis: { labelLimit: Math.max(90, Math.min(220, box.clientWidth * 0.4)) } },
       tooltip: [{ field: 'run' }, { field: 'value', format: '.4~r' }, { field: 'low', format: '.4~r', title: '95% low' }, { field: 'high', format: '.4~r', title: '95% high' }, { field: 'verdict' }],
     },
     layer: [
@@ -242,10 +243,12 @@ async function plotMetric(rows: readonly ExperimentRow[]): Promise<void> {
         mark: { type: 'point', filled: true, size: 70 },
         encoding: {
           x: { field: 'value', type: 'quantitative', scale: { domain, zero: false, nice: false }, title: metric },
-          color: { field: 'verdict', type: 'nominal', title: null, scale: { domain: ['best', '≈ within noise', 'behind', 'no interval'] }, legend: { orient: 'bottom', direction: 'horizontal' } },
+          color: { field: 'verdict', type: 'nominal', title: null, scale: { domain: ['best', '≈ within noise', 'behind', 'no interval'], range: [accent(), '#e8a33d', '#8c8c8c', '#5a5a5a'] }, legend: { orient: 'bottom', columns: 2 } },
         },
       },
-      { mark: { type: 'text', align: 'left', dx: 7, dy: -9, fontSize: 10 }, encoding: { x: { field: 'value', type: 'quantitative' }, text: { field: 'value', format: '.4~r' } } },
+      // A label sits left of its dot in the right half, so the right-most one is never cut at the edge.
+      { transform: [{ filter: `datum.value <= ${mid}` }], mark: { type: 'text', align: 'left', dx: 7, dy: -9, fontSize: 10 }, encoding: { x: { field: 'value', type: 'quantitative' }, text: { field: 'value', format: '.4~r' } } },
+      { transform: [{ filter: `datum.value > ${mid}` }], mark: { type: 'text', align: 'right', dx: -7, dy: -9, fontSize: 10 }, encoding: { x: { field: 'value', type: 'quantitative' }, text: { field: 'value', format: '.4~r' } } },
     ],
   } as unknown as TopLevelSpec);
 }
@@ -342,7 +345,7 @@ async function plotParallel(): Promise<void> {
     padding: { left: 12, right: 12, top: 24, bottom: 8 },
     layer: [
       { data: { values: axes.map((a, i) => ({ axis: i, label: a.label })) }, mark: { type: 'rule', opacity: 0.6 }, encoding: { x, y: { datum: 0, type: 'quantitative', scale: y.scale, axis: null }, y2: { datum: 1 } } },
-      { data: { values: bands }, mark: { type: 'rect', opacity: 0.25, color: accent(), stroke: accent(), strokeOpacity: 0.9 }, encoding: { x: { field: 'x', type: 'quantitative', scale: x.scale, axis: null }, x2: { field: 'x2' }, y: { field: 'y', type: 'quantitative', scale: y.scale, axis: null }, y2: { field: 'y2' } } },
+      { data: { values: bands }, mark: { type: 'rect', opacity: 0.25, color: accent(), stroke: accent(), strokeOpacity: 0.9 }, encoding: { description: { value: 'brush band' }, x: { field: 'x', type: 'quantitative', scale: x.scale, axis: null }, x2: { field: 'x2' }, y: { field: 'y', type: 'quantitative', scale: y.scale, axis: null }, y2: { field: 'y2' } } },
       {
         data: { values: lines },
         params: [{ name: 'brush', select: { type: 'interval', encodings: ['x', 'y'] } }],
