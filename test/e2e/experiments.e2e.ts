@@ -214,7 +214,7 @@ test('the same in a 400 px column, then 200 runs: the draw time is logged', asyn
     const startedAt = new Date(Date.parse('2026-12-01T00:00:00Z') + k * 60_000).toISOString();
     fs.writeFileSync(path.join(store(), 'metadata', 'runs', `${id}.json`), JSON.stringify({ ...source, id, startedAt, stages }));
   }
-  await wb.runCommand('Pipewise: Show Experiments (Runs Compared)');
+  await openPanel();
   await waitFor('200 rows', async () => ((await frame.locator('table.experiments tbody tr').count()) === 200 ? true : undefined), 60_000, 300);
   await waitFor('the charts drawn', async () => ((await frame.locator('figure[data-chart="parallel"] svg').count()) === 1 ? true : undefined), 60_000, 300);
   await new Promise((r) => setTimeout(r, 1500));

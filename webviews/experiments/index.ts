@@ -6,6 +6,7 @@
  * chosen metric (computed by the extension host); the table as shown exported as CSV.
  * The computations are src/core/experimentsCompare.ts; this file only draws.
  */
+import type { View } from 'vega';
 import type { TopLevelSpec } from 'vega-lite';
 import type { ExperimentRow, ExperimentsBrush, ExperimentsImportance, ExperimentsView, FromExperimentsMessage, ToExperimentsMessage } from '../../src/protocol/experiments';
 import { experimentsCsv, honestDomain, noiseVerdicts, type NoiseVerdict, parallelAxes, parallelAxis, tableColumns, visibleRows } from '../../src/core/experimentsCompare';
@@ -222,12 +223,16 @@ async function plotMetric(rows: readonly ExperimentRow[]): Promise<void> {
       const verdict = verdicts.get(r.runId);
       return { run: chartLabel(r), value: r.metrics[metric] as number, ...(i ? { low: i[0], high: i[1] } : {}), verdict: verdict ? VERDICT_TEXT[verdict] : 'no interval' };
     });
+  box.append(
+    h('p', { class: 'hint caption' }, values.some((x) => x.low !== undefined) ? 'Bars: each run\'s 95% bootstrap interval on its eval rows. ≈: within the noise of the best (the intervals overlap).' : 'No intervals recorded (evaluations made before intervals were written).'),
+  );
+  const chartBox = box.appendChild(h('div', {}));
   const domain = honestDomain(values);
   const mid = domain ? (domain[0] + domain[1]) / 2 : 0;
   lastChart = { metric, runs: runs.map((r) => r.runId), withinNoise: [...verdicts].filter(([, x]) => x === 'within-noise').map(([id]) => id), ...(domain ? { domain } : {}) };
-  await renderVegaLite(box, {
+  await drawChart(chartBox, {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: { text: `${metric} across ${values.length} run(s)`, subtitle: values.some((x) => x.low !== undefined) ? ['bars: 95% bootstrap interval (eval rows)', '≈: within the noise of the best'] : ['no intervals recorded (older evaluations)'] },
+    title: { text: `${metric} across ${values.length} run(s)`, anchor: 'start' },
     width: 'container',
     height: { step: 22 },
     data: { values },
@@ -261,7 +266,7 @@ async function plotHistory(): Promise<void> {
   const runs = v.rows.filter((r) => selected.has(r.runId));
   const curves = runs.flatMap((r) => (r.history ?? []).map((e) => ({ run: chartLabel(r), epoch: e.epoch, loss: e.val_loss ?? e.loss })));
   if (!curves.length) return;
-  await renderVegaLite(box, {
+  await drawChart(box, {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: 'Training curves (validation loss, else loss)',
     width: 'container',
@@ -338,7 +343,7 @@ async function plotParallel(): Promise<void> {
   });
   const x = { field: 'axis', type: 'quantitative', scale: { domain: [-0.4, axes.length - 0.6], nice: false, zero: false }, axis: null };
   const y = { field: 'norm', type: 'quantitative', scale: { domain: [-0.06, 1.06], nice: false, zero: false }, axis: null };
-  const result = await renderVegaLite(box, {
+  const result = await drawChart(box, {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     width: 'container',
     height: 220,
@@ -379,6 +384,19 @@ async function plotParallel(): Promise<void> {
     changedAt = performance.now();
     redrawTableOnly();
   });
+}
+
+/**
+ * The live view of each chart box. A detached view still re-runs on every resize — the parallel
+ * coordinates' old view would send its old brush again — so the previous one is finalized first.
+ */
+const views = new Map<string, View>();
+async function drawChart(box: HTMLElement, spec: TopLevelSpec): Promise<View> {
+  const key = box.id || box.parentElement?.id || '';
+  views.get(key)?.finalize();
+  const v = await renderVegaLite(box, spec);
+  views.set(key, v);
+  return v;
 }
 
 /** A brush drag changed the brushes; the chart is redrawn (bands on the axes) when the pointer is released, wherever. */
@@ -439,7 +457,7 @@ async function plotScatter(rows: readonly ExperimentRow[]): Promise<void> {
   }
   const yDomain = honestDomain(points.map((p) => ({ value: p.y, ...(p.low !== undefined ? { low: p.low, high: p.high } : {}) })));
   const xEnc = xAxis.kind === 'numeric' ? { field: 'x', type: 'quantitative', title: xAxis.label, scale: { zero: false, padding: 12 }, axis: { labelExpr: axisLabelExpr } } : { field: 'x', type: 'nominal', title: xAxis.label, sort: xAxis.categories, axis: { labelLimit: 90 } };
-  await renderVegaLite(box, {
+  await drawChart(box, {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: `${scatterY} against ${xAxis.label}`,
     width: 'container',
@@ -468,7 +486,7 @@ async function plotImportance(): Promise<void> {
     ? `Spearman's rank correlation ρ of each changed parameter with ${metric} over the ${imp.runs} shown run(s) (Pearson's r in the tooltip for numeric parameters). A categorical parameter is ranked by its sorted values, so only the size of its ρ means something. Correlation, not cause: parameters changed together share it.`
     : `No changed parameter varies over three or more shown runs with ${metric}.`;
   if (!bars.length) return;
-  await renderVegaLite(box, {
+  await drawChart(box, {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     width: 'container',
     height: { step: 20 },
