@@ -123,7 +123,8 @@ function redrawRows(): void {
   const rows = shown();
   const columns = tableColumns(v);
   const shows = document.getElementById('shows');
-  if (shows) shows.textContent = rows.length === v.rows.length ? '' : `Showing ${rows.length} of ${v.rows.length} runs (filter${brushes.length ? ` and ${brushes.length} brush(es)` : ''}).`;
+  const by = [filter.trim() ? 'the filter' : '', brushes.length ? `${brushes.length} brush(es)` : ''].filter(Boolean).join(' and ');
+  if (shows) shows.textContent = rows.length === v.rows.length ? '' : `Showing ${rows.length} of ${v.rows.length} runs (${by}).`;
   const verdicts = new Map(v.metricNames.map((m) => [m, noiseVerdicts(m, rows)]));
   const thead = document.getElementById('thead');
   const tbody = document.getElementById('tbody');
@@ -341,6 +342,8 @@ async function plotParallel(): Promise<void> {
     const i = axes.findIndex((a) => a.key === b.axis);
     return i < 0 ? [] : [{ x: i - 0.12, x2: i + 0.12, y: Math.min(b.low, b.high), y2: Math.max(b.low, b.high) }];
   });
+  // Axis names share the width: at 400 px five axes leave ~11 characters each; the end of a name (`…hidden_units`) tells more than its stage.
+  const room = Math.max(5, Math.min(18, Math.floor((box.clientWidth || 600) / axes.length / 7)));
   const x = { field: 'axis', type: 'quantitative', scale: { domain: [-0.4, axes.length - 0.6], nice: false, zero: false }, axis: null };
   const y = { field: 'norm', type: 'quantitative', scale: { domain: [-0.06, 1.06], nice: false, zero: false }, axis: null };
   const result = await drawChart(box, {
@@ -366,7 +369,7 @@ async function plotParallel(): Promise<void> {
         },
       },
       { data: { values: ticks }, mark: { type: 'text', align: 'left', dx: 4, fontSize: 9, opacity: 0.8 }, encoding: { x, y, text: { field: 'text' } } },
-      { data: { values: axes.map((a, i) => ({ axis: i, norm: 1.06, label: a.label.length > 18 ? `…${a.label.slice(-17)}` : a.label })) }, mark: { type: 'text', baseline: 'bottom', dy: -2, fontSize: 10, fontWeight: 'bold' }, encoding: { x, y, text: { field: 'label' } } },
+      { data: { values: axes.map((a, i) => ({ axis: i, norm: 1.06, label: shorten(a.label, room) })) }, mark: { type: 'text', baseline: 'bottom', dy: -2, fontSize: 10, fontWeight: 'bold' }, encoding: { x, y, text: { field: 'label' } } },
     ],
   } as unknown as TopLevelSpec);
   // A drag sets the brush of every axis it spans; the table follows as the rectangle moves, and the
@@ -409,6 +412,10 @@ window.addEventListener('pointerup', () => {
 
 function accent(): string {
   return getComputedStyle(document.body).getPropertyValue('--vscode-charts-blue').trim() || '#4c78a8';
+}
+
+function shorten(label: string, room: number): string {
+  return label.length > room ? `…${label.slice(-(room - 1))}` : label;
 }
 
 function rangeText(axis: ReturnType<typeof parallelAxis>, b: ExperimentsBrush): string {
