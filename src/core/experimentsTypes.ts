@@ -12,6 +12,10 @@ export interface ExperimentRow {
   readonly params: Readonly<Record<string, string>>;
   /** The Evaluator's overall metrics (empty when the run has no evaluation). */
   readonly metrics: Readonly<Record<string, number>>;
+  /** The metrics' 95% bootstrap intervals from metrics.json (`intervals` of the overall slice), where computed. */
+  readonly intervals?: Readonly<Record<string, readonly [number, number]>>;
+  /** A Tuner trial of the run (its metrics are on the Tuner's validation rows, not the eval split). */
+  readonly trial?: { readonly stage: string; readonly number: number; readonly of: number };
   readonly blessed?: boolean;
   /** The evaluation artifact folder, to open it. */
   readonly evaluation?: string;
@@ -29,15 +33,50 @@ export interface ExperimentsView {
   readonly metricNames: readonly string[];
 }
 
+/** A brush on a parallel-coordinates axis (src/core/experimentsCompare.ts), normalised 0…1. */
+export interface ExperimentsBrush {
+  readonly axis: string;
+  readonly low: number;
+  readonly high: number;
+}
+
+/** The correlation of one changed parameter with the chosen metric, computed in the extension host. */
+export interface ExperimentsImportance {
+  readonly param: string;
+  readonly spearman?: number;
+  readonly pearson?: number;
+  readonly runs: number;
+}
+
 export type ToExperimentsMessage =
   | { readonly type: 'view'; readonly view: ExperimentsView }
   /** Select runs and the metric to plot, as the checkboxes and the metric menu do. */
-  | { readonly type: 'select'; readonly runs: readonly string[]; readonly metric?: string };
+  | { readonly type: 'select'; readonly runs: readonly string[]; readonly metric?: string }
+  /** The parameters' correlations with `metric` over the runs the table shows (answer to `importance`). */
+  | { readonly type: 'importance'; readonly metric: string; readonly runs: number; readonly correlations: readonly ExperimentsImportance[] }
+  /** Asks for the table as shown, as CSV (answered by `csv`). */
+  | { readonly type: 'requestCsv'; readonly requestId: number };
+
+/** What the experiments webview last drew, for tests. */
+export interface ExperimentsRendered {
+  readonly rows: readonly string[];
+  readonly columns: readonly string[];
+  readonly chart?: { readonly metric: string; readonly runs: readonly string[]; readonly withinNoise: readonly string[]; readonly domain?: readonly [number, number] };
+  readonly brushes: readonly ExperimentsBrush[];
+  readonly scatter?: { readonly x: string; readonly y: string; readonly points: number };
+  /** Milliseconds from the view's arrival (or the last change) to this render. */
+  readonly drawMs: number;
+}
 
 export type FromExperimentsMessage =
   | { readonly type: 'ready' }
-  | { readonly type: 'rendered'; readonly rows: readonly string[]; readonly columns: readonly string[]; readonly chart?: { readonly metric: string; readonly runs: readonly string[] } }
+  | ({ readonly type: 'rendered' } & ExperimentsRendered)
   | { readonly type: 'openEvaluation'; readonly folder: string }
   /** The toolbar's *Export Report…*: the ticked run (the newer of two, against the other), else the newest. */
   | { readonly type: 'exportReport'; readonly runId?: string; readonly against?: string }
+  /** The correlations of the changed parameters with `metric` over `runs` (the rows shown). */
+  | { readonly type: 'importance'; readonly metric: string; readonly runs: readonly string[] }
+  /** The toolbar's *Export CSV…*. */
+  | { readonly type: 'exportCsv' }
+  | { readonly type: 'csv'; readonly requestId: number; readonly csv: string; readonly rows: number }
   | { readonly type: 'error'; readonly message: string };

@@ -113,6 +113,8 @@ export interface CommandTable {
   'pipewise.showExperiments': (target?: PipelineTarget) => void;
   /** Writes a run against its baseline (`pipewise report`) where a save dialog (or `options.out`) says; .html: one page, else Markdown. */
   'pipewise.exportReport': (target?: ReportTarget, options?: ExportReportOptions) => ExportReportResult | undefined;
+  /** Experiments (issue 28): the open experiments table of a pipeline as shown (filter, brushes, sort) to a CSV file; `target` skips the save dialog. Returns the file written. */
+  'pipewise.exportExperimentsCsv': (pipeline?: vscode.Uri, target?: vscode.Uri) => string | undefined;
 }
 
 /** A pushed model as commands take it: a Models-view item, its base path, or none. */

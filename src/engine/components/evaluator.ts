@@ -27,6 +27,7 @@ import { computeSliceMetrics, type EncodedLabels, type SliceResult } from '../ev
 import type { FeatureImportanceFile, PredictionsFile } from '../../protocol/evaluation';
 import { FEATURE_IMPORTANCE_FILE, permutationImportance, readModelImportances } from '../evaluation/importance';
 import { describeSlice } from '../evaluation/slicing';
+import { type BootstrapRecord, bootstrapRecord, EVALUATOR_BOOTSTRAP } from '../evaluation/bootstrap';
 import { checkThresholds, type ThresholdCheck } from '../evaluation/thresholds';
 import { evaluateQuantized, QUANTIZATION_FILE, type QuantizedEvaluation } from '../evaluation/quantized';
 
@@ -49,6 +50,8 @@ export interface EvaluationFile {
   readonly excluded: { readonly missing_label: number; readonly unknown_label: Readonly<Record<string, number>> };
   /** `quantize`: the quantized model's overall metrics and threshold checks on the same rows. */
   readonly quantized?: QuantizedEvaluation;
+  /** How each slice's `intervals` were computed (a seeded percentile bootstrap over its eval rows). */
+  readonly bootstrap: BootstrapRecord;
 }
 
 export function createEvaluator(load: ModelLoader = loadModel): ComponentExecutor<EvaluatorParams> {
@@ -107,7 +110,8 @@ export function createEvaluator(load: ModelLoader = loadModel): ComponentExecuto
         if (!labels.usable.some(Boolean)) {
           throw new PipewiseError(`no example of the split '${p.split}' has a usable value for the label '${label}' (${split.rowCount} rows in ${split.glob})`);
         }
-        const results = computeSliceMetrics(signature, labels, predictions, slices, p.fairness_thresholds);
+        ctx.progress(predictShare, `confidence intervals: ${EVALUATOR_BOOTSTRAP.resamples} bootstrap resamples per slice`);
+        const results = computeSliceMetrics(signature, labels, predictions, slices, p.fairness_thresholds, EVALUATOR_BOOTSTRAP);
         const overall = results[0] as SliceResult;
         const allRows = (): number[] => Array.from({ length: split.rowCount }, (_, i) => i);
 
@@ -182,6 +186,7 @@ export function createEvaluator(load: ModelLoader = loadModel): ComponentExecuto
           failed,
           excluded: { missing_label: labels.missing, unknown_label: labels.unknown },
           ...(quantized ? { quantized } : {}),
+          bootstrap: bootstrapRecord(EVALUATOR_BOOTSTRAP),
         };
         await writeFileAtomic(path.join(evaluationDir, 'metrics.json'), JSON.stringify(file, null, 1));
         // The overall slice's predictions, for the evaluation view's curves (ROC, PR, calibration, residuals).

@@ -18,6 +18,7 @@ export type LabelledTask = Pick<ModelSignature, 'task' | 'classes'>;
 import type { RawValue } from './examples';
 import { PredictionColumn } from './predict';
 import type { Slice, SliceKey } from './slicing';
+import { type BootstrapOptions, bootstrapIntervals, type MetricIntervals } from './bootstrap';
 
 export interface ConfusionMatrixJson {
   readonly classes: readonly string[];
@@ -28,6 +29,8 @@ export interface ConfusionMatrixJson {
 export interface SliceResult {
   readonly slice: SliceKey;
   readonly metrics: MetricValues;
+  /** 95% bootstrap intervals of the metrics (src/engine/evaluation/bootstrap.ts), when asked for. */
+  readonly intervals?: MetricIntervals;
   readonly confusionMatrix?: ConfusionMatrixJson;
 }
 
@@ -134,15 +137,23 @@ function scoreOf(p: Pick<Prediction, 'score'>, row: number): number {
   return p.score;
 }
 
-/** Metrics of every slice. `predictions[i]` (or `.get(i)`) belongs to row `i`. */
+/**
+ * Metrics of every slice. `predictions[i]` (or `.get(i)`) belongs to row `i`. With `bootstrap`, each
+ * slice also gets the confidence intervals of its metrics, resampled from the same rows.
+ */
 export function computeSliceMetrics(
   signature: LabelledTask,
   labels: EncodedLabels,
   predictions: readonly Prediction[] | PredictionColumn,
   slices: readonly Slice[],
   fairnessThresholds: readonly number[],
+  bootstrap?: BootstrapOptions,
 ): SliceResult[] {
   const at = (i: number): Pick<Prediction, 'score' | 'scores'> & { readonly prediction?: string | number } | undefined => (predictions instanceof PredictionColumn ? predictions.get(i) : predictions[i]);
+  // One resample's metrics: the same function as the slice's, on the rows at `picked`.
+  const withIntervals = (result: Omit<SliceResult, 'intervals'>, n: number, metricsOf: (picked: Int32Array) => MetricValues): SliceResult =>
+    bootstrap ? { slice: result.slice, metrics: result.metrics, intervals: bootstrapIntervals(n, result.metrics, metricsOf, bootstrap), ...(result.confusionMatrix ? { confusionMatrix: result.confusionMatrix } : {}) } : result;
+  const pick = <T>(a: readonly T[], picked: Int32Array): T[] => Array.from(picked, (i) => a[i] as T);
   return slices.map((slice) => {
     const rows = slice.rows.filter((i) => labels.usable[i]);
     const y = rows.map((i) => labels.y[i] as number);
@@ -153,7 +164,8 @@ export function computeSliceMetrics(
         // At the 0.5 threshold the metrics use; class index 1 is the positive class.
         const c = binaryConfusion(y, scores, 0.5);
         const confusionMatrix = { classes, matrix: [[c.tn, c.fp], [c.fn, c.tp]] };
-        return { slice: slice.key, metrics: binaryClassificationMetrics(y, scores, fairnessThresholds), confusionMatrix };
+        const result = { slice: slice.key, metrics: binaryClassificationMetrics(y, scores, fairnessThresholds), confusionMatrix };
+        return withIntervals(result, rows.length, (picked) => binaryClassificationMetrics(pick(y, picked), pick(scores, picked), fairnessThresholds));
       }
       case 'multiclass': {
         const classes = requireClasses(signature);
@@ -165,7 +177,8 @@ export function computeSliceMetrics(
           return s;
         });
         const r = multiclassMetrics(y, probabilities, classes);
-        return { slice: slice.key, metrics: r.metrics, confusionMatrix: r.confusionMatrix };
+        const result = { slice: slice.key, metrics: r.metrics, confusionMatrix: r.confusionMatrix };
+        return withIntervals(result, rows.length, (picked) => multiclassMetrics(pick(y, picked), pick(probabilities, picked), classes).metrics);
       }
       case 'regression': {
         const values = rows.map((i) => {
@@ -174,7 +187,8 @@ export function computeSliceMetrics(
           if (!Number.isFinite(v)) throw new PipewiseError(`the model returned a prediction that is not a number for row ${i}: ${JSON.stringify(p)}`);
           return v;
         });
-        return { slice: slice.key, metrics: regressionMetrics(y, values) };
+        const result = { slice: slice.key, metrics: regressionMetrics(y, values) };
+        return withIntervals(result, rows.length, (picked) => regressionMetrics(pick(y, picked), pick(values, picked)));
       }
     }
   });

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parsePipeline } from '../../core/parse';
-import { buildExperiments, type ExecutionInput } from '../../core/experiments';
+import { buildExperiments, type EvaluationInput, type ExecutionInput, type TrialsInput, validIntervals } from '../../core/experiments';
 import type { ExperimentsView, FromExperimentsMessage, ToExperimentsMessage } from '../../protocol/experiments';
 import { executeCommand, registerCommand, registerTestCommand } from '../commands';
 import type { PipewiseContext } from '../context';
@@ -16,6 +16,7 @@ import { WebviewHost } from '../webviewHost';
 import { readRunRecords } from './runHistory';
 import { errorMessage } from '../../protocol/errors';
 import type { ExperimentsAck } from '../../protocol/experiments';
+import { parameterCorrelations } from '../../core/experimentsCompare';
 
 export const EXPERIMENTS_VIEW_TYPE = 'pipewise.experiments';
 
@@ -40,15 +41,24 @@ export async function loadExperiments(pipelineFile: string, limit: number): Prom
     const e = await readJson<ExecutionInput>(path.join(execDir, name));
     if (e && ids.has(e.runId)) executions.push(e);
   }
-  const evaluations = new Map<string, { metrics: Record<string, number>; blessed: boolean }>();
+  const evaluations = new Map<string, EvaluationInput>();
   const histories = new Map<string, Record<string, number>[]>();
+  const trials = new Map<string, TrialsInput>();
   for (const r of runs) {
     for (const s of r.stages) {
       const ev = s.component === 'Evaluator' ? s.artifacts.evaluation : undefined;
       if (ev && !evaluations.has(ev)) {
-        const m = await readJson<{ slices: { slice: Record<string, unknown>; metrics: Record<string, number> }[]; blessed: boolean }>(path.join(ev, 'metrics.json'));
+        const m = await readJson<{ slices: { slice: Record<string, unknown>; metrics: Record<string, number>; intervals?: Record<string, unknown> }[]; blessed: boolean }>(path.join(ev, 'metrics.json'));
         const overall = m?.slices.find((x) => Object.keys(x.slice).length === 0);
-        if (m && overall) evaluations.set(ev, { metrics: overall.metrics, blessed: m.blessed });
+        if (m && overall) {
+          const intervals = validIntervals(overall.intervals);
+          evaluations.set(ev, { metrics: overall.metrics, blessed: m.blessed, ...(intervals ? { intervals } : {}) });
+        }
+      }
+      const tuned = s.component === 'Tuner' ? s.artifacts.best_hyperparameters : undefined;
+      if (tuned && !trials.has(tuned)) {
+        const t = await readJson<TrialsInput>(path.join(tuned, 'trials.json'));
+        if (t && typeof t.objective === 'string' && Array.isArray(t.trials)) trials.set(tuned, t);
       }
       const model = s.component === 'Trainer' || s.component === 'Tuner' ? s.artifacts.model : undefined;
       if (model && !histories.has(model)) {
@@ -57,8 +67,9 @@ export async function loadExperiments(pipelineFile: string, limit: number): Prom
       }
     }
   }
-  return buildExperiments(parsed.spec?.name ?? path.basename(pipelineFile), pipelineFile, runs, executions, evaluations, histories);
+  return buildExperiments(parsed.spec?.name ?? path.basename(pipelineFile), pipelineFile, runs, executions, evaluations, histories, trials);
 }
+
 
 function experimentsTitle(file: string): string {
   return `Experiments: ${path.basename(file).replace(/\.pipeline\.ya?ml$/, '')}`;
@@ -66,7 +77,11 @@ function experimentsTitle(file: string): string {
 
 /** One pipeline's experiments table; reads the store again when revealed. */
 class ExperimentsPanel extends WebviewHost<ToExperimentsMessage, FromExperimentsMessage, ExperimentsAck, { file: string }> {
-  ack: ExperimentsAck = { rows: [], columns: [], renders: 0 };
+  ack: ExperimentsAck = { rows: [], columns: [], brushes: [], drawMs: 0, renders: 0 };
+  /** The view last sent: the correlations are computed on it, here rather than in the webview. */
+  private view: ExperimentsView | undefined;
+  private csvRequests = 0;
+  private readonly csvWaiters = new Map<number, (csv: { csv: string; rows: number }) => void>();
 
   constructor(
     readonly file: string,
@@ -88,7 +103,8 @@ class ExperimentsPanel extends WebviewHost<ToExperimentsMessage, FromExperiments
   async refresh(): Promise<void> {
     if (!this.isReady) return; // `onReady` loads
     try {
-      this.post({ type: 'view', view: await loadExperiments(this.file, 500) });
+      this.view = await loadExperiments(this.file, 500);
+      this.post({ type: 'view', view: this.view });
     } catch (e) {
       this.ctx.log.error(`[experiments] ${this.file}: ${errorMessage(e)}`);
     }
@@ -99,18 +115,46 @@ class ExperimentsPanel extends WebviewHost<ToExperimentsMessage, FromExperiments
     this.post(m);
   }
 
+  /** The table as the webview shows it (filter, brushes, sort), as CSV. */
+  tableCsv(timeoutMs = 10_000): Promise<{ csv: string; rows: number }> {
+    const requestId = ++this.csvRequests;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.csvWaiters.delete(requestId);
+        reject(new Error(`the experiments panel of ${this.file} did not hand over its table within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      this.csvWaiters.set(requestId, (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      });
+      this.post({ type: 'requestCsv', requestId });
+    });
+  }
+
   protected override async onReady(): Promise<void> {
     await this.refresh();
   }
 
   protected override async onMessage(m: FromExperimentsMessage): Promise<void> {
     if (m.type === 'rendered') {
-      this.ack = { rows: m.rows, columns: m.columns, ...(m.chart ? { chart: m.chart } : {}), renders: this.ack.renders + 1 };
+      const { type: _type, ...rendered } = m;
+      this.ack = { ...rendered, renders: this.ack.renders + 1 };
       this.rendered(this.ack);
     } else if (m.type === 'openEvaluation') {
       await executeCommand('pipewise.openEvaluation', vscode.Uri.file(m.folder));
     } else if (m.type === 'exportReport') {
       await executeCommand('pipewise.exportReport', { pipelineFile: this.file, ...(m.runId ? { runId: m.runId } : {}), ...(m.against ? { against: m.against } : {}) });
+    } else if (m.type === 'importance') {
+      const view = this.view;
+      if (!view) return;
+      const shown = new Set(m.runs);
+      const rows = view.rows.filter((r) => shown.has(r.runId));
+      this.post({ type: 'importance', metric: m.metric, runs: rows.length, correlations: parameterCorrelations(view, rows, m.metric) });
+    } else if (m.type === 'exportCsv') {
+      await executeCommand('pipewise.exportExperimentsCsv', vscode.Uri.file(this.file));
+    } else if (m.type === 'csv') {
+      this.csvWaiters.get(m.requestId)?.({ csv: m.csv, rows: m.rows });
+      this.csvWaiters.delete(m.requestId);
     }
   }
 }
@@ -136,6 +180,25 @@ export function registerExperiments(ctx: PipewiseContext): void {
     }
     const { panel, created } = panels.show({ file: uri.fsPath });
     if (!created) await panel.refresh();
+  });
+  registerCommand(ctx, 'pipewise.exportExperimentsCsv', async (arg?: unknown, target?: vscode.Uri) => {
+    const uri = arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;
+    const panel = uri ? panels.get(path.resolve(uri.fsPath)) : undefined;
+    if (!panel) {
+      void vscode.window.showInformationMessage('Open the experiments of a pipeline first (Pipewise: Show Experiments), then export its table.');
+      return undefined;
+    }
+    const { csv, rows } = await panel.tableCsv();
+    const name = `${path.basename(panel.file).replace(/\.pipeline\.ya?ml$/, '')}-experiments.csv`;
+    const to = target ?? (await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(path.join(path.dirname(panel.file), name)), filters: { CSV: ['csv'] }, saveLabel: 'Export' }));
+    if (!to) return undefined;
+    // Whole or not at all: a spreadsheet open on a half-written file would read a short table.
+    const tmp = `${to.fsPath}.${process.pid}.tmp`;
+    await fs.writeFile(tmp, csv);
+    await fs.rename(tmp, to.fsPath);
+    ctx.log.info(`[experiments] wrote ${rows} run(s) as shown to ${to.fsPath}`);
+    void vscode.window.showInformationMessage(`Exported ${rows} run(s) to ${path.basename(to.fsPath)}.`);
+    return to.fsPath;
   });
   registerTestCommand(ctx, 'pipewise.test.experimentsAck', (uri: unknown) => (uri instanceof vscode.Uri ? panels.get(path.resolve(uri.fsPath))?.ack : undefined));
   registerTestCommand(ctx, 'pipewise.test.experimentsPost', (uri: unknown, message: ToExperimentsMessage) => {
