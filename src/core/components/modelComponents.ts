@@ -119,7 +119,7 @@ export const Tuner = declareComponent({
 
 export const Evaluator = declareComponent({
   name: 'Evaluator',
-  version: '3', // 2: writes evaluation/predictions.json for the evaluation view's curves; 3: feature_importance.json
+  version: '4', // 2: writes evaluation/predictions.json for the evaluation view's curves; 3: feature_importance.json; 4: bootstrap intervals in metrics.json
   description:
     'TFMA-style evaluation on the eval split: metrics overall and per slice, fairness rates per slice, value thresholds and change thresholds against a baseline model, and the blessing.',
   inputs: {
