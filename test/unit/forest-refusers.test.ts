@@ -42,3 +42,29 @@ test('only stages that read the stage itself count', () => {
   const text = pipeline('  web:\n    component: Pusher\n    inputs: { model: train.model, blessing: evaluate.blessing }\n    params: { destination: web, target: web }\n');
   assert.deepEqual(refusers(text, 'evaluate'), []);
 });
+
+test("a Tuner whose best hyperparameters feed a Trainer takes on that Trainer's refusers (issue 25: the Tuner respects them as auto does)", () => {
+  const text = `pipeline: p
+stages:
+  tune:
+    component: Tuner
+    inputs: { examples: transform.examples, transform_graph: transform.transform_graph }
+  train:
+    component: Trainer
+    inputs: { examples: transform.examples, transform_graph: transform.transform_graph, hyperparameters: tune.best_hyperparameters }
+  other:
+    component: Trainer
+    inputs: { examples: transform.examples, transform_graph: transform.transform_graph }
+  small:
+    component: Pusher
+    inputs: { model: train.model }
+    params: { destination: serving, quantize: uint8 }
+  half:
+    component: Evaluator
+    inputs: { examples: transform.examples, model: other.model }
+    params: { quantize: float16 }
+`;
+  assert.deepEqual(refusers(text, 'tune'), ['small']);
+  assert.deepEqual(refusers(text, 'train'), ['small']);
+  assert.deepEqual(refusers(text.replace('hyperparameters: tune.best_hyperparameters ', ''), 'tune'), []);
+});

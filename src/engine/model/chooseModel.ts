@@ -65,6 +65,20 @@ export type Chosen = {
   readonly scores: EpochLogs;
 } & ({ readonly runtime: 'tfjs'; readonly model: Trained['model']; readonly fit: FitResult } | { readonly runtime: 'ydf'; readonly trees: TrainedTrees });
 
+/**
+ * Why `auto` leaves the trees out, when stages downstream (`forestRefusersOf`, ctx.forestRefusers)
+ * cannot take a decision forest: the `withoutTrees` the Trainer and the Tuner pass to chooseModel.
+ */
+export function forestRefusal(refusers: readonly string[] | undefined): string | undefined {
+  return refusers?.length ? `${refusers.join(', ')} cannot take a decision forest (a web push predicts with TF.js; quantize applies to weights)` : undefined;
+}
+
+/** chooseModel's `withoutTrees` option for these refusers (none when there are none). */
+export function withoutTreesFor(refusers: readonly string[] | undefined): { withoutTrees?: string } {
+  const why = forestRefusal(refusers);
+  return why ? { withoutTrees: why } : {};
+}
+
 /** Releases the model a Chosen holds. */
 export function disposeChosen(c: Chosen): void {
   if (c.runtime === 'tfjs') c.model.dispose();
