@@ -70,7 +70,7 @@ export type Chosen = {
  * cannot take a decision forest: the `withoutTrees` the Trainer and the Tuner pass to chooseModel.
  */
 export function forestRefusal(refusers: readonly string[] | undefined): string | undefined {
-  return refusers?.length ? `${refusers.join(', ')} cannot take a decision forest (a web push predicts with TF.js; quantize applies to weights)` : undefined;
+  return refusers?.length ? `${refusers.join(', ')} cannot take a decision forest (quantize applies to weights, and a forest has none)` : undefined;
 }
 
 /** chooseModel's `withoutTrees` option for these refusers (none when there are none). */

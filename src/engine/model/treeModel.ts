@@ -26,70 +26,10 @@ import type { ModelSignature, Prediction, ServingModel, Task } from './signature
 import { rowLoss } from './trainStep';
 import { loadYdf, loadYdfModel, numberOfTrees, parseVariableImportances, saveYdfModel, ydfCall, type YdfColumns, type YdfModel } from './ydf';
 import { TREE_FAMILIES, isTreeFamily, type TreeFamily } from './builtinModels';
+import { TREE_MODEL_INFO, TREE_MODEL_ZIP, toSignatureOrder, treeColumns, type TreeModelInfo } from './treeColumns';
 
 export { TREE_FAMILIES, isTreeFamily, type TreeFamily };
-
-/** Files of a tree model inside the Model artifact's `model/` folder. */
-export const TREE_MODEL_ZIP = 'ydf_model.zip';
-export const TREE_MODEL_INFO = 'trees.json';
-
-/** `model/trees.json`: what a reader needs besides YDF's own zip. */
-export interface TreeModelInfo {
-  readonly format: 'ydf';
-  readonly family: TreeFamily;
-  readonly numTrees?: number;
-  /** YDF's class order (getLabelClasses()), which is not the signature's: reordered on predict. */
-  readonly ydfClasses?: readonly string[];
-}
-
-/** One scalar column per scaled feature, an index column per one-hot feature (see the header). */
-function columnKinds(spec: TransformSpec): { name: string; offset: number; size: number; categorical: boolean; scalar: boolean }[] {
-  const kindOf = new Map(spec.features.map((f) => [f.name, f.kind] as const));
-  return spec.layout.map((slot) => {
-    const kind = kindOf.get(slot.name);
-    const scalar = kind === 'zscore' || kind === 'minmax' || kind === 'identity';
-    return { name: slot.name, offset: slot.offset, size: slot.size, scalar, categorical: !scalar && kind !== 'bucketize' };
-  });
-}
-
-/** Model input vectors (n × spec.width, row-major) → YDF columns, the one step training and serving share. */
-export function treeColumns(spec: TransformSpec, x: Float32Array, n: number): YdfColumns {
-  const cols: YdfColumns = {};
-  for (const c of columnKinds(spec)) {
-    if (c.categorical) {
-      const values: string[] = new Array<string>(n);
-      for (let i = 0; i < n; i++) values[i] = String(hotIndex(x, i * spec.width + c.offset, c.size));
-      cols[c.name] = values;
-    } else {
-      const values: number[] = new Array<number>(n);
-      for (let i = 0; i < n; i++) values[i] = c.scalar ? (x[i * spec.width + c.offset] as number) : hotIndex(x, i * spec.width + c.offset, c.size);
-      cols[c.name] = values;
-    }
-  }
-  return cols;
-}
-
-function hotIndex(x: Float32Array, start: number, size: number): number {
-  for (let k = 0; k < size; k++) if ((x[start + k] as number) !== 0) return k;
-  return 0;
-}
-
-/** YDF's per-row outputs → the signature's layout: binary P(classes[1]), multiclass in `classes` order, regression the value. */
-function toSignatureOrder(task: Task, raw: ArrayLike<number>, n: number, classes: readonly string[] | undefined, ydfClasses: readonly string[] | undefined): Float32Array {
-  if (task === 'regression') return Float32Array.from({ length: n }, (_, i) => raw[i] as number);
-  const ours = classes ?? [];
-  const theirs = ydfClasses ?? [];
-  if (task === 'binary') {
-    // YDF gives the probability of its second class.
-    const flip = theirs[1] !== ours[1];
-    return Float32Array.from({ length: n }, (_, i) => (flip ? 1 - (raw[i] as number) : (raw[i] as number)));
-  }
-  const k = ours.length;
-  const column = ours.map((c) => theirs.indexOf(c));
-  const out = new Float32Array(n * k);
-  for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) out[i * k + c] = (column[c] as number) >= 0 ? (raw[i * theirs.length + (column[c] as number)] as number) : 0;
-  return out;
-}
+export { TREE_MODEL_INFO, TREE_MODEL_ZIP, treeColumns, type TreeModelInfo };
 
 export interface TrainedTrees {
   readonly kind: 'trees';
