@@ -132,7 +132,7 @@ export async function chooseModel(
   if (o.userModule) return { ...(await trainOnce(loaded, spec, data, o)), runtime: 'tfjs', family: 'user', labelTransform: 'none', data };
   const requested = o.hp.model;
   if (isTreeFamily(requested)) {
-    const trees = await trainTrees(requested, spec, data, treeLog);
+    const trees = await trainTrees(requested, spec, data, treeLog, o.seed);
     return { runtime: 'ydf', trees, scores: trees.scores, family: requested, labelTransform: 'none', data };
   }
   if (requested !== 'auto') return { ...(await trainOnce(loaded, spec, data, o)), runtime: 'tfjs', family: requested, labelTransform: data.labelTransform, data };
@@ -151,7 +151,7 @@ export async function chooseModel(
     return c;
   };
   const runTrees = async (family: TreeFamily): Promise<Candidate> => {
-    const trained = await trainTrees(family, spec, data, treeLog);
+    const trained = await trainTrees(family, spec, data, treeLog, o.seed);
     const c = { name: family, family, data, trained, loss: trained.scores.val_loss ?? Infinity, rows: trained.validationLosses };
     done.push(c);
     log?.(`candidate ${family}: validation loss ${c.loss.toFixed(4)} with ${trained.info.numTrees ?? '?'} trees`);

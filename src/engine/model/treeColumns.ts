@@ -32,6 +32,9 @@ export interface TreeModelInfo {
   readonly numTrees?: number;
   /** YDF's class order (getLabelClasses()), which is not the signature's: reordered on predict. */
   readonly ydfClasses?: readonly string[];
+  /** Set when the fit rows were more than YDF's heap holds: the rows of the seeded sample it trained on, of `fitRows`. */
+  readonly trainedRows?: number;
+  readonly fitRows?: number;
 }
 
 /** One scalar column per scaled feature, an index column per one-hot feature (treeModel.ts's header says why). */
