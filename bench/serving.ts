@@ -3,7 +3,8 @@
  * the floor — a bare `node:http` server in its own process that reads the body and answers a fixed
  * JSON object — driven by the same load generator in the same run: requests/s and p50/p99 latency at
  * concurrency 1 and 16, with 1-row and 100-row bodies; at concurrency 16 also the same server
- * logging every request (`--log-dir`) against itself without the log. Traffic goes to 127.0.0.1
+ * logging every request (`--log-dir`) against itself without the log; and a gradient-boosted-trees
+ * model (YDF's wasm) of the same data against the same floor. Traffic goes to 127.0.0.1
  * only and every measurement is bounded in requests and in time.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -25,6 +26,10 @@ stages:
     component: Trainer
     inputs: { examples: transform.transformed_examples, transform_graph: transform.transform_graph }
     params: { model: dnn, hidden_units: [32, 16], epochs: 5 }
+  trees:
+    component: Trainer
+    inputs: { examples: transform.transformed_examples, transform_graph: transform.transform_graph }
+    params: { model: gradient_boosted_trees }
 `;
 
 const FLOOR = `
@@ -124,17 +129,28 @@ export async function servingSection(ctx: BenchContext): Promise<Figure[]> {
     const model = run.stages.find((s) => s.name === 'train')?.artifacts.model;
     if (run.status !== 'succeeded' || !model) throw new Error(`training the bench model ${run.status}`);
     await fs.cp(model, path.join(dir, 'serving', 'bench', '1'), { recursive: true });
+    const treeModel = run.stages.find((s) => s.name === 'trees')?.artifacts.model;
+    if (!treeModel) throw new Error('training the bench tree model made no model');
+    await fs.cp(treeModel, path.join(dir, 'serving-trees', 'bench', '1'), { recursive: true });
 
     const server = spawn(process.execPath, [cli, 'serve', path.join(dir, 'serving', 'bench'), '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const floor = spawn(process.execPath, ['-e', FLOOR], { stdio: ['ignore', 'pipe', 'pipe'] });
     // The same model with its request log on: what logging every request costs at concurrency 16.
     const logged = spawn(process.execPath, [cli, 'serve', path.join(dir, 'serving', 'bench'), '--port', '0', '--log-dir', path.join(dir, 'request-log')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    procs.push(server, floor, logged);
-    const [serverUrl, floorUrl, loggedUrl] = await Promise.all([firstLine(server, 'pipewise serve'), firstLine(floor, 'the node:http floor'), firstLine(logged, 'pipewise serve --log-dir')]);
+    const trees = spawn(process.execPath, [cli, 'serve', path.join(dir, 'serving-trees', 'bench'), '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    procs.push(server, floor, logged, trees);
+    const [serverUrl, floorUrl, loggedUrl, treesUrl] = await Promise.all([
+      firstLine(server, 'pipewise serve'),
+      firstLine(floor, 'the node:http floor'),
+      firstLine(logged, 'pipewise serve --log-dir'),
+      firstLine(trees, 'pipewise serve (trees)'),
+    ]);
     await waitAvailable(serverUrl);
     await waitAvailable(loggedUrl);
+    await waitAvailable(treesUrl);
     const predictUrl = `${serverUrl}/v1/models/bench:predict`;
     const loggedPredictUrl = `${loggedUrl}/v1/models/bench:predict`;
+    const treesPredictUrl = `${treesUrl}/v1/models/bench:predict`;
 
     const figures: Figure[] = [];
     for (const rows of [1, 100]) {
@@ -148,10 +164,13 @@ export async function servingSection(ctx: BenchContext): Promise<Figure[]> {
         const ours: Load[] = [];
         const base: Load[] = [];
         const withLog: Load[] = [];
+        const forest: Load[] = [];
         if (concurrency === 16) await drive(loggedPredictUrl, body, concurrency, Math.min(100, count), maxMs);
+        await drive(treesPredictUrl, body, concurrency, Math.min(100, count), maxMs);
         for (let r = 0; r < ctx.runs; r++) {
           ours.push(await drive(predictUrl, body, concurrency, count, maxMs));
           base.push(await drive(floorUrl, body, concurrency, count, maxMs));
+          forest.push(await drive(treesPredictUrl, body, concurrency, count, maxMs));
           if (concurrency === 16) withLog.push(await drive(loggedPredictUrl, body, concurrency, count, maxMs));
         }
         const name = `${rows}-row predict, concurrency ${concurrency}`;
@@ -160,6 +179,10 @@ export async function servingSection(ctx: BenchContext): Promise<Figure[]> {
           { section: 'serving', name: `${name}: requests/s`, unit: 'requests/s', value: median(pick(ours, 'rps')), samples: pick(ours, 'rps'), runs: ctx.runs, baselineName: 'bare node:http, fixed JSON', baseline: median(pick(base, 'rps')), baselineSamples: pick(base, 'rps') },
           { section: 'serving', name: `${name}: p50 latency`, unit: 'ms', value: median(pick(ours, 'p50')), runs: ctx.runs, baselineName: 'bare node:http, fixed JSON', baseline: median(pick(base, 'p50')) },
           { section: 'serving', name: `${name}: p99 latency`, unit: 'ms', value: median(pick(ours, 'p99')), runs: ctx.runs, baselineName: 'bare node:http, fixed JSON', baseline: median(pick(base, 'p99')) },
+        );
+        figures.push(
+          { section: 'serving', name: `gradient_boosted_trees, ${name}: requests/s`, unit: 'requests/s', value: median(pick(forest, 'rps')), samples: pick(forest, 'rps'), runs: ctx.runs, baselineName: 'bare node:http, fixed JSON', baseline: median(pick(base, 'rps')), baselineSamples: pick(base, 'rps') },
+          { section: 'serving', name: `gradient_boosted_trees, ${name}: p99 latency`, unit: 'ms', value: median(pick(forest, 'p99')), runs: ctx.runs, baselineName: 'bare node:http, fixed JSON', baseline: median(pick(base, 'p99')) },
         );
         if (withLog.length) {
           figures.push({ section: 'serving', name: `${name}, every request logged: requests/s`, unit: 'requests/s', value: median(pick(withLog, 'rps')), samples: pick(withLog, 'rps'), runs: ctx.runs, baselineName: 'pipewise serve without --log-dir', baseline: median(pick(ours, 'rps')), baselineSamples: pick(ours, 'rps') });

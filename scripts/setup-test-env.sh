@@ -62,7 +62,7 @@ apt_install chromium libkrb5-dev build-essential python3 unzip file binutils \
 # PimaIndiansDiabetes2, Sonar, Glass; exported to CSV with Rscript).
 apt_install r-cran-mlbench
 # Public tables the decision-forest oracle test compares with scikit-learn (test/worker/tf-trees-oracle.test.ts:
-# carData's TitanicSurvival, Mroz, Salaries, SLID).
+# carData's Mroz, Wells, SLID).
 apt_install r-cran-cardata
 
 # 2. Node 24 from the npm registry. The `node` package only runs a preinstall that fetches the

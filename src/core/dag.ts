@@ -157,14 +157,21 @@ export function selectStages(g: StageGraph, selection: RunSelection): StageSelec
 }
 
 /**
- * The stages whose `model` input is `stage`'s and that cannot take a decision forest: a Pusher with
- * `target: web` (the page predicts with TF.js) or with `quantize`, an Evaluator with `quantize`
- * (forests have no weights to quantize). `model: auto` leaves trees out of its candidates for them, so a
- * pipeline that deploys to the browser never trains a model its own Pusher must refuse.
+ * The stages whose `model` input is `stage`'s and that cannot take a decision forest: a Pusher or an
+ * Evaluator with `quantize` (forests have no weights to quantize). `model: auto` leaves trees out of
+ * its candidates for them, so a pipeline never trains a model its own Pusher must refuse. (A web
+ * Pusher takes forests: the page predicts with YDF's wasm.) For a Tuner, the refusers of the
+ * Trainers that read its `best_hyperparameters`.
  */
 export function forestRefusersOf(spec: PipelineSpec, stage: string): string[] {
-  return spec.stages
+  const direct = spec.stages
     .filter((s) => s.inputs['model']?.stage === stage)
-    .filter((s) => (s.component === 'Pusher' && (s.params['target'] === 'web' || s.params['quantize'] !== undefined)) || (s.component === 'Evaluator' && s.params['quantize'] !== undefined))
+    .filter((s) => (s.component === 'Pusher' || s.component === 'Evaluator') && s.params['quantize'] !== undefined)
     .map((s) => s.name);
+  // A Tuner's best hyperparameters pick the model family of the Trainers that read them, so it must
+  // not pick a forest that those Trainers' consumers refuse.
+  const tuned = spec.stages
+    .filter((s) => s.component === 'Trainer' && s.inputs['hyperparameters']?.stage === stage)
+    .flatMap((s) => forestRefusersOf(spec, s.name));
+  return [...new Set([...direct, ...tuned])];
 }

@@ -3,13 +3,15 @@
  * `transform.json`, `signature.json`) over HTTP and predicts raw instances with the very code the
  * model server runs — the same raw-instance validation (serving/requests.ts), the same transform
  * (transform/applyTransform.ts) and the same output decoding (model/decodePredictions.ts).
- * TensorFlow.js is passed in: bundled (webModel.ts) or the page's own (webModelExternal.ts).
+ * TensorFlow.js is passed in: bundled (webModel.ts) or the page's own (webModelExternal.ts); a
+ * decision forest predicts with YDF's wasm from the pushed folder instead (ydfWeb.ts).
  */
 import type * as tfTypes from '@tensorflow/tfjs';
 import { decodePredictions } from '../engine/model/decodePredictions';
 import type { ModelSignature, Prediction } from '../engine/model/signature';
 import { rowOf } from '../engine/serving/requests';
-import { applyTransform } from '../engine/transform/applyTransform';
+import { applyTransform, type RawRow } from '../engine/transform/applyTransform';
+import { loadTreePredictor } from './ydfWeb';
 import type { TransformSpec } from '../engine/transform/transformSpec';
 import { errorMessage } from '../core/errors';
 
@@ -43,25 +45,45 @@ async function fetchJson<T>(url: URL, what: string): Promise<T> {
   }
 }
 
-/** Loads the pushed model whose folder is `base` (a URL ending in '/'). */
-export async function loadWebModel(tf: TfLike, base: URL): Promise<WebModel> {
+/** Raw instances → checked rows (a TypeError naming the instance and feature). */
+function rowsOf(signature: ModelSignature, instances: readonly unknown[]): RawRow[] {
+  if (!Array.isArray(instances)) throw new TypeError(`predict takes a list of instances ({feature: value} objects), got ${JSON.stringify(instances)?.slice(0, 80)}`);
+  try {
+    return instances.map((x, i) => rowOf(signature, x, `instances[${i}]`));
+  } catch (e) {
+    throw new TypeError(errorMessage(e));
+  }
+}
+
+/**
+ * Loads the pushed model whose folder is `base` (a URL ending in '/'). `tfOf` gives TensorFlow.js,
+ * asked only for a TF.js model: a decision forest predicts with YDF's wasm from the folder (ydfWeb.ts).
+ */
+export async function loadWebModel(tfOf: () => TfLike, base: URL): Promise<WebModel> {
   const [signature, transform] = await Promise.all([
     fetchJson<ModelSignature>(new URL('signature.json', base), 'signature.json'),
     fetchJson<TransformSpec>(new URL('transform.json', base), 'transform.json'),
   ]);
+  if (signature.modelFormat === 'ydf') {
+    const trees = await loadTreePredictor(base, signature, transform);
+    return {
+      signature,
+      transform,
+      async predict(instances: readonly unknown[]): Promise<Prediction[]> {
+        const rows = rowsOf(signature, instances);
+        return rows.length === 0 ? [] : trees.predict(rows);
+      },
+      dispose: () => trees.dispose(),
+    };
+  }
+  const tf = tfOf();
   const model = await tf.loadLayersModel(new URL('model/model.json', base).href);
   return {
     signature,
     transform,
     async predict(instances: readonly unknown[]): Promise<Prediction[]> {
-      if (!Array.isArray(instances)) throw new TypeError(`predict takes a list of instances ({feature: value} objects), got ${JSON.stringify(instances)?.slice(0, 80)}`);
-      if (instances.length === 0) return [];
-      let rows;
-      try {
-        rows = instances.map((x, i) => rowOf(signature, x, `instances[${i}]`));
-      } catch (e) {
-        throw new TypeError(errorMessage(e));
-      }
+      const rows = rowsOf(signature, instances);
+      if (rows.length === 0) return [];
       const x = applyTransform(transform, rows);
       const y = tf.tidy(() => model.predict(tf.tensor2d(x, [rows.length, transform.width])) as tfTypes.Tensor);
       try {

@@ -19,5 +19,5 @@ const tf: TfLike = { loadLayersModel: (url) => tfl.loadLayersModel(url), tensor2
 
 export async function load(baseUrl?: string | URL): Promise<WebModel & { readonly signature: WebModel['signature'] }> {
   await tfc.setBackend('cpu');
-  return loadWebModel(tf, baseOf(baseUrl, import.meta.url));
+  return loadWebModel(() => tf, baseOf(baseUrl, import.meta.url));
 }

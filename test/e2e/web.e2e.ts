@@ -33,8 +33,8 @@ let browser: Browser;
 const servers: ChildProcess[] = [];
 
 function pipelineYaml(name: string, label: string, evaluate: string, pushes: string): string {
-  // The helper's Trainer says model: auto; with a web Pusher reading the model, auto leaves decision
-  // forests out (the page predicts with TF.js), which these pipelines exercise end to end.
+  // The helper's Trainer says model: auto. A quantizing Evaluator or Pusher reading the model makes
+  // auto leave decision forests out (species); a plain web Pusher takes a forest (web-trees.e2e.ts).
   return labelledPenguinPipeline(name, label, { seed: 42, evaluate, extra: pushes });
 }
 

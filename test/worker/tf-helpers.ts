@@ -62,6 +62,8 @@ export function makeContext<P>(o: {
   outputs: readonly string[];
   root: string;
   pipelineDir?: string;
+  /** Stages downstream that cannot take a decision forest (the engine passes forestRefusersOf). */
+  forestRefusers?: readonly string[];
 }): RecordedContext<P> {
   const abort = new AbortController();
   const logs: { level: string; message: string }[] = [];
@@ -83,6 +85,7 @@ export function makeContext<P>(o: {
     pipelineDir,
     storeDir: path.join(o.root, '.pipewise'),
     resolvePath: (p, param) => confinePath(pipelineDir, p, param),
+    ...(o.forestRefusers ? { forestRefusers: o.forestRefusers } : {}),
     signal: abort.signal,
     log: (level, message) => logs.push({ level, message }),
     progress: () => undefined,

@@ -172,10 +172,45 @@ test('the Tuner searches over model families including trees, and the Trainer tr
   assert.equal(trials.trials[trials.best - 1], best);
 });
 
-test('a tree model refuses quantization and the web push with a clear error', async () => {
+test("the Tuner respects the forest refusers of the Trainer it tunes: no forest trial, and auto's trials leave trees out", async () => {
+  const space = { model: ['linear', 'gradient_boosted_trees', 'auto', 'random_forest'] };
+  const ctx = makeContext({
+    params: Tuner.params.parse({ strategy: 'grid', space, epochs: 5, objective: 'val_loss' }),
+    inputs: { examples: artifact(penguins.transformed, 'Examples'), transform_graph: artifact(penguins.graph, 'TransformGraph') },
+    outputs: ['best_hyperparameters'],
+    root: tempDir('pw-trees-'),
+    forestRefusers: ['small'],
+  });
+  await tuner.run(ctx);
+  const trials = JSON.parse(readFileSync(path.join(ctx.outputs.best_hyperparameters as string, 'trials.json'), 'utf8')) as { trials: { hyperparameters: { model: string }; chosen: string }[] };
+  assert.deepEqual(trials.trials.map((t) => t.hyperparameters.model), ['linear', 'auto']);
+  assert.ok(trials.trials.every((t) => !['gradient_boosted_trees', 'random_forest'].includes(t.chosen)), JSON.stringify(trials.trials));
+  const text = ctx.logs.map((l) => l.message).join('\n');
+  assert.match(text, /left out of the space: gradient_boosted_trees, random_forest \(small cannot take a decision forest/);
+  assert.match(text, /trial 2: gradient_boosted_trees left out: small cannot take a decision forest/);
+  // Only forests in the space: nothing to try, said before any training.
+  const onlyForests = makeContext({
+    params: Tuner.params.parse({ strategy: 'grid', space: { model: ['random_forest'] }, epochs: 5, objective: 'val_loss' }),
+    inputs: ctx.inputs,
+    outputs: ['best_hyperparameters'],
+    root: tempDir('pw-trees-'),
+    forestRefusers: ['small'],
+  });
+  await assert.rejects(tuner.run(onlyForests), (e: unknown) => e instanceof PipewiseError && /Tuner: every model of the space is a decision forest, and small cannot take one/.test(e.message));
+});
+
+test("a tree model refuses quantization with a clear error; its web push carries YDF's wasm and a CSP that lets it compile", async () => {
   const ctx = trainerContext(penguins, { model: 'random_forest' });
   await trainer.run(ctx);
   const dir = ctx.outputs.model as string;
   await assert.rejects(quantizeModelArtifact(dir, tempDir('pw-trees-q-'), 'float16'), (e: unknown) => e instanceof PipewiseError && /decision forest .*leave out quantize/.test(e.message));
-  await assert.rejects(writeWebFolder(dir, path.join(tempDir('pw-trees-web-'), 'web'), { tfjs: 'bundled' }), (e: unknown) => e instanceof PipewiseError && /target: web cannot push .*decision forest \(random_forest\)/.test(e.message));
+  await assert.rejects(writeWebFolder(dir, path.join(tempDir('pw-trees-web-'), 'web'), { tfjs: 'bundled', quantize: 'uint8' }), (e: unknown) => e instanceof PipewiseError && /target: web cannot push .* with quantize: uint8: it is a decision forest \(random_forest\), which has no weights to quantize/.test(e.message));
+  const web = path.join(tempDir('pw-trees-web-'), 'web');
+  await writeWebFolder(dir, web, { tfjs: 'bundled' });
+  for (const f of ['model/ydf_model.zip', 'model/trees.json', 'ydf/training.js', 'ydf/training.wasm', 'ydf/jszip.min.js', 'signature.json', 'transform.json']) assert.ok(existsSync(path.join(web, f)), f);
+  // The same wasm the Trainer trained with, byte for byte.
+  assert.deepEqual(readFileSync(path.join(web, 'ydf/training.wasm')), readFileSync(require.resolve('ydf-training').replace(/training\.js$/, 'training.wasm')));
+  // No TF.js in a forest's page: the module without it.
+  assert.ok(readFileSync(path.join(web, 'pipewise-model.js')).length < 50_000);
+  assert.match(readFileSync(path.join(web, 'index.html'), 'utf8'), /script-src 'self' 'wasm-unsafe-eval'; style-src 'self'/);
 });

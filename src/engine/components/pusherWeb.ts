@@ -4,7 +4,9 @@
  * `pipewise-model.js` (the browser runtime built by esbuild into out/web/: the same transform,
  * input validation and output decoding as training and serving), and `index.html`, a form
  * generated from the model's raw features (vocabularies as drop-downs) that predicts in the page,
- * under a strict Content-Security-Policy (no inline script or style, nothing remote).
+ * under a strict Content-Security-Policy (no inline script or style, nothing remote). A decision
+ * forest's push holds YDF's zip in `model/` and YDF's own wasm build in `ydf/` instead of TF.js
+ * (src/web/ydfWeb.ts), and its page's policy adds 'wasm-unsafe-eval' to compile it.
  */
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -17,6 +19,8 @@ import type { ArtifactRef } from '../../core/artifacts';
 import { queryRows, quoteLiteral, withConnection } from '../duckdb';
 import { Lineage, type Provenance } from '../lineage';
 import { ArtifactStore } from '../store';
+import { ydfBrowserFiles } from '../model/ydf';
+import { YDF_WEB_DIR } from '../model/treeColumns';
 
 export type TfjsMode = 'bundled' | 'external';
 
@@ -102,18 +106,21 @@ export function webPage(signature: ModelSignature, spec: TransformSpec, title: s
     return `      ${label}\n      <input id="${id}" name="${esc(input.name)}" type="text" value="${esc(value ?? '')}">`;
   });
   const what = signature.task === 'regression' ? `predicts ${esc(signature.label)}` : `classifies ${esc(signature.label)} (${(signature.classes ?? []).map(esc).join(', ')})`;
+  // A decision forest runs YDF's wasm, which the page compiles: 'wasm-unsafe-eval' (wasm only, never JavaScript eval).
+  const trees = signature.modelFormat === 'ydf';
+  const runtimeName = trees ? `Yggdrasil Decision Forests (${esc(String(signature.hyperparameters.model))}, wasm)` : 'TensorFlow.js';
   return `<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
-  <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'">
+  <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'self'${trees ? " 'wasm-unsafe-eval'" : ''}; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>${esc(title)}</title>
   <link rel="stylesheet" href="./${WEB_RUNTIME_FILES.style}">
   <script type="module" src="./${WEB_RUNTIME_FILES.demo}"></script>
 </head>
 <body>
-  <header><h1>${esc(title)}</h1><p>A ${esc(signature.task)} model that ${what}, running in this page with TensorFlow.js: the same transform as training and serving, no server.${example ? ` The form starts from ${esc(example.where)} of its examples.` : ''}</p></header>
+  <header><h1>${esc(title)}</h1><p>A ${esc(signature.task)} model that ${what}, running in this page with ${runtimeName}: the same transform as training and serving, no server.${example ? ` The form starts from ${esc(example.where)} of its examples.` : ''}</p></header>
   <main>
     <form id="form" autocomplete="off">
 ${fields.join('\n')}
@@ -142,9 +149,9 @@ export async function writeWebFolder(modelUri: string, dir: string, opts: WebPus
   const specText = await fs.readFile(path.join(modelUri, 'transform.json'), 'utf8');
   const signature = JSON.parse(signatureText) as ModelSignature;
   const spec = JSON.parse(specText) as TransformSpec;
-  if (signature.modelFormat === 'ydf') {
-    // The page's runtime (src/web) runs TF.js layers models only; YDF's wasm is not in it yet.
-    throw new PipewiseError(`target: web cannot push ${modelUri}: it is a decision forest (${String(signature.hyperparameters.model)}), and the browser runtime predicts TF.js models only; push it with target: server, or train a linear, dnn or wide_and_deep model for the web`, { file: modelUri });
+  const trees = signature.modelFormat === 'ydf';
+  if (trees && opts.quantize) {
+    throw new PipewiseError(`target: web cannot push ${modelUri} with quantize: ${opts.quantize}: it is a decision forest (${String(signature.hyperparameters.model)}), which has no weights to quantize; leave out quantize`, { file: modelUri });
   }
   const runtime = webRuntimeDir();
   await fs.mkdir(dir, { recursive: true });
@@ -153,7 +160,12 @@ export async function writeWebFolder(modelUri: string, dir: string, opts: WebPus
   else await fs.cp(path.join(modelUri, 'model'), path.join(dir, 'model'), { recursive: true });
   await fs.writeFile(path.join(dir, 'transform.json'), specText);
   await fs.writeFile(path.join(dir, 'signature.json'), signatureText);
-  await fs.copyFile(path.join(runtime, WEB_RUNTIME_FILES[opts.tfjs]), path.join(dir, 'pipewise-model.js'));
+  if (trees) {
+    // The page predicts with YDF's own wasm from the folder, and needs no TF.js: the module without it.
+    await fs.mkdir(path.join(dir, YDF_WEB_DIR));
+    for (const [name, from] of Object.entries(ydfBrowserFiles())) await fs.copyFile(from, path.join(dir, YDF_WEB_DIR, name));
+  }
+  await fs.copyFile(path.join(runtime, WEB_RUNTIME_FILES[trees ? 'external' : opts.tfjs]), path.join(dir, 'pipewise-model.js'));
   await fs.copyFile(path.join(runtime, WEB_RUNTIME_FILES.demo), path.join(dir, WEB_RUNTIME_FILES.demo));
   await fs.copyFile(path.join(runtime, WEB_RUNTIME_FILES.style), path.join(dir, WEB_RUNTIME_FILES.style));
   await fs.writeFile(path.join(dir, 'index.html'), webPage(signature, spec, `Predict ${signature.label}`, opts.example));

@@ -15,7 +15,7 @@ import { readJson } from '../model/files';
 import { applyHyperparameters, readBestHyperparameters, hyperparametersFromParams } from '../model/hyperparameters';
 import { rawInputs, writeModelArtifact, writeTreeArtifact } from '../model/modelArtifact';
 import type { ModelSignature } from '../model/servingModel';
-import { chooseModel, disposeChosen } from '../model/chooseModel';
+import { chooseModel, disposeChosen, withoutTreesFor } from '../model/chooseModel';
 import { prepareData } from '../model/trainModel';
 import { saveTrees } from '../model/treeModel';
 import { loadUserModel } from '../model/userModel';
@@ -82,7 +82,7 @@ export const trainer: ComponentExecutor<TrainerParams> = {
         earlyStopping: p.early_stopping,
         signal: ctx.signal,
         userModule,
-        ...(ctx.forestRefusers?.length ? { withoutTrees: `${ctx.forestRefusers.join(', ')} cannot take a decision forest (a web push predicts with TF.js; quantize applies to weights)` } : {}),
+        ...withoutTreesFor(ctx.forestRefusers),
         onEpoch: (epoch, values) => {
           ctx.metrics({ scope: 'epoch', epoch, values });
           ctx.progress(epoch / hp.epochs, `epoch ${epoch}/${hp.epochs}`);

@@ -12,7 +12,8 @@ import type { ComponentContext, ComponentExecutor } from '../component';
 import { writeJsonAtomic } from '../model/files';
 import { mulberry32 } from '../model/fitModel';
 import { applyHyperparameters, BEST_HYPERPARAMETERS_FILE, hyperparametersFromParams } from '../model/hyperparameters';
-import { chooseModel, disposeChosen } from '../model/chooseModel';
+import { isTreeFamily } from '../model/builtinModels';
+import { chooseModel, disposeChosen, forestRefusal, withoutTreesFor } from '../model/chooseModel';
 import { prepareData } from '../model/trainModel';
 import { loadTf } from '../tf/loadTf';
 import { readTransformSpec } from './trainer';
@@ -39,6 +40,29 @@ export function planTrials(space: Readonly<Record<string, readonly unknown[]>>, 
   return grid.slice(0, maxTrials);
 }
 
+/**
+ * The space without decision forests when stages downstream of the tuned Trainers refuse them
+ * (ctx.forestRefusers): forest values of `model` are dropped, as `auto` drops its tree candidate,
+ * and a space that would train forests only is an error before any training.
+ */
+export function spaceWithoutForests(
+  space: Readonly<Record<string, readonly unknown[]>>,
+  base: { readonly model: string },
+  refusers: readonly string[] | undefined,
+  log: (message: string) => void,
+): Readonly<Record<string, readonly unknown[]>> {
+  const why = forestRefusal(refusers);
+  if (!why) return space;
+  const models = space['model'];
+  const isForest = (m: unknown): boolean => typeof m === 'string' && isTreeFamily(m);
+  const forests = (models ?? [base.model]).filter(isForest);
+  const kept = (models ?? [base.model]).filter((m) => !isForest(m));
+  if (kept.length === 0) throw new PipewiseError(`Tuner: every model of the space is a decision forest, and ${(refusers ?? []).join(', ')} cannot take one; add linear, dnn, wide_and_deep or auto to space.model`);
+  if (!models || forests.length === 0) return space;
+  log(`left out of the space: ${forests.join(', ')} (${why})`);
+  return { ...space, model: kept };
+}
+
 function lowerIsBetter(objective: string): boolean {
   return !/acc|auc|precision|recall|f1/i.test(objective);
 }
@@ -52,10 +76,11 @@ export const tuner: ComponentExecutor<TunerParams> = {
     if (!examples || !graph) throw new Error('Tuner needs its examples and transform_graph inputs');
     const spec = await readTransformSpec(graph.uri);
     const base = hyperparametersFromParams(p);
-    const trials = planTrials(p.space, p.strategy, p.max_trials, p.seed);
+    const space = spaceWithoutForests(p.space, base, ctx.forestRefusers, (m) => ctx.log('info', m));
+    const trials = planTrials(space, p.strategy, p.max_trials, p.seed);
     // Check every candidate before the first trial trains.
     const candidates = trials.map((t, i) => ({ values: t, hp: applyHyperparameters(base, t, `Tuner space (trial ${i + 1})`) }));
-    const grid = gridOf(p.space).length;
+    const grid = gridOf(space).length;
     ctx.log('info', `${p.strategy} search: ${trials.length} trial${trials.length === 1 ? '' : 's'} of ${grid} combinations, objective ${p.objective}`);
 
     const loaded = await loadTf();
@@ -72,16 +97,17 @@ export const tuner: ComponentExecutor<TunerParams> = {
     });
     ctx.log('info', `trials are judged on ${data.validation.n} validation rows carved out of ${p.train_split} (the Trainer's, for the same seed), not on ${p.eval_split}`);
     const lower = lowerIsBetter(p.objective);
-    const results: { trial: number; hyperparameters: Candidate; score: number; epochs: number; bestEpoch: number; metrics: Record<string, number> }[] = [];
+    const results: { trial: number; hyperparameters: Candidate; chosen: string; score: number; epochs: number; bestEpoch: number; metrics: Record<string, number> }[] = [];
     for (const [i, c] of candidates.entries()) {
       if (ctx.signal.aborted) throw new CancelledError();
       ctx.progress(i / candidates.length, `trial ${i + 1}/${candidates.length}`);
-      const chosen = await chooseModel(loaded, spec, data, {
-        hp: c.hp,
-        seed: p.seed,
-        earlyStopping: { patience: p.patience, monitor: p.objective },
-        signal: ctx.signal,
-      });
+      const chosen = await chooseModel(
+        loaded,
+        spec,
+        data,
+        { hp: c.hp, seed: p.seed, earlyStopping: { patience: p.patience, monitor: p.objective }, signal: ctx.signal, ...withoutTreesFor(ctx.forestRefusers) },
+        (m) => ctx.log('info', `trial ${i + 1}: ${m}`),
+      );
       disposeChosen(chosen);
       // A decision forest has no epochs: one "epoch" that is its final state.
       const fit = chosen.runtime === 'tfjs' ? chosen.fit : { best: {}, history: [{}], bestEpoch: 1 };
@@ -89,7 +115,7 @@ export const tuner: ComponentExecutor<TunerParams> = {
       const metrics = { ...fit.best, ...Object.fromEntries(Object.entries(chosen.scores).filter(([k]) => !k.startsWith('eval_'))) };
       const score = metrics[p.objective];
       if (score === undefined) throw new PipewiseError(`Tuner: the objective '${p.objective}' is not a training metric (metrics: ${Object.keys(metrics).join(', ')})`);
-      results.push({ trial: i + 1, hyperparameters: c.values, score, epochs: fit.history.length, bestEpoch: fit.bestEpoch, metrics });
+      results.push({ trial: i + 1, hyperparameters: c.values, chosen: chosen.family, score, epochs: fit.history.length, bestEpoch: fit.bestEpoch, metrics });
       ctx.metrics({ scope: 'trial', trial: i + 1, values: { [p.objective]: score, ...metrics, epochs: fit.history.length } });
       ctx.log('info', `trial ${i + 1}: ${JSON.stringify(c.values)} → ${p.objective} ${score.toFixed(4)}`);
     }

@@ -9,13 +9,9 @@ import type * as tfTypes from '@tensorflow/tfjs';
 import type { Tf } from '../tf/loadTf';
 import type { Task } from './signature';
 
-/** The decision-forest families (Yggdrasil Decision Forests; src/engine/model/treeModel.ts trains them). */
-export type TreeFamily = 'gradient_boosted_trees' | 'random_forest';
-export const TREE_FAMILIES: readonly TreeFamily[] = ['gradient_boosted_trees', 'random_forest'];
+import type { TreeFamily } from './treeColumns';
 
-export function isTreeFamily(name: string): name is TreeFamily {
-  return (TREE_FAMILIES as readonly string[]).includes(name);
-}
+export { TREE_FAMILIES, isTreeFamily, type TreeFamily } from './treeColumns';
 
 export type ModelFamily = 'linear' | 'dnn' | 'wide_and_deep';
 export type OptimizerName = 'adam' | 'sgd' | 'rmsprop' | 'adagrad';

@@ -65,6 +65,20 @@ export type Chosen = {
   readonly scores: EpochLogs;
 } & ({ readonly runtime: 'tfjs'; readonly model: Trained['model']; readonly fit: FitResult } | { readonly runtime: 'ydf'; readonly trees: TrainedTrees });
 
+/**
+ * Why `auto` leaves the trees out, when stages downstream (`forestRefusersOf`, ctx.forestRefusers)
+ * cannot take a decision forest: the `withoutTrees` the Trainer and the Tuner pass to chooseModel.
+ */
+export function forestRefusal(refusers: readonly string[] | undefined): string | undefined {
+  return refusers?.length ? `${refusers.join(', ')} cannot take a decision forest (quantize applies to weights, and a forest has none)` : undefined;
+}
+
+/** chooseModel's `withoutTrees` option for these refusers (none when there are none). */
+export function withoutTreesFor(refusers: readonly string[] | undefined): { withoutTrees?: string } {
+  const why = forestRefusal(refusers);
+  return why ? { withoutTrees: why } : {};
+}
+
 /** Releases the model a Chosen holds. */
 export function disposeChosen(c: Chosen): void {
   if (c.runtime === 'tfjs') c.model.dispose();
@@ -118,7 +132,7 @@ export async function chooseModel(
   if (o.userModule) return { ...(await trainOnce(loaded, spec, data, o)), runtime: 'tfjs', family: 'user', labelTransform: 'none', data };
   const requested = o.hp.model;
   if (isTreeFamily(requested)) {
-    const trees = await trainTrees(requested, spec, data, treeLog);
+    const trees = await trainTrees(requested, spec, data, treeLog, o.seed);
     return { runtime: 'ydf', trees, scores: trees.scores, family: requested, labelTransform: 'none', data };
   }
   if (requested !== 'auto') return { ...(await trainOnce(loaded, spec, data, o)), runtime: 'tfjs', family: requested, labelTransform: data.labelTransform, data };
@@ -137,7 +151,7 @@ export async function chooseModel(
     return c;
   };
   const runTrees = async (family: TreeFamily): Promise<Candidate> => {
-    const trained = await trainTrees(family, spec, data, treeLog);
+    const trained = await trainTrees(family, spec, data, treeLog, o.seed);
     const c = { name: family, family, data, trained, loss: trained.scores.val_loss ?? Infinity, rows: trained.validationLosses };
     done.push(c);
     log?.(`candidate ${family}: validation loss ${c.loss.toFixed(4)} with ${trained.info.numTrees ?? '?'} trees`);

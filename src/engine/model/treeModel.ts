@@ -21,74 +21,55 @@ import type { TransformSpec } from '../transform/transformSpec';
 import { decodePredictions } from './decodePredictions';
 import { readJson, writeFileAtomic, writeJsonAtomic } from './files';
 import type { Dataset, EpochLogs } from './fitModel';
+import { mulberry32 } from './random';
 import type { PreparedData } from './trainModel';
 import type { ModelSignature, Prediction, ServingModel, Task } from './signature';
 import { rowLoss } from './trainStep';
 import { loadYdf, loadYdfModel, numberOfTrees, parseVariableImportances, saveYdfModel, ydfCall, type YdfColumns, type YdfModel } from './ydf';
 import { TREE_FAMILIES, isTreeFamily, type TreeFamily } from './builtinModels';
+import { TREE_MODEL_INFO, TREE_MODEL_ZIP, toSignatureOrder, treeColumns, type TreeModelInfo } from './treeColumns';
 
 export { TREE_FAMILIES, isTreeFamily, type TreeFamily };
+export { TREE_MODEL_INFO, TREE_MODEL_ZIP, treeColumns, type TreeModelInfo };
 
-/** Files of a tree model inside the Model artifact's `model/` folder. */
-export const TREE_MODEL_ZIP = 'ydf_model.zip';
-export const TREE_MODEL_INFO = 'trees.json';
+/** YDF's wasm heap can grow to 2 GiB: `getHeapMax()` in ydf-training 0.0.1's Emscripten glue. */
+export const YDF_HEAP_BYTES = 2 ** 31;
 
-/** `model/trees.json`: what a reader needs besides YDF's own zip. */
-export interface TreeModelInfo {
-  readonly format: 'ydf';
-  readonly family: TreeFamily;
-  readonly numTrees?: number;
-  /** YDF's class order (getLabelClasses()), which is not the signature's: reordered on predict. */
-  readonly ydfClasses?: readonly string[];
+/**
+ * Wasm heap bytes per training value (rows × (features + label)), with headroom: gradient-boosted
+ * trees on 100,000 rows × 21 values took the heap from 16 to 48 MiB, about 16 bytes a value
+ * (bench/trees-memory.ts, 2026-12-06; a random forest on 200,000 rows about 10), taken as 24.
+ */
+export const YDF_BYTES_PER_VALUE = 24;
+
+/**
+ * The rows a forest trains on: every fit row, or the most whose values take at most half of YDF's
+ * heap (the other half for the trees being grown, the served models and the library itself).
+ */
+export function treeRowBudget(rows: number, features: number): number {
+  return Math.min(rows, Math.floor(YDF_HEAP_BYTES / 2 / (YDF_BYTES_PER_VALUE * (features + 1))));
 }
 
-/** One scalar column per scaled feature, an index column per one-hot feature (see the header). */
-function columnKinds(spec: TransformSpec): { name: string; offset: number; size: number; categorical: boolean; scalar: boolean }[] {
-  const kindOf = new Map(spec.features.map((f) => [f.name, f.kind] as const));
-  return spec.layout.map((slot) => {
-    const kind = kindOf.get(slot.name);
-    const scalar = kind === 'zscore' || kind === 'minmax' || kind === 'identity';
-    return { name: slot.name, offset: slot.offset, size: slot.size, scalar, categorical: !scalar && kind !== 'bucketize' };
+/** A seeded sample of `k` rows of `d` without repeats, in their original order (`d` itself when k ≥ n). */
+export function sampleTreeRows(d: Dataset, k: number, seed: number): Dataset {
+  if (k >= d.n) return d;
+  const order = Int32Array.from({ length: d.n }, (_, i) => i);
+  const rand = mulberry32(seed * 7919 + 17);
+  // A partial Fisher–Yates shuffle: the first k places hold the sample.
+  for (let i = 0; i < k; i++) {
+    const j = i + Math.floor(rand() * (d.n - i));
+    const t = order[i] as number;
+    order[i] = order[j] as number;
+    order[j] = t;
+  }
+  const picked = order.subarray(0, k).sort();
+  const x = new Float32Array(k * d.width);
+  const y = new Float32Array(k * d.outDim);
+  picked.forEach((r, i) => {
+    x.set(d.x.subarray(r * d.width, (r + 1) * d.width), i * d.width);
+    y.set(d.y.subarray(r * d.outDim, (r + 1) * d.outDim), i * d.outDim);
   });
-}
-
-/** Model input vectors (n × spec.width, row-major) → YDF columns, the one step training and serving share. */
-export function treeColumns(spec: TransformSpec, x: Float32Array, n: number): YdfColumns {
-  const cols: YdfColumns = {};
-  for (const c of columnKinds(spec)) {
-    if (c.categorical) {
-      const values: string[] = new Array<string>(n);
-      for (let i = 0; i < n; i++) values[i] = String(hotIndex(x, i * spec.width + c.offset, c.size));
-      cols[c.name] = values;
-    } else {
-      const values: number[] = new Array<number>(n);
-      for (let i = 0; i < n; i++) values[i] = c.scalar ? (x[i * spec.width + c.offset] as number) : hotIndex(x, i * spec.width + c.offset, c.size);
-      cols[c.name] = values;
-    }
-  }
-  return cols;
-}
-
-function hotIndex(x: Float32Array, start: number, size: number): number {
-  for (let k = 0; k < size; k++) if ((x[start + k] as number) !== 0) return k;
-  return 0;
-}
-
-/** YDF's per-row outputs → the signature's layout: binary P(classes[1]), multiclass in `classes` order, regression the value. */
-function toSignatureOrder(task: Task, raw: ArrayLike<number>, n: number, classes: readonly string[] | undefined, ydfClasses: readonly string[] | undefined): Float32Array {
-  if (task === 'regression') return Float32Array.from({ length: n }, (_, i) => raw[i] as number);
-  const ours = classes ?? [];
-  const theirs = ydfClasses ?? [];
-  if (task === 'binary') {
-    // YDF gives the probability of its second class.
-    const flip = theirs[1] !== ours[1];
-    return Float32Array.from({ length: n }, (_, i) => (flip ? 1 - (raw[i] as number) : (raw[i] as number)));
-  }
-  const k = ours.length;
-  const column = ours.map((c) => theirs.indexOf(c));
-  const out = new Float32Array(n * k);
-  for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) out[i * k + c] = (column[c] as number) >= 0 ? (raw[i * theirs.length + (column[c] as number)] as number) : 0;
-  return out;
+  return { x, y, n: k, width: d.width, outDim: d.outDim };
 }
 
 export interface TrainedTrees {
@@ -162,14 +143,21 @@ function scoreSet(data: TreeData, d: Dataset, p: Float32Array, losses: Float64Ar
  * gradient-boosted trees stop early on the share of those rows YDF holds out itself (10%, its
  * default), since this build takes no validation set. Scored on the validation rows and eval split.
  */
-export async function trainTrees(family: TreeFamily, spec: TransformSpec, data: TreeData, log: (line: string) => void): Promise<TrainedTrees> {
+export async function trainTrees(family: TreeFamily, spec: TransformSpec, data: TreeData, log: (line: string) => void, seed = 0): Promise<TrainedTrees> {
   if (data.labelTransform !== 'none') throw new Error('trees train on the label in its own units');
   const ydf = await loadYdf();
   const label = spec.label.name;
-  const columns: YdfColumns = { ...treeColumns(spec, data.train.x, data.train.n), [label]: labelColumn(data, data.train) as string[] };
+  const budget = treeRowBudget(data.train.n, spec.layout.length);
+  const fit = sampleTreeRows(data.train, budget, seed);
+  if (fit !== data.train) {
+    log(
+      `trained on a seeded sample of ${fit.n} of the ${data.train.n} fit rows: ${data.train.n} rows × ${spec.layout.length + 1} values need about ${((data.train.n * (spec.layout.length + 1) * YDF_BYTES_PER_VALUE) / 2 ** 30).toFixed(1)} GiB of YDF's wasm heap, which is at most ${YDF_HEAP_BYTES / 2 ** 30} GiB`,
+    );
+  }
+  const columns: YdfColumns = { ...treeColumns(spec, fit.x, fit.n), [label]: labelColumn(data, fit) as string[] };
   const Learner = family === 'gradient_boosted_trees' ? ydf.GradientBoostedTreesLearner : ydf.RandomForestLearner;
   const task = data.task === 'regression' ? 'REGRESSION' : 'CLASSIFICATION';
-  const model = ydfCall(`training ${family} on ${data.train.n} rows × ${spec.layout.length} features`, () => new Learner(label, task).train(columns), log);
+  const model = ydfCall(`training ${family} on ${fit.n} rows × ${spec.layout.length} features`, () => new Learner(label, task).train(columns), log);
   try {
     const ydfClasses = data.task === 'regression' ? undefined : model.getLabelClasses();
     if (ydfClasses && data.classes && data.classes.some((c) => !ydfClasses.includes(c))) {
@@ -182,7 +170,8 @@ export async function trainTrees(family: TreeFamily, spec: TransformSpec, data: 
     const validationLosses = perRowLosses(data, data.validation, pv);
     const scores = { ...scoreSet(data, data.validation, pv, validationLosses, 'val'), ...scoreSet(data, data.eval, pe, perRowLosses(data, data.eval, pe), 'eval') };
     const numTrees = numberOfTrees(description);
-    return { kind: 'trees', family, model, info: { format: 'ydf', family, ...(numTrees === undefined ? {} : { numTrees }), ...(ydfClasses ? { ydfClasses } : {}) }, scores, validationLosses, description };
+    const sampled = fit === data.train ? {} : { trainedRows: fit.n, fitRows: data.train.n };
+    return { kind: 'trees', family, model, info: { format: 'ydf', family, ...(numTrees === undefined ? {} : { numTrees }), ...(ydfClasses ? { ydfClasses } : {}), ...sampled }, scores, validationLosses, description };
   } catch (e) {
     model.unload();
     throw e;

@@ -13,11 +13,13 @@
  *   trained with YDF's defaults.
  */
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import { PipewiseError } from '../../core/errors';
 import { errorMessage } from '../../protocol/errors';
 
-export type YdfColumn = number[] | string[];
-export type YdfColumns = Record<string, YdfColumn>;
+import type { YdfColumns } from './treeColumns';
+
+export type { YdfColumns };
 
 export interface YdfInputFeature {
   readonly name: string;
@@ -69,6 +71,17 @@ export function loadYdf(): Promise<YdfLibrary> {
     library = undefined;
   });
   return library;
+}
+
+/**
+ * The files a page needs to run YDF (a web push of a tree model copies them into `ydf/`): the
+ * library's own Emscripten build — the very one Node trains and serves with — and jszip's standalone
+ * build, which YDF's model loader expects as the global `JSZip`.
+ */
+export function ydfBrowserFiles(): { readonly 'training.js': string; readonly 'training.wasm': string; readonly 'jszip.min.js': string } {
+  const req = createRequire(__filename);
+  const main = req.resolve('ydf-training');
+  return { 'training.js': main, 'training.wasm': path.join(path.dirname(main), 'training.wasm'), 'jszip.min.js': req.resolve('jszip/dist/jszip.min.js') };
 }
 
 /**

@@ -1,0 +1,151 @@
+/**
+ * A decision forest in the editor (issue 25): a penguin pipeline whose Trainer says
+ * `model: gradient_boosted_trees` runs through the extension and pushes; the Models view lists the
+ * tree model's version with its Evaluator accuracy; a server starts from the view's command, and the
+ * Try panel's answer for its prefilled row equals the same request sent straight to the server
+ * (whose tree predictions the worker tests hold to YDF's own predict).
+ */
+import * as assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import type { PipewiseContext } from '../../../src/extension/context';
+import type { ServerInfo } from '../../../src/protocol/models';
+import type { TryRender } from '../../../src/protocol/tryModel';
+
+const EXTENSION_ID = 'pipewise.pipewise';
+
+type ViewSnapshot = { label: string; description: string; contextValue: string; children: { label: string; description: string; icon: string }[] }[];
+
+function post(url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const data = Buffer.from(JSON.stringify(body));
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': data.length } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> }));
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** The first row of a Parquet file, read with DuckDB here in the test (not through the worker). */
+async function firstRow(extensionPath: string, file: string): Promise<Record<string, unknown>> {
+  const duckdb = createRequire(path.join(extensionPath, 'package.json'))('@duckdb/node-api') as typeof import('@duckdb/node-api');
+  const db = await duckdb.DuckDBInstance.create(':memory:');
+  const c = await db.connect();
+  try {
+    const rows = (await c.runAndReadAll(`SELECT * FROM read_parquet('${file.replace(/'/g, "''")}') LIMIT 1`)).getRowObjectsJson() as Record<string, unknown>[];
+    assert.ok(rows[0], `a row in ${file}`);
+    return rows[0];
+  } finally {
+    c.closeSync();
+    db.closeSync();
+  }
+}
+
+suite('trees', () => {
+  let extensionPath = '';
+  let examples = '';
+  let base = '';
+  let version = 0;
+  let evaluation = '';
+  let model = '';
+  let server: ServerInfo | undefined;
+
+  suiteSetup(async function () {
+    this.timeout(600_000);
+    const ext = vscode.extensions.getExtension<PipewiseContext>(EXTENSION_ID);
+    assert.ok(ext, `extension ${EXTENSION_ID} is installed`);
+    await ext.activate();
+    extensionPath = ext.extensionPath;
+    const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
+    const penguins = fs.readFileSync(path.join(root, 'penguins', 'penguins.pipeline.yaml'), 'utf8');
+    const trainer = 'params: { model: dnn, hidden_units: [32, 16], epochs: 40 }';
+    assert.ok(penguins.includes(trainer) && penguins.includes('destination: serving/penguins }'), 'the example pipeline changed: update this suite');
+    const file = path.join(root, 'penguins', 'trees.pipeline.yaml');
+    fs.writeFileSync(
+      file,
+      penguins
+        .replace('pipeline: penguins', 'pipeline: penguins_trees')
+        .replace(trainer, 'params: { model: gradient_boosted_trees }')
+        .replace('destination: serving/penguins }', 'destination: serving/penguins-trees }'),
+    );
+    const outcome = (await vscode.commands.executeCommand('pipewise.runPipeline', vscode.Uri.file(file), { force: true, revealGraph: false })) as {
+      status: string;
+      stages: { name: string; artifacts: Record<string, string> }[];
+    };
+    assert.equal(outcome?.status, 'succeeded', JSON.stringify(outcome).slice(0, 500));
+    const pushed = JSON.parse(fs.readFileSync(path.join(outcome.stages.find((s) => s.name === 'push')?.artifacts.pushed_model ?? '', 'pushed.json'), 'utf8')) as { pushed: boolean; version: number; destination: string };
+    assert.ok(pushed.pushed, 'the run pushed its tree model (it is blessed)');
+    version = pushed.version;
+    base = pushed.destination;
+    evaluation = outcome.stages.find((s) => s.name === 'evaluate')?.artifacts.evaluation ?? '';
+    model = outcome.stages.find((s) => s.name === 'train')?.artifacts.model ?? '';
+    examples = outcome.stages.find((s) => s.name === 'examples')?.artifacts.examples ?? '';
+  });
+
+  suiteTeardown(async () => {
+    if (server) await vscode.commands.executeCommand('pipewise.stopModelServer', base);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  test('the Models view lists the tree model with its blessing accuracy', async function () {
+    this.timeout(60_000);
+    const signature = JSON.parse(fs.readFileSync(path.join(model, 'signature.json'), 'utf8')) as { modelFormat?: string };
+    assert.equal(signature.modelFormat, 'ydf', 'the Trainer made a decision forest');
+    const metrics = JSON.parse(fs.readFileSync(path.join(evaluation, 'metrics.json'), 'utf8')) as { slices: { slice: object; metrics: Record<string, number> }[] };
+    const accuracy = metrics.slices.find((s) => Object.keys(s.slice).length === 0)?.metrics.accuracy as number;
+    const view = await waitFor(
+      `the Models view to list penguins-trees v${version}`,
+      async () => {
+        const v = (await vscode.commands.executeCommand('pipewise.test.modelsView')) as ViewSnapshot;
+        return v.find((m) => m.label === 'penguins-trees')?.children.some((c) => c.label === `v${version}`) ? v : undefined;
+      },
+      30_000,
+    );
+    const item = view.find((m) => m.label === 'penguins-trees')?.children.find((c) => c.label === `v${version}`);
+    const shown = /accuracy (\d\.\d+)/.exec(item?.description ?? '');
+    assert.ok(shown, `accuracy in '${item?.description}'`);
+    assert.ok(Math.abs(Number(shown[1]) - accuracy) < 5e-3, `shown ${shown[1]}, metrics.json ${accuracy}`);
+  });
+
+  test('a server starts from the view and the Try panel answers with the tree model as the server does', async function () {
+    this.timeout(300_000);
+    server = (await vscode.commands.executeCommand('pipewise.startModelServer', base)) as ServerInfo | undefined;
+    assert.ok(server, 'the server started');
+    assert.equal(server.version, String(version));
+    assert.equal(await vscode.commands.executeCommand('pipewise.tryModel', base), base);
+    const form = (await vscode.commands.executeCommand('pipewise.test.tryRender', base, { kind: 'form', timeoutMs: 90_000 })) as TryRender;
+    assert.deepEqual(form.fields, ['island', 'bill_length_mm', 'bill_depth_mm', 'flipper_length_mm', 'body_mass_g', 'sex', 'year']);
+    await vscode.commands.executeCommand('pipewise.test.tryMessage', base, 'submit');
+    const answer = (await vscode.commands.executeCommand('pipewise.test.tryRender', base, { kind: 'answer', timeoutMs: 60_000 })) as TryRender;
+    assert.equal(answer.version, server.version);
+    // The oracle: the eval split's first row (the form's prefill; read here with DuckDB) sent straight to the server.
+    const row = await firstRow(extensionPath, path.join(examples, 'Split-eval', 'data.parquet'));
+    const instance = Object.fromEntries(form.fields?.map((f) => [f, row[f] === null || row[f] === undefined ? null : typeof row[f] === 'string' && !/^(island|sex)$/.test(f) ? Number(row[f]) : row[f]]) ?? []);
+    const direct = await post(`${server.url}:predict`, { instances: [instance] });
+    assert.equal(direct.status, 200, JSON.stringify(direct.body));
+    const p = (direct.body.predictions as { prediction: string; scores: number[]; classes: string[] }[])[0];
+    assert.ok(p);
+    assert.equal(answer.prediction, p.prediction);
+    assert.deepEqual(answer.bars?.map((b) => b.name), p.classes);
+    answer.bars?.forEach((b, i) => assert.ok(Math.abs(b.probability - (p.scores[i] as number)) < 1e-6, `${b.name}: ${b.probability} vs ${p.scores[i]}`));
+    assert.equal(await vscode.commands.executeCommand('pipewise.stopModelServer', base), true);
+    server = undefined;
+  });
+});
