@@ -30,6 +30,8 @@ async function main(argv: readonly string[]): Promise<number> {
   if (argv[0] === 'serve') return (await import('./serve')).serveCommand(argv.slice(1));
   if (argv[0] === 'serve-web') return (await import('./serveWeb')).serveWebCommand(argv.slice(1));
   if (argv[0] === 'monitor') return (await import('./monitor')).monitorCommand(argv.slice(1));
+  // The registry's aliases (src/cli/model.ts).
+  if (argv[0] === 'model') return (await import('./model')).modelCommand(argv.slice(1));
   // export/execute take their own flags (src/cli/kfp.ts).
   if (argv[0] === 'export' && !argv.includes('--help')) return exportCommand(argv.slice(1));
   if (argv[0] === 'execute' && !argv.includes('--help')) return executeCommand(argv.slice(1));
@@ -63,7 +65,7 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'gc':
       return gcCommand(args);
     default:
-      throw new PipewiseError(`unknown command '${args.command}' (commands: run, validate, stats, importance, lineage, doctor, gc, serve, serve-web, monitor, export, execute)`, { code: 'usage' });
+      throw new PipewiseError(`unknown command '${args.command}' (commands: run, validate, stats, importance, lineage, doctor, gc, serve, serve-web, monitor, model, export, execute)`, { code: 'usage' });
   }
 }
 

@@ -342,7 +342,7 @@ test('a full backlog sheds new rows, counts them on stderr and in log.json, and 
   const log = await RequestLog.open({ dir: logDir, model: 'penguins', signature, flushMs: 3_600_000, maxBacklogRows: 500, onError: (e) => said.push(e.message) });
   for (let n = 1; n <= 1000; n += 10) {
     const rows = Array.from({ length: 10 }, (_, i) => ({ island: 'Biscoe', body_mass_g: n + i }));
-    log.record({ time: new Date(), verb: 'predict', version: 1, rows, predictions: rows.map(() => ({ prediction: 'Gentoo', scores: [0.1, 0.2, 0.7] })) });
+    log.record({ time: new Date(), requestId: `shed-${n}`, verb: 'predict', version: 1, rows, predictions: rows.map(() => ({ prediction: 'Gentoo', scores: [0.1, 0.2, 0.7] })) });
   }
   await log.close();
   const { numbers } = await loggedNumbers(logDir);
