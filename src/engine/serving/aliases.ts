@@ -40,6 +40,9 @@ export interface ModelAliases {
 
 export const NO_ALIASES: ModelAliases = { aliases: {}, history: [] };
 
+/** The alias that answers requests naming no version, where it exists (MLflow's convention). */
+export const DEFAULT_ALIAS = 'champion';
+
 /**
  * TF Serving's version labels are word characters only (`[a-zA-Z0-9_]+`); a leading letter keeps an
  * alias from reading as a version number in `/labels/…` and on the command line.

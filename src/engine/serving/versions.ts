@@ -17,6 +17,7 @@ import { errorMessage } from '../../protocol/errors';
 import { HttpError } from './requests';
 import { modelVersions } from './modelVersions';
 import { pickShare, type SplitShare } from './canary';
+import { DEFAULT_ALIAS } from './aliases';
 
 export type VersionState = 'START' | 'LOADING' | 'AVAILABLE' | 'UNLOADING' | 'END';
 
@@ -82,9 +83,6 @@ export interface ModelVersionsOptions {
 }
 
 const OK = { error_code: 'OK', error_message: '' };
-
-/** The alias that answers requests naming no version, where it exists (MLflow's convention). */
-export const DEFAULT_ALIAS = 'champion';
 
 export class ModelVersions implements ModelSource {
   private readonly entries = new Map<number, Entry>();
