@@ -130,7 +130,7 @@ Commands:
                           TensorFlow Serving's REST API over a Pusher destination; the aliases
                           (champion answers by default) are followed live; --split shares the
                           requests that name no version between aliases or versions (canary)
-  model alias BASE VERSION NAME | model alias BASE NAME --remove | model aliases BASE [--json]
+  model alias BASE VERSION NAME | model alias BASE [VERSION] NAME --remove | model aliases BASE [--json]
                           set, move or remove an alias of a pushed version; list them with history
   serve-web DIR [--port N]
                           serve a web push (Pusher target: web) on 127.0.0.1; open the printed URL

@@ -11,7 +11,8 @@ import { changeAlias, readAliases, type AliasChange } from '../engine/serving/al
 import { parseCommandFlags } from './commandFlags';
 
 export const MODEL_USAGE = `pipewise model alias BASE VERSION NAME    set NAME on a pushed version, or move it there
-pipewise model alias BASE NAME --remove    remove an alias
+pipewise model alias BASE [VERSION] NAME --remove
+                                           remove an alias (from VERSION only, when given)
 pipewise model aliases BASE [--json]       the aliases and their history (who, when, from which version)`;
 
 function usage(why: string): PipewiseError {
@@ -36,16 +37,19 @@ export async function modelCommand(argv: readonly string[]): Promise<number> {
     const flags = parseCommandFlags('model alias', rest, [], ['--remove']);
     const remove = flags.values.has('--remove');
     const p = flags.positionals;
-    if (remove ? p.length !== 2 : p.length !== 3) throw usage(remove ? `alias --remove takes BASE NAME, got ${p.length} argument${p.length === 1 ? '' : 's'}` : `alias takes BASE VERSION NAME, got ${p.length} argument${p.length === 1 ? '' : 's'}`);
+    if (remove ? p.length !== 2 && p.length !== 3 : p.length !== 3) throw usage(remove ? `alias --remove takes BASE [VERSION] NAME, got ${p.length} argument${p.length === 1 ? '' : 's'}` : `alias takes BASE VERSION NAME, got ${p.length} argument${p.length === 1 ? '' : 's'}`);
     const base = baseOf(p[0] as string);
-    const name = p[remove ? 1 : 2] as string;
-    let version: number | null = null;
-    if (!remove) {
+    const name = p[p.length - 1] as string;
+    let named: number | undefined;
+    if (p.length === 3) {
       const text = p[1] as string;
       if (!/^\d+$/.test(text)) throw usage(`VERSION must be a version number (a folder of ${base}), got ${JSON.stringify(text)}`);
-      version = Number(text);
+      named = Number(text);
     }
     const before = (await readAliases(base)).aliases[name];
+    // `--remove` with a VERSION removes the alias only from that version (a guard against removing it after someone moved it).
+    if (remove && named !== undefined && before !== undefined && before !== named) throw usage(`${name} names version ${before}, not ${named}: nothing removed`);
+    const version = remove ? null : (named as number);
     await changeAlias(base, name, version);
     if (version === null) process.stdout.write(`${name} removed (it named version ${before})\n`);
     else if (before === version) process.stdout.write(`${name} already names version ${version}\n`);
