@@ -231,6 +231,7 @@ test('alias history records who, when and from which version; a damaged file is 
     ['model', 'alias', base, '1', 'champ-ion'],
     ['model', 'alias', base, '7', 'champion'],
     ['model', 'alias', base, 'nobody', '--remove'],
+    ['model', 'alias', base, '1', 'champion', '--remove'],
     ['model', 'alias', path.join(dir, 'nowhere'), '1', 'champion'],
     ['model', 'aliases', base, '--verbose'],
     ['serve', base, '--split', 'champion=90'],

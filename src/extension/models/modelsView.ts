@@ -136,7 +136,7 @@ export class ModelsView implements vscode.TreeDataProvider<ModelElement>, vscode
           (server ? `  \nServing at ${server.url}${server.version ? ` (version ${server.version})` : ''}` : '') +
           (server?.split ? `  \nCanary split: \`${server.split}\`` : '') +
           (server?.logDir ? `  \nLogging requests to \`${vscode.workspace.asRelativePath(server.logDir)}\`` : '') +
-          (m.aliasError ? `  \n$(warning) ${m.aliasError}` : ''),
+          (m.aliasError ? `  \n⚠ ${m.aliasError}` : ''),
       );
       item.iconPath = new vscode.ThemeIcon(server ? 'radio-tower' : 'package', server ? new vscode.ThemeColor('testing.iconPassed') : undefined);
       // `.logged`: a request log exists (or the running server writes one), so it can be monitored.
