@@ -140,7 +140,7 @@ test('a 70/30 split of 1,000 requests: 700 ± 50 and 300 ± 50, the version head
   }
 });
 
-test('moving champion under load fails no request and switches the answers within a second; rolling back too', { timeout: 600_000 }, async () => {
+test('moving champion under load fails no request and switches the answers within a second; rolling back too', { timeout: 600_000 }, async (t) => {
   const base = twoVersions('move');
   const set = await pipewise(['model', 'alias', base, '1', 'champion']);
   assert.equal(set.code, 0, set.stderr);
@@ -183,6 +183,8 @@ test('moving champion under load fails no request and switches the answers withi
     assert.deepEqual([...new Set(late.map((l) => l.version))], ['2'], 'a second after the move every answer is version 2');
     const first2 = log.filter((l) => l.version === '2').sort((a, b) => a.answered - b.answered)[0];
     assert.ok(first2 && first2.answered - promoted.done < 1000, `the first answer from version 2 came ${first2 ? first2.answered - promoted.done : '∞'} ms after the move`);
+    const lastOld = log.filter((l) => l.version === '1' && l.answered < rolledBack.begun).sort((a, b) => b.sent - a.sent)[0];
+    t.diagnostic(`${log.length} requests; the first answer from version 2 came ${first2.answered - promoted.done} ms after \`model alias\` exited (${first2.answered - promoted.begun} ms after it started); the last request answered by version 1 was sent ${lastOld ? lastOld.sent - promoted.done : '-'} ms after it exited`);
     assert.match(s.stderr(), /aliases now: champion → version 2/);
 
     // The alias file damaged while serving: the last good aliases go on answering, and the server says which file.
