@@ -24,7 +24,14 @@ export function servedVersions(m: PushedModel, server: ServerInfo | undefined): 
   const served = new Set<number>();
   if (!server) return served;
   if (server.split) {
-    for (const s of parseSplit(server.split)) {
+    // A split from tasks.json is checked by the server, which exits on a bad one: until then, none is marked.
+    let shares: ReturnType<typeof parseSplit> = [];
+    try {
+      shares = parseSplit(server.split);
+    } catch {
+      shares = [];
+    }
+    for (const s of shares) {
       const v = typeof s.target === 'number' ? s.target : m.aliases.aliases[s.target];
       if (v !== undefined) served.add(v);
     }
