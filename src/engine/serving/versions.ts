@@ -165,16 +165,18 @@ export class ModelVersions implements ModelSource {
     // Newest first, as TF Serving's latest policy: only versions newer than what serves are loaded.
     const newest = Math.max(-1, ...[...this.entries.values()].filter((e) => e.state === 'AVAILABLE').map((e) => e.version));
     const fresh = onDisk.filter((v) => !this.entries.has(v) && v > newest).sort((a, b) => b - a).slice(0, this.options.maxVersions ?? 1);
-    for (const version of fresh.reverse()) {
-      if (this.closed) return;
-      await this.loadVersion(version);
-    }
-    // Versions an alias, a label or the split names, loaded whatever their age (TF Serving's specific-versions policy);
+    // Versions an alias, a label or the split names, loaded whatever their age (TF Serving's specific-versions policy), first: they answer by default;
     // one unloaded earlier is loaded again, one that failed waits for its files to change.
     for (const version of [...this.pinned()].sort((a, b) => b - a)) {
       if (this.closed) return;
       const e = this.entries.get(version);
       if (!onDisk.includes(version) || (e && !(e.state === 'END' && e.failedOn === undefined))) continue;
+      await this.loadVersion(version);
+    }
+    for (const version of fresh.reverse()) {
+      if (this.closed) return;
+      // Loaded just above when an alias names it.
+      if (this.entries.has(version)) continue;
       await this.loadVersion(version);
     }
     this.noteLabels();

@@ -184,6 +184,9 @@ export class ModelServers implements vscode.Disposable {
     const champion = await getJson(`${s.info.url}/labels/champion`).catch(() => undefined);
     const named = (champion?.body as { model_version_status?: { version: string; state: string }[] } | undefined)?.model_version_status?.[0];
     if (champion?.status === 200 && named?.state === 'AVAILABLE') return named.version;
+    // A champion still loading: the server answers with nothing else by default, so it is not ready (the newest is not what it serves).
+    const why = (champion?.body as { error?: unknown } | undefined)?.error;
+    if (champion?.status === 404 && typeof why === 'string' && !why.startsWith('Unrecognized servable version label')) return undefined;
     const r = await getJson(s.info.url).catch(() => undefined);
     const statuses = (r?.body as { model_version_status?: { version: string; state: string }[] } | undefined)?.model_version_status ?? [];
     const available = statuses.filter((v) => v.state === 'AVAILABLE').map((v) => v.version);
