@@ -3,8 +3,10 @@
  * the floor — a bare `node:http` server in its own process that reads the body and answers a fixed
  * JSON object — driven by the same load generator in the same run: requests/s and p50/p99 latency at
  * concurrency 1 and 16, with 1-row and 100-row bodies; at concurrency 16 also the same server
- * logging every request (`--log-dir`) against itself without the log; and a gradient-boosted-trees
- * model (YDF's wasm) of the same data against the same floor. Traffic goes to 127.0.0.1
+ * logging every request (`--log-dir`) against itself without the log; a gradient-boosted-trees
+ * model (YDF's wasm) of the same data against the same floor; and a canary server
+ * (`--split champion=50,2=50` over two versions: a request id generated and hashed per request, the
+ * alias file followed) against the plain one. Traffic goes to 127.0.0.1
  * only and every measurement is bounded in requests and in time.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -138,16 +140,25 @@ export async function servingSection(ctx: BenchContext): Promise<Figure[]> {
     // The same model with its request log on: what logging every request costs at concurrency 16.
     const logged = spawn(process.execPath, [cli, 'serve', path.join(dir, 'serving', 'bench'), '--port', '0', '--log-dir', path.join(dir, 'request-log')], { stdio: ['ignore', 'pipe', 'pipe'] });
     const trees = spawn(process.execPath, [cli, 'serve', path.join(dir, 'serving-trees', 'bench'), '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    procs.push(server, floor, logged, trees);
-    const [serverUrl, floorUrl, loggedUrl, treesUrl] = await Promise.all([
+    // Two versions of the same model, half the traffic each by request id: what the canary split costs.
+    const canaryBase = path.join(dir, 'serving-canary', 'bench');
+    for (const v of ['1', '2']) await fs.cp(model, path.join(canaryBase, v), { recursive: true });
+    const { changeAlias } = await import('../src/engine/serving/aliases');
+    await changeAlias(canaryBase, 'champion', 1, 'bench');
+    const canary = spawn(process.execPath, [cli, 'serve', canaryBase, '--port', '0', '--split', 'champion=50,2=50'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    procs.push(server, floor, logged, trees, canary);
+    const [serverUrl, floorUrl, loggedUrl, treesUrl, canaryUrl] = await Promise.all([
       firstLine(server, 'pipewise serve'),
       firstLine(floor, 'the node:http floor'),
       firstLine(logged, 'pipewise serve --log-dir'),
       firstLine(trees, 'pipewise serve (trees)'),
+      firstLine(canary, 'pipewise serve --split'),
     ]);
     await waitAvailable(serverUrl);
     await waitAvailable(loggedUrl);
     await waitAvailable(treesUrl);
+    await waitAvailable(canaryUrl);
+    const canaryPredictUrl = `${canaryUrl}/v1/models/bench:predict`;
     const predictUrl = `${serverUrl}/v1/models/bench:predict`;
     const loggedPredictUrl = `${loggedUrl}/v1/models/bench:predict`;
     const treesPredictUrl = `${treesUrl}/v1/models/bench:predict`;
@@ -165,13 +176,16 @@ export async function servingSection(ctx: BenchContext): Promise<Figure[]> {
         const base: Load[] = [];
         const withLog: Load[] = [];
         const forest: Load[] = [];
+        const withSplit: Load[] = [];
         if (concurrency === 16) await drive(loggedPredictUrl, body, concurrency, Math.min(100, count), maxMs);
+        if (concurrency === 16 && rows === 1) await drive(canaryPredictUrl, body, concurrency, Math.min(100, count), maxMs);
         await drive(treesPredictUrl, body, concurrency, Math.min(100, count), maxMs);
         for (let r = 0; r < ctx.runs; r++) {
           ours.push(await drive(predictUrl, body, concurrency, count, maxMs));
           base.push(await drive(floorUrl, body, concurrency, count, maxMs));
           forest.push(await drive(treesPredictUrl, body, concurrency, count, maxMs));
           if (concurrency === 16) withLog.push(await drive(loggedPredictUrl, body, concurrency, count, maxMs));
+          if (concurrency === 16 && rows === 1) withSplit.push(await drive(canaryPredictUrl, body, concurrency, count, maxMs));
         }
         const name = `${rows}-row predict, concurrency ${concurrency}`;
         const pick = (l: Load[], k: keyof Load): number[] => l.map((x) => x[k]);
@@ -186,6 +200,9 @@ export async function servingSection(ctx: BenchContext): Promise<Figure[]> {
         );
         if (withLog.length) {
           figures.push({ section: 'serving', name: `${name}, every request logged: requests/s`, unit: 'requests/s', value: median(pick(withLog, 'rps')), samples: pick(withLog, 'rps'), runs: ctx.runs, baselineName: 'pipewise serve without --log-dir', baseline: median(pick(ours, 'rps')), baselineSamples: pick(ours, 'rps') });
+        }
+        if (withSplit.length) {
+          figures.push({ section: 'serving', name: `${name}, canary split 50/50 of two versions: requests/s`, unit: 'requests/s', value: median(pick(withSplit, 'rps')), samples: pick(withSplit, 'rps'), runs: ctx.runs, baselineName: 'pipewise serve, one version', baseline: median(pick(ours, 'rps')), baselineSamples: pick(ours, 'rps') });
         }
       }
     }

@@ -41,7 +41,8 @@ export const RULES = {
   'src/cli': { rooms: ['src/core', 'src/protocol', 'src/engine', 'src/worker'], vscode: false, native: true, node: true },
   // The extension reaches the engine only through the worker; a few of its record types it may name.
   // Everything that writes the store (runs, gc, doctor) runs in the worker; the host reads run and
-  // execution records, lists a model's version folders and serves a web push's folder.
+  // execution records, lists a model's version folders and serves a web push's folder; it reads and
+  // moves a model's aliases (a JSON file beside the versions, not the store) and reads a canary split.
   'src/extension': {
     rooms: ['src/core', 'src/protocol', 'src/worker', 'src/engine'],
     typesFrom: ['src/engine'],
@@ -50,7 +51,7 @@ export const RULES = {
     node: true,
     only: {
       'src/worker': ['src/worker/client.ts'],
-      'src/engine': ['src/engine/serving/staticServer.ts', 'src/engine/serving/modelVersions.ts'],
+      'src/engine': ['src/engine/serving/staticServer.ts', 'src/engine/serving/modelVersions.ts', 'src/engine/serving/aliases.ts', 'src/engine/serving/canary.ts'],
     },
   },
   // The browser runtime of a web push (pipewise-model.js): the engine's pure modules only (the same

@@ -126,7 +126,12 @@ Commands:
   serve BASE [--model-name NAME] [--port 8501] [--host 127.0.0.1] [--log-dir DIR]
         [--log-sample FRACTION] [--max-versions N] [--label NAME=VERSION…]
         [--max-instances 10000] [--max-body-bytes 8388608] [--log-rotate-rows 50000]
-                          TensorFlow Serving's REST API over a Pusher destination
+        [--split TARGET=PCT,…]
+                          TensorFlow Serving's REST API over a Pusher destination; the aliases
+                          (champion answers by default) are followed live; --split shares the
+                          requests that name no version between aliases or versions (canary)
+  model alias BASE VERSION NAME | model alias BASE [VERSION] NAME --remove | model aliases BASE [--json]
+                          set, move or remove an alias of a pushed version; list them with history
   serve-web DIR [--port N]
                           serve a web push (Pusher target: web) on 127.0.0.1; open the printed URL
   monitor FILE --log DIR [--since ISO] [--until ISO] [--by hour|day] [--threshold X] [--json]

@@ -33,6 +33,8 @@ async function main(argv: readonly string[]): Promise<number> {
   if (argv[0] === 'monitor') return (await import('./monitor')).monitorCommand(argv.slice(1));
   // report takes its own flags and keeps its own exit codes (src/cli/report.ts: 0 blessed, 1 not, 2 errors).
   if (argv[0] === 'report' && !argv.includes('--help')) return (await import('./report')).reportCommand(argv.slice(1));
+  // The registry's aliases (src/cli/model.ts).
+  if (argv[0] === 'model') return (await import('./model')).modelCommand(argv.slice(1));
   // export/execute take their own flags (src/cli/kfp.ts).
   if (argv[0] === 'export' && !argv.includes('--help')) return exportCommand(argv.slice(1));
   if (argv[0] === 'execute' && !argv.includes('--help')) return executeCommand(argv.slice(1));
@@ -66,7 +68,7 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'gc':
       return gcCommand(args);
     default:
-      throw new PipewiseError(`unknown command '${args.command}' (commands: run, validate, stats, importance, lineage, doctor, gc, report, serve, serve-web, monitor, export, execute)`, { code: 'usage' });
+      throw new PipewiseError(`unknown command '${args.command}' (commands: run, validate, stats, importance, lineage, doctor, gc, report, serve, serve-web, monitor, model, export, execute)`, { code: 'usage' });
   }
 }
 

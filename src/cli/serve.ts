@@ -1,10 +1,14 @@
 /**
  * `pipewise serve BASE [--model-name NAME] [--port 8501] [--host 127.0.0.1] [--log-dir DIR]
  * [--log-sample FRACTION] [--max-versions N] [--label NAME=VERSION…] [--max-instances N]
- * [--max-body-bytes N] [--log-rotate-rows N]`: TensorFlow Serving's REST
+ * [--max-body-bytes N] [--log-rotate-rows N] [--split TARGET=PCT,…]`: TensorFlow Serving's REST
  * API over a Pusher destination (src/engine/serving). Runs until SIGINT/SIGTERM, then lets the
  * requests in flight finish, writes the rest of the request log and exits 0. A --log-dir that
  * cannot be written stops it at start (exit 2), naming the folder.
+ *
+ * The registry's aliases (BASE/aliases.json, `pipewise model alias`) are followed live as version
+ * labels, and `champion` answers requests that name no version; `--split champion=90,challenger=10`
+ * shares those requests between aliases or versions by request id (src/engine/serving/canary.ts).
  */
 import { existsSync, promises as fs, statSync } from 'node:fs';
 import path from 'node:path';
@@ -16,6 +20,8 @@ import type { ServingModel } from '../engine/model/servingModel';
 import { RequestLog } from '../engine/serving/requestLog';
 import { startModelServer } from '../engine/serving/server';
 import { ModelVersions } from '../engine/serving/versions';
+import { aliasesFile, LiveAliases, type ModelAliases } from '../engine/serving/aliases';
+import { formatSplit, parseSplit, type SplitShare } from '../engine/serving/canary';
 import { flagValue, numberFlag, parseCommandFlags } from './commandFlags';
 
 /** A version takes traffic only once it answers a canary (every feature missing: the transform imputes). */
@@ -39,7 +45,7 @@ async function checkWritableFolder(dir: string): Promise<void> {
 }
 
 export async function serveCommand(argv: readonly string[]): Promise<number> {
-  const flags = parseCommandFlags('serve', argv, ['--model-name', '--port', '--host', '--log-dir', '--log-sample', '--max-versions', '--label', '--poll-ms', '--max-instances', '--max-body-bytes', '--log-rotate-rows'], []);
+  const flags = parseCommandFlags('serve', argv, ['--model-name', '--port', '--host', '--log-dir', '--log-sample', '--max-versions', '--label', '--poll-ms', '--max-instances', '--max-body-bytes', '--log-rotate-rows', '--split'], []);
   if (flags.positionals.length !== 1) throw new PipewiseError(`pipewise serve: ${flags.positionals.length ? `unexpected argument '${flags.positionals[1]}'` : 'missing BASE (a Pusher destination)'}`, { code: 'usage' });
   const base = path.resolve(flags.positionals[0] as string);
   if (!existsSync(base) || !statSync(base).isDirectory()) throw new PipewiseError(`no such model base path (a Pusher destination folder): ${base}`, { code: 'usage' });
@@ -59,8 +65,38 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
     if (!m) throw new PipewiseError(`pipewise serve: --label takes NAME=VERSION, got ${JSON.stringify(l)}`, { code: 'usage' });
     labels[m[1] as string] = Number(m[2]);
   }
+  let split: SplitShare[] | undefined;
+  const splitText = flagValue(flags, '--split');
+  if (splitText !== undefined) {
+    try {
+      split = parseSplit(splitText);
+    } catch (e) {
+      throw new PipewiseError(`pipewise serve: ${errorMessage(e)}`, { code: 'usage' });
+    }
+  }
 
   const say = (line: string): void => void process.stderr.write(`pipewise serve: ${line}\n`);
+  const describeAliases = (a: ModelAliases): string => Object.entries(a.aliases).map(([k, v]) => `${k} → version ${v}`).join(', ') || 'none';
+  let following = false;
+  const aliases = new LiveAliases(base, {
+    onChange: (a) => {
+      if (!following) return;
+      say(`aliases now: ${describeAliases(a)}`);
+      void versions.aliasesChanged();
+    },
+    onError: (e) => say(`${e.message}; the aliases as last read go on answering`),
+  });
+  // A damaged alias file stops the server here, naming the file: serving another version than the champion unawares is worse.
+  await aliases.start();
+  if (split) {
+    for (const s of split) {
+      if (typeof s.target === 'number' && !existsSync(path.join(base, String(s.target)))) throw new PipewiseError(`pipewise serve: --split names version ${s.target}, which ${base} does not have`, { code: 'usage' });
+      if (typeof s.target === 'string' && aliases.aliases[s.target] === undefined && labels[s.target] === undefined) {
+        aliases.close();
+        throw new PipewiseError(`pipewise serve: --split names alias '${s.target}', which ${aliasesFile(base)} does not define (set it: pipewise model alias ${base} VERSION ${s.target})`, { code: 'usage' });
+      }
+    }
+  }
   // A log that cannot be written fails here, before anything is served: a server whose --log-dir
   // silently logs nothing would leave monitoring blind.
   if (logDir) await checkWritableFolder(path.resolve(logDir));
@@ -87,13 +123,18 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
     pollMs,
     maxVersions,
     labels,
+    aliases: () => aliases.aliases,
+    ...(split ? { split } : {}),
     onEvent: (e) => say(`version ${e.version} ${e.state}${e.error ? `: ${e.error}` : ''}`),
   });
   // Listen first: while the first version loads, the status answers LOADING.
   const server = await startModelServer({ name, source: versions, port, host, maxRows, maxBodyBytes, onServed: (r) => log?.record(r) });
   say(`model '${name}' from ${base} on ${server.url} (REST: ${server.url}/v1/models/${encodeURIComponent(name)})`);
   process.stdout.write(`${server.url}\n`);
+  if (Object.keys(aliases.aliases).length) say(`aliases: ${describeAliases({ aliases: aliases.aliases, history: [] })} (followed live in ${aliasesFile(base)})`);
+  if (split) say(`canary split of requests that name no version: ${formatSplit(split)} (by X-Request-Id; X-Model-Version names the version that answered)`);
   await versions.start();
+  following = true;
 
   const failure = await Promise.race([
     failedLog,
@@ -106,6 +147,7 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
       process.once('SIGTERM', stop);
     }),
   ]);
+  aliases.close();
   await server.close();
   await log?.close();
   if (failure) throw failure;

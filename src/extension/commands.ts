@@ -115,7 +115,18 @@ export interface CommandTable {
   'pipewise.exportReport': (target?: ReportTarget, options?: ExportReportOptions) => ExportReportResult | undefined;
   /** Experiments (issue 28): the open experiments table of a pipeline as shown (filter, brushes, sort) to a CSV file; `target` skips the save dialog. Returns the file written. */
   'pipewise.exportExperimentsCsv': (pipeline?: vscode.Uri, target?: vscode.Uri) => string | undefined;
+
+  // The model registry (issue 29): aliases and canary traffic, from the Models view.
+  /** Moves the model's `champion` alias to a version (set when it has none); returns that version. */
+  'pipewise.promoteToChampion': (target?: ModelVersionTarget) => number | undefined;
+  /** Moves `champion` back to the version it named before its last move (from the alias history); returns that version. */
+  'pipewise.rollBackChampion': (target?: ModelTarget | ModelVersionTarget) => number | undefined;
+  /** Starts the model's server with a canary split (`--split`; asked for when not given) as a `pipewise-serve` task. */
+  'pipewise.startCanaryServer': (model?: ModelTarget, options?: { readonly split?: string; readonly port?: number }) => ServerInfo | undefined;
 }
+
+/** A version of a pushed model: a Models-view version item, or its base path and number. */
+export type ModelVersionTarget = { readonly model: { readonly base: string }; readonly version: { readonly version: number } } | { readonly base: string; readonly version: number } | undefined;
 
 /** A pushed model as commands take it: a Models-view item, its base path, or none. */
 export type ModelTarget = vscode.Uri | string | { readonly model?: { readonly base: string } } | undefined;
@@ -144,9 +155,9 @@ export interface TestCommandTable {
   /** Where the data panel's last statistics computation stands, and since when (epoch ms). */
   'pipewise.internal.panelStatus': (id: string) => { readonly state: 'idle' | 'running' | 'done' | 'cancelled' | 'failed'; readonly since: number };
   /** The Models view's items as text. */
-  'pipewise.test.modelsView': () => { label: string; description: string; contextValue: string; children: { label: string; description: string; icon: string }[] }[];
+  'pipewise.test.modelsView': () => { label: string; description: string; contextValue: string; children: { label: string; description: string; icon: string; contextValue: string }[] }[];
   /** The Models view's items as the view last drew them (no read of the disk). */
-  'pipewise.test.modelsViewShown': () => { label: string; description: string; contextValue: string; children: { label: string; description: string; icon: string }[] }[];
+  'pipewise.test.modelsViewShown': () => { label: string; description: string; contextValue: string; children: { label: string; description: string; icon: string; contextValue: string }[] }[];
   /** The versions VS Code asked the Models view for since it last asked for its models, by model label (a model drawn collapsed is not asked). */
   'pipewise.test.modelsViewDrawn': () => Record<string, string[]>;
   /** Waits for the Try panel of a model (by base path) to report a render of a kind. */

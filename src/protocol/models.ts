@@ -11,4 +11,6 @@ export interface ServerInfo {
   readonly version?: string;
   /** Where it logs its requests (`--log-dir`), when it does. */
   readonly logDir?: string;
+  /** Its canary split (`--split`, e.g. `champion=90,challenger=10`), when it has one. */
+  readonly split?: string;
 }

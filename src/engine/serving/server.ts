@@ -10,11 +10,15 @@
  *
  * Requests carry raw features; the model applies its saved Transform with the training code.
  * Errors answer `{ "error": "…" }`: 400 for a bad request, 404 for an unknown model or version.
+ *
+ * Two headers TF Serving does not have (its JSON bodies stay exactly TF Serving's): every answer
+ * echoes the request's `X-Request-Id` (or the id generated for it), the key of the canary split and
+ * of the request log; every answer from a model says which version answered in `X-Model-Version`.
  * On loopback, requests whose Host header names another host are refused, so a web page cannot
  * reach the server through DNS rebinding.
  */
-import { randomUUID } from 'node:crypto';
 import http from 'node:http';
+import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../../protocol/errors';
 import type { AddressInfo } from 'node:net';
 import type { Prediction, ServingModel } from '../model/servingModel';
@@ -40,10 +44,11 @@ export type Verb = 'predict' | 'classify' | 'regress';
 /** What one answered request saw, for the request log. */
 export interface ServedRequest {
   readonly time: Date;
-  readonly verb: Verb;
-  readonly version: number;
-  /** The client's `X-Request-Id`, or one generated for the request: the key delayed labels join on. */
+  /** The client's `X-Request-Id`, or the one generated for the request (echoed back either way). */
   readonly requestId: string;
+  readonly verb: Verb;
+  /** The version that answered. */
+  readonly version: number;
   readonly rows: readonly RawRequestRow[];
   readonly predictions: readonly Prediction[];
 }
@@ -113,6 +118,21 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
   });
 }
 
+export const REQUEST_ID_HEADER = 'x-request-id';
+export const MODEL_VERSION_HEADER = 'x-model-version';
+
+/** Visible ASCII, no spaces or commas (two headers joined by Node read as one bad id): safe in a header, a log and a hash. */
+const REQUEST_ID = /^[\x21-\x2b\x2d-\x7e]{1,128}$/;
+
+/** The request's id from `X-Request-Id`, else a fresh UUID; a malformed one is the client's error. */
+function requestIdOf(req: http.IncomingMessage): string {
+  const given = req.headers[REQUEST_ID_HEADER];
+  if (given === undefined) return randomUUID();
+  const text = Array.isArray(given) ? given.join(', ') : given;
+  if (!REQUEST_ID.test(text)) throw new HttpError(400, `X-Request-Id must be 1 to 128 visible ASCII characters without spaces or commas, got ${JSON.stringify(text.slice(0, 200))}`);
+  return text;
+}
+
 const ROUTE = /^\/v1\/models\/([^/:]+)(?:\/versions\/([^/:]+)|\/labels\/([^/:]+))?(?:(\/metadata)|:([A-Za-z]+))?$/;
 
 /** A percent-encoded part of the URL path; a malformed escape is the client's error (400). */
@@ -177,6 +197,7 @@ function answerStatus(a: Answering, req: http.IncomingMessage, res: http.ServerR
   if (route.metadata) {
     const served = source.acquire(route.version, route.label);
     try {
+      res.setHeader(MODEL_VERSION_HEADER, String(served.version));
       send(res, 200, { model_spec: { name, signature_name: '', version: String(served.version) }, metadata: { signature_def: signatureDef(served.model.signature) } });
     } finally {
       served.release();
@@ -187,12 +208,13 @@ function answerStatus(a: Answering, req: http.IncomingMessage, res: http.ServerR
 }
 
 /** POST of :predict, :classify or :regress: the body checked against the signature, predicted, answered in the request's format. */
-async function answerPrediction(a: Answering, req: http.IncomingMessage, res: http.ServerResponse, route: Route, verbText: string): Promise<void> {
+async function answerPrediction(a: Answering, req: http.IncomingMessage, res: http.ServerResponse, route: Route, verbText: string, requestId: string): Promise<void> {
   if (verbText !== 'predict' && verbText !== 'classify' && verbText !== 'regress') throw new HttpError(404, `Malformed request: unknown verb :${verbText} (:predict, :classify, :regress)`);
   if (req.method !== 'POST') throw new HttpError(405, `${req.method} is not allowed here: :${verbText} takes POST`);
   const body = parseBody(await readBody(req, a.maxBody));
-  const served = a.source.acquire(route.version, route.label);
+  const served = a.source.acquire(route.version, route.label, requestId);
   try {
+    res.setHeader(MODEL_VERSION_HEADER, String(served.version));
     const signature = served.model.signature;
     if (body.signature_name !== undefined && body.signature_name !== '' && typeof body.signature_name === 'string') {
       const known = verbText === 'predict' ? ['serving_default'] : [signature.task === 'regression' ? 'regression' : 'classification', 'serving_default'];
@@ -214,7 +236,7 @@ async function answerPrediction(a: Answering, req: http.IncomingMessage, res: ht
     else if (predictFormat) send(res, 200, { outputs: columnarOutputs(signature, predictions) });
     else if (verbText === 'classify') send(res, 200, { results: classifyResults(signature, predictions) });
     else send(res, 200, { results: regressResults(signature, predictions) });
-    a.onServed?.({ time: new Date(), verb: verbText, version: served.version, requestId: requestIdOf(req), rows, predictions });
+    a.onServed?.({ time: new Date(), requestId, verb: verbText, version: served.version, rows, predictions });
   } finally {
     served.release();
   }
@@ -238,9 +260,11 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   let drained: (() => void) | undefined;
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const requestId = requestIdOf(req);
+    res.setHeader(REQUEST_ID_HEADER, requestId);
     const route = routeOf(answering, req);
     if (route.verb === undefined) answerStatus(answering, req, res, route);
-    else await answerPrediction(answering, req, res, route, route.verb);
+    else await answerPrediction(answering, req, res, route, route.verb, requestId);
   }
 
   const server = http.createServer((req, res) => {
@@ -290,12 +314,6 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       if (options.source) await source.close();
     },
   };
-}
-
-/** The client's `X-Request-Id` when it is one printable token of at most 200 characters, else a new UUID. */
-function requestIdOf(req: http.IncomingMessage): string {
-  const given = req.headers['x-request-id'];
-  return typeof given === 'string' && /^[\x21-\x7e]{1,200}$/.test(given) ? given : randomUUID();
 }
 
 /** The version a label names (404 when none). */

@@ -16,6 +16,8 @@ import type { ServingModel } from '../model/servingModel';
 import { errorMessage } from '../../protocol/errors';
 import { HttpError } from './requests';
 import { modelVersions } from './modelVersions';
+import { pickShare, type SplitShare } from './canary';
+import { DEFAULT_ALIAS } from './aliases';
 
 export type VersionState = 'START' | 'LOADING' | 'AVAILABLE' | 'UNLOADING' | 'END';
 
@@ -36,8 +38,11 @@ export interface ServedModel {
 /** Where requests find a model: one fixed model (InfraValidator) or a watched base path. */
 export interface ModelSource {
   status(version?: number): ModelVersionStatus[];
-  /** The newest available version, or the one asked for; 404 when there is none. */
-  acquire(version?: number, label?: string): ServedModel;
+  /**
+   * The version asked for (by number or label), else the default one; 404 when there is none.
+   * `requestId` places a request that names no version in the canary split, when there is one.
+   */
+  acquire(version?: number, label?: string, requestId?: string): ServedModel;
   close(): Promise<void>;
 }
 
@@ -68,8 +73,12 @@ export interface ModelVersionsOptions {
   readonly pollMs?: number;
   /** How many AVAILABLE versions to keep loaded (default 1, TF Serving's latest policy). */
   readonly maxVersions?: number;
-  /** Label → version, for `/labels/L` URLs. */
+  /** Label → version, for `/labels/L` URLs (fixed at start: `--label`; they win over aliases of the same name). */
   readonly labels?: Readonly<Record<string, number>>;
+  /** The registry's aliases as of now (read live from BASE/aliases.json): labels too, and `champion` answers by default. */
+  readonly aliases?: () => Readonly<Record<string, number>>;
+  /** Canary traffic: requests that name no version are split between these targets by request id. */
+  readonly split?: readonly SplitShare[];
   readonly onEvent?: (e: VersionEvent) => void;
 }
 
@@ -80,8 +89,48 @@ export class ModelVersions implements ModelSource {
   private timer: NodeJS.Timeout | undefined;
   private scanning: Promise<void> | undefined;
   private closed = false;
+  /**
+   * Label → the version it answered with last. A label moved onto a version still loading goes on
+   * answering with this one until the new one is AVAILABLE (TF Serving assigns labels to available
+   * versions only), so moving an alias never fails a request.
+   */
+  private readonly lastServed = new Map<string, number>();
 
   constructor(private readonly options: ModelVersionsOptions) {}
+
+  /** Label → version wanted now: the aliases (live), then the fixed labels. */
+  private labelsNow(): Readonly<Record<string, number>> {
+    const live = this.options.aliases?.();
+    return live ? { ...live, ...this.options.labels } : (this.options.labels ?? {});
+  }
+
+  private availableEntry(version: number): Entry | undefined {
+    const e = this.entries.get(version);
+    return e?.state === 'AVAILABLE' ? e : undefined;
+  }
+
+  /** Labels whose version is AVAILABLE now answer with it (from here on, and while a later move loads). */
+  private noteLabels(): void {
+    for (const [label, version] of Object.entries(this.labelsNow())) if (this.availableEntry(version)) this.lastServed.set(label, version);
+  }
+
+  /** Versions kept loaded whatever their age: those a label, an alias or the split names, and those a moved label still answers with. */
+  private pinned(): Set<number> {
+    const pinned = new Set<number>();
+    for (const [label, version] of Object.entries(this.labelsNow())) {
+      pinned.add(version);
+      const before = this.lastServed.get(label);
+      if (!this.availableEntry(version) && before !== undefined) pinned.add(before);
+    }
+    for (const s of this.options.split ?? []) if (typeof s.target === 'number') pinned.add(s.target);
+    return pinned;
+  }
+
+  /** The aliases changed: labels follow at once where their version is loaded; a version newly named is loaded now, not at the next poll. */
+  aliasesChanged(): Promise<void> {
+    this.noteLabels();
+    return this.scan();
+  }
 
   /** Loads what is there now, then polls. Resolves after the first scan. */
   async start(): Promise<void> {
@@ -116,10 +165,21 @@ export class ModelVersions implements ModelSource {
     // Newest first, as TF Serving's latest policy: only versions newer than what serves are loaded.
     const newest = Math.max(-1, ...[...this.entries.values()].filter((e) => e.state === 'AVAILABLE').map((e) => e.version));
     const fresh = onDisk.filter((v) => !this.entries.has(v) && v > newest).sort((a, b) => b - a).slice(0, this.options.maxVersions ?? 1);
-    for (const version of fresh.reverse()) {
+    // Versions an alias, a label or the split names, loaded whatever their age (TF Serving's specific-versions policy), first: they answer by default;
+    // one unloaded earlier is loaded again, one that failed waits for its files to change.
+    for (const version of [...this.pinned()].sort((a, b) => b - a)) {
       if (this.closed) return;
+      const e = this.entries.get(version);
+      if (!onDisk.includes(version) || (e && !(e.state === 'END' && e.failedOn === undefined))) continue;
       await this.loadVersion(version);
     }
+    for (const version of fresh.reverse()) {
+      if (this.closed) return;
+      // Loaded just above when an alias names it.
+      if (this.entries.has(version)) continue;
+      await this.loadVersion(version);
+    }
+    this.noteLabels();
     // A version whose folder was removed stops serving (after its requests).
     for (const e of this.entries.values()) {
       if (e.state === 'AVAILABLE' && !existsSync(path.join(this.options.base, String(e.version)))) this.unload(e);
@@ -156,7 +216,8 @@ export class ModelVersions implements ModelSource {
   private retireOld(): void {
     const keep = this.options.maxVersions ?? 1;
     const available = [...this.entries.values()].filter((e) => e.state === 'AVAILABLE').sort((a, b) => b.version - a.version);
-    for (const e of available.slice(keep)) this.unload(e);
+    const pinned = this.pinned();
+    for (const e of available.slice(keep)) if (!pinned.has(e.version)) this.unload(e);
   }
 
   private unload(e: Entry): void {
@@ -182,20 +243,14 @@ export class ModelVersions implements ModelSource {
     }));
   }
 
-  acquire(version?: number, label?: string): ServedModel {
-    let wanted = version;
-    if (label !== undefined) {
-      wanted = this.options.labels?.[label];
-      if (wanted === undefined) throw new HttpError(404, `Unrecognized servable version label: ${label}`);
-    }
-    let e: Entry | undefined;
-    if (wanted === undefined) {
-      e = [...this.entries.values()].filter((x) => x.state === 'AVAILABLE').sort((a, b) => b.version - a.version)[0];
-      if (!e) throw new HttpError(404, `Servable not found for request: Latest(${this.options.name})`);
-    } else {
-      e = this.entries.get(wanted);
-      if (!e || e.state !== 'AVAILABLE') throw new HttpError(404, `Servable not found for request: Specific(${this.options.name}, ${wanted})`);
-    }
+  acquire(version?: number, label?: string, requestId?: string): ServedModel {
+    let e: Entry;
+    if (label !== undefined) e = this.labelEntry(label);
+    else if (version !== undefined) {
+      const found = this.availableEntry(version);
+      if (!found) throw new HttpError(404, `Servable not found for request: Specific(${this.options.name}, ${version})`);
+      e = found;
+    } else e = this.defaultEntry(requestId);
     const entry = e;
     entry.inflight++;
     let released = false;
@@ -213,6 +268,45 @@ export class ModelVersions implements ModelSource {
         }
       },
     };
+  }
+
+  /** The version a label answers with: its own once AVAILABLE, meanwhile the one it answered with before. */
+  private labelEntry(label: string): Entry {
+    const wanted = this.labelsNow()[label];
+    if (wanted === undefined) throw new HttpError(404, `Unrecognized servable version label: ${label}`);
+    const e = this.availableEntry(wanted);
+    if (e) {
+      this.lastServed.set(label, wanted);
+      return e;
+    }
+    const before = this.lastServed.get(label);
+    const kept = before === undefined ? undefined : this.availableEntry(before);
+    if (kept) return kept;
+    const state = this.entries.get(wanted);
+    const why = state ? `${state.state}${state.error ? `: ${state.error}` : ''}` : `not loaded (is there a folder ${path.join(this.options.base, String(wanted))}?)`;
+    throw new HttpError(404, `Servable not found for request: label '${label}' names version ${wanted} of ${this.options.name}, which is ${why}`);
+  }
+
+  /** A request that names no version: its share of the split, else the champion, else the newest. */
+  private defaultEntry(requestId: string | undefined): Entry {
+    const { split } = this.options;
+    if (split && requestId !== undefined) {
+      const entryOf = (target: string | number): Entry | undefined => {
+        if (typeof target === 'number') return this.availableEntry(target);
+        try {
+          return this.labelEntry(target);
+        } catch {
+          return undefined;
+        }
+      };
+      const share = pickShare(split, requestId, (s) => entryOf(s.target) !== undefined);
+      const e = share && entryOf(share.target);
+      if (e) return e;
+    }
+    if (this.labelsNow()[DEFAULT_ALIAS] !== undefined) return this.labelEntry(DEFAULT_ALIAS);
+    const newest = [...this.entries.values()].filter((x) => x.state === 'AVAILABLE').sort((a, b) => b.version - a.version)[0];
+    if (!newest) throw new HttpError(404, `Servable not found for request: Latest(${this.options.name})`);
+    return newest;
   }
 
   async close(): Promise<void> {

@@ -21,6 +21,8 @@ export interface StartOptions {
   readonly logDir?: string;
   /** `--log-sample`: the fraction of requests logged (default all). */
   readonly logSample?: number;
+  /** `--split`: canary traffic between aliases or versions, e.g. `champion=90,challenger=10`. */
+  readonly split?: string;
   /** Receives everything the server writes, as the output channel does (a task's terminal). */
   readonly echo?: (text: string) => void;
 }
@@ -110,6 +112,7 @@ export class ModelServers implements vscode.Disposable {
     const logDir = options.logDir ? path.resolve(options.logDir) : undefined;
     if (logDir) args.push('--log-dir', logDir);
     if (logDir && options.logSample !== undefined && options.logSample < 1) args.push('--log-sample', String(options.logSample));
+    if (options.split) args.push('--split', options.split);
     const channel = this.channels.get(name) ?? vscode.window.createOutputChannel(`Pipewise Server: ${name}`);
     this.channels.set(name, channel);
     const commandLine = `$ node ${args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`;
@@ -139,7 +142,7 @@ export class ModelServers implements vscode.Disposable {
         resolve(null);
       });
     });
-    const running: Running = { info: { name, base: key, port: p, url, pid: child.pid, ...(logDir ? { logDir } : {}) }, child, channel, status, exited, echoes, tail: [] };
+    const running: Running = { info: { name, base: key, port: p, url, pid: child.pid, ...(logDir ? { logDir } : {}), ...(options.split ? { split: options.split } : {}) }, child, channel, status, exited, echoes, tail: [] };
     const output = (d: Buffer): void => {
       const text = d.toString();
       channel.append(text);
@@ -176,7 +179,14 @@ export class ModelServers implements vscode.Disposable {
     return running.info;
   }
 
+  /** The version that answers by default: the champion's where it has one (the server follows the alias file), else the newest AVAILABLE. */
   private async availableVersion(s: Running): Promise<string | undefined> {
+    const champion = await getJson(`${s.info.url}/labels/champion`).catch(() => undefined);
+    const named = (champion?.body as { model_version_status?: { version: string; state: string }[] } | undefined)?.model_version_status?.[0];
+    if (champion?.status === 200 && named?.state === 'AVAILABLE') return named.version;
+    // A champion still loading: the server answers with nothing else by default, so it is not ready (the newest is not what it serves).
+    const why = (champion?.body as { error?: unknown } | undefined)?.error;
+    if (champion?.status === 404 && typeof why === 'string' && !why.startsWith('Unrecognized servable version label')) return undefined;
     const r = await getJson(s.info.url).catch(() => undefined);
     const statuses = (r?.body as { model_version_status?: { version: string; state: string }[] } | undefined)?.model_version_status ?? [];
     const available = statuses.filter((v) => v.state === 'AVAILABLE').map((v) => v.version);
@@ -186,7 +196,7 @@ export class ModelServers implements vscode.Disposable {
   private setVersion(s: Running, version: string): void {
     if (s.info.version === version) return;
     s.info = { ...s.info, version };
-    s.status.text = `$(radio-tower) ${s.info.name} v${version} :${s.info.port}`;
+    s.status.text = `$(radio-tower) ${s.info.name} ${s.info.split ? `canary ${s.info.split}` : `v${version}`} :${s.info.port}`;
     this.changed.fire();
   }
 

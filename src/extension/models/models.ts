@@ -19,6 +19,7 @@ import { ModelsView, modelOfArg } from './modelsView';
 import type { PushedModel } from './pushedModels';
 import { TRY_VIEW_TYPE, TryPanel } from './tryPanel';
 import { PanelRegistry } from '../panelRegistry';
+import { registerRegistryCommands } from './registryCommands';
 
 /** `runEnded`: fires when a run started in the editor ends (the Models view reloads then). */
 export function registerModels(ctx: PipewiseContext, trust: TrustGate, runEnded?: vscode.Event<unknown>, verdicts?: MonitoringVerdicts): ModelServers {
@@ -65,10 +66,10 @@ export function registerModels(ctx: PipewiseContext, trust: TrustGate, runEnded?
     return pick?.model;
   };
 
-  const start = async (m: PushedModel, port?: number): Promise<ServerInfo | undefined> => {
+  const start = async (m: PushedModel, port?: number, split?: string): Promise<ServerInfo | undefined> => {
     if (!trust.allowsRun('start a model server')) return undefined;
     if (!m.versions.length) throw new Error(`${m.name} has no version in ${m.base} yet: push one first`);
-    const task = tasks.taskFor({ name: m.name, label: m.label, base: m.base, ...(port !== undefined ? { port } : {}), ...requestLogOf(m) });
+    const task = tasks.taskFor({ name: m.name, label: m.label, base: m.base, ...(port !== undefined ? { port } : {}), ...requestLogOf(m), ...(split ? { split } : {}) });
     const info = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Starting the server for ${m.name}` }, () => tasks.run(task));
     view.refresh();
     return info;
@@ -120,6 +121,8 @@ export function registerModels(ctx: PipewiseContext, trust: TrustGate, runEnded?
     await executeCommand('pipewise.openMonitoring', vscode.Uri.file(m.pipelineFile), logDir);
     return logDir;
   });
+
+  registerRegistryCommands(ctx, { view, servers, modelOf, start });
 
   registerTestCommand(ctx, 'pipewise.test.modelsView', () => view.snapshot());
   registerTestCommand(ctx, 'pipewise.test.modelsViewShown', () => view.snapshot(true));

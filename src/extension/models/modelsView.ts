@@ -1,12 +1,16 @@
 /**
  * The Models view (beside the Runs view): the workspace's pushed models (each pipeline's Pusher
  * destinations), their numbered versions with the blessing metrics of the evaluation that let them
- * be pushed, and which version a local server is serving.
+ * be pushed, the registry's aliases on each version (champion first), and which version a local
+ * server is serving (each version of a canary split).
  */
 import * as vscode from 'vscode';
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
-import { readAllPushedModels, requestLogDir, type PushedModel, type PushedVersion } from './pushedModels';
+import { aliasesOf, readAllPushedModels, requestLogDir, type PushedModel, type PushedVersion } from './pushedModels';
+import { previousVersion } from '../../engine/serving/aliases';
+import { parseSplit } from '../../engine/serving/canary';
+import type { ServerInfo } from '../../protocol/models';
 import type { ModelServers } from './modelServers';
 import type { MonitoringVerdicts } from '../panels/monitoringVerdicts';
 import { formatNumber } from '../../core/format';
@@ -15,6 +19,26 @@ import { commandOf } from '../commands';
 export type ModelElement =
   | { readonly kind: 'model'; readonly model: PushedModel }
   | { readonly kind: 'version'; readonly model: PushedModel; readonly version: PushedVersion };
+
+/** The versions a server answers with by default: its version, or every target of its canary split (aliases as the model's file has them). */
+export function servedVersions(m: PushedModel, server: ServerInfo | undefined): Set<number> {
+  const served = new Set<number>();
+  if (!server) return served;
+  if (server.split) {
+    // A split from tasks.json is checked by the server, which exits on a bad one: until then, none is marked.
+    let shares: ReturnType<typeof parseSplit> = [];
+    try {
+      shares = parseSplit(server.split);
+    } catch {
+      shares = [];
+    }
+    for (const s of shares) {
+      const v = typeof s.target === 'number' ? s.target : m.aliases.aliases[s.target];
+      if (v !== undefined) served.add(v);
+    }
+  } else if (server.version) served.add(Number(server.version));
+  return served;
+}
 
 /** Metrics shown first in a version's description, when the evaluation has them. */
 const HEADLINE = ['accuracy', 'auc', 'rmse', 'mae', 'log_loss'];
@@ -84,6 +108,8 @@ export class ModelsView implements vscode.TreeDataProvider<ModelElement>, vscode
       const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(base), '*'));
       w.onDidCreate(() => this.refresh());
       w.onDidDelete(() => this.refresh());
+      // aliases.json is replaced atomically (seen as a create) or edited by hand (a change).
+      w.onDidChange(() => this.refresh());
       this.destinations.set(base, w);
     }
   }
@@ -135,11 +161,13 @@ export class ModelsView implements vscode.TreeDataProvider<ModelElement>, vscode
       // (issue 27, item 3). An empty model has an id of its own, so its first version gets a new node, drawn expanded.
       item.id = m.versions.length ? `model:${m.base}` : `model-empty:${m.base}`;
       const where = vscode.workspace.asRelativePath(m.pipelineFile);
-      item.description = server ? `serving on :${server.port}` : `${m.versions.length} version${m.versions.length === 1 ? '' : 's'}`;
+      item.description = (server ? `${server.split ? 'canary' : 'serving'} on :${server.port}` : `${m.versions.length} version${m.versions.length === 1 ? '' : 's'}`) + (m.aliasError ? ' · alias file damaged' : '');
       item.tooltip = new vscode.MarkdownString(
         `**${m.name}** — pushed by stage \`${m.stage}\` of \`${where}\`  \nBase path: \`${vscode.workspace.asRelativePath(m.base)}\`` +
           (server ? `  \nServing at ${server.url}${server.version ? ` (version ${server.version})` : ''}` : '') +
-          (server?.logDir ? `  \nLogging requests to \`${vscode.workspace.asRelativePath(server.logDir)}\`` : ''),
+          (server?.split ? `  \nCanary split: \`${server.split}\`` : '') +
+          (server?.logDir ? `  \nLogging requests to \`${vscode.workspace.asRelativePath(server.logDir)}\`` : '') +
+          (m.aliasError ? `  \n⚠ ${m.aliasError}` : ''),
       );
       item.iconPath = new vscode.ThemeIcon(server ? 'radio-tower' : 'package', server ? new vscode.ThemeColor('testing.iconPassed') : undefined);
       const anomalous = this.verdicts?.of(m.pipelineFile);
@@ -156,27 +184,37 @@ export class ModelsView implements vscode.TreeDataProvider<ModelElement>, vscode
       return item;
     }
     const v = e.version;
-    const serving = server?.version === String(v.version);
+    const serving = servedVersions(e.model, server).has(v.version);
+    const aliases = aliasesOf(e.model, v.version);
+    const champion = aliases.includes('champion');
     const item = new vscode.TreeItem(`v${v.version}`, vscode.TreeItemCollapsibleState.None);
     item.id = `version:${e.model.base}:${v.version}`;
     const verdict = v.blessed === undefined ? 'no evaluation recorded' : v.blessed ? 'blessed' : 'not blessed';
     // Short enough for a 300-pixel sidebar: one headline metric (the rest in the tooltip); the
     // served version has the green play icon, and its model says "serving on :PORT".
-    item.description = headlineMetrics(v.metrics, 1) || verdict;
+    // Aliases first: which version is the champion is what a reader of this view looks for.
+    item.description = [aliases.join(', '), headlineMetrics(v.metrics, 1) || verdict].filter(Boolean).join(' · ');
     const md = new vscode.MarkdownString(`**${e.model.name}** version ${v.version}${serving ? ` — serving at ${server?.url}` : ''}  \n`);
+    if (aliases.length) md.appendMarkdown(`Aliases: ${aliases.map((a) => `\`${a}\``).join(', ')}  \n`);
+    for (const c of e.model.aliases.history.filter((h) => h.version === v.version || h.previous === v.version).slice(-5)) {
+      const what = c.version === v.version ? (c.previous === null ? 'set here' : `moved here from v${c.previous}`) : c.version === null ? 'removed' : `moved to v${c.version}`;
+      md.appendMarkdown(`\`${c.alias}\` ${what} by ${c.user}, ${new Date(c.at).toLocaleString()}  \n`);
+    }
     if (v.pushedAt) md.appendMarkdown(`Pushed ${new Date(v.pushedAt).toLocaleString()} by run \`${v.runId}\`  \n`);
     md.appendMarkdown(`Evaluator: ${verdict}  \n`);
     for (const [k, val] of Object.entries(v.metrics ?? {})) md.appendMarkdown(`\`${k}\` ${formatNumber(val)}  \n`);
     item.tooltip = md;
-    item.iconPath = new vscode.ThemeIcon(serving ? 'play-circle' : v.blessed ? 'verified' : 'circle-outline', serving ? new vscode.ThemeColor('testing.iconPassed') : undefined);
-    item.contextValue = v.evaluation ? 'pipewise.modelVersion.evaluated' : 'pipewise.modelVersion';
+    item.iconPath = new vscode.ThemeIcon(serving ? 'play-circle' : champion ? 'star-full' : v.blessed ? 'verified' : 'circle-outline', serving ? new vscode.ThemeColor('testing.iconPassed') : undefined);
+    // `.champion` (with `.rollback` when an earlier champion is known) or `.candidate`: which of Promote and Roll Back it offers.
+    const rollback = champion && previousVersion(e.model.aliases, 'champion') !== undefined;
+    item.contextValue = (v.evaluation ? 'pipewise.modelVersion.evaluated' : 'pipewise.modelVersion') + (champion ? `.champion${rollback ? '.rollback' : ''}` : '.candidate');
     item.resourceUri = vscode.Uri.file(v.dir);
     if (v.evaluation) item.command = commandOf('pipewise.openEvaluation', 'Open Model Evaluation', [vscode.Uri.file(v.evaluation)]);
     return item;
   }
 
   /** What the view shows, as text (tests read it): read afresh, or (`shown`) as the view last loaded it. */
-  async snapshot(shown = false): Promise<{ label: string; description: string; contextValue: string; children: { label: string; description: string; icon: string }[] }[]> {
+  async snapshot(shown = false): Promise<{ label: string; description: string; contextValue: string; children: { label: string; description: string; icon: string; contextValue: string }[] }[]> {
     const roots: ModelElement[] = shown ? this.models.map((model) => ({ kind: 'model', model })) : await this.getChildren();
     return Promise.all(
       roots.map(async (r) => {
@@ -186,7 +224,7 @@ export class ModelsView implements vscode.TreeDataProvider<ModelElement>, vscode
           label: String(item.label),
           description: String(item.description ?? ''),
           contextValue: item.contextValue ?? '',
-          children: children.map((c) => ({ label: String(c.label), description: String(c.description ?? ''), icon: c.iconPath instanceof vscode.ThemeIcon ? c.iconPath.id : '' })),
+          children: children.map((c) => ({ label: String(c.label), description: String(c.description ?? ''), icon: c.iconPath instanceof vscode.ThemeIcon ? c.iconPath.id : '', contextValue: c.contextValue ?? '' })),
         };
       }),
     );

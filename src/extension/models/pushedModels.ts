@@ -10,6 +10,8 @@ import path from 'node:path';
 import { parsePipeline } from '../../core/parse';
 import { modelVersions } from '../../engine/serving/modelVersions';
 import { pathEscape } from '../../core/paths';
+import { errorMessage } from '../../core/errors';
+import { NO_ALIASES, readAliases, type ModelAliases } from '../../engine/serving/aliases';
 
 export interface PushedVersion {
   readonly version: number;
@@ -46,6 +48,18 @@ export interface PushedModel {
   readonly stage: string;
   /** Newest first. */
   readonly versions: readonly PushedVersion[];
+  /** The registry's aliases (BASE/aliases.json; none when it has none, or when it is damaged). */
+  readonly aliases: ModelAliases;
+  /** Why BASE/aliases.json could not be read (it names the file). */
+  readonly aliasError?: string;
+}
+
+/** The aliases that name `version`, sorted (champion first). */
+export function aliasesOf(m: Pick<PushedModel, 'aliases'>, version: number): string[] {
+  return Object.entries(m.aliases.aliases)
+    .filter(([, v]) => v === version)
+    .map(([name]) => name)
+    .sort((a, b) => (a === 'champion' ? -1 : b === 'champion' ? 1 : a.localeCompare(b)));
 }
 
 /**
@@ -133,7 +147,14 @@ export async function readPushedModels(pipelineFile: string): Promise<PushedMode
       versions.push({ version, dir: path.join(base, String(version)), ...(push ? await lineageOf(push, loadExec) : {}) });
     }
     const name = path.basename(base);
-    models.push({ name, label: name, logName: name, target: stage.params.target === 'web' ? 'web' : 'server', base, pipelineFile, stage: stage.name, versions });
+    let aliases = NO_ALIASES;
+    let aliasError: string | undefined;
+    try {
+      aliases = await readAliases(base);
+    } catch (e) {
+      aliasError = errorMessage(e);
+    }
+    models.push({ name, label: name, logName: name, target: stage.params.target === 'web' ? 'web' : 'server', base, pipelineFile, stage: stage.name, versions, aliases, ...(aliasError ? { aliasError } : {}) });
   }
   // Two Pushers of one pipeline with one folder name (serving/churn, web/churn) must not share a request log.
   return models.map((m) => (models.some((o) => o !== m && o.name === m.name) ? { ...m, logName: `${m.name}-${m.stage}` } : m));

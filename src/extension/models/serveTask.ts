@@ -3,6 +3,7 @@
  * Terminal › Tasks, in the terminal panel with its log, and in `tasks.json` when a user wants one:
  *
  *   { "type": "pipewise-serve", "base": "penguins/serving/penguins", "port": 8501, "logDir": "penguins/requests/penguins" }
+ *   { "type": "pipewise-serve", "base": "penguins/serving/penguins", "split": "champion=90,challenger=10" }   (canary)
  *
  * The task's terminal is a pseudoterminal over ModelServers: opening it starts the server (the same
  * child process, output channel and status bar item as ever), the server's output is echoed into
@@ -28,6 +29,8 @@ export interface ServeTaskDefinition extends vscode.TaskDefinition {
   /** Log requests here (relative to the workspace folder or absolute); absent: no request log. */
   readonly logDir?: string;
   readonly logSample?: number;
+  /** Canary traffic (`pipewise serve --split`): aliases or versions with their percent, e.g. `champion=90,challenger=10`. */
+  readonly split?: string;
 }
 
 /** What a started serve task reports to whoever asked for it (the Models view's command). */
@@ -59,7 +62,7 @@ export class ServeTasks implements vscode.TaskProvider, vscode.Disposable {
 
   /** The task that serves a model (paths stored relative to its workspace folder, as tasks.json has them). */
   /** `label`: the model as the Models view calls it (the task's name); two pushes of one name differ there. */
-  taskFor(m: { name: string; label?: string; base: string; port?: number; logDir?: string; logSample?: number }): vscode.Task {
+  taskFor(m: { name: string; label?: string; base: string; port?: number; logDir?: string; logSample?: number; split?: string }): vscode.Task {
     const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(m.base));
     const rel = (p: string): string => (folder ? path.relative(folder.uri.fsPath, p).split(path.sep).join('/') : p);
     const d: ServeTaskDefinition = {
@@ -69,8 +72,10 @@ export class ServeTasks implements vscode.TaskProvider, vscode.Disposable {
       ...(m.port !== undefined ? { port: m.port } : {}),
       ...(m.logDir ? { logDir: rel(m.logDir) } : {}),
       ...(m.logSample !== undefined ? { logSample: m.logSample } : {}),
+      ...(m.split ? { split: m.split } : {}),
     };
-    return this.task(d, folder ?? vscode.TaskScope.Workspace, m.label && m.label !== m.name ? `serve ${m.label}` : undefined);
+    const label = m.label && m.label !== m.name ? m.label : undefined;
+    return this.task(d, folder ?? vscode.TaskScope.Workspace, label ? `serve ${label}${m.split ? ` (canary ${m.split})` : ''}` : undefined);
   }
 
   /** Runs the task and resolves once its server serves a version (rejects with the server's words). */
@@ -108,8 +113,9 @@ export class ServeTasks implements vscode.TaskProvider, vscode.Disposable {
       ...(d.port !== undefined ? { port: d.port } : {}),
       ...(d.logDir ? { logDir: path.resolve(root, d.logDir) } : {}),
       ...(d.logSample !== undefined ? { logSample: d.logSample } : {}),
+      ...(typeof d.split === 'string' && d.split ? { split: d.split } : {}),
     }, (outcome) => this.settle(base, outcome)));
-    const task = new vscode.Task(d, scope, name ?? `serve ${modelName}`, 'pipewise', execution);
+    const task = new vscode.Task(d, scope, name ?? `serve ${modelName}${d.split ? ` (canary ${d.split})` : ''}`, 'pipewise', execution);
     task.isBackground = true;
     // The server's log also has its own output channel: the terminal comes up without taking focus.
     task.presentationOptions = { reveal: vscode.TaskRevealKind.Silent, panel: vscode.TaskPanelKind.Dedicated, clear: true };
@@ -133,7 +139,7 @@ class ServeTerminal implements vscode.Pseudoterminal {
     private readonly servers: ModelServers,
     private readonly name: string,
     private readonly base: string,
-    private readonly options: { port?: number; logDir?: string; logSample?: number },
+    private readonly options: { port?: number; logDir?: string; logSample?: number; split?: string },
     private readonly onStarted: (outcome: ServerInfo | Error) => void,
   ) {}
 
@@ -150,7 +156,7 @@ class ServeTerminal implements vscode.Pseudoterminal {
   open(): void {
     this.servers.start(this.name, this.base, { ...this.options, echo: (t) => this.write(t) }).then(
       (info) => {
-        this.write(`Serving '${info.name}' version ${info.version ?? '?'} at ${info.url}${info.logDir ? `; requests logged to ${info.logDir}` : ''}\n`);
+        this.write(`Serving '${info.name}' ${info.split ? `with the canary split ${info.split}` : `version ${info.version ?? '?'}`} at ${info.url}${info.logDir ? `; requests logged to ${info.logDir}` : ''}\n`);
         this.onStarted(info);
         const exited = this.servers.whenExited(this.base);
         if (exited) void exited.then((code) => this.finish(code ?? 1));
