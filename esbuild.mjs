@@ -13,7 +13,7 @@ const outRoot = production ? 'out/production' : 'out';
 
 // Loaded from node_modules at run time: native binaries, wasm files (TF.js's backend, YDF's decision
 // forests, whose training.js reads training.wasm beside itself), and the optional tfjs-node.
-const nodeExternals = ['vscode', '@duckdb/node-api', '@tensorflow/tfjs-node', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-backend-cpu', 'esbuild', 'ydf-training', 'jszip'];
+const nodeExternals = ['vscode', '@duckdb/node-api', '@tensorflow/tfjs-node', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-backend-cpu', 'esbuild', 'ydf-training', 'jszip', 'onnxruntime-node'];
 
 const common = { bundle: true, sourcemap: true, minify: production, logLevel: 'info', legalComments: 'none' };
 
