@@ -7,6 +7,7 @@
  */
 import { PipewiseError } from '../../core/errors';
 import { decodePredictions } from './decodePredictions';
+import { withExtraOutput } from './onnxProto';
 import type { ModelSignature, OnnxBinding, OnnxElementType, OnnxFeed, Prediction } from './signature';
 
 /** One input's values, ready for `new Tensor(type, data, dims)` of either onnxruntime. */
@@ -114,4 +115,9 @@ export function onnxPredictions(signature: ModelSignature, values: ArrayLike<num
   }
   const flat = Float64Array.from({ length: n * units }, (_, k) => at(k));
   return decodePredictions(signature, flat, units, n);
+}
+
+/** The bytes onnxruntime runs: the file, with a bypassed ZipMap's input made an output (onnxProto.ts). */
+export function servableOnnxBytes(bytes: Uint8Array, binding: OnnxBinding): Uint8Array {
+  return binding.exposeOutput ? withExtraOutput(bytes, binding.output) : bytes;
 }

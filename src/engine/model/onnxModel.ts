@@ -21,8 +21,10 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type * as OrtTypes from 'onnxruntime-node';
 import { PipewiseError, errorMessage } from '../../core/errors';
-import { onnxFeeds, onnxPredictions } from './onnxFeeds';
-import { classLabelsOf, OnnxFormatError, readOnnxGraph, withExtraOutput, type OnnxGraph } from './onnxProto';
+import { onnxFeeds, onnxPredictions, servableOnnxBytes } from './onnxFeeds';
+
+export { servableOnnxBytes };
+import { classLabelsOf, OnnxFormatError, readOnnxGraph, type OnnxGraph } from './onnxProto';
 import type { ModelSignature, OnnxBinding, OnnxElementType, OnnxFeed, Prediction, ServingModel, Task } from './signature';
 
 type Ort = typeof OrtTypes;
@@ -160,11 +162,6 @@ export function bindOnnxModel(
     inputs: [...inputs].map(([name, type]) => ({ name, type })),
     binding: { file: ONNX_MODEL_FILE, feeds, output, ...(exposeOutput ? { exposeOutput } : {}) },
   };
-}
-
-/** The bytes onnxruntime runs: the file, with the bypassed ZipMap's input made an output. */
-export function servableOnnxBytes(bytes: Uint8Array, binding: OnnxBinding): Uint8Array {
-  return binding.exposeOutput ? withExtraOutput(bytes, binding.output) : bytes;
 }
 
 /** Predicts raw rows with an open session: the feeds, one run, the output decoded. */
