@@ -19,6 +19,8 @@ import type { RunResult } from '../../src/protocol/runEvents';
 import type { ModelSignature } from '../../src/engine/model/servingModel';
 import { queryRows, withDuckDb } from '../../src/engine/transform/examplesIo';
 import { noOraclePython, oraclePython } from '../python';
+import YAML from 'yaml';
+import { checkPipelineSpec } from './kfp-helpers';
 import { pipewise, postJson, root, startServe, versionsOf, waitFor } from './serve-helpers';
 
 const FEATURES = ['bill_length_mm', 'bill_depth_mm', 'flipper_length_mm', 'body_mass_g'];
@@ -269,4 +271,23 @@ stages:
   // The first content again: its execution is reused.
   const back = await run();
   assert.equal(status(back, 'imported'), 'cached');
+});
+
+test('the Kubeflow export carries the imported model: its file in the image, onnxruntime-node among the image\'s dependencies, the spec valid', { skip: noOraclePython(), timeout: 120_000 }, async () => {
+  const r = await pipewise(['export', path.join(dir, 'p.pipeline.yaml'), '--target', 'kfp'], dir);
+  assert.equal(r.code, 0, r.stderr);
+  const doc = YAML.parse(readFileSync(path.join(dir, 'p.kfp.yaml'), 'utf8')) as Record<string, unknown>;
+  // The oracle throws on an invalid spec and returns the tasks in order.
+  const tasks = checkPipelineSpec(doc as never);
+  for (const t of ['linear', 'trees', 'mlp', 'evaluate', 'push']) assert.ok(tasks.includes(t), tasks.join(', '));
+  const components = doc.components as Record<string, { outputDefinitions: { artifacts: Record<string, { artifactType: { schemaTitle: string } }> } }>;
+  assert.equal(components['comp-linear']?.outputDefinitions.artifacts.result?.artifactType.schemaTitle, 'system.Model');
+  const dockerfile = readdirSync(dir).find((f) => /Dockerfile/.test(f));
+  assert.ok(dockerfile, readdirSync(dir).join(', '));
+  const docker = readFileSync(path.join(dir, dockerfile), 'utf8');
+  for (const m of ['models/linear.onnx', 'models/trees.onnx', 'models/mlp.onnx']) assert.ok(docker.includes(m), `the image copies ${m}:\n${docker}`);
+  assert.match(docker, /ONNXRUNTIME_NODE_INSTALL=skip npm install/);
+  const manifest = readdirSync(path.join(dir), { recursive: true }).map(String).find((f) => f.endsWith(path.join('pipewise-cli', 'package.json')));
+  assert.ok(manifest);
+  assert.ok('onnxruntime-node' in (JSON.parse(readFileSync(path.join(dir, manifest), 'utf8')) as { dependencies: Record<string, string> }).dependencies);
 });

@@ -40,7 +40,10 @@ export function loadOnnxRuntime(): Ort {
   try {
     runtime = createRequire(__filename)('onnxruntime-node') as Ort;
   } catch (e) {
-    throw new PipewiseError(`ONNX Runtime (onnxruntime-node) cannot be loaded: ${errorMessage(e)}. Install Pipewise's dependencies with npm ci (its .npmrc skips the CUDA download).`);
+    // Absent: the CLI's optional dependency not installed, or a VSIX for a platform ONNX Runtime has no build for.
+    throw new PipewiseError(
+      `ONNX Runtime (onnxruntime-node) cannot be loaded on ${process.platform}-${process.arch}: ${errorMessage(e).split('\n')[0]}. It ships for Linux (glibc) x64/arm64, macOS arm64 and Windows x64/arm64; for the CLI install it with ONNXRUNTIME_NODE_INSTALL=skip npm install -g onnxruntime-node (the variable skips its CUDA download)`,
+    );
   }
   return runtime;
 }
