@@ -4,7 +4,7 @@
 // ships: scripts/package.mjs stages that folder as the VSIX's out/), so packaging never rewrites the
 // development bundles that tests running meanwhile load from out/.
 import * as esbuild from 'esbuild';
-import { existsSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 const watch = process.argv.includes('--watch');
@@ -13,7 +13,7 @@ const outRoot = production ? 'out/production' : 'out';
 
 // Loaded from node_modules at run time: native binaries, wasm files (TF.js's backend, YDF's decision
 // forests, whose training.js reads training.wasm beside itself), and the optional tfjs-node.
-const nodeExternals = ['vscode', '@duckdb/node-api', '@tensorflow/tfjs-node', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-backend-cpu', 'esbuild', 'ydf-training', 'jszip'];
+const nodeExternals = ['vscode', '@duckdb/node-api', '@tensorflow/tfjs-node', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-backend-cpu', 'esbuild', 'ydf-training', 'jszip', 'onnxruntime-node'];
 
 const common = { bundle: true, sourcemap: true, minify: production, logLevel: 'info', legalComments: 'none' };
 
@@ -66,6 +66,8 @@ if (existsSync('src/web/webModel.ts')) {
       'pipewise-model': 'src/web/webModel.ts',
       'pipewise-model.external': 'src/web/webModelExternal.ts',
       'pipewise-demo': 'src/web/demo.ts',
+      // An imported ONNX model's runtime (onnxruntime-web's wasm build; its .wasm is copied below).
+      'pipewise-model.onnx': 'src/web/webModelOnnx.ts',
     },
     outdir: `${outRoot}/web`,
     platform: 'browser',
@@ -93,13 +95,27 @@ if (!production && existsSync('test/host/index.ts')) {
   });
 }
 
+/**
+ * onnxruntime-web's wasm binary beside pipewise-model.onnx.js: a web push of an ONNX model copies it
+ * into the pushed folder, so the page loads it from there and nothing remote.
+ */
+function copyOnnxWasm() {
+  const wasm = 'node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm';
+  if (!existsSync(wasm) || !existsSync(`${outRoot}/web`)) return;
+  const target = `${outRoot}/web/ort-wasm-simd-threaded.wasm`;
+  if (existsSync(target) && statSync(target).size === statSync(wasm).size) return;
+  copyFileSync(wasm, target);
+}
+
 if (watch) {
+  copyOnnxWasm();
   for (const b of builds) {
     const ctx = await esbuild.context(b);
     await ctx.watch();
   }
 } else {
   await Promise.all(builds.map((b) => esbuild.build(b)));
+  copyOnnxWasm();
 }
 
 // The pipeline files' JSON Schema (contributes.yamlValidation), generated from the zod declarations:

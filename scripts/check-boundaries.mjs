@@ -55,15 +55,15 @@ export const RULES = {
     },
   },
   // The browser runtime of a web push (pipewise-model.js): the engine's pure modules only (the same
-  // transform, input validation and output decoding as the server, and a tree model's columns step),
-  // TensorFlow.js, no Node.
+  // transform, input validation and output decoding as the server, and a tree model's columns step;
+  // an imported ONNX model's feeds and graph reader), TensorFlow.js or onnxruntime-web, no Node.
   'src/web': {
     rooms: ['src/core', 'src/engine'],
     vscode: false,
     native: true,
     node: false,
     only: {
-      'src/engine': ['src/engine/transform/applyTransform.ts', 'src/engine/transform/transformSpec.ts', 'src/engine/model/decodePredictions.ts', 'src/engine/model/signature.ts', 'src/engine/serving/requests.ts', 'src/engine/model/treeColumns.ts'],
+      'src/engine': ['src/engine/transform/applyTransform.ts', 'src/engine/transform/transformSpec.ts', 'src/engine/model/decodePredictions.ts', 'src/engine/model/signature.ts', 'src/engine/serving/requests.ts', 'src/engine/model/treeColumns.ts', 'src/engine/model/onnxFeeds.ts', 'src/engine/model/onnxProto.ts'],
     },
   },
   // Each bundle (webviews/graph, webviews/panels, webviews/renderer) is its own room.

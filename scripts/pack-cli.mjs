@@ -23,7 +23,10 @@ const installedVersion = (name) => JSON.parse(fs.readFileSync(path.join(root, 'n
 
 export const CLI_PACKAGE_NAME = 'pipewise-cli';
 const RUNTIME = ['@duckdb/node-api', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', 'ydf-training', 'jszip'];
-const OPTIONAL = ['esbuild'];
+// onnxruntime-node (imported ONNX models, loaded when first needed): optional, because its install
+// script fetches CUDA files from outside the npm registry unless ONNXRUNTIME_NODE_INSTALL=skip; without
+// it everything but ONNX models works, and using one says how to install it.
+const OPTIONAL = ['esbuild', 'onnxruntime-node'];
 
 if (!values['skip-build']) {
   const esbuild = await import('esbuild');
@@ -37,7 +40,7 @@ if (!values['skip-build']) {
     target: 'node20',
     legalComments: 'none',
     logLevel: 'warning',
-    external: ['vscode', '@duckdb/node-api', '@tensorflow/tfjs-node', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs', 'esbuild', 'ydf-training', 'jszip'],
+    external: ['vscode', '@duckdb/node-api', '@tensorflow/tfjs-node', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs', 'esbuild', 'ydf-training', 'jszip', 'onnxruntime-node'],
   });
 }
 
@@ -48,7 +51,7 @@ try {
   fs.copyFileSync(path.join(root, 'out/cli-package/cli.js'), path.join(stageDir, 'lib/cli.js'));
   // The browser runtime a web push copies (Pusher target: web): lib/web/, beside cli.js (built by esbuild.mjs).
   fs.mkdirSync(path.join(stageDir, 'lib/web'));
-  for (const f of ['pipewise-model.js', 'pipewise-model.external.js', 'pipewise-demo.js', 'pipewise-demo.css']) {
+  for (const f of ['pipewise-model.js', 'pipewise-model.external.js', 'pipewise-demo.js', 'pipewise-demo.css', 'pipewise-model.onnx.js', 'ort-wasm-simd-threaded.wasm']) {
     const from = path.join(root, 'out/web', f);
     if (!fs.existsSync(from)) throw new Error(`${from} is missing: run npm run build first`);
     fs.copyFileSync(from, path.join(stageDir, 'lib/web', f));

@@ -58,6 +58,8 @@ apt_install() {
 #    `file` and binutils' `readelf` for the packaging tests' check of each VSIX's native binaries).
 apt_install chromium libkrb5-dev build-essential python3 unzip file binutils \
   python3-sklearn python3-pandas python3-scipy python3-numpy python3-nbformat
+# ONNX models the Importer tests build with onnx.helper (test/worker/onnx-import.test.ts).
+apt_install python3-onnx
 # Public tables the training-defaults tests compare against linear oracles (R's mlbench: BostonHousing,
 # PimaIndiansDiabetes2, Sonar, Glass; exported to CSV with Rscript).
 apt_install r-cran-mlbench

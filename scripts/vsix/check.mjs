@@ -31,7 +31,7 @@ export function checkVsix(vsix, target, { load = false } = {}) {
       const fmt = nativeFormatOfFile(path.join(ext, f));
       native.push({ file: f, ...fmt });
       if (!target.binding) problems.push(`${f}: a native file in the universal VSIX`);
-      else if (!f.startsWith(`node_modules/@duckdb/node-bindings-${target.binding}/`)) problems.push(`${f}: a native file outside the target's binding`);
+      else if (!f.startsWith(`node_modules/@duckdb/node-bindings-${target.binding}/`) && !f.startsWith(`node_modules/onnxruntime-node/bin/napi-v6/${target.os}/${target.arch}/`)) problems.push(`${f}: a native file outside the target's DuckDB binding and ONNX Runtime folder`);
       else if (fmt.format !== target.format || !fmt.arch.split('+').includes(target.arch) || (target.libc && fmt.libc !== target.libc))
         problems.push(`${f}: built for ${fmt.format} ${fmt.arch}${fmt.libc ? ` ${fmt.libc}` : ''}, not ${target.format} ${target.arch}${target.libc ? ` ${target.libc}` : ''}`);
     }
@@ -72,6 +72,7 @@ function loadProbe(ext, vsix) {
   for (const f of ['tfjs-backend-wasm-threaded-simd.js', 'tfjs-backend-wasm-threaded-simd.worker.js']) needed.add(`@tensorflow/tfjs-backend-wasm/wasm-out/${f}`);
   // Decision forests (src/engine/model/ydf.ts), required through a createRequire variable; the .wasm beside training.js.
   for (const m of ['ydf-training', 'ydf-training/dist/training.wasm', 'jszip/dist/jszip.min.js']) needed.add(m);
+  needed.add('onnxruntime-node');
   for (const bundle of ['out/extension.js', 'out/worker.js']) {
     const file = path.join(ext, bundle);
     if (!fs.existsSync(file)) throw new Error(`${bundle} is missing from the VSIX`);
@@ -101,8 +102,11 @@ function loadProbe(ext, vsix) {
       req('@tensorflow/tfjs-backend-wasm');
       if (!(await tf.setBackend('wasm'))) throw new Error('the TensorFlow.js wasm backend did not start');
       const s = tf.sum(tf.tensor1d([1, 2, 3, 4])).dataSync()[0];
+      // ONNX Runtime's binding and library for this platform load from the VSIX (imported ONNX models).
+      const ort = req('onnxruntime-node');
+      if (typeof ort.InferenceSession?.create !== 'function') throw new Error('onnxruntime-node loaded without InferenceSession');
       if (s !== 10) throw new Error('TensorFlow.js summed wrongly: ' + s);
-      console.log('VSIX check: ' + present.join(', ') + ' load from the VSIX' + (absentOptional.length ? ' (optional, not shipped: ' + absentOptional.join(', ') + ')' : '') + '; DuckDB ' + duckdb.version() + ', TensorFlow.js ' + tf.version.tfjs + ' on ' + tf.getBackend());
+      console.log('VSIX check: ' + present.join(', ') + ' load from the VSIX' + (absentOptional.length ? ' (optional, not shipped: ' + absentOptional.join(', ') + ')' : '') + '; DuckDB ' + duckdb.version() + ', TensorFlow.js ' + tf.version.tfjs + ' on ' + tf.getBackend() + ', ONNX Runtime ' + ort.env.versions.node);
     })().catch((e) => { console.error(e); process.exit(1); });`;
   // Run from the unpacked folder with NODE_PATH cleared, so nothing resolves from the repository.
   const r = spawnSync(process.execPath, ['-e', probe], { cwd: ext, stdio: 'inherit', env: { ...process.env, NODE_PATH: '' } });

@@ -64,6 +64,16 @@ export function stage(root, target) {
     execFileSync('cp', ['-al', bindingPackage(root, target.binding), binding]);
     if (target.format === 'macho') for (const f of fs.readdirSync(binding)) thinMachO(path.join(binding, f), target.arch);
   }
+  // ONNX Runtime's npm package holds every platform's CPU library (45 MB for linux-x64, 86 MB for
+  // darwin-arm64 …): keep the target's folder alone, none where it has no build (musl, universal).
+  const ort = path.join(dir, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6');
+  if (fs.existsSync(ort)) {
+    for (const os_ of fs.readdirSync(ort)) {
+      for (const arch of fs.readdirSync(path.join(ort, os_))) {
+        if (!(target.binding && target.libc !== 'musl' && target.os === os_ && target.arch === arch)) fs.rmSync(path.join(ort, os_, arch), { recursive: true, force: true });
+      }
+    }
+  }
   return dir;
 }
 

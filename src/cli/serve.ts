@@ -24,9 +24,14 @@ import { aliasesFile, LiveAliases, type ModelAliases } from '../engine/serving/a
 import { formatSplit, parseSplit, type SplitShare } from '../engine/serving/canary';
 import { flagValue, numberFlag, parseCommandFlags } from './commandFlags';
 
-/** A version takes traffic only once it answers a canary (every feature missing: the transform imputes). */
+/**
+ * A version takes traffic only once it answers a canary: every feature missing (the transform
+ * imputes), or for an imported ONNX model, which reads raw values and imputes nothing, zeros and
+ * empty strings.
+ */
 export async function warmUp(model: ServingModel): Promise<void> {
-  const row = Object.fromEntries(model.signature.inputs.map((i) => [i.name, null]));
+  const onnx = model.signature.modelFormat === 'onnx';
+  const row = Object.fromEntries(model.signature.inputs.map((i) => [i.name, onnx ? (i.type === 'number' ? 0 : '') : null]));
   const [p] = await model.predict([row]);
   const problem = checkPrediction(model.signature, p);
   if (problem) throw new Error(`the warm-up request failed: ${problem}`);

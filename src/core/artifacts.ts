@@ -27,7 +27,7 @@ export const ARTIFACT_LAYOUT: Record<ArtifactType, string> = {
   Schema: 'schema.json (TFMD Schema), schema.yaml',
   ExampleAnomalies: 'anomalies.json (TFMD Anomalies; one per split in anomalies.json#splits when several)',
   TransformGraph: 'transform.json (the fitted analyzers and the feature spec)',
-  Model: 'model/model.json + weights (TF.js layers format), transform.json, signature.json',
+  Model: 'model/model.json + weights (TF.js layers format), transform.json, signature.json (an imported ONNX model: model/model.onnx, signature.json with modelFormat onnx)',
   HyperParameters: 'best_hyperparameters.json, trials.json',
   ModelEvaluation: 'metrics.json ({ slices: [{ slice, metrics }], blessed }), predictions.json, feature_importance.json (permutation importance)',
   ModelBlessing: 'BLESSED or NOT_BLESSED (empty file)',

@@ -5,7 +5,7 @@
  * diagnostic with the position of the offending text.
  */
 import type { z } from 'zod';
-import { findComponent, CATALOGUE } from './catalogue';
+import { stageDeclaration, CATALOGUE } from './catalogue';
 import type { ComponentDeclaration } from './component';
 import { buildGraph, findCycle } from './dag';
 import type { ParsedPipeline } from './parse';
@@ -119,7 +119,7 @@ function declarationOf(v: Validation, stage: StageSpec): ComponentDeclaration | 
     }
     return user;
   }
-  const decl = findComponent(stage.component);
+  const decl = stageDeclaration(stage.component, stage.params);
   if (!decl) {
     const hint = closest(stage.component, Object.keys(CATALOGUE));
     error(

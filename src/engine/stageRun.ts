@@ -7,7 +7,7 @@
 import type { z } from 'zod';
 import type { ArtifactRef } from '../core/artifacts';
 import { cacheKey } from '../core/cacheKey';
-import { findComponent } from '../core/catalogue';
+import { stageDeclaration } from '../core/catalogue';
 import type { ComponentDeclaration } from '../core/component';
 import { CancelledError, isCancelled, PipewiseError, errorMessage } from '../core/errors';
 import { confinePath } from '../core/paths';
@@ -119,7 +119,7 @@ async function resolveComponent(s: StageRun): Promise<{ declaration: ComponentDe
   const { stage } = s;
   if (s.user instanceof Error) return s.user.message;
   if (s.user) return { declaration: s.user.declaration, executor: s.user.executor };
-  const declaration = findComponent(stage.component);
+  const declaration = stageDeclaration(stage.component, stage.params);
   if (!declaration) return `unknown component '${stage.component}'`;
   let executor: ComponentExecutor | undefined;
   try {

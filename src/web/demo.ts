@@ -74,7 +74,7 @@ async function main(): Promise<void> {
       try {
         const [p] = await model.predict([instanceOf(model, form)]);
         if (p) show(model, p);
-        status.textContent = `Predicted in this page (${model.signature.modelFormat === 'ydf' ? 'Yggdrasil Decision Forests, wasm' : 'TensorFlow.js'}, no server).`;
+        status.textContent = `Predicted in this page (${model.signature.modelFormat === 'onnx' ? 'ONNX Runtime Web' : model.signature.modelFormat === 'ydf' ? 'Yggdrasil Decision Forests, wasm' : 'TensorFlow.js'}, no server).`;
         status.classList.remove('error');
       } catch (e) {
         status.textContent = errorMessage(e);

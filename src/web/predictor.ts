@@ -24,7 +24,8 @@ export interface TfLike {
 
 export interface WebModel {
   readonly signature: ModelSignature;
-  readonly transform: TransformSpec;
+  /** The fitted transform; absent for an imported ONNX model, which reads raw columns (onnxPredictor.ts). */
+  readonly transform?: TransformSpec;
   /** Raw feature objects, as in the training data (`null` for a missing value) → predictions. */
   predict(instances: readonly unknown[]): Promise<Prediction[]>;
   dispose(): void;

@@ -19,12 +19,15 @@ test('the npm package installs in a clean prefix and runs the penguin pipeline',
   execFileSync(process.execPath, ['scripts/pack-cli.mjs', '--out', temp], { cwd: root, stdio: 'inherit' });
   const tgz = path.join(temp, `pipewise-cli-${version}.tgz`);
   const listed = execFileSync('tar', ['tzf', tgz], { encoding: 'utf8' }).trim().split('\n').sort();
-  const web = ['pipewise-demo.css', 'pipewise-demo.js', 'pipewise-model.external.js', 'pipewise-model.js'].map((f) => `package/lib/web/${f}`);
+  // The ONNX runtime of web pushes of imported models too: pipewise-model.onnx.js and onnxruntime-web's wasm.
+  const web = ['ort-wasm-simd-threaded.wasm', 'pipewise-demo.css', 'pipewise-demo.js', 'pipewise-model.external.js', 'pipewise-model.js', 'pipewise-model.onnx.js'].map((f) => `package/lib/web/${f}`);
   assert.deepEqual(listed, ['package/LICENSE', 'package/README.md', 'package/bin/pipewise.js', 'package/lib/cli.js', ...web, 'package/package.json']);
 
   const prefix = path.join(temp, 'prefix');
   // --prefer-offline: the dependencies are the versions `npm ci` just put in npm's cache.
-  execFileSync('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', '--prefer-offline', tgz], { stdio: 'inherit' });
+  // As the README says to install it: onnxruntime-node (optional) without its CUDA download.
+  execFileSync('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', '--prefer-offline', tgz], { stdio: 'inherit', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
+  assert.ok(fs.existsSync(path.join(prefix, 'lib', 'node_modules', 'pipewise-cli', 'node_modules', 'onnxruntime-node', 'package.json')), 'onnxruntime-node is installed beside the CLI');
   const bin = path.join(prefix, 'bin', 'pipewise');
   assert.ok(fs.existsSync(bin), `${bin} exists`);
 

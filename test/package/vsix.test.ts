@@ -83,6 +83,13 @@ for (const target of TARGETS) {
         }
       }
     }
+    // ONNX Runtime (imported ONNX models): the target's own library only, where ONNX Runtime 1.30 builds one
+    // (glibc Linux, macOS arm64, Windows); none for musl, darwin-x64 or universal.
+    const ortFolders = new Set(files.map((f) => /^node_modules\/onnxruntime-node\/bin\/napi-v6\/([^/]+\/[^/]+)\//.exec(f)?.[1]).filter(Boolean));
+    const ortTarget = ['linux-x64', 'linux-arm64', 'darwin-arm64', 'win32-x64', 'win32-arm64'].includes(target) ? target.replace('-', '/') : undefined;
+    assert.deepEqual([...ortFolders], ortTarget ? [ortTarget] : [], `ONNX Runtime folders in ${target}`);
+    if (ortTarget) assert.ok(native.some((f) => f.endsWith('/onnxruntime_binding.node')), 'onnxruntime_binding.node is inside (and checked above like every native file)');
+    assert.ok(files.includes('out/web/ort-wasm-simd-threaded.wasm') && files.includes('out/web/pipewise-model.onnx.js'), 'the ONNX web runtime');
     console.log(`# ${path.basename(vsix)}: ${(size / 1024 / 1024).toFixed(1)} MB, ${files.length} files${native.length ? `, ${native.map((f) => path.basename(f)).join(' + ')}` : ''}`);
   });
 }

@@ -11,6 +11,7 @@ export const ICONS: Readonly<Record<string, string>> = {
   gauge: 'M2 11a6 6 0 0 1 12 0M8 11l3-4M2 13h12',
   server: 'M2.5 2.5h11v4h-11zM2.5 9.5h11v4h-11zM5 4.5h.01M5 11.5h.01',
   upload: 'M8 11V2M4.5 5.5L8 2l3.5 3.5M2.5 11v2.5h11V11',
+  import: 'M8 2v9M4.5 7.5L8 11l3.5-3.5M2.5 11v2.5h11V11',
   list: 'M5 4h9M5 8h9M5 12h9M2 4h.01M2 8h.01M2 12h.01',
   code: 'M5.5 4L2 8l3.5 4M10.5 4L14 8l-3.5 4M9 3l-2 10',
   question: 'M5.5 6a2.5 2.5 0 1 1 3.5 2.3c-.6.3-1 .8-1 1.5V11M8 13.5h.01',

@@ -23,6 +23,8 @@ export const EXECUTORS: Readonly<Record<string, Loader>> = {
   BulkInferrer: async () => (await import('./bulkInferrer')).bulkInferrer,
   // Production (request logs of pipewise serve):
   Monitor: async () => (await import('./monitor')).monitor,
+  // Outside artifacts (an ONNX model, a schema, examples):
+  Importer: async () => (await import('./importer')).importer,
 };
 
 export async function loadExecutor(component: string): Promise<ComponentExecutor<never> | undefined> {

@@ -25,7 +25,15 @@ import { YDF_WEB_DIR } from '../model/treeColumns';
 export type TfjsMode = 'bundled' | 'external';
 
 /** The files esbuild.mjs builds into out/web/, copied into every web push. */
-export const WEB_RUNTIME_FILES = { bundled: 'pipewise-model.js', external: 'pipewise-model.external.js', demo: 'pipewise-demo.js', style: 'pipewise-demo.css' } as const;
+export const WEB_RUNTIME_FILES = {
+  bundled: 'pipewise-model.js',
+  external: 'pipewise-model.external.js',
+  demo: 'pipewise-demo.js',
+  style: 'pipewise-demo.css',
+  /** An imported ONNX model's runtime (onnxruntime-web) and its wasm binary, loaded from the pushed folder. */
+  onnx: 'pipewise-model.onnx.js',
+  onnxWasm: 'ort-wasm-simd-threaded.wasm',
+} as const;
 
 /**
  * The folder holding the built runtime: `web/` beside the running bundle (out/ in the repository
@@ -86,8 +94,9 @@ function defaultOf(f: FittedFeature | undefined): string {
 }
 
 /** index.html: one field per raw feature of the signature, in its order, filled from `example` when there is one. */
-export function webPage(signature: ModelSignature, spec: TransformSpec, title: string, example?: ExampleRow): string {
-  const byName = new Map(spec.features.map((f) => [f.name, f]));
+export function webPage(signature: ModelSignature, spec: TransformSpec | undefined, title: string, example?: ExampleRow): string {
+  const byName = new Map((spec?.features ?? []).map((f) => [f.name, f]));
+  const onnx = signature.modelFormat === 'onnx';
   const fields = signature.inputs.map((input) => {
     const f = byName.get(input.name);
     const id = `f-${esc(input.name)}`;
@@ -113,14 +122,14 @@ export function webPage(signature: ModelSignature, spec: TransformSpec, title: s
 <html lang="en">
 <head>
   <meta charset="utf-8">
-  <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'self'${trees ? " 'wasm-unsafe-eval'" : ''}; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'">
+  <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'self'${trees || onnx ? " 'wasm-unsafe-eval'" : ''}; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>${esc(title)}</title>
   <link rel="stylesheet" href="./${WEB_RUNTIME_FILES.style}">
   <script type="module" src="./${WEB_RUNTIME_FILES.demo}"></script>
 </head>
 <body>
-  <header><h1>${esc(title)}</h1><p>A ${esc(signature.task)} model that ${what}, running in this page with ${runtimeName}: the same transform as training and serving, no server.${example ? ` The form starts from ${esc(example.where)} of its examples.` : ''}</p></header>
+  <header><h1>${esc(title)}</h1><p>A ${esc(signature.task)} model that ${what}, running in this page with ${onnx ? 'ONNX Runtime Web: the imported model as it is served' : `${runtimeName}: the same transform as training and serving`}, no server.${example ? ` The form starts from ${esc(example.where)} of its examples.` : ''}</p></header>
   <main>
     <form id="form" autocomplete="off">
 ${fields.join('\n')}
@@ -146,8 +155,9 @@ export interface WebPushOptions {
 /** Lays out the web folder for the Model artifact `modelUri` in `dir` (which must be new). */
 export async function writeWebFolder(modelUri: string, dir: string, opts: WebPushOptions): Promise<{ quantized?: QuantizedSize }> {
   const signatureText = await fs.readFile(path.join(modelUri, 'signature.json'), 'utf8');
-  const specText = await fs.readFile(path.join(modelUri, 'transform.json'), 'utf8');
   const signature = JSON.parse(signatureText) as ModelSignature;
+  if (signature.modelFormat === 'onnx') return writeOnnxWebFolder(modelUri, dir, signature, signatureText, opts);
+  const specText = await fs.readFile(path.join(modelUri, 'transform.json'), 'utf8');
   const spec = JSON.parse(specText) as TransformSpec;
   const trees = signature.modelFormat === 'ydf';
   if (trees && opts.quantize) {
@@ -170,4 +180,27 @@ export async function writeWebFolder(modelUri: string, dir: string, opts: WebPus
   await fs.copyFile(path.join(runtime, WEB_RUNTIME_FILES.style), path.join(dir, WEB_RUNTIME_FILES.style));
   await fs.writeFile(path.join(dir, 'index.html'), webPage(signature, spec, `Predict ${signature.label}`, opts.example));
   return quantized ? { quantized } : {};
+}
+
+/**
+ * An imported ONNX model's web folder: `model/model.onnx`, `signature.json`, onnxruntime-web's
+ * runtime as `pipewise-model.js` and its wasm binary (the page loads both from the folder), the demo
+ * page (its CSP allows compiling wasm: 'wasm-unsafe-eval', still no inline or remote script).
+ */
+async function writeOnnxWebFolder(modelUri: string, dir: string, signature: ModelSignature, signatureText: string, opts: WebPushOptions): Promise<{ quantized?: QuantizedSize }> {
+  if (opts.quantize) throw new PipewiseError(`target: web cannot quantize ${modelUri}: it is an imported ONNX model, pushed as it was imported; leave out quantize`, { file: modelUri });
+  if (opts.tfjs === 'external') throw new PipewiseError(`tfjs: external does not apply to ${modelUri}: it is an imported ONNX model, run by onnxruntime-web bundled in pipewise-model.js`, { file: modelUri });
+  const runtime = webRuntimeDir();
+  for (const f of [WEB_RUNTIME_FILES.onnx, WEB_RUNTIME_FILES.onnxWasm]) {
+    if (!existsSync(path.join(runtime, f))) throw new PipewiseError(`the ONNX browser runtime (${f}) is not built in ${runtime}; run \`npm run build\``);
+  }
+  await fs.mkdir(dir, { recursive: true });
+  await fs.cp(path.join(modelUri, 'model'), path.join(dir, 'model'), { recursive: true });
+  await fs.writeFile(path.join(dir, 'signature.json'), signatureText);
+  await fs.copyFile(path.join(runtime, WEB_RUNTIME_FILES.onnx), path.join(dir, 'pipewise-model.js'));
+  await fs.copyFile(path.join(runtime, WEB_RUNTIME_FILES.onnxWasm), path.join(dir, WEB_RUNTIME_FILES.onnxWasm));
+  await fs.copyFile(path.join(runtime, WEB_RUNTIME_FILES.demo), path.join(dir, WEB_RUNTIME_FILES.demo));
+  await fs.copyFile(path.join(runtime, WEB_RUNTIME_FILES.style), path.join(dir, WEB_RUNTIME_FILES.style));
+  await fs.writeFile(path.join(dir, 'index.html'), webPage(signature, undefined, `Predict ${signature.label}`, opts.example));
+  return {};
 }

@@ -11,6 +11,9 @@ import { readJson, writeFileAtomic, writeJsonAtomic } from './files';
 import { quantizeWeights, type QuantizeDtype, type WeightEntry } from './quantize';
 import { TREE_MODEL_INFO } from './treeModel';
 
+/** onnxModel.ts's file name, repeated so this module does not load onnxruntime's binding code. */
+const ONNX_MODEL_FILE = 'model.onnx';
+
 interface ModelJson {
   weightsManifest?: { paths: string[]; weights: WeightEntry[] }[];
   [k: string]: unknown;
@@ -27,6 +30,9 @@ export interface QuantizedSize {
 export async function quantizeModelFolder(srcDir: string, dstDir: string, dtype: QuantizeDtype): Promise<QuantizedSize> {
   if (existsSync(path.join(srcDir, TREE_MODEL_INFO))) {
     throw new PipewiseError(`quantize: ${dtype} applies to TF.js models' weights; the model in ${path.dirname(srcDir)} is a decision forest (Yggdrasil Decision Forests), whose thresholds and leaf values are not quantized: leave out quantize`, { file: srcDir });
+  }
+  if (existsSync(path.join(srcDir, ONNX_MODEL_FILE))) {
+    throw new PipewiseError(`quantize: ${dtype} applies to TF.js models' weights; the model in ${path.dirname(srcDir)} is an imported ONNX model, served as it was imported: leave out quantize (quantize it with ONNX's own tools before importing)`, { file: srcDir });
   }
   const json = await readJson<ModelJson>(path.join(srcDir, 'model.json'), 'model.json');
   const weights: WeightEntry[] = [];

@@ -1,7 +1,8 @@
 /**
  * A Model artifact, loaded for prediction from raw rows: the saved transform.json is applied with
  * the same `applyTransform` training used, then the layers model (or, for `modelFormat: ydf`, the
- * decision forest of treeModel.ts) predicts.
+ * decision forest of treeModel.ts) predicts; an imported ONNX model (`modelFormat: onnx`,
+ * onnxModel.ts) reads the raw columns its binding names.
  */
 import type * as tfTypes from '@tensorflow/tfjs';
 import path from 'node:path';
@@ -30,6 +31,12 @@ export async function loadServingModel(modelArtifactUri: string): Promise<Servin
   let spec: TransformSpec;
   try {
     signature = await readJson<ModelSignature>(path.join(modelArtifactUri, 'signature.json'), 'signature.json');
+  } catch (e) {
+    throw new PipewiseError(`cannot load the model at ${modelArtifactUri}: ${errorMessage(e)}`, { file: modelArtifactUri });
+  }
+  // An imported ONNX model reads raw columns itself: it has no transform.json.
+  if (signature.modelFormat === 'onnx') return (await import('./onnxModel')).loadOnnxServingModel(modelArtifactUri, signature);
+  try {
     spec = await readJson<TransformSpec>(path.join(modelArtifactUri, 'transform.json'), 'transform.json');
   } catch (e) {
     throw new PipewiseError(`cannot load the model at ${modelArtifactUri}: ${errorMessage(e)}`, { file: modelArtifactUri });

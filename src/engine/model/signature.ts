@@ -16,8 +16,13 @@ export interface ModelSignature {
   /** The raw feature columns the model reads (before its transform), with their raw types. */
   readonly inputs: readonly { readonly name: string; readonly type: 'number' | 'string' }[];
   readonly backend: string;
-  /** How `model/` is stored: absent = TF.js layers (model.json), `ydf` = a decision forest (ydf_model.zip, trees.json). */
-  readonly modelFormat?: 'ydf';
+  /**
+   * How `model/` is stored: absent = TF.js layers (model.json), `ydf` = a decision forest
+   * (ydf_model.zip, trees.json), `onnx` = an imported ONNX model (model.onnx, bound by `onnx`).
+   */
+  readonly modelFormat?: 'ydf' | 'onnx';
+  /** `modelFormat: onnx`: how raw columns feed the model's inputs and which outputs are read. */
+  readonly onnx?: OnnxBinding;
   readonly hyperparameters: Readonly<Record<string, unknown>>;
   /** Length of the model's input vector (transform.json `width`). */
   readonly inputWidth?: number;
@@ -25,6 +30,8 @@ export interface ModelSignature {
   readonly labelTransform?: 'log';
   /** `model: auto`: which built-in family won on the validation rows, and each candidate's validation loss. */
   readonly modelChoice?: { readonly chosen: string; readonly candidates: Readonly<Record<string, number>>; readonly margin: number; readonly relativeMargin: number };
+  /** An imported model (the Importer): the source file, its sha256, the ONNX IR version and opsets. */
+  readonly imported?: { readonly source: string; readonly sha256: string; readonly irVersion?: number; readonly opsets?: Readonly<Record<string, number>> };
   /** The user's model module (file name), when it built the model. */
   readonly module?: string;
   /** How training went: epochs run, the epoch whose weights were kept, its metrics. */
@@ -35,6 +42,35 @@ export interface ModelSignature {
     readonly seed: number;
     readonly metrics: Readonly<Record<string, number>>;
   };
+}
+
+/** An ONNX tensor element type Pipewise can feed (onnxruntime's names). */
+export type OnnxElementType = 'float32' | 'float64' | 'int64' | 'int32' | 'string' | 'bool';
+
+/** One model input: the raw columns it is made of, in order (one column → an [N] or [N, 1] tensor). */
+export interface OnnxFeed {
+  readonly input: string;
+  readonly columns: readonly string[];
+  readonly elementType: OnnxElementType;
+  /** The input's declared shape: a number, or null for a symbolic (batch) dimension. */
+  readonly shape: readonly (number | null)[];
+}
+
+/** How an imported ONNX model is run (signature.json `onnx`). */
+export interface OnnxBinding {
+  /** The file in `model/`. */
+  readonly file: string;
+  readonly feeds: readonly OnnxFeed[];
+  /**
+   * The output read: classification, a float [N, classes] tensor of probabilities (or [N, 1] / [N]:
+   * P(classes[1]) of a binary model); regression, the [N] or [N, 1] value.
+   */
+  readonly output: string;
+  /**
+   * The model's ZipMap (a sequence of maps onnxruntime's JavaScript API cannot return) was bypassed:
+   * its input, the probability tensor, is appended to the graph's outputs when the model is loaded.
+   */
+  readonly exposeOutput?: boolean;
 }
 
 export interface Prediction {

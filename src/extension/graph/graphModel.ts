@@ -4,7 +4,7 @@
  * Pure (no `vscode`), so it is unit-tested directly. A file that does not parse keeps the last graph
  * that did, marked stale, rather than flashing to nothing while the user types.
  */
-import { findComponent } from '../../core/catalogue';
+import { stageDeclaration } from '../../core/catalogue';
 import type { ComponentDeclaration } from '../../core/component';
 import type { ArtifactType } from '../../core/artifacts';
 import type { ParsedPipeline } from '../../core/parse';
@@ -26,6 +26,7 @@ export const COMPONENT_ICONS: Readonly<Record<string, string>> = {
   Pusher: 'upload',
   BulkInferrer: 'list',
   Monitor: 'shield',
+  Importer: 'import',
 };
 
 export const ARTIFACT_ICONS: Readonly<Record<ArtifactType, string>> = {
@@ -99,7 +100,7 @@ export function buildGraphModel(parsed: ParsedPipeline, diagnostics: readonly Sp
     nodes.push(n);
   };
   const stageNames = new Set(spec.stages.map((s) => s.name));
-  const declarations = new Map<string, ComponentDeclaration | undefined>(spec.stages.map((s) => [s.name, findComponent(s.component)]));
+  const declarations = new Map<string, ComponentDeclaration | undefined>(spec.stages.map((s) => [s.name, stageDeclaration(s.component, s.params)]));
 
   for (const s of spec.stages) {
     addNode({

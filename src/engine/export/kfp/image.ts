@@ -22,8 +22,12 @@ export interface ImageEntry {
   readonly kind: 'file' | 'dir';
 }
 
-/** The CLI's run-time dependencies, as esbuild leaves them external (esbuild.mjs `nodeExternals`): decision forests need ydf-training and jszip. */
-export const RUNTIME_DEPENDENCIES = ['@duckdb/node-api', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', 'esbuild', 'ydf-training', 'jszip'] as const;
+/**
+ * The CLI's run-time dependencies, as esbuild leaves them external (esbuild.mjs `nodeExternals`):
+ * decision forests need ydf-training and jszip, imported ONNX models onnxruntime-node (its CPU library
+ * for the image's platform is inside the npm package; the Dockerfile skips its CUDA download).
+ */
+export const RUNTIME_DEPENDENCIES = ['@duckdb/node-api', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', 'esbuild', 'ydf-training', 'jszip', 'onnxruntime-node'] as const;
 
 /** Posix form of a relative path, for Dockerfile and .dockerignore lines. */
 function posix(p: string): string {
@@ -49,7 +53,8 @@ export function dockerfileText(o: { readonly contextToPipeline: string; readonly
     `ENV NODE_ENV=production PIPEWISE_DUCKDB_EXTENSION_DIR=${IMAGE_EXTENSION_DIR}`,
     `WORKDIR ${IMAGE_CLI_DIR}`,
     `COPY ${CLI_CONTEXT_DIR}/package.json ./`,
-    'RUN npm install --omit=dev --no-audit --no-fund && npm cache clean --force',
+    // onnxruntime-node's install script would fetch CUDA files from outside the npm registry.
+    'RUN ONNXRUNTIME_NODE_INSTALL=skip npm install --omit=dev --no-audit --no-fund && npm cache clean --force',
     `COPY ${CLI_CONTEXT_DIR}/ ./`,
     '# DuckDB reads s3://, gs:// and https:// data through its httpfs extension: installed here, at build time.',
     'RUN node install-duckdb-extensions.js',

@@ -7,7 +7,7 @@
  * them. Arguments stay short: the pipeline file's name, the stage, `{{$}}` and artifact paths.
  */
 import type { ComponentDeclaration } from '../../../core/component';
-import { findComponent } from '../../../core/catalogue';
+import { stageDeclaration } from '../../../core/catalogue';
 import { buildGraph, topologicalOrder } from '../../../core/dag';
 import { PipewiseError } from '../../../core/errors';
 import type { StageSpec } from '../../../core/spec';
@@ -49,7 +49,7 @@ export interface PipelineSpecOptions {
 /** The declaration of a stage's component (built-in, or a user module already loaded). */
 export function declarationOf(stage: StageSpec, user: ComponentDeclaration | Error | undefined): ComponentDeclaration {
   if (user instanceof Error) throw new PipewiseError(`stage '${stage.name}': ${user.message}`);
-  const d = user ?? findComponent(stage.component);
+  const d = user ?? stageDeclaration(stage.component, stage.params);
   if (!d) throw new PipewiseError(`stage '${stage.name}': unknown component '${stage.component}'`);
   return d;
 }

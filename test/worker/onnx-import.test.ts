@@ -1,0 +1,293 @@
+/**
+ * Bring your own model: ONNX models built in the test with onnx.helper (Debian's python3-onnx) —
+ * an ai.onnx.ml LinearClassifier ending in a ZipMap, a TreeEnsembleRegressor fed by two one-column
+ * tensors, and an MLP of MatMul/Add/Relu/Sigmoid — imported by the Importer and put through the
+ * Evaluator, BulkInferrer, InfraValidator, Pusher and `pipewise serve`. Every prediction is checked
+ * against NumPy's computation from the same parameters (onnx_models.py, no ONNX runtime) within
+ * 1e-5; the Evaluator's accuracy against NumPy's on the same eval rows. Then the failures: a
+ * malformed file, an input mapping that does not fit, a column the table lacks and a type mismatch,
+ * each naming the input; a source outside the pipeline's folder; an edited model file re-running
+ * what follows.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { RunResult } from '../../src/protocol/runEvents';
+import type { ModelSignature } from '../../src/engine/model/servingModel';
+import { queryRows, withDuckDb } from '../../src/engine/transform/examplesIo';
+import { noOraclePython, oraclePython } from '../python';
+import YAML from 'yaml';
+import { checkPipelineSpec } from './kfp-helpers';
+import { pipewise, postJson, root, startServe, versionsOf, waitFor } from './serve-helpers';
+
+const FEATURES = ['bill_length_mm', 'bill_depth_mm', 'flipper_length_mm', 'body_mass_g'];
+const TOLERANCE = 1e-5;
+
+const PIPELINE = `pipeline: onnx_penguins
+stages:
+  raw: { component: ExampleGen, params: { input: data/penguins.csv } }
+  examples:
+    component: Sql
+    inputs: { examples: raw.examples }
+    params: { query: "SELECT *, body_mass_g / 1000.0 AS body_mass_kg FROM examples WHERE bill_length_mm IS NOT NULL AND bill_depth_mm IS NOT NULL AND flipper_length_mm IS NOT NULL AND body_mass_g IS NOT NULL AND sex IS NOT NULL" }
+  linear:
+    component: Importer
+    params:
+      source: models/linear.onnx
+      artifact_type: Model
+      label: species
+      inputs: { features: [bill_length_mm, bill_depth_mm, flipper_length_mm, body_mass_g] }
+  trees:
+    component: Importer
+    params: { source: models/trees.onnx, label: body_mass_kg, inputs: { flipper: flipper_length_mm, bill: bill_length_mm } }
+  mlp:
+    component: Importer
+    params: { source: models/mlp.onnx, label: sex, classes: [female, male], inputs: { x: [bill_length_mm, bill_depth_mm, flipper_length_mm, body_mass_g] } }
+  evaluate: { component: Evaluator, inputs: { examples: examples.examples, model: linear.result }, params: { thresholds: { accuracy: { lower_bound: 0.9 } } } }
+  too_strict: { component: Evaluator, inputs: { examples: examples.examples, model: linear.result }, params: { thresholds: { accuracy: { lower_bound: 0.9999 } } } }
+  infer_linear: { component: BulkInferrer, inputs: { examples: examples.examples, model: linear.result } }
+  infer_trees: { component: BulkInferrer, inputs: { examples: examples.examples, model: trees.result } }
+  infer_mlp: { component: BulkInferrer, inputs: { examples: examples.examples, model: mlp.result } }
+  infra: { component: InfraValidator, inputs: { examples: examples.examples, model: linear.result } }
+  push: { component: Pusher, inputs: { model: linear.result, blessing: evaluate.blessing, infra_blessing: infra.infra_blessing }, params: { destination: serving/penguins } }
+`;
+
+let dir = '';
+let result: RunResult;
+const art = (r: RunResult, stage: string, out: string): string => {
+  const a = r.stages.find((s) => s.name === stage)?.artifacts[out];
+  assert.ok(a, `${stage}.${out}: ${JSON.stringify(r.stages.find((s) => s.name === stage))}`);
+  return a;
+};
+const readParquet = (file: string): Promise<Record<string, unknown>[]> =>
+  withDuckDb((conn) => queryRows(conn, `SELECT * FROM read_parquet('${file}')`)).then((rows) => rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v]))));
+
+/** NumPy's outputs for the rows (onnx_models.py predict). */
+function oracle(model: 'linear' | 'trees' | 'mlp', rows: readonly Record<string, unknown>[]): { probabilities?: number[][]; values?: number[] } {
+  const out = execFileSync(oraclePython(), [path.join(__dirname, 'onnx_models.py'), 'predict', path.join(dir, 'models')], {
+    input: JSON.stringify({ model, rows: rows.map((r) => Object.fromEntries(FEATURES.map((f) => [f, r[f]]))) }),
+    maxBuffer: 64 << 20,
+  });
+  return JSON.parse(out.toString()) as { probabilities?: number[][]; values?: number[] };
+}
+
+const near = (a: number, b: number, what: string): void => assert.ok(Math.abs(a - b) <= TOLERANCE, `${what}: ${a} vs NumPy ${b}`);
+
+before(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'pipewise-onnx-'));
+  mkdirSync(path.join(dir, 'data'));
+  mkdirSync(path.join(dir, 'models'));
+  cpSync(path.join(root, 'test/fixtures/penguins.csv'), path.join(dir, 'data/penguins.csv'));
+  if (!noOraclePython()) execFileSync(oraclePython(), [path.join(__dirname, 'onnx_models.py'), 'build', path.join(dir, 'models'), path.join(dir, 'data/penguins.csv')]);
+  writeFileSync(path.join(dir, 'p.pipeline.yaml'), PIPELINE);
+  if (noOraclePython()) return;
+  const r = await pipewise(['run', path.join(dir, 'p.pipeline.yaml'), '--json'], dir, 600_000);
+  assert.equal(r.code, 0, r.stderr);
+  result = JSON.parse(r.stdout) as RunResult;
+});
+
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('the Importer reads each ONNX model\'s signature: inputs, task, classes (from the ZipMap, or given)', { skip: noOraclePython() }, () => {
+  const sig = (stage: string): ModelSignature => JSON.parse(readFileSync(path.join(art(result, stage, 'result'), 'signature.json'), 'utf8')) as ModelSignature;
+  const linear = sig('linear');
+  assert.equal(linear.modelFormat, 'onnx');
+  assert.equal(linear.task, 'multiclass');
+  assert.deepEqual(linear.classes, ['Adelie', 'Chinstrap', 'Gentoo']);
+  assert.deepEqual(linear.inputs.map((i) => i.name), FEATURES);
+  assert.equal(linear.onnx?.output, 'probability_tensor', 'the ZipMap\'s input is read');
+  assert.equal(linear.onnx?.exposeOutput, true);
+  assert.ok(existsSync(path.join(art(result, 'linear', 'result'), 'model', 'model.onnx')));
+  const trees = sig('trees');
+  assert.equal(trees.task, 'regression');
+  assert.deepEqual(trees.onnx?.feeds.map((f) => [f.input, f.columns]), [['flipper', ['flipper_length_mm']], ['bill', ['bill_length_mm']]]);
+  const mlp = sig('mlp');
+  assert.equal(mlp.task, 'binary');
+  assert.deepEqual(mlp.classes, ['female', 'male']);
+});
+
+test('BulkInferrer\'s predictions of the three models equal NumPy\'s within 1e-5', { skip: noOraclePython(), timeout: 120_000 }, async () => {
+  const rows = await readParquet(path.join(art(result, 'examples', 'examples'), 'Split-eval', 'data.parquet'));
+  assert.ok(rows.length > 50, `${rows.length} eval rows`);
+  const linear = await readParquet(path.join(art(result, 'infer_linear', 'inference_result'), 'predictions.parquet'));
+  const expected = oracle('linear', linear).probabilities ?? [];
+  assert.equal(linear.length, rows.length);
+  linear.forEach((p, i) => ['Adelie', 'Chinstrap', 'Gentoo'].forEach((c, k) => near(Number(p[`score_${c}`]), expected[i]?.[k] as number, `linear row ${i} ${c}`)));
+  const trees = await readParquet(path.join(art(result, 'infer_trees', 'inference_result'), 'predictions.parquet'));
+  const values = oracle('trees', trees).values ?? [];
+  trees.forEach((p, i) => near(Number(p.prediction), values[i] as number, `trees row ${i}`));
+  assert.ok(new Set(values).size >= 4, 'the rows reach several leaves');
+  const mlp = await readParquet(path.join(art(result, 'infer_mlp', 'inference_result'), 'predictions.parquet'));
+  const pMale = oracle('mlp', mlp).values ?? [];
+  mlp.forEach((p, i) => {
+    near(Number(p.score), pMale[i] as number, `mlp row ${i}`);
+    assert.equal(p.prediction, (pMale[i] as number) >= 0.5 ? 'male' : 'female');
+  });
+});
+
+test('the Evaluator blesses the imported model at accuracy ≥ 0.9 and refuses it at ≥ 0.9999, its accuracy NumPy\'s on the eval rows', { skip: noOraclePython() }, async () => {
+  const rows = await readParquet(path.join(art(result, 'examples', 'examples'), 'Split-eval', 'data.parquet'));
+  const probabilities = oracle('linear', rows).probabilities ?? [];
+  const species = ['Adelie', 'Chinstrap', 'Gentoo'];
+  const correct = rows.filter((r, i) => {
+    const p = probabilities[i] ?? [];
+    return species[p.indexOf(Math.max(...p))] === r.species;
+  }).length;
+  const expected = correct / rows.length;
+  const metrics = JSON.parse(readFileSync(path.join(art(result, 'evaluate', 'evaluation'), 'metrics.json'), 'utf8')) as { slices: { slice: Record<string, unknown>; metrics: Record<string, number> }[] };
+  const overall = metrics.slices.find((s) => Object.keys(s.slice).length === 0)?.metrics.accuracy;
+  assert.ok(overall !== undefined);
+  assert.ok(Math.abs(overall - expected) < 1e-12, `Evaluator accuracy ${overall} vs NumPy ${expected}`);
+  assert.ok(expected >= 0.9 && expected < 0.9999, `the thresholds bracket the accuracy ${expected}`);
+  assert.ok(existsSync(path.join(art(result, 'evaluate', 'blessing'), 'BLESSED')), readdirSync(art(result, 'evaluate', 'blessing')).join(', '));
+  assert.ok(existsSync(path.join(art(result, 'too_strict', 'blessing'), 'NOT_BLESSED')), readdirSync(art(result, 'too_strict', 'blessing')).join(', '));
+  assert.ok(existsSync(path.join(art(result, 'infra', 'infra_blessing'), 'INFRA_BLESSED')));
+  const pushed = JSON.parse(readFileSync(path.join(art(result, 'push', 'pushed_model'), 'pushed.json'), 'utf8')) as { pushed: boolean; uri?: string };
+  assert.equal(pushed.pushed, true);
+  assert.ok(pushed.uri && existsSync(path.join(pushed.uri, 'model', 'model.onnx')) && existsSync(path.join(pushed.uri, 'signature.json')), 'the .onnx is pushed with its signature');
+});
+
+test('pipewise serve answers with each imported model in TF Serving\'s shapes, equal to NumPy within 1e-5; a wrong type is a 400 naming the feature', { skip: noOraclePython(), timeout: 180_000 }, async () => {
+  const rows = (await readParquet(path.join(art(result, 'examples', 'examples'), 'Split-eval', 'data.parquet'))).slice(0, 40);
+  for (const model of ['linear', 'trees', 'mlp'] as const) {
+    const base = path.join(dir, 'serving-test', model);
+    cpSync(art(result, model, 'result'), path.join(base, '1'), { recursive: true });
+    const s = await startServe(base);
+    try {
+      await waitFor('version 1', async () => ((await versionsOf(s.url, model)).some((v) => v.version === '1' && v.state === 'AVAILABLE') ? true : undefined));
+      const signature = JSON.parse(readFileSync(path.join(base, '1', 'signature.json'), 'utf8')) as ModelSignature;
+      const instances = rows.map((r) => Object.fromEntries(signature.inputs.map((i) => [i.name, r[i.name]])));
+      const r = await postJson(`${s.url}/v1/models/${model}:predict`, { instances });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      const served = r.body.predictions as unknown[];
+      assert.equal(served.length, rows.length);
+      const expected = oracle(model, rows);
+      served.forEach((p, i) => {
+        if (model === 'linear') (p as { scores: number[] }).scores.forEach((v, k) => near(v, expected.probabilities?.[i]?.[k] as number, `served linear row ${i} class ${k}`));
+        else if (model === 'mlp') near((p as { score: number }).score, expected.values?.[i] as number, `served mlp row ${i}`);
+        else near(typeof p === 'number' ? p : (p as { prediction: number }).prediction, expected.values?.[i] as number, `served trees row ${i}`);
+      });
+      const bad = await postJson(`${s.url}/v1/models/${model}:predict`, { instances: [{ ...instances[0], [signature.inputs[0]?.name ?? '']: 'long' }] });
+      assert.equal(bad.status, 400);
+      assert.match(String(bad.body.error), new RegExp(signature.inputs[0]?.name ?? 'x'));
+    } finally {
+      assert.equal(await s.stop(), 0);
+    }
+  }
+});
+
+/** Runs a pipeline of one Importer (and a BulkInferrer on the penguins when `infer`) in a fresh folder beside the models. */
+async function runImport(name: string, importer: string, infer = false): Promise<RunResult> {
+  const file = path.join(dir, `${name}.pipeline.yaml`);
+  writeFileSync(
+    file,
+    `pipeline: ${name}
+stages:
+  imported:
+    component: Importer
+    params: ${importer}
+${infer ? `  raw: { component: ExampleGen, params: { input: data/penguins.csv } }
+  infer: { component: BulkInferrer, inputs: { examples: raw.examples, model: imported.result }, params: { split: train } }
+` : ''}`,
+  );
+  const r = await pipewise(['run', file, '--json'], dir, 300_000);
+  return JSON.parse(r.stdout) as RunResult;
+}
+const errorOf = (r: RunResult, stage: string): string => r.stages.find((s) => s.name === stage)?.error ?? `(no error: ${JSON.stringify(r.stages.find((s) => s.name === stage))})`;
+
+test('a malformed .onnx fails at the Importer, naming the file', { skip: noOraclePython(), timeout: 120_000 }, async () => {
+  writeFileSync(path.join(dir, 'models/truncated.onnx'), readFileSync(path.join(dir, 'models/linear.onnx')).subarray(0, 200));
+  const r = await runImport('truncated', '{ source: models/truncated.onnx, label: species }');
+  assert.match(errorOf(r, 'imported'), /the ONNX model models\/truncated\.onnx is not a valid ONNX model: .*past the end/);
+  writeFileSync(path.join(dir, 'models/text.onnx'), 'this is not a model\n');
+  const t = await runImport('text', '{ source: models/text.onnx, label: species }');
+  assert.match(errorOf(t, 'imported'), /models\/text\.onnx/);
+});
+
+test('inputs that do not fit the model fail at the Importer, naming the input', { skip: noOraclePython(), timeout: 120_000 }, async () => {
+  const width = await runImport('width', '{ source: models/mlp.onnx, label: sex, classes: [female, male], inputs: { x: [bill_length_mm, bill_depth_mm, flipper_length_mm] } }');
+  assert.match(errorOf(width, 'imported'), /model input 'x' takes 4 values per row .* but 3 columns are mapped to it/);
+  const unknown = await runImport('unknown', '{ source: models/trees.onnx, label: body_mass_kg, inputs: { flipper_mm: flipper_length_mm } }');
+  assert.match(errorOf(unknown, 'imported'), /'inputs' maps 'flipper_mm', but the model has no input of that name \(its inputs: flipper, bill\)/);
+  const labels = await runImport('labels', '{ source: models/mlp.onnx, label: sex, task: binary, inputs: { x: [bill_length_mm, bill_depth_mm, flipper_length_mm, body_mass_g] } }');
+  assert.match(errorOf(labels, 'imported'), /needs its class labels.*'classes'/);
+});
+
+test('a column the examples lack, or a string column on a float input, fails at the first prediction naming the input', { skip: noOraclePython(), timeout: 180_000 }, async () => {
+  const missing = await runImport('missing', '{ source: models/trees.onnx, label: body_mass_g, inputs: { flipper: flipper_mm, bill: bill_length_mm } }', true);
+  assert.match(errorOf(missing, 'infer'), /model input 'flipper' is mapped to column 'flipper_mm', which the examples do not have/);
+  const typed = await runImport('typed', '{ source: models/trees.onnx, label: body_mass_g, inputs: { flipper: flipper_length_mm, bill: island } }', true);
+  assert.match(errorOf(typed, 'infer'), /model input 'bill' \(float32\), column 'island', row 1: "\w+" is not a number/);
+});
+
+test('a source outside the pipeline\'s folder, directly or through a symbolic link, is refused at its line', { skip: noOraclePython(), timeout: 120_000 }, async () => {
+  const outside = mkdtempSync(path.join(os.tmpdir(), 'pipewise-onnx-outside-'));
+  try {
+    cpSync(path.join(dir, 'models/mlp.onnx'), path.join(outside, 'mlp.onnx'));
+    symlinkSync(path.join(outside, 'mlp.onnx'), path.join(dir, 'models/link.onnx'));
+    for (const [name, source, why] of [
+      ['dots', `../${path.basename(outside)}/mlp.onnx`, /leaves the pipeline's folder/],
+      ['link', 'models/link.onnx', /symbolic link/],
+    ] as const) {
+      const file = path.join(dir, `${name}.pipeline.yaml`);
+      writeFileSync(file, `pipeline: ${name}\nstages:\n  imported:\n    component: Importer\n    params: { source: ${source}, label: sex, classes: [female, male] }\n`);
+      const r = await pipewise(['run', file], dir);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, new RegExp(`${name}\\.pipeline\\.yaml:5:.*parameter 'source'`));
+      assert.match(r.stderr, why);
+    }
+  } finally {
+    rmSync(outside, { recursive: true, force: true });
+  }
+});
+
+test('an edited model file runs the Importer and what follows again; an unchanged one is reused', { skip: noOraclePython(), timeout: 300_000 }, async () => {
+  const pipeline = `pipeline: edited
+stages:
+  all: { component: ExampleGen, params: { input: data/penguins.csv } }
+  raw: { component: Sql, inputs: { examples: all.examples }, params: { query: "SELECT * FROM examples WHERE body_mass_g IS NOT NULL" } }
+  imported: { component: Importer, params: { source: models/edited.onnx, label: sex, classes: [female, male] , inputs: { x: [bill_length_mm, bill_depth_mm, flipper_length_mm, body_mass_g] } } }
+  infer: { component: BulkInferrer, inputs: { examples: raw.examples, model: imported.result } }
+`;
+  writeFileSync(path.join(dir, 'edited.pipeline.yaml'), pipeline);
+  cpSync(path.join(dir, 'models/mlp.onnx'), path.join(dir, 'models/edited.onnx'));
+  const run = async (): Promise<RunResult> => JSON.parse((await pipewise(['run', path.join(dir, 'edited.pipeline.yaml'), '--json'], dir)).stdout) as RunResult;
+  const status = (r: RunResult, s: string): string | undefined => r.stages.find((x) => x.name === s)?.status;
+  const first = await run();
+  assert.equal(status(first, 'infer'), 'succeeded', JSON.stringify(first));
+  const again = await run();
+  assert.equal(status(again, 'imported'), 'cached');
+  assert.equal(status(again, 'infer'), 'cached');
+  // The same model with a doc_string appended (ModelProto field 6): valid, same inputs, other bytes.
+  const edited = Buffer.concat([readFileSync(path.join(dir, 'models/mlp.onnx')), Buffer.from([0x32, 6]), Buffer.from('edited')]);
+  writeFileSync(path.join(dir, 'models/edited.onnx'), edited);
+  const changed = await run();
+  assert.equal(status(changed, 'imported'), 'succeeded', JSON.stringify(changed));
+  assert.equal(status(changed, 'infer'), 'succeeded');
+  cpSync(path.join(dir, 'models/mlp.onnx'), path.join(dir, 'models/edited.onnx'));
+  // The first content again: its execution is reused.
+  const back = await run();
+  assert.equal(status(back, 'imported'), 'cached');
+});
+
+test('the Kubeflow export carries the imported model: its file in the image, onnxruntime-node among the image\'s dependencies, the spec valid', { skip: noOraclePython(), timeout: 120_000 }, async () => {
+  const r = await pipewise(['export', path.join(dir, 'p.pipeline.yaml'), '--target', 'kfp'], dir);
+  assert.equal(r.code, 0, r.stderr);
+  const doc = YAML.parse(readFileSync(path.join(dir, 'p.kfp.yaml'), 'utf8')) as Record<string, unknown>;
+  // The oracle throws on an invalid spec and returns the tasks in order.
+  const tasks = checkPipelineSpec(doc as never);
+  for (const t of ['linear', 'trees', 'mlp', 'evaluate', 'push']) assert.ok(tasks.includes(t), tasks.join(', '));
+  const components = doc.components as Record<string, { outputDefinitions: { artifacts: Record<string, { artifactType: { schemaTitle: string } }> } }>;
+  assert.equal(components['comp-linear']?.outputDefinitions.artifacts.result?.artifactType.schemaTitle, 'system.Model');
+  const dockerfile = readdirSync(dir).find((f) => /Dockerfile/.test(f));
+  assert.ok(dockerfile, readdirSync(dir).join(', '));
+  const docker = readFileSync(path.join(dir, dockerfile), 'utf8');
+  for (const m of ['models/linear.onnx', 'models/trees.onnx', 'models/mlp.onnx']) assert.ok(docker.includes(m), `the image copies ${m}:\n${docker}`);
+  assert.match(docker, /ONNXRUNTIME_NODE_INSTALL=skip npm install/);
+  const manifest = readdirSync(path.join(dir), { recursive: true }).map(String).find((f) => f.endsWith(path.join('pipewise-cli', 'package.json')));
+  assert.ok(manifest);
+  assert.ok('onnxruntime-node' in (JSON.parse(readFileSync(path.join(dir, manifest), 'utf8')) as { dependencies: Record<string, string> }).dependencies);
+});
