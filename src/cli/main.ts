@@ -173,7 +173,8 @@ async function lineageCommand(args: ParsedArgs): Promise<number> {
   const lineage = new Lineage(new ArtifactStore(confinePath(path.dirname(path.resolve(file)), loaded.spec.store, 'store')).metadataDir);
   if (!artifact) {
     // A run recorded `running` whose process is gone (SIGKILL, a crash) is reported as interrupted.
-    const runs = (await lineage.listRuns()).map((r) => ({ ...r, status: runStatusNow(r) }));
+    const annotations = await lineage.allRunAnnotations();
+    const runs = (await lineage.listRuns()).map((r) => ({ ...r, status: runStatusNow(r), annotations: annotations.get(r.id) ?? {} }));
     if (args.json) {
       process.stdout.write(`${JSON.stringify({ runs }, null, 2)}\n`);
       return EXIT_OK;
@@ -182,7 +183,10 @@ async function lineageCommand(args: ParsedArgs): Promise<number> {
     for (const r of runs) {
       const counts = new Map<string, number>();
       for (const s of r.stages) counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
-      process.stdout.write(`${r.id}  ${r.status.padEnd(9)} ${r.startedAt}  ${[...counts].map(([k, n]) => `${n} ${k}`).join(', ')}\n`);
+      const a = r.annotations;
+      process.stdout.write(`${a.starred ? '★ ' : ''}${r.id}  ${r.status.padEnd(9)} ${r.startedAt}  ${[...counts].map(([k, n]) => `${n} ${k}`).join(', ')}${a.name ? `  "${a.name}"` : ''}\n`);
+      // Every line of the note, indented under its run.
+      if (a.note) for (const line of a.note.split('\n')) process.stdout.write(`    note: ${line}\n`);
     }
     return EXIT_OK;
   }

@@ -63,7 +63,7 @@ export interface DoctorOptions {
 }
 
 /** Names of lineage folders under `metadata/`. */
-const METADATA_FOLDERS = new Set(['executions', 'runs', 'unreadable', 'quarantine']);
+const METADATA_FOLDERS = new Set(['executions', 'runs', 'annotations', 'unreadable', 'quarantine']);
 /** A record half-written by `writeFileAtomic` (`<id>.json.<pid>.<hex>.tmp`). */
 const STRAY_TEMP = /^\d{8}-\d{6}-\d{3}-[0-9a-f]{6}\.json\.\d+\.[0-9a-f]+\.tmp$/;
 /** Files the operating system leaves in any folder it shows: never the store's, never worth a report. */

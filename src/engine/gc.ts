@@ -5,6 +5,7 @@
  *
  * - the last N runs (default 5) of each pipeline in the store: every artifact their stages made,
  *   reused or read;
+ * - every starred run (`Lineage.annotateRun`), however old: the same artifacts;
  * - every blessed model (the model an execution with a `BLESSED` output read, and that blessing)
  *   and every pushed model (the model a Pusher execution pushed, and its pushed_model record);
  * - everything such a kept model's lineage reaches: upstream, every artifact it was made from (its
@@ -22,6 +23,7 @@ import { examineStore } from './doctor';
 import path from 'node:path';
 import { executionIdOf, type ArtifactRecord, type ExecutionRecord, type Lineage, type RunRecord } from './lineage';
 import type { ArtifactStore } from './store';
+import type { RunAnnotations } from '../core/runAnnotations';
 
 export interface GcOptions {
   readonly keepRuns?: number;
@@ -55,8 +57,10 @@ export async function collectGarbage(store: ArtifactStore, lineage: Lineage, opt
   const mine = (file: string | undefined): boolean => !options.pipelineFile || path.basename(file ?? '') === path.basename(options.pipelineFile);
 
   const keep: Kept = new Map();
-  const runsByPipeline = recentRunsByPipeline(await lineage.listRuns(), keepRuns);
+  const allRuns = await lineage.listRuns();
+  const runsByPipeline = recentRunsByPipeline(allRuns, keepRuns);
   holdRecentRuns(keep, runsByPipeline, byId, keepRuns);
+  holdStarred(keep, allRuns, await lineage.allRunAnnotations(), byId);
   holdModelLineage(keep, keptModels(keep, executions, artifacts), executions, byId);
 
   const { removed, marks } = await collectable(store, executions, keep, mine, keepRuns);
@@ -103,6 +107,21 @@ function holdRecentRuns(keep: Kept, runsByPipeline: ReadonlyMap<string, readonly
       if (!e) continue;
       const why = `one of the last ${keepRuns} runs of ${path.basename(r.file)} (run ${r.id})`;
       for (const a of e.outputs) hold(keep, a.id, why);
+      for (const i of e.inputs) hold(keep, i.artifactId, why);
+    }
+  }
+}
+
+/** Everything a starred run's executions read or wrote: a person marked it worth keeping. */
+function holdStarred(keep: Kept, runs: readonly RunRecord[], annotations: ReadonlyMap<string, RunAnnotations>, byId: ReadonlyMap<string, ExecutionRecord>): void {
+  for (const r of runs) {
+    const a = annotations.get(r.id);
+    if (!a?.starred) continue;
+    const why = `starred run ${r.id}${a.name ? ` (${a.name})` : ''}`;
+    for (const s of r.stages) {
+      const e = s.executionId ? byId.get(s.executionId) : undefined;
+      if (!e) continue;
+      for (const o of e.outputs) hold(keep, o.id, why);
       for (const i of e.inputs) hold(keep, i.artifactId, why);
     }
   }

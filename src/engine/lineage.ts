@@ -12,6 +12,7 @@ import { OUTPUT_NAME, ownedPath, STORE_ID, verifyArtifact, writeFileAtomic } fro
 import type { RunSelection } from '../core/dag';
 import { PipewiseError, errorMessage } from '../core/errors';
 import { SNAKE_CASE } from '../core/validate';
+import { applyRunAnnotations, parseRunAnnotations, type RunAnnotations } from '../core/runAnnotations';
 
 export type ExecutionState = 'running' | 'complete' | 'failed' | 'cancelled' | 'cached';
 
@@ -171,6 +172,59 @@ export class Lineage {
   }
   private get runsDir(): string {
     return path.join(this.metadataDir, 'runs');
+  }
+  private get annotationsDir(): string {
+    return path.join(this.metadataDir, 'annotations');
+  }
+
+  /** A run's name, note and star (empty when none were given); a damaged file is an error naming it. */
+  async runAnnotations(runId: string): Promise<RunAnnotations> {
+    const file = this.recordFile(this.annotationsDir, runId);
+    let text: string;
+    try {
+      text = await fs.readFile(file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      throw new PipewiseError(`cannot read the run's annotations: ${errorMessage(e)}`, { file });
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      throw new PipewiseError(`the run's annotations are not JSON: ${errorMessage(e)}`, { file });
+    }
+    return parseRunAnnotations(value, file);
+  }
+
+  /** Every annotated run's annotations, by run id (gc keeps the starred ones; listings show them). */
+  async allRunAnnotations(): Promise<Map<string, RunAnnotations>> {
+    let names: string[];
+    try {
+      names = (await fs.readdir(ownedPath(this.storeRoot, this.annotationsDir))).filter((n) => n.endsWith('.json'));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+      if (e instanceof PipewiseError) throw e;
+      throw new PipewiseError(`cannot read the run annotations folder: ${errorMessage(e)}`, { file: this.annotationsDir });
+    }
+    const out = new Map<string, RunAnnotations>();
+    for (const n of names) {
+      const id = path.basename(n, '.json');
+      // A name the store did not make is not a run's annotations (doctor reports foreign entries).
+      if (STORE_ID.test(id)) out.set(id, await this.runAnnotations(id));
+    }
+    return out;
+  }
+
+  /**
+   * Changes a run's annotations ('' or false removes a field) and returns them. Written atomically
+   * in a file of their own, so the run's own process, rewriting its record, never loses them.
+   */
+  async annotateRun(runId: string, change: RunAnnotations): Promise<RunAnnotations> {
+    if (!(await this.listRuns()).some((r) => r.id === runId)) throw new PipewiseError(`no run ${JSON.stringify(runId)} in this store's lineage`, { file: this.runsDir });
+    const file = this.recordFile(this.annotationsDir, runId);
+    const next = applyRunAnnotations(await this.runAnnotations(runId), parseRunAnnotations(change, 'the requested change'));
+    await writeFileAtomic(file, `${JSON.stringify(next, null, 1)}\n`);
+    return next;
   }
 
   async putExecution(e: ExecutionRecord): Promise<void> {

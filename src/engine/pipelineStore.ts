@@ -18,6 +18,17 @@ export interface OpenedStore {
   readonly lock: StoreLock;
 }
 
+/**
+ * A pipeline's lineage, for what needs no lock (reading history, annotating a run): the pipeline
+ * checked and its store folder confined exactly as `openPipelineStore` does.
+ */
+export async function openPipelineLineage(file: string): Promise<Lineage> {
+  const loaded = await loadPipeline(path.resolve(file));
+  if (!loaded.spec) throw new SpecError(loaded.diagnostics.filter((d) => d.severity === 'error'));
+  const store = ArtifactStore.dedicated(path.dirname(path.resolve(file)), storeDirOf(file, loaded.spec.store), loaded.spec.store);
+  return new Lineage(store.metadataDir);
+}
+
 export async function openPipelineStore(file: string, command: string, options: Omit<LockOptions, 'command'> = {}): Promise<OpenedStore> {
   const loaded = await loadPipeline(path.resolve(file));
   if (!loaded.spec) throw new SpecError(loaded.diagnostics.filter((d) => d.severity === 'error'));

@@ -3,6 +3,7 @@
  * `pipewise gc`'s report, the same JSON `pipewise gc --json` prints.
  */
 import { RequestType } from 'vscode-jsonrpc';
+import type { RunAnnotations } from '../core/runAnnotations';
 
 export interface GcReport {
   readonly storeDir: string;
@@ -38,3 +39,18 @@ export interface CollectOptions {
   /** Skip the confirmation (tests, keybindings). */
   readonly confirm?: boolean;
 }
+
+// --- Run annotations (the Runs view's Rename…, Edit Note…, Star/Unstar; the Experiments table) ---
+
+export interface AnnotateRunParams {
+  readonly pipelineFile: string;
+  readonly runId: string;
+  /** Fields to change: '' (name, note) or false (starred) removes one; a field left out stays. */
+  readonly change: RunAnnotations;
+}
+
+/**
+ * Writes a run's annotations beside its record (no store lock: they are a file of their own,
+ * written atomically, so a run in progress may be annotated). Returns them as stored.
+ */
+export const AnnotateRunRequest = new RequestType<AnnotateRunParams, RunAnnotations, void>('pipewise/annotateRun');

@@ -7,7 +7,8 @@ import { PipewiseError } from '../../core/errors';
 import { collectGarbage } from '../../engine/gc';
 import { SpecError } from '../../engine/orchestrator';
 import { openPipelineStore } from '../../engine/pipelineStore';
-import { CollectGarbageRequest } from '../../protocol/store';
+import { AnnotateRunRequest, CollectGarbageRequest } from '../../protocol/store';
+import { openPipelineLineage } from '../../engine/pipelineStore';
 
 export const STORE_ERROR = 1201;
 
@@ -20,6 +21,15 @@ export function registerStoreHandlers(connection: MessageConnection): void {
       } finally {
         await lock.release();
       }
+    } catch (e) {
+      if (e instanceof SpecError) throw new ResponseError(STORE_ERROR, `the pipeline has errors:\n${e.message}`);
+      if (e instanceof PipewiseError) throw new ResponseError(STORE_ERROR, e.describe());
+      throw e;
+    }
+  });
+  connection.onRequest(AnnotateRunRequest, async (params) => {
+    try {
+      return await (await openPipelineLineage(params.pipelineFile)).annotateRun(params.runId, params.change);
     } catch (e) {
       if (e instanceof SpecError) throw new ResponseError(STORE_ERROR, `the pipeline has errors:\n${e.message}`);
       if (e instanceof PipewiseError) throw new ResponseError(STORE_ERROR, e.describe());
