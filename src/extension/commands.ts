@@ -18,6 +18,7 @@ import type { ExperimentsAck } from '../protocol/experiments';
 import type { ToExperimentsMessage } from '../protocol/experiments';
 import type { WebDemoOpened } from './webDemo';
 import type { ExportReportResult } from '../protocol/report';
+import type { RunAnnotations } from '../core/runAnnotations';
 
 /**
  * Every command of the extension, its arguments and its result, declared once. Manifest commands
@@ -123,7 +124,21 @@ export interface CommandTable {
   'pipewise.rollBackChampion': (target?: ModelTarget | ModelVersionTarget) => number | undefined;
   /** Starts the model's server with a canary split (`--split`; asked for when not given) as a `pipewise-serve` task. */
   'pipewise.startCanaryServer': (model?: ModelTarget, options?: { readonly split?: string; readonly port?: number }) => ServerInfo | undefined;
+
+  // Run annotations (issue 28): written by the worker beside the run record; each returns them as stored.
+  /** Names a run (asked for when not given; '' removes the name). */
+  'pipewise.renameRun': (target?: RunTarget, name?: string) => RunAnnotations | undefined;
+  /** Sets a run's note (asked for when not given; '' removes it). */
+  'pipewise.editRunNote': (target?: RunTarget, note?: string) => RunAnnotations | undefined;
+  /** Stars or unstars a run (`starred` given, or the opposite of now); gc keeps a starred run's artifacts. */
+  'pipewise.toggleRunStar': (target?: RunTarget, starred?: boolean) => RunAnnotations | undefined;
 }
+
+/** A run: a Runs-view run item (`{ uri, run, annotations }`), or a pipeline file and run id. */
+export type RunTarget =
+  | { readonly uri?: vscode.Uri; readonly run?: { readonly id: string }; readonly annotations?: RunAnnotations }
+  | { readonly pipelineFile: string; readonly runId: string; readonly annotations?: RunAnnotations }
+  | undefined;
 
 /** A version of a pushed model: a Models-view version item, or its base path and number. */
 export type ModelVersionTarget = { readonly model: { readonly base: string }; readonly version: { readonly version: number } } | { readonly base: string; readonly version: number } | undefined;

@@ -17,6 +17,7 @@ import { PipewiseTaskProvider, TASK_TYPE } from './runs/taskProvider';
 import { TrustGate } from './trust';
 import { WebDemos } from './webDemo';
 import { collectGarbageOf } from './runs/collectGarbage';
+import { registerRunAnnotations } from './runs/runAnnotations';
 import { registerCommand, registerTestCommand, type PipelineTarget, type RunCommandOptions } from './commands';
 import { runSelection } from '../core/dag';
 
@@ -84,6 +85,7 @@ export function registerEditor(ctx: PipewiseContext): EditorFeatures {
   });
   registerCommand(ctx, 'pipewise.showLog', () => ctx.log.show());
   registerCommand(ctx, 'pipewise.refreshRuns', () => runsView.refresh());
+  registerRunAnnotations(ctx, () => runsView.refresh());
   registerCommand(ctx, 'pipewise.collectGarbage', async (arg, options) => {
     const uri = await pipelineUri(arg);
     if (!uri || !trust.allowsRun('clean up a store')) return undefined;

@@ -8,10 +8,13 @@ import { readRunRecords } from './runHistory';
 import { formatBytes, storeBytes } from './collectGarbage';
 import type { RunController } from './runController';
 import { commandOf } from '../commands';
+import { readRunAnnotations } from './runAnnotations';
+import type { RunAnnotations } from '../../core/runAnnotations';
+import { errorMessage } from '../../core/errors';
 
 type Element =
   | { readonly kind: 'pipeline'; readonly uri: vscode.Uri; readonly storeBytes?: number }
-  | { readonly kind: 'run'; readonly uri: vscode.Uri; readonly run: RunRecord }
+  | { readonly kind: 'run'; readonly uri: vscode.Uri; readonly run: RunRecord; readonly annotations: RunAnnotations; readonly annotationsError?: string }
   | { readonly kind: 'stage'; readonly uri: vscode.Uri; readonly run: RunRecord; readonly stage: StageResult }
   | { readonly kind: 'artifact'; readonly uri: vscode.Uri; readonly output: string; readonly folder: string; readonly component?: string };
 
@@ -74,10 +77,18 @@ export class RunsView implements vscode.TreeDataProvider<Element>, vscode.Dispos
       const onDisk = await readRunRecords(e.uri.fsPath, await storeOf(e.uri), limit);
       const ids = new Set(onDisk.map((r) => r.id));
       const extra = (this.session.get(path.resolve(e.uri.fsPath)) ?? []).filter((r) => r.id && !ids.has(r.id));
-      return [...extra, ...onDisk]
-        .sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1))
-        .slice(0, limit)
-        .map((run) => ({ kind: 'run', uri: e.uri, run }));
+      const store = await storeOf(e.uri);
+      const shown = [...extra, ...onDisk].sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1)).slice(0, limit);
+      return Promise.all(
+        shown.map(async (run): Promise<Element> => {
+          try {
+            return { kind: 'run', uri: e.uri, run, annotations: await readRunAnnotations(e.uri.fsPath, store, run.id) };
+          } catch (err) {
+            // A damaged annotations file is shown on its run, not allowed to hide the history.
+            return { kind: 'run', uri: e.uri, run, annotations: {}, annotationsError: errorMessage(err) };
+          }
+        }),
+      );
     }
     if (e.kind === 'run') return e.run.stages.map((stage) => ({ kind: 'stage', uri: e.uri, run: e.run, stage }));
     if (e.kind === 'stage') return Object.entries(e.stage.artifacts).map(([output, folder]) => ({ kind: 'artifact', uri: e.uri, output, folder, component: e.stage.component }));
@@ -98,13 +109,17 @@ export class RunsView implements vscode.TreeDataProvider<Element>, vscode.Dispos
       }
       case 'run': {
         const started = new Date(e.run.startedAt);
-        const label = Number.isNaN(started.getTime()) ? e.run.id : started.toLocaleString();
+        const when = Number.isNaN(started.getTime()) ? e.run.id : started.toLocaleString();
+        const a = e.annotations;
+        // A named run is known by its name; the star leads so starred runs stand out in a long list.
+        const label = `${a.starred ? '★ ' : ''}${a.name ?? when}`;
         const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.Collapsed);
         const stages = e.run.stages;
         const ran = stages.filter((s) => s.status === 'succeeded').length;
         const cached = stages.filter((s) => s.status === 'cached').length;
-        item.description = `${e.run.status} · ${formatDuration(e.run.durationMs)} · ${ran} ran, ${cached} cached`;
-        item.tooltip = `Run ${e.run.id}\n${e.run.status} in ${formatDuration(e.run.durationMs)}${selectionText(e.run)}`;
+        const note = a.note?.split('\n')[0];
+        item.description = `${a.name ? `${when} · ` : ''}${e.run.status} · ${formatDuration(e.run.durationMs)} · ${ran} ran, ${cached} cached${note ? ` · ${note}` : ''}`;
+        item.tooltip = `Run ${e.run.id}${a.name ? ` “${a.name}”` : ''}${a.starred ? ' (starred: Clean Up Store keeps it)' : ''}\n${e.run.status} in ${formatDuration(e.run.durationMs)}${selectionText(e.run)}${a.note ? `\n\n${a.note}` : ''}${e.annotationsError ? `\n\n${e.annotationsError}` : ''}`;
         item.iconPath = statusIcon(e.run.status);
         item.contextValue = 'pipewise.run';
         return item;
