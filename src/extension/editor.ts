@@ -86,6 +86,7 @@ export function registerEditor(ctx: PipewiseContext): EditorFeatures {
   registerCommand(ctx, 'pipewise.showLog', () => ctx.log.show());
   registerCommand(ctx, 'pipewise.refreshRuns', () => runsView.refresh());
   registerRunAnnotations(ctx, () => runsView.refresh());
+  registerTestCommand(ctx, 'pipewise.test.runsView', (pipeline) => runsView.snapshot(pipeline));
   registerCommand(ctx, 'pipewise.collectGarbage', async (arg, options) => {
     const uri = await pipelineUri(arg);
     if (!uri || !trust.allowsRun('clean up a store')) return undefined;
