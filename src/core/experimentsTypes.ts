@@ -4,6 +4,8 @@
  * Trainer's history.json). Shared by the extension and the webview (`webviews/experiments`).
  */
 
+import type { RunAnnotations } from './runAnnotations';
+
 export interface ExperimentRow {
   readonly runId: string;
   readonly startedAt: string;
@@ -21,6 +23,8 @@ export interface ExperimentRow {
   readonly evaluation?: string;
   /** The Trainer's per-epoch logs: `[{ epoch, loss, val_loss, … }]`. */
   readonly history?: readonly Readonly<Record<string, number>>[];
+  /** The run's name, note and star (issue 28), where given; a trial row has none of its own. */
+  readonly annotations?: RunAnnotations;
 }
 
 export interface ExperimentsView {
@@ -78,5 +82,7 @@ export type FromExperimentsMessage =
   | { readonly type: 'importance'; readonly metric: string; readonly runs: readonly string[] }
   /** The toolbar's *Export CSV…*. */
   | { readonly type: 'exportCsv' }
+  /** A row's Rename…, Note… or star toggle: the panel runs the Runs view's command on that run. */
+  | { readonly type: 'annotate'; readonly runId: string; readonly action: 'rename' | 'note' | 'star' }
   | { readonly type: 'csv'; readonly requestId: number; readonly csv: string; readonly rows: number }
   | { readonly type: 'error'; readonly message: string };

@@ -36,7 +36,9 @@ const VERDICT_TEXT: Record<NoiseVerdict, string> = { best: 'best', 'within-noise
 
 function runLabel(r: ExperimentRow): string {
   const when = new Date(r.startedAt).toLocaleString();
-  return r.trial ? `${when} · ${r.trial.stage} trial ${r.trial.number}/${r.trial.of}` : when;
+  if (r.trial) return `${when} · ${r.trial.stage} trial ${r.trial.number}/${r.trial.of}`;
+  // The name leads (the filter finds runs by it); the time stays, to tell runs apart.
+  return r.annotations?.name ? `${r.annotations.name} · ${when}` : when;
 }
 
 /** A label unique per run, for chart axes (two runs can start in the same second; trials share their run's time). */
@@ -162,7 +164,18 @@ function redrawRows(): void {
       changedAt = performance.now();
       void track(plotMetric(shown()).then(() => plotHistory()));
     });
-    const runCell = h('td', {}, runLabel(r));
+    const runCell = h('td', r.annotations?.note ? { title: r.annotations.note } : {}, runLabel(r));
+    if (!r.trial) {
+      const starred = !!r.annotations?.starred;
+      const star = h('button', { type: 'button', class: 'sort star', 'aria-pressed': String(starred), 'aria-label': `${starred ? 'Unstar' : 'Star'} run ${r.runId}`, title: starred ? 'Starred: Clean Up Store keeps it. Click to unstar.' : 'Star (Clean Up Store keeps starred runs)' }, starred ? '★' : '☆');
+      star.addEventListener('click', () => api.post({ type: 'annotate', runId: r.runId, action: 'star' }));
+      const rename = h('button', { type: 'button', class: 'sort', title: 'Rename the run', 'aria-label': `Rename run ${r.runId}` }, '✎');
+      rename.addEventListener('click', () => api.post({ type: 'annotate', runId: r.runId, action: 'rename' }));
+      const note = h('button', { type: 'button', class: 'sort', title: r.annotations?.note ? `Note: ${r.annotations.note}` : 'Add a note', 'aria-label': `Edit the note of run ${r.runId}` }, r.annotations?.note ? '🗒' : '+note');
+      note.addEventListener('click', () => api.post({ type: 'annotate', runId: r.runId, action: 'note' }));
+      runCell.prepend(star, ' ');
+      runCell.append(' ', rename, note);
+    }
     if (r.evaluation) {
       const link = h('button', { type: 'button', class: 'sort', title: 'Open this run\'s evaluation' }, r.blessed ? ' ✓' : ' ✗');
       const folder = r.evaluation;

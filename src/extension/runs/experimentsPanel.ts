@@ -14,6 +14,7 @@ import type { PipewiseContext } from '../context';
 import { PanelRegistry } from '../panelRegistry';
 import { WebviewHost } from '../webviewHost';
 import { readRunRecords } from './runHistory';
+import { readRunAnnotations } from './runAnnotations';
 import { errorMessage } from '../../protocol/errors';
 import type { ExperimentsAck } from '../../protocol/experiments';
 import { parameterCorrelations } from '../../core/experimentsCompare';
@@ -67,7 +68,10 @@ export async function loadExperiments(pipelineFile: string, limit: number): Prom
       }
     }
   }
-  return buildExperiments(parsed.spec?.name ?? path.basename(pipelineFile), pipelineFile, runs, executions, evaluations, histories, trials);
+  const built = buildExperiments(parsed.spec?.name ?? path.basename(pipelineFile), pipelineFile, runs, executions, evaluations, histories, trials);
+  // A run's own rows carry its annotations; a damaged annotations file shows as no annotations here (the Runs view names it).
+  const annotations = new Map(await Promise.all(runs.map(async (r) => [r.id, await readRunAnnotations(pipelineFile, store, r.id).catch(() => ({}))] as const)));
+  return { ...built, rows: built.rows.map((row) => (row.trial || !annotations.has(row.runId) ? row : { ...row, annotations: annotations.get(row.runId) })) };
 }
 
 
@@ -150,6 +154,14 @@ class ExperimentsPanel extends WebviewHost<ToExperimentsMessage, FromExperiments
       const shown = new Set(m.runs);
       const rows = view.rows.filter((r) => shown.has(r.runId));
       this.post({ type: 'importance', metric: m.metric, runs: rows.length, correlations: parameterCorrelations(view, rows, m.metric) });
+    } else if (m.type === 'annotate') {
+      const row = this.view?.rows.find((r) => r.runId === m.runId && !r.trial);
+      if (!row) return;
+      const target = { pipelineFile: this.file, runId: row.runId, annotations: row.annotations ?? {} };
+      if (m.action === 'rename') await executeCommand('pipewise.renameRun', target);
+      else if (m.action === 'note') await executeCommand('pipewise.editRunNote', target);
+      else await executeCommand('pipewise.toggleRunStar', target);
+      await this.refresh();
     } else if (m.type === 'exportCsv') {
       await executeCommand('pipewise.exportExperimentsCsv', vscode.Uri.file(this.file));
     } else if (m.type === 'csv') {

@@ -2,7 +2,7 @@
  * Issue 28, "Runs can be renamed, given a note and starred", as the user meets it: a run is renamed,
  * noted and starred through the commands the Runs view's menu gives; the Runs view shows the name
  * (with the star) as the label and the note in its description and tooltip, and `pipewise lineage`
- * prints the same from the store.
+ * prints the same from the store, and the experiments table's row carries them.
  */
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -12,6 +12,7 @@ import * as vscode from 'vscode';
 import type { PipewiseContext } from '../../../src/extension/context';
 import type { RunOutcome } from '../../../src/protocol/runEvents';
 import type { RunAnnotations } from '../../../src/core/runAnnotations';
+import { loadExperiments } from '../../../src/extension/runs/experimentsPanel';
 
 type RunItem = { runId: string; label: string; description: string; tooltip: string };
 
@@ -55,6 +56,10 @@ suite('annotations', () => {
     const line = cli.stdout.split('\n').find((l) => l.includes(runId)) ?? '';
     assert.match(line, /^★ .*"wide hidden layer"$/);
     assert.match(cli.stdout, /note: best so far\n\s+note: second line/);
+
+    // The experiments table reads the same annotations onto the run's row.
+    const table = await loadExperiments(file.fsPath, 50);
+    assert.deepEqual(table.rows.find((r) => r.runId === runId)?.annotations, starred);
 
     // Unstar (the item now carries its annotations, as the view gives them): the star goes, the name stays.
     const unstarred = await vscode.commands.executeCommand<RunAnnotations>('pipewise.toggleRunStar', { ...item, annotations: starred });
