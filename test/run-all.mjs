@@ -126,6 +126,24 @@ function count(output, key) {
 
 /** Per layer: counts, the span from its first job's start to its last job's end, and summed CPU time. */
 const results = new Map();
+/** Each failed test's layer, job and name, with the first lines of its error: printed last, beside the summary. */
+const failures = [];
+function noteFailures(layer, label, output) {
+  const plain = output.replace(/\x1b\[[0-9;]*m/g, '');
+  const lines = plain.split('\n');
+  // node:test's spec reporter repeats each failure under "✖ failing tests:" with its error; the host
+  // launcher prints "✖ title" and the error below it.
+  const start = lines.findIndex((l) => /✖ failing tests:/.test(l));
+  const from = start >= 0 ? start + 1 : 0;
+  const seen = new Set();
+  for (let i = from; i < lines.length; i++) {
+    const m = /^\s*(?:\[[^\]]*\]\s*)?✖ (.+?)(?: \([\d.]+ ?ms\))?\s*$/.exec(lines[i]);
+    if (!m || m[1] === 'failing tests:' || seen.has(m[1])) continue;
+    seen.add(m[1]);
+    const detail = lines.slice(i + 1, i + 40).map((l) => l.trim()).filter((l) => l && !/^at /.test(l) && !/^\[/.test(l)).slice(0, 4);
+    failures.push({ layer, label, name: m[1], detail });
+  }
+}
 function record(name, start, job, note = '') {
   const r = results.get(name) ?? { name, passed: 0, failed: 0, skipped: 0, start, end: start, cpuMs: 0, cpuKnown: true, notes: [] };
   if (job) {
@@ -155,6 +173,7 @@ async function layerJob(layer, label, command, env) {
   const start = Date.now();
   const job = await run(label, command, env);
   record(layer, start, job);
+  noteFailures(layer, label, job.output);
   return job;
 }
 
@@ -258,6 +277,13 @@ console.log(`${'layer'.padEnd(8)} ${'wall'.padStart(8)} ${'CPU'.padStart(8)}`);
 for (const r of rows) {
   const counts = r.name === 'setup' ? r.notes.join('; ') : `${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped${r.notes.length ? ` (${r.notes.join('; ')})` : ''}`;
   console.log(`${r.name.padEnd(8)} ${seconds(r.end - r.start).padStart(8)} ${(r.cpuKnown ? seconds(r.cpuMs) : '?').padStart(8)}  ${counts}`);
+}
+if (failures.length) {
+  console.log(`\n=== failed tests (${failures.length}) ===`);
+  for (const f of failures.slice(0, 20)) {
+    console.log(`${f.label}: ✖ ${f.name}`);
+    for (const d of f.detail) console.log(`    ${d.slice(0, 200)}`);
+  }
 }
 const total = (k) => rows.reduce((s, r) => s + r[k], 0);
 console.log(`total    ${seconds(Date.now() - started).padStart(8)}`);

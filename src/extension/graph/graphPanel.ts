@@ -20,10 +20,12 @@ export const GRAPH_VIEW_TYPE = 'pipewise.graph';
 /** The least time between two run updates posted to a graph webview. */
 const RUN_UPDATE_MS = 100;
 
+// Run and Export start disabled: the page's script enables them with the first drawing, so a click
+// never lands on a button whose handler is not attached yet (it would be lost without a sign).
 const GRAPH_PAGE = `<div id="toolbar" role="toolbar" aria-label="Pipeline graph">
-  <button id="run" class="primary" title="Run the pipeline">Run</button>
+  <button id="run" class="primary" title="Run the pipeline" disabled>Run</button>
   <button id="cancel" hidden title="Cancel the run">Cancel</button>
-  <button id="export" title="Export to Kubeflow Pipelines…">Export…</button>
+  <button id="export" title="Export to Kubeflow Pipelines…" disabled>Export…</button>
   <span id="title"></span>
   <span id="summary" aria-live="polite"></span>
   <span class="spacer"></span>
