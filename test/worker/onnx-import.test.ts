@@ -270,6 +270,56 @@ test('inputs that do not fit the model fail at the Importer, naming the input', 
   assert.match(errorOf(labels, 'imported'), /needs its class labels.*'classes'/);
 });
 
+/** Sends each row as its own request (X-Request-Id `r-<i>`) to a server of the linear model logging to `logDir`. */
+async function serveLogged(logDir: string, rows: readonly Record<string, unknown>[]): Promise<void> {
+  const base = path.join(dir, 'serving-monitor', path.basename(logDir));
+  cpSync(art(result, 'linear', 'result'), path.join(base, '1'), { recursive: true });
+  const s = await startServe(base, ['--log-dir', logDir]);
+  try {
+    await waitFor('version 1', async () => ((await versionsOf(s.url, path.basename(logDir))).some((v) => v.version === '1' && v.state === 'AVAILABLE') ? true : undefined));
+    for (const [i, r] of rows.entries()) {
+      const res = await fetch(`${s.url}/v1/models/${path.basename(logDir)}:predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': `r-${i}` },
+        body: JSON.stringify({ instances: [Object.fromEntries(FEATURES.map((f) => [f, r[f]]))] }),
+      });
+      assert.equal(res.status, 200, await res.text());
+    }
+  } finally {
+    assert.equal(await s.stop(), 0);
+  }
+}
+
+test('a served ONNX model\'s request log goes through pipewise monitor: quality from labels is NumPy\'s accuracy and passes; shifted flipper lengths are flagged as skew', { skip: noOraclePython(), timeout: 240_000 }, async () => {
+  const rows = await readParquet(path.join(art(result, 'examples', 'examples'), 'Split-eval', 'data.parquet'));
+  const steady = path.join(dir, 'logs', 'steady');
+  await serveLogged(steady, rows);
+  const labels = path.join(dir, 'labels.csv');
+  writeFileSync(labels, ['request_id,label', ...rows.map((r, i) => `r-${i},${String(r.species)}`)].join('\n'));
+  const pipeline = path.join(dir, 'p.pipeline.yaml');
+  const ok = await pipewise(['monitor', pipeline, '--log', steady, '--labels', labels, '--json'], dir);
+  type Verdict = { versions: { version: number; requests: number; features: { name: string; anomalous: boolean }[] }[]; quality: { evaluator: string; matched: number; versions: { version: number; passed: boolean | null; metrics: Record<string, number> }[] } };
+  const verdict = JSON.parse(ok.stdout) as Verdict;
+  const species = ['Adelie', 'Chinstrap', 'Gentoo'];
+  const probabilities = oracle('linear', rows).probabilities ?? [];
+  const accuracy = rows.filter((r, i) => species[(probabilities[i] ?? []).indexOf(Math.max(...(probabilities[i] ?? [])))] === r.species).length / rows.length;
+  assert.equal(verdict.quality.evaluator, 'evaluate', 'the Evaluator whose blessing the Pusher takes is the alert line');
+  assert.equal(verdict.quality.matched, rows.length);
+  assert.deepEqual(verdict.quality.versions.map((v) => [v.version, v.passed]), [[1, true]]);
+  const measured = verdict.quality.versions[0]?.metrics.accuracy;
+  assert.ok(measured !== undefined && Math.abs(measured - accuracy) < 1e-12, `monitored accuracy ${measured} vs NumPy ${accuracy}`);
+  assert.deepEqual(verdict.versions.map((v) => v.requests), [rows.length]);
+  assert.deepEqual(verdict.versions[0]?.features.filter((f) => f.anomalous).map((f) => f.name), [], JSON.stringify(verdict.versions[0]?.features));
+  assert.equal(ok.code, 0, ok.stderr);
+
+  const shifted = path.join(dir, 'logs', 'shifted');
+  await serveLogged(shifted, rows.map((r) => ({ ...r, flipper_length_mm: Number(r.flipper_length_mm) + 40 })));
+  const skew = await pipewise(['monitor', pipeline, '--log', shifted, '--json'], dir);
+  assert.equal(skew.code, 1, `skew → exit 1\n${skew.stderr}`);
+  const flagged = (JSON.parse(skew.stdout) as Verdict).versions[0]?.features.filter((f) => f.anomalous).map((f) => f.name);
+  assert.deepEqual(flagged, ['flipper_length_mm']);
+});
+
 /** An Importer with `feed: transform` after a Transform of the raw penguins (the Transform is cached across calls). */
 async function runTransformImport(name: string, importer: string, extra = ''): Promise<RunResult> {
   const file = path.join(dir, `${name}.pipeline.yaml`);
