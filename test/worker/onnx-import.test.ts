@@ -22,6 +22,7 @@ import path from 'node:path';
 import type { RunResult } from '../../src/protocol/runEvents';
 import type { ModelSignature } from '../../src/engine/model/servingModel';
 import { queryRows, withDuckDb } from '../../src/engine/transform/examplesIo';
+import { loadServingModel } from '../../src/engine/model/serving';
 import { noOraclePython, oraclePython } from '../python';
 import YAML from 'yaml';
 import { checkPipelineSpec } from './kfp-helpers';
@@ -230,6 +231,17 @@ test('pipewise serve answers with each imported model in TF Serving\'s shapes, e
     } finally {
       assert.equal(await s.stop(), 0);
     }
+  }
+});
+
+test('past the first 8192 rows (one ONNX Runtime call each), an error names the table\'s row, not the chunk\'s', { skip: noOraclePython(), timeout: 120_000 }, async () => {
+  const [row] = await readParquet(path.join(art(result, 'examples', 'examples'), 'Split-eval', 'data.parquet'));
+  const rows = Array.from({ length: 8200 }, (_, i) => (i === 8199 ? { ...row, bill_length_mm: null } : row) as Record<string, unknown>);
+  const model = await loadServingModel(art(result, 'mlp', 'result'));
+  try {
+    await assert.rejects(model.predict(rows), /model input 'x' \(float32\), column 'bill_length_mm', row 8200: the value is missing/);
+  } finally {
+    model.dispose();
   }
 });
 

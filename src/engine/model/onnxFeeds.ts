@@ -87,7 +87,7 @@ export function transformedRows(binding: OnnxBinding, spec: TransformSpec, rows:
  * NaN for it: rather than a bare non-finite answer, name the input, the column and the row. Raw
  * feeds only: a transform fills missing values before the model.
  */
-export function checkMissingAnswered(binding: OnnxBinding, rows: readonly Readonly<Record<string, unknown>>[], predictions: readonly Prediction[]): void {
+export function checkMissingAnswered(binding: OnnxBinding, rows: readonly Readonly<Record<string, unknown>>[], predictions: readonly Prediction[], firstRow = 0): void {
   if (binding.feed === 'transform') return;
   predictions.forEach((p, i) => {
     const values = [p.score, ...(p.scores ?? []), p.prediction];
@@ -99,13 +99,16 @@ export function checkMissingAnswered(binding: OnnxBinding, rows: readonly Readon
         const v = row[c];
         return v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v));
       });
-      if (column !== undefined) throw failure(feed, column, i, 'the value is missing, and the model answers NaN for it (it does not handle missing values, as trees do): send a number, or impute the column before the model');
+      if (column !== undefined) throw failure(feed, column, firstRow + i, 'the value is missing, and the model answers NaN for it (it does not handle missing values, as trees do): send a number, or impute the column before the model');
     }
   });
 }
 
-/** Raw rows → one array per model input, the columns of each in the binding's order. */
-export function onnxFeeds(binding: OnnxBinding, rows: readonly Readonly<Record<string, unknown>>[]): OnnxFeedValues[] {
+/**
+ * Raw rows → one array per model input, the columns of each in the binding's order. `firstRow`: the
+ * index of rows[0] in the whole table, so that an error names the table's row, not the chunk's.
+ */
+export function onnxFeeds(binding: OnnxBinding, rows: readonly Readonly<Record<string, unknown>>[], firstRow = 0): OnnxFeedValues[] {
   const n = rows.length;
   // A column the examples lack is a mapping error, not a missing value: say so once, by name.
   const first = rows[0];
@@ -119,7 +122,7 @@ export function onnxFeeds(binding: OnnxBinding, rows: readonly Readonly<Record<s
     const width = feed.columns.length;
     const dims = dimsOf(feed, n);
     const each = (set: (k: number, v: unknown, column: string, i: number) => void): void => {
-      rows.forEach((row, i) => feed.columns.forEach((column, c) => set(i * width + c, valueAt(row, column), column, i)));
+      rows.forEach((row, i) => feed.columns.forEach((column, c) => set(i * width + c, valueAt(row, column), column, firstRow + i)));
     };
     switch (feed.elementType) {
       case 'float32':

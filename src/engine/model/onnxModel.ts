@@ -201,13 +201,13 @@ export function bindOnnxModel(
  * Predicts raw rows with an open session: the feeds (through the Transform's features when the
  * binding says `feed: transform`), one run, the output decoded.
  */
-export async function predictOnnx(ort: Ort, session: OrtTypes.InferenceSession, signature: ModelSignature, rows: readonly Readonly<Record<string, unknown>>[], spec?: TransformSpec): Promise<Prediction[]> {
+export async function predictOnnx(ort: Ort, session: OrtTypes.InferenceSession, signature: ModelSignature, rows: readonly Readonly<Record<string, unknown>>[], spec?: TransformSpec, firstRow = 0): Promise<Prediction[]> {
   const binding = signature.onnx;
   if (!binding) throw new PipewiseError('signature.json has no onnx binding');
   if (rows.length === 0) return [];
   if (binding.feed === 'transform' && !spec) throw new PipewiseError('the model is fed by the Transform (feed: transform), but no transform.json was loaded with it');
   const feeds: Record<string, OrtTypes.Tensor> = {};
-  for (const f of onnxFeeds(binding, spec ? transformedRows(binding, spec, rows) : rows)) feeds[f.input] = new ort.Tensor(f.type, f.data, f.dims);
+  for (const f of onnxFeeds(binding, spec ? transformedRows(binding, spec, rows) : rows, firstRow)) feeds[f.input] = new ort.Tensor(f.type, f.data, f.dims);
   let result: OrtTypes.InferenceSession.OnnxValueMapType;
   try {
     result = await session.run(feeds, [binding.output]);
@@ -220,7 +220,7 @@ export async function predictOnnx(ort: Ort, session: OrtTypes.InferenceSession, 
   const predictions = onnxPredictions(signature, data, out.dims, rows.length);
   for (const t of Object.values(feeds)) t.dispose();
   out.dispose();
-  checkMissingAnswered(binding, rows, predictions);
+  checkMissingAnswered(binding, rows, predictions, firstRow);
   return predictions;
 }
 
@@ -246,7 +246,7 @@ export async function loadOnnxServingModel(modelArtifactUri: string, signature: 
     signature,
     async predict(rows) {
       const out: Prediction[] = [];
-      for (let start = 0; start < rows.length; start += PREDICT_CHUNK) out.push(...(await predictOnnx(ort, session, signature, rows.slice(start, start + PREDICT_CHUNK), spec)));
+      for (let start = 0; start < rows.length; start += PREDICT_CHUNK) out.push(...(await predictOnnx(ort, session, signature, rows.slice(start, start + PREDICT_CHUNK), spec, start)));
       return out;
     },
     dispose(): void {
