@@ -10,8 +10,9 @@
  *   The artifact is `model/model.onnx` (the file as it came) and `signature.json` (`modelFormat: onnx`),
  *   which every consumer reads through `loadServingModel`. With `feed: transform` the model's inputs
  *   are the features of the `transform_graph` input, checked against them here, and its
- *   `transform.json` is saved beside the model so that serving still takes raw rows. A folder with a `signature.json` is a
- *   Model artifact Pipewise wrote (a pushed version) and is copied as it is, after loading it once.
+ *   `transform.json` is saved beside the model so that serving still takes raw rows. A folder with
+ *   a `signature.json` is a Model artifact Pipewise wrote (a pushed version) and is copied as it
+ *   is, after loading it once.
  * - Schema: a schema.json or schema.yaml (TFMD), checked as SchemaGen checks a curated one.
  * - Examples: a folder of `Split-<name>/data.parquet`.
  */
