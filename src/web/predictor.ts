@@ -24,7 +24,7 @@ export interface TfLike {
 
 export interface WebModel {
   readonly signature: ModelSignature;
-  /** The fitted transform; absent for an imported ONNX model, which reads raw columns (onnxPredictor.ts). */
+  /** The fitted transform; for an imported ONNX model (onnxPredictor.ts) only with `feed: transform`. */
   readonly transform?: TransformSpec;
   /** Raw feature objects, as in the training data (`null` for a missing value) → predictions. */
   predict(instances: readonly unknown[]): Promise<Prediction[]>;

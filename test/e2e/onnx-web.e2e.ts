@@ -5,7 +5,10 @@
  * pushed with `target: web`; `pipewise serve-web` serves each folder on 127.0.0.1 and the page
  * imports `pipewise-model.js` (onnxruntime-web, its wasm loaded from the folder: the page's CSP
  * allows nothing remote) and predicts 60 eval rows. The oracle is NumPy on the same parameters
- * (1e-5), and BulkInferrer's predictions.parquet agrees too. Then the demo form (screenshot).
+ * (1e-5), and BulkInferrer's predictions.parquet agrees too. A fourth model is fed the Transform's
+ * features (`feed: transform`): the page applies the pushed transform.json to raw instances before
+ * it, and NumPy refits the z-scores and vocabulary from the raw train split. Then the demo form
+ * (screenshot).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -26,6 +29,8 @@ const SCREENSHOTS = path.join(REPO_ROOT, 'test-results', 'screenshots');
 const MODELS = path.join(REPO_ROOT, 'test', 'worker', 'onnx_models.py');
 const FEATURES = ['bill_length_mm', 'bill_depth_mm', 'flipper_length_mm', 'body_mass_g'];
 const N = 60;
+const MODELS_PUSHED = ['linear', 'trees', 'mlp', 'scaled'];
+const RAW = [...FEATURES, 'island'];
 
 type Row = Record<string, number | string | null>;
 
@@ -39,7 +44,14 @@ stages:
   linear: { component: Importer, params: { source: models/linear.onnx, label: species, inputs: { features: [bill_length_mm, bill_depth_mm, flipper_length_mm, body_mass_g] } } }
   trees: { component: Importer, params: { source: models/trees.onnx, label: body_mass_kg, inputs: { flipper: flipper_length_mm, bill: bill_length_mm } } }
   mlp: { component: Importer, params: { source: models/mlp.onnx, label: sex, classes: [female, male], inputs: { x: [bill_length_mm, bill_depth_mm, flipper_length_mm, body_mass_g] } } }
-${['linear', 'trees', 'mlp']
+  stats: { component: StatisticsGen, inputs: { examples: examples.examples } }
+  schema: { component: SchemaGen, inputs: { statistics: stats.statistics } }
+  transform: { component: Transform, inputs: { examples: examples.examples, schema: schema.schema }, params: { label: body_mass_kg, exclude: [body_mass_g] } }
+  scaled:
+    component: Importer
+    inputs: { transform_graph: transform.transform_graph }
+    params: { source: models/scaled.onnx, label: body_mass_kg, feed: transform, inputs: { x: [bill_length_mm, bill_depth_mm, flipper_length_mm], island: island } }
+${MODELS_PUSHED
   .map(
     (m) => `  evaluate_${m}: { component: Evaluator, inputs: { examples: examples.examples, model: ${m}.result } }
   infer_${m}: { component: BulkInferrer, inputs: { examples: examples.examples, model: ${m}.result } }
@@ -71,8 +83,11 @@ async function readParquet(file: string): Promise<Row[]> {
   }
 }
 
-function oracle(model: string, rows: readonly Row[]): { probabilities?: number[][]; values?: number[] } {
-  const out = execFileSync(oraclePython(), [MODELS, 'predict', path.join(dir, 'models')], { input: JSON.stringify({ model, rows: rows.map((r) => Object.fromEntries(FEATURES.map((f) => [f, r[f]]))) }) });
+/** NumPy's outputs (onnx_models.py); `scaled` refits the Transform's z-scores and vocabulary from the raw train split. */
+async function oracle(model: string, rows: readonly Row[]): Promise<{ probabilities?: number[][]; values?: number[] }> {
+  const only = (xs: readonly Row[]): Row[] => xs.map((r) => Object.fromEntries(RAW.map((f) => [f, r[f] ?? null])));
+  const train = model === 'scaled' ? { train: only(await readParquet(path.join(artifactOf('examples', 'examples'), 'Split-train', 'data.parquet'))) } : {};
+  const out = execFileSync(oraclePython(), [MODELS, 'predict', path.join(dir, 'models')], { input: JSON.stringify({ model, rows: only(rows), ...train }) });
   return JSON.parse(out.toString()) as { probabilities?: number[][]; values?: number[] };
 }
 
@@ -141,18 +156,22 @@ after(async () => {
 
 test('each imported ONNX model predicts 60 eval rows in Chromium as NumPy and BulkInferrer do (1e-5), loading nothing from outside its folder', async (t) => {
   browser = await chromium.launch({ executablePath: testTools().chromium, headless: true, args: [...CHROMIUM_ARGS] });
-  for (const m of ['linear', 'trees', 'mlp']) {
+  for (const m of MODELS_PUSHED) {
     const folder = pushed(m);
     assert.ok(fs.existsSync(path.join(folder, 'model', 'model.onnx')) && fs.existsSync(path.join(folder, 'ort-wasm-simd-threaded.wasm')), `${m}: the model and the wasm runtime are in the folder`);
     const html = fs.readFileSync(path.join(folder, 'index.html'), 'utf8');
     assert.match(html, /script-src 'self' 'wasm-unsafe-eval';/);
+    if (m === 'scaled') {
+      assert.ok(fs.existsSync(path.join(folder, 'transform.json')), 'feed: transform pushes the transform the page applies');
+      assert.match(html, /<select id="f-island" name="island"><option value="Biscoe">/, 'the vocabulary gives the island its choices');
+    }
     const url = await serveWeb(folder);
     const { page, requests, problems } = await openDemo(url);
     const signature = JSON.parse(fs.readFileSync(path.join(folder, 'signature.json'), 'utf8')) as ModelSignature;
     const rows = (await readParquet(path.join(artifactOf(`infer_${m}`, 'inference_result'), 'predictions.parquet'))).slice(0, N);
     const got = await predictInPage(page, rows.map((r) => Object.fromEntries(signature.inputs.map((i) => [i.name, r[i.name] ?? null]))));
     assert.equal(got.length, rows.length);
-    const expected = oracle(m, rows);
+    const expected = await oracle(m, rows);
     let maxDiff = 0;
     got.forEach((p, i) => {
       const row = rows[i] as Row;

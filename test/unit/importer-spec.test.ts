@@ -71,3 +71,22 @@ test('a source outside the pipeline\'s folder is refused at its line', () => {
   assert.match(d.message, /parameter 'source'.*leaves the pipeline's folder/);
   assert.equal(d.range.start.line, 4);
 });
+
+test('feed: transform is for an imported Model only, and its transform_graph input must be a TransformGraph', () => {
+  const ds = errors(`${HEAD}  schema:
+    component: Importer
+    params:
+      source: schema.json
+      artifact_type: Schema
+      feed: transform
+  model:
+    component: Importer
+    inputs: { transform_graph: examples.examples }
+    params: { source: m.onnx, label: y, feed: transform }
+`);
+  const feed = ds.find((x) => /'feed' applies to an imported Model only, not to Schema/.test(x.message));
+  assert.ok(feed, JSON.stringify(ds));
+  assert.equal(feed.range.start.line, 9);
+  const wired = ds.find((x) => x.code === 'wrong-artifact-type');
+  assert.ok(wired && /input 'transform_graph' expects TransformGraph, but examples\.examples is Examples/.test(wired.message), JSON.stringify(ds));
+});

@@ -4,7 +4,11 @@
  * tensors, and an MLP of MatMul/Add/Relu/Sigmoid — imported by the Importer and put through the
  * Evaluator, BulkInferrer, InfraValidator, Pusher and `pipewise serve`. Every prediction is checked
  * against NumPy's computation from the same parameters (onnx_models.py, no ONNX runtime) within
- * 1e-5; the Evaluator's accuracy against NumPy's on the same eval rows. Then the failures: a
+ * 1e-5; the Evaluator's accuracy against NumPy's on the same eval rows. A fourth model, trained
+ * elsewhere on the Transform's output, is imported with `feed: transform`: Pipewise applies the
+ * Transform to raw rows before it, and NumPy recomputes the z-scores and the vocabulary from the raw
+ * train split. A missing number: filled by the Transform, routed by the trees, and for a model that
+ * cannot take it a 400 naming the input and the column. Then the failures: a
  * malformed file, an input mapping that does not fit, a column the table lacks and a type mismatch,
  * each naming the input; a source outside the pipeline's folder; an edited model file re-running
  * what follows.
@@ -18,6 +22,7 @@ import path from 'node:path';
 import type { RunResult } from '../../src/protocol/runEvents';
 import type { ModelSignature } from '../../src/engine/model/servingModel';
 import { queryRows, withDuckDb } from '../../src/engine/transform/examplesIo';
+import { loadServingModel } from '../../src/engine/model/serving';
 import { noOraclePython, oraclePython } from '../python';
 import YAML from 'yaml';
 import { checkPipelineSpec } from './kfp-helpers';
@@ -53,6 +58,15 @@ stages:
   infer_mlp: { component: BulkInferrer, inputs: { examples: examples.examples, model: mlp.result } }
   infra: { component: InfraValidator, inputs: { examples: examples.examples, model: linear.result } }
   push: { component: Pusher, inputs: { model: linear.result, blessing: evaluate.blessing, infra_blessing: infra.infra_blessing }, params: { destination: serving/penguins } }
+  stats: { component: StatisticsGen, inputs: { examples: examples.examples } }
+  schema: { component: SchemaGen, inputs: { statistics: stats.statistics } }
+  transform: { component: Transform, inputs: { examples: examples.examples, schema: schema.schema }, params: { label: body_mass_kg, exclude: [body_mass_g] } }
+  scaled:
+    component: Importer
+    inputs: { transform_graph: transform.transform_graph }
+    params: { source: models/scaled.onnx, label: body_mass_kg, feed: transform, inputs: { x: [bill_length_mm, bill_depth_mm, flipper_length_mm], island: island } }
+  infer_scaled: { component: BulkInferrer, inputs: { examples: examples.examples, model: scaled.result } }
+  evaluate_scaled: { component: Evaluator, inputs: { examples: examples.examples, model: scaled.result } }
 `;
 
 let dir = '';
@@ -65,10 +79,14 @@ const art = (r: RunResult, stage: string, out: string): string => {
 const readParquet = (file: string): Promise<Record<string, unknown>[]> =>
   withDuckDb((conn) => queryRows(conn, `SELECT * FROM read_parquet('${file}')`)).then((rows) => rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v]))));
 
-/** NumPy's outputs for the rows (onnx_models.py predict). */
-function oracle(model: 'linear' | 'trees' | 'mlp', rows: readonly Record<string, unknown>[]): { probabilities?: number[][]; values?: number[] } {
+const RAW = [...FEATURES, 'island'];
+const only = (rows: readonly Record<string, unknown>[]): Record<string, unknown>[] => rows.map((r) => Object.fromEntries(RAW.map((f) => [f, r[f] ?? null])));
+let trainRows: Record<string, unknown>[] = [];
+
+/** NumPy's outputs for the rows (onnx_models.py predict); `scaled` refits the Transform's scaling from the raw train split. */
+function oracle(model: 'linear' | 'trees' | 'mlp' | 'scaled', rows: readonly Record<string, unknown>[]): { probabilities?: number[][]; values?: number[] } {
   const out = execFileSync(oraclePython(), [path.join(__dirname, 'onnx_models.py'), 'predict', path.join(dir, 'models')], {
-    input: JSON.stringify({ model, rows: rows.map((r) => Object.fromEntries(FEATURES.map((f) => [f, r[f]]))) }),
+    input: JSON.stringify({ model, rows: only(rows), ...(model === 'scaled' ? { train: only(trainRows) } : {}) }),
     maxBuffer: 64 << 20,
   });
   return JSON.parse(out.toString()) as { probabilities?: number[][]; values?: number[] };
@@ -87,6 +105,7 @@ before(async () => {
   const r = await pipewise(['run', path.join(dir, 'p.pipeline.yaml'), '--json'], dir, 600_000);
   assert.equal(r.code, 0, r.stderr);
   result = JSON.parse(r.stdout) as RunResult;
+  trainRows = await readParquet(path.join(art(result, 'examples', 'examples'), 'Split-train', 'data.parquet'));
 });
 
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -107,6 +126,16 @@ test('the Importer reads each ONNX model\'s signature: inputs, task, classes (fr
   const mlp = sig('mlp');
   assert.equal(mlp.task, 'binary');
   assert.deepEqual(mlp.classes, ['female', 'male']);
+  // feed: transform — requests carry the raw columns behind the features; the transform travels with the model.
+  const scaled = sig('scaled');
+  assert.equal(scaled.onnx?.feed, 'transform');
+  assert.deepEqual(scaled.inputs, [
+    { name: 'bill_length_mm', type: 'number' },
+    { name: 'bill_depth_mm', type: 'number' },
+    { name: 'flipper_length_mm', type: 'number' },
+    { name: 'island', type: 'string' },
+  ]);
+  assert.equal(readFileSync(path.join(art(result, 'scaled', 'result'), 'transform.json'), 'utf8'), readFileSync(path.join(art(result, 'transform', 'transform_graph'), 'transform.json'), 'utf8'));
 });
 
 test('BulkInferrer\'s predictions of the three models equal NumPy\'s within 1e-5', { skip: noOraclePython(), timeout: 120_000 }, async () => {
@@ -126,6 +155,20 @@ test('BulkInferrer\'s predictions of the three models equal NumPy\'s within 1e-5
     near(Number(p.score), pMale[i] as number, `mlp row ${i}`);
     assert.equal(p.prediction, (pMale[i] as number) >= 0.5 ? 'male' : 'female');
   });
+  const scaled = await readParquet(path.join(art(result, 'infer_scaled', 'inference_result'), 'predictions.parquet'));
+  const kg = oracle('scaled', scaled).values ?? [];
+  assert.equal(scaled.length, rows.length);
+  scaled.forEach((p, i) => near(Number(p.prediction), kg[i] as number, `scaled (feed: transform) row ${i}`));
+  assert.ok(new Set(scaled.map((r) => r.island)).size === 3, 'every island\'s index is fed');
+});
+
+test('the Evaluator scores the transform-fed model from raw examples: its RMSE NumPy\'s on the eval rows', { skip: noOraclePython() }, async () => {
+  const rows = await readParquet(path.join(art(result, 'examples', 'examples'), 'Split-eval', 'data.parquet'));
+  const kg = oracle('scaled', rows).values ?? [];
+  const expected = Math.sqrt(rows.reduce((s, r, i) => s + (Number(r.body_mass_kg) - (kg[i] as number)) ** 2, 0) / rows.length);
+  const metrics = JSON.parse(readFileSync(path.join(art(result, 'evaluate_scaled', 'evaluation'), 'metrics.json'), 'utf8')) as { slices: { slice: Record<string, unknown>; metrics: Record<string, number> }[] };
+  const rmse = metrics.slices.find((s) => Object.keys(s.slice).length === 0)?.metrics.rmse;
+  assert.ok(rmse !== undefined && Math.abs(rmse - expected) < 1e-5, `Evaluator RMSE ${rmse} vs NumPy ${expected}`);
 });
 
 test('the Evaluator blesses the imported model at accuracy ≥ 0.9 and refuses it at ≥ 0.9999, its accuracy NumPy\'s on the eval rows', { skip: noOraclePython() }, async () => {
@@ -152,7 +195,7 @@ test('the Evaluator blesses the imported model at accuracy ≥ 0.9 and refuses i
 
 test('pipewise serve answers with each imported model in TF Serving\'s shapes, equal to NumPy within 1e-5; a wrong type is a 400 naming the feature', { skip: noOraclePython(), timeout: 180_000 }, async () => {
   const rows = (await readParquet(path.join(art(result, 'examples', 'examples'), 'Split-eval', 'data.parquet'))).slice(0, 40);
-  for (const model of ['linear', 'trees', 'mlp'] as const) {
+  for (const model of ['linear', 'trees', 'mlp', 'scaled'] as const) {
     const base = path.join(dir, 'serving-test', model);
     cpSync(art(result, model, 'result'), path.join(base, '1'), { recursive: true });
     const s = await startServe(base);
@@ -168,14 +211,37 @@ test('pipewise serve answers with each imported model in TF Serving\'s shapes, e
       served.forEach((p, i) => {
         if (model === 'linear') (p as { scores: number[] }).scores.forEach((v, k) => near(v, expected.probabilities?.[i]?.[k] as number, `served linear row ${i} class ${k}`));
         else if (model === 'mlp') near((p as { score: number }).score, expected.values?.[i] as number, `served mlp row ${i}`);
-        else near(typeof p === 'number' ? p : (p as { prediction: number }).prediction, expected.values?.[i] as number, `served trees row ${i}`);
+        else near(typeof p === 'number' ? p : (p as { prediction: number }).prediction, expected.values?.[i] as number, `served ${model} row ${i}`);
       });
       const bad = await postJson(`${s.url}/v1/models/${model}:predict`, { instances: [{ ...instances[0], [signature.inputs[0]?.name ?? '']: 'long' }] });
       assert.equal(bad.status, 400);
       assert.match(String(bad.body.error), new RegExp(signature.inputs[0]?.name ?? 'x'));
+      // A missing number: the Transform fills it (the train mean) and the trees route it, each as NumPy
+      // does; the linear model and the MLP cannot take it, and the 400 names their input and the column.
+      const missing = await postJson(`${s.url}/v1/models/${model}:predict`, { instances: [{ ...instances[0], bill_length_mm: null }] });
+      if (model === 'linear' || model === 'mlp') {
+        assert.equal(missing.status, 400, JSON.stringify(missing.body));
+        assert.match(String(missing.body.error), new RegExp(`model input '${model === 'linear' ? 'features' : 'x'}' \\(float32\\), column 'bill_length_mm', row 1: the value is missing`));
+      } else {
+        assert.equal(missing.status, 200, JSON.stringify(missing.body));
+        const [p] = missing.body.predictions as unknown[];
+        const [value] = oracle(model, [{ ...rows[0], bill_length_mm: null }]).values ?? [];
+        near(typeof p === 'number' ? p : (p as { prediction: number }).prediction, value as number, `served ${model} with a missing bill_length_mm`);
+      }
     } finally {
       assert.equal(await s.stop(), 0);
     }
+  }
+});
+
+test('past the first 8192 rows (one ONNX Runtime call each), an error names the table\'s row, not the chunk\'s', { skip: noOraclePython(), timeout: 120_000 }, async () => {
+  const [row] = await readParquet(path.join(art(result, 'examples', 'examples'), 'Split-eval', 'data.parquet'));
+  const rows = Array.from({ length: 8200 }, (_, i) => (i === 8199 ? { ...row, bill_length_mm: null } : row) as Record<string, unknown>);
+  const model = await loadServingModel(art(result, 'mlp', 'result'));
+  try {
+    await assert.rejects(model.predict(rows), /model input 'x' \(float32\), column 'bill_length_mm', row 8200: the value is missing/);
+  } finally {
+    model.dispose();
   }
 });
 
@@ -214,6 +280,96 @@ test('inputs that do not fit the model fail at the Importer, naming the input', 
   assert.match(errorOf(unknown, 'imported'), /'inputs' maps 'flipper_mm', but the model has no input of that name \(its inputs: flipper, bill\)/);
   const labels = await runImport('labels', '{ source: models/mlp.onnx, label: sex, task: binary, inputs: { x: [bill_length_mm, bill_depth_mm, flipper_length_mm, body_mass_g] } }');
   assert.match(errorOf(labels, 'imported'), /needs its class labels.*'classes'/);
+});
+
+/** Sends each row as its own request (X-Request-Id `r-<i>`) to a server of the linear model logging to `logDir`. */
+async function serveLogged(logDir: string, rows: readonly Record<string, unknown>[]): Promise<void> {
+  const base = path.join(dir, 'serving-monitor', path.basename(logDir));
+  cpSync(art(result, 'linear', 'result'), path.join(base, '1'), { recursive: true });
+  const s = await startServe(base, ['--log-dir', logDir]);
+  try {
+    await waitFor('version 1', async () => ((await versionsOf(s.url, path.basename(logDir))).some((v) => v.version === '1' && v.state === 'AVAILABLE') ? true : undefined));
+    for (const [i, r] of rows.entries()) {
+      const res = await fetch(`${s.url}/v1/models/${path.basename(logDir)}:predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': `r-${i}` },
+        body: JSON.stringify({ instances: [Object.fromEntries(FEATURES.map((f) => [f, r[f]]))] }),
+      });
+      assert.equal(res.status, 200, await res.text());
+    }
+  } finally {
+    assert.equal(await s.stop(), 0);
+  }
+}
+
+test('a served ONNX model\'s request log goes through pipewise monitor: quality from labels is NumPy\'s accuracy and passes; shifted flipper lengths are flagged as skew', { skip: noOraclePython(), timeout: 240_000 }, async () => {
+  const rows = await readParquet(path.join(art(result, 'examples', 'examples'), 'Split-eval', 'data.parquet'));
+  const steady = path.join(dir, 'logs', 'steady');
+  await serveLogged(steady, rows);
+  const labels = path.join(dir, 'labels.csv');
+  writeFileSync(labels, ['request_id,label', ...rows.map((r, i) => `r-${i},${String(r.species)}`)].join('\n'));
+  const pipeline = path.join(dir, 'p.pipeline.yaml');
+  const ok = await pipewise(['monitor', pipeline, '--log', steady, '--labels', labels, '--json'], dir);
+  type Verdict = { versions: { version: number; requests: number; features: { name: string; anomalous: boolean }[] }[]; quality: { evaluator: string; matched: number; versions: { version: number; passed: boolean | null; metrics: Record<string, number> }[] } };
+  const verdict = JSON.parse(ok.stdout) as Verdict;
+  const species = ['Adelie', 'Chinstrap', 'Gentoo'];
+  const probabilities = oracle('linear', rows).probabilities ?? [];
+  const accuracy = rows.filter((r, i) => species[(probabilities[i] ?? []).indexOf(Math.max(...(probabilities[i] ?? [])))] === r.species).length / rows.length;
+  assert.equal(verdict.quality.evaluator, 'evaluate', 'the Evaluator whose blessing the Pusher takes is the alert line');
+  assert.equal(verdict.quality.matched, rows.length);
+  assert.deepEqual(verdict.quality.versions.map((v) => [v.version, v.passed]), [[1, true]]);
+  const measured = verdict.quality.versions[0]?.metrics.accuracy;
+  assert.ok(measured !== undefined && Math.abs(measured - accuracy) < 1e-12, `monitored accuracy ${measured} vs NumPy ${accuracy}`);
+  assert.deepEqual(verdict.versions.map((v) => v.requests), [rows.length]);
+  assert.deepEqual(verdict.versions[0]?.features.filter((f) => f.anomalous).map((f) => f.name), [], JSON.stringify(verdict.versions[0]?.features));
+  assert.equal(ok.code, 0, ok.stderr);
+
+  const shifted = path.join(dir, 'logs', 'shifted');
+  await serveLogged(shifted, rows.map((r) => ({ ...r, flipper_length_mm: Number(r.flipper_length_mm) + 40 })));
+  const skew = await pipewise(['monitor', pipeline, '--log', shifted, '--json'], dir);
+  assert.equal(skew.code, 1, `skew → exit 1\n${skew.stderr}`);
+  const flagged = (JSON.parse(skew.stdout) as Verdict).versions[0]?.features.filter((f) => f.anomalous).map((f) => f.name);
+  assert.deepEqual(flagged, ['flipper_length_mm']);
+});
+
+/** An Importer with `feed: transform` after a Transform of the raw penguins (the Transform is cached across calls). */
+async function runTransformImport(name: string, importer: string, extra = ''): Promise<RunResult> {
+  const file = path.join(dir, `${name}.pipeline.yaml`);
+  writeFileSync(
+    file,
+    `pipeline: ${name}
+stages:
+  raw: { component: ExampleGen, params: { input: data/penguins.csv } }
+  stats: { component: StatisticsGen, inputs: { examples: raw.examples } }
+  schema: { component: SchemaGen, inputs: { statistics: stats.statistics } }
+  transform: { component: Transform, inputs: { examples: raw.examples, schema: schema.schema }, params: { label: species } }
+  imported:
+    component: Importer
+${importer}
+${extra}`,
+  );
+  const r = await pipewise(['run', file, '--json'], dir, 300_000);
+  return JSON.parse(r.stdout) as RunResult;
+}
+
+test('feed: transform whose features do not fit the model fails at the Importer, naming the input; a raw column the examples lack, at the first prediction', { skip: noOraclePython(), timeout: 240_000 }, async () => {
+  const graph = '    inputs: { transform_graph: transform.transform_graph }\n';
+  const unknown = await runTransformImport('tf_unknown', `${graph}    params: { source: models/scaled.onnx, label: body_mass_g, feed: transform, inputs: { x: [bill_length_mm, bill_depth_mm, flipper_len], island: island } }`);
+  assert.match(errorOf(unknown, 'imported'), /model input 'x' is fed by the Transform \(feed: transform\), which has no feature 'flipper_len' \(its features: .*flipper_length_mm.*; 'species' is its label\)/);
+  const typed = await runTransformImport('tf_typed', `${graph}    params: { source: models/scaled.onnx, label: body_mass_g, feed: transform, inputs: { x: [bill_length_mm, bill_depth_mm, flipper_length_mm], island: body_mass_g_x } }`);
+  assert.match(errorOf(typed, 'imported'), /model input 'island' is fed by the Transform .* no feature 'body_mass_g_x'/);
+  const scaledIndex = await runTransformImport('tf_index', `${graph}    params: { source: models/scaled.onnx, label: body_mass_g, feed: transform, inputs: { x: [bill_length_mm, bill_depth_mm, flipper_length_mm], island: year } }`);
+  assert.match(errorOf(scaledIndex, 'imported'), /model input 'island' takes int64 values, but the Transform's feature 'year' is a scaled number, not an index/);
+  const noGraph = await runTransformImport('tf_nograph', `    params: { source: models/scaled.onnx, label: body_mass_g, feed: transform, inputs: { x: [bill_length_mm, bill_depth_mm, flipper_length_mm] } }`);
+  assert.match(errorOf(noGraph, 'imported'), /feed: transform needs the Transform as input 'transform_graph'/);
+  const lacking = await runTransformImport(
+    'tf_lacking',
+    `${graph}    params: { source: models/scaled.onnx, label: body_mass_g, feed: transform, inputs: { x: [bill_length_mm, bill_depth_mm, flipper_length_mm] } }`,
+    `  no_island: { component: Sql, inputs: { examples: raw.examples }, params: { query: "SELECT * EXCLUDE (island) FROM examples" } }
+  infer: { component: BulkInferrer, inputs: { examples: no_island.examples, model: imported.result } }
+`,
+  );
+  assert.match(errorOf(lacking, 'infer'), /model input 'island' reads the Transform's feature 'island', made from column 'island', which the examples do not have/);
 });
 
 test('a column the examples lack, or a string column on a float input, fails at the first prediction naming the input', { skip: noOraclePython(), timeout: 180_000 }, async () => {

@@ -5,9 +5,14 @@ independently with NumPy from the same parameters (never with an ONNX runtime).
                   DIR/linear.onnx   ai.onnx.ml Scaler -> LinearClassifier (softmax) -> ZipMap, species
                   DIR/trees.onnx    Concat -> ai.onnx.ml TreeEnsembleRegressor, body mass in kg
                   DIR/mlp.onnx      MatMul/Add/Relu/MatMul/Add/Sigmoid, P(male)
+                  DIR/scaled.onnx   for `feed: transform`: MatMul/Add over three z-scored features plus
+                                    Gather over the island's vocabulary index (int64), body mass in kg
                   DIR/params.json   every parameter, for `predict`
-  predict DIR     reads {"model": name, "rows": [{column: value}]} on stdin, prints the expected
-                  outputs: {"probabilities": [[...]]} or {"values": [...]}
+  predict DIR     reads {"model": name, "rows": [{column: value}], "train": [{column: value}]} on
+                  stdin (`train`: the raw train split, for `scaled`, whose z-scores and vocabulary
+                  NumPy fits from it as Pipewise's Transform is documented to: population std, the
+                  vocabulary by count then value, a missing number filled with the mean), prints the
+                  expected outputs: {"probabilities": [[...]]} or {"values": [...]}; a null is NaN
 """
 import json
 import sys
@@ -167,8 +172,59 @@ def build(out, csv_path):
     checker.check_model(model)
     save(model, f"{out}/mlp.onnx")
     params["w1f"], params["b1f"] = w1f.tolist(), b1f.tolist()
+
+    # 4. A model trained elsewhere on the Transform's output: x = three z-scored features, island =
+    # the vocabulary index of the island (3 islands + 1 out-of-vocabulary bucket). Fixed weights: the
+    # test checks the arithmetic, not the fit.
+    ws, bs, table = [0.05, -0.06, 0.55], 4.2, [0.1, -0.05, 0.0, 0.3]
+    inits = [
+        helper.make_tensor("WS", TensorProto.FLOAT, [3, 1], ws),
+        helper.make_tensor("BS", TensorProto.FLOAT, [1], [bs]),
+        helper.make_tensor("ISLAND_TABLE", TensorProto.FLOAT, [4], table),
+    ]
+    nodes = [
+        helper.make_node("MatMul", ["x", "WS"], ["s0"]),
+        helper.make_node("Add", ["s0", "BS"], ["s1"]),
+        helper.make_node("Gather", ["ISLAND_TABLE", "island"], ["i0"], axis=0),
+        helper.make_node("Add", ["s1", "i0"], ["mass_kg"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "penguin_scaled",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3]), helper.make_tensor_value_info("island", TensorProto.INT64, ["N", 1])],
+        [helper.make_tensor_value_info("mass_kg", TensorProto.FLOAT, ["N", 1])],
+        initializer=inits,
+    )
+    model = helper.make_model(graph, opset_imports=[std_opset], producer_name="pipewise-test")
+    model.ir_version = 8
+    checker.check_model(model)
+    save(model, f"{out}/scaled.onnx")
+    params["scaled"] = {"w": ws, "b": bs, "table": table}
     with open(f"{out}/params.json", "w") as f:
         json.dump(params, f)
+
+
+SCALED = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm"]
+
+
+def numeric(rows, columns):
+    return np.array([[np.nan if r[c] is None else float(r[c]) for c in columns] for r in rows], dtype=np.float64)
+
+
+def predict_scaled(p, rows, train):
+    t = numeric(train, SCALED)
+    mean, std = np.nanmean(t, axis=0), np.nanstd(t, axis=0)
+    x = numeric(rows, SCALED)
+    x = np.where(np.isnan(x), mean, x)
+    z = (x - mean) / std
+    counts = {}
+    for r in train:
+        if r["island"] is not None:
+            counts[r["island"]] = counts.get(r["island"], 0) + 1
+    vocabulary = sorted(counts, key=lambda v: (-counts[v], v))
+    # Any value outside the vocabulary is the one out-of-vocabulary bucket.
+    index = [vocabulary.index(r["island"]) if r["island"] in vocabulary else len(vocabulary) for r in rows]
+    s = p["scaled"]
+    return (z @ np.array(s["w"]) + s["b"] + np.array(s["table"])[index]).tolist()
 
 
 def predict(out):
@@ -176,8 +232,11 @@ def predict(out):
     with open(f"{out}/params.json") as f:
         p = json.load(f)
     rows = request["rows"]
-    x = np.array([[float(r[c]) for c in FEATURES] for r in rows], dtype=np.float64)
     name = request["model"]
+    if name == "scaled":
+        print(json.dumps({"values": predict_scaled(p, rows, request["train"])}))
+        return
+    x = numeric(rows, FEATURES)
     if name == "linear":
         z = ((x - np.array(p["mean"])) / np.array(p["std"])) @ np.array(p["w"]) + np.array(p["b"])
         z -= z.max(axis=1, keepdims=True)

@@ -12,7 +12,13 @@ export const Importer = declareComponent({
   version: '1',
   description:
     'Brings a file or folder from the pipeline\'s folder into the store as an artifact of the declared type (TFX\'s Importer), with lineage and a content fingerprint, so a changed file runs what follows again. A Model from an `.onnx` file (scikit-learn through skl2onnx, XGBoost or LightGBM through onnxmltools, PyTorch through torch.onnx) is read for its inputs and outputs and then evaluated, validated, served, monitored and pushed like a trained one; a Schema from a schema.json/schema.yaml; Examples from a folder of Split-<name>/data.parquet.',
-  inputs: {},
+  inputs: {
+    transform_graph: {
+      type: 'TransformGraph',
+      description: 'Model with `feed: transform`: the Transform whose features (as in its transformed_examples) feed the model; requests and examples stay raw.',
+      optional: true,
+    },
+  },
   outputs: { result: { type: 'Model', description: 'The imported artifact, of the type `artifact_type` names.' } },
   params: z.strictObject({
     source: z.string().min(1).describe('The file or folder to import, relative to the pipeline file; it may not leave the pipeline\'s folder (nor through a symbolic link).'),
@@ -30,7 +36,11 @@ export const Importer = declareComponent({
     inputs: z
       .record(z.string(), columns)
       .optional()
-      .describe('Model: model input → the raw column that feeds it (an [N] or [N, 1] tensor), or a list of columns in order (one [N, k] tensor). Default: each input is the column of its name. Raw columns feed the model: an imported model brings its own preprocessing (skl2onnx exports a whole scikit-learn Pipeline).'),
+      .describe('Model: model input → the raw column that feeds it (an [N] or [N, 1] tensor), or a list of columns in order (one [N, k] tensor). Default: each input is the column of its name. Raw columns feed the model (an imported model brings its own preprocessing: skl2onnx exports a whole scikit-learn Pipeline), or with `feed: transform` the Transform\'s features.'),
+    feed: z
+      .enum(['raw', 'transform'])
+      .default('raw')
+      .describe('Model: what feeds the model\'s inputs. `raw`: the raw columns. `transform`: the features of the Transform given as input `transform_graph` (a model trained elsewhere on its transformed_examples), computed from each raw row with the same transform as training and serving, so requests and examples stay raw.'),
     output: z.string().min(1).optional().describe('Model: the output that holds the prediction (class probabilities, or the regression value). Default: the classifier\'s probabilities (the ZipMap\'s input), or the one float output.'),
   }).superRefine((p, ctx) => {
     // Reported at the parameter's own line: a Model needs its label; the model keys mean nothing for other types.
@@ -39,6 +49,7 @@ export const Importer = declareComponent({
       for (const key of ['label', 'task', 'classes', 'inputs', 'output'] as const) {
         if (p[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `'${key}' applies to an imported Model only, not to ${p.artifact_type}` });
       }
+      if (p.feed === 'transform') ctx.addIssue({ code: 'custom', path: ['feed'], message: `'feed' applies to an imported Model only, not to ${p.artifact_type}` });
     }
   }),
   pathParams: ['source'],

@@ -8,8 +8,11 @@
  * - Model: an `.onnx` file, checked and bound at import (onnxModel.ts): a malformed file, an input
  *   the mapping does not fit or an element type Pipewise cannot feed fails here, naming the input.
  *   The artifact is `model/model.onnx` (the file as it came) and `signature.json` (`modelFormat: onnx`),
- *   which every consumer reads through `loadServingModel`. A folder with a `signature.json` is a
- *   Model artifact Pipewise wrote (a pushed version) and is copied as it is, after loading it once.
+ *   which every consumer reads through `loadServingModel`. With `feed: transform` the model's inputs
+ *   are the features of the `transform_graph` input, checked against them here, and its
+ *   `transform.json` is saved beside the model so that serving still takes raw rows. A folder with
+ *   a `signature.json` is a Model artifact Pipewise wrote (a pushed version) and is copied as it
+ *   is, after loading it once.
  * - Schema: a schema.json or schema.yaml (TFMD), checked as SchemaGen checks a curated one.
  * - Examples: a folder of `Split-<name>/data.parquet`.
  */
@@ -23,9 +26,10 @@ import { PipewiseError } from '../../core/errors';
 import { pathEscape } from '../../core/paths';
 import type { ComponentContext, ComponentExecutor } from '../component';
 import { loadServingModel } from '../model/serving';
-import { writeFileAtomic, writeJsonAtomic } from '../model/files';
+import { readJson, writeFileAtomic, writeJsonAtomic } from '../model/files';
 import { bindOnnxModel, loadOnnxRuntime, ONNX_MODEL_FILE, onnxGraphOf, openOnnxSession, servableOnnxBytes } from '../model/onnxModel';
 import type { ModelSignature } from '../model/signature';
+import type { TransformSpec } from '../transform/transformSpec';
 import { protoJson } from '../../core/tfdv';
 import { readSchemaFile, SCHEMA_FILE } from './schemaGen';
 import { fingerprintArtifact, hashFile } from '../store';
@@ -63,15 +67,28 @@ async function copyFolder(pipelineDir: string, source: string, dest: string): Pr
   return files.length;
 }
 
+/** `feed: transform`: the transform_graph input's transform.json; the two must come together. */
+async function feedingTransform(ctx: ComponentContext<ImporterParams>): Promise<TransformSpec | undefined> {
+  const graph = ctx.inputs.transform_graph;
+  if (ctx.params.feed !== 'transform') {
+    if (graph) throw new PipewiseError(`input 'transform_graph' is given, but 'feed' is raw: set feed: transform for the Transform's features to feed the model, or drop the input`);
+    return undefined;
+  }
+  if (!graph) throw new PipewiseError(`feed: transform needs the Transform as input 'transform_graph' (inputs: { transform_graph: <transform stage>.transform_graph })`);
+  if (ctx.params.artifact_type !== 'Model') throw new PipewiseError(`feed: transform applies to an imported Model only, not to ${ctx.params.artifact_type}`);
+  return readJson<TransformSpec>(path.join(graph.uri, 'transform.json'), 'transform.json of the transform_graph input');
+}
+
 async function importOnnx(ctx: ComponentContext<ImporterParams>, file: string, out: string): Promise<void> {
   const { params } = ctx;
   const what = `the ONNX model ${path.relative(ctx.pipelineDir, file)}`;
+  const transform = await feedingTransform(ctx);
   const bytes = new Uint8Array(await fs.readFile(file));
   const graph = onnxGraphOf(bytes, what);
   const session = await openOnnxSession(bytes, what);
   let bound: ReturnType<typeof bindOnnxModel>;
   try {
-    bound = bindOnnxModel(graph, session, { label: params.label ?? '', task: params.task, classes: params.classes, inputs: params.inputs, output: params.output }, what);
+    bound = bindOnnxModel(graph, session, { label: params.label ?? '', task: params.task, classes: params.classes, inputs: params.inputs, output: params.output, transform }, what);
   } finally {
     await session.release();
   }
@@ -96,16 +113,20 @@ async function importOnnx(ctx: ComponentContext<ImporterParams>, file: string, o
     },
   };
   await writeFileAtomic(path.join(out, 'model', ONNX_MODEL_FILE), bytes);
+  // The transform serving applies to raw rows before the model (loadOnnxServingModel reads it).
+  if (transform) await writeJsonAtomic(path.join(out, 'transform.json'), transform);
   // Last: a signature.json means the rest of the artifact is there.
   await writeJsonAtomic(path.join(out, 'signature.json'), signature);
   ctx.setProperties('result', { format: 'onnx', task: signature.task, inputs: signature.inputs.length, ...(signature.classes ? { classes: signature.classes.length } : {}) });
-  const feeds = bound.binding.feeds.map((f) => `${f.input} ← ${f.columns.join(', ')}`).join('; ');
+  const feeds = bound.binding.feeds.map((f) => `${f.input} ← ${transform ? 'transformed ' : ''}${f.columns.join(', ')}`).join('; ');
   ctx.log('info', `imported ${what}: ${signature.task}${signature.classes ? ` (${signature.classes.join(', ')})` : ''}, inputs ${feeds}, output ${bound.binding.output}`);
 }
 
 async function importModel(ctx: ComponentContext<ImporterParams>, source: string, out: string): Promise<void> {
   const st = await fs.stat(source);
   if (st.isFile()) return importOnnx(ctx, source, out);
+  // A Pipewise Model folder carries its own transform.json: a Transform fed to it would not be used.
+  if (ctx.params.feed === 'transform' || ctx.inputs.transform_graph) throw new PipewiseError(`parameter 'feed': feed: transform applies to an .onnx file; ${path.relative(ctx.pipelineDir, source)} is a Pipewise Model folder, which carries its own transform`, { file: source });
   const signature = path.join(source, 'signature.json');
   if (!(await fs.stat(signature).catch(() => undefined))?.isFile()) {
     throw new PipewiseError(`parameter 'source': a Model is an .onnx file, or a Pipewise Model folder with signature.json; ${path.relative(ctx.pipelineDir, source)} is a folder without one`, { file: source });
@@ -151,6 +172,7 @@ export const importer: ComponentExecutor<ImporterParams> = {
     if (!(await fs.stat(source).catch(() => undefined))) {
       throw new PipewiseError(`parameter 'source': ${JSON.stringify(ctx.params.source)} does not exist (${source})`, { file: source, code: 'file-not-found' });
     }
+    if (ctx.params.artifact_type !== 'Model' && ctx.inputs.transform_graph) throw new PipewiseError(`input 'transform_graph' applies to an imported Model (feed: transform), not to ${ctx.params.artifact_type}`);
     if (ctx.params.artifact_type === 'Model') await importModel(ctx, source, out);
     else if (ctx.params.artifact_type === 'Schema') await importSchema(ctx, source, out);
     else await importExamples(ctx, source, out);

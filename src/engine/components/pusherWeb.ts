@@ -185,7 +185,8 @@ export async function writeWebFolder(modelUri: string, dir: string, opts: WebPus
 /**
  * An imported ONNX model's web folder: `model/model.onnx`, `signature.json`, onnxruntime-web's
  * runtime as `pipewise-model.js` and its wasm binary (the page loads both from the folder), the demo
- * page (its CSP allows compiling wasm: 'wasm-unsafe-eval', still no inline or remote script).
+ * page (its CSP allows compiling wasm: 'wasm-unsafe-eval', still no inline or remote script); with
+ * `feed: transform`, the `transform.json` the page applies to the form's raw values before the model.
  */
 async function writeOnnxWebFolder(modelUri: string, dir: string, signature: ModelSignature, signatureText: string, opts: WebPushOptions): Promise<{ quantized?: QuantizedSize }> {
   if (opts.quantize) throw new PipewiseError(`target: web cannot quantize ${modelUri}: it is an imported ONNX model, pushed as it was imported; leave out quantize`, { file: modelUri });
@@ -197,10 +198,14 @@ async function writeOnnxWebFolder(modelUri: string, dir: string, signature: Mode
   await fs.mkdir(dir, { recursive: true });
   await fs.cp(path.join(modelUri, 'model'), path.join(dir, 'model'), { recursive: true });
   await fs.writeFile(path.join(dir, 'signature.json'), signatureText);
+  const specText = signature.onnx?.feed === 'transform' ? await fs.readFile(path.join(modelUri, 'transform.json'), 'utf8') : undefined;
+  if (specText !== undefined) await fs.writeFile(path.join(dir, 'transform.json'), specText);
   await fs.copyFile(path.join(runtime, WEB_RUNTIME_FILES.onnx), path.join(dir, 'pipewise-model.js'));
   await fs.copyFile(path.join(runtime, WEB_RUNTIME_FILES.onnxWasm), path.join(dir, WEB_RUNTIME_FILES.onnxWasm));
   await fs.copyFile(path.join(runtime, WEB_RUNTIME_FILES.demo), path.join(dir, WEB_RUNTIME_FILES.demo));
   await fs.copyFile(path.join(runtime, WEB_RUNTIME_FILES.style), path.join(dir, WEB_RUNTIME_FILES.style));
-  await fs.writeFile(path.join(dir, 'index.html'), webPage(signature, undefined, `Predict ${signature.label}`, opts.example));
+  // The transform's vocabularies give the form its choices, as for a trained model.
+  const spec = specText === undefined ? undefined : (JSON.parse(specText) as TransformSpec);
+  await fs.writeFile(path.join(dir, 'index.html'), webPage(signature, spec, `Predict ${signature.label}`, opts.example));
   return {};
 }

@@ -2,10 +2,14 @@
  * An imported ONNX model's binding (signature.json `onnx`) applied to raw rows and to the model's
  * output: the one implementation `pipewise serve`, the Evaluator, BulkInferrer (through
  * `loadServingModel`) and the browser runtime of a web push share. Raw columns feed the model
- * directly (no Transform: an imported model brings its own preprocessing, as skl2onnx's pipelines
- * do). Pure: no I/O, no onnxruntime, so both onnxruntime-node and onnxruntime-web take its arrays.
+ * directly (an imported model brings its own preprocessing, as skl2onnx's pipelines do), or with
+ * `feed: transform` the Transform's features computed from the raw row by the model's transform.json
+ * (`transformedRows`, the same transformValue as transformed_examples). Pure: no I/O, no
+ * onnxruntime, so both onnxruntime-node and onnxruntime-web take its arrays.
  */
 import { PipewiseError } from '../../core/errors';
+import { crossValue, transformValue } from '../transform/applyTransform';
+import type { TransformSpec } from '../transform/transformSpec';
 import { decodePredictions } from './decodePredictions';
 import { withExtraOutput } from './onnxProto';
 import type { ModelSignature, OnnxBinding, OnnxElementType, OnnxFeed, Prediction } from './signature';
@@ -45,8 +49,66 @@ function numberOf(feed: OnnxFeed, column: string, v: unknown, i: number): number
   return v;
 }
 
-/** Raw rows → one array per model input, the columns of each in the binding's order. */
-export function onnxFeeds(binding: OnnxBinding, rows: readonly Readonly<Record<string, unknown>>[]): OnnxFeedValues[] {
+/**
+ * `feed: transform`: raw rows → the transformed features the feeds read (a scaled value, or a
+ * bucket/vocabulary/hash/cross index), each computed as Transform computed it for
+ * transformed_examples. A raw column the rows lack would silently take the feature's fill value, so
+ * it is refused, naming the model input; a missing value (null) is filled as in training.
+ */
+export function transformedRows(binding: OnnxBinding, spec: TransformSpec, rows: readonly Readonly<Record<string, unknown>>[]): Record<string, number>[] {
+  const features = new Map(spec.features.map((f) => [f.name, f] as const));
+  const crosses = new Map(spec.crosses.map((c) => [c.name, c] as const));
+  const names = [...new Set(binding.feeds.flatMap((f) => f.columns))];
+  const first = rows[0];
+  if (first) {
+    for (const feed of binding.feeds) {
+      for (const name of feed.columns) {
+        const raw = features.has(name) ? [name] : (crosses.get(name)?.features ?? []);
+        const absent = raw.filter((c) => !Object.prototype.hasOwnProperty.call(first, c));
+        if (absent.length) throw new PipewiseError(`model input '${feed.input}' reads the Transform's feature '${name}', made from column${absent.length === 1 ? '' : 's'} ${absent.map((c) => `'${c}'`).join(', ')}, which the examples do not have (they have ${Object.keys(first).join(', ')})`);
+      }
+    }
+  }
+  return rows.map((row) => {
+    const out: Record<string, number> = {};
+    for (const name of names) {
+      const f = features.get(name);
+      const c = crosses.get(name);
+      if (f) out[name] = transformValue(f, row[name]);
+      else if (c) out[name] = crossValue(c, row);
+      else throw new PipewiseError(`the model's transform.json has no feature '${name}' (its features: ${[...features.keys(), ...crosses.keys()].join(', ')})`);
+    }
+    return out;
+  });
+}
+
+/**
+ * A model that cannot take a missing value (a linear model or a network; trees route NaN) answers
+ * NaN for it: rather than a bare non-finite answer, name the input, the column and the row. Raw
+ * feeds only: a transform fills missing values before the model.
+ */
+export function checkMissingAnswered(binding: OnnxBinding, rows: readonly Readonly<Record<string, unknown>>[], predictions: readonly Prediction[], firstRow = 0): void {
+  if (binding.feed === 'transform') return;
+  predictions.forEach((p, i) => {
+    const values = [p.score, ...(p.scores ?? []), p.prediction];
+    if (values.every((v) => typeof v !== 'number' || Number.isFinite(v))) return;
+    const row = rows[i] ?? {};
+    for (const feed of binding.feeds) {
+      if (feed.elementType !== 'float32' && feed.elementType !== 'float64') continue;
+      const column = feed.columns.find((c) => {
+        const v = row[c];
+        return v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v));
+      });
+      if (column !== undefined) throw failure(feed, column, firstRow + i, 'the value is missing, and the model answers NaN for it (it does not handle missing values, as trees do): send a number, or impute the column before the model');
+    }
+  });
+}
+
+/**
+ * Raw rows → one array per model input, the columns of each in the binding's order. `firstRow`: the
+ * index of rows[0] in the whole table, so that an error names the table's row, not the chunk's.
+ */
+export function onnxFeeds(binding: OnnxBinding, rows: readonly Readonly<Record<string, unknown>>[], firstRow = 0): OnnxFeedValues[] {
   const n = rows.length;
   // A column the examples lack is a mapping error, not a missing value: say so once, by name.
   const first = rows[0];
@@ -60,7 +122,7 @@ export function onnxFeeds(binding: OnnxBinding, rows: readonly Readonly<Record<s
     const width = feed.columns.length;
     const dims = dimsOf(feed, n);
     const each = (set: (k: number, v: unknown, column: string, i: number) => void): void => {
-      rows.forEach((row, i) => feed.columns.forEach((column, c) => set(i * width + c, valueAt(row, column), column, i)));
+      rows.forEach((row, i) => feed.columns.forEach((column, c) => set(i * width + c, valueAt(row, column), column, firstRow + i)));
     };
     switch (feed.elementType) {
       case 'float32':

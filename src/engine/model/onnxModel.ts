@@ -8,7 +8,9 @@
  * Binding (`bindOnnxModel`), from the model's own metadata (onnxruntime's inputMetadata, and the
  * graph's nodes read by onnxProto.ts for what the runtime does not tell):
  * - inputs: the stage's `inputs:` map each model input to one column (an [N] or [N, 1] tensor) or to
- *   a list of columns (one [N, k] tensor, in that order); unmapped, an input is the column of its name;
+ *   a list of columns (one [N, k] tensor, in that order); unmapped, an input is the column of its name.
+ *   With `feed: transform` the columns are the Transform's features (a model trained elsewhere on
+ *   transformed_examples), computed from raw rows with the transform.json saved beside the model;
  * - output: a classifier's float probabilities (the ZipMap's input when the model ends in a ZipMap,
  *   which onnxruntime's JavaScript API cannot return), else the one float output;
  * - classes: the stage's `classes:`, else the ZipMap's or classifier node's `classlabels_*`;
@@ -21,7 +23,9 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type * as OrtTypes from 'onnxruntime-node';
 import { PipewiseError, errorMessage } from '../../core/errors';
-import { onnxFeeds, onnxPredictions, servableOnnxBytes } from './onnxFeeds';
+import type { TransformSpec } from '../transform/transformSpec';
+import { readJson } from './files';
+import { checkMissingAnswered, onnxFeeds, onnxPredictions, servableOnnxBytes, transformedRows } from './onnxFeeds';
 
 export { servableOnnxBytes };
 import { classLabelsOf, OnnxFormatError, readOnnxGraph, type OnnxGraph } from './onnxProto';
@@ -56,6 +60,8 @@ export interface OnnxImportOptions {
   /** Model input → a column, or a list of columns in order. */
   readonly inputs?: Readonly<Record<string, string | readonly string[]>>;
   readonly output?: string;
+  /** `feed: transform`: the Transform whose features feed the model (the Importer's transform_graph). */
+  readonly transform?: TransformSpec;
 }
 
 const FEEDABLE: readonly OnnxElementType[] = ['float32', 'float64', 'int64', 'int32', 'string', 'bool'];
@@ -91,6 +97,11 @@ export function bindOnnxModel(
 ): Pick<ModelSignature, 'task' | 'classes' | 'inputs'> & { binding: OnnxBinding } {
   const refuse = (message: string): PipewiseError => new PipewiseError(`${what}: ${message}`);
   const modelInputs = session.inputMetadata.map((m) => m.name);
+  const spec = options.transform;
+  // feed: transform — what each transformed feature is: a scaled number, or an index (one-hot slot).
+  const transformed = new Map<string, 'scaled' | 'index'>();
+  for (const f of spec?.features ?? []) transformed.set(f.name, f.kind === 'zscore' || f.kind === 'minmax' || f.kind === 'identity' ? 'scaled' : 'index');
+  for (const c of spec?.crosses ?? []) transformed.set(c.name, 'index');
   for (const name of Object.keys(options.inputs ?? {})) {
     if (!modelInputs.includes(name)) throw refuse(`'inputs' maps '${name}', but the model has no input of that name (its inputs: ${modelInputs.join(', ')})`);
   }
@@ -108,6 +119,17 @@ export function bindOnnxModel(
       throw refuse(`model input '${m.name}' takes ${width} value${width === 1 ? '' : 's'} per row (shape [${shape.map((d) => d ?? 'N').join(', ')}]), but ${columns.length} column${columns.length === 1 ? ' is' : 's are'} mapped to it (${columns.join(', ')})`);
     }
     if (shape.length === 1 && columns.length !== 1) throw refuse(`model input '${m.name}' is one value per row (shape [N]), but ${columns.length} columns are mapped to it (${columns.join(', ')})`);
+    if (spec) {
+      const unknown = columns.filter((c) => !transformed.has(c));
+      if (unknown.length) {
+        throw refuse(`model input '${m.name}' is fed by the Transform (feed: transform), which has no feature${unknown.length === 1 ? '' : 's'} ${unknown.map((c) => `'${c}'`).join(', ')} (its features: ${[...transformed.keys()].join(', ')}${spec.label.name ? `; '${spec.label.name}' is its label` : ''})`);
+      }
+      if (elementType === 'string' || elementType === 'bool') throw refuse(`model input '${m.name}' takes ${elementType} values, but the Transform's features are numbers (feed: transform)`);
+      const scaled = columns.filter((c) => transformed.get(c) === 'scaled');
+      if ((elementType === 'int64' || elementType === 'int32') && scaled.length) {
+        throw refuse(`model input '${m.name}' takes ${elementType} values, but the Transform's feature${scaled.length === 1 ? '' : 's'} ${scaled.map((c) => `'${c}'`).join(', ')} ${scaled.length === 1 ? 'is a scaled number' : 'are scaled numbers'}, not an index`);
+      }
+    }
     return { input: m.name, columns, elementType, shape };
   });
 
@@ -156,24 +178,36 @@ export function bindOnnxModel(
     throw refuse(`a regression model gives one value per row, but output '${output}' gives ${outWidth}`);
   }
 
+  // The raw columns a request carries: the mapped columns, or the raw features behind the transformed ones.
   const inputs = new Map<string, 'number' | 'string'>();
-  for (const f of feeds) for (const c of f.columns) inputs.set(c, f.elementType === 'string' ? 'string' : 'number');
+  if (spec) {
+    const rawType = new Map(spec.features.map((f) => [f.name, f.rawType] as const));
+    for (const f of feeds) {
+      for (const c of f.columns) for (const raw of spec.crosses.find((x) => x.name === c)?.features ?? [c]) inputs.set(raw, rawType.get(raw) ?? 'string');
+    }
+  } else {
+    for (const f of feeds) for (const c of f.columns) inputs.set(c, f.elementType === 'string' ? 'string' : 'number');
+  }
   if (inputs.has(options.label)) throw refuse(`the label column '${options.label}' is mapped to a model input`);
   return {
     task,
     ...(task === 'regression' ? {} : { classes }),
     inputs: [...inputs].map(([name, type]) => ({ name, type })),
-    binding: { file: ONNX_MODEL_FILE, feeds, output, ...(exposeOutput ? { exposeOutput } : {}) },
+    binding: { file: ONNX_MODEL_FILE, feeds, output, ...(spec ? { feed: 'transform' as const } : {}), ...(exposeOutput ? { exposeOutput } : {}) },
   };
 }
 
-/** Predicts raw rows with an open session: the feeds, one run, the output decoded. */
-export async function predictOnnx(ort: Ort, session: OrtTypes.InferenceSession, signature: ModelSignature, rows: readonly Readonly<Record<string, unknown>>[]): Promise<Prediction[]> {
+/**
+ * Predicts raw rows with an open session: the feeds (through the Transform's features when the
+ * binding says `feed: transform`), one run, the output decoded.
+ */
+export async function predictOnnx(ort: Ort, session: OrtTypes.InferenceSession, signature: ModelSignature, rows: readonly Readonly<Record<string, unknown>>[], spec?: TransformSpec, firstRow = 0): Promise<Prediction[]> {
   const binding = signature.onnx;
   if (!binding) throw new PipewiseError('signature.json has no onnx binding');
   if (rows.length === 0) return [];
+  if (binding.feed === 'transform' && !spec) throw new PipewiseError('the model is fed by the Transform (feed: transform), but no transform.json was loaded with it');
   const feeds: Record<string, OrtTypes.Tensor> = {};
-  for (const f of onnxFeeds(binding, rows)) feeds[f.input] = new ort.Tensor(f.type, f.data, f.dims);
+  for (const f of onnxFeeds(binding, spec ? transformedRows(binding, spec, rows) : rows, firstRow)) feeds[f.input] = new ort.Tensor(f.type, f.data, f.dims);
   let result: OrtTypes.InferenceSession.OnnxValueMapType;
   try {
     result = await session.run(feeds, [binding.output]);
@@ -186,6 +220,7 @@ export async function predictOnnx(ort: Ort, session: OrtTypes.InferenceSession, 
   const predictions = onnxPredictions(signature, data, out.dims, rows.length);
   for (const t of Object.values(feeds)) t.dispose();
   out.dispose();
+  checkMissingAnswered(binding, rows, predictions, firstRow);
   return predictions;
 }
 
@@ -203,13 +238,15 @@ export async function loadOnnxServingModel(modelArtifactUri: string, signature: 
   } catch (e) {
     throw new PipewiseError(`cannot load the model at ${modelArtifactUri}: ${errorMessage(e)}`, { file });
   }
+  // feed: transform — the Importer saved the Transform's transform.json beside the model.
+  const spec = binding.feed === 'transform' ? await readJson<TransformSpec>(path.join(modelArtifactUri, 'transform.json'), `transform.json of the model at ${modelArtifactUri}`) : undefined;
   const ort = loadOnnxRuntime();
   const session = await openOnnxSession(servableOnnxBytes(bytes, binding), `the model at ${modelArtifactUri}`);
   return {
     signature,
     async predict(rows) {
       const out: Prediction[] = [];
-      for (let start = 0; start < rows.length; start += PREDICT_CHUNK) out.push(...(await predictOnnx(ort, session, signature, rows.slice(start, start + PREDICT_CHUNK))));
+      for (let start = 0; start < rows.length; start += PREDICT_CHUNK) out.push(...(await predictOnnx(ort, session, signature, rows.slice(start, start + PREDICT_CHUNK), spec, start)));
       return out;
     },
     dispose(): void {

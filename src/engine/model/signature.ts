@@ -47,7 +47,10 @@ export interface ModelSignature {
 /** An ONNX tensor element type Pipewise can feed (onnxruntime's names). */
 export type OnnxElementType = 'float32' | 'float64' | 'int64' | 'int32' | 'string' | 'bool';
 
-/** One model input: the raw columns it is made of, in order (one column → an [N] or [N, 1] tensor). */
+/**
+ * One model input: the columns it is made of, in order (one column → an [N] or [N, 1] tensor) — raw
+ * columns, or with the binding's `feed: transform` the Transform's features (transformRow's values).
+ */
 export interface OnnxFeed {
   readonly input: string;
   readonly columns: readonly string[];
@@ -61,6 +64,13 @@ export interface OnnxBinding {
   /** The file in `model/`. */
   readonly file: string;
   readonly feeds: readonly OnnxFeed[];
+  /**
+   * `transform`: the feeds' columns are the Transform's features, computed from each raw row with the
+   * model artifact's `transform.json` (the same transformRow as transformed_examples and the built-in
+   * models), so the model was trained on transformed_examples and is still served raw requests.
+   * Absent: raw columns feed the model.
+   */
+  readonly feed?: 'transform';
   /**
    * The output read: classification, a float [N, classes] tensor of probabilities (or [N, 1] / [N]:
    * P(classes[1]) of a binary model); regression, the [N] or [N, 1] value.

@@ -173,7 +173,11 @@ async function monitorLog(conn: DuckDBConnection, options: MonitorOptions): Prom
     windows.push({ from, to, n, relation: all ?? '' });
   }
 
-  const schema = servingSchema(options.schema, meta.label);
+  // Only what the model reads is in its requests: an imported (ONNX) model may take a few of the
+  // training columns, and the rest are not missing from its traffic but never part of it.
+  const read = new Set(meta.inputs.map((i) => i.name));
+  const served = servingSchema(options.schema, meta.label);
+  const schema = { ...served, feature: served.feature.filter((f) => read.has(f.name)) };
   const types = new Map(schema.feature.map((f) => [f.name, f.type]));
   const out: MonitorWindow[] = [];
   for (const w of windows) {

@@ -177,19 +177,28 @@ async function lineageOf(push: ExecutionFile, loadExec: (id: string) => Promise<
     }
   }
   // Upstream of the pushed model: the first schema, statistics and ExampleGen examples met.
-  const model = push.inputs?.find((i) => i.input === 'model');
-  const queue = model ? [model.artifactId] : [];
   const seen = new Set<string>();
-  while (queue.length && (!out.schema || !out.statistics || !out.examples)) {
-    const e = await execOf(queue.shift() as string);
-    if (!e || seen.has(e.id)) continue;
-    seen.add(e.id);
-    for (const o of e.outputs ?? []) {
-      if (o.type === 'Schema' && !out.schema) out.schema = path.join(o.uri, 'schema.json');
-      if (o.type === 'ExampleStatistics' && !out.statistics) out.statistics = path.join(o.uri, 'statistics.json');
-      if (o.type === 'Examples' && e.component === 'ExampleGen' && !out.examples) out.examples = o.uri;
+  const walk = async (queue: string[]): Promise<void> => {
+    while (queue.length && (!out.schema || !out.statistics || !out.examples)) {
+      const e = await execOf(queue.shift() as string);
+      if (!e || seen.has(e.id)) continue;
+      seen.add(e.id);
+      for (const o of e.outputs ?? []) {
+        if (o.type === 'Schema' && !out.schema) out.schema = path.join(o.uri, 'schema.json');
+        if (o.type === 'ExampleStatistics' && !out.statistics) out.statistics = path.join(o.uri, 'statistics.json');
+        if (o.type === 'Examples' && e.component === 'ExampleGen' && !out.examples) out.examples = o.uri;
+      }
+      for (const i of e.inputs ?? []) queue.push(i.artifactId);
     }
-    for (const i of e.inputs ?? []) queue.push(i.artifactId);
+  };
+  const model = push.inputs?.find((i) => i.input === 'model');
+  await walk(model ? [model.artifactId] : []);
+  // An imported model (the Importer reads a file) has no training examples upstream: the raw
+  // examples its Evaluator scored stand in (the form's example row), and what lies above them.
+  const evaluated = evaluator?.inputs?.find((i) => i.input === 'examples');
+  if (!out.examples && evaluated) {
+    out.examples = evaluated.uri;
+    await walk([evaluated.artifactId]);
   }
   return out;
 }

@@ -10,6 +10,7 @@
  * untrusted workspace.
  */
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -19,6 +20,7 @@ import * as vscode from 'vscode';
 import type { PipewiseContext } from '../../../src/extension/context';
 import type { ServerInfo } from '../../../src/protocol/models';
 import type { TryRender } from '../../../src/protocol/tryModel';
+import { oraclePython } from '../../python';
 
 const EXTENSION_ID = 'pipewise.pipewise';
 
@@ -253,6 +255,121 @@ suite('models', () => {
       30_000,
     );
     assert.ok(view);
+    server = undefined;
+  });
+});
+
+/**
+ * An imported ONNX model on the same path (issue 30): the LinearClassifier of
+ * test/worker/onnx_models.py (built with onnx.helper) is imported, evaluated and pushed twice by a
+ * pipeline run through the extension; the Models view lists both versions with the Evaluator's
+ * accuracy, a server starts from the view, and the Try panel's form is the model's four inputs and
+ * its answer for the prefilled row is the server's and NumPy's (onnx_models.py predict, 1e-5).
+ */
+suite('models: an imported ONNX model', () => {
+  let extensionPath = '';
+  let folder = '';
+  let base = '';
+  let versions: number[] = [];
+  let evaluation = '';
+  let examples = '';
+  let server: ServerInfo | undefined;
+  const script = (): string => path.join(extensionPath, 'test', 'worker', 'onnx_models.py');
+
+  suiteSetup(async function () {
+    this.timeout(600_000);
+    const ext = vscode.extensions.getExtension<PipewiseContext>(EXTENSION_ID);
+    assert.ok(ext, `extension ${EXTENSION_ID} is installed`);
+    await ext.activate();
+    extensionPath = ext.extensionPath;
+    folder = path.join(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '', 'penguins');
+    fs.mkdirSync(path.join(folder, 'models'), { recursive: true });
+    execFileSync(oraclePython(), [script(), 'build', path.join(folder, 'models'), path.join(folder, 'data', 'penguins.csv')]);
+    const file = path.join(folder, 'onnx.pipeline.yaml');
+    fs.writeFileSync(
+      file,
+      `pipeline: penguins_onnx
+stages:
+  raw: { component: ExampleGen, params: { input: data/penguins.csv } }
+  examples:
+    component: Sql
+    inputs: { examples: raw.examples }
+    params: { query: "SELECT * FROM examples WHERE bill_length_mm IS NOT NULL AND bill_depth_mm IS NOT NULL AND flipper_length_mm IS NOT NULL AND body_mass_g IS NOT NULL" }
+  linear: { component: Importer, params: { source: models/linear.onnx, label: species, inputs: { features: [bill_length_mm, bill_depth_mm, flipper_length_mm, body_mass_g] } } }
+  evaluate: { component: Evaluator, inputs: { examples: examples.examples, model: linear.result }, params: { thresholds: { accuracy: { lower_bound: 0.9 } } } }
+  push: { component: Pusher, inputs: { model: linear.result, blessing: evaluate.blessing }, params: { destination: serving/penguins-onnx } }
+`,
+    );
+    // Two forced runs: two pushed versions of the imported model.
+    for (let run = 0; run < 2; run++) {
+      const outcome = (await vscode.commands.executeCommand('pipewise.runPipeline', vscode.Uri.file(file), { force: true, revealGraph: false })) as {
+        status: string;
+        stages: { name: string; artifacts: Record<string, string> }[];
+      };
+      assert.equal(outcome?.status, 'succeeded', JSON.stringify(outcome).slice(0, 500));
+      const pushed = JSON.parse(fs.readFileSync(path.join(outcome.stages.find((s) => s.name === 'push')?.artifacts.pushed_model ?? '', 'pushed.json'), 'utf8')) as { pushed: boolean; version: number; destination: string };
+      assert.ok(pushed.pushed, 'the run pushed the imported model (it is blessed)');
+      versions.push(pushed.version);
+      base = pushed.destination;
+      evaluation = outcome.stages.find((s) => s.name === 'evaluate')?.artifacts.evaluation ?? '';
+      examples = outcome.stages.find((s) => s.name === 'examples')?.artifacts.examples ?? '';
+    }
+    versions = versions.sort((a, b) => b - a);
+  });
+
+  suiteTeardown(async () => {
+    if (server) await vscode.commands.executeCommand('pipewise.stopModelServer', base);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  test('the Models view lists both pushed versions of the ONNX model, newest first, with the Evaluator\'s accuracy', async function () {
+    this.timeout(60_000);
+    assert.equal((JSON.parse(fs.readFileSync(path.join(base, String(versions[0]), 'signature.json'), 'utf8')) as { modelFormat?: string }).modelFormat, 'onnx');
+    const metrics = JSON.parse(fs.readFileSync(path.join(evaluation, 'metrics.json'), 'utf8')) as { slices: { slice: object; metrics: Record<string, number> }[] };
+    const accuracy = metrics.slices.find((s) => Object.keys(s.slice).length === 0)?.metrics.accuracy as number;
+    const view = await waitFor(
+      'the Models view to list both penguins-onnx versions',
+      async () => {
+        const v = (await vscode.commands.executeCommand('pipewise.test.modelsView')) as ViewSnapshot;
+        const m = v.find((x) => x.label === 'penguins-onnx');
+        return m && versions.every((n) => m.children.some((c) => c.label === `v${n}`)) ? m : undefined;
+      },
+      30_000,
+    );
+    assert.deepEqual(view.children.map((c) => c.label), versions.map((v) => `v${v}`));
+    for (const item of view.children) {
+      const shown = /accuracy (\d\.\d+)/.exec(item.description);
+      assert.ok(shown, `accuracy in '${item.description}'`);
+      assert.ok(Math.abs(Number(shown[1]) - accuracy) < 5e-3, `shown ${shown[1]}, metrics.json ${accuracy}`);
+    }
+  });
+
+  test('a server starts from the view and the Try panel answers with the ONNX model as the server and NumPy do', async function () {
+    this.timeout(300_000);
+    server = (await vscode.commands.executeCommand('pipewise.startModelServer', base)) as ServerInfo | undefined;
+    assert.ok(server, 'the server started');
+    assert.equal(server.version, String(versions[0]), 'the newest version serves');
+    assert.equal(await vscode.commands.executeCommand('pipewise.tryModel', base), base);
+    const form = (await vscode.commands.executeCommand('pipewise.test.tryRender', base, { kind: 'form', timeoutMs: 90_000 })) as TryRender;
+    assert.deepEqual(form.fields, ['bill_length_mm', 'bill_depth_mm', 'flipper_length_mm', 'body_mass_g'], 'the form is the columns the model reads');
+    await vscode.commands.executeCommand('pipewise.test.tryMessage', base, 'submit');
+    const answer = (await vscode.commands.executeCommand('pipewise.test.tryRender', base, { kind: 'answer', timeoutMs: 60_000 })) as TryRender;
+    assert.equal(answer.version, server.version);
+    // The oracles: the eval split's first row (the form's prefill; read here with DuckDB) sent straight to the server, and NumPy.
+    const row = await firstRow(extensionPath, path.join(examples, 'Split-eval', 'data.parquet'));
+    const instance = Object.fromEntries((form.fields ?? []).map((f) => [f, Number(row[f])]));
+    const direct = await post(`${server.url}:predict`, { instances: [instance] });
+    assert.equal(direct.status, 200, JSON.stringify(direct.body));
+    const p = (direct.body.predictions as { prediction: string; scores: number[]; classes: string[] }[])[0];
+    assert.ok(p);
+    const numpy = (JSON.parse(execFileSync(oraclePython(), [script(), 'predict', path.join(folder, 'models')], { input: JSON.stringify({ model: 'linear', rows: [instance] }) }).toString()) as { probabilities: number[][] }).probabilities[0] ?? [];
+    assert.equal(answer.prediction, p.prediction, 'the panel shows the class the server predicts for that row');
+    assert.deepEqual(answer.bars?.map((b) => b.name), ['Adelie', 'Chinstrap', 'Gentoo']);
+    answer.bars?.forEach((b, i) => {
+      assert.ok(Math.abs(b.probability - (p.scores[i] as number)) < 1e-6, `${b.name}: ${b.probability} vs the server's ${p.scores[i]}`);
+      assert.ok(Math.abs(b.probability - (numpy[i] as number)) < 1e-5, `${b.name}: ${b.probability} vs NumPy's ${numpy[i]}`);
+    });
+    assert.equal(await vscode.commands.executeCommand('pipewise.stopModelServer', base), true);
     server = undefined;
   });
 });
