@@ -273,3 +273,34 @@ test('partial dependence of the top three features agrees with scikit-learn\'s p
     assert.ok(Math.abs(slope - w) <= 1e-9, `slope ${slope} vs weight ${w}`);
   }
 });
+
+test('partial dependence reaches the view (one small line chart per feature, one line per class) and the CLI table; a malformed entry is an error naming the file', async () => {
+  const { buildImportanceView, buildEvaluationView } = await import('../../src/core/evaluationView');
+  const { importanceCharts } = await import('../../webviews/shared/evaluationCharts');
+  const { formatImportance } = await import('../../src/cli/importance');
+  const c = makeCase('multiclass', 300, 9, 2, 5000);
+  const file = await permutationImportance({ model: linearModel(c), rows: c.rows, labels: labelsOf(c), features: COLUMNS, options: { repeats: c.repeats, maxRows: c.max_rows, seed: c.seed }, signal: new AbortController().signal });
+  const pd = file.partial_dependence ?? [];
+  assert.equal(pd.length, 3);
+  const view = buildImportanceView('/e/feature_importance.json', file);
+  const ev = buildEvaluationView('/e/metrics.json', { slices: [{ slice: {}, metrics: { example_count: 300, accuracy: 0.8 } }], blessed: true, task: 'multiclass' }, undefined, view);
+  const charts = importanceCharts(ev).filter((x) => x.id.startsWith('partial-dependence-'));
+  assert.deepEqual(charts.map((x) => x.title), pd.map((p) => `Partial dependence: ${p.feature}`));
+  for (const [i, chart] of charts.entries()) {
+    const p = pd[i] as NonNullable<typeof file.partial_dependence>[number];
+    const values = (chart.spec as unknown as { data: { values: { x: unknown; output: string; mean: number }[] } }).data.values;
+    assert.equal(values.length, p.grid.length * 3, 'a point per grid value and class');
+    assert.deepEqual([...new Set(values.map((v) => v.output))], c.classes);
+    values.forEach((v, j) => assert.equal(v.mean, p.average[Math.floor(j / p.grid.length)]?.[j % p.grid.length]));
+  }
+  // The CLI prints each curve as a table: a row per grid value, a column per class.
+  const text = formatImportance(file);
+  for (const p of pd) {
+    const at = text.indexOf(`Partial dependence on ${p.feature}: mean probability of each class over the ${file.rows} rows`);
+    assert.ok(at >= 0, text);
+    const rows = text.slice(at).split('\n').slice(2, 2 + p.grid.length);
+    rows.forEach((line, g) => assert.deepEqual(line.trim().split(/\s+/).slice(1).map(Number), p.average.map((a) => Number((a[g] as number).toFixed(4))), line));
+  }
+  const broken = { ...file, partial_dependence: [{ ...(pd[0] as NonNullable<typeof file.partial_dependence>[number]), average: [[1, 2]] }] };
+  assert.throws(() => buildImportanceView('/e/feature_importance.json', broken), /\/e\/feature_importance\.json: partial_dependence/);
+});
