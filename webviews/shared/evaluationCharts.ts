@@ -229,7 +229,7 @@ function partialDependenceCharts(v: EvaluationView, imp: ImportanceView): NamedC
     return {
       id: `partial-dependence-${i}`,
       title: `Partial dependence: ${p.feature}`,
-      caption: `The ${yTitle.replace(/^mean /, '')} averaged over ${rows} with ${p.feature} set to each of ${p.grid.length} ${numeric ? 'values (between its 5th and 95th percentiles)' : 'categories'} in every row.`,
+      caption: `${v.task === 'regression' ? 'The prediction' : v.task === 'binary' ? `P(${p.outputs[0] ?? 'positive'})` : "Each class's probability"} averaged over ${rows} with ${p.feature} set to each of ${p.grid.length} ${numeric ? 'values (between its 5th and 95th percentiles)' : 'categories'} in every row.`,
       spec: {
         $schema: SCHEMA,
         width: 'container',
