@@ -74,7 +74,8 @@ function formatPartialDependence(p: PartialDependence, rows: number): string[] {
   const shown = p.grid.map((x) => (typeof x === 'number' ? String(Number(x.toPrecision(6))) : x));
   const first = Math.max(p.feature.length, ...shown.map((x) => x.length));
   const widths = p.outputs.map((o) => Math.max(o.length, 8));
-  const out = [`Partial dependence on ${p.feature}: ${what} over the ${rows} rows with ${p.feature} set to each value`, `${p.feature.padEnd(first)}  ${p.outputs.map((o, k) => o.padStart(widths[k] as number)).join('  ')}`];
-  shown.forEach((x, g) => out.push(`${x.padEnd(first)}  ${p.outputs.map((_, k) => (p.average[k]?.[g] ?? NaN).toFixed(4).padStart(widths[k] as number)).join('  ')}`));
+  // Indented under its heading, so no line of it reads as a row of the importance table above.
+  const out = [`Partial dependence on ${p.feature}: ${what} over the ${rows} rows with ${p.feature} set to each value`, `  ${p.feature.padEnd(first)}  ${p.outputs.map((o, k) => o.padStart(widths[k] as number)).join('  ')}`];
+  shown.forEach((x, g) => out.push(`  ${x.padEnd(first)}  ${p.outputs.map((_, k) => (p.average[k]?.[g] ?? NaN).toFixed(4).padStart(widths[k] as number)).join('  ')}`));
   return out;
 }
