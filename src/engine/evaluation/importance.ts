@@ -173,9 +173,9 @@ export function mquantile(sorted: readonly number[], p: number): number {
   const alphap = 0.4;
   const betap = 0.4;
   const aleph = n * p + alphap + p * (1 - alphap - betap);
+  if (n === 1) return sorted[0] as number;
   const k = Math.floor(Math.min(Math.max(aleph, 1), n - 1));
   const gamma = Math.min(Math.max(aleph - k, 0), 1);
-  if (n === 1) return sorted[0] as number;
   return (1 - gamma) * (sorted[k - 1] as number) + gamma * (sorted[k] as number);
 }
 
@@ -232,16 +232,20 @@ export async function partialDependence(model: ServingModel, rows: readonly RawR
     // A category read back as a number (e.g. a numeric-looking code) is still the string the model saw.
     const grid = partialDependenceGrid(rows.map((r) => (kind === 'categorical' && typeof r[feature] === 'number' ? String(r[feature]) : (r[feature] ?? null))), kind);
     if (!grid) continue;
-    const batch: RawRow[] = [];
-    for (const value of grid) for (const r of rows) batch.push({ ...r, [feature]: value });
-    const predictions = await predictAll(model, batch, signal);
-    const average = outputs.names.map((_, k) =>
-      grid.map((_, g) => {
+    const average = outputs.names.map(() => new Array<number>(grid.length).fill(0));
+    // One grid value at a time, so no more than the rows used are held as modified copies.
+    for (const [g, value] of grid.entries()) {
+      const predictions = await predictAll(
+        model,
+        rows.map((r) => ({ ...r, [feature]: value })),
+        signal,
+      );
+      average.forEach((line, k) => {
         let sum = 0;
-        for (let i = 0; i < rows.length; i++) sum += outputs.of(predictions[g * rows.length + i] as Prediction)[k] as number;
-        return sum / rows.length;
-      }),
-    );
+        for (const p of predictions) sum += outputs.of(p)[k] as number;
+        line[g] = sum / rows.length;
+      });
+    }
     out.push({ feature, kind, grid, outputs: outputs.names, average });
   }
   return out;
