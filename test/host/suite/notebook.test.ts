@@ -235,6 +235,8 @@ suite('notebook', () => {
     const trained = /^\[trees\] trained gradient_boosted_trees \(Yggdrasil Decision Forests, its default hyperparameters\): (\d+) trees; /m.exec(stdout);
     assert.ok(loaded && trained, `YDF's model line and the Trainer's summary line in:\n${stdout.slice(-2000)}`);
     assert.equal(trained[1], loaded[1]);
+    // The run line names the forest without a network's hidden layers (it once said "gradient_boosted_trees [64,32]").
+    assert.match(stdout, /^\[trees\] multiclass on 'species' .*; gradient_boosted_trees$/m);
     // Live: the notebook showed the progress while the cell still ran, before the summary line.
     assert.ok(
       seen.some((s) => s.running && /^\[trees\] YDF: num-trees:/m.test(s.stdout) && !/^\[trees\] trained /m.test(s.stdout)),
