@@ -66,6 +66,8 @@ apt_install r-cran-mlbench
 # Public tables the decision-forest oracle test compares with scikit-learn (test/worker/tf-trees-oracle.test.ts:
 # carData's Mroz, Wells, SLID).
 apt_install r-cran-cardata
+# … and AER's CPS1985 (r-cran-aer; it brings car and its dependencies, about 150 small R packages).
+apt_install r-cran-aer
 
 # 2. Node 24 from the npm registry. The `node` package only runs a preinstall that fetches the
 #    platform package `node-linux-<arch>` (binary + include/ headers); npm 11 blocks install scripts

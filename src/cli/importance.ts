@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { PipewiseError } from '../core/errors';
 import { buildImportanceView } from '../core/evaluationView';
-import type { FeatureImportanceFile } from '../protocol/evaluation';
+import type { FeatureImportanceFile, PartialDependence } from '../protocol/evaluation';
 import { errorMessage } from '../protocol/errors';
 import { FEATURE_IMPORTANCE_FILE } from '../engine/evaluation/importance';
 
@@ -64,5 +64,18 @@ export function formatImportance(f: FeatureImportanceFile): string {
       for (const x of [...list].sort((a, b) => b.importance - a.importance)) lines.push(`${x.feature.padEnd(w)}  ${String(Number(x.importance.toPrecision(6))).padStart(10)}`);
     }
   }
+  for (const p of f.partial_dependence ?? []) lines.push('', ...formatPartialDependence(p, f.rows));
   return `${lines.join('\n')}\n`;
+}
+
+/** One feature's partial dependence as a table: the value it was set to, then each output's mean. */
+function formatPartialDependence(p: PartialDependence, rows: number): string[] {
+  const what = p.outputs.length === 1 && p.outputs[0] === 'prediction' ? 'mean prediction' : p.outputs.length === 1 ? `mean probability of ${p.outputs[0]}` : 'mean probability of each class';
+  const shown = p.grid.map((x) => (typeof x === 'number' ? String(Number(x.toPrecision(6))) : x));
+  const first = Math.max(p.feature.length, ...shown.map((x) => x.length));
+  const widths = p.outputs.map((o) => Math.max(o.length, 8));
+  // Indented under its heading, so no line of it reads as a row of the importance table above.
+  const out = [`Partial dependence on ${p.feature}: ${what} over the ${rows} rows with ${p.feature} set to each value`, `  ${p.feature.padEnd(first)}  ${p.outputs.map((o, k) => o.padStart(widths[k] as number)).join('  ')}`];
+  shown.forEach((x, g) => out.push(`  ${x.padEnd(first)}  ${p.outputs.map((_, k) => (p.average[k]?.[g] ?? NaN).toFixed(4).padStart(widths[k] as number)).join('  ')}`));
+  return out;
 }

@@ -184,6 +184,26 @@ export interface FeatureImportanceFile {
   readonly features: readonly PermutationImportance[];
   /** The model's own importances, when its folder has `variable_importances.json`. */
   readonly model?: ModelImportances;
+  /** Partial dependence of the most important features (the first three of `features`), on the same rows. */
+  readonly partial_dependence?: readonly PartialDependence[];
+}
+
+/**
+ * One feature's partial dependence: the mean prediction over the rows used for importance with the
+ * feature set to each grid value in every row. The grid is scikit-learn's (`partial_dependence` with
+ * `grid_resolution=20, percentiles=(0.05, 0.95)`, `method='brute'`): a number column's distinct
+ * values if fewer than 20, else 20 evenly spaced values between its 5th and 95th percentiles
+ * (SciPy's `mquantiles`); a string column's distinct values in sorted order (the 20 most frequent
+ * when there are more).
+ */
+export interface PartialDependence {
+  readonly feature: string;
+  readonly kind: 'numeric' | 'categorical';
+  readonly grid: readonly (number | string)[];
+  /** What each averaged output is: `prediction` (regression), the positive class's probability (binary), each class's probability (multiclass). */
+  readonly outputs: readonly string[];
+  /** `average[k][g]`: output k's mean over the rows with the feature set to `grid[g]` (scikit-learn's `average` layout). */
+  readonly average: readonly (readonly number[])[];
 }
 
 /** What the evaluation view draws of feature_importance.json. */
@@ -196,4 +216,5 @@ export interface ImportanceView {
   readonly sampled: boolean;
   readonly features: readonly { readonly feature: string; readonly mean: number; readonly std: number }[];
   readonly model?: ModelImportances;
+  readonly partialDependence?: readonly PartialDependence[];
 }

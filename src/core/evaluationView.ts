@@ -4,7 +4,7 @@
  * predictions the confusion matrix and the curves (ROC, precision–recall, calibration) or, for a
  * regression, actual against predicted. Pure; unit-tested against scikit-learn.
  */
-import type { BaselineDelta, CurveSeries, EvaluationCheck, EvaluationSlice, EvaluationTask, EvaluationView, FairnessRate, FeatureImportanceFile, ImportanceView, PredictionsFile } from './evaluationTypes';
+import type { BaselineDelta, CurveSeries, EvaluationCheck, EvaluationSlice, EvaluationTask, EvaluationView, FairnessRate, FeatureImportanceFile, ImportanceView, PartialDependence, PredictionsFile } from './evaluationTypes';
 import { calibrationCurve, oneVsRest, precisionRecallCurve, rocCurve } from './curves';
 import { argmax, binaryConfusion, confusionMatrix } from './metrics';
 
@@ -69,7 +69,33 @@ export function buildImportanceView(file: string, f: FeatureImportanceFile): Imp
     throw new Error(`${file}: not a permutation importance file (expected { method: "permutation", features: [{ feature, mean, std }] })`);
   }
   const features = [...f.features].sort((a, b) => b.mean - a.mean).map((x) => ({ feature: x.feature, mean: x.mean, std: x.std }));
-  return { metric: f.metric, baseline: f.baseline, repeats: f.repeats, rows: f.rows, usableRows: f.usable_rows, sampled: f.sampled, features, ...(f.model ? { model: f.model } : {}) };
+  const partial = f.partial_dependence;
+  if (partial !== undefined && !(Array.isArray(partial) && partial.every(isPartialDependence))) {
+    throw new Error(`${file}: partial_dependence is not a list of { feature, kind, grid, outputs, average } with one average per output and one value per grid point`);
+  }
+  return {
+    metric: f.metric,
+    baseline: f.baseline,
+    repeats: f.repeats,
+    rows: f.rows,
+    usableRows: f.usable_rows,
+    sampled: f.sampled,
+    features,
+    ...(f.model ? { model: f.model } : {}),
+    ...(partial?.length ? { partialDependence: partial } : {}),
+  };
+}
+
+function isPartialDependence(p: PartialDependence): boolean {
+  return (
+    typeof p?.feature === 'string' &&
+    (p.kind === 'numeric' || p.kind === 'categorical') &&
+    Array.isArray(p.grid) &&
+    Array.isArray(p.outputs) &&
+    Array.isArray(p.average) &&
+    p.average.length === p.outputs.length &&
+    p.average.every((line) => Array.isArray(line) && line.length === p.grid.length && line.every((v) => typeof v === 'number' || v === null)) // null: NaN as JSON writes it
+  );
 }
 
 export function buildEvaluationView(file: string, metrics: MetricsFile, predictions?: PredictionsFile, importance?: ImportanceView): EvaluationView {

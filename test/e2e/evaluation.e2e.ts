@@ -2,8 +2,10 @@
  * A person judging a model: after two runs of the penguin pipeline (different epochs), the graph's
  * `evaluation` artifact opens the evaluation panel in the active group — verdict, checks with their
  * reasons, slices, confusion matrix and curves, and the feature-importance bars in
- * feature_importance.json's order — and the experiments table compares the runs.
- * Saves `test-results/screenshots/evaluation.png`, `importance.png` and `experiments.png` (shown in the README).
+ * feature_importance.json's order with the partial dependence of the top three below them — and
+ * the experiments table compares the runs.
+ * Saves `test-results/screenshots/evaluation.png`, `importance.png`, `partial-dependence.png` and
+ * `experiments.png` (shown in the README).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -86,6 +88,26 @@ test('the graph\'s evaluation artifact opens the evaluation panel with its verdi
   assert.ok((byTop[0]?.width ?? 0) >= Math.max(...byTop.map((b) => b.width)) - 0.5, JSON.stringify(byTop));
   await figure.scrollIntoViewIfNeeded();
   await wb.screenshot('importance');
+
+  // Partial dependence of the top three features, below the bars: one small chart each, one line
+  // per class, a point per grid value of feature_importance.json's partial_dependence.
+  const partial = (JSON.parse(fs.readFileSync(path.join(path.dirname(newestMetrics()), 'feature_importance.json'), 'utf8')) as { partial_dependence?: { feature: string; grid: unknown[]; outputs: string[] }[] }).partial_dependence ?? [];
+  assert.deepEqual(partial.map((p) => p.feature), importance.features.slice(0, 3).map((f) => f.feature));
+  for (const [i, p] of partial.entries()) {
+    const pdFigure = panel.locator(`section.importance figure[data-chart="partial-dependence-${i}"]`);
+    await pdFigure.locator('svg').first().waitFor({ timeout: 60_000 });
+    assert.equal(await pdFigure.locator('figcaption strong').innerText(), `Partial dependence: ${p.feature}`);
+    const marks = await pdFigure.locator('svg').evaluate((svg) => ({
+      lines: svg.querySelectorAll('path[aria-roledescription="line mark"]').length,
+      points: svg.querySelectorAll('path[aria-roledescription="point"]').length,
+    }));
+    assert.deepEqual(marks, { lines: p.outputs.length, points: p.outputs.length * p.grid.length }, `${p.feature}: ${JSON.stringify(marks)}`);
+    // Below the importance bars, not beside them.
+    const [bars, curve] = await Promise.all([figure.boundingBox(), pdFigure.boundingBox()]);
+    assert.ok(bars && curve && curve.y >= bars.y + bars.height - 1, `${p.feature}: ${JSON.stringify({ bars, curve })}`);
+  }
+  await panel.locator('section.importance figure[data-chart="partial-dependence-0"]').scrollIntoViewIfNeeded();
+  await wb.screenshot('partial-dependence');
 });
 
 function newestMetrics(): string {

@@ -231,3 +231,76 @@ test('the evaluation view takes feature_importance.json sorted and the chart dra
   assert.equal(importanceCharts({ ...ev, importance: undefined }).length, 0);
   assert.throws(() => buildImportanceView('/e/feature_importance.json', { ...file, features: [{ feature: 'x', mean: NaN, std: 0, drops: [] }] }), /\/e\/feature_importance\.json/);
 });
+
+test('partial dependence of the top three features agrees with scikit-learn\'s partial_dependence (brute, its grid) on the same rows; a linear regression\'s curve is a line with the coefficient as slope', async () => {
+  const cases = [
+    makeCase('regression', 400, 3, 2, 5000),
+    makeCase('binary', 700, 11, 2, 300), // sampled: 300 of the usable rows, as importance used them
+    makeCase('multiclass', 500, 5, 2, 5000),
+  ];
+  const results: Awaited<ReturnType<typeof permutationImportance>>[] = [];
+  for (const c of cases) {
+    const got = await permutationImportance({ model: linearModel(c), rows: c.rows, labels: labelsOf(c), features: COLUMNS, options: { repeats: c.repeats, maxRows: c.max_rows, seed: c.seed }, signal: new AbortController().signal });
+    results.push(got);
+  }
+  const payload = cases.map((c, n) => {
+    const usable = { ...c, rows: c.rows.filter((_, i) => c.usable[i]), y: c.y.filter((_, i) => c.usable[i]) };
+    return { case: usable, features: (results[n]?.partial_dependence ?? []).map((p) => p.feature) };
+  });
+  const oracle = JSON.parse(runSystemPython(path.join(__dirname, '../fixtures/evaluation/sklearn_partial_dependence.py'), [], JSON.stringify(payload))) as Record<string, { grid: (number | string)[]; average: number[][] }>[];
+  for (const [n, c] of cases.entries()) {
+    const got = results[n];
+    const pd = got?.partial_dependence ?? [];
+    // The three most important features, in importance order.
+    assert.deepEqual(pd.map((p) => p.feature), got?.features.slice(0, 3).map((f) => f.feature));
+    assert.deepEqual(pd.map((p) => p.kind), pd.map((p) => (p.feature === 'colour' ? 'categorical' : 'numeric')));
+    for (const p of pd) {
+      const expected = oracle[n]?.[p.feature];
+      assert.ok(expected, `${c.task} ${p.feature}: scikit-learn's curve`);
+      assert.equal(p.grid.length, expected.grid.length, `${c.task} ${p.feature}: grid ${JSON.stringify(p.grid)} vs ${JSON.stringify(expected.grid)}`);
+      p.grid.forEach((v, g) => (typeof v === 'number' ? assert.ok(Math.abs(v - (expected.grid[g] as number)) <= 1e-12, `${c.task} ${p.feature}: grid ${g}: ${v} vs ${expected.grid[g]}`) : assert.equal(v, expected.grid[g])));
+      assert.deepEqual(p.outputs, c.task === 'regression' ? ['prediction'] : c.task === 'binary' ? ['yes'] : c.classes);
+      assert.equal(p.average.length, expected.average.length);
+      p.average.forEach((line, k) => line.forEach((v, g) => assert.ok(Math.abs(v - (expected.average[k]?.[g] as number)) <= TOLERANCE, `${c.task} ${p.feature} output ${k} at ${p.grid[g]}: ${v} vs scikit-learn ${expected.average[k]?.[g]}`)));
+    }
+  }
+  // Linear regression: the curve of x1 rises by exactly its weight per unit of x1.
+  const x1 = results[0]?.partial_dependence?.find((p) => p.feature === 'x1');
+  assert.ok(x1 && x1.grid.length === 20);
+  const w = cases[0]?.weights.x1?.[0] as number;
+  for (let g = 1; g < x1.grid.length; g++) {
+    const slope = ((x1.average[0]?.[g] as number) - (x1.average[0]?.[g - 1] as number)) / ((x1.grid[g] as number) - (x1.grid[g - 1] as number));
+    assert.ok(Math.abs(slope - w) <= 1e-9, `slope ${slope} vs weight ${w}`);
+  }
+});
+
+test('partial dependence reaches the view (one small line chart per feature, one line per class) and the CLI table; a malformed entry is an error naming the file', async () => {
+  const { buildImportanceView, buildEvaluationView } = await import('../../src/core/evaluationView');
+  const { importanceCharts } = await import('../../webviews/shared/evaluationCharts');
+  const { formatImportance } = await import('../../src/cli/importance');
+  const c = makeCase('multiclass', 300, 9, 2, 5000);
+  const file = await permutationImportance({ model: linearModel(c), rows: c.rows, labels: labelsOf(c), features: COLUMNS, options: { repeats: c.repeats, maxRows: c.max_rows, seed: c.seed }, signal: new AbortController().signal });
+  const pd = file.partial_dependence ?? [];
+  assert.equal(pd.length, 3);
+  const view = buildImportanceView('/e/feature_importance.json', file);
+  const ev = buildEvaluationView('/e/metrics.json', { slices: [{ slice: {}, metrics: { example_count: 300, accuracy: 0.8 } }], blessed: true, task: 'multiclass' }, undefined, view);
+  const charts = importanceCharts(ev).filter((x) => x.id.startsWith('partial-dependence-'));
+  assert.deepEqual(charts.map((x) => x.title), pd.map((p) => `Partial dependence: ${p.feature}`));
+  for (const [i, chart] of charts.entries()) {
+    const p = pd[i] as NonNullable<typeof file.partial_dependence>[number];
+    const values = (chart.spec as unknown as { data: { values: { x: unknown; output: string; mean: number }[] } }).data.values;
+    assert.equal(values.length, p.grid.length * 3, 'a point per grid value and class');
+    assert.deepEqual([...new Set(values.map((v) => v.output))], c.classes);
+    values.forEach((v, j) => assert.equal(v.mean, p.average[Math.floor(j / p.grid.length)]?.[j % p.grid.length]));
+  }
+  // The CLI prints each curve as a table: a row per grid value, a column per class.
+  const text = formatImportance(file);
+  for (const p of pd) {
+    const at = text.indexOf(`Partial dependence on ${p.feature}: mean probability of each class over the ${file.rows} rows`);
+    assert.ok(at >= 0, text);
+    const rows = text.slice(at).split('\n').slice(2, 2 + p.grid.length);
+    rows.forEach((line, g) => assert.deepEqual(line.trim().split(/\s+/).slice(1).map(Number), p.average.map((a) => Number((a[g] as number).toFixed(4))), line));
+  }
+  const broken = { ...file, partial_dependence: [{ ...(pd[0] as NonNullable<typeof file.partial_dependence>[number]), average: [[1, 2]] }] };
+  assert.throws(() => buildImportanceView('/e/feature_importance.json', broken), /\/e\/feature_importance\.json: partial_dependence/);
+});

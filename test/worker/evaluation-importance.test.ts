@@ -2,7 +2,8 @@
  * Feature importance end to end through the real CLI on the penguins (ExampleGen → Transform →
  * Trainer on TF.js → Evaluator): a planted column — the body mass read off a noisy scale — must rank
  * first when predicting body mass, a column of pure noise must matter little, feature_importance.json
- * must describe the sample it used, and the run output must print the top features.
+ * must describe the sample it used, and the run output must print the top features; the partial
+ * dependence of the linear model on the planted column must be a straight line.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -110,6 +111,24 @@ stages:
   const table = shown.stdout.split('\n').filter((l) => importance.features.some((f) => l.startsWith(`${f.feature} `)));
   assert.deepEqual(table.map((l) => l.split(/\s+/)[0]), importance.features.map((f) => f.feature));
   assert.deepEqual(table.map((l) => Number(l.split(/\s+/)[1])), importance.features.map((f) => Number(f.mean.toFixed(4))));
+  // Partial dependence of the top three, on the same 80 rows. The model is linear in every raw
+  // number (z-scored, weighted, summed), so the mean prediction is a straight line in scale_g: each
+  // step between grid values rises by the same amount (to float32 precision of ~4,000 g predictions).
+  const partial = importance.partial_dependence ?? [];
+  assert.deepEqual(partial.map((p) => p.feature), importance.features.slice(0, 3).map((f) => f.feature));
+  const scale = partial[0];
+  assert.ok(scale && scale.kind === 'numeric' && scale.grid.length === 20, JSON.stringify(scale));
+  assert.deepEqual(scale.outputs, ['prediction']);
+  const line0 = scale.average[0] as number[];
+  const grid = scale.grid as number[];
+  const slope = ((line0[19] as number) - (line0[0] as number)) / ((grid[19] as number) - (grid[0] as number));
+  assert.ok(slope > 0.3, `the mean prediction rises with the scale's reading (slope ${slope})`);
+  line0.forEach((v, g) => assert.ok(Math.abs(v - ((line0[0] as number) + slope * ((grid[g] as number) - (grid[0] as number)))) < 0.05, `not on the line at ${grid[g]}: ${v}`));
+  // … and the CLI prints it under its heading, a row per grid value.
+  const heading = shown.stdout.indexOf(`Partial dependence on scale_g: mean prediction over the ${MAX_ROWS} rows`);
+  assert.ok(heading >= 0, shown.stdout);
+  const rowsShown = shown.stdout.slice(heading).split('\n').slice(2, 22).map((l) => l.trim().split(/\s+/).map(Number));
+  assert.deepEqual(rowsShown.map((r) => r[1]), line0.map((v) => Number(v.toFixed(4))));
   const asJson = spawnSync(process.execPath, [CLI, 'importance', path.join(evaluation, 'metrics.json'), '--json'], { encoding: 'utf8' });
   assert.deepEqual(JSON.parse(asJson.stdout), importance);
   const missing = spawnSync(process.execPath, [CLI, 'importance', path.join(dir, 'nowhere')], { encoding: 'utf8' });

@@ -5,8 +5,9 @@
  * scikit-learn's HistGradientBoosting (native categorical features) and its tuned linear model
  * (LogisticRegressionCV / RidgeCV on standardised numbers and one-hot strings), fitted and scored by
  * this test on the very same train and eval rows. AUC for binary, accuracy for multiclass, R² for
- * regression. The tables come from Debian's r-cran-cardata (Mroz, Wells, SLID), exported with
- * Rscript; r-cran-modeldata and the mlbench tables of tf-oracle.test.ts are left alone. Which tables
+ * regression. The tables come from Debian's r-cran-cardata (Mroz, Wells, SLID) and r-cran-aer
+ * (CPS1985), exported with Rscript; r-cran-modeldata and the mlbench tables of tf-oracle.test.ts
+ * are left alone. Which tables
  * and why, and the ones that fell short, are below.
  */
 import { test } from 'node:test';
@@ -23,7 +24,7 @@ interface Table {
   readonly label: string;
   readonly task: 'binary' | 'multiclass' | 'regression';
   /** The R package (a Debian r-cran-* package) the table comes from. */
-  readonly rPackage: 'carData';
+  readonly rPackage: 'carData' | 'AER';
   /** R code writing the table to the CSV path `out`. */
   readonly code: string;
 }
@@ -58,16 +59,25 @@ const rTable = (pkg: Table['rPackage'], expr: string): string => `suppressMessag
  *   than linear (0.302) but a heavy-tailed label makes the paired standard error too wide for the
  *   2-standard-error rule.
  * - carData's Wells (3,020 rows, binary): within the margin, asserted below.
- * So three tables are asserted (two binary, one regression), one short of the issue's four.
+ * A second regression table, by the same rule, taken in an order fixed before any was scored
+ * (AER's CPS1985, HousePrices, CASchools, Fatalities, Guns, PSID1982; CASchools and Fatalities
+ * are under 500 rows; MASS's Boston and mlbench's BostonHousing2 are the rows of tf-oracle.test.ts's
+ * BostonHousing, so not new):
+ * - AER's CPS1985 (534 rows, no repeats, regression on wage; 163 eval rows): `auto` R² 0.293
+ *   (linear kept; wide-and-deep's validation loss was lower, not by 2 standard errors) vs RidgeCV
+ *   0.284 and HistGradientBoosting 0.186. Within the margin, asserted below; the first in the order
+ *   passed, so no other AER table was scored.
+ * So four tables are asserted: two binary (Mroz, Wells), two regression (SLID, CPS1985).
  */
 const TABLES: readonly Table[] = [
   { name: 'Mroz', label: 'lfp', task: 'binary', rPackage: 'carData', code: rTable('carData', 'Mroz') },
   { name: 'Wells', label: 'switch', task: 'binary', rPackage: 'carData', code: rTable('carData', 'Wells') },
   // SLID's wages are missing for 44% of people: those rows have no label and are left out.
   { name: 'SLID', label: 'wages', task: 'regression', rPackage: 'carData', code: rTable('carData', 'SLID[!is.na(SLID$wages), ]') },
+  { name: 'CPS1985', label: 'wage', task: 'regression', rPackage: 'AER', code: `suppressMessages(library(AER)); data(CPS1985); write.csv(CPS1985, out, row.names = FALSE)` },
 ];
 
-const DEBIAN_PACKAGE: Readonly<Record<Table['rPackage'], string>> = { carData: 'r-cran-cardata' };
+const DEBIAN_PACKAGE: Readonly<Record<Table['rPackage'], string>> = { carData: 'r-cran-cardata', AER: 'r-cran-aer' };
 
 function missing(t: Table): string | undefined {
   if (!existsSync(RSCRIPT)) return `no Rscript (scripts/setup-test-env.sh installs ${DEBIAN_PACKAGE[t.rPackage]})`;

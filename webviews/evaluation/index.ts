@@ -160,7 +160,9 @@ function draw(v: EvaluationView): void {
   const base = baselineTable(v);
   if (base) app.append(base);
   app.append(slicesTable(v));
-  if (importance.length) app.append(section('importance', 'Feature importance', importanceBox));
+  // Partial dependence curves go in a grid of their own, so they sit below the importance bars.
+  const partialBox = h('div', { class: 'charts partial' });
+  if (importance.length) app.append(section('importance', 'Feature importance', importanceBox, partialBox));
   if (v.curvesMissing) app.append(h('p', { class: 'hint' }, v.curvesMissing));
   app.append(section('chartsection', 'Charts', chartsBox));
   const charts = evaluationCharts(v, chartCellWidth(chartsBox));
@@ -170,7 +172,7 @@ function draw(v: EvaluationView): void {
     await renderVegaLite(box, c.spec);
     return c.id;
   };
-  const drawn: Promise<string>[] = [...importance.map((c) => drawChart(c, importanceBox)), ...charts.map((c) => drawChart(c, chartsBox))];
+  const drawn: Promise<string>[] = [...importance.map((c) => drawChart(c, c.id.startsWith('partial-dependence-') ? partialBox : importanceBox)), ...charts.map((c) => drawChart(c, chartsBox))];
   void Promise.all(drawn)
     .then((ids) => {
       // What a person reads: the verdict and the overall numbers as drawn.

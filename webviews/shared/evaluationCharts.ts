@@ -211,6 +211,40 @@ export function importanceCharts(v: EvaluationView): NamedChart[] {
       } as unknown as TopLevelSpec,
     });
   }
+  charts.push(...partialDependenceCharts(v, imp));
   return charts;
+}
+
+/**
+ * Partial dependence of the top features (feature_importance.json's `partial_dependence`): one
+ * small line chart each, the mean prediction against the value the feature was set to, one line
+ * per output (each class's probability for a multiclass model).
+ */
+function partialDependenceCharts(v: EvaluationView, imp: ImportanceView): NamedChart[] {
+  const rows = imp.sampled ? `${formatNumber(imp.rows)} sampled eval rows` : `${formatNumber(imp.rows)} eval rows`;
+  return (imp.partialDependence ?? []).map((p, i) => {
+    const values = p.outputs.flatMap((output, k) => p.grid.map((x, g) => ({ x, output, mean: p.average[k]?.[g] ?? null, order: g })));
+    const yTitle = v.task === 'regression' ? 'mean prediction' : v.task === 'binary' ? `mean P(${p.outputs[0] ?? 'positive'})` : 'mean probability';
+    const numeric = p.kind === 'numeric';
+    return {
+      id: `partial-dependence-${i}`,
+      title: `Partial dependence: ${p.feature}`,
+      caption: `${v.task === 'regression' ? 'The prediction' : v.task === 'binary' ? `P(${p.outputs[0] ?? 'positive'})` : "Each class's probability"} averaged over ${rows} with ${p.feature} set to each of ${p.grid.length} ${numeric ? 'values (between its 5th and 95th percentiles)' : 'categories'} in every row.`,
+      spec: {
+        $schema: SCHEMA,
+        width: 'container',
+        height: 140,
+        data: { values },
+        mark: { type: 'line', point: true, ...(numeric ? {} : { strokeDash: [4, 3] }) },
+        encoding: {
+          x: numeric ? { field: 'x', type: 'quantitative', title: p.feature, scale: { zero: false } } : { field: 'x', type: 'nominal', sort: p.grid.map(String), title: p.feature, axis: { labelAngle: 0, labelLimit: 80 } },
+          y: { field: 'mean', type: 'quantitative', title: yTitle, scale: { zero: false } },
+          order: { field: 'order', type: 'quantitative' },
+          ...(p.outputs.length > 1 ? { color: { field: 'output', type: 'nominal', title: null, legend: { orient: 'bottom' } } } : {}),
+          tooltip: [{ field: 'x', title: p.feature }, ...(p.outputs.length > 1 ? [{ field: 'output' }] : []), { field: 'mean', format: '.4f' }],
+        },
+      } as unknown as TopLevelSpec,
+    };
+  });
 }
 

@@ -17,7 +17,7 @@ import { rawInputs, writeModelArtifact, writeTreeArtifact } from '../model/model
 import type { ModelSignature } from '../model/servingModel';
 import { chooseModel, disposeChosen, withoutTreesFor } from '../model/chooseModel';
 import { prepareData } from '../model/trainModel';
-import { saveTrees } from '../model/treeModel';
+import { isTreeFamily, saveTrees } from '../model/treeModel';
 import { loadUserModel } from '../model/userModel';
 import { loadTf } from '../tf/loadTf';
 import type { TransformSpec } from '../transform/transformSpec';
@@ -69,7 +69,7 @@ export const trainer: ComponentExecutor<TrainerParams> = {
     });
     ctx.log(
       'info',
-      `${data.task} on '${spec.label.name}'${data.classes ? ` (${data.classes.length} classes)` : ''}, ${spec.width} inputs: ${data.train.n + data.validation.n} ${p.train_split} examples (${data.train.n} to fit, ${data.validation.n} carved out for validation), ${data.eval.n} ${p.eval_split} examples; ${userModule ? `model from ${path.basename(userModule.file)}` : `${hp.model}${hp.model === 'linear' ? '' : ` ${JSON.stringify(hp.hidden_units)}`}`}`,
+      `${data.task} on '${spec.label.name}'${data.classes ? ` (${data.classes.length} classes)` : ''}, ${spec.width} inputs: ${data.train.n + data.validation.n} ${p.train_split} examples (${data.train.n} to fit, ${data.validation.n} carved out for validation), ${data.eval.n} ${p.eval_split} examples; ${userModule ? `model from ${path.basename(userModule.file)}` : `${hp.model}${hp.model === 'linear' || isTreeFamily(hp.model) ? '' : ` ${JSON.stringify(hp.hidden_units)}`}`}`, // a forest has no hidden layers
     );
 
     const chosen = await chooseModel(

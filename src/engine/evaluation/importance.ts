@@ -12,7 +12,7 @@ import path from 'node:path';
 import { PipewiseError } from '../../core/errors';
 import { errorMessage } from '../../protocol/errors';
 import { argmax, r2, rocAuc } from '../../core/metrics';
-import type { FeatureImportanceFile, ImportanceMetric, ModelImportances, PermutationImportance } from '../../protocol/evaluation';
+import type { FeatureImportanceFile, ImportanceMetric, ModelImportances, PartialDependence, PermutationImportance } from '../../protocol/evaluation';
 import type { Prediction, ServingModel, Task } from '../model/servingModel';
 import type { RawRow, RawValue } from './examples';
 import { predictAll } from './predict';
@@ -140,7 +140,115 @@ export async function permutationImportance(input: ImportanceInput): Promise<Omi
     input.onProgress?.((f + 1) / features.length, feature);
   }
   results.sort((a, b) => b.mean - a.mean || a.feature.localeCompare(b.feature));
-  return { method: 'permutation', metric, baseline, repeats, seed, usable_rows: usableRows, rows: rows.length, max_rows: maxRows, sampled: rows.length < usableRows, features: results };
+  const explained = results.slice(0, PARTIAL_DEPENDENCE_FEATURES).map((r) => r.feature);
+  const partial = await partialDependence(model, rows, explained, signal);
+  return {
+    method: 'permutation',
+    metric,
+    baseline,
+    repeats,
+    seed,
+    usable_rows: usableRows,
+    rows: rows.length,
+    max_rows: maxRows,
+    sampled: rows.length < usableRows,
+    features: results,
+    ...(partial.length ? { partial_dependence: partial } : {}),
+  };
+}
+
+/** How many of the most important features get a partial dependence curve. */
+export const PARTIAL_DEPENDENCE_FEATURES = 3;
+/** Grid values per curve: scikit-learn's `grid_resolution`. */
+export const PARTIAL_DEPENDENCE_GRID = 20;
+/** The range a number grid spans: scikit-learn's default `percentiles`. */
+const GRID_PERCENTILES = [0.05, 0.95] as const;
+
+/**
+ * SciPy's `mstats.mquantiles(values, prob=[p])` with its defaults (alphap = betap = 0.4), which
+ * scikit-learn's partial dependence uses for a grid's ends; `sorted` ascending, not empty.
+ */
+export function mquantile(sorted: readonly number[], p: number): number {
+  const n = sorted.length;
+  const alphap = 0.4;
+  const betap = 0.4;
+  const aleph = n * p + alphap + p * (1 - alphap - betap);
+  if (n === 1) return sorted[0] as number;
+  const k = Math.floor(Math.min(Math.max(aleph, 1), n - 1));
+  const gamma = Math.min(Math.max(aleph - k, 0), 1);
+  return (1 - gamma) * (sorted[k - 1] as number) + gamma * (sorted[k] as number);
+}
+
+/** Ascending, as NumPy's `np.unique` orders numbers and strings (by code point). */
+function ascending<T extends number | string>(a: T, b: T): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * The values a feature is set to (scikit-learn's grid, README "Partial dependence"): missing values
+ * are not grid values. Undefined when the column has no value at all.
+ */
+export function partialDependenceGrid(values: readonly RawValue[], kind: PartialDependence['kind']): (number | string)[] | undefined {
+  if (kind === 'numeric') {
+    const xs = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v)).sort((a, b) => a - b);
+    if (!xs.length) return undefined;
+    const distinct = xs.filter((x, i) => i === 0 || x !== xs[i - 1]);
+    if (distinct.length < PARTIAL_DEPENDENCE_GRID) return distinct;
+    const lo = mquantile(xs, GRID_PERCENTILES[0]);
+    const hi = mquantile(xs, GRID_PERCENTILES[1]);
+    // Most rows on one value: the 5th and 95th percentiles meet (scikit-learn refuses); that value is the grid.
+    if (!(hi > lo)) return [lo];
+    // np.linspace's arithmetic (i × step + start, the last value `hi` exactly), so the grid is scikit-learn's to the bit.
+    const step = (hi - lo) / (PARTIAL_DEPENDENCE_GRID - 1);
+    return Array.from({ length: PARTIAL_DEPENDENCE_GRID }, (_, i) => (i === PARTIAL_DEPENDENCE_GRID - 1 ? hi : i * step + lo));
+  }
+  const counts = new Map<string, number>();
+  for (const v of values) if (v !== null && v !== undefined) counts.set(String(v), (counts.get(String(v)) ?? 0) + 1);
+  if (!counts.size) return undefined;
+  // Past the grid's size, the most frequent categories (ties by value) stand for the column.
+  const kept = [...counts].sort((a, b) => b[1] - a[1] || ascending(a[0], b[0])).slice(0, PARTIAL_DEPENDENCE_GRID);
+  return kept.map(([v]) => v).sort(ascending);
+}
+
+/** The outputs averaged for a model's task: the regression value, the positive class's probability, or each class's. */
+function outputsOf(model: ServingModel): { names: string[]; of: (p: Prediction) => readonly number[] } {
+  const { task, classes = [] } = model.signature;
+  if (task === 'regression') return { names: ['prediction'], of: (p) => [Number(p.prediction)] };
+  if (task === 'binary') return { names: [classes[1] ?? 'positive'], of: (p) => [p.score ?? NaN] };
+  return { names: [...classes], of: (p) => p.scores ?? classes.map(() => NaN) };
+}
+
+/**
+ * Partial dependence (Friedman; scikit-learn's `partial_dependence(method='brute')`) of each of
+ * `features` on `rows`: for each grid value, every row with the feature set to it is predicted
+ * through the same `ServingModel`, and the predictions are averaged. Cost: rows × grid values per feature.
+ */
+export async function partialDependence(model: ServingModel, rows: readonly RawRow[], features: readonly string[], signal: AbortSignal): Promise<PartialDependence[]> {
+  const outputs = outputsOf(model);
+  const out: PartialDependence[] = [];
+  for (const feature of features) {
+    const type = model.signature.inputs.find((i) => i.name === feature)?.type;
+    const kind: PartialDependence['kind'] = type === 'number' ? 'numeric' : 'categorical';
+    // A category read back as a number (e.g. a numeric-looking code) is still the string the model saw.
+    const grid = partialDependenceGrid(rows.map((r) => (kind === 'categorical' && typeof r[feature] === 'number' ? String(r[feature]) : (r[feature] ?? null))), kind);
+    if (!grid) continue;
+    const average = outputs.names.map(() => new Array<number>(grid.length).fill(0));
+    // One grid value at a time, so no more than the rows used are held as modified copies.
+    for (const [g, value] of grid.entries()) {
+      const predictions = await predictAll(
+        model,
+        rows.map((r) => ({ ...r, [feature]: value })),
+        signal,
+      );
+      average.forEach((line, k) => {
+        let sum = 0;
+        for (const p of predictions) sum += outputs.of(p)[k] as number;
+        line[g] = sum / rows.length;
+      });
+    }
+    out.push({ feature, kind, grid, outputs: outputs.names, average });
+  }
+  return out;
 }
 
 /** The model's own importances, if its folder has them; a malformed file is an error that names it. */

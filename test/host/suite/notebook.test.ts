@@ -46,6 +46,7 @@ const CELLS = {
   long: 5,
   probe: 6,
   means: 7,
+  trees: 8,
 } as const;
 
 function cellAt(i: number): vscode.NotebookCell {
@@ -100,6 +101,17 @@ suite('notebook', () => {
       code('yaml', 'fit_long:\n  component: ./train_fake.mjs\n  params: { epochs: 1000, delay_ms: 50 }'),
       code('javascript', "return (() => { try { return String(kept); } catch { return 'gone'; } })();"),
       code('sql', "SELECT species, count(*) AS n, avg(bill_length_mm) AS mean_bill\nFROM read_csv('penguins.csv', nullstr = 'NA')\nGROUP BY species\nORDER BY species"),
+      // The real Trainer with a decision forest (issue 25), on the stages it needs, all in this cell.
+      code(
+        'yaml',
+        [
+          'nb_examples:\n  component: ExampleGen\n  params: { input: penguins.csv }',
+          'nb_statistics:\n  component: StatisticsGen\n  inputs: { examples: nb_examples.examples }',
+          'nb_schema:\n  component: SchemaGen\n  inputs: { statistics: nb_statistics.statistics }',
+          'nb_transform:\n  component: Transform\n  inputs: { examples: nb_examples.examples, schema: nb_schema.schema }\n  params: { label: species }',
+          'trees:\n  component: Trainer\n  inputs: { examples: nb_transform.transformed_examples, transform_graph: nb_transform.transform_graph }\n  params: { model: gradient_boosted_trees }',
+        ].join('\n'),
+      ),
     ];
     const file = path.join(dir, 'kernel.ipynb');
     fs.writeFileSync(file, JSON.stringify({ cells, metadata: { language_info: { name: 'yaml' }, pipewise: { pipeline: 'p.pipeline.yaml' } }, nbformat: 4, nbformat_minor: 5 }, null, 1));
@@ -117,7 +129,7 @@ suite('notebook', () => {
   test('cell languages survive the round trip through the ipynb serializer', () => {
     assert.deepEqual(
       notebook.getCells().map((c) => c.document.languageId),
-      ['sql', 'yaml', 'javascript', 'javascript', 'yaml', 'yaml', 'javascript', 'sql'],
+      ['sql', 'yaml', 'javascript', 'javascript', 'yaml', 'yaml', 'javascript', 'sql', 'yaml'],
     );
   });
 
@@ -191,6 +203,54 @@ suite('notebook', () => {
     assert.equal(items(train, VEGA_LITE).length, 1, 'one chart, updated in place');
     const status = text(items(train, 'text/markdown')[0] as vscode.NotebookCellOutputItem);
     assert.match(status, /\*\*fit_live\*\* \(\.\/train_fake\.mjs\): succeeded/);
+  });
+
+  test('a stage cell that trains gradient-boosted trees streams YDF\'s progress lines while it trains, then shows the model', async function () {
+    this.timeout(300_000);
+    const cell = cellAt(CELLS.trees);
+    // The cell's stdout as the notebook showed it at each change (VS Code's own change events), and
+    // whether the cell was still running then.
+    const seen: { stdout: string; running: boolean }[] = [];
+    const started = cell.executionSummary?.timing?.endTime;
+    const sub = vscode.workspace.onDidChangeNotebookDocument((e) => {
+      if (e.notebook !== notebook) return;
+      for (const c of e.cellChanges) {
+        if (c.cell !== cell || !c.outputs) continue;
+        const stdout = c.outputs.flatMap((o) => o.items).filter((i) => i.mime === 'application/vnd.code.notebook.stdout').map(text).join('');
+        seen.push({ stdout, running: cell.executionSummary?.timing?.endTime === started });
+      }
+    });
+    try {
+      await run(CELLS.trees);
+    } finally {
+      sub.dispose();
+    }
+    assert.equal(cell.executionSummary?.success, true, JSON.stringify(cell.outputs.map((o) => o.items.map((i) => `${i.mime}: ${text(i).slice(0, 300)}`))));
+    const stdout = items(cell, 'application/vnd.code.notebook.stdout').map(text).join('');
+    // YDF's own progress lines (its loss on the rows it holds out, as trees are added), then the
+    // Trainer's summary, whose tree count is the one YDF reported loading.
+    const progress = stdout.match(/^\[trees\] YDF: num-trees:\d+ train-loss:[\d.]+ .*valid-loss:[\d.]+/gm) ?? [];
+    assert.ok(progress.length >= 1, `YDF's progress lines in the cell's output:\n${stdout.slice(0, 3000)}`);
+    const loaded = /^\[trees\] YDF: Model loaded with (\d+) root\(s\)/m.exec(stdout);
+    const trained = /^\[trees\] trained gradient_boosted_trees \(Yggdrasil Decision Forests, its default hyperparameters\): (\d+) trees; /m.exec(stdout);
+    assert.ok(loaded && trained, `YDF's model line and the Trainer's summary line in:\n${stdout.slice(-2000)}`);
+    assert.equal(trained[1], loaded[1]);
+    // The run line names the forest without a network's hidden layers (it once said "gradient_boosted_trees [64,32]").
+    assert.match(stdout, /^\[trees\] multiclass on 'species' .*; gradient_boosted_trees$/m);
+    // Live: the notebook showed the progress while the cell still ran, before the summary line.
+    assert.ok(
+      seen.some((s) => s.running && /^\[trees\] YDF: num-trees:/m.test(s.stdout) && !/^\[trees\] trained /m.test(s.stdout)),
+      `a progress line shown before training ended (saw ${seen.length} output changes)`,
+    );
+    // The cell's result: the stage's status and its model artifact, a YDF model on disk.
+    const markdown = items(cell, 'text/markdown').map(text).join('\n');
+    assert.match(markdown, /\*\*trees\*\* \(Trainer\): succeeded in [\d.]+ s/);
+    const model = /`trees\.model` \(Model\): `([^`]+)`/.exec(markdown);
+    assert.ok(model, `the model artifact in:\n${markdown}`);
+    const signature = JSON.parse(fs.readFileSync(path.join(model[1] as string, 'signature.json'), 'utf8')) as { modelFormat?: string; hyperparameters?: { model?: string } };
+    assert.equal(signature.modelFormat, 'ydf');
+    assert.equal(signature.hyperparameters?.model, 'gradient_boosted_trees');
+    assert.ok(fs.existsSync(path.join(model[1] as string, 'model', 'ydf_model.zip')), 'the saved forest');
   });
 
   test('a code cell streams console output and shows a returned Vega-Lite spec', async () => {
