@@ -8,6 +8,7 @@ import { PipewiseError } from '../core/errors';
 import { formatDiagnostic } from '../core/spec';
 import { Lineage, processStartMs, runStatusNow, setRunOwner, type Consumer, type Provenance } from '../engine/lineage';
 import type { RunEvent } from '../protocol/runEvents';
+import { supervisionMessageOf } from '../protocol/supervision';
 import { loadPipeline, runPipeline, SpecError } from '../engine/orchestrator';
 import { ArtifactStore } from '../engine/store';
 import { describeHolder } from '../engine/storeLock';
@@ -128,9 +129,8 @@ async function runCommand(args: ParsedArgs): Promise<number> {
 
 /** What the supervisor records if this process dies of a signal: the run, and the stages running. */
 function tellSupervisorOf(e: RunEvent): void {
-  if (e.kind === 'runStarted') tellSupervisor({ pipewiseRun: e.runId, components: Object.fromEntries(e.stages.map((s) => [s.name, s.component])) });
-  else if (e.kind === 'stageStarted') tellSupervisor({ pipewiseStage: e.stage, executionId: e.executionId });
-  else if (e.kind === 'stageFinished' && e.stage.executionId) tellSupervisor({ pipewiseStageEnded: e.stage.executionId });
+  const m = supervisionMessageOf(e);
+  if (m) tellSupervisor(m);
 }
 
 async function watchCommand(args: ParsedArgs, file: string): Promise<number> {

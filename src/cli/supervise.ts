@@ -10,34 +10,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
+import { CRASH_SIGNALS, isSupervisionMessage, SupervisedRun, type SupervisionMessage } from '../protocol/supervision';
 
 /** Set in the child's environment: this process is the one doing the work. */
 const CHILD_ENV = 'PIPEWISE_CLI_SUPERVISED';
 
-/** Signals that mean a crash of the process itself (native code), not a request to stop. */
-export const CRASH_SIGNALS: ReadonlySet<string> = new Set(['SIGFPE', 'SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGABRT', 'SIGTRAP', 'SIGSYS']);
-
-/** What the child says over IPC. */
-export type ChildMessage =
-  /** The stage (or other work) it has started; `executionId` for a stage of a run. */
-  | { readonly pipewiseStage: string; readonly executionId?: string }
-  /** A stage's execution has ended (its records are written). */
-  | { readonly pipewiseStageEnded: string }
-  /** It holds the lock of the store at this root. */
-  | { readonly pipewiseStore: string }
-  /** Its run has started: the run's id and its stages' components. */
-  | { readonly pipewiseRun: string; readonly components: Readonly<Record<string, string>> };
-
-function isChildMessage(m: unknown): m is ChildMessage {
-  if (typeof m !== 'object' || m === null) return false;
-  const o = m as Record<string, unknown>;
-  return (
-    typeof o.pipewiseStage === 'string' ||
-    typeof o.pipewiseStageEnded === 'string' ||
-    typeof o.pipewiseStore === 'string' ||
-    (typeof o.pipewiseRun === 'string' && typeof o.components === 'object' && o.components !== null)
-  );
-}
+/** What the child says over IPC (src/protocol/supervision.ts: the editor's worker says the same to its client). */
+export type ChildMessage = SupervisionMessage;
+export { CRASH_SIGNALS };
 
 /** Whether this process is the supervised child. */
 export function isSupervisedChild(): boolean {
@@ -80,7 +60,7 @@ export async function runChild(
     detached: true,
   });
   child.on('message', (m: unknown) => {
-    if (isChildMessage(m)) onMessage(m);
+    if (isSupervisionMessage(m)) onMessage(m);
   });
   const forward = (sig: NodeJS.Signals): void => {
     child.kill(sig);
@@ -109,10 +89,9 @@ export function signalExitCode(signal: NodeJS.Signals): number {
  * exit code 1 and a message naming the stage (`pipewise stats`).
  */
 export async function superviseCommand(script: string, argv: readonly string[], what: string): Promise<number> {
-  let stage: string | undefined;
-  const { code, signal } = await runChild(script, argv, (m) => {
-    if ('pipewiseStage' in m) stage = m.pipewiseStage;
-  });
+  const work = new SupervisedRun();
+  const { code, signal } = await runChild(script, argv, (m) => work.hear(m));
+  const stage = work.lastStage;
   if (signal && CRASH_SIGNALS.has(signal)) {
     const where = stage ? `stage '${stage}'` : what;
     process.stderr.write(

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import path from 'node:path';
 import type { CancellationToken, NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
-import { WorkerClient, WorkerExitedError } from '../worker/client';
+import { recordDeathOf, WorkerClient, WorkerExitedError } from '../worker/client';
 
 // The port's typed failures, for features that tell a dead worker from a failed request.
 export { CancellationTokenSource, WorkerExitedError } from '../worker/client';
@@ -96,6 +96,15 @@ export class WorkerPort extends Disposable {
     client.onExit((e) => {
       this.log.warn(e.message);
       this.onDidExitEmitter.fire(e);
+      // Died of a signal mid-run (a native crash): a fresh worker records its runs and stages failed with the signal, in the store's lineage.
+      if (e.signal && e.deadRuns.length && !this.isDisposed) {
+        void this.client()
+          .then((next) => recordDeathOf(e, next))
+          .then(
+            () => this.log.info(`the run${e.deadRuns.length > 1 ? 's' : ''} of the worker that died of ${e.signal} are recorded failed`),
+            (err: unknown) => this.log.error(`the runs of the worker that died of ${e.signal} could not be recorded (the next run's recovery marks them failed): ${errorDetail(err)}`),
+          );
+      }
     });
     const ready = client.initialize().then((info) => {
       this.lastInfo = info;
