@@ -3,10 +3,10 @@
  * run's end if the worker dies of a signal (a native crash: nothing inside it could). Two pairs use
  * it: the supervised child of `pipewise run` and its supervisor (src/cli/supervise.ts, over the
  * child's IPC channel), and the editor's background worker and its client (src/worker/client.ts,
- * as `RunSupervisionNotification`). The watcher folds the messages into a `SupervisedRun`; after a
+ * as `RunSupervisionNotification`, src/protocol/workerSupervision.ts). The watcher folds the messages into a `SupervisedRun`; after a
  * signal death the runs still going are recorded failed by src/engine/runDeath.ts — one place for both.
+ * No import with weight: `pipewise run`'s supervisor loads this module and little else.
  */
-import { NotificationType, RequestType } from 'vscode-jsonrpc';
 import type { RunEvent } from './runEvents';
 
 /** Signals that mean a crash of the process itself (native code), not a request to stop. */
@@ -89,17 +89,3 @@ export class SupervisedRun {
     };
   }
 }
-
-/** The worker → client form: `run` tells the worker's concurrent runs apart; `ended` when its request is answered. */
-export type RunSupervisionParams = { readonly run: number; readonly message: SupervisionMessage } | { readonly run: number; readonly ended: true };
-export const RunSupervisionNotification = new NotificationType<RunSupervisionParams>('pipewise/runSupervision');
-
-export interface RecordRunDeathParams {
-  /** The runs the dead worker was doing. */
-  readonly runs: readonly DeadRun[];
-  /** The dead worker's pid: its records and lock name it. */
-  readonly pid: number;
-  readonly signal: string;
-}
-/** Asked of a fresh worker after one died of a signal mid-run: records its runs and stages failed with the signal. */
-export const RecordRunDeath = new RequestType<RecordRunDeathParams, void, void>('pipewise/recordRunDeath');

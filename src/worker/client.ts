@@ -18,7 +18,8 @@ import {
   Disposable,
 } from 'vscode-jsonrpc/node';
 import { Initialize, Shutdown, type WorkerInfo } from '../protocol/worker';
-import { RecordRunDeath, RunSupervisionNotification, SupervisedRun, type DeadRun } from '../protocol/supervision';
+import { SupervisedRun, type DeadRun } from '../protocol/supervision';
+import { RecordRunDeath, RunSupervisionNotification } from '../protocol/workerSupervision';
 
 export interface WorkerClientOptions {
   /** Path of the bundled worker (`out/worker.js`). */

@@ -6,7 +6,8 @@
  */
 import type { MessageConnection } from 'vscode-jsonrpc/node';
 import type { RunEvent } from '../../protocol/runEvents';
-import { RunSupervisionNotification, supervisionMessageOf, type RunSupervisionParams } from '../../protocol/supervision';
+import { supervisionMessageOf } from '../../protocol/supervision';
+import { RunSupervisionNotification, type RunSupervisionParams } from '../../protocol/workerSupervision';
 
 let send: ((p: RunSupervisionParams) => void) | undefined;
 let nextRun = 0;

@@ -9,7 +9,7 @@ import { PipewiseError } from '../../core/errors';
 import { loadPipeline, runPipeline, SpecError } from '../../engine/orchestrator';
 import { WorkerErrorCode } from '../../protocol/errors';
 import { RunEventNotification, RunPipeline, ValidatePipeline } from '../../protocol/worker';
-import { RecordRunDeath } from '../../protocol/supervision';
+import { RecordRunDeath } from '../../protocol/workerSupervision';
 import { deathReasonOf, recordRunDeath } from '../../engine/runDeath';
 import { acquireStoreLock, StoreLockedError } from '../../engine/storeLock';
 import { watchRun } from './runWatch';
