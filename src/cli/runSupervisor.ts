@@ -17,7 +17,7 @@ import { errorMessage } from '../core/errors';
 import { deathReasonOf, recordRunDeath } from '../engine/runDeath';
 import { ArtifactStore } from '../engine/store';
 import { CRASH_SIGNALS, SupervisedRun, type DeadRun } from '../protocol/supervision';
-import { runChild, signalExitCode } from './supervise';
+import { runChild, signalExitCode, type ChildOptions } from './supervise';
 
 /**
  * Records what a child that died of a signal could not (src/engine/runDeath.ts, shared with the
@@ -35,10 +35,10 @@ async function recordDeath(run: DeadRun, reason: string): Promise<void> {
   if (holder?.pid === process.pid) await fs.rm(lock, { force: true });
 }
 
-/** Runs `pipewise ARGV` (a `run`) in a supervised child; resolves with the command's exit code. */
-export async function superviseRun(script: string, argv: readonly string[]): Promise<number> {
+/** Runs `pipewise ARGV` (a `run`) in a supervised child; resolves with the command's exit code (a watch's run: cancelled by `options.signal`). */
+export async function superviseRun(script: string, argv: readonly string[], options: ChildOptions = {}): Promise<number> {
   const work = new SupervisedRun();
-  const { code, signal } = await runChild(script, argv, (m) => work.hear(m));
+  const { code, signal } = await runChild(script, argv, (m) => work.hear(m), options);
   if (!signal) return code ?? 1;
   const run = work.snapshot();
   const stages = run.running.map((r) => r.stage);

@@ -328,6 +328,25 @@ test('a native crash mid-stage (SIGSEGV) is the stage\'s failure with the signal
   }
 });
 
+test('the CLI bundle loaded by another entry (the npm package\'s lib/cli.js, a script that requires it) supervises run too: a native crash is the stage\'s failure', () => {
+  const { dir, file } = project(PIPELINE.replace('data/numbers.txt', 'data/numbers.txt, crash_signal: SIGSEGV'));
+  try {
+    // A script of the user's that loads the bundle, as bin/pipewise.js of the npm package loads lib/cli.js.
+    const entry = path.join(dir, 'my-entry.js');
+    writeFileSync(entry, `require(${JSON.stringify(path.join(root, 'out', 'cli.js'))});\n`);
+    const r = spawnSync(process.execPath, [entry, 'run', file], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.signal, null, `the process the user started does not die of the signal: ${r.stderr}`);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /stage 'numbers'.*SIGSEGV/);
+    const runsDir = path.join(dir, '.pipewise/metadata/runs');
+    const [run] = readdirSync(runsDir).map((f) => readJson(path.join(runsDir, f)) as { status: string; stages: { name: string; error?: string }[] });
+    assert.equal(run?.status, 'failed');
+    assert.match(run?.stages.find((s) => s.name === 'numbers')?.error ?? '', /SIGSEGV/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("the editor's worker: a native crash mid-stage (SIGSEGV) is the stage's failure with the signal in the store's lineage, recorded through the next worker", async () => {
   const { dir, file } = project(PIPELINE.replace('data/numbers.txt', 'data/numbers.txt, crash_signal: SIGSEGV'));
   const worker = new WorkerClient({ workerPath: path.join(root, 'out/worker.js') });
