@@ -151,6 +151,8 @@ async function startRun(options: RunPipelineOptions, cachedOnly: boolean): Promi
   const pipelineDir = path.dirname(file);
   const graph = buildGraph(spec);
   const selection = selectStages(graph, { only: options.only, from: options.from });
+  // A user module runs its code when loaded: that is the supervised process's work (decided before the lock is taken).
+  if (cachedOnly && selection.required.some((n) => isUserComponentRef(spec.stages.find((st) => st.name === n)?.component ?? ''))) return undefined;
   const store = ArtifactStore.dedicated(pipelineDir, confinePath(pipelineDir, spec.store, 'store'), spec.store);
   const lineage = new Lineage(store.metadataDir);
   const lock = await acquireStoreLock(store.root, {
@@ -185,11 +187,7 @@ interface LockedRun {
 async function runLocked(options: RunPipelineOptions, ctx: LockedRun): Promise<RunResult | undefined> {
   const { started, file, loaded, spec, pipelineDir, graph, selection, store, lineage, cachedOnly } = ctx;
   await recover(store, lineage);
-  if (cachedOnly) {
-    // A user module runs its code when loaded: that is the supervised process's work.
-    if (selection.required.some((n) => isUserComponentRef(spec.stages.find((st) => st.name === n)?.component ?? ''))) return undefined;
-    lineage.deferWrites();
-  }
+  if (cachedOnly) lineage.deferWrites();
   /** Set when a stage of a cached-only run must execute: the run is dropped. */
   let mustExecute = false;
   // Now, and only to run them, the user modules of the selected stages are loaded (their code runs).
