@@ -8,7 +8,8 @@ import { PipewiseError } from '../core/errors';
 import { formatDiagnostic } from '../core/spec';
 import { Lineage, processStartMs, runStatusNow, setRunOwner, type Consumer, type Provenance } from '../engine/lineage';
 import type { RunEvent } from '../protocol/runEvents';
-import { loadPipeline, runPipeline, SpecError } from '../engine/orchestrator';
+import { supervisionMessageOf } from '../protocol/supervision';
+import { loadPipeline, runPipeline, runPipelineIfCached, SpecError } from '../engine/orchestrator';
 import { ArtifactStore } from '../engine/store';
 import { describeHolder } from '../engine/storeLock';
 import { confinePath } from '../core/paths';
@@ -16,7 +17,8 @@ import { parseArgs, USAGE, type ParsedArgs } from './args';
 import { describeStage, ProgressReporter } from './progress';
 import { statsCommand } from './stats';
 import { importanceCommand } from './importance';
-import { isSupervisedChild, superviseCommand, tellSupervisor } from './supervise';
+import { isSupervisedChild, JSON_LINES_ENV, runsSupervised, superviseCommand, tellSupervisor } from './supervise';
+import { superviseRun } from './runSupervisor';
 import { doctorCommand, gcCommand } from './storeCommands';
 import { watchPipeline } from './watch';
 import { executeCommand, exportCommand } from './kfp';
@@ -54,7 +56,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   switch (args.command) {
     case 'run':
-      return runCommand(args);
+      return runCommand(args, argv);
     case 'validate':
       return validateCommand(args);
     case 'lineage':
@@ -79,9 +81,36 @@ function one(args: ParsedArgs, what: string, optional: string[] = []): string {
   return args.positionals[0] as string;
 }
 
-async function runCommand(args: ParsedArgs): Promise<number> {
+async function runCommand(args: ParsedArgs, argv: readonly string[]): Promise<number> {
   const file = one(args, 'FILE');
-  if (args.watch) return watchCommand(args, file);
+  if (args.watch) return watchCommand(args, argv, file);
+  if (runsSupervised(argv)) {
+    // The process the user started: a re-run whose every stage comes from the cache is finished
+    // here (no component executes, no user module loads); a run that executes a stage goes to a
+    // supervised child, so that a native crash is reported as the stage's failure
+    // (src/cli/runSupervisor.ts). The child is this bundle itself, whichever entry loaded it
+    // (bin/pipewise.js, the npm package's lib/cli.js, a script that requires it).
+    const cached = await runStages(args, file, { cachedOnly: true });
+    return cached ?? superviseRun(__filename, argv);
+  }
+  return (await runStages(args, file, { cachedOnly: false })) ?? EXIT_FAILED;
+}
+
+interface StagesOptions {
+  /** Only if every selected stage is reused from the cache (`runPipelineIfCached`). */
+  readonly cachedOnly: boolean;
+  /** Cancels the run (a watch's); without it, SIGINT and SIGTERM do, and a second one quits at once. */
+  readonly signal?: AbortSignal;
+  /** `--json` results on one line (a watch's stream of results). */
+  readonly jsonLine?: boolean;
+}
+
+/**
+ * Runs the selected stages in this process and returns the exit code; with `cachedOnly`, only if
+ * every one is reused from the cache (undefined otherwise, with nothing of the run written or printed).
+ */
+async function runStages(args: ParsedArgs, file: string, options: StagesOptions): Promise<number | undefined> {
+  const { cachedOnly } = options;
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (sig: NodeJS.Signals): void => {
@@ -90,8 +119,10 @@ async function runCommand(args: ParsedArgs): Promise<number> {
     process.stderr.write(`\npipewise: ${sig === 'SIGINT' ? 'interrupted' : sig}, cancelling (press Ctrl-C again to quit at once)…\n`);
     controller.abort(new Error(`received ${sig}`));
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  if (!options.signal) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
   const progress = new ProgressReporter(process.stderr);
   if (isSupervisedChild()) {
     // The supervisor (src/cli/runSupervisor.ts) is the process the user started: the records and the lock name it, with this child as worker.
@@ -102,22 +133,24 @@ async function runCommand(args: ParsedArgs): Promise<number> {
     tellSupervisorOf(e);
   };
   try {
-    const result = await runPipeline({
+    const result = await (cachedOnly ? runPipelineIfCached : runPipeline)({
       file,
       only: args.only.length ? args.only : undefined,
       from: args.from,
       force: args.force,
-      signal: controller.signal,
+      signal: options.signal ?? controller.signal,
       onEvent,
       onStoreLocked: (store) => tellSupervisor({ pipewiseStore: store }),
       jobs: args.jobs,
       lockWaitMs: args.wait ? Infinity : 0,
       onLockWait: (h) => process.stderr.write(`pipewise: waiting for ${describeHolder(h)} to release the store…\n`),
     });
-    if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    if (!result) return undefined;
+    const jsonLine = options.jsonLine ?? (isSupervisedChild() && process.env[JSON_LINES_ENV] === '1');
+    if (args.json) process.stdout.write(`${jsonLine ? JSON.stringify(result) : JSON.stringify(result, null, 2)}\n`);
     else for (const s of result.stages) process.stdout.write(`${describeStage(s)}\n`);
-    // A component that ignored the cancel may still hold the event loop: leave now (stdout is written synchronously).
-    if (result.status === 'cancelled') process.exit(EXIT_FAILED);
+    // A component that ignored the cancel may still hold the event loop: leave now (stdout is written synchronously). A watch goes on.
+    if (result.status === 'cancelled' && !options.signal) process.exit(EXIT_FAILED);
     return result.status === 'succeeded' ? EXIT_OK : EXIT_FAILED;
   } finally {
     progress.stop();
@@ -128,12 +161,11 @@ async function runCommand(args: ParsedArgs): Promise<number> {
 
 /** What the supervisor records if this process dies of a signal: the run, and the stages running. */
 function tellSupervisorOf(e: RunEvent): void {
-  if (e.kind === 'runStarted') tellSupervisor({ pipewiseRun: e.runId, components: Object.fromEntries(e.stages.map((s) => [s.name, s.component])) });
-  else if (e.kind === 'stageStarted') tellSupervisor({ pipewiseStage: e.stage, executionId: e.executionId });
-  else if (e.kind === 'stageFinished' && e.stage.executionId) tellSupervisor({ pipewiseStageEnded: e.stage.executionId });
+  const m = supervisionMessageOf(e);
+  if (m) tellSupervisor(m);
 }
 
-async function watchCommand(args: ParsedArgs, file: string): Promise<number> {
+async function watchCommand(args: ParsedArgs, argv: readonly string[], file: string): Promise<number> {
   const loaded = await loadPipeline(file);
   if (!loaded.spec) throw new SpecError(loaded.diagnostics.filter((d) => d.severity === 'error'));
   const storeDir = new ArtifactStore(confinePath(path.dirname(path.resolve(file)), loaded.spec.store, 'store')).root;
@@ -141,15 +173,13 @@ async function watchCommand(args: ParsedArgs, file: string): Promise<number> {
     file,
     storeDir,
     say: (line) => void process.stderr.write(`pipewise: ${line}\n`),
+    // Each run as `pipewise run` does one: finished here when every stage is cached, otherwise in a
+    // supervised child (a native crash is the stage's failure, and the watch goes on), cancelled by the next change or Ctrl-C.
     run: async (signal) => {
-      const progress = new ProgressReporter(process.stderr);
-      try {
-        const result = await runPipeline({ file, only: args.only.length ? args.only : undefined, from: args.from, force: args.force, signal, onEvent: progress.onEvent });
-        if (args.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-        else for (const s of result.stages) process.stdout.write(`${describeStage(s)}\n`);
-      } finally {
-        progress.stop();
-      }
+      const cached = await runStages(args, file, { cachedOnly: true, signal, jsonLine: true });
+      if (cached !== undefined || signal.aborted) return;
+      const once = argv.filter((a) => a !== '--watch' && a !== '-w');
+      await superviseRun(__filename, once, { signal, env: { [JSON_LINES_ENV]: '1' } });
     },
   });
   return EXIT_OK;

@@ -21,7 +21,7 @@ import path from 'node:path';
 import { STRAY_MARKER } from '../core/storeFolder';
 import { SNAKE_CASE } from '../core/validate';
 import { errorMessage } from '../core/errors';
-import { executionAlive, Lineage, recordProblem, runProcessAlive, type ExecutionRecord, type RunRecord } from './lineage';
+import { executionAlive, Lineage, readRecordFile, recordProblem, runProcessAlive, type ExecutionRecord, type RunRecord } from './lineage';
 import { ArtifactStore, OUTPUT_NAME, STORE_ID, StoreLinkError, verifyArtifact } from './store';
 export { folderBytes } from '../core/diskUsage';
 
@@ -101,6 +101,8 @@ export async function examineStore(store: ArtifactStore, lineage: Lineage, optio
   }
   const metadata = store.metadataDir;
   for (const e of await store.list(metadata)) if (!METADATA_FOLDERS.has(e.name) || !e.isDirectory()) foreign(path.join(metadata, e.name), 'an entry of metadata/');
+  // The records that pass, each file read once: what steps 2 and 3 and the run's cache use.
+  const valid = { executions: [] as ExecutionRecord[], runs: [] as RunRecord[] };
   for (const sub of ['executions', 'runs'] as const) {
     const dir = path.join(metadata, sub);
     for (const entry of await store.list(dir)) {
@@ -115,8 +117,12 @@ export async function examineStore(store: ArtifactStore, lineage: Lineage, optio
         continue;
       }
       records++;
-      const problem = await readRecordProblem(file, sub === 'executions' ? 'execution' : 'run');
-      if (problem) {
+      const { value, problem } = readRecord(file, sub === 'executions' ? 'execution' : 'run');
+      if (!problem) {
+        // recordProblem has checked it is a record of its kind.
+        if (sub === 'executions') valid.executions.push(value as ExecutionRecord);
+        else valid.runs.push(value as RunRecord);
+      } else {
         let fixed: string | undefined;
         if (fix) {
           const dest = path.join(metadata, problem.kind === 'unsafe' ? 'quarantine' : 'unreadable', `${sub}-${name}`);
@@ -129,9 +135,9 @@ export async function examineStore(store: ArtifactStore, lineage: Lineage, optio
   }
 
   // 2. Executions and runs left running by a process that is gone.
-  const executions = await lineage.executions();
+  const executions = lineage.adoptExecutions(valid.executions);
   const abandoned = executions.filter((e) => e.state === 'running' && !executionAlive(e));
-  const runs: RunRecord[] = (await lineage.listRuns()).filter((r) => r.status === 'running' && r.pid !== process.pid && !runProcessAlive(r));
+  const runs: RunRecord[] = valid.runs.filter((r) => r.status === 'running' && r.pid !== process.pid && !runProcessAlive(r));
   if (abandoned.length || runs.length) {
     if (fix) await lineage.recoverAbandoned();
     for (const e of abandoned) {
@@ -216,14 +222,15 @@ export async function examineStore(store: ArtifactStore, lineage: Lineage, optio
   return { storeDir: store.root, problems, checked: { records, liveArtifacts, bytes } };
 }
 
-async function readRecordProblem(file: string, what: 'execution' | 'run'): Promise<{ kind: 'unreadable' | 'unsafe'; message: string } | undefined> {
+/** A record file parsed and checked: its value, and what is wrong with it (`recordProblem`) if anything. */
+function readRecord(file: string, what: 'execution' | 'run'): { value?: unknown; problem?: { kind: 'unreadable' | 'unsafe'; message: string } } {
   let value: unknown;
   try {
-    value = JSON.parse(await fs.readFile(file, 'utf8'));
+    value = readRecordFile(file);
   } catch (e) {
-    return { kind: 'unreadable', message: `the ${what} record does not parse: ${errorMessage(e)}` };
+    return { problem: { kind: 'unreadable', message: `the ${what} record does not parse: ${errorMessage(e)}` } };
   }
-  return recordProblem(value, path.basename(file, '.json'), what);
+  return { value, problem: recordProblem(value, path.basename(file, '.json'), what) };
 }
 
 async function removed(store: ArtifactStore, p: string): Promise<string> {

@@ -25,7 +25,7 @@ import { acquireStoreLock, type LockHolder } from './storeLock';
 import { loadedBackendLabel } from './tf/backendState';
 import { loadUserComponent, readUserDeclaration, type UserComponent } from './userComponent';
 import type { StaticDeclaration } from '../core/declarationReader';
-import { describeError, runStage } from './stageRun';
+import { describeError, runStage, StageMustExecute } from './stageRun';
 
 /** The pipeline file is invalid: one diagnostic per problem (the CLI exits 2). */
 export class SpecError extends PipewiseError {
@@ -110,6 +110,38 @@ export interface RunPipelineOptions extends RunSelection {
  * for a bad selection.
  */
 export async function runPipeline(options: RunPipelineOptions): Promise<RunResult> {
+  const result = await startRun(options, false);
+  // Only a cached-only run hands over (resolves undefined).
+  if (!result) throw new Error('a run that may execute its stages ended without a result');
+  return result;
+}
+
+/**
+ * The run, if every selected stage is reused from the cache; otherwise undefined, having written
+ * nothing of it (no run or execution record; recovery may have healed the store, as any run's
+ * does) and released the store's lock. Undefined also, before any user module is loaded, when a
+ * selected stage is a user component, and never with `force`. So no component executes here, and
+ * no user code runs: `pipewise run` (src/cli/main.ts) finishes a cached re-run in its own process
+ * and starts the supervised child only for a run that executes something.
+ * Its events reach `onEvent` once the run is known to be cached, before it resolves.
+ */
+export async function runPipelineIfCached(options: RunPipelineOptions): Promise<RunResult | undefined> {
+  if (options.force) return undefined;
+  const events: RunEvent[] = [];
+  const result = await startRun({ ...options, onEvent: (e) => events.push(e) }, true);
+  if (result) {
+    for (const e of events) {
+      try {
+        options.onEvent?.(e);
+      } catch {
+        // A listener's failure must not break the run (as in runLocked's emit).
+      }
+    }
+  }
+  return result;
+}
+
+async function startRun(options: RunPipelineOptions, cachedOnly: boolean): Promise<RunResult | undefined> {
   const started = Date.now();
   const file = path.resolve(options.file);
   const loaded = await loadPipeline(file, options.text);
@@ -119,6 +151,8 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunResul
   const pipelineDir = path.dirname(file);
   const graph = buildGraph(spec);
   const selection = selectStages(graph, { only: options.only, from: options.from });
+  // A user module runs its code when loaded: that is the supervised process's work (decided before the lock is taken).
+  if (cachedOnly && selection.required.some((n) => isUserComponentRef(spec.stages.find((st) => st.name === n)?.component ?? ''))) return undefined;
   const store = ArtifactStore.dedicated(pipelineDir, confinePath(pipelineDir, spec.store, 'store'), spec.store);
   const lineage = new Lineage(store.metadataDir);
   const lock = await acquireStoreLock(store.root, {
@@ -130,7 +164,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunResul
   try {
     options.onStoreLocked?.(store.root);
     lineage.readUnderLock();
-    return await runLocked(options, { started, file, loaded, spec, pipelineDir, graph, selection, store, lineage });
+    return await runLocked(options, { started, file, loaded, spec, pipelineDir, graph, selection, store, lineage, cachedOnly });
   } finally {
     await lock.release();
   }
@@ -146,11 +180,16 @@ interface LockedRun {
   readonly selection: ReturnType<typeof selectStages>;
   readonly store: ArtifactStore;
   readonly lineage: Lineage;
+  /** `runPipelineIfCached`: resolve undefined, having written nothing, if a stage must execute. */
+  readonly cachedOnly: boolean;
 }
 
-async function runLocked(options: RunPipelineOptions, ctx: LockedRun): Promise<RunResult> {
-  const { started, file, loaded, spec, pipelineDir, graph, selection, store, lineage } = ctx;
+async function runLocked(options: RunPipelineOptions, ctx: LockedRun): Promise<RunResult | undefined> {
+  const { started, file, loaded, spec, pipelineDir, graph, selection, store, lineage, cachedOnly } = ctx;
   await recover(store, lineage);
+  if (cachedOnly) lineage.deferWrites();
+  /** Set when a stage of a cached-only run must execute: the run is dropped. */
+  let mustExecute = false;
   // Now, and only to run them, the user modules of the selected stages are loaded (their code runs).
   const userModules = new Map<string, UserComponent | Error>();
   for (const name of selection.required) {
@@ -204,7 +243,7 @@ async function runLocked(options: RunPipelineOptions, ctx: LockedRun): Promise<R
       const s = results.get(u)?.status;
       return s !== 'succeeded' && s !== 'cached';
     });
-    if (options.signal?.aborted || blocked.length) {
+    if (mustExecute || options.signal?.aborted || blocked.length) {
       finish({
         name,
         component: stage.component,
@@ -228,7 +267,11 @@ async function runLocked(options: RunPipelineOptions, ctx: LockedRun): Promise<R
       produced,
       signal: options.signal,
       emit,
-    }).catch((e: unknown): StageResult => ({ name, component: stage.component, status: 'failed', durationMs: 0, artifacts: {}, error: describeError(e) }));
+      cachedOnly,
+    }).catch((e: unknown): StageResult => {
+      if (e instanceof StageMustExecute) mustExecute = true; // its downstream is skipped, and the run dropped below
+      return { name, component: stage.component, status: 'failed', durationMs: 0, artifacts: {}, error: describeError(e) };
+    });
     finish(r);
   };
   await scheduleStages({
@@ -238,6 +281,10 @@ async function runLocked(options: RunPipelineOptions, ctx: LockedRun): Promise<R
     cost: (n) => stageCost(stagesByName.get(n)?.component ?? ''),
     run: runOne,
   });
+  if (mustExecute) {
+    lineage.dropWrites();
+    return undefined;
+  }
 
   const stages = selection.required.map((n) => results.get(n) as StageResult);
   const incomplete = stages.some((s) => s.status !== 'succeeded' && s.status !== 'cached');
@@ -251,6 +298,7 @@ async function runLocked(options: RunPipelineOptions, ctx: LockedRun): Promise<R
   let result: RunResult = { runId, pipeline: spec.name, file, status, durationMs: Date.now() - started, ...(backend ? { backend } : {}), stages };
   try {
     await lineage.putRun(runRecord(status));
+    await lineage.commitWrites(); // a cached-only run's records, the run's last; nothing otherwise
   } catch (e) {
     // The record stays `running`; `lineage` reports it interrupted and the next start marks it failed.
     result = { ...result, status: status === 'succeeded' ? 'failed' : status, error: `the run's record could not be written: ${describeError(e)}` };

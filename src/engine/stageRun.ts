@@ -33,6 +33,16 @@ export interface StageRun {
   readonly produced: Map<string, Record<string, ArtifactRecord>>;
   readonly signal?: AbortSignal;
   readonly emit: (e: RunEvent) => void;
+  /** Reuse from the cache or stop: a stage that would execute (or finds damaged cached outputs) throws `StageMustExecute`. */
+  readonly cachedOnly?: boolean;
+}
+
+/** In a cached-only run: this stage must execute (or repair the cache), which is another process's work. */
+export class StageMustExecute extends Error {
+  constructor(readonly stage: string) {
+    super(`stage '${stage}' must execute`);
+    this.name = 'StageMustExecute';
+  }
 }
 
 /** Builds a stage's result when it ends without outputs (failed, cancelled). */
@@ -111,6 +121,7 @@ export async function runStage(s: StageRun): Promise<StageResult> {
     const cached = await reuseCached(ready);
     if (cached) return cached;
   }
+  if (s.cachedOnly) throw new StageMustExecute(stage.name);
   return execute(ready);
 }
 
@@ -138,6 +149,8 @@ async function reuseCached(r: ReadyStage): Promise<StageResult | undefined> {
   const { s, outputNames, common, t0, fail } = r;
   const { stage, runId, lineage, emit } = s;
   const { hit, damaged } = await lineage.findCached(common.cacheKey, outputNames);
+  // Damaged outputs are reported and marked by the run that may execute the stage again.
+  if (damaged.length && s.cachedOnly) throw new StageMustExecute(stage.name);
   for (const d of damaged) {
     emit({
       kind: 'stageLog',

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import path from 'node:path';
 import type { CancellationToken, NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
-import { WorkerClient, WorkerExitedError } from '../worker/client';
+import { recordDeathOf, WorkerClient, WorkerExitedError } from '../worker/client';
 
 // The port's typed failures, for features that tell a dead worker from a failed request.
 export { CancellationTokenSource, WorkerExitedError } from '../worker/client';
@@ -27,6 +27,8 @@ export class WorkerPort extends Disposable {
   /** Fires when a worker dies (killed, crashed, or shut down). */
   readonly onDidExit = this.onDidExitEmitter.event;
   private lastInfo: WorkerInfo | undefined;
+  /** A dead worker's runs being recorded failed by the next worker (see `start`). */
+  private recording: Promise<void> | undefined;
 
   constructor(
     private readonly extensionPath: string,
@@ -55,6 +57,7 @@ export class WorkerPort extends Disposable {
   request<R>(type: RequestType0<R, void>, token?: CancellationToken): Promise<R>;
   request<P, R>(type: RequestType<P, R, void>, params: P, token?: CancellationToken): Promise<R>;
   async request(type: RequestType0<unknown, void> | RequestType<unknown, unknown, void>, ...rest: unknown[]): Promise<unknown> {
+    if (this.recording) await this.recording;
     const client = await this.client();
     try {
       return await (client.request as (t: unknown, ...a: unknown[]) => Promise<unknown>)(type, ...rest);
@@ -96,6 +99,20 @@ export class WorkerPort extends Disposable {
     client.onExit((e) => {
       this.log.warn(e.message);
       this.onDidExitEmitter.fire(e);
+      // Died of a signal mid-run (a native crash): a fresh worker records its runs and stages failed with the signal, in the store's lineage.
+      // Requests wait for it (`request`): a run started at once must not find the store's lock held by the recording.
+      if (e.signal && e.deadRuns.length && !this.isDisposed) {
+        const recording = this.client()
+          .then((next) => recordDeathOf(e, next))
+          .then(
+            () => this.log.info(`the run${e.deadRuns.length > 1 ? 's' : ''} of the worker that died of ${e.signal} are recorded failed`),
+            (err: unknown) => this.log.error(`the runs of the worker that died of ${e.signal} could not be recorded (the next run's recovery marks them failed): ${errorDetail(err)}`),
+          )
+          .finally(() => {
+            if (this.recording === recording) this.recording = undefined;
+          });
+        this.recording = recording;
+      }
     });
     const ready = client.initialize().then((info) => {
       this.lastInfo = info;

@@ -18,6 +18,8 @@ import {
   Disposable,
 } from 'vscode-jsonrpc/node';
 import { Initialize, Shutdown, type WorkerInfo } from '../protocol/worker';
+import { SupervisedRun, type DeadRun } from '../protocol/supervision';
+import { RecordRunDeath, RunSupervisionNotification } from '../protocol/workerSupervision';
 
 export interface WorkerClientOptions {
   /** Path of the bundled worker (`out/worker.js`). */
@@ -30,13 +32,35 @@ export interface WorkerClientOptions {
 }
 
 export class WorkerExitedError extends Error {
-  constructor(readonly code: number | null, readonly signal: NodeJS.Signals | null, readonly stderrTail: string) {
+  constructor(
+    readonly code: number | null,
+    readonly signal: NodeJS.Signals | null,
+    readonly stderrTail: string,
+    /** The runs it was doing when it died of a signal (their records still say running): `recordDeathOf` records them. */
+    readonly deadRuns: readonly DeadRun[] = [],
+    /** Its pid, as those runs' records name it. */
+    readonly pid?: number,
+  ) {
+    const stages = deadRuns.flatMap((r) => r.running.map((x) => `'${x.stage}'`));
     super(
       `The Pipewise worker stopped (${signal ? `killed by ${signal}` : `exit code ${code}`})` +
+        (stages.length ? ` during stage${stages.length > 1 ? 's' : ''} ${stages.join(', ')}` : '') +
         (stderrTail.trim() ? `: ${stderrTail.trim().split('\n').slice(-3).join(' | ')}` : ''),
     );
     this.name = 'WorkerExitedError';
   }
+}
+
+/**
+ * After a worker died of a signal mid-run (a native crash: nothing in it could record why), has
+ * `next` (a fresh worker) record its runs and their running stages failed with the signal, in the
+ * store's lineage (src/engine/runDeath.ts, as `pipewise run`'s supervisor does). Resolves false
+ * when there was nothing to record.
+ */
+export async function recordDeathOf(dead: WorkerExitedError, next: WorkerClient): Promise<boolean> {
+  if (!dead.signal || dead.pid === undefined || !dead.deadRuns.length) return false;
+  await next.request(RecordRunDeath, { runs: dead.deadRuns, pid: dead.pid, signal: dead.signal });
+  return true;
 }
 
 export class WorkerClient implements Disposable {
@@ -46,6 +70,8 @@ export class WorkerClient implements Disposable {
   private exitError: WorkerExitedError | undefined;
   private readonly exitListeners: ((e: WorkerExitedError) => void)[] = [];
   private readonly pending = new Set<(e: Error) => void>();
+  /** The worker's runs going now, by its number for them (src/worker/handlers/runWatch.ts). */
+  private readonly runs = new Map<number, SupervisedRun>();
   readonly exited: Promise<WorkerExitedError>;
 
   constructor(private readonly options: WorkerClientOptions) {
@@ -66,7 +92,8 @@ export class WorkerClient implements Disposable {
     this.connection = createMessageConnection(new IPCMessageReader(this.child), new IPCMessageWriter(this.child));
     this.exited = new Promise((resolve) => {
       this.child.on('exit', (code, signal) => {
-        const err = new WorkerExitedError(code, signal, this.stderrTail);
+        const dead = signal ? [...this.runs.values()].filter((r) => r.started).map((r) => r.snapshot()) : [];
+        const err = new WorkerExitedError(code, signal, this.stderrTail, dead, this.child.pid);
         this.exitError = err;
         for (const reject of this.pending) reject(err);
         this.pending.clear();
@@ -74,6 +101,15 @@ export class WorkerClient implements Disposable {
         this.connection.dispose();
         resolve(err);
       });
+    });
+    this.connection.onNotification(RunSupervisionNotification, (p) => {
+      if ('ended' in p) {
+        this.runs.delete(p.run);
+        return;
+      }
+      const run = this.runs.get(p.run) ?? new SupervisedRun();
+      run.hear(p.message);
+      this.runs.set(p.run, run);
     });
     this.connection.listen();
   }

@@ -12,6 +12,7 @@ import { registerExportHandlers } from './handlers/export';
 import { registerMonitoringHandlers } from './handlers/monitoring';
 import { registerStoreHandlers } from './handlers/store';
 import { registerReportHandlers } from './handlers/report';
+import { reportRunsTo } from './handlers/runWatch';
 
 if (!process.send) {
   process.stderr.write('The Pipewise worker must be started with an IPC channel (child_process.fork).\n');
@@ -25,6 +26,7 @@ connection.onRequest(Shutdown, () => {
   setImmediate(() => process.exit(0));
 });
 
+reportRunsTo(connection);
 registerRunHandlers(connection);
 registerNotebookHandlers(connection);
 registerDataHandlers(connection);

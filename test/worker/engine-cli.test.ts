@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { RunEvent, RunResult } from '../../src/protocol/runEvents';
 import { RunEventNotification, RunPipeline, ValidatePipeline } from '../../src/protocol/worker';
-import { WorkerClient, CancellationTokenSource } from '../../src/worker/client';
+import { WorkerClient, CancellationTokenSource, WorkerExitedError, recordDeathOf } from '../../src/worker/client';
 
 const root = path.resolve(__dirname, '../..');
 const cli = path.join(root, 'bin/pipewise.js');
@@ -324,6 +324,66 @@ test('a native crash mid-stage (SIGSEGV) is the stage\'s failure with the signal
     assert.equal(next.code, 0, next.stderr);
     assert.deepEqual(statuses(next.result), { numbers: 'succeeded', scaled: 'succeeded', total: 'succeeded' });
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the CLI bundle loaded by another entry (the npm package\'s lib/cli.js, a script that requires it) supervises run too: a native crash is the stage\'s failure', () => {
+  const { dir, file } = project(PIPELINE.replace('data/numbers.txt', 'data/numbers.txt, crash_signal: SIGSEGV'));
+  try {
+    // A script of the user's that loads the bundle, as bin/pipewise.js of the npm package loads lib/cli.js.
+    const entry = path.join(dir, 'my-entry.js');
+    writeFileSync(entry, `require(${JSON.stringify(path.join(root, 'out', 'cli.js'))});\n`);
+    const r = spawnSync(process.execPath, [entry, 'run', file], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.signal, null, `the process the user started does not die of the signal: ${r.stderr}`);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /stage 'numbers'.*SIGSEGV/);
+    const runsDir = path.join(dir, '.pipewise/metadata/runs');
+    const [run] = readdirSync(runsDir).map((f) => readJson(path.join(runsDir, f)) as { status: string; stages: { name: string; error?: string }[] });
+    assert.equal(run?.status, 'failed');
+    assert.match(run?.stages.find((s) => s.name === 'numbers')?.error ?? '', /SIGSEGV/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the editor's worker: a native crash mid-stage (SIGSEGV) is the stage's failure with the signal in the store's lineage, recorded through the next worker", async () => {
+  const { dir, file } = project(PIPELINE.replace('data/numbers.txt', 'data/numbers.txt, crash_signal: SIGSEGV'));
+  const worker = new WorkerClient({ workerPath: path.join(root, 'out/worker.js') });
+  let next: WorkerClient | undefined;
+  try {
+    // The user component kills the worker with a real SIGSEGV mid-stage, as a fault in native code would.
+    const dead = await worker.request(RunPipeline, { file }).then(
+      () => assert.fail('the run answered: the worker should have died'),
+      (e: unknown) => e,
+    );
+    assert.ok(dead instanceof WorkerExitedError, String(dead));
+    assert.equal(dead.signal, 'SIGSEGV');
+    assert.match(dead.message, /SIGSEGV.*stage 'numbers'/, 'the client names the signal and the stage it was running');
+    // What src/extension/workerPort.ts does on such an exit: a fresh worker records the dead one's runs.
+    next = new WorkerClient({ workerPath: path.join(root, 'out/worker.js') });
+    assert.equal(await recordDeathOf(dead, next), true);
+
+    const execDir = path.join(dir, '.pipewise/metadata/executions');
+    const records = readdirSync(execDir).map((f) => readJson(path.join(execDir, f)) as { state: string; stage: string; id: string; error?: string });
+    assert.deepEqual(records.map((r) => [r.stage, r.state]), [['numbers', 'failed']], 'the crashed stage is recorded failed, not left running');
+    assert.match(records[0]?.error ?? '', /SIGSEGV/);
+    assert.equal(existsSync(path.join(dir, '.pipewise/tmp', records[0]?.id ?? '')), false, 'its half output is removed');
+    const runsDir = path.join(dir, '.pipewise/metadata/runs');
+    const [run] = readdirSync(runsDir).map((f) => readJson(path.join(runsDir, f)) as { status: string; stages: { name: string; status: string; error?: string }[] });
+    assert.equal(run?.status, 'failed');
+    assert.match(run?.stages.find((s) => s.name === 'numbers')?.error ?? '', /SIGSEGV/);
+    assert.equal(existsSync(path.join(dir, '.pipewise/lock')), false, "the dead worker's lock is released");
+    const lineage = pipewise(['lineage', file]);
+    assert.match(lineage.stdout, /failed/);
+    assert.doesNotMatch(lineage.stdout, /interrupted|running/);
+    // The store is clean and the next worker runs the pipeline (without the crash).
+    writeFileSync(file, PIPELINE);
+    const again = await next.request(RunPipeline, { file });
+    assert.deepEqual(statuses(again), { numbers: 'succeeded', scaled: 'succeeded', total: 'succeeded' });
+  } finally {
+    await worker.shutdown();
+    await next?.shutdown();
     rmSync(dir, { recursive: true, force: true });
   }
 });

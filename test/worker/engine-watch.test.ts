@@ -1,12 +1,12 @@
 /**
  * `pipewise run --watch` as a user runs it: one run at start, another when a new span folder
  * arrives (ExampleGen reads it: not cached), none for what runs write themselves, and Ctrl-C ends
- * it with exit 0.
+ * it with exit 0. Each run is supervised: a native crash of one is its stage's failure, and the watch goes on.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { RunResult } from '../../src/protocol/runEvents';
@@ -47,6 +47,39 @@ test('run --watch runs again on a new span, not on its own outputs, and ends cle
     p.kill('SIGINT');
     assert.equal(await exited, 0, stderr);
     assert.equal(runs().length, 2, 'its own outputs (the store) started no run');
+  } finally {
+    if (p.exitCode === null) p.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('run --watch: a native crash (SIGSEGV) of a run is its stage\'s failure with the signal, recorded; the watch goes on and runs the fixed pipeline', { timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pipewise-watch-'));
+  const fixtures = path.resolve(__dirname, '../fixtures/engine');
+  mkdirSync(path.join(dir, 'components'));
+  for (const f of readdirSync(fixtures)) cpSync(path.join(fixtures, f), path.join(dir, 'components', f));
+  const pipeline = (extra: string): string => `pipeline: watched_crash\nstages:\n  numbers:\n    component: ./components/emit_numbers.js\n    params: { count: 3${extra} }\n`;
+  const file = path.join(dir, 'w.pipeline.yaml');
+  writeFileSync(file, pipeline(', crash_signal: SIGSEGV'));
+  const p = spawn(process.execPath, [cli, 'run', file, '--watch', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((r) => p.on('exit', (code) => r(code)));
+  const runs = (): RunResult[] => stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as RunResult);
+  try {
+    await waitFor('the crashed run reported, and the watch going on', () => (/stage 'numbers'.*SIGSEGV[\s\S]*watching for changes/.test(stderr) ? true : undefined), 120_000);
+    const runsDir = path.join(dir, '.pipewise/metadata/runs');
+    const [crashed] = readdirSync(runsDir).map((f) => JSON.parse(readFileSync(path.join(runsDir, f), 'utf8')) as { status: string; stages: { name: string; error?: string }[] });
+    assert.equal(crashed?.status, 'failed');
+    assert.match(crashed?.stages.find((s) => s.name === 'numbers')?.error ?? '', /SIGSEGV/);
+    assert.equal(existsSync(path.join(dir, '.pipewise/lock')), false, 'the lock of the crashed run is released');
+    writeFileSync(file, pipeline(''));
+    await waitFor('a run of the fixed pipeline', () => (runs().some((r) => r.status === 'succeeded') ? true : undefined), 120_000);
+    assert.deepEqual(runs().at(-1)?.stages.map((s) => s.status), ['succeeded']);
+    p.kill('SIGINT');
+    assert.equal(await exited, 0, stderr);
   } finally {
     if (p.exitCode === null) p.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });

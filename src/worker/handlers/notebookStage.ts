@@ -12,6 +12,7 @@ import { parsePipeline } from '../../core/parse';
 import type { SpecDiagnostic } from '../../core/spec';
 import { Lineage } from '../../engine/lineage';
 import { runPipeline, SpecError } from '../../engine/orchestrator';
+import { watchRun } from './runWatch';
 import { ArtifactStore } from '../../engine/store';
 import { NotebookMime, type CellDiagnostic, type EarlierStageCell, type ExecuteCellResult, type NotebookOutputData, type NotebookStreamEvent } from '../../protocol/notebook';
 import { metricsChartSpec } from '../../protocol/notebookCharts';
@@ -113,13 +114,17 @@ export async function runStageCell(run: StageCellRun): Promise<ExecuteCellResult
   const names = cell.stages.map((s) => s.name);
   const points = new Map<string, MetricsPoint[]>();
   let result;
+  // What the worker's client records if this process dies of a signal mid-stage (./runWatch.ts).
+  const watch = watchRun();
   try {
     result = await runPipeline({
       file,
       text,
       only: names,
       signal: run.signal,
+      onStoreLocked: watch.onStoreLocked,
       onEvent: (e) => {
+        watch.onEvent(e);
         switch (e.kind) {
           case 'stageMetrics':
             if (!points.has(e.stage)) points.set(e.stage, []);
@@ -151,6 +156,8 @@ export async function runStageCell(run: StageCellRun): Promise<ExecuteCellResult
     }
     if (isCancelled(e)) return { status: 'cancelled', outputs: [] };
     return failed(e instanceof PipewiseError ? e.describe() : errorMessage(e));
+  } finally {
+    watch.end();
   }
 
   // Record what the cell's stages produced, with artifact types from lineage.

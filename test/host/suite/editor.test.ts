@@ -340,6 +340,16 @@ suite('editor', () => {
       const again = await vscode.commands.executeCommand<RunOutcome>('pipewise.runPipeline', penguins());
       assert.equal(again.status, 'succeeded', JSON.stringify(again));
       assert.notEqual(ctx.worker.info?.pid, deadPid, 'a new worker process ran the next run');
+      // The store's lineage says it too, with the signal (recorded by the next worker, before the run it was asked for).
+      assert.ok(outcome.runId, 'the dead run had started');
+      const record = JSON.parse(fs.readFileSync(path.join(path.dirname(penguins().fsPath), '.pipewise', 'metadata', 'runs', `${outcome.runId}.json`), 'utf8')) as {
+        status: string;
+        stages: { name: string; status: string; error?: string }[];
+      };
+      assert.equal(record.status, 'failed', JSON.stringify(record));
+      const train = record.stages.find((s) => s.name === 'train');
+      assert.equal(train?.status, 'failed');
+      assert.match(train?.error ?? '', /SIGKILL/);
     } finally {
       await vscode.commands.executeCommand('pipewise.cancelRun', uri);
       await running.then(undefined, () => undefined);
