@@ -18,7 +18,9 @@ const nodeExternals = ['vscode', '@duckdb/node-api', '@tensorflow/tfjs-node', '@
 const common = { bundle: true, sourcemap: true, minify: production, logLevel: 'info', legalComments: 'none' };
 
 const nodeEntries = {
+  // The extension's entry (a few kB: command stubs) and its features, loaded after activation.
   extension: 'src/extension/extension.ts',
+  features: 'src/extension/features.ts',
   worker: 'src/worker/main.ts',
   cli: 'src/cli/main.ts',
   // The `pipewise` command's entry: decides whether `run` is supervised before the CLI is loaded.

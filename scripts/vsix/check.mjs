@@ -73,7 +73,7 @@ function loadProbe(ext, vsix) {
   // Decision forests (src/engine/model/ydf.ts), required through a createRequire variable; the .wasm beside training.js.
   for (const m of ['ydf-training', 'ydf-training/dist/training.wasm', 'jszip/dist/jszip.min.js']) needed.add(m);
   needed.add('onnxruntime-node');
-  for (const bundle of ['out/extension.js', 'out/worker.js']) {
+  for (const bundle of ['out/extension.js', 'out/features.js', 'out/worker.js']) {
     const file = path.join(ext, bundle);
     if (!fs.existsSync(file)) throw new Error(`${bundle} is missing from the VSIX`);
     const text = fs.readFileSync(file, 'utf8');

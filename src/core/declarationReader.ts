@@ -8,7 +8,7 @@
  * refinements with literal arguments are accepted. A params schema outside that subset is checked
  * when the stage runs instead.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ARTIFACT_TYPES } from './artifacts';
 import type { ComponentDeclaration } from './component';
 import { PipewiseError, errorMessage } from './errors';

@@ -3,7 +3,7 @@
  * YAML extensions people already have (through `contributes.yamlValidation`) complete and check
  * pipeline files the way `pipewise validate` does. Written to `out/pipeline.schema.json` by the build.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { CATALOGUE } from './catalogue';
 import { SNAKE_CASE } from './validate';
 

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as zodModule from 'zod';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ComponentDeclaration } from '../core/component';
 import { declarationShape, readDeclaration, type StaticDeclaration } from '../core/declarationReader';
 import { PipewiseError, errorMessage } from '../core/errors';

@@ -208,17 +208,17 @@ type Handler<K extends keyof AnyTable> = (...args: Parameters<AnyTable[K]>) => R
  * stack, shows the message, and returns undefined: a command never rejects into VS Code's UI.
  */
 export function registerCommand<K extends keyof CommandTable>(ctx: PipewiseContext, id: K, handler: Handler<K>): void {
-  ctx.extension.subscriptions.push(
-    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
-      try {
-        return await (handler as (...a: unknown[]) => unknown)(...args);
-      } catch (e) {
-        ctx.log.error(`${id}: ${errorDetail(e)}`);
-        void vscode.window.showErrorMessage(`Pipewise: ${errorMessage(e)}`);
-        return undefined;
-      }
-    }),
-  );
+  const run = async (...args: unknown[]): Promise<unknown> => {
+    try {
+      return await (handler as (...a: unknown[]) => unknown)(...args);
+    } catch (e) {
+      ctx.log.error(`${id}: ${errorDetail(e)}`);
+      void vscode.window.showErrorMessage(`Pipewise: ${errorMessage(e)}`);
+      return undefined;
+    }
+  };
+  // A manifest command is already registered, as a stub the entry made at activation: bind to it.
+  ctx.extension.subscriptions.push(ctx.commandStubs?.bind(id, run) ?? vscode.commands.registerCommand(id, run));
 }
 
 /** Registers a test-only command, only when VS Code runs the extension's tests; errors reach the test. */

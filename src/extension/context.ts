@@ -2,8 +2,8 @@ import type * as vscode from 'vscode';
 import type { WorkerPort } from './workerPort';
 
 /**
- * What every feature of the extension is built from: one object, made once in `activate`
- * (src/extension/extension.ts, the composition root). Features tie their disposables to
+ * What every feature of the extension is built from: one object, made once when the features load
+ * (src/extension/features.ts, the composition root). Features tie their disposables to
  * `extension.subscriptions`. In its own file so no feature imports the composition root.
  */
 export interface PipewiseContext {
@@ -11,4 +11,27 @@ export interface PipewiseContext {
   readonly log: vscode.LogOutputChannel;
   /** The one doorway to the background worker. */
   readonly worker: WorkerPort;
+  /**
+   * The manifest commands the entry registered at activation, before the features' code loaded
+   * (src/extension/commandStubs.ts); `registerCommand` hands each handler to its stub. Absent where
+   * the features are built without the entry (unit tests).
+   */
+  readonly commandStubs?: CommandStubs;
+}
+
+/** A manifest command's handler, as `vscode.commands.registerCommand` takes it. */
+export type CommandHandler = (...args: unknown[]) => unknown;
+
+/** The entry's stand-ins for the manifest commands (src/extension/commandStubs.ts). */
+export interface CommandStubs {
+  /** Gives the stub of `id` its handler; undefined when the manifest has no such command (register it yourself). */
+  bind(id: string, handler: CommandHandler): vscode.Disposable | undefined;
+}
+
+/**
+ * What `activate` returns (the extension's exports, which tests read): the context once the features
+ * loaded. `ready` settles when they did (or failed to); `worker` throws before that.
+ */
+export interface PipewiseApi extends PipewiseContext {
+  readonly ready: Promise<PipewiseContext>;
 }

@@ -6,6 +6,6 @@
  * on every activation. The extension parses small messages and settings, so the JIT gains nothing
  * here (the worker and the CLI, which parse whole pipelines and artifacts, keep it).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 z.config({ jitless: true });

@@ -19,14 +19,7 @@ after(async () => {
 
 test('the installed VSIX activates when the workspace holds a pipeline', async () => {
   // start() already waited for the activation in the logs; now see it as a person would.
-  await wb.runCommand('Developer: Show Running Extensions');
-  const list = wb.page.locator('.runtime-extensions-editor .monaco-list');
-  await list.waitFor({ state: 'visible' });
-  const row = list.locator('.monaco-list-row', { hasText: 'Pipewise' });
-  // The list is virtualised: scroll until our row is rendered.
-  await list.hover();
-  for (let i = 0; i < 20 && (await row.count()) === 0; i++) await wb.page.mouse.wheel(0, 200);
-  const text = await row.first().innerText();
+  const { text } = await wb.runningExtensionRow();
   assert.match(text, /Activation: \d+ms/, `Pipewise's row shows an activation time: ${text}`);
   // Activated by itself at start-up (the workspace holds a *.pipeline.yaml), not by a command.
   assert.match(wb.hostLog(), /_doActivateExtension pipewise\.pipewise, startup: true, activationEvent: '[^']+'/);

@@ -12,27 +12,22 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
-import { chromium, type Browser, type Page } from 'playwright-core';
 import type { RunResult } from '../../src/protocol/runEvents';
 import type { PushedFile } from '../../src/engine/components/pusher';
-import type { ModelSignature, Prediction } from '../../src/engine/model/signature';
+import type { ModelSignature } from '../../src/engine/model/signature';
 import { oraclePython } from '../python';
-import { CHROMIUM_ARGS, REPO_ROOT, testTools, waitFor } from './codeServer';
+import { REPO_ROOT } from './codeServer';
+import { artifactOf as artifactIn, instanceOf, predictInPage, readJson, readParquetRows, runCli, WebPages, type Row } from './webPage';
 
-const CLI = path.join(REPO_ROOT, 'bin', 'pipewise.js');
-const SCREENSHOTS = path.join(REPO_ROOT, 'test-results', 'screenshots');
 const MODELS = path.join(REPO_ROOT, 'test', 'worker', 'onnx_models.py');
 const FEATURES = ['bill_length_mm', 'bill_depth_mm', 'flipper_length_mm', 'body_mass_g'];
 const N = 60;
 const MODELS_PUSHED = ['linear', 'trees', 'mlp', 'scaled'];
 const RAW = [...FEATURES, 'island'];
-
-type Row = Record<string, number | string | null>;
 
 const PIPELINE = `pipeline: onnx_web
 stages:
@@ -61,77 +56,23 @@ ${MODELS_PUSHED
 `;
 
 let dir: string;
-let browser: Browser;
 let result: RunResult;
-const servers: ChildProcess[] = [];
+const pages = new WebPages();
 
 function artifactOf(stage: string, output: string): string {
-  const uri = result.stages.find((s) => s.name === stage)?.artifacts[output];
-  assert.ok(uri, `stage ${stage} has no ${output}`);
-  return uri;
-}
-
-async function readParquet(file: string): Promise<Row[]> {
-  const db = await DuckDBInstance.create(':memory:');
-  const conn = await db.connect();
-  try {
-    const reader = await conn.runAndReadAll(`SELECT * FROM read_parquet('${file.replace(/'/g, "''")}')`);
-    return reader.getRowObjects().map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : (v as number | string | null)])));
-  } finally {
-    conn.closeSync();
-    db.closeSync();
-  }
+  return artifactIn(result, stage, output);
 }
 
 /** NumPy's outputs (onnx_models.py); `scaled` refits the Transform's z-scores and vocabulary from the raw train split. */
 async function oracle(model: string, rows: readonly Row[]): Promise<{ probabilities?: number[][]; values?: number[] }> {
   const only = (xs: readonly Row[]): Row[] => xs.map((r) => Object.fromEntries(RAW.map((f) => [f, r[f] ?? null])));
-  const train = model === 'scaled' ? { train: only(await readParquet(path.join(artifactOf('examples', 'examples'), 'Split-train', 'data.parquet'))) } : {};
+  const train = model === 'scaled' ? { train: only(await readParquetRows(path.join(artifactOf('examples', 'examples'), 'Split-train', 'data.parquet'))) } : {};
   const out = execFileSync(oraclePython(), [MODELS, 'predict', path.join(dir, 'models')], { input: JSON.stringify({ model, rows: only(rows), ...train }) });
   return JSON.parse(out.toString()) as { probabilities?: number[][]; values?: number[] };
 }
 
-async function serveWeb(folder: string): Promise<string> {
-  const proc = spawn(process.execPath, [CLI, 'serve-web', folder, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  servers.push(proc);
-  let out = '';
-  let err = '';
-  proc.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-  proc.stderr?.on('data', (c: Buffer) => (err += c.toString()));
-  return waitFor(`pipewise serve-web ${folder}`, () => {
-    if (proc.exitCode !== null) throw new Error(`serve-web exited ${proc.exitCode}: ${err}`);
-    return /^(http:\/\/127\.0\.0\.1:\d+\/)\n/.exec(out)?.[1];
-  }, 60_000);
-}
-
-/** The pushed folder's page, once its script loaded the model; every request the page made is kept. */
-async function openDemo(url: string): Promise<{ page: Page; requests: string[]; problems: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  const problems: string[] = [];
-  const requests: string[] = [];
-  page.on('pageerror', (e) => problems.push(e.message));
-  page.on('response', (r) => {
-    // The browser asks for /favicon.ico by itself; a web push has none.
-    if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) problems.push(`${r.status()} ${r.url()}`);
-  });
-  page.on('request', (r) => requests.push(r.url()));
-  await page.goto(url);
-  await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 }).catch(async (e: Error) => {
-    throw new Error(`the demo page did not load its model: ${e.message}; status: ${await page.locator('#status').textContent()}; errors: ${problems.join('; ')}`);
-  });
-  return { page, requests, problems };
-}
-
-function predictInPage(page: Page, instances: readonly unknown[]): Promise<Prediction[]> {
-  return page.evaluate(async (xs) => {
-    const MODULE_URL: string = './pipewise-model.js';
-    const m = (await import(MODULE_URL)) as { load: () => Promise<{ predict: (x: unknown[]) => Promise<Prediction[]> }> };
-    return (await m.load()).predict(xs);
-  }, instances as unknown[]);
-}
-
 function pushed(m: string): string {
-  const p = JSON.parse(fs.readFileSync(path.join(artifactOf(`web_${m}`, 'pushed_model'), 'pushed.json'), 'utf8')) as PushedFile;
+  const p = readJson<PushedFile>(path.join(artifactOf(`web_${m}`, 'pushed_model'), 'pushed.json'));
   assert.equal(p.pushed, true, `web_${m} did not push: ${p.reason}`);
   return p.uri as string;
 }
@@ -143,19 +84,15 @@ before(() => {
   fs.copyFileSync(path.join(REPO_ROOT, 'test', 'fixtures', 'penguins.csv'), path.join(dir, 'data', 'penguins.csv'));
   execFileSync(oraclePython(), [MODELS, 'build', path.join(dir, 'models'), path.join(dir, 'data', 'penguins.csv')]);
   fs.writeFileSync(path.join(dir, 'p.pipeline.yaml'), PIPELINE);
-  const r = spawnSync(process.execPath, [CLI, 'run', path.join(dir, 'p.pipeline.yaml'), '--json'], { encoding: 'utf8', cwd: dir, timeout: 600_000 });
-  assert.equal(r.status, 0, r.stderr);
-  result = JSON.parse(r.stdout) as RunResult;
+  result = runCli(path.join(dir, 'p.pipeline.yaml'));
 });
 
 after(async () => {
-  await browser?.close();
-  for (const s of servers) if (s.exitCode === null) s.kill('SIGTERM');
+  await pages.close();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test('each imported ONNX model predicts 60 eval rows in Chromium as NumPy and BulkInferrer do (1e-5), loading nothing from outside its folder', async (t) => {
-  browser = await chromium.launch({ executablePath: testTools().chromium, headless: true, args: [...CHROMIUM_ARGS] });
   for (const m of MODELS_PUSHED) {
     const folder = pushed(m);
     assert.ok(fs.existsSync(path.join(folder, 'model', 'model.onnx')) && fs.existsSync(path.join(folder, 'ort-wasm-simd-threaded.wasm')), `${m}: the model and the wasm runtime are in the folder`);
@@ -165,11 +102,11 @@ test('each imported ONNX model predicts 60 eval rows in Chromium as NumPy and Bu
       assert.ok(fs.existsSync(path.join(folder, 'transform.json')), 'feed: transform pushes the transform the page applies');
       assert.match(html, /<select id="f-island" name="island"><option value="Biscoe">/, 'the vocabulary gives the island its choices');
     }
-    const url = await serveWeb(folder);
-    const { page, requests, problems } = await openDemo(url);
-    const signature = JSON.parse(fs.readFileSync(path.join(folder, 'signature.json'), 'utf8')) as ModelSignature;
-    const rows = (await readParquet(path.join(artifactOf(`infer_${m}`, 'inference_result'), 'predictions.parquet'))).slice(0, N);
-    const got = await predictInPage(page, rows.map((r) => Object.fromEntries(signature.inputs.map((i) => [i.name, r[i.name] ?? null]))));
+    const url = await pages.serve(folder);
+    const { page, requests, problems } = await pages.openDemo(url);
+    const signature = readJson<ModelSignature>(path.join(folder, 'signature.json'));
+    const rows = (await readParquetRows(path.join(artifactOf(`infer_${m}`, 'inference_result'), 'predictions.parquet'))).slice(0, N);
+    const got = await predictInPage(page, rows.map((r) => instanceOf(signature, r)));
     assert.equal(got.length, rows.length);
     const expected = await oracle(m, rows);
     let maxDiff = 0;
@@ -198,10 +135,10 @@ test('each imported ONNX model predicts 60 eval rows in Chromium as NumPy and Bu
 
 test('the generated form of the imported classifier predicts in the page (screenshot)', async () => {
   const folder = pushed('linear');
-  const { page } = await openDemo(await serveWeb(folder));
-  const signature = JSON.parse(fs.readFileSync(path.join(folder, 'signature.json'), 'utf8')) as ModelSignature;
+  const { page } = await pages.openDemo(await pages.serve(folder));
+  const signature = readJson<ModelSignature>(path.join(folder, 'signature.json'));
   assert.deepEqual(await page.locator('form label').allTextContents(), signature.inputs.map((i) => i.name));
-  const rows = await readParquet(path.join(artifactOf('infer_linear', 'inference_result'), 'predictions.parquet'));
+  const rows = await readParquetRows(path.join(artifactOf('infer_linear', 'inference_result'), 'predictions.parquet'));
   const row = rows.find((r) => r.prediction === 'Gentoo') as Row;
   for (const f of FEATURES) await page.fill(`[name="${f}"]`, String(row[f]));
   await page.click('#predict');
@@ -210,7 +147,6 @@ test('the generated form of the imported classifier predicts in the page (screen
   assert.equal(pct.length, 3);
   assert.ok(Math.abs(Number(pct[2]?.replace(/[^\d.]/g, '')) - 100 * (row.score_Gentoo as number)) <= 0.051);
   assert.match((await page.locator('#status').textContent()) ?? '', /ONNX Runtime Web/);
-  fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SCREENSHOTS, 'web-demo-onnx.png') });
+  await pages.screenshot(page, 'web-demo-onnx');
   await page.close();
 });

@@ -10,31 +10,24 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
-import { chromium, type Browser, type Page } from 'playwright-core';
 import type { RunResult } from '../../src/protocol/runEvents';
 import type { PushedFile } from '../../src/engine/components/pusher';
-import type { ModelSignature, Prediction } from '../../src/engine/model/signature';
+import type { ModelSignature } from '../../src/engine/model/signature';
 import { TREE_MODEL_INFO, TREE_MODEL_ZIP, treeColumns, type TreeModelInfo } from '../../src/engine/model/treeColumns';
 import { loadYdfModel, ydfCall } from '../../src/engine/model/ydf';
 import { applyTransform } from '../../src/engine/transform/applyTransform';
 import type { TransformSpec } from '../../src/engine/transform/transformSpec';
-import { CHROMIUM_ARGS, REPO_ROOT, testTools, waitFor } from './codeServer';
+import { REPO_ROOT } from './codeServer';
+import { artifactOf, instanceOf, predictInPage, readJson, readParquetRows, runCli, WebPages, type Row } from './webPage';
 import { labelledPenguinPipeline } from '../worker/serve-helpers';
 
-const CLI = path.join(REPO_ROOT, 'bin', 'pipewise.js');
-const SCREENSHOTS = path.join(REPO_ROOT, 'test-results', 'screenshots');
 const N = 100;
 
-type Row = Record<string, number | string | null>;
-
 let dir: string;
-let browser: Browser;
-const servers: ChildProcess[] = [];
+const pages = new WebPages();
 
 /** The helper's penguin pipeline with the Trainer set to a forest and a web Pusher. */
 function forestPipeline(name: string, label: string, model: string, threshold: string): string {
@@ -46,76 +39,6 @@ function forestPipeline(name: string, label: string, model: string, threshold: s
   const trainer = 'params: { hidden_units: [16], epochs: 25, seed: 42 }';
   assert.ok(text.includes(trainer), 'the helper pipeline changed: update this test');
   return text.replace(trainer, `params: { model: ${model}, seed: 42 }`);
-}
-
-function run(file: string): RunResult {
-  const r = spawnSync(process.execPath, [CLI, 'run', file, '--json'], { encoding: 'utf8', cwd: path.dirname(file), timeout: 600_000 });
-  assert.equal(r.status, 0, `pipewise run ${path.basename(file)} failed:\n${r.stderr}`);
-  return JSON.parse(r.stdout) as RunResult;
-}
-
-function artifactOf(result: RunResult, stage: string, output: string): string {
-  const uri = result.stages.find((s) => s.name === stage)?.artifacts[output];
-  assert.ok(uri, `stage ${stage} has no ${output}`);
-  return uri;
-}
-
-function readJson<T>(file: string): T {
-  return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
-}
-
-async function readPredictions(file: string): Promise<Row[]> {
-  const db = await DuckDBInstance.create(':memory:');
-  const conn = await db.connect();
-  try {
-    const reader = await conn.runAndReadAll(`SELECT * FROM read_parquet('${file.replace(/'/g, "''")}')`);
-    return reader.getRowObjects().map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : (v as number | string | null)])));
-  } finally {
-    conn.closeSync();
-    db.closeSync();
-  }
-}
-
-function instanceOf(signature: ModelSignature, row: Row): Row {
-  return Object.fromEntries(signature.inputs.map((i) => [i.name, row[i.name] ?? null]));
-}
-
-async function serveWeb(folder: string): Promise<string> {
-  const proc = spawn(process.execPath, [CLI, 'serve-web', folder, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  servers.push(proc);
-  let out = '';
-  let err = '';
-  proc.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-  proc.stderr?.on('data', (c: Buffer) => (err += c.toString()));
-  return waitFor(`pipewise serve-web ${folder}`, () => {
-    if (proc.exitCode !== null) throw new Error(`serve-web exited ${proc.exitCode}: ${err}`);
-    return /^(http:\/\/127\.0\.0\.1:\d+\/)\n/.exec(out)?.[1];
-  }, 60_000);
-}
-
-/** The demo page, loaded, with every URL it requested. */
-async function openDemo(url: string): Promise<{ page: Page; requests: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  const problems: string[] = [];
-  const requests: string[] = [];
-  page.on('pageerror', (e) => problems.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(m.text());
-  });
-  page.on('request', (r) => requests.push(r.url()));
-  await page.goto(url);
-  await page.waitForSelector('body[data-ready="true"]', { timeout: 120_000 }).catch(async (e: Error) => {
-    throw new Error(`the demo page did not load its model: ${e.message}; status: ${await page.locator('#status').textContent()}; errors: ${problems.join('; ')}`);
-  });
-  return { page, requests };
-}
-
-function predictInPage(page: Page, instances: readonly unknown[]): Promise<Prediction[]> {
-  return page.evaluate(async (xs) => {
-    const MODULE_URL: string = './pipewise-model.js';
-    const m = (await import(MODULE_URL)) as { load: () => Promise<{ predict: (x: unknown[]) => Promise<Prediction[]> }> };
-    return (await m.load()).predict(xs);
-  }, instances as unknown[]);
 }
 
 /** YDF's own predict in Node on the Model artifact's zip, for the same rows' columns: its raw output and class order. */
@@ -141,14 +64,12 @@ before(async () => {
   fs.copyFileSync(path.join(REPO_ROOT, 'test', 'fixtures', 'penguins.csv'), path.join(dir, 'data', 'penguins.csv'));
   fs.writeFileSync(path.join(dir, 'species.pipeline.yaml'), forestPipeline('species', 'species', 'gradient_boosted_trees', 'accuracy: { lower_bound: 0.9 }'));
   fs.writeFileSync(path.join(dir, 'mass.pipeline.yaml'), forestPipeline('mass', 'body_mass_g', 'random_forest', 'r2: { lower_bound: 0.5 }'));
-  species = run(path.join(dir, 'species.pipeline.yaml'));
-  mass = run(path.join(dir, 'mass.pipeline.yaml'));
-  browser = await chromium.launch({ executablePath: testTools().chromium, headless: true, args: [...CHROMIUM_ARGS] });
+  species = runCli(path.join(dir, 'species.pipeline.yaml'));
+  mass = runCli(path.join(dir, 'mass.pipeline.yaml'));
 });
 
 after(async () => {
-  await browser?.close();
-  for (const s of servers) if (s.exitCode === null) s.kill('SIGTERM');
+  await pages.close();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -166,10 +87,10 @@ test('gradient-boosted trees (multiclass) predict 100 eval rows in Chromium as Y
   const signature = readJson<ModelSignature>(path.join(folder, 'signature.json'));
   assert.equal(signature.modelFormat, 'ydf');
   const classes = signature.classes as string[];
-  const rows = (await readPredictions(path.join(artifactOf(species, 'infer', 'inference_result'), 'predictions.parquet'))).slice(0, N);
+  const rows = (await readParquetRows(path.join(artifactOf(species, 'infer', 'inference_result'), 'predictions.parquet'))).slice(0, N);
   assert.equal(rows.length, N);
-  const url = await serveWeb(folder);
-  const { page, requests } = await openDemo(url);
+  const url = await pages.serve(folder);
+  const { page, requests } = await pages.openDemo(url, 120_000);
   const got = await predictInPage(page, rows.map((r) => instanceOf(signature, r)));
   const oracle = await ydfInNode(artifactOf(species, 'train', 'model'), signature, rows);
   assert.deepEqual([...oracle.classes].sort(), [...classes].sort());
@@ -193,16 +114,15 @@ test('gradient-boosted trees (multiclass) predict 100 eval rows in Chromium as Y
   await page.click('#predict');
   await page.locator('#prediction').waitFor({ timeout: 30_000 });
   assert.match((await page.locator('#status').textContent()) ?? '', /Yggdrasil Decision Forests, wasm, no server/);
-  fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SCREENSHOTS, 'web-demo-trees.png') });
+  await pages.screenshot(page, 'web-demo-trees');
 });
 
 test('a random forest (regression) predicts 100 eval rows in Chromium as YDF does in Node (1e-6)', async (t) => {
   const folder = pushed(mass);
   const signature = readJson<ModelSignature>(path.join(folder, 'signature.json'));
   assert.equal(signature.task, 'regression');
-  const rows = (await readPredictions(path.join(artifactOf(mass, 'infer', 'inference_result'), 'predictions.parquet'))).slice(0, N);
-  const { page } = await openDemo(await serveWeb(folder));
+  const rows = (await readParquetRows(path.join(artifactOf(mass, 'infer', 'inference_result'), 'predictions.parquet'))).slice(0, N);
+  const { page } = await pages.openDemo(await pages.serve(folder), 120_000);
   const got = await predictInPage(page, rows.map((r) => instanceOf(signature, r)));
   const oracle = await ydfInNode(artifactOf(mass, 'train', 'model'), signature, rows);
   let maxRel = 0;

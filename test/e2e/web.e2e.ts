@@ -9,49 +9,32 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { RunResult } from '../../src/protocol/runEvents';
 import type { EvaluationFile } from '../../src/engine/components/evaluator';
 import type { PushedFile } from '../../src/engine/components/pusher';
 import type { ModelSignature, Prediction } from '../../src/engine/model/signature';
-import { CHROMIUM_ARGS, REPO_ROOT, testTools, waitFor } from './codeServer';
+import { REPO_ROOT } from './codeServer';
+import { artifactOf, instanceOf, predictInPage, queryRows, readJson, readParquetRows, runCli, SCREENSHOTS, sqlString, WebPages, type Row } from './webPage';
 import { labelledPenguinPipeline } from '../worker/serve-helpers';
 
-const CLI = path.join(REPO_ROOT, 'bin', 'pipewise.js');
-const SCREENSHOTS = path.join(REPO_ROOT, 'test-results', 'screenshots');
 const N = 100;
 
-type Row = Record<string, number | string | null>;
-
 let dir: string;
-let browser: Browser;
-const servers: ChildProcess[] = [];
+const pages = new WebPages();
+
+/** A demo page on the pushed folder, served by `pipewise serve-web`, its model loaded. */
+async function openPushed(folder: string): Promise<Page> {
+  return (await pages.openDemo(await pages.serve(folder))).page;
+}
 
 function pipelineYaml(name: string, label: string, evaluate: string, pushes: string): string {
   // The helper's Trainer says model: auto. A quantizing Evaluator or Pusher reading the model makes
   // auto leave decision forests out (species); a plain web Pusher takes a forest (web-trees.e2e.ts).
   return labelledPenguinPipeline(name, label, { seed: 42, evaluate, extra: pushes });
-}
-
-function run(file: string): RunResult {
-  const r = spawnSync(process.execPath, [CLI, 'run', file, '--json'], { encoding: 'utf8', cwd: path.dirname(file), timeout: 600_000 });
-  assert.equal(r.status, 0, `pipewise run ${path.basename(file)} failed:\n${r.stderr}`);
-  return JSON.parse(r.stdout) as RunResult;
-}
-
-function artifactOf(result: RunResult, stage: string, output: string): string {
-  const uri = result.stages.find((s) => s.name === stage)?.artifacts[output];
-  assert.ok(uri, `stage ${stage} has no ${output}`);
-  return uri;
-}
-
-function readJson<T>(file: string): T {
-  return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
 }
 
 /** The pushed folder of a Pusher stage (it must have pushed). */
@@ -60,59 +43,6 @@ function pushedFolder(result: RunResult, stage: string): PushedFile {
   assert.equal(pushed.pushed, true, `${stage} did not push: ${pushed.reason}`);
   assert.ok(pushed.uri && fs.existsSync(path.join(pushed.uri, 'index.html')) && fs.existsSync(path.join(pushed.uri, 'pipewise-model.js')), `${stage}: no web folder at ${pushed.uri}`);
   return pushed;
-}
-
-/** BulkInferrer's predictions.parquet, every row, as plain JSON values (DuckDB's BIGINT → number). */
-async function readPredictions(file: string): Promise<Row[]> {
-  const db = await DuckDBInstance.create(':memory:');
-  const conn = await db.connect();
-  try {
-    const reader = await conn.runAndReadAll(`SELECT * FROM read_parquet('${file.replace(/'/g, "''")}')`);
-    return reader.getRowObjects().map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : (v as number | string | null)])));
-  } finally {
-    conn.closeSync();
-    db.closeSync();
-  }
-}
-
-/** The raw features of a predictions.parquet row, as a client sends them. */
-function instanceOf(signature: ModelSignature, row: Row): Row {
-  return Object.fromEntries(signature.inputs.map((i) => [i.name, row[i.name] ?? null]));
-}
-
-/** `pipewise serve-web FOLDER` on a free port; its first stdout line is the URL. */
-async function serveWeb(folder: string): Promise<string> {
-  const proc = spawn(process.execPath, [CLI, 'serve-web', folder, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  servers.push(proc);
-  let out = '';
-  let err = '';
-  proc.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-  proc.stderr?.on('data', (c: Buffer) => (err += c.toString()));
-  return waitFor(`pipewise serve-web ${folder}`, () => {
-    if (proc.exitCode !== null) throw new Error(`serve-web exited ${proc.exitCode}: ${err}`);
-    return /^(http:\/\/127\.0\.0\.1:\d+\/)\n/.exec(out)?.[1];
-  }, 60_000);
-}
-
-/** A page on the pushed folder's index.html, once its script has loaded the model. */
-async function openDemo(url: string): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  const problems: string[] = [];
-  page.on('pageerror', (e) => problems.push(e.message));
-  await page.goto(url);
-  await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 }).catch(async (e: Error) => {
-    throw new Error(`the demo page did not load its model: ${e.message}; status: ${await page.locator('#status').textContent()}; errors: ${problems.join('; ')}`);
-  });
-  return page;
-}
-
-/** Imports pipewise-model.js in the page, loads the model and predicts `instances` there. */
-function predictInPage(page: Page, instances: readonly unknown[]): Promise<Prediction[]> {
-  return page.evaluate(async (xs) => {
-    const MODULE_URL: string = './pipewise-model.js';
-    const m = (await import(MODULE_URL)) as { load: () => Promise<{ predict: (x: unknown[]) => Promise<Prediction[]> }> };
-    return (await m.load()).predict(xs);
-  }, instances as unknown[]);
 }
 
 /** The rejection message of predicting `instances` in the page ('' when it resolves). */
@@ -164,24 +94,22 @@ before(async () => {
     massFile,
     pipelineYaml('mass', 'body_mass_g', '{ thresholds: { r2: { lower_bound: 0.5 } } }', `  web: { component: Pusher, inputs: { model: train.model, blessing: evaluate.blessing }, params: { destination: web/mass, target: web } }\n`),
   );
-  species = run(speciesFile);
-  mass = run(massFile);
-  browser = await chromium.launch({ executablePath: testTools().chromium, headless: true, args: [...CHROMIUM_ARGS] });
+  species = runCli(speciesFile);
+  mass = runCli(massFile);
 });
 
 after(async () => {
-  await browser?.close();
-  for (const s of servers) if (s.exitCode === null) s.kill('SIGTERM');
+  await pages.close();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test('classification: the pushed penguin model predicts 100 eval examples in Chromium as BulkInferrer does (1e-5); uint8 within 0.01 accuracy', async (t) => {
-  const rows = await readPredictions(path.join(artifactOf(species, 'infer', 'inference_result'), 'predictions.parquet'));
+  const rows = await readParquetRows(path.join(artifactOf(species, 'infer', 'inference_result'), 'predictions.parquet'));
   assert.ok(rows.length >= N, `the eval split has ${rows.length} rows`);
   const push = pushedFolder(species, 'web');
   const signature = readJson<ModelSignature>(path.join(push.uri as string, 'signature.json'));
   const classes = signature.classes as string[];
-  const page = await openDemo(await serveWeb(push.uri as string));
+  const page = await openPushed(push.uri as string);
   const sample = rows.slice(0, N);
   const got = await predictInPage(page, sample.map((r) => instanceOf(signature, r)));
   assert.equal(got.length, N);
@@ -204,7 +132,7 @@ test('classification: the pushed penguin model predicts 100 eval examples in Chr
   assert.ok((q.quantized?.bytesAfter as number) * 3.5 < (q.quantized?.bytesBefore as number), `uint8 weights ${q.quantized?.bytesAfter} of ${q.quantized?.bytesBefore} bytes`);
   const metrics = readJson<EvaluationFile>(path.join(artifactOf(species, 'evaluate', 'evaluation'), 'metrics.json'));
   assert.ok(metrics.quantized, 'metrics.json measures the quantized model');
-  const qPage = await openDemo(await serveWeb(q.uri as string));
+  const qPage = await openPushed(q.uri as string);
   const all = rows.map((r) => instanceOf(signature, r));
   const float = await predictInPage(page, all);
   const quantized = await predictInPage(qPage, all);
@@ -221,12 +149,12 @@ test('classification: the pushed penguin model predicts 100 eval examples in Chr
 });
 
 test('regression: the pushed body-mass model predicts 100 eval examples in Chromium as BulkInferrer does (relative 1e-5)', async (t) => {
-  const rows = await readPredictions(path.join(artifactOf(mass, 'infer', 'inference_result'), 'predictions.parquet'));
+  const rows = await readParquetRows(path.join(artifactOf(mass, 'infer', 'inference_result'), 'predictions.parquet'));
   assert.ok(rows.length >= N, `the eval split has ${rows.length} rows`);
   const push = pushedFolder(mass, 'web');
   const signature = readJson<ModelSignature>(path.join(push.uri as string, 'signature.json'));
   assert.equal(signature.task, 'regression');
-  const page = await openDemo(await serveWeb(push.uri as string));
+  const page = await openPushed(push.uri as string);
   const sample = rows.slice(0, N);
   const got = await predictInPage(page, sample.map((r) => instanceOf(signature, r)));
   let maxRel = 0;
@@ -241,8 +169,8 @@ test('regression: the pushed body-mass model predicts 100 eval examples in Chrom
 test('a bad instance rejects the promise with a message naming the feature', async () => {
   const push = pushedFolder(species, 'web');
   const signature = readJson<ModelSignature>(path.join(push.uri as string, 'signature.json'));
-  const page = await openDemo(await serveWeb(push.uri as string));
-  const rows = await readPredictions(path.join(artifactOf(species, 'infer', 'inference_result'), 'predictions.parquet'));
+  const page = await openPushed(push.uri as string);
+  const rows = await readParquetRows(path.join(artifactOf(species, 'infer', 'inference_result'), 'predictions.parquet'));
   const good = instanceOf(signature, rows[0] as Row);
   const { bill_length_mm: _dropped, ...missing } = good;
   assert.match(await rejectionInPage(page, [good, missing]), /instances\[1\]: missing feature 'bill_length_mm'/);
@@ -261,11 +189,11 @@ test('tfjs: external: the module uses the TensorFlow.js the page brings, and pre
   fs.copyFileSync(path.join(REPO_ROOT, 'node_modules', '@tensorflow', 'tfjs', 'dist', 'tf.min.js'), path.join(ext.uri as string, 'tf.min.js'));
   // A user's own page (its own CSP: the full tf.min.js needs eval, which the demo page's CSP forbids).
   fs.writeFileSync(path.join(ext.uri as string, 'site.html'), '<!doctype html><title>site</title><p>a site that ships its own TF.js</p>');
-  const url = await serveWeb(ext.uri as string);
-  const page = await browser.newPage();
+  const url = await pages.serve(ext.uri as string);
+  const page = await (await pages.browser()).newPage();
   await page.goto(`${url}site.html`);
   const signature = readJson<ModelSignature>(path.join(bundled.uri as string, 'signature.json'));
-  const rows = (await readPredictions(path.join(artifactOf(species, 'infer', 'inference_result'), 'predictions.parquet'))).slice(0, 20);
+  const rows = (await readParquetRows(path.join(artifactOf(species, 'infer', 'inference_result'), 'predictions.parquet'))).slice(0, 20);
   const withoutTf = await page.evaluate(async () => {
     const MODULE_URL: string = './pipewise-model.js';
     const m = (await import(MODULE_URL)) as { load: () => Promise<unknown> };
@@ -290,10 +218,10 @@ test('tfjs: external: the module uses the TensorFlow.js the page brings, and pre
 test('the generated form predicts in the page (screenshot)', async () => {
   const push = pushedFolder(species, 'web');
   const signature = readJson<ModelSignature>(path.join(push.uri as string, 'signature.json'));
-  const page = await openDemo(await serveWeb(push.uri as string));
+  const page = await openPushed(push.uri as string);
   assert.deepEqual(await page.locator('form label').allTextContents(), signature.inputs.map((i) => i.name), 'one field per raw feature');
   assert.deepEqual(await page.locator('select[name="island"] option').allTextContents(), ['Biscoe', 'Dream', 'Torgersen', '(missing)'].filter((o) => o), 'island as a drop-down');
-  const rows = await readPredictions(path.join(artifactOf(species, 'infer', 'inference_result'), 'predictions.parquet'));
+  const rows = await readParquetRows(path.join(artifactOf(species, 'infer', 'inference_result'), 'predictions.parquet'));
   const row = rows.find((r) => r.prediction === 'Chinstrap') as Row;
   for (const input of signature.inputs) {
     const v = row[input.name];
@@ -306,16 +234,15 @@ test('the generated form predicts in the page (screenshot)', async () => {
   assert.equal(pct.length, 3);
   const shown = Number(pct[1]?.replace(/[^\d.]/g, ''));
   assert.ok(Math.abs(shown - 100 * (row.score_Chinstrap as number)) <= 0.051, `the page shows ${shown} % for Chinstrap; BulkInferrer ${row.score_Chinstrap}`);
-  fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SCREENSHOTS, 'web-demo.png') });
+  await pages.screenshot(page, 'web-demo');
 });
 
 // ~500 px: the column Open Web Demo opens in beside the editor at 1400×900; 450 px: the narrow column issue 27 tried.
 for (const width of [500, 450]) {
   test(`in a ${width} px column the page and its answer fit, with no horizontal scrolling (screenshot)`, async () => {
     const push = pushedFolder(species, 'web');
-    const url = await serveWeb(push.uri as string);
-    const page = await openDemo(url);
+    const url = await pages.serve(push.uri as string);
+    const { page } = await pages.openDemo(url);
     await page.setViewportSize({ width, height: 900 });
     await page.click('#predict');
     await page.locator('#prediction').waitFor({ timeout: 30_000 });
@@ -338,20 +265,11 @@ for (const width of [500, 450]) {
 test('the form starts from a real row of the data (as Try does), not from training means', async () => {
   const push = pushedFolder(species, 'web');
   const signature = readJson<ModelSignature>(path.join(push.uri as string, 'signature.json'));
-  const page = await openDemo(await serveWeb(push.uri as string));
+  const page = await openPushed(push.uri as string);
   const values = await page.evaluate((names) => Object.fromEntries(names.map((n) => [n, (document.querySelector(`[name="${n}"]`) as HTMLInputElement | HTMLSelectElement).value])), signature.inputs.map((i) => i.name));
   await page.close();
   // The oracle: penguins.csv itself, read by DuckDB (NA is a missing value, as ExampleGen reads it).
-  const db = await DuckDBInstance.create(':memory:');
-  const conn = await db.connect();
-  let rows: Row[];
-  try {
-    const csv = path.join(dir, 'data', 'penguins.csv').replace(/'/g, "''");
-    rows = (await conn.runAndReadAll(`SELECT * FROM read_csv('${csv}', header = true, nullstr = 'NA')`)).getRowObjects().map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : (v as number | string | null)])));
-  } finally {
-    conn.closeSync();
-    db.closeSync();
-  }
+  const rows = await queryRows(`SELECT * FROM read_csv('${sqlString(path.join(dir, 'data', 'penguins.csv'))}', header = true, nullstr = 'NA')`);
   const same = (input: ModelSignature['inputs'][number], row: Row): boolean => {
     const shown = values[input.name] ?? '';
     const v = row[input.name];

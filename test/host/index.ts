@@ -9,6 +9,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Mocha from 'mocha';
+import * as vscode from 'vscode';
+import type { PipewiseApi } from '../../src/extension/context';
 
 /** What the launcher writes to `options.json` before starting VS Code (env vars may not cross code-server). */
 export interface HostTestOptions {
@@ -111,6 +113,12 @@ export async function run(): Promise<void> {
     .sort();
   if (files.length === 0) throw new Error(`No host suites in ${suiteDir} match ${JSON.stringify(options.suites ?? [])}`);
   for (const f of files) mocha.addFile(path.join(suiteDir, f));
+
+  // Activation returns before the features load (src/extension/extension.ts); the suites read the
+  // worker port and run test-only commands, which exist only once they did.
+  const pipewise = vscode.extensions.getExtension<PipewiseApi>('pipewise.pipewise');
+  if (!pipewise) throw new Error('the extension pipewise.pipewise is not installed in this VS Code');
+  await (await pipewise.activate()).ready;
 
   const failures = await new Promise<number>((resolve, reject) => {
     try {

@@ -64,6 +64,7 @@ for (const target of TARGETS) {
     const bindings = new Set(files.map((f) => /^node_modules\/@duckdb\/(node-bindings-[^/]+)\//.exec(f)?.[1]).filter(Boolean));
     assert.deepEqual(files.filter((f) => f.endsWith('.map') || f.startsWith('out/test/')), [], 'no source maps or tests');
     assert.ok(files.includes('out/cli.js'), 'the CLI bundle (the Models view runs `pipewise serve` with it)');
+    assert.ok(files.includes('out/extension.js') && files.includes('out/features.js'), 'the entry and the features it requires after activation');
     for (const f of ['pipewise-model.js', 'pipewise-model.external.js', 'pipewise-demo.js', 'pipewise-demo.css']) assert.ok(files.includes(`out/web/${f}`), `the browser runtime of web pushes: out/web/${f}`);
     if (target === 'universal') {
       assert.deepEqual(native, []);

@@ -3,7 +3,7 @@
  * catalogue (through JSON Schema, which carries descriptions, types, enums and defaults). Used by
  * completion and hover. Pure (no `vscode`).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { CATALOGUE, findComponent } from '../../core/catalogue';
 import type { ComponentDeclaration } from '../../core/component';
 

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { PipewiseContext } from '../../../src/extension/context';
+import { CommandStubs } from '../../../src/extension/commandStubs';
 
 const EXTENSION_ID = 'pipewise.pipewise';
 
@@ -62,5 +63,42 @@ suite('activation', () => {
     assert.ok(ctx.worker.info && ctx.worker.info.pid > 0, `worker reported its pid: ${JSON.stringify(ctx.worker.info)}`);
     assert.notEqual(ctx.worker.info?.pid, process.pid, 'the worker is a separate process');
     assert.ok(client.isAlive);
+  });
+
+  // The entry registers each manifest command as a stub before the features load: a command run in
+  // between (the one that activated the extension, a CodeLens clicked at once) waits for its handler.
+  // Exercised here on stubs of ids of the test's own, in the real command registry.
+  test('a command stub run before its handler is bound waits for the load, then runs the handler', async () => {
+    const stubs = new CommandStubs(new Set(['pipewise.test.stubProbe.ok', 'pipewise.test.stubProbe.unbound']));
+    try {
+      assert.ok((await vscode.commands.getCommands(true)).includes('pipewise.test.stubProbe.ok'), 'the stub is registered at once');
+      let settled = false;
+      const pending = vscode.commands.executeCommand<number>('pipewise.test.stubProbe.ok', 20, 22).then((v) => {
+        settled = true;
+        return v;
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(settled, false, 'the command waits while the features are not loaded');
+      stubs.bind('pipewise.test.stubProbe.ok', (...args: unknown[]) => (args[0] as number) + (args[1] as number));
+      assert.equal(stubs.bind('pipewise.command.notInTheManifest', () => 0), undefined, 'an id without a stub is left to the caller');
+      assert.deepEqual(stubs.unbound(), ['pipewise.test.stubProbe.unbound']);
+      stubs.settle();
+      assert.equal(await pending, 42, "the stub runs the bound handler with the command's arguments");
+      await assert.rejects(Promise.resolve(vscode.commands.executeCommand('pipewise.test.stubProbe.unbound')), /no handler for the command pipewise\.test\.stubProbe\.unbound/);
+    } finally {
+      stubs.dispose();
+    }
+    assert.ok(!(await vscode.commands.getCommands(true)).includes('pipewise.test.stubProbe.ok'), 'disposing the stubs unregisters them');
+  });
+
+  test('when the features fail to load, every stub fails with that error', async () => {
+    const stubs = new CommandStubs(new Set(['pipewise.test.stubProbe.failed']));
+    try {
+      const pending = Promise.resolve(vscode.commands.executeCommand('pipewise.test.stubProbe.failed'));
+      stubs.settle(new Error('out/features.js: Unexpected token'));
+      await assert.rejects(pending, /out\/features\.js: Unexpected token/);
+    } finally {
+      stubs.dispose();
+    }
   });
 });

@@ -13,16 +13,14 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { PipewiseContext } from '../../../src/extension/context';
+import { activePipewise, firstParquetRow, post, runAndPush, waitFor, type ViewSnapshot } from '../pushedRun';
 import type { ServerInfo } from '../../../src/protocol/models';
 import type { TryRender } from '../../../src/protocol/tryModel';
 import { oraclePython } from '../../python';
-
-const EXTENSION_ID = 'pipewise.pipewise';
 
 /** The running `pipewise-serve` task of a base path, if one runs. */
 function serveTask(base: string): vscode.TaskExecution | undefined {
@@ -30,22 +28,6 @@ function serveTask(base: string): vscode.TaskExecution | undefined {
     const d = e.task.definition as { type: string; base?: string };
     const root = typeof e.task.scope === 'object' ? e.task.scope.uri.fsPath : '';
     return d.type === 'pipewise-serve' && typeof d.base === 'string' && path.resolve(root, d.base) === path.resolve(base);
-  });
-}
-
-type ViewSnapshot = { label: string; description: string; contextValue: string; children: { label: string; description: string; icon: string }[] }[];
-
-function post(url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const data = Buffer.from(JSON.stringify(body));
-  const u = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': data.length } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> }));
-    });
-    req.on('error', reject);
-    req.end(data);
   });
 }
 
@@ -57,31 +39,6 @@ function portOpen(port: number): Promise<boolean> {
     });
     s.on('error', () => resolve(false));
   });
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** The first row of a Parquet file, read with DuckDB here in the test (not through the worker). */
-async function firstRow(extensionPath: string, file: string): Promise<Record<string, unknown>> {
-  const duckdb = createRequire(path.join(extensionPath, 'package.json'))('@duckdb/node-api') as typeof import('@duckdb/node-api');
-  const db = await duckdb.DuckDBInstance.create(':memory:');
-  const c = await db.connect();
-  try {
-    const rows = (await c.runAndReadAll(`SELECT * FROM read_parquet('${file.replace(/'/g, "''")}') LIMIT 1`)).getRowObjectsJson() as Record<string, unknown>[];
-    assert.ok(rows[0], `a row in ${file}`);
-    return rows[0];
-  } finally {
-    c.closeSync();
-    db.closeSync();
-  }
 }
 
 suite('models', () => {
@@ -96,24 +53,15 @@ suite('models', () => {
 
   suiteSetup(async function () {
     this.timeout(600_000);
-    const e = vscode.extensions.getExtension<PipewiseContext>(EXTENSION_ID);
-    assert.ok(e, `extension ${EXTENSION_ID} is installed`);
-    ext = e;
-    await ext.activate();
+    ext = await activePipewise();
     const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
     pipelineFile = path.join(root, 'penguins', 'penguins.pipeline.yaml');
-    // A real run through the extension; force, so this run pushes a version of its own.
-    const outcome = (await vscode.commands.executeCommand('pipewise.runPipeline', vscode.Uri.file(pipelineFile), { force: true, revealGraph: false })) as {
-      status: string;
-      stages: { name: string; artifacts: Record<string, string> }[];
-    };
-    assert.equal(outcome?.status, 'succeeded', JSON.stringify(outcome).slice(0, 500));
-    const pushed = JSON.parse(fs.readFileSync(path.join(outcome.stages.find((s) => s.name === 'push')?.artifacts.pushed_model ?? '', 'pushed.json'), 'utf8')) as { pushed: boolean; version: number; destination: string };
-    assert.ok(pushed.pushed, 'the run pushed its model (it is blessed)');
-    version = pushed.version;
-    base = pushed.destination;
-    evaluation = outcome.stages.find((s) => s.name === 'evaluate')?.artifacts.evaluation ?? '';
-    examples = outcome.stages.find((s) => s.name === 'examples')?.artifacts.examples ?? '';
+    // A real run through the extension; forced, so this run pushes a version of its own.
+    const run = await runAndPush(pipelineFile);
+    version = run.version;
+    base = run.base;
+    evaluation = run.artifact('evaluate', 'evaluation');
+    examples = run.artifact('examples', 'examples');
     // Where the view's servers log (the `pipewise.serving.logRequests` default): start empty.
     logDir = path.join(path.dirname(pipelineFile), 'requests', 'penguins');
     fs.rmSync(logDir, { recursive: true, force: true });
@@ -204,7 +152,7 @@ suite('models', () => {
     assert.equal(answer.version, server.version);
 
     // The oracle: the eval split's first row (read here with DuckDB) sent straight to the server.
-    const row = await firstRow(ext.extensionPath, path.join(examples, 'Split-eval', 'data.parquet'));
+    const row = await firstParquetRow(ext.extensionPath, path.join(examples, 'Split-eval', 'data.parquet'));
     const instance = Object.fromEntries(form.fields?.map((f) => [f, row[f] === null || row[f] === undefined ? null : typeof row[f] === 'string' && !/^(island|sex)$/.test(f) ? Number(row[f]) : row[f]]) ?? []);
     const direct = await post(`${server.url}:predict`, { instances: [instance] });
     assert.equal(direct.status, 200, JSON.stringify(direct.body));
@@ -278,10 +226,7 @@ suite('models: an imported ONNX model', () => {
 
   suiteSetup(async function () {
     this.timeout(600_000);
-    const ext = vscode.extensions.getExtension<PipewiseContext>(EXTENSION_ID);
-    assert.ok(ext, `extension ${EXTENSION_ID} is installed`);
-    await ext.activate();
-    extensionPath = ext.extensionPath;
+    extensionPath = (await activePipewise()).extensionPath;
     folder = path.join(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '', 'penguins');
     fs.mkdirSync(path.join(folder, 'models'), { recursive: true });
     execFileSync(oraclePython(), [script(), 'build', path.join(folder, 'models'), path.join(folder, 'data', 'penguins.csv')]);
@@ -356,7 +301,7 @@ stages:
     const answer = (await vscode.commands.executeCommand('pipewise.test.tryRender', base, { kind: 'answer', timeoutMs: 60_000 })) as TryRender;
     assert.equal(answer.version, server.version);
     // The oracles: the eval split's first row (the form's prefill; read here with DuckDB) sent straight to the server, and NumPy.
-    const row = await firstRow(extensionPath, path.join(examples, 'Split-eval', 'data.parquet'));
+    const row = await firstParquetRow(extensionPath, path.join(examples, 'Split-eval', 'data.parquet'));
     const instance = Object.fromEntries((form.fields ?? []).map((f) => [f, Number(row[f])]));
     const direct = await post(`${server.url}:predict`, { instances: [instance] });
     assert.equal(direct.status, 200, JSON.stringify(direct.body));

@@ -13,12 +13,8 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { PipewiseContext } from '../../../src/extension/context';
+import { activePipewise, runAndPush, waitFor, type ViewSnapshot } from '../pushedRun';
 import type { ServerInfo } from '../../../src/protocol/models';
-
-const EXTENSION_ID = 'pipewise.pipewise';
-
-type ViewSnapshot = { label: string; description: string; contextValue: string; children: { label: string; description: string; icon: string; contextValue: string }[] }[];
 
 /** One penguin, as a client sends it. */
 const PENGUIN = { island: 'Biscoe', bill_length_mm: 46.1, bill_depth_mm: 13.2, flipper_length_mm: 211, body_mass_g: 4500, sex: 'female', year: 2007 };
@@ -40,16 +36,6 @@ function predict(url: string, requestId?: string): Promise<{ status: number; ver
   });
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 const view = async (): Promise<ViewSnapshot[number] | undefined> => ((await vscode.commands.executeCommand('pipewise.test.modelsView')) as ViewSnapshot).find((m) => m.label === 'penguins');
 
 suite('registry', () => {
@@ -61,17 +47,11 @@ suite('registry', () => {
 
   suiteSetup(async function () {
     this.timeout(600_000);
-    const e = vscode.extensions.getExtension<PipewiseContext>(EXTENSION_ID);
-    assert.ok(e, `extension ${EXTENSION_ID} is installed`);
-    await e.activate();
+    await activePipewise();
     const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
-    const pipelineFile = path.join(root, 'penguins', 'penguins.pipeline.yaml');
-    const outcome = (await vscode.commands.executeCommand('pipewise.runPipeline', vscode.Uri.file(pipelineFile), { force: true, revealGraph: false })) as { status: string; stages: { name: string; artifacts: Record<string, string> }[] };
-    assert.equal(outcome?.status, 'succeeded', JSON.stringify(outcome).slice(0, 500));
-    const pushed = JSON.parse(fs.readFileSync(path.join(outcome.stages.find((s) => s.name === 'push')?.artifacts.pushed_model ?? '', 'pushed.json'), 'utf8')) as { pushed: boolean; version: number; destination: string };
-    assert.ok(pushed.pushed, 'the run pushed its model');
-    base = pushed.destination;
-    older = pushed.version;
+    const run = await runAndPush(path.join(root, 'penguins', 'penguins.pipeline.yaml'));
+    base = run.base;
+    older = run.version;
     newer = older + 1;
     // A second version: the same model pushed again (the server tells versions apart by number).
     fs.cpSync(path.join(base, String(older)), path.join(base, String(newer)), { recursive: true });

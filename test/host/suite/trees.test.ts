@@ -6,57 +6,12 @@
  * (whose tree predictions the worker tests hold to YDF's own predict).
  */
 import * as assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { PipewiseContext } from '../../../src/extension/context';
+import { activePipewise, firstParquetRow, post, runAndPush, waitFor, type ViewSnapshot } from '../pushedRun';
 import type { ServerInfo } from '../../../src/protocol/models';
 import type { TryRender } from '../../../src/protocol/tryModel';
-
-const EXTENSION_ID = 'pipewise.pipewise';
-
-type ViewSnapshot = { label: string; description: string; contextValue: string; children: { label: string; description: string; icon: string }[] }[];
-
-function post(url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const data = Buffer.from(JSON.stringify(body));
-  const u = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': data.length } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> }));
-    });
-    req.on('error', reject);
-    req.end(data);
-  });
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** The first row of a Parquet file, read with DuckDB here in the test (not through the worker). */
-async function firstRow(extensionPath: string, file: string): Promise<Record<string, unknown>> {
-  const duckdb = createRequire(path.join(extensionPath, 'package.json'))('@duckdb/node-api') as typeof import('@duckdb/node-api');
-  const db = await duckdb.DuckDBInstance.create(':memory:');
-  const c = await db.connect();
-  try {
-    const rows = (await c.runAndReadAll(`SELECT * FROM read_parquet('${file.replace(/'/g, "''")}') LIMIT 1`)).getRowObjectsJson() as Record<string, unknown>[];
-    assert.ok(rows[0], `a row in ${file}`);
-    return rows[0];
-  } finally {
-    c.closeSync();
-    db.closeSync();
-  }
-}
 
 suite('trees', () => {
   let extensionPath = '';
@@ -69,10 +24,7 @@ suite('trees', () => {
 
   suiteSetup(async function () {
     this.timeout(600_000);
-    const ext = vscode.extensions.getExtension<PipewiseContext>(EXTENSION_ID);
-    assert.ok(ext, `extension ${EXTENSION_ID} is installed`);
-    await ext.activate();
-    extensionPath = ext.extensionPath;
+    extensionPath = (await activePipewise()).extensionPath;
     const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
     const penguins = fs.readFileSync(path.join(root, 'penguins', 'penguins.pipeline.yaml'), 'utf8');
     const trainer = 'params: { model: dnn, hidden_units: [32, 16], epochs: 40 }';
@@ -85,18 +37,12 @@ suite('trees', () => {
         .replace(trainer, 'params: { model: gradient_boosted_trees }')
         .replace('destination: serving/penguins }', 'destination: serving/penguins-trees }'),
     );
-    const outcome = (await vscode.commands.executeCommand('pipewise.runPipeline', vscode.Uri.file(file), { force: true, revealGraph: false })) as {
-      status: string;
-      stages: { name: string; artifacts: Record<string, string> }[];
-    };
-    assert.equal(outcome?.status, 'succeeded', JSON.stringify(outcome).slice(0, 500));
-    const pushed = JSON.parse(fs.readFileSync(path.join(outcome.stages.find((s) => s.name === 'push')?.artifacts.pushed_model ?? '', 'pushed.json'), 'utf8')) as { pushed: boolean; version: number; destination: string };
-    assert.ok(pushed.pushed, 'the run pushed its tree model (it is blessed)');
-    version = pushed.version;
-    base = pushed.destination;
-    evaluation = outcome.stages.find((s) => s.name === 'evaluate')?.artifacts.evaluation ?? '';
-    model = outcome.stages.find((s) => s.name === 'train')?.artifacts.model ?? '';
-    examples = outcome.stages.find((s) => s.name === 'examples')?.artifacts.examples ?? '';
+    const run = await runAndPush(file);
+    version = run.version;
+    base = run.base;
+    evaluation = run.artifact('evaluate', 'evaluation');
+    model = run.artifact('train', 'model');
+    examples = run.artifact('examples', 'examples');
   });
 
   suiteTeardown(async () => {
@@ -136,7 +82,7 @@ suite('trees', () => {
     const answer = (await vscode.commands.executeCommand('pipewise.test.tryRender', base, { kind: 'answer', timeoutMs: 60_000 })) as TryRender;
     assert.equal(answer.version, server.version);
     // The oracle: the eval split's first row (the form's prefill; read here with DuckDB) sent straight to the server.
-    const row = await firstRow(extensionPath, path.join(examples, 'Split-eval', 'data.parquet'));
+    const row = await firstParquetRow(extensionPath, path.join(examples, 'Split-eval', 'data.parquet'));
     const instance = Object.fromEntries(form.fields?.map((f) => [f, row[f] === null || row[f] === undefined ? null : typeof row[f] === 'string' && !/^(island|sex)$/.test(f) ? Number(row[f]) : row[f]]) ?? []);
     const direct = await post(`${server.url}:predict`, { instances: [instance] });
     assert.equal(direct.status, 200, JSON.stringify(direct.body));
