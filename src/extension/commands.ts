@@ -132,6 +132,9 @@ export interface CommandTable {
   'pipewise.editRunNote': (target?: RunTarget, note?: string) => RunAnnotations | undefined;
   /** Stars or unstars a run (`starred` given, or the opposite of now); gc keeps a starred run's artifacts. */
   'pipewise.toggleRunStar': (target?: RunTarget, starred?: boolean) => RunAnnotations | undefined;
+  /** The Runs view's "Star" on an unstarred run and "Unstar" on a starred one (the menu reads as fits: contextValue `pipewise.run[.starred]`). */
+  'pipewise.starRun': (target?: RunTarget) => RunAnnotations | undefined;
+  'pipewise.unstarRun': (target?: RunTarget) => RunAnnotations | undefined;
 }
 
 /** A run: a Runs-view run item (`{ uri, run, annotations }`), or a pipeline file and run id. */

@@ -9,7 +9,7 @@ import { formatBytes, storeBytes } from './collectGarbage';
 import type { RunController } from './runController';
 import { commandOf } from '../commands';
 import { readRunAnnotations } from './runAnnotations';
-import type { RunAnnotations } from '../../core/runAnnotations';
+import { runContextValue, type RunAnnotations } from '../../core/runAnnotations';
 import { errorMessage } from '../../core/errors';
 
 type Element =
@@ -121,7 +121,7 @@ export class RunsView implements vscode.TreeDataProvider<Element>, vscode.Dispos
         item.description = `${a.name ? `${when} · ` : ''}${e.run.status} · ${formatDuration(e.run.durationMs)} · ${ran} ran, ${cached} cached${note ? ` · ${note}` : ''}`;
         item.tooltip = `Run ${e.run.id}${a.name ? ` “${a.name}”` : ''}${a.starred ? ' (starred: Clean Up Store keeps it)' : ''}\n${e.run.status} in ${formatDuration(e.run.durationMs)}${selectionText(e.run)}${a.note ? `\n\n${a.note}` : ''}${e.annotationsError ? `\n\n${e.annotationsError}` : ''}`;
         item.iconPath = statusIcon(e.run.status);
-        item.contextValue = 'pipewise.run';
+        item.contextValue = runContextValue(a);
         return item;
       }
       case 'stage': {
