@@ -12,6 +12,7 @@ import { registerExportHandlers } from './handlers/export';
 import { registerMonitoringHandlers } from './handlers/monitoring';
 import { registerStoreHandlers } from './handlers/store';
 import { registerReportHandlers } from './handlers/report';
+import { registerExperimentsHandlers } from './handlers/experiments';
 
 if (!process.send) {
   process.stderr.write('The Pipewise worker must be started with an IPC channel (child_process.fork).\n');
@@ -32,6 +33,7 @@ registerExportHandlers(connection);
 registerMonitoringHandlers(connection);
 registerStoreHandlers(connection);
 registerReportHandlers(connection);
+registerExperimentsHandlers(connection);
 
 // The parent went away: nothing to serve.
 process.on('disconnect', () => process.exit(0));

@@ -8,8 +8,8 @@
  */
 import type { View } from 'vega';
 import type { TopLevelSpec } from 'vega-lite';
-import type { ExperimentRow, ExperimentsBrush, ExperimentsImportance, ExperimentsView, FromExperimentsMessage, ToExperimentsMessage } from '../../src/protocol/experiments';
-import { experimentsCsv, honestDomain, noiseVerdicts, type NoiseVerdict, parallelAxes, parallelAxis, tableColumns, visibleRows } from '../../src/core/experimentsCompare';
+import type { ExperimentRow, ExperimentsBrush, ExperimentsForest, ExperimentsImportance, ExperimentsRendered, ExperimentsView, FromExperimentsMessage, ToExperimentsMessage } from '../../src/protocol/experiments';
+import { experimentsCsv, FOREST_MIN_RUNS, honestDomain, noiseVerdicts, type NoiseVerdict, parallelAxes, parallelAxis, tableColumns, visibleRows } from '../../src/core/experimentsCompare';
 import { clear, h } from '../shared/dom';
 import { connect } from '../shared/host';
 import { renderVegaLite } from '../shared/vega';
@@ -26,7 +26,7 @@ let metric = '';
 let scatterX = '';
 let scatterY = '';
 let brushes: ExperimentsBrush[] = [];
-let importance: { metric: string; runs: number; correlations: readonly ExperimentsImportance[] } | undefined;
+let importance: { metric: string; runs: number; correlations: readonly ExperimentsImportance[]; forest?: ExperimentsForest | 'computing' | { error: string } } | undefined;
 const selected = new Set<string>();
 /** When the change being drawn began, for the render's `drawMs`. */
 let changedAt = performance.now();
@@ -100,7 +100,17 @@ function draw(): void {
     ),
     h('section', { class: 'parallel' }, h('h2', {}, 'Parameters and metrics'), h('div', { class: 'brushes', id: 'brushes' }), h('figure', { 'data-chart': 'parallel' }, h('div', { class: 'chart', id: 'parallel-chart' }))),
     scatterSection(v),
-    h('section', { class: 'importance' }, h('h2', {}, `What moves ${metric}`), h('p', { class: 'hint', id: 'importance-hint' }), h('figure', { 'data-chart': 'importance' }, h('div', { class: 'chart', id: 'importance-chart' }))),
+    h(
+      'section',
+      { class: 'importance' },
+      h('h2', {}, `What moves ${metric}`),
+      h(
+        'div',
+        { class: 'charts' },
+        h('figure', { 'data-chart': 'importance' }, h('p', { class: 'hint', id: 'importance-hint' }), h('div', { class: 'chart', id: 'importance-chart' })),
+        h('figure', { 'data-chart': 'forest' }, h('p', { class: 'hint', id: 'forest-hint' }), h('div', { class: 'chart', id: 'forest-chart' })),
+      ),
+    ),
   );
   redrawRows();
 }
@@ -497,33 +507,65 @@ async function plotScatter(rows: readonly ExperimentRow[]): Promise<void> {
   } as unknown as TopLevelSpec);
 }
 
+let lastImportance: ExperimentsRendered['importance'];
+
 async function plotImportance(): Promise<void> {
   const box = document.getElementById('importance-chart');
   const hint = document.getElementById('importance-hint');
-  if (!box || !hint) return;
+  const forestBox = document.getElementById('forest-chart');
+  const forestHint = document.getElementById('forest-hint');
+  if (!box || !hint || !forestBox || !forestHint) return;
   clear(box);
+  clear(forestBox);
+  lastImportance = undefined;
   const imp = importance && importance.metric === metric ? importance : undefined;
   if (!imp) {
     hint.textContent = 'Computing…';
+    forestHint.textContent = '';
     return;
   }
   const bars = imp.correlations.filter((c) => c.spearman !== undefined).map((c) => ({ param: c.param, rho: c.spearman as number, r: c.pearson, runs: c.runs }));
+  const forest = imp.forest;
+  lastImportance = { metric, byCorrelation: bars.map((b) => b.param), ...(forest && typeof forest === 'object' && 'importances' in forest ? { byForest: forest.importances.map((f) => f.param) } : {}) };
   hint.textContent = bars.length
-    ? `Spearman's rank correlation ρ of each changed parameter with ${metric} over the ${imp.runs} shown run(s) (Pearson's r in the tooltip for numeric parameters). A categorical parameter is ranked by its sorted values, so only the size of its ρ means something. Correlation, not cause: parameters changed together share it.`
+    ? `Spearman's rank correlation ρ of each changed parameter with ${metric} over the ${imp.runs} shown run(s) (Pearson's r in the tooltip for numeric parameters). A categorical parameter is ranked by its sorted values, so only the size of its ρ means something. Correlation, not cause: parameters changed together share it; an effect that rises then falls scores near 0 here — see the forest.`
     : `No changed parameter varies over three or more shown runs with ${metric}.`;
-  if (!bars.length) return;
-  await drawChart(box, {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    width: 'container',
-    height: { step: 20 },
-    data: { values: bars },
-    mark: { type: 'bar' },
-    encoding: {
-      y: { field: 'param', type: 'nominal', sort: null, title: null, axis: { labelLimit: 160 } },
-      x: { field: 'rho', type: 'quantitative', title: `Spearman ρ with ${metric}`, scale: { domain: [-1, 1] } },
-      tooltip: [{ field: 'param' }, { field: 'rho', format: '.3f', title: 'Spearman ρ' }, { field: 'r', format: '.3f', title: 'Pearson r' }, { field: 'runs' }],
-    },
-  } as unknown as TopLevelSpec);
+  forestHint.textContent =
+    forest === undefined
+      ? `A random forest ranks the parameters once ${FOREST_MIN_RUNS} or more shown runs have ${metric} (${imp.runs} shown).`
+      : forest === 'computing'
+        ? 'Fitting a random forest on the shown runs…'
+        : 'error' in forest
+          ? `The forest could not be fitted: ${forest.error}`
+          : `A random forest (${forest.trees} trees, Yggdrasil Decision Forests) fitted on the parameters of ${forest.runs} runs → ${metric}; each bar is the parameter's share of the variance its splits remove, so an effect that peaks inside the range counts too. Out-of-bag RMSE ${formatNumber(forest.oobRmse)} against the metric's standard deviation ${formatNumber(forest.metricSd)}: ${forest.oobRmse !== undefined && forest.oobRmse < 0.9 * forest.metricSd ? 'the forest explains part of it' : 'near it, the forest explains little — read the shares with care'}.`;
+  if (bars.length) {
+    await drawChart(box, {
+      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+      width: 'container',
+      height: { step: 20 },
+      data: { values: bars },
+      mark: { type: 'bar' },
+      encoding: {
+        y: { field: 'param', type: 'nominal', sort: null, title: null, axis: { labelLimit: 160 } },
+        x: { field: 'rho', type: 'quantitative', title: `Spearman ρ with ${metric}`, scale: { domain: [-1, 1] } },
+        tooltip: [{ field: 'param' }, { field: 'rho', format: '.3f', title: 'Spearman ρ' }, { field: 'r', format: '.3f', title: 'Pearson r' }, { field: 'runs' }],
+      },
+    } as unknown as TopLevelSpec);
+  }
+  if (forest && typeof forest === 'object' && 'importances' in forest) {
+    await drawChart(forestBox, {
+      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+      width: 'container',
+      height: { step: 20 },
+      data: { values: forest.importances },
+      mark: { type: 'bar', color: accent() },
+      encoding: {
+        y: { field: 'param', type: 'nominal', sort: null, title: null, axis: { labelLimit: 160 } },
+        x: { field: 'share', type: 'quantitative', title: `Forest importance for ${metric} (share)`, scale: { domain: [0, 1] }, axis: { format: '.0%' } },
+        tooltip: [{ field: 'param' }, { field: 'share', format: '.1%', title: 'share of split score' }],
+      },
+    } as unknown as TopLevelSpec);
+  }
 }
 
 function acknowledge(): void {
@@ -531,7 +573,7 @@ function acknowledge(): void {
   const columns = [...app.querySelectorAll<HTMLElement>('table.experiments thead th[data-key]')].map((th) => th.dataset['key'] ?? '');
   const drawMs = Math.round(performance.now() - changedAt);
   app.dataset['drawMs'] = String(drawMs);
-  api.post({ type: 'rendered', rows, columns, brushes, drawMs, ...(lastChart ? { chart: lastChart } : {}), ...(lastScatter ? { scatter: lastScatter } : {}) });
+  api.post({ type: 'rendered', rows, columns, brushes, drawMs, ...(lastChart ? { chart: lastChart } : {}), ...(lastScatter ? { scatter: lastScatter } : {}), ...(lastImportance ? { importance: lastImportance } : {}) });
 }
 
 api.onMessage((m) => {
