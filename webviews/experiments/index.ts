@@ -26,7 +26,9 @@ let metric = '';
 let scatterX = '';
 let scatterY = '';
 let brushes: ExperimentsBrush[] = [];
-let importance: { metric: string; runs: number; correlations: readonly ExperimentsImportance[]; forest?: ExperimentsForest | 'computing' | { error: string } } | undefined;
+let importance: { metric: string; runs: number; correlations: readonly ExperimentsImportance[]; forest?: ExperimentsForest | 'computing' | { error: string }; receivedAt: number } | undefined;
+/** When the last view arrived, until the panel is first drawn whole (`data-view-ms`). */
+let viewArrivedAt: number | undefined;
 const selected = new Set<string>();
 /** When the change being drawn began, for the render's `drawMs`. */
 let changedAt = performance.now();
@@ -34,8 +36,22 @@ let drawing: Promise<void> = Promise.resolve();
 
 const VERDICT_TEXT: Record<NoiseVerdict, string> = { best: 'best', 'within-noise': '≈ within noise', behind: 'behind' };
 
+/**
+ * A run's start in the user's locale, once per run: `toLocaleString()` builds its formatter anew on
+ * each call, and the charts ask for 200 runs' labels per axis — a quarter of a 200-run draw went here.
+ */
+const startedTexts = new Map<string, string>();
+function startedText(r: ExperimentRow): string {
+  let text = startedTexts.get(r.startedAt);
+  if (text === undefined) {
+    text = new Date(r.startedAt).toLocaleString();
+    startedTexts.set(r.startedAt, text);
+  }
+  return text;
+}
+
 function runLabel(r: ExperimentRow): string {
-  const when = new Date(r.startedAt).toLocaleString();
+  const when = startedText(r);
   if (r.trial) return `${when} · ${r.trial.stage} trial ${r.trial.number}/${r.trial.of}`;
   // The name leads (the filter finds runs by it); the time stays, to tell runs apart.
   return r.annotations?.name ? `${r.annotations.name} · ${when}` : when;
@@ -43,7 +59,7 @@ function runLabel(r: ExperimentRow): string {
 
 /** A label unique per run, for chart axes (two runs can start in the same second; trials share their run's time). */
 function chartLabel(r: ExperimentRow): string {
-  return r.trial ? `trial ${r.trial.number} (${r.runId.split('#')[0]?.slice(-6)})` : `${new Date(r.startedAt).toLocaleString()} (${r.runId.slice(-6)})`;
+  return r.trial ? `trial ${r.trial.number} (${r.runId.split('#')[0]?.slice(-6)})` : `${startedText(r)} (${r.runId.slice(-6)})`;
 }
 
 function shown(): ExperimentRow[] {
@@ -138,6 +154,7 @@ function scatterSection(v: ExperimentsView): HTMLElement {
 function redrawRows(): void {
   const v = view;
   if (!v) return;
+  const tableStart = performance.now();
   const rows = shown();
   const columns = tableColumns(v);
   const shows = document.getElementById('shows');
@@ -214,6 +231,8 @@ function redrawRows(): void {
       ),
     );
   }
+  timings['table'] = Math.round(performance.now() - tableStart);
+  performance.measure('experiments:table', { start: tableStart });
   void track(plotAll(rows));
   api.post({ type: 'importance', metric, runs: rows.map((r) => r.runId) });
 }
@@ -225,11 +244,26 @@ function track(p: Promise<unknown>): Promise<void> {
 }
 
 async function plotAll(rows: readonly ExperimentRow[]): Promise<void> {
-  await plotMetric(rows);
-  await plotHistory();
-  await plotParallel();
-  await plotScatter(rows);
-  await plotImportance();
+  await timed('metric', () => plotMetric(rows));
+  await timed('history', () => plotHistory());
+  await timed('parallel', () => plotParallel());
+  await timed('scatter', () => plotScatter(rows));
+  await timed('importance', () => plotImportance());
+}
+
+/**
+ * Milliseconds each part took at its last draw (a performance measure `experiments:<part>` too, for
+ * Chromium's profiler): the browser test logs them with the 200-run draw time.
+ */
+const timings: Record<string, number> = {};
+async function timed(part: string, draw: () => Promise<void> | void): Promise<void> {
+  const start = performance.now();
+  try {
+    await draw();
+  } finally {
+    timings[part] = Math.round(performance.now() - start);
+    performance.measure(`experiments:${part}`, { start });
+  }
 }
 
 let lastChart: { metric: string; runs: string[]; withinNoise: string[]; domain?: [number, number] } | undefined;
@@ -353,12 +387,26 @@ async function plotParallel(): Promise<void> {
     list.append(all);
   }
   const kept = new Set(shown().map((r) => r.runId));
-  const lines = v.rows.flatMap((r) =>
-    axes.flatMap((a, i) => {
+  const color = accent();
+  const points = v.rows.flatMap((r) => {
+    const label = chartLabel(r);
+    const on = kept.has(r.runId);
+    return axes.flatMap((a, i) => {
       const norm = a.norm(r);
-      return norm === undefined ? [] : [{ run: r.runId, label: chartLabel(r), axis: i, norm, value: String(a.kind === 'numeric' ? formatNumber(Number(r.metrics[a.key] ?? r.params[a.label])) : (r.params[a.label] ?? '')), kept: kept.has(r.runId) }];
-    }),
-  );
+      // Colour and opacity as values (scale: null), not a `datum.kept` test: Vega's expression interpreter (the strict CSP forbids compiled expressions) was a large share of a 200-run draw.
+      return norm === undefined ? [] : [{ run: r.runId, label, axis: i, norm, value: String(a.kind === 'numeric' ? formatNumber(Number(r.metrics[a.key] ?? r.params[a.label])) : (r.params[a.label] ?? '')), color: on ? color : 'gray', opacity: on ? 0.85 : 0.12 }];
+    });
+  });
+  // Each run's polyline as one segment per pair of neighbouring axes it has values on: one flat rule
+  // mark, where a line mark grouped by run made a group (and a dataflow) per run — with 200 runs the
+  // parallel coordinates took most of the panel's draw.
+  const segments = points.flatMap((p, k) => {
+    const next = points[k + 1];
+    return next && next.run === p.run ? [{ ...p, axis2: next.axis, norm2: next.norm }] : [];
+  });
+  const runColour = { color: { field: 'color', type: 'nominal', scale: null, legend: null }, opacity: { field: 'opacity', type: 'quantitative', scale: null, legend: null } };
+  // Points on the axes help read a few runs; with many they are a thousand more marks and hide the lines.
+  const withPoints = v.rows.length <= POINTS_UP_TO_RUNS;
   const ticks = axes.flatMap((a, i) =>
     a.kind === 'numeric'
       ? [
@@ -382,21 +430,14 @@ async function plotParallel(): Promise<void> {
     padding: { left: 12, right: 12, top: 24, bottom: 8 },
     layer: [
       { data: { values: axes.map((a, i) => ({ axis: i, label: a.label })) }, mark: { type: 'rule', opacity: 0.6 }, encoding: { x, y: { datum: 0, type: 'quantitative', scale: y.scale, axis: null }, y2: { datum: 1 } } },
-      { data: { values: bands }, mark: { type: 'rect', opacity: 0.25, color: accent(), stroke: accent(), strokeOpacity: 0.9 }, encoding: { description: { value: 'brush band' }, x: { field: 'x', type: 'quantitative', scale: x.scale, axis: null }, x2: { field: 'x2' }, y: { field: 'y', type: 'quantitative', scale: y.scale, axis: null }, y2: { field: 'y2' } } },
+      { data: { values: bands }, mark: { type: 'rect', opacity: 0.25, color, stroke: color, strokeOpacity: 0.9 }, encoding: { description: { value: 'brush band' }, x: { field: 'x', type: 'quantitative', scale: x.scale, axis: null }, x2: { field: 'x2' }, y: { field: 'y', type: 'quantitative', scale: y.scale, axis: null }, y2: { field: 'y2' } } },
       {
-        data: { values: lines },
+        data: { values: segments },
         params: [{ name: 'brush', select: { type: 'interval', encodings: ['x', 'y'] } }],
-        mark: { type: 'line', strokeWidth: 1.5, point: { size: 14, filled: true } },
-        encoding: {
-          x,
-          y,
-          detail: { field: 'run', type: 'nominal' },
-          order: { field: 'axis', type: 'quantitative' },
-          opacity: { condition: { test: 'datum.kept', value: 0.85 }, value: 0.12 },
-          color: { condition: { test: 'datum.kept', value: accent() }, value: 'gray' },
-          tooltip: [{ field: 'label', title: 'run' }, { field: 'value' }],
-        },
+        mark: { type: 'rule', strokeWidth: 1.5 },
+        encoding: { x, y, x2: { field: 'axis2' }, y2: { field: 'norm2' }, ...runColour, tooltip: { field: 'label', title: 'run' } },
       },
+      ...(withPoints ? [{ data: { values: points }, mark: { type: 'point', size: 14, filled: true }, encoding: { x, y, ...runColour, tooltip: [{ field: 'label', title: 'run' }, { field: 'value' }] } }] : []),
       { data: { values: ticks }, mark: { type: 'text', align: 'left', dx: 4, fontSize: 9, opacity: 0.8 }, encoding: { x, y, text: { field: 'text' } } },
       { data: { values: axes.map((a, i) => ({ axis: i, norm: 1.06, label: shorten(a.label, room) })) }, mark: { type: 'text', baseline: 'bottom', dy: -2, fontSize: 10, fontWeight: 'bold' }, encoding: { x, y, text: { field: 'label' } } },
     ],
@@ -426,7 +467,8 @@ const views = new Map<string, View>();
 async function drawChart(box: HTMLElement, spec: TopLevelSpec): Promise<View> {
   const key = box.id || box.parentElement?.id || '';
   views.get(key)?.finalize();
-  const v = await renderVegaLite(box, spec);
+  // Two hundred runs make thousands of rows of chart data: the view takes them directly (webviews/shared/vega.ts).
+  const v = await renderVegaLite(box, spec, { hoistData: true });
   views.set(key, v);
   return v;
 }
@@ -438,6 +480,9 @@ window.addEventListener('pointerup', () => {
   brushPending = false;
   redrawRows();
 });
+
+/** The parallel coordinates mark each run's value on each axis with a point up to this many runs. */
+const POINTS_UP_TO_RUNS = 40;
 
 function accent(): string {
   return getComputedStyle(document.body).getPropertyValue('--vscode-charts-blue').trim() || '#4c78a8';
@@ -573,12 +618,20 @@ function acknowledge(): void {
   const columns = [...app.querySelectorAll<HTMLElement>('table.experiments thead th[data-key]')].map((th) => th.dataset['key'] ?? '');
   const drawMs = Math.round(performance.now() - changedAt);
   app.dataset['drawMs'] = String(drawMs);
+  app.dataset['timings'] = JSON.stringify(timings);
+  // The panel is drawn once the table, the charts and the correlations (a round trip to the host) are;
+  // the forest, fitted in the worker, comes later and times its own draw.
+  if (viewArrivedAt !== undefined && importance?.metric === metric && importance.receivedAt >= viewArrivedAt) {
+    app.dataset['viewMs'] = String(Math.round(performance.now() - viewArrivedAt));
+    viewArrivedAt = undefined;
+  }
   api.post({ type: 'rendered', rows, columns, brushes, drawMs, ...(lastChart ? { chart: lastChart } : {}), ...(lastScatter ? { scatter: lastScatter } : {}), ...(lastImportance ? { importance: lastImportance } : {}) });
 }
 
 api.onMessage((m) => {
   if (m.type === 'view') {
     changedAt = performance.now();
+    viewArrivedAt = changedAt;
     view = m.view;
     draw();
   } else if (m.type === 'select') {
@@ -588,8 +641,10 @@ api.onMessage((m) => {
     if (m.metric) metric = m.metric;
     draw();
   } else if (m.type === 'importance') {
-    importance = m;
-    void track(plotImportance());
+    // The forest arrives after the rest is drawn (fitted in the worker): its render times its own draw.
+    if (m.forest && m.forest !== 'computing') changedAt = performance.now();
+    importance = { ...m, receivedAt: performance.now() };
+    void track(timed('importance', () => plotImportance()));
   } else if (m.type === 'requestCsv') {
     const rows = shown();
     if (view) api.post({ type: 'csv', requestId: m.requestId, csv: experimentsCsv(view, rows), rows: rows.length });
