@@ -59,7 +59,8 @@ function runLabel(r: ExperimentRow): string {
 
 /** A label unique per run, for chart axes (two runs can start in the same second; trials share their run's time). */
 function chartLabel(r: ExperimentRow): string {
-  return r.trial ? `trial ${r.trial.number} (${r.runId.split('#')[0]?.slice(-6)})` : `${startedText(r)} (${r.runId.slice(-6)})`;
+  // A named run is known by its name (the id's tail keeps two runs of one name apart).
+  return r.trial ? `trial ${r.trial.number} (${r.runId.split('#')[0]?.slice(-6)})` : `${r.annotations?.name ?? startedText(r)} (${r.runId.slice(-6)})`;
 }
 
 function shown(): ExperimentRow[] {
@@ -191,14 +192,16 @@ function redrawRows(): void {
       changedAt = performance.now();
       void track(plotMetric(shown()).then(() => plotHistory()));
     });
-    const runCell = h('td', r.annotations?.note ? { title: r.annotations.note } : {}, runLabel(r));
+    // A long name is cut short (its buttons stay in a 400 px column); the whole name and the note are its tooltip.
+    const label = runLabel(r);
+    const runCell = h('td', {}, h('span', { class: 'run-label', title: [label, r.annotations?.note].filter(Boolean).join('\n\n') }, label));
     if (!r.trial) {
       const starred = !!r.annotations?.starred;
       const star = h('button', { type: 'button', class: 'sort star', 'aria-pressed': String(starred), 'aria-label': `${starred ? 'Unstar' : 'Star'} run ${r.runId}`, title: starred ? 'Starred: Clean Up Store keeps it. Click to unstar.' : 'Star (Clean Up Store keeps starred runs)' }, starred ? '★' : '☆');
       star.addEventListener('click', () => api.post({ type: 'annotate', runId: r.runId, action: 'star' }));
       const rename = h('button', { type: 'button', class: 'sort', title: 'Rename the run', 'aria-label': `Rename run ${r.runId}` }, '✎');
       rename.addEventListener('click', () => api.post({ type: 'annotate', runId: r.runId, action: 'rename' }));
-      const note = h('button', { type: 'button', class: 'sort', title: r.annotations?.note ? `Note: ${r.annotations.note}` : 'Add a note', 'aria-label': `Edit the note of run ${r.runId}` }, r.annotations?.note ? '🗒' : '+note');
+      const note = h('button', { type: 'button', class: 'sort', title: r.annotations?.note ? `Note: ${r.annotations.note}` : 'Add a note', 'aria-label': `Edit the note of run ${r.runId}` }, r.annotations?.note ? '¶' : '+note');
       note.addEventListener('click', () => api.post({ type: 'annotate', runId: r.runId, action: 'note' }));
       runCell.prepend(star, ' ');
       runCell.append(' ', rename, note);
@@ -285,7 +288,7 @@ async function plotMetric(rows: readonly ExperimentRow[]): Promise<void> {
     .map((r) => {
       const i = r.intervals?.[metric];
       const verdict = verdicts.get(r.runId);
-      return { run: chartLabel(r), value: r.metrics[metric] as number, ...(i ? { low: i[0], high: i[1] } : {}), verdict: verdict ? VERDICT_TEXT[verdict] : 'no interval' };
+      return { run: chartLabel(r), value: r.metrics[metric] as number, ...(i ? { low: i[0], high: i[1] } : {}), verdict: verdict ? VERDICT_TEXT[verdict] : i ? 'not compared' : 'no interval' };
     });
   box.append(
     h('p', { class: 'hint caption' }, values.some((x) => x.low !== undefined) ? 'Bars: each run\'s 95% bootstrap interval on its eval rows. ≈: within the noise of the best (the intervals overlap).' : 'No intervals recorded (evaluations made before intervals were written).'),
@@ -312,7 +315,7 @@ async function plotMetric(rows: readonly ExperimentRow[]): Promise<void> {
         mark: { type: 'point', filled: true, size: 70 },
         encoding: {
           x: { field: 'value', type: 'quantitative', scale: { domain, zero: false, nice: false }, title: metric },
-          color: { field: 'verdict', type: 'nominal', title: null, scale: { domain: ['best', '≈ within noise', 'behind', 'no interval'], range: [accent(), '#e8a33d', '#8c8c8c', '#5a5a5a'] }, legend: { orient: 'bottom', columns: 2 } },
+          color: { field: 'verdict', type: 'nominal', title: null, scale: { domain: ['best', '≈ within noise', 'behind', 'not compared', 'no interval'], range: [accent(), '#e8a33d', '#8c8c8c', '#b0b0b0', '#5a5a5a'] }, legend: { orient: 'bottom', columns: 2 } },
         },
       },
       // A label sits left of its dot in the right half, so the right-most one is never cut at the edge.
@@ -342,7 +345,7 @@ async function plotHistory(): Promise<void> {
     encoding: {
       x: { field: 'epoch', type: 'quantitative' },
       y: { field: 'loss', type: 'quantitative', scale: { zero: false }, axis: { labelExpr: axisLabelExpr } },
-      color: { field: 'run', type: 'nominal', legend: { orient: 'bottom', direction: 'vertical', labelLimit: Math.max(160, box.clientWidth - 40) } },
+      color: { field: 'run', type: 'nominal', legend: { orient: 'bottom', direction: 'vertical', labelLimit: Math.max(120, box.clientWidth - 90) } },
       strokeDash: { field: 'run', type: 'nominal', scale: { range: [[8, 5], [2, 4], [12, 3, 2, 3], [5, 3], [1, 6]] } },
       shape: { field: 'run', type: 'nominal' },
     },
@@ -632,6 +635,7 @@ api.onMessage((m) => {
   if (m.type === 'view') {
     changedAt = performance.now();
     viewArrivedAt = changedAt;
+    delete app.dataset['viewMs'];
     view = m.view;
     draw();
   } else if (m.type === 'select') {
