@@ -160,8 +160,8 @@ export interface DigestWanted {
 }
 
 export interface TestCommandTable {
-  /** Run annotations (issue 28): the Runs view's run items of a pipeline as drawn (label, description, tooltip). */
-  'pipewise.test.runsView': (pipeline: vscode.Uri) => readonly { readonly runId: string; readonly label: string; readonly description: string; readonly tooltip: string }[];
+  /** Run annotations (issue 28): the Runs view's run items of a pipeline as drawn (label, description, tooltip, and the contextValue its menus match). */
+  'pipewise.test.runsView': (pipeline: vscode.Uri) => readonly { readonly runId: string; readonly label: string; readonly description: string; readonly tooltip: string; readonly contextValue: string }[];
   /** What the graph webview of `uri` last acknowledged having drawn. */
   'pipewise.test.graphAck': (uri: vscode.Uri) => GraphAck | undefined;
   /** The run status bar item: its text, tooltip and the pipeline file its click opens. */

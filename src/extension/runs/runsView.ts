@@ -153,12 +153,12 @@ export class RunsView implements vscode.TreeDataProvider<Element>, vscode.Dispos
   }
 
   /** The run items of a pipeline as drawn (for tests: what the user reads). */
-  async snapshot(pipeline: vscode.Uri): Promise<{ runId: string; label: string; description: string; tooltip: string }[]> {
+  async snapshot(pipeline: vscode.Uri): Promise<{ runId: string; label: string; description: string; tooltip: string; contextValue: string }[]> {
     const runs = await this.getChildren({ kind: 'pipeline', uri: pipeline });
     return runs.map((e) => {
       const item = this.getTreeItem(e);
       const text = (x: string | vscode.MarkdownString | vscode.TreeItemLabel | boolean | undefined): string => (typeof x === 'string' ? x : x && typeof x === 'object' && 'value' in x ? x.value : x && typeof x === 'object' && 'label' in x ? x.label : '');
-      return { runId: e.kind === 'run' ? e.run.id : '', label: text(item.label), description: text(item.description), tooltip: text(item.tooltip) };
+      return { runId: e.kind === 'run' ? e.run.id : '', label: text(item.label), description: text(item.description), tooltip: text(item.tooltip), contextValue: item.contextValue ?? '' };
     });
   }
 
