@@ -174,12 +174,15 @@ test('intervals, within-noise marks, brushing, scatter and CSV export at 1400×9
   // Rename, note and star the 40-epoch run with its row's buttons: each runs the Runs view's command,
   // whose input box is VS Code's quick input; the table, `pipewise lineage` and the CSV then show them.
   const annotated = await runWithEpochs(frame, 40);
+  const runCell = frame.locator(`tr[data-run="${annotated}"] td:nth-child(2)`);
+  // Each step waits for the table to show the last: the row is drawn anew, and its buttons move as the name grows.
   await frame.locator(`button[aria-label="Rename run ${annotated}"]`).click();
   await answerInputBox('Rename Run', RUN_NAME);
+  await waitFor('the name in the table', async () => ((await runCell.innerText()).includes(RUN_NAME) ? true : undefined), 30_000, 200);
   await frame.locator(`button[aria-label="Edit the note of run ${annotated}"]`).click();
   await answerInputBox('Edit Run Note', RUN_NOTE);
+  await waitFor('the note in the table', async () => ((await runCell.locator('.run-label').getAttribute('title'))?.includes(RUN_NOTE) ? true : undefined), 30_000, 200);
   await frame.locator(`button[aria-label="Star run ${annotated}"]`).click();
-  const runCell = frame.locator(`tr[data-run="${annotated}"] td:nth-child(2)`);
   let seen = '';
   await waitFor(
     'the name, note and star in the table',
@@ -256,6 +259,7 @@ test('the same in a 400 px column, then 200 runs: the draw time is logged', asyn
   const renamed = await runWithEpochs(frame, 3);
   await frame.locator(`button[aria-label="Rename run ${renamed}"]`).click();
   await answerInputBox('Rename Run', LONG_NAME);
+  await waitFor('the long name in the table', async () => ((await frame.locator(`tr[data-run="${renamed}"] .run-label`).innerText()).includes(LONG_NAME.slice(0, 20)) ? true : undefined), 30_000, 200);
   await frame.locator(`button[aria-label="Star run ${renamed}"]`).click();
   const cell = frame.locator(`tr[data-run="${renamed}"] td:nth-child(2)`);
   await waitFor('the long name, starred', async () => ((await cell.locator('.run-label').getAttribute('title'))?.startsWith(`${LONG_NAME} · `) && (await cell.innerText()).startsWith('★') ? true : undefined), 30_000, 200);

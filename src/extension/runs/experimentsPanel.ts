@@ -86,6 +86,8 @@ class ExperimentsPanel extends WebviewHost<ToExperimentsMessage, FromExperiments
   /** The view last sent: the correlations are computed on it, here rather than in the webview. */
   private view: ExperimentsView | undefined;
   private csvRequests = 0;
+  /** Refreshes begun: only the latest one's view is sent. */
+  private refreshes = 0;
   /** Importance questions asked: only the latest one's forest is shown. */
   private importanceRequests = 0;
   private readonly csvWaiters = new Map<number, (csv: { csv: string; rows: number }) => void>();
@@ -109,9 +111,13 @@ class ExperimentsPanel extends WebviewHost<ToExperimentsMessage, FromExperiments
 
   async refresh(): Promise<void> {
     if (!this.isReady) return; // `onReady` loads
+    const generation = ++this.refreshes;
     try {
-      this.view = await loadExperiments(this.file, 500);
-      this.post({ type: 'view', view: this.view });
+      const view = await loadExperiments(this.file, 500);
+      // Two quick annotations refresh twice; the first read may finish last and would show the store before the second.
+      if (generation !== this.refreshes) return;
+      this.view = view;
+      this.post({ type: 'view', view });
     } catch (e) {
       this.ctx.log.error(`[experiments] ${this.file}: ${errorMessage(e)}`);
     }
