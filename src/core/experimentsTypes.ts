@@ -52,12 +52,37 @@ export interface ExperimentsImportance {
   readonly runs: number;
 }
 
+/**
+ * A random forest's importance of each changed parameter for the chosen metric (YDF, fitted in the
+ * worker: src/engine/experiments/forestImportance.ts), once there are enough runs.
+ */
+export interface ExperimentsForest {
+  readonly metric: string;
+  readonly runs: number;
+  readonly trees: number;
+  /**
+   * Each parameter's share of the forest's total split score (YDF's SUM_SCORE: the metric's variance
+   * removed by its splits), summing to 1, largest first; a parameter never split on has 0.
+   */
+  readonly importances: readonly { readonly param: string; readonly share: number }[];
+  /** The forest's out-of-bag RMSE against the metric's own standard deviation: near it, the forest explains little. */
+  readonly oobRmse?: number;
+  readonly metricSd: number;
+}
+
 export type ToExperimentsMessage =
   | { readonly type: 'view'; readonly view: ExperimentsView }
   /** Select runs and the metric to plot, as the checkboxes and the metric menu do. */
   | { readonly type: 'select'; readonly runs: readonly string[]; readonly metric?: string }
   /** The parameters' correlations with `metric` over the runs the table shows (answer to `importance`). */
-  | { readonly type: 'importance'; readonly metric: string; readonly runs: number; readonly correlations: readonly ExperimentsImportance[] }
+  | {
+      readonly type: 'importance';
+      readonly metric: string;
+      readonly runs: number;
+      readonly correlations: readonly ExperimentsImportance[];
+      /** The forest's importance: 'computing' until the worker answers, absent below FOREST_MIN_RUNS, an error's sentence when it failed. */
+      readonly forest?: ExperimentsForest | 'computing' | { readonly error: string };
+    }
   /** Asks for the table as shown, as CSV (answered by `csv`). */
   | { readonly type: 'requestCsv'; readonly requestId: number };
 
@@ -68,6 +93,8 @@ export interface ExperimentsRendered {
   readonly chart?: { readonly metric: string; readonly runs: readonly string[]; readonly withinNoise: readonly string[]; readonly domain?: readonly [number, number] };
   readonly brushes: readonly ExperimentsBrush[];
   readonly scatter?: { readonly x: string; readonly y: string; readonly points: number };
+  /** The importance chart as drawn: parameters by |ρ|, and by the forest's share when it is drawn. */
+  readonly importance?: { readonly metric: string; readonly byCorrelation: readonly string[]; readonly byForest?: readonly string[] };
   /** Milliseconds from the view's arrival (or the last change) to this render. */
   readonly drawMs: number;
 }

@@ -54,3 +54,11 @@ export function annotationsText(a: RunAnnotations | undefined): string {
   const firstLine = a.note?.split('\n')[0];
   return [a.starred ? '★' : '', a.name ?? '', firstLine ? `— ${firstLine}` : ''].filter(Boolean).join(' ');
 }
+
+/**
+ * The Runs view's contextValue of a run item: starred runs get their own, so package.json's menus
+ * offer "Unstar" on them and "Star" on the others (a `when` clause cannot read the label).
+ */
+export function runContextValue(a: RunAnnotations): 'pipewise.run' | 'pipewise.run.starred' {
+  return a.starred ? 'pipewise.run.starred' : 'pipewise.run';
+}

@@ -132,6 +132,9 @@ export interface CommandTable {
   'pipewise.editRunNote': (target?: RunTarget, note?: string) => RunAnnotations | undefined;
   /** Stars or unstars a run (`starred` given, or the opposite of now); gc keeps a starred run's artifacts. */
   'pipewise.toggleRunStar': (target?: RunTarget, starred?: boolean) => RunAnnotations | undefined;
+  /** The Runs view's "Star" on an unstarred run and "Unstar" on a starred one (the menu reads as fits: contextValue `pipewise.run[.starred]`). */
+  'pipewise.starRun': (target?: RunTarget) => RunAnnotations | undefined;
+  'pipewise.unstarRun': (target?: RunTarget) => RunAnnotations | undefined;
 }
 
 /** A run: a Runs-view run item (`{ uri, run, annotations }`), or a pipeline file and run id. */
@@ -157,8 +160,8 @@ export interface DigestWanted {
 }
 
 export interface TestCommandTable {
-  /** Run annotations (issue 28): the Runs view's run items of a pipeline as drawn (label, description, tooltip). */
-  'pipewise.test.runsView': (pipeline: vscode.Uri) => readonly { readonly runId: string; readonly label: string; readonly description: string; readonly tooltip: string }[];
+  /** Run annotations (issue 28): the Runs view's run items of a pipeline as drawn (label, description, tooltip, and the contextValue its menus match). */
+  'pipewise.test.runsView': (pipeline: vscode.Uri) => readonly { readonly runId: string; readonly label: string; readonly description: string; readonly tooltip: string; readonly contextValue: string }[];
   /** What the graph webview of `uri` last acknowledged having drawn. */
   'pipewise.test.graphAck': (uri: vscode.Uri) => GraphAck | undefined;
   /** The run status bar item: its text, tooltip and the pipeline file its click opens. */

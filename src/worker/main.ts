@@ -13,6 +13,7 @@ import { registerMonitoringHandlers } from './handlers/monitoring';
 import { registerStoreHandlers } from './handlers/store';
 import { registerReportHandlers } from './handlers/report';
 import { reportRunsTo } from './handlers/runWatch';
+import { registerExperimentsHandlers } from './handlers/experiments';
 
 if (!process.send) {
   process.stderr.write('The Pipewise worker must be started with an IPC channel (child_process.fork).\n');
@@ -34,6 +35,7 @@ registerExportHandlers(connection);
 registerMonitoringHandlers(connection);
 registerStoreHandlers(connection);
 registerReportHandlers(connection);
+registerExperimentsHandlers(connection);
 
 // The parent went away: nothing to serve.
 process.on('disconnect', () => process.exit(0));

@@ -5,8 +5,12 @@
  * the table exactly where the runs' metrics.json intervals overlap (computed here from the files);
  * brushing an axis of the parallel coordinates filters the table to the runs in the range; the
  * scatter plots every shown run; *Export CSV…* writes the table as shown (filter and sort), read
- * back with Python's csv module. Then 200 runs (4 real, 196 copies with other parameters and
- * metrics) in a 400 px column: the draw time is logged, not asserted.
+ * back with Python's csv module. A run is renamed, given a note and starred with its row's buttons
+ * (the Runs view's commands, answered in VS Code's quick input): the table, `pipewise lineage` and the
+ * CSV's starred/name/note columns show them; in the 400 px column a run is unstarred and another
+ * given a long name, cut short with its buttons still in the column. Then 200 runs (4 real, 196
+ * copies with other parameters and metrics) in a 400 px column: the draw time and each part's are
+ * logged, not asserted, and the random forest's importance is drawn beside the correlation.
  * Saves `test-results/screenshots/experiments-*.png`.
  */
 import { after, before, test } from 'node:test';
@@ -83,6 +87,29 @@ async function shownRuns(frame: Frame): Promise<string[]> {
   return frame.locator('table.experiments tbody tr:not([hidden])').evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset['run'] ?? ''));
 }
 
+const RUN_NAME = 'baseline 40 epochs';
+const LONG_NAME = 'three epochs only — a quick smoke run to check the pipeline end to end';
+/** A comma and quotes: the CSV must quote them. */
+const RUN_NOTE = 'best so far, "keep" for the report';
+
+/** The id of the run whose epochs cell reads `epochs`. */
+async function runWithEpochs(frame: Frame, epochs: number): Promise<string> {
+  const ids = await frame.locator('table.experiments tbody tr').evaluateAll((trs, e) => trs.filter((tr) => tr.querySelector('td[data-key="param:train.epochs"]')?.textContent === String(e)).map((tr) => (tr as HTMLElement).dataset['run'] ?? ''), epochs);
+  assert.equal(ids.length, 1, `one run with ${epochs} epochs: ${ids.join(', ')}`);
+  return ids[0] as string;
+}
+
+/** Types `value` into the quick input a command opened (VS Code's showInputBox), once it shows `title`, and accepts it. */
+async function answerInputBox(title: string, value: string): Promise<void> {
+  const widget = wb.page.locator('.quick-input-widget');
+  const input = widget.locator('.quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: 30_000 });
+  await waitFor(`the input box "${title}"`, async () => ((await widget.locator('.quick-input-title').innerText()).includes(title) ? true : undefined), 10_000, 100);
+  await input.fill(value);
+  await input.press('Enter');
+  await input.waitFor({ state: 'hidden', timeout: 10_000 });
+}
+
 /** Drags a brush over axis `index` of the parallel coordinates from its top to `fraction` of the way down. */
 async function brushAxis(frame: Frame, index: number, fraction: number): Promise<void> {
   const rule = frame.locator('figure[data-chart="parallel"] svg g.mark-rule.role-mark line').nth(index);
@@ -144,6 +171,45 @@ test('intervals, within-noise marks, brushing, scatter and CSV export at 1400×9
   await frame.locator('section.scatter').scrollIntoViewIfNeeded();
   await wb.screenshot('experiments-scatter');
 
+  // Rename, note and star the 40-epoch run with its row's buttons: each runs the Runs view's command,
+  // whose input box is VS Code's quick input; the table, `pipewise lineage` and the CSV then show them.
+  const annotated = await runWithEpochs(frame, 40);
+  const runCell = frame.locator(`tr[data-run="${annotated}"] td:nth-child(2)`);
+  // Each step waits for the table to show the last: the row is drawn anew, and its buttons move as the name grows.
+  await frame.locator(`button[aria-label="Rename run ${annotated}"]`).click();
+  await answerInputBox('Rename Run', RUN_NAME);
+  await waitFor('the name in the table', async () => ((await runCell.innerText()).includes(RUN_NAME) ? true : undefined), 30_000, 200);
+  await frame.locator(`button[aria-label="Edit the note of run ${annotated}"]`).click();
+  await answerInputBox('Edit Run Note', RUN_NOTE);
+  await waitFor('the note in the table', async () => ((await runCell.locator('.run-label').getAttribute('title'))?.includes(RUN_NOTE) ? true : undefined), 30_000, 200);
+  await frame.locator(`button[aria-label="Star run ${annotated}"]`).click();
+  let seen = '';
+  await waitFor(
+    'the name, note and star in the table',
+    async () => {
+      const text = await runCell.innerText();
+      const title = (await runCell.locator('.run-label').getAttribute('title')) ?? '';
+      seen = JSON.stringify({ text, title });
+      return text.startsWith(`★ ${RUN_NAME} · `) && title.endsWith(`\n\n${RUN_NOTE}`) ? true : undefined;
+    },
+    30_000,
+    200,
+  ).catch((e: unknown) => assert.fail(`${String(e)}; the run's cell: ${seen}`));
+  assert.equal(await frame.locator(`button[aria-label="Unstar run ${annotated}"]`).getAttribute('aria-pressed'), 'true');
+  assert.equal(await frame.locator(`button[aria-label="Edit the note of run ${annotated}"]`).getAttribute('title'), `Note: ${RUN_NOTE}`, 'the note button carries the note');
+  assert.equal(await frame.locator('button[aria-pressed="true"].star').count(), 1, 'one run starred');
+  const lineage = spawnSync(process.execPath, [CLI, 'lineage', path.join(wb.workspace, 'penguins.pipeline.yaml')], { encoding: 'utf8', cwd: wb.workspace, timeout: 120_000 });
+  assert.equal(lineage.status, 0, lineage.stderr);
+  const listed = lineage.stdout.split('\n');
+  const at = listed.findIndex((l) => l.includes(annotated));
+  assert.match(listed[at] ?? '', new RegExp(`^★ .*"${RUN_NAME}"$`), lineage.stdout);
+  assert.ok(listed.slice(at + 1, at + 4).some((l) => l.trim() === `note: ${RUN_NOTE}`), lineage.stdout);
+  // The filter finds a run by its name.
+  await frame.locator('input.filter').fill(RUN_NAME);
+  await waitFor('the named run alone', async () => ((await shownRuns(frame)).join() === annotated ? true : undefined), 20_000, 200);
+  await frame.locator(`tr[data-run="${annotated}"]`).scrollIntoViewIfNeeded();
+  await wb.screenshot('experiments-annotated');
+
   // CSV: filter to the [32, 16] runs, sort by epochs ascending, export, read back.
   await frame.locator('input.filter').fill('[32, 16]');
   const epochsHeader = frame.locator('th[data-key="param:train.epochs"] button');
@@ -167,6 +233,12 @@ test('intervals, within-noise marks, brushing, scatter and CSV export at 1400×9
   const col = header.indexOf('accuracy');
   for (const r of rows.slice(1)) assert.equal(Number(r[col]), acc.get(r[0] ?? '')?.value, 'accuracy in full');
   assert.deepEqual(rows.slice(1).map((r) => r[header.indexOf('train.hidden_units')]), ['[32, 16]', '[32, 16]', '[32, 16]']);
+  const [starredCol, nameCol, noteCol] = ['starred', 'name', 'note'].map((c) => header.indexOf(c));
+  assert.deepEqual(
+    rows.slice(1).map((r) => [r[0], r[starredCol as number], r[nameCol as number], r[noteCol as number]]),
+    table.map((id) => (id === annotated ? [id, 'true', RUN_NAME, RUN_NOTE] : [id, 'false', '', ''])),
+    'the annotations in the CSV, the note\'s comma and quotes intact',
+  );
 });
 
 test('the same in a 400 px column, then 200 runs: the draw time is logged', async () => {
@@ -180,6 +252,27 @@ test('the same in a 400 px column, then 200 runs: the draw time is logged', asyn
   }
   await wb.screenshot('experiments-narrow');
   assert.deepEqual(problems(u), [], 'experiments at 400 px');
+  // In the column: unstar the starred run, give another a long name; the table still fits.
+  const starred = await runWithEpochs(frame, 40);
+  await frame.locator(`button[aria-label="Unstar run ${starred}"]`).click();
+  await waitFor('the star gone', async () => ((await frame.locator(`button[aria-label="Star run ${starred}"]`).getAttribute('aria-pressed')) === 'false' ? true : undefined), 30_000, 200);
+  const renamed = await runWithEpochs(frame, 3);
+  await frame.locator(`button[aria-label="Rename run ${renamed}"]`).click();
+  await answerInputBox('Rename Run', LONG_NAME);
+  await waitFor('the long name in the table', async () => ((await frame.locator(`tr[data-run="${renamed}"] .run-label`).innerText()).includes(LONG_NAME.slice(0, 20)) ? true : undefined), 30_000, 200);
+  await frame.locator(`button[aria-label="Star run ${renamed}"]`).click();
+  const cell = frame.locator(`tr[data-run="${renamed}"] td:nth-child(2)`);
+  await waitFor('the long name, starred', async () => ((await cell.locator('.run-label').getAttribute('title'))?.startsWith(`${LONG_NAME} · `) && (await cell.innerText()).startsWith('★') ? true : undefined), 30_000, 200);
+  // Cut short with an ellipsis so its buttons stay in the column; the tooltip holds it whole.
+  const label = await cell.locator('.run-label').evaluate((el) => ({ cut: el.scrollWidth > el.clientWidth, right: el.getBoundingClientRect().right }));
+  assert.ok(label.cut, 'the long name is cut short');
+  const buttons = await cell.locator('button').evaluateAll((bs) => bs.map((b) => b.getBoundingClientRect().right));
+  assert.ok(Math.max(...buttons) <= 400 + 60, `the row's buttons near the column: ${buttons.join(', ')}`);
+  assert.ok((await frame.locator(`tr[data-run="${starred}"] td:nth-child(2)`).innerText()).startsWith(`☆ ${RUN_NAME}`), 'unstarred, the name kept');
+  await cell.scrollIntoViewIfNeeded();
+  u = await usability(frame);
+  await wb.screenshot('experiments-narrow-annotated');
+  assert.deepEqual(problems(u), [], 'a long run name at 400 px');
   await brushAxis(frame, 0, 0.6);
   await waitFor('the brush to filter the table', async () => ((await shownRuns(frame)).length < RUNS.length ? true : undefined), 20_000, 200);
   await frame.locator('section.parallel').scrollIntoViewIfNeeded();
@@ -218,14 +311,23 @@ test('the same in a 400 px column, then 200 runs: the draw time is logged', asyn
   await waitFor('200 rows', async () => ((await frame.locator('table.experiments tbody tr').count()) === 200 ? true : undefined), 60_000, 300);
   await waitFor('the charts drawn', async () => ((await frame.locator('figure[data-chart="parallel"] svg').count()) === 1 ? true : undefined), 60_000, 300);
   await new Promise((r) => setTimeout(r, 1500));
-  const drawMs = Number(await frame.locator('#app').getAttribute('data-draw-ms'));
+  await waitFor('the panel drawn whole', async () => ((await frame.locator('#app').getAttribute('data-view-ms')) ? true : undefined), 60_000, 300);
+  const drawMs = Number(await frame.locator('#app').getAttribute('data-view-ms'));
+  const parts = await frame.locator('#app').getAttribute('data-timings');
+  // 200 runs are enough for the forest (FOREST_MIN_RUNS): fitted in the worker, drawn beside the correlation.
+  await frame.locator('figure[data-chart="forest"] svg').waitFor({ timeout: 120_000 });
+  const forestHint = await frame.locator('#forest-hint').innerText();
+  assert.match(forestHint, /^A random forest \(\d+ trees, Yggdrasil Decision Forests\) fitted on the parameters of 200 runs/);
   // Ticking 20 runs redraws the metric chart and the curves.
   const boxes = await frame.locator('table.experiments tbody input[type="checkbox"]').all();
   for (const b of boxes.slice(0, 20)) await b.check();
   await new Promise((r) => setTimeout(r, 1500));
   const tickMs = Number(await frame.locator('#app').getAttribute('data-draw-ms'));
-  console.log(`experiments, 200 runs in a 400 px column: view → table and every chart drawn in ${drawMs} ms; the 20th tick → metric chart and curves in ${tickMs} ms`);
+  console.log(`experiments, 200 runs in a 400 px column: view → table and every chart drawn in ${drawMs} ms (per part, ms: ${parts}); the 20th tick → metric chart and curves in ${tickMs} ms`);
+  console.log(`experiments, 200 runs: ${forestHint}`);
   assert.ok(drawMs > 0 && tickMs > 0, 'both renders reported their time');
   await wb.screenshot('experiments-narrow-200');
+  await frame.locator('section.importance').scrollIntoViewIfNeeded();
+  await wb.screenshot('experiments-narrow-forest');
   await restoreWidth(wb);
 });

@@ -64,15 +64,37 @@ test('the CSV is the table as shown — filter and sort applied — and reads ba
   const script = path.join(dir, 'read.py');
   writeFileSync(script, 'import csv, json, sys\nprint(json.dumps(list(csv.reader(open(sys.argv[1], newline="")))))\n');
   const read = JSON.parse(runSystemPython(script, [file])) as string[][];
-  assert.deepEqual(read[0], ['run', 'started', 'status', 'train.epochs', 'train.model', 'accuracy', 'log_loss', 'accuracy low', 'accuracy high', 'log_loss low', 'log_loss high']);
+  assert.deepEqual(read[0], ['run', 'starred', 'name', 'note', 'started', 'status', 'train.epochs', 'train.model', 'accuracy', 'log_loss', 'accuracy low', 'accuracy high', 'log_loss low', 'log_loss high']);
   assert.deepEqual(read.slice(1).map((r) => r[0]), ['ccc', 'dddd', 'a'], 'the filter ("dnn") and the sort (epochs, descending)');
   const ccc = read[1] as string[];
-  assert.equal(ccc[4], 'dnn, "wide"', 'a comma and quotes survive');
-  assert.equal(Number(ccc[5]), 0.7);
-  assert.equal(ccc[6], '', 'a missing metric is an empty field');
+  assert.equal(ccc[7], 'dnn, "wide"', 'a comma and quotes survive');
+  assert.equal(Number(ccc[8]), 0.7);
+  assert.equal(ccc[9], '', 'a missing metric is an empty field');
   const a = read[3] as string[];
-  assert.deepEqual([Number(a[7]), Number(a[8])], [0.834, 0.864]);
-  assert.equal(Number(a[5]), 0.8492, 'numbers in full, not as the table rounds them');
+  assert.deepEqual([Number(a[10]), Number(a[11])], [0.834, 0.864]);
+  assert.equal(Number(a[8]), 0.8492, 'numbers in full, not as the table rounds them');
+});
+
+test('the CSV carries each run\'s star, name and note, a note with commas, quotes and line breaks intact', { skip: noOraclePython() }, () => {
+  const note = 'lr too high, "diverged" after epoch 3\nretry with 0.001';
+  const rows: ExperimentRow[] = [
+    { ...(view.rows[0] as ExperimentRow), annotations: { starred: true, name: 'baseline, "v2"', note } },
+    view.rows[1] as ExperimentRow,
+    { ...(view.rows[2] as ExperimentRow), runId: 'run-1#trial-3', trial: { stage: 'tune', number: 3, of: 5 } },
+  ];
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pipewise-csv-'));
+  const file = path.join(dir, 'table.csv');
+  writeFileSync(file, experimentsCsv({ ...view, rows }, rows));
+  const script = path.join(dir, 'read.py');
+  writeFileSync(script, 'import csv, json, sys\nprint(json.dumps(list(csv.DictReader(open(sys.argv[1], newline="")))))\n');
+  const read = JSON.parse(runSystemPython(script, [file])) as Record<string, string>[];
+  assert.equal(read.length, 3, 'a line break inside a note is no new row');
+  assert.deepEqual(read.map((r) => [r['run'], r['starred'], r['name'], r['note']]), [
+    ['a', 'true', 'baseline, "v2"', note],
+    ['bb', 'false', '', ''],
+    ['run-1#trial-3', '', '', ''],
+  ], 'a trial has no star of its own: empty, not false');
+  assert.equal(Number(read[0]?.['accuracy']), 0.8492, 'the metric columns are still read by name');
 });
 
 test('0.8492 against 0.8494 with overlapping intervals is within noise; a run whose interval is clear of the best\'s is behind', () => {

@@ -8,8 +8,8 @@
  */
 import type { View } from 'vega';
 import type { TopLevelSpec } from 'vega-lite';
-import type { ExperimentRow, ExperimentsBrush, ExperimentsImportance, ExperimentsView, FromExperimentsMessage, ToExperimentsMessage } from '../../src/protocol/experiments';
-import { experimentsCsv, honestDomain, noiseVerdicts, type NoiseVerdict, parallelAxes, parallelAxis, tableColumns, visibleRows } from '../../src/core/experimentsCompare';
+import type { ExperimentRow, ExperimentsBrush, ExperimentsForest, ExperimentsImportance, ExperimentsRendered, ExperimentsView, FromExperimentsMessage, ToExperimentsMessage } from '../../src/protocol/experiments';
+import { experimentsCsv, FOREST_MIN_RUNS, honestDomain, noiseVerdicts, type NoiseVerdict, parallelAxes, parallelAxis, tableColumns, visibleRows } from '../../src/core/experimentsCompare';
 import { clear, h } from '../shared/dom';
 import { connect } from '../shared/host';
 import { renderVegaLite } from '../shared/vega';
@@ -26,7 +26,9 @@ let metric = '';
 let scatterX = '';
 let scatterY = '';
 let brushes: ExperimentsBrush[] = [];
-let importance: { metric: string; runs: number; correlations: readonly ExperimentsImportance[] } | undefined;
+let importance: { metric: string; runs: number; correlations: readonly ExperimentsImportance[]; forest?: ExperimentsForest | 'computing' | { error: string }; receivedAt: number } | undefined;
+/** When the last view arrived, until the panel is first drawn whole (`data-view-ms`). */
+let viewArrivedAt: number | undefined;
 const selected = new Set<string>();
 /** When the change being drawn began, for the render's `drawMs`. */
 let changedAt = performance.now();
@@ -34,8 +36,22 @@ let drawing: Promise<void> = Promise.resolve();
 
 const VERDICT_TEXT: Record<NoiseVerdict, string> = { best: 'best', 'within-noise': '≈ within noise', behind: 'behind' };
 
+/**
+ * A run's start in the user's locale, once per run: `toLocaleString()` builds its formatter anew on
+ * each call, and the charts ask for 200 runs' labels per axis — a quarter of a 200-run draw went here.
+ */
+const startedTexts = new Map<string, string>();
+function startedText(r: ExperimentRow): string {
+  let text = startedTexts.get(r.startedAt);
+  if (text === undefined) {
+    text = new Date(r.startedAt).toLocaleString();
+    startedTexts.set(r.startedAt, text);
+  }
+  return text;
+}
+
 function runLabel(r: ExperimentRow): string {
-  const when = new Date(r.startedAt).toLocaleString();
+  const when = startedText(r);
   if (r.trial) return `${when} · ${r.trial.stage} trial ${r.trial.number}/${r.trial.of}`;
   // The name leads (the filter finds runs by it); the time stays, to tell runs apart.
   return r.annotations?.name ? `${r.annotations.name} · ${when}` : when;
@@ -43,7 +59,8 @@ function runLabel(r: ExperimentRow): string {
 
 /** A label unique per run, for chart axes (two runs can start in the same second; trials share their run's time). */
 function chartLabel(r: ExperimentRow): string {
-  return r.trial ? `trial ${r.trial.number} (${r.runId.split('#')[0]?.slice(-6)})` : `${new Date(r.startedAt).toLocaleString()} (${r.runId.slice(-6)})`;
+  // A named run is known by its name (the id's tail keeps two runs of one name apart).
+  return r.trial ? `trial ${r.trial.number} (${r.runId.split('#')[0]?.slice(-6)})` : `${r.annotations?.name ?? startedText(r)} (${r.runId.slice(-6)})`;
 }
 
 function shown(): ExperimentRow[] {
@@ -100,7 +117,17 @@ function draw(): void {
     ),
     h('section', { class: 'parallel' }, h('h2', {}, 'Parameters and metrics'), h('div', { class: 'brushes', id: 'brushes' }), h('figure', { 'data-chart': 'parallel' }, h('div', { class: 'chart', id: 'parallel-chart' }))),
     scatterSection(v),
-    h('section', { class: 'importance' }, h('h2', {}, `What moves ${metric}`), h('p', { class: 'hint', id: 'importance-hint' }), h('figure', { 'data-chart': 'importance' }, h('div', { class: 'chart', id: 'importance-chart' }))),
+    h(
+      'section',
+      { class: 'importance' },
+      h('h2', {}, `What moves ${metric}`),
+      h(
+        'div',
+        { class: 'charts' },
+        h('figure', { 'data-chart': 'importance' }, h('p', { class: 'hint', id: 'importance-hint' }), h('div', { class: 'chart', id: 'importance-chart' })),
+        h('figure', { 'data-chart': 'forest' }, h('p', { class: 'hint', id: 'forest-hint' }), h('div', { class: 'chart', id: 'forest-chart' })),
+      ),
+    ),
   );
   redrawRows();
 }
@@ -128,6 +155,7 @@ function scatterSection(v: ExperimentsView): HTMLElement {
 function redrawRows(): void {
   const v = view;
   if (!v) return;
+  const tableStart = performance.now();
   const rows = shown();
   const columns = tableColumns(v);
   const shows = document.getElementById('shows');
@@ -164,14 +192,16 @@ function redrawRows(): void {
       changedAt = performance.now();
       void track(plotMetric(shown()).then(() => plotHistory()));
     });
-    const runCell = h('td', r.annotations?.note ? { title: r.annotations.note } : {}, runLabel(r));
+    // A long name is cut short (its buttons stay in a 400 px column); the whole name and the note are its tooltip.
+    const label = runLabel(r);
+    const runCell = h('td', {}, h('span', { class: 'run-label', title: [label, r.annotations?.note].filter(Boolean).join('\n\n') }, label));
     if (!r.trial) {
       const starred = !!r.annotations?.starred;
       const star = h('button', { type: 'button', class: 'sort star', 'aria-pressed': String(starred), 'aria-label': `${starred ? 'Unstar' : 'Star'} run ${r.runId}`, title: starred ? 'Starred: Clean Up Store keeps it. Click to unstar.' : 'Star (Clean Up Store keeps starred runs)' }, starred ? '★' : '☆');
       star.addEventListener('click', () => api.post({ type: 'annotate', runId: r.runId, action: 'star' }));
       const rename = h('button', { type: 'button', class: 'sort', title: 'Rename the run', 'aria-label': `Rename run ${r.runId}` }, '✎');
       rename.addEventListener('click', () => api.post({ type: 'annotate', runId: r.runId, action: 'rename' }));
-      const note = h('button', { type: 'button', class: 'sort', title: r.annotations?.note ? `Note: ${r.annotations.note}` : 'Add a note', 'aria-label': `Edit the note of run ${r.runId}` }, r.annotations?.note ? '🗒' : '+note');
+      const note = h('button', { type: 'button', class: 'sort', title: r.annotations?.note ? `Note: ${r.annotations.note}` : 'Add a note', 'aria-label': `Edit the note of run ${r.runId}` }, r.annotations?.note ? '¶' : '+note');
       note.addEventListener('click', () => api.post({ type: 'annotate', runId: r.runId, action: 'note' }));
       runCell.prepend(star, ' ');
       runCell.append(' ', rename, note);
@@ -204,6 +234,8 @@ function redrawRows(): void {
       ),
     );
   }
+  timings['table'] = Math.round(performance.now() - tableStart);
+  performance.measure('experiments:table', { start: tableStart });
   void track(plotAll(rows));
   api.post({ type: 'importance', metric, runs: rows.map((r) => r.runId) });
 }
@@ -215,11 +247,26 @@ function track(p: Promise<unknown>): Promise<void> {
 }
 
 async function plotAll(rows: readonly ExperimentRow[]): Promise<void> {
-  await plotMetric(rows);
-  await plotHistory();
-  await plotParallel();
-  await plotScatter(rows);
-  await plotImportance();
+  await timed('metric', () => plotMetric(rows));
+  await timed('history', () => plotHistory());
+  await timed('parallel', () => plotParallel());
+  await timed('scatter', () => plotScatter(rows));
+  await timed('importance', () => plotImportance());
+}
+
+/**
+ * Milliseconds each part took at its last draw (a performance measure `experiments:<part>` too, for
+ * Chromium's profiler): the browser test logs them with the 200-run draw time.
+ */
+const timings: Record<string, number> = {};
+async function timed(part: string, draw: () => Promise<void> | void): Promise<void> {
+  const start = performance.now();
+  try {
+    await draw();
+  } finally {
+    timings[part] = Math.round(performance.now() - start);
+    performance.measure(`experiments:${part}`, { start });
+  }
 }
 
 let lastChart: { metric: string; runs: string[]; withinNoise: string[]; domain?: [number, number] } | undefined;
@@ -241,7 +288,7 @@ async function plotMetric(rows: readonly ExperimentRow[]): Promise<void> {
     .map((r) => {
       const i = r.intervals?.[metric];
       const verdict = verdicts.get(r.runId);
-      return { run: chartLabel(r), value: r.metrics[metric] as number, ...(i ? { low: i[0], high: i[1] } : {}), verdict: verdict ? VERDICT_TEXT[verdict] : 'no interval' };
+      return { run: chartLabel(r), value: r.metrics[metric] as number, ...(i ? { low: i[0], high: i[1] } : {}), verdict: verdict ? VERDICT_TEXT[verdict] : i ? 'not compared' : 'no interval' };
     });
   box.append(
     h('p', { class: 'hint caption' }, values.some((x) => x.low !== undefined) ? 'Bars: each run\'s 95% bootstrap interval on its eval rows. ≈: within the noise of the best (the intervals overlap).' : 'No intervals recorded (evaluations made before intervals were written).'),
@@ -268,7 +315,7 @@ async function plotMetric(rows: readonly ExperimentRow[]): Promise<void> {
         mark: { type: 'point', filled: true, size: 70 },
         encoding: {
           x: { field: 'value', type: 'quantitative', scale: { domain, zero: false, nice: false }, title: metric },
-          color: { field: 'verdict', type: 'nominal', title: null, scale: { domain: ['best', '≈ within noise', 'behind', 'no interval'], range: [accent(), '#e8a33d', '#8c8c8c', '#5a5a5a'] }, legend: { orient: 'bottom', columns: 2 } },
+          color: { field: 'verdict', type: 'nominal', title: null, scale: { domain: ['best', '≈ within noise', 'behind', 'not compared', 'no interval'], range: [accent(), '#e8a33d', '#8c8c8c', '#b0b0b0', '#5a5a5a'] }, legend: { orient: 'bottom', columns: 2 } },
         },
       },
       // A label sits left of its dot in the right half, so the right-most one is never cut at the edge.
@@ -298,7 +345,7 @@ async function plotHistory(): Promise<void> {
     encoding: {
       x: { field: 'epoch', type: 'quantitative' },
       y: { field: 'loss', type: 'quantitative', scale: { zero: false }, axis: { labelExpr: axisLabelExpr } },
-      color: { field: 'run', type: 'nominal', legend: { orient: 'bottom', direction: 'vertical', labelLimit: Math.max(160, box.clientWidth - 40) } },
+      color: { field: 'run', type: 'nominal', legend: { orient: 'bottom', direction: 'vertical', labelLimit: Math.max(120, box.clientWidth - 90) } },
       strokeDash: { field: 'run', type: 'nominal', scale: { range: [[8, 5], [2, 4], [12, 3, 2, 3], [5, 3], [1, 6]] } },
       shape: { field: 'run', type: 'nominal' },
     },
@@ -343,12 +390,26 @@ async function plotParallel(): Promise<void> {
     list.append(all);
   }
   const kept = new Set(shown().map((r) => r.runId));
-  const lines = v.rows.flatMap((r) =>
-    axes.flatMap((a, i) => {
+  const color = accent();
+  const points = v.rows.flatMap((r) => {
+    const label = chartLabel(r);
+    const on = kept.has(r.runId);
+    return axes.flatMap((a, i) => {
       const norm = a.norm(r);
-      return norm === undefined ? [] : [{ run: r.runId, label: chartLabel(r), axis: i, norm, value: String(a.kind === 'numeric' ? formatNumber(Number(r.metrics[a.key] ?? r.params[a.label])) : (r.params[a.label] ?? '')), kept: kept.has(r.runId) }];
-    }),
-  );
+      // Colour and opacity as values (scale: null), not a `datum.kept` test: Vega's expression interpreter (the strict CSP forbids compiled expressions) was a large share of a 200-run draw.
+      return norm === undefined ? [] : [{ run: r.runId, label, axis: i, norm, value: String(a.kind === 'numeric' ? formatNumber(Number(r.metrics[a.key] ?? r.params[a.label])) : (r.params[a.label] ?? '')), color: on ? color : 'gray', opacity: on ? 0.85 : 0.12 }];
+    });
+  });
+  // Each run's polyline as one segment per pair of neighbouring axes it has values on: one flat rule
+  // mark, where a line mark grouped by run made a group (and a dataflow) per run — with 200 runs the
+  // parallel coordinates took most of the panel's draw.
+  const segments = points.flatMap((p, k) => {
+    const next = points[k + 1];
+    return next && next.run === p.run ? [{ ...p, axis2: next.axis, norm2: next.norm }] : [];
+  });
+  const runColour = { color: { field: 'color', type: 'nominal', scale: null, legend: null }, opacity: { field: 'opacity', type: 'quantitative', scale: null, legend: null } };
+  // Points on the axes help read a few runs; with many they are a thousand more marks and hide the lines.
+  const withPoints = v.rows.length <= POINTS_UP_TO_RUNS;
   const ticks = axes.flatMap((a, i) =>
     a.kind === 'numeric'
       ? [
@@ -372,21 +433,14 @@ async function plotParallel(): Promise<void> {
     padding: { left: 12, right: 12, top: 24, bottom: 8 },
     layer: [
       { data: { values: axes.map((a, i) => ({ axis: i, label: a.label })) }, mark: { type: 'rule', opacity: 0.6 }, encoding: { x, y: { datum: 0, type: 'quantitative', scale: y.scale, axis: null }, y2: { datum: 1 } } },
-      { data: { values: bands }, mark: { type: 'rect', opacity: 0.25, color: accent(), stroke: accent(), strokeOpacity: 0.9 }, encoding: { description: { value: 'brush band' }, x: { field: 'x', type: 'quantitative', scale: x.scale, axis: null }, x2: { field: 'x2' }, y: { field: 'y', type: 'quantitative', scale: y.scale, axis: null }, y2: { field: 'y2' } } },
+      { data: { values: bands }, mark: { type: 'rect', opacity: 0.25, color, stroke: color, strokeOpacity: 0.9 }, encoding: { description: { value: 'brush band' }, x: { field: 'x', type: 'quantitative', scale: x.scale, axis: null }, x2: { field: 'x2' }, y: { field: 'y', type: 'quantitative', scale: y.scale, axis: null }, y2: { field: 'y2' } } },
       {
-        data: { values: lines },
+        data: { values: segments },
         params: [{ name: 'brush', select: { type: 'interval', encodings: ['x', 'y'] } }],
-        mark: { type: 'line', strokeWidth: 1.5, point: { size: 14, filled: true } },
-        encoding: {
-          x,
-          y,
-          detail: { field: 'run', type: 'nominal' },
-          order: { field: 'axis', type: 'quantitative' },
-          opacity: { condition: { test: 'datum.kept', value: 0.85 }, value: 0.12 },
-          color: { condition: { test: 'datum.kept', value: accent() }, value: 'gray' },
-          tooltip: [{ field: 'label', title: 'run' }, { field: 'value' }],
-        },
+        mark: { type: 'rule', strokeWidth: 1.5 },
+        encoding: { x, y, x2: { field: 'axis2' }, y2: { field: 'norm2' }, ...runColour, tooltip: { field: 'label', title: 'run' } },
       },
+      ...(withPoints ? [{ data: { values: points }, mark: { type: 'point', size: 14, filled: true }, encoding: { x, y, ...runColour, tooltip: [{ field: 'label', title: 'run' }, { field: 'value' }] } }] : []),
       { data: { values: ticks }, mark: { type: 'text', align: 'left', dx: 4, fontSize: 9, opacity: 0.8 }, encoding: { x, y, text: { field: 'text' } } },
       { data: { values: axes.map((a, i) => ({ axis: i, norm: 1.06, label: shorten(a.label, room) })) }, mark: { type: 'text', baseline: 'bottom', dy: -2, fontSize: 10, fontWeight: 'bold' }, encoding: { x, y, text: { field: 'label' } } },
     ],
@@ -416,7 +470,8 @@ const views = new Map<string, View>();
 async function drawChart(box: HTMLElement, spec: TopLevelSpec): Promise<View> {
   const key = box.id || box.parentElement?.id || '';
   views.get(key)?.finalize();
-  const v = await renderVegaLite(box, spec);
+  // Two hundred runs make thousands of rows of chart data: the view takes them directly (webviews/shared/vega.ts).
+  const v = await renderVegaLite(box, spec, { hoistData: true });
   views.set(key, v);
   return v;
 }
@@ -428,6 +483,9 @@ window.addEventListener('pointerup', () => {
   brushPending = false;
   redrawRows();
 });
+
+/** The parallel coordinates mark each run's value on each axis with a point up to this many runs. */
+const POINTS_UP_TO_RUNS = 40;
 
 function accent(): string {
   return getComputedStyle(document.body).getPropertyValue('--vscode-charts-blue').trim() || '#4c78a8';
@@ -497,33 +555,65 @@ async function plotScatter(rows: readonly ExperimentRow[]): Promise<void> {
   } as unknown as TopLevelSpec);
 }
 
+let lastImportance: ExperimentsRendered['importance'];
+
 async function plotImportance(): Promise<void> {
   const box = document.getElementById('importance-chart');
   const hint = document.getElementById('importance-hint');
-  if (!box || !hint) return;
+  const forestBox = document.getElementById('forest-chart');
+  const forestHint = document.getElementById('forest-hint');
+  if (!box || !hint || !forestBox || !forestHint) return;
   clear(box);
+  clear(forestBox);
+  lastImportance = undefined;
   const imp = importance && importance.metric === metric ? importance : undefined;
   if (!imp) {
     hint.textContent = 'Computing…';
+    forestHint.textContent = '';
     return;
   }
   const bars = imp.correlations.filter((c) => c.spearman !== undefined).map((c) => ({ param: c.param, rho: c.spearman as number, r: c.pearson, runs: c.runs }));
+  const forest = imp.forest;
+  lastImportance = { metric, byCorrelation: bars.map((b) => b.param), ...(forest && typeof forest === 'object' && 'importances' in forest ? { byForest: forest.importances.map((f) => f.param) } : {}) };
   hint.textContent = bars.length
-    ? `Spearman's rank correlation ρ of each changed parameter with ${metric} over the ${imp.runs} shown run(s) (Pearson's r in the tooltip for numeric parameters). A categorical parameter is ranked by its sorted values, so only the size of its ρ means something. Correlation, not cause: parameters changed together share it.`
+    ? `Spearman's rank correlation ρ of each changed parameter with ${metric} over the ${imp.runs} shown run(s) (Pearson's r in the tooltip for numeric parameters). A categorical parameter is ranked by its sorted values, so only the size of its ρ means something. Correlation, not cause: parameters changed together share it; an effect that rises then falls scores near 0 here — see the forest.`
     : `No changed parameter varies over three or more shown runs with ${metric}.`;
-  if (!bars.length) return;
-  await drawChart(box, {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    width: 'container',
-    height: { step: 20 },
-    data: { values: bars },
-    mark: { type: 'bar' },
-    encoding: {
-      y: { field: 'param', type: 'nominal', sort: null, title: null, axis: { labelLimit: 160 } },
-      x: { field: 'rho', type: 'quantitative', title: `Spearman ρ with ${metric}`, scale: { domain: [-1, 1] } },
-      tooltip: [{ field: 'param' }, { field: 'rho', format: '.3f', title: 'Spearman ρ' }, { field: 'r', format: '.3f', title: 'Pearson r' }, { field: 'runs' }],
-    },
-  } as unknown as TopLevelSpec);
+  forestHint.textContent =
+    forest === undefined
+      ? `A random forest ranks the parameters once ${FOREST_MIN_RUNS} or more shown runs have ${metric} (${imp.runs} shown).`
+      : forest === 'computing'
+        ? 'Fitting a random forest on the shown runs…'
+        : 'error' in forest
+          ? `The forest could not be fitted: ${forest.error}`
+          : `A random forest (${forest.trees} trees, Yggdrasil Decision Forests) fitted on the parameters of ${forest.runs} runs → ${metric}; each bar is the parameter's share of the variance its splits remove, so an effect that peaks inside the range counts too. Out-of-bag RMSE ${formatNumber(forest.oobRmse)} against the metric's standard deviation ${formatNumber(forest.metricSd)}: ${forest.oobRmse !== undefined && forest.oobRmse < 0.9 * forest.metricSd ? 'the forest explains part of it' : 'near it, the forest explains little — read the shares with care'}.`;
+  if (bars.length) {
+    await drawChart(box, {
+      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+      width: 'container',
+      height: { step: 20 },
+      data: { values: bars },
+      mark: { type: 'bar' },
+      encoding: {
+        y: { field: 'param', type: 'nominal', sort: null, title: null, axis: { labelLimit: 160 } },
+        x: { field: 'rho', type: 'quantitative', title: `Spearman ρ with ${metric}`, scale: { domain: [-1, 1] } },
+        tooltip: [{ field: 'param' }, { field: 'rho', format: '.3f', title: 'Spearman ρ' }, { field: 'r', format: '.3f', title: 'Pearson r' }, { field: 'runs' }],
+      },
+    } as unknown as TopLevelSpec);
+  }
+  if (forest && typeof forest === 'object' && 'importances' in forest) {
+    await drawChart(forestBox, {
+      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+      width: 'container',
+      height: { step: 20 },
+      data: { values: forest.importances },
+      mark: { type: 'bar', color: accent() },
+      encoding: {
+        y: { field: 'param', type: 'nominal', sort: null, title: null, axis: { labelLimit: 160 } },
+        x: { field: 'share', type: 'quantitative', title: `Forest importance for ${metric} (share)`, scale: { domain: [0, 1] }, axis: { format: '.0%' } },
+        tooltip: [{ field: 'param' }, { field: 'share', format: '.1%', title: 'share of split score' }],
+      },
+    } as unknown as TopLevelSpec);
+  }
 }
 
 function acknowledge(): void {
@@ -531,12 +621,21 @@ function acknowledge(): void {
   const columns = [...app.querySelectorAll<HTMLElement>('table.experiments thead th[data-key]')].map((th) => th.dataset['key'] ?? '');
   const drawMs = Math.round(performance.now() - changedAt);
   app.dataset['drawMs'] = String(drawMs);
-  api.post({ type: 'rendered', rows, columns, brushes, drawMs, ...(lastChart ? { chart: lastChart } : {}), ...(lastScatter ? { scatter: lastScatter } : {}) });
+  app.dataset['timings'] = JSON.stringify(timings);
+  // The panel is drawn once the table, the charts and the correlations (a round trip to the host) are;
+  // the forest, fitted in the worker, comes later and times its own draw.
+  if (viewArrivedAt !== undefined && importance?.metric === metric && importance.receivedAt >= viewArrivedAt) {
+    app.dataset['viewMs'] = String(Math.round(performance.now() - viewArrivedAt));
+    viewArrivedAt = undefined;
+  }
+  api.post({ type: 'rendered', rows, columns, brushes, drawMs, ...(lastChart ? { chart: lastChart } : {}), ...(lastScatter ? { scatter: lastScatter } : {}), ...(lastImportance ? { importance: lastImportance } : {}) });
 }
 
 api.onMessage((m) => {
   if (m.type === 'view') {
     changedAt = performance.now();
+    viewArrivedAt = changedAt;
+    delete app.dataset['viewMs'];
     view = m.view;
     draw();
   } else if (m.type === 'select') {
@@ -546,8 +645,10 @@ api.onMessage((m) => {
     if (m.metric) metric = m.metric;
     draw();
   } else if (m.type === 'importance') {
-    importance = m;
-    void track(plotImportance());
+    // The forest arrives after the rest is drawn (fitted in the worker): its render times its own draw.
+    if (m.forest && m.forest !== 'computing') changedAt = performance.now();
+    importance = { ...m, receivedAt: performance.now() };
+    void track(timed('importance', () => plotImportance()));
   } else if (m.type === 'requestCsv') {
     const rows = shown();
     if (view) api.post({ type: 'csv', requestId: m.requestId, csv: experimentsCsv(view, rows), rows: rows.length });

@@ -41,14 +41,42 @@ export function themeConfig(): VegaConfig {
 }
 
 /** Renders a Vega-Lite spec into `container` (replacing its content) and returns the view. */
-export async function renderVegaLite(container: HTMLElement, spec: TopLevelSpec, opts: { renderer?: 'svg' | 'canvas' } = {}): Promise<View> {
-  const vgSpec = compile(spec, { config: themeConfig() as never }).spec;
+export async function renderVegaLite(container: HTMLElement, spec: TopLevelSpec, opts: { renderer?: 'svg' | 'canvas'; hoistData?: boolean } = {}): Promise<View> {
+  const hoisted = opts.hoistData ? hoistInlineData(spec) : { spec, datasets: new Map<string, unknown[]>() };
+  const vgSpec = compile(hoisted.spec, { config: themeConfig() as never }).spec;
   const view = new View(parse(vgSpec, undefined, { ast: true }), {
     expr: expressionInterpreter,
     renderer: opts.renderer ?? 'svg',
     container,
     hover: true,
   });
+  for (const [name, values] of hoisted.datasets) view.data(name, values);
   await view.runAsync();
   return view;
+}
+
+/** Inline data of at least this many rows is handed to the view rather than compiled into the spec. */
+const HOIST_FROM_ROWS = 50;
+
+/**
+ * Moves large inline `data.values` (top level and in layers) out of the spec into named datasets the
+ * view receives directly: Vega-Lite's compile and Vega's parse otherwise walk and copy every row —
+ * measured on the Experiments panel's 200 runs, a large share of the draw. The spec is not changed.
+ */
+function hoistInlineData(spec: TopLevelSpec): { spec: TopLevelSpec; datasets: Map<string, unknown[]> } {
+  const datasets = new Map<string, unknown[]>();
+  const visit = (node: unknown): unknown => {
+    if (!node || typeof node !== 'object' || Array.isArray(node)) return node;
+    const n = node as Record<string, unknown>;
+    const data = n['data'] as { values?: unknown } | undefined;
+    let out: Record<string, unknown> = n;
+    if (data && Array.isArray(data.values) && data.values.length >= HOIST_FROM_ROWS && Object.keys(data).length === 1) {
+      const name = `hoisted_${datasets.size}`;
+      datasets.set(name, data.values);
+      out = { ...out, data: { name } };
+    }
+    if (Array.isArray(n['layer'])) out = { ...out, layer: (n['layer'] as unknown[]).map(visit) };
+    return out;
+  };
+  return { spec: visit(spec) as TopLevelSpec, datasets };
 }

@@ -16,8 +16,9 @@ import { WebviewHost } from '../webviewHost';
 import { readRunRecords } from './runHistory';
 import { readRunAnnotations } from './runAnnotations';
 import { errorMessage } from '../../protocol/errors';
-import type { ExperimentsAck } from '../../protocol/experiments';
-import { parameterCorrelations } from '../../core/experimentsCompare';
+import type { ExperimentsAck, ExperimentsForest } from '../../protocol/experiments';
+import { forestInput, parameterCorrelations } from '../../core/experimentsCompare';
+import { ForestImportanceRequest } from '../../protocol/experimentsForest';
 
 export const EXPERIMENTS_VIEW_TYPE = 'pipewise.experiments';
 
@@ -85,6 +86,10 @@ class ExperimentsPanel extends WebviewHost<ToExperimentsMessage, FromExperiments
   /** The view last sent: the correlations are computed on it, here rather than in the webview. */
   private view: ExperimentsView | undefined;
   private csvRequests = 0;
+  /** Refreshes begun: only the latest one's view is sent. */
+  private refreshes = 0;
+  /** Importance questions asked: only the latest one's forest is shown. */
+  private importanceRequests = 0;
   private readonly csvWaiters = new Map<number, (csv: { csv: string; rows: number }) => void>();
 
   constructor(
@@ -106,9 +111,13 @@ class ExperimentsPanel extends WebviewHost<ToExperimentsMessage, FromExperiments
 
   async refresh(): Promise<void> {
     if (!this.isReady) return; // `onReady` loads
+    const generation = ++this.refreshes;
     try {
-      this.view = await loadExperiments(this.file, 500);
-      this.post({ type: 'view', view: this.view });
+      const view = await loadExperiments(this.file, 500);
+      // Two quick annotations refresh twice; the first read may finish last and would show the store before the second.
+      if (generation !== this.refreshes) return;
+      this.view = view;
+      this.post({ type: 'view', view });
     } catch (e) {
       this.ctx.log.error(`[experiments] ${this.file}: ${errorMessage(e)}`);
     }
@@ -153,7 +162,20 @@ class ExperimentsPanel extends WebviewHost<ToExperimentsMessage, FromExperiments
       if (!view) return;
       const shown = new Set(m.runs);
       const rows = view.rows.filter((r) => shown.has(r.runId));
-      this.post({ type: 'importance', metric: m.metric, runs: rows.length, correlations: parameterCorrelations(view, rows, m.metric) });
+      const answer = { type: 'importance', metric: m.metric, runs: rows.length, correlations: parameterCorrelations(view, rows, m.metric) } as const;
+      const input = forestInput(view, rows, m.metric);
+      const asked = ++this.importanceRequests;
+      this.post(input ? { ...answer, forest: 'computing' } : answer);
+      if (!input) return;
+      // The forest is fitted in the worker; an answer overtaken by a newer question (another brush, metric) is dropped.
+      let forest: ExperimentsForest | { error: string };
+      try {
+        forest = await this.ctx.worker.request(ForestImportanceRequest, input);
+      } catch (e) {
+        forest = { error: errorMessage(e) };
+        this.ctx.log.warn(`[experiments] ${this.file}: the forest importance failed: ${forest.error}`);
+      }
+      if (asked === this.importanceRequests) this.post({ ...answer, forest });
     } else if (m.type === 'annotate') {
       const row = this.view?.rows.find((r) => r.runId === m.runId && !r.trial);
       if (!row) return;

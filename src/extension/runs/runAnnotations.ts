@@ -1,5 +1,5 @@
 /**
- * Rename…, Edit Note…, Star/Unstar on a run (issue 28), from the Runs view or the experiments
+ * Rename…, Edit Note…, Star / Unstar on a run (issue 28), from the Runs view or the experiments
  * table. The worker writes them (src/protocol/store.ts `AnnotateRunRequest`): the extension host
  * reads the store but never writes it.
  */
@@ -69,4 +69,6 @@ export function registerRunAnnotations(ctx: PipewiseContext, changed: () => void
     return value === undefined ? undefined : annotate(target, { note: value });
   });
   registerCommand(ctx, 'pipewise.toggleRunStar', async (target, starred) => annotate(target, { starred: starred ?? !current(target).starred }));
+  registerCommand(ctx, 'pipewise.starRun', async (target) => annotate(target, { starred: true }));
+  registerCommand(ctx, 'pipewise.unstarRun', async (target) => annotate(target, { starred: false }));
 }

@@ -9,7 +9,7 @@ import { formatBytes, storeBytes } from './collectGarbage';
 import type { RunController } from './runController';
 import { commandOf } from '../commands';
 import { readRunAnnotations } from './runAnnotations';
-import type { RunAnnotations } from '../../core/runAnnotations';
+import { runContextValue, type RunAnnotations } from '../../core/runAnnotations';
 import { errorMessage } from '../../core/errors';
 
 type Element =
@@ -121,7 +121,7 @@ export class RunsView implements vscode.TreeDataProvider<Element>, vscode.Dispos
         item.description = `${a.name ? `${when} · ` : ''}${e.run.status} · ${formatDuration(e.run.durationMs)} · ${ran} ran, ${cached} cached${note ? ` · ${note}` : ''}`;
         item.tooltip = `Run ${e.run.id}${a.name ? ` “${a.name}”` : ''}${a.starred ? ' (starred: Clean Up Store keeps it)' : ''}\n${e.run.status} in ${formatDuration(e.run.durationMs)}${selectionText(e.run)}${a.note ? `\n\n${a.note}` : ''}${e.annotationsError ? `\n\n${e.annotationsError}` : ''}`;
         item.iconPath = statusIcon(e.run.status);
-        item.contextValue = 'pipewise.run';
+        item.contextValue = runContextValue(a);
         return item;
       }
       case 'stage': {
@@ -153,12 +153,12 @@ export class RunsView implements vscode.TreeDataProvider<Element>, vscode.Dispos
   }
 
   /** The run items of a pipeline as drawn (for tests: what the user reads). */
-  async snapshot(pipeline: vscode.Uri): Promise<{ runId: string; label: string; description: string; tooltip: string }[]> {
+  async snapshot(pipeline: vscode.Uri): Promise<{ runId: string; label: string; description: string; tooltip: string; contextValue: string }[]> {
     const runs = await this.getChildren({ kind: 'pipeline', uri: pipeline });
     return runs.map((e) => {
       const item = this.getTreeItem(e);
       const text = (x: string | vscode.MarkdownString | vscode.TreeItemLabel | boolean | undefined): string => (typeof x === 'string' ? x : x && typeof x === 'object' && 'value' in x ? x.value : x && typeof x === 'object' && 'label' in x ? x.label : '');
-      return { runId: e.kind === 'run' ? e.run.id : '', label: text(item.label), description: text(item.description), tooltip: text(item.tooltip) };
+      return { runId: e.kind === 'run' ? e.run.id : '', label: text(item.label), description: text(item.description), tooltip: text(item.tooltip), contextValue: item.contextValue ?? '' };
     });
   }
 

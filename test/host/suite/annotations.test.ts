@@ -14,7 +14,7 @@ import type { RunOutcome } from '../../../src/protocol/runEvents';
 import type { RunAnnotations } from '../../../src/core/runAnnotations';
 import { loadExperiments } from '../../../src/extension/runs/experimentsPanel';
 
-type RunItem = { runId: string; label: string; description: string; tooltip: string };
+type RunItem = { runId: string; label: string; description: string; tooltip: string; contextValue: string };
 
 suite('annotations', () => {
   test('Rename…, Edit Note… and Star/Unstar show in the Runs view and in pipewise lineage', async function () {
@@ -47,6 +47,7 @@ suite('annotations', () => {
     const shown = view.find((r) => r.runId === runId);
     assert.ok(shown, `run ${runId} in the Runs view: ${JSON.stringify(view)}`);
     assert.equal(shown.label, '★ wide hidden layer');
+    assert.equal(shown.contextValue, 'pipewise.run.starred', 'the menu offers Unstar');
     assert.match(shown.description, /· best so far$/);
     assert.match(shown.tooltip, /“wide hidden layer” \(starred/);
     assert.match(shown.tooltip, /best so far\nsecond line/);
@@ -66,5 +67,10 @@ suite('annotations', () => {
     assert.deepEqual(unstarred, { name: 'wide hidden layer', note: 'best so far\nsecond line' });
     const after = (await vscode.commands.executeCommand<RunItem[]>('pipewise.test.runsView', file)).find((r) => r.runId === runId);
     assert.equal(after?.label, 'wide hidden layer');
+    assert.equal(after?.contextValue, 'pipewise.run', 'the menu offers Star');
+
+    // The menu's Star and Unstar commands set the star whatever the item carries.
+    assert.deepEqual(await vscode.commands.executeCommand<RunAnnotations>('pipewise.starRun', { ...item, annotations: { starred: true } }), { ...unstarred, starred: true });
+    assert.deepEqual(await vscode.commands.executeCommand<RunAnnotations>('pipewise.unstarRun', item), unstarred);
   });
 });
