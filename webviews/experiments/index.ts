@@ -148,7 +148,7 @@ function scatterSection(v: ExperimentsView): HTMLElement {
     changedAt = performance.now();
     void track(plotScatter(shown()));
   });
-  return h('section', { class: 'scatter' }, h('h2', {}, 'Scatter'), h('p', { class: 'toolbar' }, h('label', { class: 'inline' }, 'y ', ySelect), h('label', { class: 'inline' }, ' against x ', xSelect)), h('figure', { 'data-chart': 'scatter' }, h('div', { class: 'chart', id: 'scatter-chart' })));
+  return h('section', { class: 'scatter' }, h('h2', {}, 'Scatter'), h('p', { class: 'chart-controls' }, h('label', { class: 'inline' }, 'y ', ySelect), h('label', { class: 'inline' }, ' against x ', xSelect)), h('figure', { 'data-chart': 'scatter' }, h('div', { class: 'chart', id: 'scatter-chart' })));
 }
 
 /** The table body, the charts of the shown rows and the render acknowledgement; the toolbar stays (its input keeps focus). */
