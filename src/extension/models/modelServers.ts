@@ -36,8 +36,18 @@ interface Running {
   readonly echoes: ((text: string) => void)[];
   /** The last lines the server wrote (named in a start failure). */
   readonly tail: string[];
+  /** The child printed the URL it listens on: until then, whatever answers on the port is not ours. */
+  listening: boolean;
+  /** The child could not bind its port (another process took it after `freePort` looked). */
+  portTaken: boolean;
   poll?: ReturnType<typeof setInterval>;
 }
+
+/** A start that lost its port to another process between the check and the bind: the caller tries the next one. */
+class PortTakenError extends Error {}
+
+/** How many ports an automatic start tries when others take them first (two windows, or test runs, starting servers at once). */
+const PORT_ATTEMPTS = 10;
 
 const HOST = '127.0.0.1';
 const DEFAULT_PORT = 8501;
@@ -106,7 +116,22 @@ export class ModelServers implements vscode.Disposable {
       if (options.echo) existing.echoes.push(options.echo);
       return existing.info;
     }
-    const p = options.port ?? (await freePort());
+    if (options.port !== undefined) return this.startOn(name, key, options, options.port, false);
+    // "The first free port from 8501" is a check then a bind: another process can bind in between.
+    let from = DEFAULT_PORT;
+    for (let attempt = 1; ; attempt++) {
+      const p = await freePort(from);
+      try {
+        return await this.startOn(name, key, options, p, true);
+      } catch (e) {
+        if (!(e instanceof PortTakenError) || attempt >= PORT_ATTEMPTS) throw e;
+        this.channels.get(name)?.appendLine(`port ${p} was taken before the server could bind it: trying the next free port`);
+        from = p + 1;
+      }
+    }
+  }
+
+  private async startOn(name: string, key: string, options: StartOptions, p: number, portChosen: boolean): Promise<ServerInfo> {
     const cli = path.join(this.extensionPath, 'out', 'cli.js');
     const args = [cli, 'serve', key, '--model-name', name, '--port', String(p), '--host', HOST];
     const logDir = options.logDir ? path.resolve(options.logDir) : undefined;
@@ -142,9 +167,13 @@ export class ModelServers implements vscode.Disposable {
         resolve(null);
       });
     });
-    const running: Running = { info: { name, base: key, port: p, url, pid: child.pid, ...(logDir ? { logDir } : {}), ...(options.split ? { split: options.split } : {}) }, child, channel, status, exited, echoes, tail: [] };
+    const running: Running = { info: { name, base: key, port: p, url, pid: child.pid, ...(logDir ? { logDir } : {}), ...(options.split ? { split: options.split } : {}) }, child, channel, status, exited, echoes, tail: [], listening: false, portTaken: false };
+    const listeningLine = `http://${HOST}:${p}`;
     const output = (d: Buffer): void => {
       const text = d.toString();
+      // `pipewise serve` prints its URL on stdout once it listens, and names EADDRINUSE when it cannot.
+      if (text.includes(listeningLine)) running.listening = true;
+      if (!running.listening && /EADDRINUSE|address already in use/i.test(text)) running.portTaken = true;
       channel.append(text);
       for (const echo of running.echoes) echo(text);
       running.tail.push(...text.split('\n').filter((l) => l.trim()));
@@ -160,8 +189,11 @@ export class ModelServers implements vscode.Disposable {
     // Ready when the status names an AVAILABLE version; a server that exits first failed to start.
     const deadline = Date.now() + 180_000;
     for (;;) {
-      if (!this.servers.has(key)) throw new Error(`the server for '${name}' exited before it served: ${running.tail.slice(-2).join(' ') || 'no output'} (see the output "Pipewise Server: ${name}")`);
-      const version = await this.availableVersion(running);
+      if (this.servers.get(key) !== running) {
+        if (running.portTaken && portChosen) throw new PortTakenError(`the server for '${name}' could not bind port ${p}: ${running.tail.slice(-1).join('') || 'address in use'}`);
+        throw new Error(`the server for '${name}' exited before it served: ${running.tail.slice(-2).join(' ') || 'no output'} (see the output "Pipewise Server: ${name}")`);
+      }
+      const version = running.listening ? await this.availableVersion(running) : undefined;
       if (version) {
         this.setVersion(running, version);
         break;
