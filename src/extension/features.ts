@@ -3,7 +3,7 @@ import './zodJitless';
 import type * as vscode from 'vscode';
 import type { CommandStubs, PipewiseContext } from './context';
 import { WorkerPort } from './workerPort';
-import { registerEditor } from './editor';
+import { EditorFeature } from './editor';
 import { registerDataPanels } from './panels/dataPanels';
 import { registerNotebooks } from './notebook/index';
 import { registerEvaluation } from './panels/evaluationPanel';
@@ -24,7 +24,8 @@ export function activateFeatures(extension: vscode.ExtensionContext, log: vscode
   extension.subscriptions.push(worker);
   const ctx: PipewiseContext = { extension, log, worker, commandStubs };
   // Features: each area adds its registration here.
-  const editor = registerEditor(ctx);
+  const editor = new EditorFeature(ctx);
+  extension.subscriptions.push(editor);
   registerDataPanels(ctx);
   registerNotebooks(ctx);
   registerEvaluation(ctx, editor.runs.onDidFinish);
