@@ -4,12 +4,12 @@ import type * as vscode from 'vscode';
 import type { CommandStubs, PipewiseContext } from './context';
 import { WorkerPort } from './workerPort';
 import { EditorFeature } from './editor';
-import { registerDataPanels } from './panels/dataPanels';
-import { registerNotebooks } from './notebook/index';
-import { registerEvaluation } from './panels/evaluationPanel';
-import { registerExperiments } from './runs/experimentsPanel';
-import { registerExportReport } from './runs/exportReport';
-import { registerMonitoring } from './panels/monitoring';
+import { DataPanelsFeature } from './panels/dataPanels';
+import { NotebooksFeature } from './notebook/index';
+import { EvaluationFeature } from './panels/evaluationPanel';
+import { ExperimentsFeature } from './runs/experimentsPanel';
+import { ExportReportFeature } from './runs/exportReport';
+import { MonitoringFeature } from './panels/monitoring';
 import { registerModels } from './models/models';
 import { stopAllServers } from './models/modelServers';
 
@@ -23,16 +23,18 @@ export function activateFeatures(extension: vscode.ExtensionContext, log: vscode
   const worker = new WorkerPort(extension.extensionPath, log);
   extension.subscriptions.push(worker);
   const ctx: PipewiseContext = { extension, log, worker, commandStubs };
-  // Features: each area adds its registration here.
+  // Features: each area adds its feature here; each owns what it creates, and is disposed with the extension.
+  const subs = extension.subscriptions;
   const editor = new EditorFeature(ctx);
-  extension.subscriptions.push(editor);
-  registerDataPanels(ctx);
-  registerNotebooks(ctx);
-  registerEvaluation(ctx, editor.runs.onDidFinish);
-  registerExperiments(ctx);
-  registerExportReport(ctx);
-  const verdicts = registerMonitoring(ctx);
-  registerModels(ctx, editor.trust, editor.runs.onDidFinish, verdicts);
+  subs.push(editor);
+  subs.push(new DataPanelsFeature(ctx));
+  subs.push(new NotebooksFeature(ctx));
+  subs.push(new EvaluationFeature(ctx, editor.runs.onDidFinish));
+  subs.push(new ExperimentsFeature(ctx));
+  subs.push(new ExportReportFeature(ctx));
+  const monitoring = new MonitoringFeature(ctx);
+  subs.push(monitoring);
+  registerModels(ctx, editor.trust, editor.runs.onDidFinish, monitoring.verdicts);
   return ctx;
 }
 
