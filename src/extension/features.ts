@@ -10,7 +10,7 @@ import { EvaluationFeature } from './panels/evaluationPanel';
 import { ExperimentsFeature } from './runs/experimentsPanel';
 import { ExportReportFeature } from './runs/exportReport';
 import { MonitoringFeature } from './panels/monitoring';
-import { registerModels } from './models/models';
+import { ModelsFeature } from './models/models';
 import { stopAllServers } from './models/modelServers';
 
 /**
@@ -34,7 +34,7 @@ export function activateFeatures(extension: vscode.ExtensionContext, log: vscode
   subs.push(new ExportReportFeature(ctx));
   const monitoring = new MonitoringFeature(ctx);
   subs.push(monitoring);
-  registerModels(ctx, editor.trust, editor.runs.onDidFinish, monitoring.verdicts);
+  subs.push(new ModelsFeature(ctx, editor.trust, editor.runs.onDidFinish, monitoring.verdicts));
   return ctx;
 }
 
