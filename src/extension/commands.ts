@@ -3,6 +3,7 @@ import type { DataSource, FromWebview, PanelKind, RenderedDigest } from '../prot
 import type { RunEvent } from '../protocol/runEvents';
 import { errorDetail, errorMessage } from '../protocol/errors';
 import type { PipewiseContext } from './context';
+import { own, type Owner } from './disposable';
 import type { GraphAck } from '../protocol/graph';
 import type { RunOutcome } from '../protocol/runEvents';
 import type { ExportKfpOptions } from '../protocol/export';
@@ -204,13 +205,14 @@ export interface MonitoringAckWanted {
 }
 
 type AnyTable = CommandTable & TestCommandTable;
-type Handler<K extends keyof AnyTable> = (...args: Parameters<AnyTable[K]>) => ReturnType<AnyTable[K]> | Promise<ReturnType<AnyTable[K]>>;
+export type Handler<K extends keyof AnyTable> = (...args: Parameters<AnyTable[K]>) => ReturnType<AnyTable[K]> | Promise<ReturnType<AnyTable[K]>>;
 
 /**
- * Registers a command's handler, tied to the extension's lifetime. A handler that throws logs the
- * stack, shows the message, and returns undefined: a command never rejects into VS Code's UI.
+ * Registers a command's handler, tied to `owner` (a feature's `_register`; the extension's lifetime
+ * when none is given). A handler that throws logs the stack, shows the message, and returns
+ * undefined: a command never rejects into VS Code's UI.
  */
-export function registerCommand<K extends keyof CommandTable>(ctx: PipewiseContext, id: K, handler: Handler<K>): void {
+export function registerCommand<K extends keyof CommandTable>(ctx: PipewiseContext, id: K, handler: Handler<K>, owner: Owner = ctx.extension.subscriptions): void {
   const run = async (...args: unknown[]): Promise<unknown> => {
     try {
       return await (handler as (...a: unknown[]) => unknown)(...args);
@@ -221,13 +223,13 @@ export function registerCommand<K extends keyof CommandTable>(ctx: PipewiseConte
     }
   };
   // A manifest command is already registered, as a stub the entry made at activation: bind to it.
-  ctx.extension.subscriptions.push(ctx.commandStubs?.bind(id, run) ?? vscode.commands.registerCommand(id, run));
+  own(owner, ctx.commandStubs?.bind(id, run) ?? vscode.commands.registerCommand(id, run));
 }
 
 /** Registers a test-only command, only when VS Code runs the extension's tests; errors reach the test. */
-export function registerTestCommand<K extends keyof TestCommandTable>(ctx: PipewiseContext, id: K, handler: Handler<K>): void {
+export function registerTestCommand<K extends keyof TestCommandTable>(ctx: PipewiseContext, id: K, handler: Handler<K>, owner: Owner = ctx.extension.subscriptions): void {
   if (ctx.extension.extensionMode !== vscode.ExtensionMode.Test) return;
-  ctx.extension.subscriptions.push(vscode.commands.registerCommand(id, handler as (...a: unknown[]) => unknown));
+  own(owner, vscode.commands.registerCommand(id, handler as (...a: unknown[]) => unknown));
 }
 
 /** Runs a command by its id, with its declared argument types. */

@@ -3,14 +3,14 @@ import './zodJitless';
 import type * as vscode from 'vscode';
 import type { CommandStubs, PipewiseContext } from './context';
 import { WorkerPort } from './workerPort';
-import { registerEditor } from './editor';
-import { registerDataPanels } from './panels/dataPanels';
-import { registerNotebooks } from './notebook/index';
-import { registerEvaluation } from './panels/evaluationPanel';
-import { registerExperiments } from './runs/experimentsPanel';
-import { registerExportReport } from './runs/exportReport';
-import { registerMonitoring } from './panels/monitoring';
-import { registerModels } from './models/models';
+import { EditorFeature } from './editor';
+import { DataPanelsFeature } from './panels/dataPanels';
+import { NotebooksFeature } from './notebook/index';
+import { EvaluationFeature } from './panels/evaluationPanel';
+import { ExperimentsFeature } from './runs/experimentsPanel';
+import { ExportReportFeature } from './runs/exportReport';
+import { MonitoringFeature } from './panels/monitoring';
+import { ModelsFeature } from './models/models';
 import { stopAllServers } from './models/modelServers';
 
 /**
@@ -23,15 +23,18 @@ export function activateFeatures(extension: vscode.ExtensionContext, log: vscode
   const worker = new WorkerPort(extension.extensionPath, log);
   extension.subscriptions.push(worker);
   const ctx: PipewiseContext = { extension, log, worker, commandStubs };
-  // Features: each area adds its registration here.
-  const editor = registerEditor(ctx);
-  registerDataPanels(ctx);
-  registerNotebooks(ctx);
-  registerEvaluation(ctx, editor.runs.onDidFinish);
-  registerExperiments(ctx);
-  registerExportReport(ctx);
-  const verdicts = registerMonitoring(ctx);
-  registerModels(ctx, editor.trust, editor.runs.onDidFinish, verdicts);
+  // Features: each area adds its feature here; each owns what it creates, and is disposed with the extension.
+  const subs = extension.subscriptions;
+  const editor = new EditorFeature(ctx);
+  subs.push(editor);
+  subs.push(new DataPanelsFeature(ctx));
+  subs.push(new NotebooksFeature(ctx));
+  subs.push(new EvaluationFeature(ctx, editor.runs.onDidFinish));
+  subs.push(new ExperimentsFeature(ctx));
+  subs.push(new ExportReportFeature(ctx));
+  const monitoring = new MonitoringFeature(ctx);
+  subs.push(monitoring);
+  subs.push(new ModelsFeature(ctx, editor.trust, editor.runs.onDidFinish, monitoring.verdicts));
   return ctx;
 }
 

@@ -52,6 +52,7 @@ test('the doorways the doc names are the symbols it says, in the files it says',
     ['src/extension/webviewHost.ts', /export abstract class WebviewHost\b/],
     ['src/extension/panelRegistry.ts', /export class PanelRegistry\b/],
     ['src/extension/commands.ts', /export interface CommandTable\b/],
+    ['src/extension/feature.ts', /export abstract class Feature\b/],
     ['webviews/shared/host.ts', /export function connect\b/],
     ['src/worker/client.ts', /export class WorkerClient\b/],
   ];

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { findComponent } from '../../core/catalogue';
 import { STAGE_KEYS, TOP_LEVEL_KEYS } from '../../core/parse';
 import type { PipewiseContext } from '../context';
+import { Feature } from '../feature';
 import { isPipelineDocument, toVsRange, type PipelineAnalysis, type PipelineDocuments } from '../pipelineDocuments';
 import { componentMarkdown, componentNames, paramDocs, paramMarkdown } from './catalogueDocs';
 import { componentOfStage, yamlContextAt } from './yamlContext';
@@ -20,33 +21,35 @@ const SEVERITY: Record<string, vscode.DiagnosticSeverity> = {
 };
 
 /** Diagnostics from the spec validator at the exact range, completion and hover for pipeline files. */
-export function registerAuthoring(ctx: PipewiseContext, documents: PipelineDocuments): void {
-  const collection = vscode.languages.createDiagnosticCollection('pipewise');
-  const publish = (a: PipelineAnalysis): void => {
-    collection.set(
-      a.uri,
-      a.diagnostics.map((d) => {
-        const diag = new vscode.Diagnostic(toVsRange(d.range), d.message, SEVERITY[d.severity] ?? vscode.DiagnosticSeverity.Error);
-        diag.source = 'pipewise';
-        diag.code = d.code;
-        return diag;
-      }),
+export class AuthoringFeature extends Feature {
+  constructor(ctx: PipewiseContext, documents: PipelineDocuments) {
+    super(ctx);
+    const collection = this._register(vscode.languages.createDiagnosticCollection('pipewise'));
+    const publish = (a: PipelineAnalysis): void => {
+      collection.set(
+        a.uri,
+        a.diagnostics.map((d) => {
+          const diag = new vscode.Diagnostic(toVsRange(d.range), d.message, SEVERITY[d.severity] ?? vscode.DiagnosticSeverity.Error);
+          diag.source = 'pipewise';
+          diag.code = d.code;
+          return diag;
+        }),
+      );
+    };
+    this._register(documents.onDidAnalyse(publish));
+    this._register(vscode.workspace.onDidCloseTextDocument((d) => collection.delete(d.uri)));
+    this._register(
+      vscode.languages.registerCompletionItemProvider(
+        PIPELINE_SELECTOR,
+        { provideCompletionItems: (doc, pos) => complete(doc, pos, documents, () => loadSnippets(ctx.extension.extensionUri.fsPath)) },
+        ':',
+        '.',
+        ' ',
+      ),
     );
-  };
-  ctx.extension.subscriptions.push(
-    collection,
-    documents.onDidAnalyse(publish),
-    vscode.workspace.onDidCloseTextDocument((d) => collection.delete(d.uri)),
-    vscode.languages.registerCompletionItemProvider(
-      PIPELINE_SELECTOR,
-      { provideCompletionItems: (doc, pos) => complete(doc, pos, documents, () => loadSnippets(ctx.extension.extensionUri.fsPath)) },
-      ':',
-      '.',
-      ' ',
-    ),
-    vscode.languages.registerHoverProvider(PIPELINE_SELECTOR, { provideHover: (doc, pos) => hover(doc, pos, documents) }),
-  );
-  documents.analyseOpen();
+    this._register(vscode.languages.registerHoverProvider(PIPELINE_SELECTOR, { provideHover: (doc, pos) => hover(doc, pos, documents) }));
+    documents.analyseOpen();
+  }
 }
 
 interface Snippet {

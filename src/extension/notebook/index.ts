@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { registerCommand } from '../commands';
+import { Feature } from '../feature';
 import type { PipewiseContext } from '../context';
 import { NOTEBOOK_TYPE, PipewiseKernel } from './kernel';
 import { pipewiseMetadata } from './pipelineRef';
@@ -16,45 +16,47 @@ export const NotebookCommands = {
 } as const;
 
 /** The notebook feature: the Pipewise kernel, its commands, and the renderer's "save chart" requests. */
-export function registerNotebooks(ctx: PipewiseContext): PipewiseKernel {
-  const kernel = new PipewiseKernel(ctx);
-  const subs = ctx.extension.subscriptions;
-  subs.push(kernel);
+export class NotebooksFeature extends Feature {
+  readonly kernel: PipewiseKernel;
 
-  // Notebooks made for Pipewise (they name a pipeline) get the Pipewise kernel preselected.
-  const prefer = (nb: vscode.NotebookDocument): void => {
-    if (nb.notebookType === NOTEBOOK_TYPE && pipewiseMetadata(nb)) kernel.controller.updateNotebookAffinity(nb, vscode.NotebookControllerAffinity.Preferred);
-  };
-  vscode.workspace.notebookDocuments.forEach(prefer);
-  subs.push(vscode.workspace.onDidOpenNotebookDocument(prefer));
+  constructor(ctx: PipewiseContext) {
+    super(ctx);
+    const kernel = (this.kernel = this._register(new PipewiseKernel(ctx)));
 
-  registerCommand(ctx, NotebookCommands.restartKernel, async () => {
-    await kernel.restart();
-    void vscode.window.showInformationMessage(
-      'Pipewise kernel restarted: a new worker process starts with the next cell. Every notebook\'s variables, DuckDB views and execution numbers were cleared; artifacts on disk are kept.',
+    // Notebooks made for Pipewise (they name a pipeline) get the Pipewise kernel preselected.
+    const prefer = (nb: vscode.NotebookDocument): void => {
+      if (nb.notebookType === NOTEBOOK_TYPE && pipewiseMetadata(nb)) kernel.controller.updateNotebookAffinity(nb, vscode.NotebookControllerAffinity.Preferred);
+    };
+    vscode.workspace.notebookDocuments.forEach(prefer);
+    this._register(vscode.workspace.onDidOpenNotebookDocument(prefer));
+
+    this.command(NotebookCommands.restartKernel, async () => {
+      await kernel.restart();
+      void vscode.window.showInformationMessage(
+        'Pipewise kernel restarted: a new worker process starts with the next cell. Every notebook\'s variables, DuckDB views and execution numbers were cleared; artifacts on disk are kept.',
+      );
+    });
+    this.command(NotebookCommands.openPipelineAsNotebook, (uri, options) => openPipelineAsNotebook(ctx, uri, options));
+
+    // The renderer asks the extension to save a chart (a webview cannot open a save dialog).
+    const messaging = vscode.notebooks.createRendererMessaging(RENDERER_ID);
+    this._register(
+      messaging.onDidReceiveMessage(async ({ message }) => {
+        const m = message as { type?: string; format?: string; data?: string; name?: string };
+        if (m.type !== 'saveChart' || (m.format !== 'png' && m.format !== 'svg') || typeof m.data !== 'string') return;
+        const base = (m.name ?? 'chart').replace(/[^\w.-]+/g, '_') || 'chart';
+        const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+        const target = await vscode.window.showSaveDialog({
+          defaultUri: folder ? vscode.Uri.joinPath(folder, `${base}.${m.format}`) : undefined,
+          filters: m.format === 'png' ? { 'PNG image': ['png'] } : { 'SVG image': ['svg'] },
+        });
+        if (!target) return;
+        const bytes = m.format === 'png' ? Buffer.from(m.data.replace(/^data:image\/png;base64,/, ''), 'base64') : Buffer.from(m.data, 'utf8');
+        await vscode.workspace.fs.writeFile(target, bytes);
+        ctx.log.info(`Saved chart to ${target.fsPath}`);
+      }),
     );
-  });
-  registerCommand(ctx, NotebookCommands.openPipelineAsNotebook, (uri, options) => openPipelineAsNotebook(ctx, uri, options));
-
-  // The renderer asks the extension to save a chart (a webview cannot open a save dialog).
-  const messaging = vscode.notebooks.createRendererMessaging(RENDERER_ID);
-  subs.push(
-    messaging.onDidReceiveMessage(async ({ message }) => {
-      const m = message as { type?: string; format?: string; data?: string; name?: string };
-      if (m.type !== 'saveChart' || (m.format !== 'png' && m.format !== 'svg') || typeof m.data !== 'string') return;
-      const base = (m.name ?? 'chart').replace(/[^\w.-]+/g, '_') || 'chart';
-      const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-      const target = await vscode.window.showSaveDialog({
-        defaultUri: folder ? vscode.Uri.joinPath(folder, `${base}.${m.format}`) : undefined,
-        filters: m.format === 'png' ? { 'PNG image': ['png'] } : { 'SVG image': ['svg'] },
-      });
-      if (!target) return;
-      const bytes = m.format === 'png' ? Buffer.from(m.data.replace(/^data:image\/png;base64,/, ''), 'base64') : Buffer.from(m.data, 'utf8');
-      await vscode.workspace.fs.writeFile(target, bytes);
-      ctx.log.info(`Saved chart to ${target.fsPath}`);
-    }),
-  );
-  return kernel;
+  }
 }
 
 /**

@@ -9,7 +9,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { buildEvaluationView, buildImportanceView, type MetricsFile } from '../../core/evaluationView';
 import type { EvaluationRun, FeatureImportanceFile, FromEvaluationMessage, PredictionsFile, ToEvaluationMessage } from '../../protocol/evaluation';
-import { executeCommand, registerCommand, registerTestCommand } from '../commands';
+import { executeCommand } from '../commands';
+import { Feature } from '../feature';
 import type { PipewiseContext } from '../context';
 import { WebviewHost } from '../webviewHost';
 import { PanelRegistry } from '../panelRegistry';
@@ -162,33 +163,35 @@ class EvaluationPanel extends WebviewHost<ToEvaluationMessage, FromEvaluationMes
   }
 }
 
-/** `runEnded`: fires when a run started in the editor ends; open panels read their evaluation's runs again (a newer one makes them stale). */
-export function registerEvaluation(ctx: PipewiseContext, runEnded?: vscode.Event<unknown>): void {
-  const panels = new PanelRegistry(ctx.extension.extensionUri, {
-    viewType: EVALUATION_VIEW_TYPE,
-    keyOf: (s: { file: string }) => path.resolve(s.file),
-    title: () => 'Evaluation',
-    create: (webviewPanel, s) => new EvaluationPanel(path.resolve(s.file), webviewPanel, ctx),
-    isState: (st): st is { file: string } => typeof (st as { file?: unknown } | undefined)?.file === 'string',
-  });
-  if (runEnded) ctx.extension.subscriptions.push(runEnded(() => panels.all().forEach((p) => void p.load())));
-  registerCommand(ctx, 'pipewise.openEvaluation', async (arg?: unknown) => {
-    let file = metricsFileOf(arg);
-    if (!file) {
-      const active = vscode.window.activeTextEditor?.document.uri;
-      if (active?.scheme === 'file' && path.basename(active.fsPath) === 'metrics.json') file = active.fsPath;
-    }
-    if (!file) {
-      const picked = await vscode.window.showOpenDialog({ title: 'Open an evaluation (metrics.json)', canSelectMany: false, filters: { Evaluation: ['json'] } });
-      file = picked?.[0] ? metricsFileOf(picked[0]) : undefined;
-    }
-    if (!file) return;
-    const { panel, created } = panels.show({ file });
-    if (!created) await panel.load();
-  });
-  registerTestCommand(ctx, 'pipewise.test.evaluationAck', (arg: unknown) => {
-    const file = metricsFileOf(arg);
-    return file ? panels.get(path.resolve(file))?.ack : undefined;
-  });
-  ctx.extension.subscriptions.push(panels);
+/** The evaluation panels and their command, owned by this feature. `runEnded`: fires when a run started in the editor ends; open panels read their evaluation's runs again (a newer one makes them stale). */
+export class EvaluationFeature extends Feature {
+  constructor(ctx: PipewiseContext, runEnded?: vscode.Event<unknown>) {
+    super(ctx);
+    const panels = this._register(new PanelRegistry(ctx.extension.extensionUri, {
+      viewType: EVALUATION_VIEW_TYPE,
+      keyOf: (s: { file: string }) => path.resolve(s.file),
+      title: () => 'Evaluation',
+      create: (webviewPanel, s) => new EvaluationPanel(path.resolve(s.file), webviewPanel, ctx),
+      isState: (st): st is { file: string } => typeof (st as { file?: unknown } | undefined)?.file === 'string',
+    }));
+    if (runEnded) this._register(runEnded(() => panels.all().forEach((p) => void p.load())));
+    this.command('pipewise.openEvaluation', async (arg?: unknown) => {
+      let file = metricsFileOf(arg);
+      if (!file) {
+        const active = vscode.window.activeTextEditor?.document.uri;
+        if (active?.scheme === 'file' && path.basename(active.fsPath) === 'metrics.json') file = active.fsPath;
+      }
+      if (!file) {
+        const picked = await vscode.window.showOpenDialog({ title: 'Open an evaluation (metrics.json)', canSelectMany: false, filters: { Evaluation: ['json'] } });
+        file = picked?.[0] ? metricsFileOf(picked[0]) : undefined;
+      }
+      if (!file) return;
+      const { panel, created } = panels.show({ file });
+      if (!created) await panel.load();
+    });
+    this.testCommand('pipewise.test.evaluationAck', (arg: unknown) => {
+      const file = metricsFileOf(arg);
+      return file ? panels.get(path.resolve(file))?.ack : undefined;
+    });
+  }
 }

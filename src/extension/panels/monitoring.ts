@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { MonitoringState } from '../../protocol/monitoring';
-import { registerCommand, registerTestCommand } from '../commands';
+import { Feature } from '../feature';
 import type { PipewiseContext } from '../context';
 import { PanelRegistry } from '../panelRegistry';
 import { MONITORING_VIEW_TYPE, MonitoringPanel } from './monitoringPanel';
@@ -53,32 +53,36 @@ function isState(s: unknown): s is MonitoringState {
   return !!x && typeof x.pipelineFile === 'string' && typeof x.logDir === 'string' && (x.by === 'hour' || x.by === 'day');
 }
 
-/** The verdicts the panels reach, for the Models view's warning badge. */
-export function registerMonitoring(ctx: PipewiseContext): MonitoringVerdicts {
-  const verdicts = new MonitoringVerdicts();
-  const panels = new PanelRegistry(ctx.extension.extensionUri, {
-    viewType: MONITORING_VIEW_TYPE,
-    keyOf: (s: MonitoringState) => MonitoringPanel.keyOf(s.pipelineFile, s.logDir),
-    title: () => 'Monitoring',
-    create: (webviewPanel, s) => new MonitoringPanel(ctx, webviewPanel, s, verdicts),
-    isState,
-  });
-  const find = (logDir: string): MonitoringPanel | undefined => panels.find((p) => path.resolve(p.state.logDir) === path.resolve(logDir));
+/** The monitoring panels and their command, owned by this feature. */
+export class MonitoringFeature extends Feature {
+  /** The verdicts the panels reach, for the Models view's warning badge. */
+  readonly verdicts: MonitoringVerdicts;
 
-  registerCommand(ctx, 'pipewise.openMonitoring', async (pipelineUri?: vscode.Uri, logDir?: string) => {
-    const pipeline = pipelineUri ?? (await pickPipeline());
-    if (!pipeline) return undefined;
-    const dir = logDir ?? (await pickLogDir(pipeline.fsPath));
-    if (!dir) return undefined;
-    const { panel, created } = panels.show({ pipelineFile: pipeline.fsPath, logDir: path.resolve(dir), by: 'hour' });
-    if (!created) await panel.load();
-    return panel.panel.title;
-  });
-  registerTestCommand(ctx, 'pipewise.test.monitoringAck', async (logDir, want) => {
-    const p = find(logDir);
-    if (!p) throw new Error(`no monitoring panel open on ${logDir}`);
-    return p.waitForAck((a) => a.kind === (want?.kind ?? 'report') && (want?.requests === undefined || a.requests === want.requests) && (want?.overlay === undefined || a.overlay === want.overlay), want?.timeoutMs ?? 60_000, want?.fresh ?? false);
-  });
-  ctx.extension.subscriptions.push(panels, verdicts);
-  return verdicts;
+  constructor(ctx: PipewiseContext) {
+    super(ctx);
+    const verdicts = (this.verdicts = this._register(new MonitoringVerdicts()));
+    const panels = this._register(new PanelRegistry(ctx.extension.extensionUri, {
+      viewType: MONITORING_VIEW_TYPE,
+      keyOf: (s: MonitoringState) => MonitoringPanel.keyOf(s.pipelineFile, s.logDir),
+      title: () => 'Monitoring',
+      create: (webviewPanel, s) => new MonitoringPanel(ctx, webviewPanel, s, verdicts),
+      isState,
+    }));
+    const find = (logDir: string): MonitoringPanel | undefined => panels.find((p) => path.resolve(p.state.logDir) === path.resolve(logDir));
+
+    this.command('pipewise.openMonitoring', async (pipelineUri?: vscode.Uri, logDir?: string) => {
+      const pipeline = pipelineUri ?? (await pickPipeline());
+      if (!pipeline) return undefined;
+      const dir = logDir ?? (await pickLogDir(pipeline.fsPath));
+      if (!dir) return undefined;
+      const { panel, created } = panels.show({ pipelineFile: pipeline.fsPath, logDir: path.resolve(dir), by: 'hour' });
+      if (!created) await panel.load();
+      return panel.panel.title;
+    });
+    this.testCommand('pipewise.test.monitoringAck', async (logDir, want) => {
+      const p = find(logDir);
+      if (!p) throw new Error(`no monitoring panel open on ${logDir}`);
+      return p.waitForAck((a) => a.kind === (want?.kind ?? 'report') && (want?.requests === undefined || a.requests === want.requests) && (want?.overlay === undefined || a.overlay === want.overlay), want?.timeoutMs ?? 60_000, want?.fresh ?? false);
+    });
+  }
 }

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { parsePipeline } from '../../core/parse';
 import { buildExperiments, type EvaluationInput, type ExecutionInput, type TrialsInput, validIntervals } from '../../core/experiments';
 import type { ExperimentsView, FromExperimentsMessage, ToExperimentsMessage } from '../../protocol/experiments';
-import { executeCommand, registerCommand, registerTestCommand } from '../commands';
+import { executeCommand } from '../commands';
+import { Feature } from '../feature';
 import type { PipewiseContext } from '../context';
 import { PanelRegistry } from '../panelRegistry';
 import { WebviewHost } from '../webviewHost';
@@ -198,47 +199,50 @@ interface ExperimentsState {
   readonly file: string;
 }
 
-export function registerExperiments(ctx: PipewiseContext): void {
-  const panels = new PanelRegistry(ctx.extension.extensionUri, {
-    viewType: EXPERIMENTS_VIEW_TYPE,
-    keyOf: (s: ExperimentsState) => path.resolve(s.file),
-    title: (s) => experimentsTitle(s.file),
-    create: (webviewPanel, s) => new ExperimentsPanel(path.resolve(s.file), webviewPanel, ctx),
-    isState: (s): s is ExperimentsState => typeof (s as Partial<ExperimentsState> | undefined)?.file === 'string',
-  });
-  registerCommand(ctx, 'pipewise.showExperiments', async (arg?: unknown) => {
-    const uri = arg instanceof vscode.Uri ? arg : arg && typeof arg === 'object' && 'uri' in arg && (arg as { uri: unknown }).uri instanceof vscode.Uri ? (arg as { uri: vscode.Uri }).uri : vscode.window.activeTextEditor?.document.uri;
-    if (!uri || !/\.pipeline\.ya?ml$/.test(uri.fsPath)) {
-      void vscode.window.showInformationMessage('Open the experiments of a pipeline from the Runs view, or with its *.pipeline.yaml file active.');
-      return;
-    }
-    const { panel, created } = panels.show({ file: uri.fsPath });
-    if (!created) await panel.refresh();
-  });
-  registerCommand(ctx, 'pipewise.exportExperimentsCsv', async (arg?: unknown, target?: vscode.Uri) => {
-    const uri = arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;
-    const panel = uri ? panels.get(path.resolve(uri.fsPath)) : undefined;
-    if (!panel) {
-      void vscode.window.showInformationMessage('Open the experiments of a pipeline first (Pipewise: Show Experiments), then export its table.');
-      return undefined;
-    }
-    const { csv, rows } = await panel.tableCsv();
-    const name = `${path.basename(panel.file).replace(/\.pipeline\.ya?ml$/, '')}-experiments.csv`;
-    const to = target ?? (await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(path.join(path.dirname(panel.file), name)), filters: { CSV: ['csv'] }, saveLabel: 'Export' }));
-    if (!to) return undefined;
-    // Whole or not at all: a spreadsheet open on a half-written file would read a short table.
-    const tmp = `${to.fsPath}.${process.pid}.tmp`;
-    await fs.writeFile(tmp, csv);
-    await fs.rename(tmp, to.fsPath);
-    ctx.log.info(`[experiments] wrote ${rows} run(s) as shown to ${to.fsPath}`);
-    void vscode.window.showInformationMessage(`Exported ${rows} run(s) to ${path.basename(to.fsPath)}.`);
-    return to.fsPath;
-  });
-  registerTestCommand(ctx, 'pipewise.test.experimentsAck', (uri: unknown) => (uri instanceof vscode.Uri ? panels.get(path.resolve(uri.fsPath))?.ack : undefined));
-  registerTestCommand(ctx, 'pipewise.test.experimentsPost', (uri: unknown, message: ToExperimentsMessage) => {
-    const p = uri instanceof vscode.Uri ? panels.get(path.resolve(uri.fsPath)) : undefined;
-    p?.send(message);
-    return !!p;
-  });
-  ctx.extension.subscriptions.push(panels);
+/** The experiments panels and their commands, owned by this feature. */
+export class ExperimentsFeature extends Feature {
+  constructor(ctx: PipewiseContext) {
+    super(ctx);
+    const panels = this._register(new PanelRegistry(ctx.extension.extensionUri, {
+      viewType: EXPERIMENTS_VIEW_TYPE,
+      keyOf: (s: ExperimentsState) => path.resolve(s.file),
+      title: (s) => experimentsTitle(s.file),
+      create: (webviewPanel, s) => new ExperimentsPanel(path.resolve(s.file), webviewPanel, ctx),
+      isState: (s): s is ExperimentsState => typeof (s as Partial<ExperimentsState> | undefined)?.file === 'string',
+    }));
+    this.command('pipewise.showExperiments', async (arg?: unknown) => {
+      const uri = arg instanceof vscode.Uri ? arg : arg && typeof arg === 'object' && 'uri' in arg && (arg as { uri: unknown }).uri instanceof vscode.Uri ? (arg as { uri: vscode.Uri }).uri : vscode.window.activeTextEditor?.document.uri;
+      if (!uri || !/\.pipeline\.ya?ml$/.test(uri.fsPath)) {
+        void vscode.window.showInformationMessage('Open the experiments of a pipeline from the Runs view, or with its *.pipeline.yaml file active.');
+        return;
+      }
+      const { panel, created } = panels.show({ file: uri.fsPath });
+      if (!created) await panel.refresh();
+    });
+    this.command('pipewise.exportExperimentsCsv', async (arg?: unknown, target?: vscode.Uri) => {
+      const uri = arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;
+      const panel = uri ? panels.get(path.resolve(uri.fsPath)) : undefined;
+      if (!panel) {
+        void vscode.window.showInformationMessage('Open the experiments of a pipeline first (Pipewise: Show Experiments), then export its table.');
+        return undefined;
+      }
+      const { csv, rows } = await panel.tableCsv();
+      const name = `${path.basename(panel.file).replace(/\.pipeline\.ya?ml$/, '')}-experiments.csv`;
+      const to = target ?? (await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(path.join(path.dirname(panel.file), name)), filters: { CSV: ['csv'] }, saveLabel: 'Export' }));
+      if (!to) return undefined;
+      // Whole or not at all: a spreadsheet open on a half-written file would read a short table.
+      const tmp = `${to.fsPath}.${process.pid}.tmp`;
+      await fs.writeFile(tmp, csv);
+      await fs.rename(tmp, to.fsPath);
+      ctx.log.info(`[experiments] wrote ${rows} run(s) as shown to ${to.fsPath}`);
+      void vscode.window.showInformationMessage(`Exported ${rows} run(s) to ${path.basename(to.fsPath)}.`);
+      return to.fsPath;
+    });
+    this.testCommand('pipewise.test.experimentsAck', (uri: unknown) => (uri instanceof vscode.Uri ? panels.get(path.resolve(uri.fsPath))?.ack : undefined));
+    this.testCommand('pipewise.test.experimentsPost', (uri: unknown, message: ToExperimentsMessage) => {
+      const p = uri instanceof vscode.Uri ? panels.get(path.resolve(uri.fsPath)) : undefined;
+      p?.send(message);
+      return !!p;
+    });
+  }
 }

@@ -6,7 +6,8 @@
  */
 import * as vscode from 'vscode';
 import path from 'node:path';
-import { registerCommand, type ExportReportOptions, type ReportTarget } from '../commands';
+import type { ExportReportOptions, ReportTarget } from '../commands';
+import { Feature } from '../feature';
 import type { PipewiseContext } from '../context';
 import { ExportReportRequest, type ExportReportResult } from '../../protocol/report';
 
@@ -20,37 +21,41 @@ function resolveTarget(target: ReportTarget): { pipelineFile: string; runId?: st
   return active && PIPELINE_FILE.test(active.fsPath) ? { pipelineFile: active.fsPath } : undefined;
 }
 
-export function registerExportReport(ctx: PipewiseContext): void {
-  registerCommand(ctx, 'pipewise.exportReport', async (target?: ReportTarget, options?: ExportReportOptions): Promise<ExportReportResult | undefined> => {
-    const what = resolveTarget(target);
-    if (!what) {
-      void vscode.window.showInformationMessage('Export a report from a run in the Runs view, the evaluation or experiments panel, or with a *.pipeline.yaml file active.');
-      return undefined;
-    }
-    let out = options?.out;
-    if (!out) {
-      const name = `report-${what.runId ?? 'latest'}.html`;
-      const picked = await vscode.window.showSaveDialog({
-        title: 'Export Report',
-        saveLabel: 'Export',
-        defaultUri: vscode.Uri.file(path.join(path.dirname(what.pipelineFile), name)),
-        filters: { 'HTML page (self-contained)': ['html'], 'Markdown (GitHub, for a pull request)': ['md'] },
+/** *Export Report…*: the one command, owned by this feature. */
+export class ExportReportFeature extends Feature {
+  constructor(ctx: PipewiseContext) {
+    super(ctx);
+    this.command('pipewise.exportReport', async (target?: ReportTarget, options?: ExportReportOptions): Promise<ExportReportResult | undefined> => {
+      const what = resolveTarget(target);
+      if (!what) {
+        void vscode.window.showInformationMessage('Export a report from a run in the Runs view, the evaluation or experiments panel, or with a *.pipeline.yaml file active.');
+        return undefined;
+      }
+      let out = options?.out;
+      if (!out) {
+        const name = `report-${what.runId ?? 'latest'}.html`;
+        const picked = await vscode.window.showSaveDialog({
+          title: 'Export Report',
+          saveLabel: 'Export',
+          defaultUri: vscode.Uri.file(path.join(path.dirname(what.pipelineFile), name)),
+          filters: { 'HTML page (self-contained)': ['html'], 'Markdown (GitHub, for a pull request)': ['md'] },
+        });
+        if (!picked) return undefined;
+        out = picked.fsPath;
+      }
+      const against = options?.against ?? what.against;
+      const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Writing the report…', cancellable: true }, (_progress, token) =>
+        ctx.worker.request(ExportReportRequest, { pipelineFile: what.pipelineFile, out, ...(what.runId ? { runId: what.runId } : {}), ...(against ? { against } : {}) }, token),
+      );
+      ctx.log.info(`[report] wrote ${result.out} (${result.format}, run ${result.runId}, ${result.blessed ? 'blessed' : 'not blessed'})`);
+      // Not awaited: the command resolves with the result while the notification waits for a click.
+      void vscode.window.showInformationMessage(`Report on run ${result.runId} written to ${path.basename(result.out)} (${result.blessed ? 'blessed' : 'not blessed'}).`, 'Open').then(async (choice) => {
+        if (choice !== 'Open') return;
+        const uri = vscode.Uri.file(result.out);
+        if (result.format === 'html') await vscode.env.openExternal(uri);
+        else await vscode.window.showTextDocument(uri);
       });
-      if (!picked) return undefined;
-      out = picked.fsPath;
-    }
-    const against = options?.against ?? what.against;
-    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Writing the report…', cancellable: true }, (_progress, token) =>
-      ctx.worker.request(ExportReportRequest, { pipelineFile: what.pipelineFile, out, ...(what.runId ? { runId: what.runId } : {}), ...(against ? { against } : {}) }, token),
-    );
-    ctx.log.info(`[report] wrote ${result.out} (${result.format}, run ${result.runId}, ${result.blessed ? 'blessed' : 'not blessed'})`);
-    // Not awaited: the command resolves with the result while the notification waits for a click.
-    void vscode.window.showInformationMessage(`Report on run ${result.runId} written to ${path.basename(result.out)} (${result.blessed ? 'blessed' : 'not blessed'}).`, 'Open').then(async (choice) => {
-      if (choice !== 'Open') return;
-      const uri = vscode.Uri.file(result.out);
-      if (result.format === 'html') await vscode.env.openExternal(uri);
-      else await vscode.window.showTextDocument(uri);
+      return result;
     });
-    return result;
-  });
+  }
 }

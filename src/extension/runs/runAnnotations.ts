@@ -5,7 +5,8 @@
  */
 import * as vscode from 'vscode';
 import path from 'node:path';
-import { registerCommand, type RunTarget } from '../commands';
+import type { RunTarget } from '../commands';
+import { Feature } from '../feature';
 import type { PipewiseContext } from '../context';
 import { AnnotateRunRequest } from '../../protocol/store';
 import { PipewiseError, errorMessage } from '../../core/errors';
@@ -36,39 +37,43 @@ export async function readRunAnnotations(pipelineFile: string, store: string, ru
   return parseRunAnnotations(value, file);
 }
 
-export function registerRunAnnotations(ctx: PipewiseContext, changed: () => void): void {
-  const annotate = async (target: RunTarget, change: RunAnnotations): Promise<RunAnnotations | undefined> => {
-    const run = resolveRun(target);
-    if (!run) {
-      void vscode.window.showInformationMessage('Pick a run in the Runs view or the experiments table.');
-      return undefined;
-    }
-    if (!vscode.workspace.isTrusted) {
-      void vscode.window.showWarningMessage('Pipewise changes a store only in a trusted workspace.');
-      return undefined;
-    }
-    const stored = await ctx.worker.request(AnnotateRunRequest, { pipelineFile: run.pipelineFile, runId: run.runId, change });
-    changed();
-    return stored;
-  };
-  const current = (target: RunTarget): RunAnnotations => (target && 'annotations' in target ? (target.annotations ?? {}) : {});
+/** Rename, note and star a run: the commands, owned by this feature; `changed` runs after each stored change. */
+export class RunAnnotationsFeature extends Feature {
+  constructor(ctx: PipewiseContext, changed: () => void) {
+    super(ctx);
+    const annotate = async (target: RunTarget, change: RunAnnotations): Promise<RunAnnotations | undefined> => {
+      const run = resolveRun(target);
+      if (!run) {
+        void vscode.window.showInformationMessage('Pick a run in the Runs view or the experiments table.');
+        return undefined;
+      }
+      if (!vscode.workspace.isTrusted) {
+        void vscode.window.showWarningMessage('Pipewise changes a store only in a trusted workspace.');
+        return undefined;
+      }
+      const stored = await ctx.worker.request(AnnotateRunRequest, { pipelineFile: run.pipelineFile, runId: run.runId, change });
+      changed();
+      return stored;
+    };
+    const current = (target: RunTarget): RunAnnotations => (target && 'annotations' in target ? (target.annotations ?? {}) : {});
 
-  registerCommand(ctx, 'pipewise.renameRun', async (target, name) => {
-    const value =
-      name ??
-      (await vscode.window.showInputBox({
-        title: 'Rename Run',
-        prompt: 'A name for the run (empty removes it)',
-        value: current(target).name ?? '',
-        validateInput: (v) => (v.length > MAX_RUN_NAME ? `at most ${MAX_RUN_NAME} characters` : undefined),
-      }));
-    return value === undefined ? undefined : annotate(target, { name: value });
-  });
-  registerCommand(ctx, 'pipewise.editRunNote', async (target, note) => {
-    const value = note ?? (await vscode.window.showInputBox({ title: 'Edit Run Note', prompt: 'A note on the run (empty removes it)', value: current(target).note ?? '' }));
-    return value === undefined ? undefined : annotate(target, { note: value });
-  });
-  registerCommand(ctx, 'pipewise.toggleRunStar', async (target, starred) => annotate(target, { starred: starred ?? !current(target).starred }));
-  registerCommand(ctx, 'pipewise.starRun', async (target) => annotate(target, { starred: true }));
-  registerCommand(ctx, 'pipewise.unstarRun', async (target) => annotate(target, { starred: false }));
+    this.command('pipewise.renameRun', async (target, name) => {
+      const value =
+        name ??
+        (await vscode.window.showInputBox({
+          title: 'Rename Run',
+          prompt: 'A name for the run (empty removes it)',
+          value: current(target).name ?? '',
+          validateInput: (v) => (v.length > MAX_RUN_NAME ? `at most ${MAX_RUN_NAME} characters` : undefined),
+        }));
+      return value === undefined ? undefined : annotate(target, { name: value });
+    });
+    this.command('pipewise.editRunNote', async (target, note) => {
+      const value = note ?? (await vscode.window.showInputBox({ title: 'Edit Run Note', prompt: 'A note on the run (empty removes it)', value: current(target).note ?? '' }));
+      return value === undefined ? undefined : annotate(target, { note: value });
+    });
+    this.command('pipewise.toggleRunStar', async (target, starred) => annotate(target, { starred: starred ?? !current(target).starred }));
+    this.command('pipewise.starRun', async (target) => annotate(target, { starred: true }));
+    this.command('pipewise.unstarRun', async (target) => annotate(target, { starred: false }));
+  }
 }
