@@ -140,7 +140,9 @@ function noteFailures(layer, label, output) {
     const m = /^\s*(?:\[[^\]]*\]\s*)?✖ (.+?)(?: \([\d.]+ ?ms\))?\s*$/.exec(lines[i]);
     if (!m || m[1] === 'failing tests:' || seen.has(m[1])) continue;
     seen.add(m[1]);
-    const detail = lines.slice(i + 1, i + 40).map((l) => l.trim()).filter((l) => l && !/^at /.test(l) && !/^\[/.test(l)).slice(0, 4);
+    const after = lines.slice(i + 1, i + 40);
+    const next = after.findIndex((l) => /^\s*(?:\[[^\]]*\]\s*)?[✔✖ℹ] /.test(l));
+    const detail = (next >= 0 ? after.slice(0, next) : after).map((l) => l.trim()).filter((l) => l && !/^at /.test(l)).slice(0, 4);
     failures.push({ layer, label, name: m[1], detail });
   }
 }
