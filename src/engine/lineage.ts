@@ -462,6 +462,14 @@ export function runProcessAlive(r: Pick<RunRecord, 'pid' | 'processStart' | 'wor
   return sameProcessAlive(r) || (r.worker !== undefined && sameProcessAlive(r.worker));
 }
 
+/**
+ * The run's own process is gone but its supervised child (worker) still lives: an orphan, which
+ * kills itself when its IPC channel to the dead parent closes (src/cli/supervise.ts), within moments.
+ */
+export function orphanedWorker(r: Pick<RunRecord, 'pid' | 'processStart' | 'worker'>): boolean {
+  return r.worker !== undefined && !sameProcessAlive(r) && sameProcessAlive(r.worker);
+}
+
 function sameProcessAlive(r: ProcessRef): boolean {
   if (!processAlive(r.pid)) return false;
   if (r.processStart === undefined) return true;

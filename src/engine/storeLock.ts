@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { CancelledError, PipewiseError } from '../core/errors';
-import { processStartMs, runOwner, runProcessAlive, type ProcessRef } from './lineage';
+import { processStartMs, runOwner, orphanedWorker, runProcessAlive, type ProcessRef } from './lineage';
 import { ownedPath, StoreLinkError } from './store';
 
 export interface LockHolder {
@@ -79,6 +79,9 @@ export function describeHolder(h: LockHolder): string {
   return `${JSON.stringify(String(h.command))} (pid ${h.pid}, since ${since})`;
 }
 
+/** How long a new run waits for an orphaned supervised child (its parent killed) to end itself. */
+const ORPHAN_GRACE_MS = 5000;
+
 export async function acquireStoreLock(storeDir: string, options: LockOptions): Promise<StoreLock> {
   await fs.mkdir(storeDir, { recursive: true });
   // The lock, like everything the store writes, is never a symbolic link (store.ts ownedPath).
@@ -96,6 +99,7 @@ export async function acquireStoreLock(storeDir: string, options: LockOptions): 
   const me: LockHolder = { ...runOwner(), since: new Date().toISOString(), command: options.command, token: randomBytes(8).toString('hex') };
   const deadline = Date.now() + (options.waitMs ?? 0);
   let announced = false;
+  let orphanGraceUntil: number | undefined;
   for (;;) {
     if (options.signal?.aborted) throw new CancelledError();
     if (await tryCreate(file, me)) break;
@@ -104,7 +108,10 @@ export async function acquireStoreLock(storeDir: string, options: LockOptions): 
       // Nobody alive holds it (or a writer died between create and write): take it over.
       if (await takeOver(file, holder)) continue;
     } else {
-      if (Date.now() >= deadline) throw new StoreLockedError(storeDir, holder);
+      // A holder whose own process died (SIGKILL) leaves its supervised child, which ends itself as
+      // soon as it sees its parent gone: wait for that rather than refuse a run that comes right after.
+      if (orphanedWorker(holder) && orphanGraceUntil === undefined) orphanGraceUntil = Date.now() + ORPHAN_GRACE_MS;
+      if (Date.now() >= deadline && !(orphanGraceUntil !== undefined && Date.now() < orphanGraceUntil && orphanedWorker(holder))) throw new StoreLockedError(storeDir, holder);
       if (!announced) options.onWait?.(holder);
       announced = true;
     }
