@@ -6,21 +6,41 @@ import type { CommandHandler, CommandStubs as CommandStubsPort } from './context
  * after `activate` returned (src/extension/extension.ts), and each feature then binds its handler
  * here (`registerCommand` in commands.ts). A command run before that — the one that activated the
  * extension, a CodeLens clicked at once — waits for the load instead of failing with "command not
- * found", and fails with the load's error if it failed.
+ * found", and fails with the load's error if it failed. A command whose feature loads when first
+ * used (src/extension/featureLoader.ts) has no handler once the features loaded: its run asks the
+ * loader for it.
  */
 export class CommandStubs implements CommandStubsPort, vscode.Disposable {
   private readonly handlers = new Map<string, CommandHandler>();
-  private readonly registrations: vscode.Disposable[];
+  private readonly ids = new Set<string>();
+  private readonly registrations: vscode.Disposable[] = [];
   private readonly loaded: Promise<void>;
   private settleLoad: (error?: unknown) => void = () => undefined;
+  private loader: ((id: string) => Promise<unknown> | undefined) | undefined;
 
-  constructor(private readonly ids: ReadonlySet<string>) {
+  constructor(ids: Iterable<string>) {
     this.loaded = new Promise<void>((resolve, reject) => {
       this.settleLoad = (error) => (error === undefined ? resolve() : reject(error));
     });
     // Awaited by every stub; a failed load is reported by the entry, not as an unhandled rejection.
     this.loaded.catch(() => undefined);
-    this.registrations = [...ids].map((id) => vscode.commands.registerCommand(id, (...args: unknown[]) => this.run(id, args)));
+    this.add(ids);
+  }
+
+  add(ids: Iterable<string>): void {
+    for (const id of ids) {
+      if (this.ids.has(id)) continue;
+      this.ids.add(id);
+      this.registrations.push(vscode.commands.registerCommand(id, (...args: unknown[]) => this.run(id, args)));
+    }
+  }
+
+  setLoader(load: (id: string) => Promise<unknown> | undefined): void {
+    this.loader = load;
+  }
+
+  bound(): ReadonlySet<string> {
+    return new Set(this.handlers.keys());
   }
 
   bind(id: string, handler: CommandHandler): vscode.Disposable | undefined {
@@ -42,6 +62,8 @@ export class CommandStubs implements CommandStubsPort, vscode.Disposable {
 
   private async run(id: string, args: unknown[]): Promise<unknown> {
     await this.loaded;
+    // A command of a feature loaded when first used: this run loads it (a failed load rejects here).
+    if (!this.handlers.has(id)) await this.loader?.(id);
     const handler = this.handlers.get(id);
     if (!handler) throw new Error(`Pipewise has no handler for the command ${id}`);
     return handler(...args);

@@ -169,6 +169,15 @@ export interface TestCommandTable {
   'pipewise.test.runStatus': () => { readonly text: string; readonly tooltip: string; readonly file?: string };
   /** Overrides the workspace trust Pipewise sees (undefined: VS Code's again). */
   'pipewise.test.setTrusted': (value?: boolean) => void;
+  /**
+   * The features loaded when first used (src/extension/featureLoader.ts), after unloading `unload` and
+   * loading `load`: each one's name, whether it is loaded, its declared commands and those bound; and
+   * the manifest commands no feature handles now.
+   */
+  'pipewise.test.features': (action?: { readonly load?: readonly string[]; readonly unload?: string }) => {
+    readonly late: readonly { readonly name: string; readonly loaded: boolean; readonly commands: readonly string[]; readonly bound: readonly string[] }[];
+    readonly unbound: readonly string[];
+  };
   /** Waits for a data panel to report a render the test wants. */
   'pipewise.internal.panelDigest': (id: string, want?: DigestWanted) => RenderedDigest;
   /** Handles a message as if the data panel's webview had sent it. */
@@ -229,7 +238,9 @@ export function registerCommand<K extends keyof CommandTable>(ctx: PipewiseConte
 /** Registers a test-only command, only when VS Code runs the extension's tests; errors reach the test. */
 export function registerTestCommand<K extends keyof TestCommandTable>(ctx: PipewiseContext, id: K, handler: Handler<K>, owner: Owner = ctx.extension.subscriptions): void {
   if (ctx.extension.extensionMode !== vscode.ExtensionMode.Test) return;
-  own(owner, vscode.commands.registerCommand(id, handler as (...a: unknown[]) => unknown));
+  const run = handler as (...a: unknown[]) => unknown;
+  // A feature loaded when first used has stubs for its test commands too (src/extension/featureLoader.ts).
+  own(owner, ctx.commandStubs?.bind(id, run) ?? vscode.commands.registerCommand(id, run));
 }
 
 /** Runs a command by its id, with its declared argument types. */

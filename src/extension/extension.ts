@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { errorDetail, errorMessage } from '../core/errors';
 import { CommandStubs, manifestCommandIds } from './commandStubs';
 import type { PipewiseApi, PipewiseContext } from './context';
@@ -9,10 +10,12 @@ import type * as Features from './features';
  * The extension's entry, a bundle of a few kilobytes: VS Code's activation waits only for this file
  * and `activate`, which creates the log and registers every manifest command as a stub
  * (src/extension/commandStubs.ts). The features — zod schemas, yaml, the worker port, every view,
- * panel and provider — are their own bundle (out/features.js, built from src/extension/features.ts),
- * loaded on the next turn of the event loop, after `activate` returned: requiring and evaluating it
- * is most of what activation used to cost (see bench/README.md, "Activation"). Nothing else may
- * import features.ts at run time: the two bundles would each hold a copy of every shared module.
+ * panel and provider — are their own ES-module bundle (out/features/index.mjs and its chunks, built
+ * from src/extension/features.ts), imported on the next turn of the event loop, after `activate`
+ * returned: loading and evaluating it is most of what activation used to cost (see bench/README.md,
+ * "Activation"). The features used less often load later still, when first used
+ * (src/extension/featureLoader.ts). Nothing else may import features.ts at run time: the two bundles
+ * would each hold a copy of every shared module.
  */
 
 /** The loaded features bundle, for `deactivate`. */
@@ -25,16 +28,7 @@ export function activate(context: vscode.ExtensionContext): PipewiseApi {
   const stubs = new CommandStubs(manifestCommandIds(context.extension.packageJSON));
   context.subscriptions.push(stubs);
   let loaded: PipewiseContext | undefined;
-  const ready = new Promise<PipewiseContext>((resolve, reject) => {
-    setImmediate(() => {
-      try {
-        loaded = loadFeatures(context, log, stubs);
-        resolve(loaded);
-      } catch (e) {
-        reject(e instanceof Error ? e : new Error(String(e)));
-      }
-    });
-  });
+  const ready: Promise<PipewiseContext> = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => (loaded = await loadFeatures(context, log, stubs)));
   // Reported in loadFeatures; whoever awaits `ready` sees the failure too.
   ready.catch(() => undefined);
   // The activation bench reads this line: VS Code's activation is over, the commands are there.
@@ -51,20 +45,18 @@ export function activate(context: vscode.ExtensionContext): PipewiseApi {
 }
 
 /**
- * Requires and builds the features; the browser tests wait for its `Pipewise features loaded` line.
+ * Imports and builds the features; the browser tests wait for its `Pipewise features loaded` line.
  * A failure is logged and shown, every command stub then fails with it, and the line never comes.
  */
-function loadFeatures(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, stubs: CommandStubs): PipewiseContext {
+async function loadFeatures(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, stubs: CommandStubs): Promise<PipewiseContext> {
   const started = performance.now();
   try {
-    // Beside this bundle in out/ (development and VSIX alike); not bundled into it (see above).
-    features = require(path.join(__dirname, 'features.js')) as typeof Features;
+    // Beside this bundle (development and VSIX alike), an ES module: not bundled into it (see above).
+    features = (await import(pathToFileURL(path.join(__dirname, 'features', 'index.mjs')).href)) as typeof Features;
     const required = performance.now();
     const ctx = features.activateFeatures(context, log, stubs);
     stubs.settle();
-    const unbound = stubs.unbound();
-    if (unbound.length) log.error(`manifest commands without a handler: ${unbound.join(', ')}`);
-    log.info(`Pipewise features loaded in ${ms(performance.now() - started)} (require ${ms(required - started)}, build ${ms(performance.now() - required)})`);
+    log.info(`Pipewise features loaded in ${ms(performance.now() - started)} (import ${ms(required - started)}, build ${ms(performance.now() - required)})`);
     return ctx;
   } catch (e) {
     stubs.settle(e);

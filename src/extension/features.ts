@@ -1,40 +1,131 @@
 // First: zod's configuration must precede every schema the imports below declare.
 import './zodJitless';
-import type * as vscode from 'vscode';
+import * as vscode from 'vscode';
+import { manifestCommandIds } from './commandStubs';
+import { registerTestCommand } from './commands';
 import type { CommandStubs, PipewiseContext } from './context';
-import { WorkerPort } from './workerPort';
+import { DATA_PANEL_VIEW_TYPE, EVALUATION_VIEW_TYPE, EXPERIMENTS_VIEW_TYPE, MONITORING_VIEW_TYPE, NOTEBOOK_TYPE } from './contributionIds';
 import { EditorFeature } from './editor';
-import { DataPanelsFeature } from './panels/dataPanels';
-import { NotebooksFeature } from './notebook/index';
-import { EvaluationFeature } from './panels/evaluationPanel';
-import { ExperimentsFeature } from './runs/experimentsPanel';
-import { ExportReportFeature } from './runs/exportReport';
-import { MonitoringFeature } from './panels/monitoring';
+import { FeatureLoader, type LateFeature } from './featureLoader';
 import { ModelsFeature } from './models/models';
 import { stopAllServers } from './models/modelServers';
+import { MonitoringVerdicts } from './panels/monitoringVerdicts';
+import { PanelSerializers } from './panelSerializers';
+import { WorkerPort } from './workerPort';
 
 /**
- * The composition root of every feature, its own bundle (out/features.js): the entry
+ * The composition root of every feature (out/features/index.mjs): the entry
  * (src/extension/extension.ts) loads it right after `activate` returned, so VS Code's activation waits
- * only for the entry's command stubs. Every feature is built here and its disposal tracked; a failure
- * throws to the entry, which reports it.
+ * only for the entry's command stubs.
+ *
+ * Two kinds of feature. The editor (pipeline files: diagnostics, CodeLens, graph, runs, tasks) and the
+ * Models view are built here at once: the extension activates because the workspace has pipeline
+ * files, and the views are on screen. Every other feature is *late* (src/extension/featureLoader.ts):
+ * its code is its own chunk, imported the first time one of its commands runs, one of its panels is
+ * restored after a reload, or (notebooks) a notebook opens. The `import()`s below are what esbuild
+ * splits the chunks at; a late feature's module must not be imported statically from the eager ones.
  */
 export function activateFeatures(extension: vscode.ExtensionContext, log: vscode.LogOutputChannel, commandStubs: CommandStubs): PipewiseContext {
-  const worker = new WorkerPort(extension.extensionPath, log);
-  extension.subscriptions.push(worker);
-  const ctx: PipewiseContext = { extension, log, worker, commandStubs };
-  // Features: each area adds its feature here; each owns what it creates, and is disposed with the extension.
   const subs = extension.subscriptions;
+  const worker = new WorkerPort(extension.extensionPath, log);
+  subs.push(worker);
+  const panelSerializers = new PanelSerializers(log);
+  subs.push(panelSerializers);
+  const ctx: PipewiseContext = { extension, log, worker, commandStubs, panelSerializers };
+
   const editor = new EditorFeature(ctx);
   subs.push(editor);
-  subs.push(new DataPanelsFeature(ctx));
-  subs.push(new NotebooksFeature(ctx));
-  subs.push(new EvaluationFeature(ctx, editor.runs.onDidFinish));
-  subs.push(new ExperimentsFeature(ctx));
-  subs.push(new ExportReportFeature(ctx));
-  const monitoring = new MonitoringFeature(ctx);
-  subs.push(monitoring);
-  subs.push(new ModelsFeature(ctx, editor.trust, editor.runs.onDidFinish, monitoring.verdicts));
+  // The monitoring panels reach verdicts the Models view shows; the view comes first, so they live here.
+  const verdicts = new MonitoringVerdicts();
+  subs.push(verdicts);
+  subs.push(new ModelsFeature(ctx, editor.trust, editor.runs.onDidFinish, verdicts));
+
+  const late: LateFeature[] = [
+    {
+      name: 'data panels',
+      commands: ['pipewise.previewStatistics', 'pipewise.openStatistics', 'pipewise.previewData', 'pipewise.compareDatasets', 'pipewise.openSchema', 'pipewise.openAnomalies'],
+      testCommands: ['pipewise.internal.panelDigest', 'pipewise.internal.panelMessage', 'pipewise.internal.panelStatus'],
+      viewTypes: [DATA_PANEL_VIEW_TYPE],
+      load: async () => {
+        const { DataPanelsFeature } = await import('./panels/dataPanels');
+        return () => new DataPanelsFeature(ctx);
+      },
+    },
+    {
+      name: 'evaluation',
+      commands: ['pipewise.openEvaluation'],
+      testCommands: ['pipewise.test.evaluationAck'],
+      viewTypes: [EVALUATION_VIEW_TYPE],
+      load: async () => {
+        const { EvaluationFeature } = await import('./panels/evaluationPanel');
+        return () => new EvaluationFeature(ctx, editor.runs.onDidFinish);
+      },
+    },
+    {
+      name: 'experiments',
+      commands: ['pipewise.showExperiments', 'pipewise.exportExperimentsCsv'],
+      testCommands: ['pipewise.test.experimentsAck', 'pipewise.test.experimentsPost'],
+      viewTypes: [EXPERIMENTS_VIEW_TYPE],
+      load: async () => {
+        const { ExperimentsFeature } = await import('./runs/experimentsPanel');
+        return () => new ExperimentsFeature(ctx);
+      },
+    },
+    {
+      name: 'report export',
+      commands: ['pipewise.exportReport'],
+      testCommands: [],
+      viewTypes: [],
+      load: async () => {
+        const { ExportReportFeature } = await import('./runs/exportReport');
+        return () => new ExportReportFeature(ctx);
+      },
+    },
+    {
+      name: 'monitoring',
+      commands: ['pipewise.openMonitoring'],
+      testCommands: ['pipewise.test.monitoringAck'],
+      viewTypes: [MONITORING_VIEW_TYPE],
+      load: async () => {
+        const { MonitoringFeature } = await import('./panels/monitoring');
+        return () => new MonitoringFeature(ctx, verdicts);
+      },
+    },
+    {
+      name: 'notebooks',
+      commands: ['pipewise.openPipelineAsNotebook', 'pipewise.notebook.restartKernel'],
+      testCommands: [],
+      viewTypes: [],
+      load: async () => {
+        const { NotebooksFeature } = await import('./notebook/index');
+        return () => new NotebooksFeature(ctx);
+      },
+    },
+  ];
+  const loader = new FeatureLoader(ctx, late);
+  subs.push(loader);
+  // The notebook controller must be there before the kernel picker is: load it with the first notebook.
+  const loadNotebooks = (nb: vscode.NotebookDocument): void => {
+    if (nb.notebookType === NOTEBOOK_TYPE) void loader.load('notebooks').catch(() => undefined);
+  };
+  vscode.workspace.notebookDocuments.forEach(loadNotebooks);
+  subs.push(vscode.workspace.onDidOpenNotebookDocument(loadNotebooks));
+
+  const manifest = manifestCommandIds(extension.extension.packageJSON);
+  const unboundNow = (): string[] => {
+    const bound = commandStubs.bound();
+    return [...manifest].filter((id) => !bound.has(id));
+  };
+  registerTestCommand(ctx, 'pipewise.test.features', async (action) => {
+    if (action?.unload) loader.unload(action.unload);
+    for (const name of action?.load ?? []) await loader.load(name);
+    return { late: loader.state(), unbound: unboundNow() };
+  });
+
+  // A manifest command neither bound now nor declared by a late feature would fail when run.
+  const declared = loader.declaredCommands();
+  const unbound = unboundNow().filter((id) => !declared.has(id));
+  if (unbound.length) log.error(`manifest commands without a handler: ${unbound.join(', ')}`);
   return ctx;
 }
 

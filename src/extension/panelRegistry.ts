@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import { readConfig } from './config';
 import { Disposable } from './disposable';
-import { WebviewHost, webviewOptions } from './webviewHost';
+import type { PipewiseContext } from './context';
+import { webviewOptions } from './webviewHost';
 
 /** Where panels open: the active editor group, or beside it (`pipewise.panels.location`). */
 export function panelColumn(): vscode.ViewColumn {
@@ -50,12 +51,12 @@ export interface PanelKind<State, P extends RegisteredPanel, Saved = State> {
 export class PanelRegistry<State, P extends RegisteredPanel, Saved = State> extends Disposable {
   private readonly open = new Map<string, P>();
 
-  constructor(
-    private readonly extensionUri: vscode.Uri,
-    private readonly kind: PanelKind<State, P, Saved>,
-  ) {
+  private readonly extensionUri: vscode.Uri;
+
+  constructor(ctx: PipewiseContext, private readonly kind: PanelKind<State, P, Saved>) {
     super();
-    if (kind.isState) this._register(WebviewHost.registerSerializer(kind.viewType, (webviewPanel, saved: Saved) => void this.restore(webviewPanel, saved), kind.isState));
+    this.extensionUri = ctx.extension.extensionUri;
+    if (kind.isState) this._register(ctx.panelSerializers.register(kind.viewType, (webviewPanel, saved: Saved) => void this.restore(webviewPanel, saved), kind.isState));
   }
 
   private async restore(webviewPanel: vscode.WebviewPanel, saved: Saved): Promise<void> {

@@ -172,20 +172,4 @@ export abstract class WebviewHost<ToWebview extends WebviewMessage, FromWebview 
     this.onDidDisposeEmitter.fire();
     this.onDidDisposeEmitter.dispose();
   }
-
-  /**
-   * Restores a view type's panels after a window reload: `restore` gets each panel with the state
-   * its webview saved; a panel without state is closed.
-   */
-  static registerSerializer<S>(viewType: string, restore: (panel: vscode.WebviewPanel, state: S) => void, isState: (s: unknown) => s is S): vscode.Disposable {
-    return vscode.window.registerWebviewPanelSerializer(viewType, {
-      async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
-        if (!isState(state)) {
-          panel.dispose();
-          return;
-        }
-        restore(panel, state);
-      },
-    });
-  }
 }

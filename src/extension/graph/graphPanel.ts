@@ -14,8 +14,8 @@ import { openArtifact, openStageOutputs } from './artifactActions';
 import { buildGraphModel } from './graphModel';
 import { errorMessage } from '../../protocol/errors';
 import type { GraphAck } from '../../protocol/graph';
+import { GRAPH_VIEW_TYPE } from '../contributionIds';
 
-export const GRAPH_VIEW_TYPE = 'pipewise.graph';
 
 /** The least time between two run updates posted to a graph webview. */
 const RUN_UPDATE_MS = 100;
@@ -162,7 +162,7 @@ export class GraphPanels implements vscode.Disposable {
     readonly trust: TrustGate,
   ) {
     this.extensionUri = ctx.extension.extensionUri;
-    this.registry = new PanelRegistry(this.extensionUri, {
+    this.registry = new PanelRegistry(ctx, {
       viewType: GRAPH_VIEW_TYPE,
       keyOf: (uri: vscode.Uri) => uri.toString(),
       title: (uri) => `Graph: ${path.basename(uri.fsPath, '.pipeline.yaml')}`,

@@ -18,7 +18,8 @@ import { requestLogDir } from './pushedModels';
 import { ServeTasks } from './serveTask';
 import { ModelsView, modelOfArg } from './modelsView';
 import type { PushedModel } from './pushedModels';
-import { TRY_VIEW_TYPE, TryPanel } from './tryPanel';
+import { TRY_VIEW_TYPE } from '../contributionIds';
+import { TryPanel } from './tryPanel';
 import { PanelRegistry } from '../panelRegistry';
 import { RegistryCommandsFeature } from './registryCommands';
 
@@ -45,7 +46,7 @@ export class ModelsFeature extends Feature {
     this.tasks = this._register(new ServeTasks(servers, () => view.load().then((ms) => ms.filter((m) => m.versions.length > 0)), requestLogOf));
     this._register(vscode.window.registerTreeDataProvider('pipewise.models', view));
     this.panels = this._register(
-      new PanelRegistry(ctx.extension.extensionUri, {
+      new PanelRegistry(ctx, {
         viewType: TRY_VIEW_TYPE,
         keyOf: (m: PushedModel) => path.resolve(m.base),
         title: (m) => `Try: ${m.label}`,

@@ -16,8 +16,8 @@ import { getJson, postJson } from './localHttp';
 import type { ModelServers } from './modelServers';
 import type { PushedModel } from './pushedModels';
 import { featureName, normalizeStatisticsList, type Schema } from '../../core/tfdv';
+import { TRY_VIEW_TYPE } from '../contributionIds';
 
-export const TRY_VIEW_TYPE = 'pipewise.tryModel';
 
 interface SignatureInput {
   readonly dtype?: string;

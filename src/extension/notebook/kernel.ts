@@ -16,8 +16,8 @@ import {
 import { metricsChartSpec } from '../../protocol/notebookCharts';
 import type { MetricsPoint } from '../../protocol/runEvents';
 import { notebookDir, pipelineOf } from './pipelineRef';
+import { NOTEBOOK_TYPE } from '../contributionIds';
 
-export const NOTEBOOK_TYPE = 'jupyter-notebook';
 export const CONTROLLER_ID = 'pipewise-kernel';
 
 /** Live chart updates at most this often: each one re-renders the chart in the notebook. */

@@ -23,8 +23,8 @@ import { errorMessage } from '../../protocol/errors';
 import { WebviewHost } from '../webviewHost';
 import { applyQuickFix, parseSchema, quickFixesFor, schemaFormatOf, serializeSchema } from './schemaFile';
 import { sourceFromPath, sourceLabel } from './sources';
+import { DATA_PANEL_VIEW_TYPE } from '../contributionIds';
 
-export const DATA_PANEL_VIEW_TYPE = 'pipewise.dataPanel';
 
 /**
  * One data panel: statistics, compare, schema & anomalies, or preview & SQL, for one source.

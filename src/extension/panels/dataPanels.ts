@@ -6,7 +6,8 @@ import type { DataSource, PanelKind, PanelState, RenderedDigest } from '../../pr
 import { filterProblem } from '../../protocol/data';
 import type { DataArg } from '../commands';
 import { Feature } from '../feature';
-import { DATA_PANEL_VIEW_TYPE, DataPanel } from './dataPanel';
+import { DATA_PANEL_VIEW_TYPE } from '../contributionIds';
+import { DataPanel } from './dataPanel';
 import { PanelRegistry } from '../panelRegistry';
 import { isDataSource, sourceFromPath, sourceKey, sourceLabel } from './sources';
 
@@ -50,7 +51,7 @@ export class DataPanelsFeature extends Feature {
   constructor(ctx: PipewiseContext) {
     super(ctx);
     let nextId = 1;
-    const panels = this._register(new PanelRegistry(ctx.extension.extensionUri, {
+    const panels = this._register(new PanelRegistry(ctx, {
       viewType: DATA_PANEL_VIEW_TYPE,
       keyOf: (s: PanelState) => JSON.stringify([s.kind, sourceKey(s.source), sourceKey(s.right), sourceKey(s.baseline), s.schemaPath ?? '', s.anomaliesPath ?? '']),
       title: (s) => s.title,

@@ -16,8 +16,8 @@ import { WebviewHost } from '../webviewHost';
 import { PanelRegistry } from '../panelRegistry';
 import { errorMessage } from '../../protocol/errors';
 import type { EvaluationAck } from '../../protocol/evaluation';
+import { EVALUATION_VIEW_TYPE } from '../contributionIds';
 
-export const EVALUATION_VIEW_TYPE = 'pipewise.evaluation';
 
 /** A command argument as the metrics.json it means: the file, its evaluation folder, or a Runs view artifact. */
 export function metricsFileOf(arg: unknown): string | undefined {
@@ -167,7 +167,7 @@ class EvaluationPanel extends WebviewHost<ToEvaluationMessage, FromEvaluationMes
 export class EvaluationFeature extends Feature {
   constructor(ctx: PipewiseContext, runEnded?: vscode.Event<unknown>) {
     super(ctx);
-    const panels = this._register(new PanelRegistry(ctx.extension.extensionUri, {
+    const panels = this._register(new PanelRegistry(ctx, {
       viewType: EVALUATION_VIEW_TYPE,
       keyOf: (s: { file: string }) => path.resolve(s.file),
       title: () => 'Evaluation',

@@ -11,8 +11,9 @@ import type { MonitoringState } from '../../protocol/monitoring';
 import { Feature } from '../feature';
 import type { PipewiseContext } from '../context';
 import { PanelRegistry } from '../panelRegistry';
-import { MONITORING_VIEW_TYPE, MonitoringPanel } from './monitoringPanel';
-import { MonitoringVerdicts } from './monitoringVerdicts';
+import { MONITORING_VIEW_TYPE } from '../contributionIds';
+import { MonitoringPanel } from './monitoringPanel';
+import type { MonitoringVerdicts } from './monitoringVerdicts';
 
 async function pickPipeline(): Promise<vscode.Uri | undefined> {
   const active = vscode.window.activeTextEditor?.document.uri;
@@ -58,10 +59,11 @@ export class MonitoringFeature extends Feature {
   /** The verdicts the panels reach, for the Models view's warning badge. */
   readonly verdicts: MonitoringVerdicts;
 
-  constructor(ctx: PipewiseContext) {
+  /** `verdicts` outlives the feature: the Models view, loaded first, shows them. */
+  constructor(ctx: PipewiseContext, verdicts: MonitoringVerdicts) {
     super(ctx);
-    const verdicts = (this.verdicts = this._register(new MonitoringVerdicts()));
-    const panels = this._register(new PanelRegistry(ctx.extension.extensionUri, {
+    this.verdicts = verdicts;
+    const panels = this._register(new PanelRegistry(ctx, {
       viewType: MONITORING_VIEW_TYPE,
       keyOf: (s: MonitoringState) => MonitoringPanel.keyOf(s.pipelineFile, s.logDir),
       title: () => 'Monitoring',

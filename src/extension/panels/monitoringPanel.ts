@@ -15,8 +15,8 @@ import { executeCommand } from '../commands';
 import type { PipewiseContext } from '../context';
 import type { MonitoringVerdicts } from './monitoringVerdicts';
 import { WebviewHost } from '../webviewHost';
+import { MONITORING_VIEW_TYPE } from '../contributionIds';
 
-export const MONITORING_VIEW_TYPE = 'pipewise.monitoring';
 /** How often a visible panel looks at the log's files for new requests. */
 export const AUTO_REFRESH_MS = 3000;
 

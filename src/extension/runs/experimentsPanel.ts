@@ -20,8 +20,8 @@ import { errorMessage } from '../../protocol/errors';
 import type { ExperimentsAck, ExperimentsForest } from '../../protocol/experiments';
 import { forestInput, parameterCorrelations } from '../../core/experimentsCompare';
 import { ForestImportanceRequest } from '../../protocol/experimentsForest';
+import { EXPERIMENTS_VIEW_TYPE } from '../contributionIds';
 
-export const EXPERIMENTS_VIEW_TYPE = 'pipewise.experiments';
 
 async function readJson<T>(file: string): Promise<T | undefined> {
   try {
@@ -203,7 +203,7 @@ interface ExperimentsState {
 export class ExperimentsFeature extends Feature {
   constructor(ctx: PipewiseContext) {
     super(ctx);
-    const panels = this._register(new PanelRegistry(ctx.extension.extensionUri, {
+    const panels = this._register(new PanelRegistry(ctx, {
       viewType: EXPERIMENTS_VIEW_TYPE,
       keyOf: (s: ExperimentsState) => path.resolve(s.file),
       title: (s) => experimentsTitle(s.file),

@@ -102,3 +102,62 @@ suite('activation', () => {
     }
   });
 });
+
+/** What `pipewise.test.features` reports (src/extension/featureLoader.ts). */
+interface FeaturesReport {
+  readonly late: readonly { readonly name: string; readonly loaded: boolean; readonly commands: readonly string[]; readonly bound: readonly string[] }[];
+  readonly unbound: readonly string[];
+}
+
+async function features(action?: { load?: readonly string[]; unload?: string }): Promise<FeaturesReport> {
+  const report = await vscode.commands.executeCommand<FeaturesReport>('pipewise.test.features', action);
+  assert.ok(report, 'pipewise.test.features answered');
+  return report;
+}
+
+// The panels, notebooks and exports used less often load when first used (src/extension/features.ts).
+suite('features loaded when first used', () => {
+  test('after activation no late feature is loaded, and only their commands lack a handler', async () => {
+    const { late, unbound } = await features();
+    assert.ok(late.length >= 5, `late features: ${late.map((f) => f.name).join(', ')}`);
+    assert.deepEqual(late.filter((f) => f.loaded).map((f) => f.name), [], 'nothing has used them yet');
+    const manifest = new Set(((pipewise().packageJSON as { contributes?: { commands?: ContributedCommand[] } }).contributes?.commands ?? []).map((c) => c.command));
+    const declared = late.flatMap((f) => f.commands).filter((id) => manifest.has(id));
+    assert.deepEqual([...unbound].sort(), [...declared].sort(), 'the manifest commands without a handler are exactly those of the late features');
+  });
+
+  test("a late feature's first command loads it; disposing it unbinds its commands; the next run loads it again", async () => {
+    const evaluation = async (): Promise<FeaturesReport['late'][number]> => {
+      const f = (await features()).late.find((x) => x.name === 'evaluation');
+      assert.ok(f, 'the evaluation feature is late');
+      return f;
+    };
+    const nowhere = vscode.Uri.file(path.join(pipewise().extensionPath, 'no-such-evaluation.json'));
+    assert.equal(await vscode.commands.executeCommand('pipewise.test.evaluationAck', nowhere), undefined, 'no panel shows that file');
+    let state = await evaluation();
+    assert.equal(state.loaded, true, 'running its test command loaded it');
+    assert.deepEqual(state.bound, state.commands, 'it bound every command it declares');
+
+    await features({ unload: 'evaluation' });
+    state = await evaluation();
+    assert.equal(state.loaded, false);
+    assert.deepEqual(state.bound, [], 'disposing the feature released the handlers of its commands');
+    assert.ok((await vscode.commands.getCommands(true)).includes('pipewise.openEvaluation'), 'the command stays registered (its stub)');
+
+    assert.equal(await vscode.commands.executeCommand('pipewise.test.evaluationAck', nowhere), undefined);
+    state = await evaluation();
+    assert.equal(state.loaded, true, 'the next run loaded it again, without a clash of its commands');
+    assert.deepEqual(state.bound, state.commands);
+  });
+
+  test('every late feature loads and binds exactly the commands it declares; then every manifest command has a handler', async () => {
+    const { late } = await features();
+    const report = await features({ load: late.map((f) => f.name) });
+    for (const f of report.late) {
+      assert.equal(f.loaded, true, f.name);
+      assert.deepEqual(f.bound, f.commands, `${f.name}: declared in src/extension/features.ts and bound by its code`);
+    }
+    assert.deepEqual(report.unbound, [], 'no manifest command is left without a handler');
+  });
+});
+
