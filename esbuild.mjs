@@ -18,8 +18,9 @@ const nodeExternals = ['vscode', '@duckdb/node-api', '@tensorflow/tfjs-node', '@
 const common = { bundle: true, sourcemap: true, minify: production, logLevel: 'info', legalComments: 'none' };
 
 const nodeEntries = {
-  // The extension's entry (a few kB: command stubs); its features are the ES-module build below.
+  // The extension's entry (a few kB: command stubs) and its features, loaded after activation.
   extension: 'src/extension/extension.ts',
+  features: 'src/extension/features.ts',
   worker: 'src/worker/main.ts',
   cli: 'src/cli/main.ts',
   // The `pipewise` command's entry: decides whether `run` is supervised before the CLI is loaded.
@@ -38,38 +39,6 @@ const builds = [
     external: nodeExternals,
   },
 ];
-
-/**
- * In an ES-module bundle, `vscode` (which VS Code's extension host hands to `require` alone) is
- * required through a CommonJS stand-in; the banner gives each chunk a `require` of its own.
- * @type {esbuild.Plugin}
- */
-const vscodeThroughRequire = {
-  name: 'vscode-through-require',
-  setup(build) {
-    build.onResolve({ filter: /^vscode$/ }, (args) => (args.namespace === 'vscode-cjs' ? { path: 'vscode', external: true } : { path: 'vscode', namespace: 'vscode-cjs' }));
-    build.onLoad({ filter: /.*/, namespace: 'vscode-cjs' }, () => ({ contents: "module.exports = require('vscode');", loader: 'js' }));
-  },
-};
-
-// The extension's features (src/extension/features.ts, the composition root), loaded after activation:
-// ES modules so esbuild splits them, one chunk per feature loaded when first used
-// (src/extension/featureLoader.ts) and chunks of the code they share. out/features/index.mjs.
-if (existsSync('src/extension/features.ts')) {
-  builds.push({
-    ...common,
-    entryPoints: { index: 'src/extension/features.ts' },
-    outdir: `${outRoot}/features`,
-    outExtension: { '.js': '.mjs' },
-    platform: 'node',
-    format: 'esm',
-    splitting: true,
-    target: 'node20',
-    external: nodeExternals,
-    plugins: [vscodeThroughRequire],
-    banner: { js: "import { createRequire as __pipewiseCreateRequire } from 'node:module';\nconst require = __pipewiseCreateRequire(import.meta.url);" },
-  });
-}
 
 // Each folder webviews/<name>/ with an index.ts is one browser bundle: out/webviews/<name>.js (+ .css).
 // The notebook renderer must be an ES module; the webview panels are classic scripts.

@@ -64,26 +64,6 @@ export function checkVsix(vsix, target, { load = false } = {}) {
   }
 }
 
-/**
- * The features' ES modules (esbuild.mjs): out/features/index.mjs and every chunk it imports, statically
- * or when a feature is first used, followed from the entry; one the VSIX lacks is an error (the
- * feature would fail to load in the user's editor, not at packaging).
- */
-function featureChunks(ext) {
-  const seen = new Set();
-  const pending = ['out/features/index.mjs'];
-  while (pending.length) {
-    const rel = pending.pop();
-    if (seen.has(rel)) continue;
-    seen.add(rel);
-    const file = path.join(ext, rel);
-    if (!fs.existsSync(file)) throw new Error(`${rel} is missing from the VSIX (see .vscodeignore)`);
-    const text = fs.readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/(?:\bfrom|\bimport)\s*\(?\s*["'](\.\/[\w.-]+\.mjs)["']/g)) pending.push(path.posix.join(path.posix.dirname(rel), m[1]));
-  }
-  return [...seen];
-}
-
 /** Loads every module the bundles need from the unpacked VSIX alone (no repository node_modules). */
 function loadProbe(ext, vsix) {
   const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`), 'vscode']);
@@ -93,7 +73,7 @@ function loadProbe(ext, vsix) {
   // Decision forests (src/engine/model/ydf.ts), required through a createRequire variable; the .wasm beside training.js.
   for (const m of ['ydf-training', 'ydf-training/dist/training.wasm', 'jszip/dist/jszip.min.js']) needed.add(m);
   needed.add('onnxruntime-node');
-  for (const bundle of ['out/extension.js', ...featureChunks(ext), 'out/worker.js']) {
+  for (const bundle of ['out/extension.js', 'out/features.js', 'out/worker.js']) {
     const file = path.join(ext, bundle);
     if (!fs.existsSync(file)) throw new Error(`${bundle} is missing from the VSIX`);
     const text = fs.readFileSync(file, 'utf8');

@@ -1,6 +1,5 @@
 import * as vscode from 'vscode';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { errorDetail, errorMessage } from '../core/errors';
 import { CommandStubs, manifestCommandIds } from './commandStubs';
 import type { PipewiseApi, PipewiseContext } from './context';
@@ -10,11 +9,11 @@ import type * as Features from './features';
  * The extension's entry, a bundle of a few kilobytes: VS Code's activation waits only for this file
  * and `activate`, which creates the log and registers every manifest command as a stub
  * (src/extension/commandStubs.ts). The features — zod schemas, yaml, the worker port, every view,
- * panel and provider — are their own ES-module bundle (out/features/index.mjs and its chunks, built
- * from src/extension/features.ts), imported on the next turn of the event loop, after `activate`
- * returned: loading and evaluating it is most of what activation used to cost (see bench/README.md,
- * "Activation"). The features used less often load later still, when first used
- * (src/extension/featureLoader.ts). Nothing else may import features.ts at run time: the two bundles
+ * panel and provider — are their own bundle (out/features.js, built from src/extension/features.ts),
+ * required on the next turn of the event loop, after `activate` returned: requiring and evaluating it
+ * is most of what activation used to cost (see bench/README.md, "Activation"). The modules of the
+ * features used less often are evaluated later still, when first used (src/extension/featureLoader.ts).
+ * Nothing else may import features.ts at run time: the two bundles
  * would each hold a copy of every shared module.
  */
 
@@ -45,18 +44,18 @@ export function activate(context: vscode.ExtensionContext): PipewiseApi {
 }
 
 /**
- * Imports and builds the features; the browser tests wait for its `Pipewise features loaded` line.
+ * Requires and builds the features; the browser tests wait for its `Pipewise features loaded` line.
  * A failure is logged and shown, every command stub then fails with it, and the line never comes.
  */
 async function loadFeatures(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, stubs: CommandStubs): Promise<PipewiseContext> {
   const started = performance.now();
   try {
-    // Beside this bundle (development and VSIX alike), an ES module: not bundled into it (see above).
-    features = (await import(pathToFileURL(path.join(__dirname, 'features', 'index.mjs')).href)) as typeof Features;
+    // Beside this bundle in out/ (development and VSIX alike); not bundled into it (see above).
+    features = require(path.join(__dirname, 'features.js')) as typeof Features;
     const required = performance.now();
     const ctx = features.activateFeatures(context, log, stubs);
     stubs.settle();
-    log.info(`Pipewise features loaded in ${ms(performance.now() - started)} (import ${ms(required - started)}, build ${ms(performance.now() - required)})`);
+    log.info(`Pipewise features loaded in ${ms(performance.now() - started)} (require ${ms(required - started)}, build ${ms(performance.now() - required)})`);
     return ctx;
   } catch (e) {
     stubs.settle(e);

@@ -6,10 +6,11 @@ import { Disposable } from './disposable';
 import type { Feature } from './feature';
 
 /**
- * A feature whose code loads when it is first used: its module is imported (its own chunk of the
- * features bundle, see esbuild.mjs) when one of its commands runs, VS Code restores one of its panels
- * after a reload, or the root sees what it serves (a notebook opened). What triggers it is declared
- * here, without its code; the loader checks the declaration against what the feature binds.
+ * A feature built when it is first used: its module is imported (evaluated then; esbuild keeps it in
+ * the features bundle, see src/extension/features.ts) when one of its commands runs, VS Code restores
+ * one of its panels after a reload, or the root sees what it serves (a notebook opened). What triggers
+ * it is declared in the root, without its code; the loader checks the declaration against what the
+ * feature binds.
  */
 export interface LateFeature {
   readonly name: string;

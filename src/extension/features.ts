@@ -14,16 +14,18 @@ import { PanelSerializers } from './panelSerializers';
 import { WorkerPort } from './workerPort';
 
 /**
- * The composition root of every feature (out/features/index.mjs): the entry
- * (src/extension/extension.ts) loads it right after `activate` returned, so VS Code's activation waits
- * only for the entry's command stubs.
+ * The composition root of every feature (out/features.js): the entry (src/extension/extension.ts)
+ * requires it right after `activate` returned, so VS Code's activation waits only for the entry's
+ * command stubs.
  *
  * Two kinds of feature. The editor (pipeline files: diagnostics, CodeLens, graph, runs, tasks) and the
  * Models view are built here at once: the extension activates because the workspace has pipeline
  * files, and the views are on screen. Every other feature is *late* (src/extension/featureLoader.ts):
- * its code is its own chunk, imported the first time one of its commands runs, one of its panels is
- * restored after a reload, or (notebooks) a notebook opens. The `import()`s below are what esbuild
- * splits the chunks at; a late feature's module must not be imported statically from the eager ones.
+ * built the first time one of its commands runs, one of its panels is restored after a reload, or
+ * (notebooks) a notebook opens. Its module is reached only through the `import()` below, which esbuild
+ * turns into a module evaluated at that moment (test/unit/activation-entry.test.ts keeps the eager
+ * features from importing it statically). Why one bundle and not a file per feature:
+ * bench/features-load.ts (README, "Activation").
  */
 export function activateFeatures(extension: vscode.ExtensionContext, log: vscode.LogOutputChannel, commandStubs: CommandStubs): PipewiseContext {
   const subs = extension.subscriptions;

@@ -51,3 +51,35 @@ test("the features' bundle leaves zod's locales out (namespace imports)", async 
   const locales = inputs.filter((f) => /node_modules\/zod\/.*\/locales\/(?!en\.)/.test(f));
   assert.deepEqual(locales.slice(0, 5), [], `${locales.length} zod locale modules bundled`);
 });
+
+// The late features (src/extension/featureLoader.ts) are evaluated when first used only if nothing the
+// eager features import reaches their modules statically: esbuild then wraps them to run at their
+// `import()`. A static import from anywhere in the eager closure would quietly load them at start-up.
+test("the late features' modules are reached only through their import() in features.ts", async () => {
+  const r = await esbuild.build({
+    absWorkingDir: ROOT,
+    entryPoints: ['src/extension/features.ts'],
+    bundle: true,
+    write: false,
+    metafile: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile: 'out/bundle.js',
+    external: ['vscode'],
+    logLevel: 'silent',
+  });
+  const inputs = r.metafile.inputs;
+  const root = 'src/extension/features.ts';
+  const late = (inputs[root]?.imports ?? []).filter((i) => i.kind === 'dynamic-import').map((i) => i.path);
+  assert.ok(late.length >= 6, `features.ts import()s ${late.join(', ')}`);
+  const eager = new Set<string>();
+  const pending = [root];
+  while (pending.length) {
+    const file = pending.pop() as string;
+    if (eager.has(file)) continue;
+    eager.add(file);
+    for (const i of inputs[file]?.imports ?? []) if (i.kind !== 'dynamic-import' && !i.external) pending.push(i.path);
+  }
+  assert.deepEqual(late.filter((f) => eager.has(f)), [], 'late feature modules imported statically by the eager features');
+});

@@ -1,5 +1,5 @@
 /**
- * The extension's bundles (out/extension.js, the entry, and out/features/index.mjs, which declares the
+ * The extension's bundles (out/extension.js, the entry, and out/features.js, which declares the
  * schemas; as built) load without reading `navigator`. VS Code's
  * extension host defines `navigator` as a getter that raises a PendingMigrationError (Node 21+ has a
  * real one); zod's JIT probe read it while the bundle's schemas were declared, once per activation.
@@ -23,17 +23,14 @@ const standIn = () => new Proxy(function () {}, { get: (_, k) => (k === 'prototy
 const vscode = Object.create(new Proxy({}, { get: (_, k) => (typeof k === 'symbol' ? undefined : standIn()) }));
 const load = Module._load;
 Module._load = function (request, ...rest) { return request === 'vscode' ? vscode : load.call(this, request, ...rest); };
-// The features are ES modules; their chunks require \`vscode\` through createRequire, which goes through Module._load too.
-const file = process.argv[1];
-(file.endsWith('.mjs') ? import(require('node:url').pathToFileURL(file).href) : Promise.resolve(require(file))).then((ext) => {
-  if (typeof ext[process.argv[2]] !== 'function') throw new Error('the bundle exports no ' + process.argv[2] + '()');
-  process.stdout.write(JSON.stringify(reads));
-});
+const ext = require(process.argv[1]);
+if (typeof ext[process.argv[2]] !== 'function') throw new Error('the bundle exports no ' + process.argv[2] + '()');
+process.stdout.write(JSON.stringify(reads));
 `;
 
 for (const [file, entry] of [
   ['extension.js', 'activate'],
-  ['features/index.mjs', 'activateFeatures'],
+  ['features.js', 'activateFeatures'],
 ] as const) {
   test(`out/${file} loads without reading navigator (zod runs jitless in the extension host)`, () => {
     const bundle = path.join(out, file);
