@@ -182,9 +182,7 @@ async function watchCommand(args: ParsedArgs, argv: readonly string[], file: str
       await superviseRun(__filename, once, { signal, env: { [JSON_LINES_ENV]: '1' } });
     },
   });
-  // The watch was asked to stop (Ctrl-C): stop, whatever a finished run left open. A run whose child
-  // died of a native crash could leave a handle that kept the process alive after the watch ended.
-  process.exit(EXIT_OK);
+  return EXIT_OK;
 }
 
 async function validateCommand(args: ParsedArgs): Promise<number> {

@@ -68,10 +68,17 @@ export async function watchPipeline(options: WatchOptions): Promise<void> {
     return !(changed === store || changed.startsWith(store + path.sep)) && !/(^|[\\/])\.pipewise-push-|\.tmp$/.test(changed);
   };
 
-  const rewatch = async (): Promise<void> => {
+  const closeWatchers = (): void => {
     for (const w of watchers) w.close();
     watchers = [];
+  };
+
+  const rewatch = async (): Promise<void> => {
+    closeWatchers();
     const roots = await watchedRoots(abs).catch(() => [dir]);
+    // Stopped meanwhile (Ctrl-C as a run ended, or while its roots were read): arm nothing. Watchers
+    // made now would never be closed, and their inotify handle kept `run --watch` alive after the watch.
+    if (stopped) return;
     for (const root of roots) {
       if (!existsSync(root)) continue;
       // The pipeline's own folder holds the store and push destinations: only files directly in it count.
@@ -118,7 +125,7 @@ export async function watchPipeline(options: WatchOptions): Promise<void> {
     if (stopped) return;
     stopped = true;
     if (timer) clearTimeout(timer);
-    for (const w of watchers) w.close();
+    closeWatchers();
     running?.controller.abort(new Error('interrupted'));
     void (running?.done ?? Promise.resolve()).then(() => stop());
   };

@@ -75,11 +75,20 @@ test('run --watch: a native crash (SIGSEGV) of a run is its stage\'s failure wit
     assert.equal(crashed?.status, 'failed');
     assert.match(crashed?.stages.find((s) => s.name === 'numbers')?.error ?? '', /SIGSEGV/);
     assert.equal(existsSync(path.join(dir, '.pipewise/lock')), false, 'the lock of the crashed run is released');
+    // Ctrl-C the moment the fixed run's result arrives: its child is still exiting, and the watch has
+    // not re-armed its file watchers yet. A CI run hung there (watchers armed after the stop).
+    let interruptedAt = 0;
+    p.stdout.on('data', () => {
+      if (interruptedAt || !/"status":"succeeded"/.test(stdout)) return;
+      interruptedAt = Date.now();
+      p.kill('SIGINT');
+    });
     writeFileSync(file, pipeline(''));
     await waitFor('a run of the fixed pipeline', () => (runs().some((r) => r.status === 'succeeded') ? true : undefined), 120_000);
     assert.deepEqual(runs().at(-1)?.stages.map((s) => s.status), ['succeeded']);
-    p.kill('SIGINT');
-    assert.equal(await exited, 0, stderr);
+    const alive = new Promise<'alive'>((r) => setTimeout(() => r('alive'), 30_000).unref());
+    assert.equal(await Promise.race([exited, alive]), 0, `the watch ends on Ctrl-C, with nothing left open (exit code 0 within 30 s):\n${stderr}`);
+    assert.ok(interruptedAt, 'Ctrl-C was sent as the fixed run\'s result arrived');
   } finally {
     if (p.exitCode === null) p.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });

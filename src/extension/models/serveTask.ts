@@ -81,11 +81,18 @@ export class ServeTasks implements vscode.TaskProvider, vscode.Disposable {
   /** Runs the task and resolves once its server serves a version (rejects with the server's words). */
   async run(task: vscode.Task): Promise<ServerInfo> {
     const key = this.baseOf(task.definition as ServeTaskDefinition, task.scope);
+    // Its server already serves (a second click, another command naming the model): VS Code runs no
+    // task that is already active, so no terminal would open and nothing would ever answer this start.
+    const serving = this.servers.get(key);
+    if (serving?.version !== undefined) return serving;
+    // A start of this base under way (its terminal opening, its server loading): its outcome is this one's.
+    const underWay = this.waiters.has(key);
     const started = new Promise<ServerInfo>((resolve, reject) => {
       const list = this.waiters.get(key) ?? [];
       list.push({ resolve, reject });
       this.waiters.set(key, list);
     });
+    if (underWay) return started;
     try {
       await vscode.tasks.executeTask(task);
     } catch (e) {

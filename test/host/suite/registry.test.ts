@@ -90,6 +90,15 @@ suite('registry', () => {
     const r = await predict(server.url);
     assert.equal(r.status, 200);
     assert.equal(r.version, String(older));
+
+    // Started again while it serves (a second click, another command naming the model): the running
+    // server answers for it. VS Code does not run a task that is already active, so no second start comes.
+    const again = await Promise.race([
+      vscode.commands.executeCommand('pipewise.startModelServer', base) as Thenable<ServerInfo | undefined>,
+      new Promise<'pending'>((resolve) => setTimeout(() => resolve('pending'), 15_000)),
+    ]);
+    assert.ok(again !== 'pending', 'a second start of a serving model settles (within 15 s)');
+    assert.deepEqual(again, server, 'a second start of a serving model is the running server');
   });
 
   test('promoting the newer version switches the answers; Roll Back returns to the previous champion and the server follows', async function () {
