@@ -169,6 +169,8 @@ export interface TestCommandTable {
   'pipewise.test.runStatus': () => { readonly text: string; readonly tooltip: string; readonly file?: string };
   /** Overrides the workspace trust Pipewise sees (undefined: VS Code's again). */
   'pipewise.test.setTrusted': (value?: boolean) => void;
+  /** The last command whose handler threw, and its message (a command returns undefined then: tests name why). */
+  'pipewise.test.lastCommandFailure': () => { readonly command: string; readonly message: string } | undefined;
   /**
    * The features loaded when first used (src/extension/featureLoader.ts), after unloading `unload` and
    * loading `load`: each one's name, whether it is loaded, its declared commands and those bound; and
@@ -216,6 +218,13 @@ export interface MonitoringAckWanted {
 type AnyTable = CommandTable & TestCommandTable;
 export type Handler<K extends keyof AnyTable> = (...args: Parameters<AnyTable[K]>) => ReturnType<AnyTable[K]> | Promise<ReturnType<AnyTable[K]>>;
 
+/** The last command whose handler threw (what the user saw as an error message), for the tests. */
+let lastFailure: { readonly command: string; readonly message: string } | undefined;
+
+export function lastCommandFailure(): typeof lastFailure {
+  return lastFailure;
+}
+
 /**
  * Registers a command's handler, tied to `owner` (a feature's `_register`; the extension's lifetime
  * when none is given). A handler that throws logs the stack, shows the message, and returns
@@ -226,6 +235,7 @@ export function registerCommand<K extends keyof CommandTable>(ctx: PipewiseConte
     try {
       return await (handler as (...a: unknown[]) => unknown)(...args);
     } catch (e) {
+      lastFailure = { command: id, message: errorMessage(e) };
       ctx.log.error(`${id}: ${errorDetail(e)}`);
       void vscode.window.showErrorMessage(`Pipewise: ${errorMessage(e)}`);
       return undefined;

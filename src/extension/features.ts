@@ -2,7 +2,7 @@
 import './zodJitless';
 import * as vscode from 'vscode';
 import { manifestCommandIds } from './commandStubs';
-import { registerTestCommand } from './commands';
+import { lastCommandFailure, registerTestCommand } from './commands';
 import type { CommandStubs, PipewiseContext } from './context';
 import { DATA_PANEL_VIEW_TYPE, EVALUATION_VIEW_TYPE, EXPERIMENTS_VIEW_TYPE, MONITORING_VIEW_TYPE, NOTEBOOK_TYPE } from './contributionIds';
 import { EditorFeature } from './editor';
@@ -118,6 +118,7 @@ export function activateFeatures(extension: vscode.ExtensionContext, log: vscode
     const bound = commandStubs.bound();
     return [...manifest].filter((id) => !bound.has(id));
   };
+  registerTestCommand(ctx, 'pipewise.test.lastCommandFailure', () => lastCommandFailure());
   registerTestCommand(ctx, 'pipewise.test.features', async (action) => {
     if (action?.unload) loader.unload(action.unload);
     for (const name of action?.load ?? []) await loader.load(name);

@@ -90,3 +90,13 @@ export async function firstParquetRow(extensionPath: string, file: string): Prom
     db.closeSync();
   }
 }
+
+/**
+ * Why a command returned undefined, if its handler threw (`registerCommand` shows the message and
+ * returns undefined): for the assertion messages of commands that must return a value.
+ */
+export async function lastCommandFailure(): Promise<string> {
+  const f = await vscode.commands.executeCommand<{ command: string; message: string } | undefined>('pipewise.test.lastCommandFailure');
+  return f ? `the last failed command: ${f.command}: ${f.message}` : 'no command failed';
+}
+

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import * as vscode from 'vscode';
+import { lastCommandFailure } from '../pushedRun';
 import type { PipewiseContext } from '../../../src/extension/context';
 import type { EvaluationAck } from '../../../src/protocol/evaluation';
 import type { ExperimentsAck } from '../../../src/protocol/experiments';
@@ -89,7 +90,7 @@ suite('cleanup', () => {
 
     // The newest push is served and answers a request (what monitoring will compare).
     server = await vscode.commands.executeCommand<ServerInfo | undefined>('pipewise.startModelServer', base);
-    assert.ok(server?.logDir, 'the server started and logs its requests');
+    assert.ok(server?.logDir, `the server started and logs its requests (${await lastCommandFailure()})`);
     const logDir = server.logDir;
     const instance = { island: 'Biscoe', bill_length_mm: 45.1, bill_depth_mm: 14.5, flipper_length_mm: 215, body_mass_g: 5000, sex: 'female', year: 2008 };
     assert.equal(await post(`${server.url}:predict`, { instances: [instance] }), 200);

@@ -17,7 +17,7 @@ import net from 'node:net';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { PipewiseContext } from '../../../src/extension/context';
-import { activePipewise, firstParquetRow, post, runAndPush, waitFor, type ViewSnapshot } from '../pushedRun';
+import { activePipewise, firstParquetRow, post, runAndPush, waitFor, type ViewSnapshot, lastCommandFailure } from '../pushedRun';
 import type { ServerInfo } from '../../../src/protocol/models';
 import type { TryRender } from '../../../src/protocol/tryModel';
 import { oraclePython } from '../../python';
@@ -129,7 +129,7 @@ suite('models', () => {
     this.timeout(300_000);
     // The model's base path, as the view's item names it.
     server = (await vscode.commands.executeCommand('pipewise.startModelServer', base)) as ServerInfo | undefined;
-    assert.ok(server, 'the server started');
+    assert.ok(server, `the server started (${await lastCommandFailure()})`);
     assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/v1\/models\/penguins$/);
     assert.equal(server.version, String(Math.max(...fs.readdirSync(base).filter((n) => /^\d+$/.test(n)).map(Number))), 'the newest version serves');
     assert.ok(await portOpen(server.port));
@@ -188,7 +188,7 @@ suite('models', () => {
   test('terminating the serve task stops the server', async function () {
     this.timeout(300_000);
     server = (await vscode.commands.executeCommand('pipewise.startModelServer', base)) as ServerInfo | undefined;
-    assert.ok(server, 'the server started');
+    assert.ok(server, `the server started (${await lastCommandFailure()})`);
     const port = server.port;
     const task = serveTask(base);
     assert.ok(task, 'a pipewise-serve task runs');
@@ -292,7 +292,7 @@ stages:
   test('a server starts from the view and the Try panel answers with the ONNX model as the server and NumPy do', async function () {
     this.timeout(300_000);
     server = (await vscode.commands.executeCommand('pipewise.startModelServer', base)) as ServerInfo | undefined;
-    assert.ok(server, 'the server started');
+    assert.ok(server, `the server started (${await lastCommandFailure()})`);
     assert.equal(server.version, String(versions[0]), 'the newest version serves');
     assert.equal(await vscode.commands.executeCommand('pipewise.tryModel', base), base);
     const form = (await vscode.commands.executeCommand('pipewise.test.tryRender', base, { kind: 'form', timeoutMs: 90_000 })) as TryRender;

@@ -13,7 +13,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { activePipewise, runAndPush, waitFor, type ViewSnapshot } from '../pushedRun';
+import { activePipewise, runAndPush, waitFor, type ViewSnapshot, lastCommandFailure } from '../pushedRun';
 import type { ServerInfo } from '../../../src/protocol/models';
 
 /** One penguin, as a client sends it. */
@@ -85,7 +85,7 @@ suite('registry', () => {
     assert.match(shown.children.find((c) => c.label === `v${newer}`)?.contextValue ?? '', /\.candidate$/);
 
     server = (await vscode.commands.executeCommand('pipewise.startModelServer', base)) as ServerInfo | undefined;
-    assert.ok(server, 'the server started');
+    assert.ok(server, `the server started (${await lastCommandFailure()})`);
     assert.equal(server.version, String(older), 'the champion serves, not the newest version');
     const r = await predict(server.url);
     assert.equal(r.status, 200);

@@ -9,7 +9,7 @@ import * as assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { activePipewise, firstParquetRow, post, runAndPush, waitFor, type ViewSnapshot } from '../pushedRun';
+import { activePipewise, firstParquetRow, post, runAndPush, waitFor, type ViewSnapshot, lastCommandFailure } from '../pushedRun';
 import type { ServerInfo } from '../../../src/protocol/models';
 import type { TryRender } from '../../../src/protocol/tryModel';
 
@@ -73,7 +73,7 @@ suite('trees', () => {
   test('a server starts from the view and the Try panel answers with the tree model as the server does', async function () {
     this.timeout(300_000);
     server = (await vscode.commands.executeCommand('pipewise.startModelServer', base)) as ServerInfo | undefined;
-    assert.ok(server, 'the server started');
+    assert.ok(server, `the server started (${await lastCommandFailure()})`);
     assert.equal(server.version, String(version));
     assert.equal(await vscode.commands.executeCommand('pipewise.tryModel', base), base);
     const form = (await vscode.commands.executeCommand('pipewise.test.tryRender', base, { kind: 'form', timeoutMs: 90_000 })) as TryRender;
