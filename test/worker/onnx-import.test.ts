@@ -26,7 +26,7 @@ import { loadServingModel } from '../../src/engine/model/serving';
 import { noOraclePython, oraclePython } from '../python';
 import YAML from 'yaml';
 import { checkPipelineSpec } from './kfp-helpers';
-import { pipewise, postJson, root, startServe, versionsOf, waitFor } from './serve-helpers';
+import { pipewise, postJson, root, startServe, versionsOf, waitFor, type Ran } from './serve-helpers';
 
 const FEATURES = ['bill_length_mm', 'bill_depth_mm', 'flipper_length_mm', 'body_mass_g'];
 const TOLERANCE = 1e-5;
@@ -332,8 +332,8 @@ test('a served ONNX model\'s request log goes through pipewise monitor: quality 
   assert.deepEqual(flagged, ['flipper_length_mm']);
 });
 
-/** An Importer with `feed: transform` after a Transform of the raw penguins (the Transform is cached across calls). */
-async function runTransformImport(name: string, importer: string, extra = ''): Promise<RunResult> {
+/** An Importer with `feed: transform` after a Transform of the raw penguins (the Transform is cached across calls): `pipewise run --json`'s outcome. */
+async function runTransformImportCli(name: string, importer: string, extra = ''): Promise<Ran> {
   const file = path.join(dir, `${name}.pipeline.yaml`);
   writeFileSync(
     file,
@@ -348,7 +348,12 @@ stages:
 ${importer}
 ${extra}`,
   );
-  const r = await pipewise(['run', file, '--json'], dir, 300_000);
+  return pipewise(['run', file, '--json'], dir, 300_000);
+}
+
+/** The run's result, when the pipeline validated. */
+async function runTransformImport(name: string, importer: string, extra = ''): Promise<RunResult> {
+  const r = await runTransformImportCli(name, importer, extra);
   return JSON.parse(r.stdout) as RunResult;
 }
 
@@ -360,8 +365,10 @@ test('feed: transform whose features do not fit the model fails at the Importer,
   assert.match(errorOf(typed, 'imported'), /model input 'island' is fed by the Transform .* no feature 'body_mass_g_x'/);
   const scaledIndex = await runTransformImport('tf_index', `${graph}    params: { source: models/scaled.onnx, label: body_mass_g, feed: transform, inputs: { x: [bill_length_mm, bill_depth_mm, flipper_length_mm], island: year } }`);
   assert.match(errorOf(scaledIndex, 'imported'), /model input 'island' takes int64 values, but the Transform's feature 'year' is a scaled number, not an index/);
-  const noGraph = await runTransformImport('tf_nograph', `    params: { source: models/scaled.onnx, label: body_mass_g, feed: transform, inputs: { x: [bill_length_mm, bill_depth_mm, flipper_length_mm] } }`);
-  assert.match(errorOf(noGraph, 'imported'), /feed: transform needs the Transform as input 'transform_graph'/);
+  // Without its transform_graph, the run is refused by validation at the `feed` key before any stage runs.
+  const noGraph = await runTransformImportCli('tf_nograph', `    params: { source: models/scaled.onnx, label: body_mass_g, feed: transform, inputs: { x: [bill_length_mm, bill_depth_mm, flipper_length_mm] } }`);
+  assert.equal(noGraph.code, 2, noGraph.stderr);
+  assert.match(noGraph.stderr, /tf_nograph\.pipeline\.yaml:9:63: error: stage 'imported': feed: transform needs input 'transform_graph' \(TransformGraph\), which is not wired: add inputs: \{ transform_graph: transform\.transform_graph \}/);
   const lacking = await runTransformImport(
     'tf_lacking',
     `${graph}    params: { source: models/scaled.onnx, label: body_mass_g, feed: transform, inputs: { x: [bill_length_mm, bill_depth_mm, flipper_length_mm] } }`,
