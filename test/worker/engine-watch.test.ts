@@ -11,15 +11,9 @@ import path from 'node:path';
 import type { RunResult } from '../../src/protocol/runEvents';
 import { engineProject, jsonRuns, startPipewise } from './cli-helpers';
 import { waitFor } from './serve-helpers';
+import { exampleGenStage, pipelineText, statisticsGenStage } from '../pipelineText';
 
-const PIPELINE = `pipeline: watched
-stages:
-  examples:
-    component: ExampleGen
-    params:
-      input: data/span-{SPAN}/*.csv
-  statistics: { component: StatisticsGen, inputs: { examples: examples.examples } }
-`;
+const PIPELINE = pipelineText('watched', exampleGenStage('data/span-{SPAN}/*.csv', 'block'), statisticsGenStage());
 
 test('run --watch runs again on a new span, not on its own outputs, and ends cleanly on SIGINT', { timeout: 300_000 }, async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pipewise-watch-'));
