@@ -12,7 +12,6 @@
 import * as assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { PipewiseContext } from '../../../src/extension/context';
@@ -20,6 +19,7 @@ import { activePipewise, firstParquetRow, post, runAndPush, waitFor, type ViewSn
 import type { ServerInfo } from '../../../src/protocol/models';
 import type { TryRender } from '../../../src/protocol/tryModel';
 import { buildOnnxModels, onnxImporterStage, onnxOracle } from '../../onnxFixture';
+import { portOpen } from '../../ports';
 
 /** The running `pipewise-serve` task of a base path, if one runs. */
 function serveTask(base: string): vscode.TaskExecution | undefined {
@@ -27,16 +27,6 @@ function serveTask(base: string): vscode.TaskExecution | undefined {
     const d = e.task.definition as { type: string; base?: string };
     const root = typeof e.task.scope === 'object' ? e.task.scope.uri.fsPath : '';
     return d.type === 'pipewise-serve' && typeof d.base === 'string' && path.resolve(root, d.base) === path.resolve(base);
-  });
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port }, () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.on('error', () => resolve(false));
   });
 }
 
