@@ -62,8 +62,9 @@ export function validatePipeline(parsed: ParsedPipeline, options: ValidateOption
   for (const stage of spec.stages) declarations.set(stage.name, declarationOf(v, stage));
   for (const stage of spec.stages) {
     const decl = declarations.get(stage.name);
-    if (decl) checkParams(v, stage, decl);
+    const params = decl ? checkParams(v, stage, decl) : undefined;
     checkInputs(v, stage, decl);
+    if (decl && params) checkWiring(v, stage, decl, params);
   }
   checkCycle(v);
   return out.sort((a, b) => a.range.start.offset - b.range.start.offset);
@@ -131,8 +132,11 @@ function declarationOf(v: Validation, stage: StageSpec): ComponentDeclaration | 
   return decl;
 }
 
-/** A stage's parameters against its declaration's schema; path parameters confined and (with a file lookup) present. */
-function checkParams(v: Validation, stage: StageSpec, decl: ComponentDeclaration): void {
+/**
+ * A stage's parameters against its declaration's schema; path parameters confined and (with a file
+ * lookup) present. Returns the parsed parameters (defaults applied) when they are valid.
+ */
+function checkParams(v: Validation, stage: StageSpec, decl: ComponentDeclaration): { readonly data: unknown } | undefined {
   const { parsed, file, options, out, error } = v;
   const result = (decl.params as z.ZodType).safeParse(stage.params);
   if (!result.success) {
@@ -187,6 +191,41 @@ function checkParams(v: Validation, stage: StageSpec, decl: ComponentDeclaration
           : `stage '${stage.name}': parameter '${param}': file ${JSON.stringify(value)} does not exist (${abs})`,
       });
     }
+  }
+  return result.success ? { data: result.data } : undefined;
+}
+
+/**
+ * The declaration's rules between options and optional inputs (`wiring`): an option that needs an
+ * input nobody wired is reported at the option's key with the input to add (naming the stages that
+ * make one); an input the options leave unused, at the input.
+ */
+function checkWiring({ parsed, spec, declarations, error }: Validation, stage: StageSpec, decl: ComponentDeclaration, params: { readonly data: unknown }): void {
+  if (!decl.wiring) return;
+  for (const problem of decl.wiring(params.data, new Set(Object.keys(stage.inputs)))) {
+    if ('input' in problem) {
+      error(parsed.locateKey(stage.name, ['inputs'], problem.input) ?? stage.range, 'unused-input', `stage '${stage.name}': ${problem.message}`);
+      continue;
+    }
+    const port = decl.inputs[problem.needs];
+    const wiredHere = new Set(Object.values(stage.inputs).map((r) => `${r.stage}.${r.output}`));
+    // The outputs of the needed type this stage does not read yet: the ones to wire.
+    const makers = spec.stages.flatMap((s) =>
+      s.name === stage.name
+        ? []
+        : Object.entries(declarations.get(s.name)?.outputs ?? {})
+            .filter(([out, p]) => p.type === port?.type && !wiredHere.has(`${s.name}.${out}`))
+            .map(([out]) => `${s.name}.${out}`),
+    );
+    const ref = makers.length === 1 ? makers[0] : '<stage>.<output>';
+    const among = makers.length > 1 ? ` (${makers.join(' or ')})` : '';
+    const key = problem.param.at(-1);
+    const range = key === undefined ? undefined : parsed.locateKey(stage.name, ['params', ...problem.param.slice(0, -1)], String(key));
+    error(
+      range ?? parsed.locate(stage.name, ['params']) ?? stage.range,
+      'missing-input',
+      `stage '${stage.name}': ${problem.subject} needs input '${problem.needs}'${port ? ` (${port.type})` : ''}, which is not wired: add inputs: { ${problem.needs}: ${ref} }${among}${problem.orElse ? `, or ${problem.orElse}` : ''}`,
+    );
   }
 }
 

@@ -9,26 +9,20 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Workbench } from './workbench';
+import { runCli } from './webPage';
 
 let wb: Workbench;
-const CLI = path.resolve(__dirname, '../../bin/pipewise.js');
-
-function run(file: string): void {
-  const r = spawnSync(process.execPath, [CLI, 'run', file, '--json'], { encoding: 'utf8', cwd: path.dirname(file), timeout: 600_000 });
-  assert.equal(r.status, 0, r.stderr);
-}
 
 before(async () => {
   wb = await Workbench.start({ workspace: 'examples/penguins' });
   // Two runs as a user makes them: the example, then with fewer epochs.
   const file = path.join(wb.workspace, 'penguins.pipeline.yaml');
-  run(file);
+  runCli(file);
   fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('epochs: 40', 'epochs: 10'));
-  run(file);
+  runCli(file);
 });
 
 after(async () => {
@@ -36,12 +30,7 @@ after(async () => {
 });
 
 test('the graph\'s evaluation artifact opens the evaluation panel with its verdict, checks, slices and charts', async () => {
-  await wb.openFile('penguins.pipeline.yaml');
-  await wb.runCommand('Pipewise: Show Pipeline Graph');
-  const graph = await wb.webview('#graph g.node[data-id="evaluate.evaluation"]', 120_000);
-  await graph.locator('#graph g.node[data-id="evaluate.evaluation"]').click({ button: 'right' });
-  await graph.locator('#menu button[data-action="openOutputs"]').click();
-  const panel = await wb.webview('.verdict', 120_000);
+  const panel = await wb.openOutputsFromGraph('penguins.pipeline.yaml', 'evaluate.evaluation', '.verdict');
   await panel.locator('figure[data-chart="calibration"] svg').first().waitFor({ timeout: 120_000 });
   const verdict = (await panel.locator('.verdict').innerText()).trim();
   const metrics = JSON.parse(

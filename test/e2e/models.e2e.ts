@@ -11,22 +11,12 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { Workbench } from './workbench';
+import { portOpen } from '../ports';
 
 let wb: Workbench;
 const CLI = path.resolve(__dirname, '../../bin/pipewise.js');
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port }, () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.on('error', () => resolve(false));
-  });
-}
 
 before(async () => {
   wb = await Workbench.start({ workspace: 'examples/penguins' });

@@ -12,41 +12,23 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { RunResult } from '../../src/protocol/runEvents';
 import type { PushedFile } from '../../src/engine/components/pusher';
 import type { ModelSignature } from '../../src/engine/model/signature';
-import { oraclePython } from '../python';
+import { ONNX_EXAMPLES_STAGE, ONNX_FEATURES, ONNX_TRANSFORM_STAGES, onnxImporterStage, onnxOracle, onnxProject, onnxRawRows, type OnnxModelName, type OnnxPrediction } from '../onnxFixture';
 import { REPO_ROOT } from './codeServer';
 import { artifactOf as artifactIn, instanceOf, predictInPage, readJson, readParquetRows, runCli, WebPages, type Row } from './webPage';
 
-const MODELS = path.join(REPO_ROOT, 'test', 'worker', 'onnx_models.py');
-const FEATURES = ['bill_length_mm', 'bill_depth_mm', 'flipper_length_mm', 'body_mass_g'];
+const FEATURES = ONNX_FEATURES;
 const N = 60;
-const MODELS_PUSHED = ['linear', 'trees', 'mlp', 'scaled'];
-const RAW = [...FEATURES, 'island'];
+const MODELS_PUSHED: readonly OnnxModelName[] = ['linear', 'trees', 'mlp', 'scaled'];
 
 const PIPELINE = `pipeline: onnx_web
 stages:
   raw: { component: ExampleGen, params: { input: data/penguins.csv } }
-  examples:
-    component: Sql
-    inputs: { examples: raw.examples }
-    params: { query: "SELECT *, body_mass_g / 1000.0 AS body_mass_kg FROM examples WHERE bill_length_mm IS NOT NULL AND bill_depth_mm IS NOT NULL AND flipper_length_mm IS NOT NULL AND body_mass_g IS NOT NULL AND sex IS NOT NULL" }
-  linear: { component: Importer, params: { source: models/linear.onnx, label: species, inputs: { features: [bill_length_mm, bill_depth_mm, flipper_length_mm, body_mass_g] } } }
-  trees: { component: Importer, params: { source: models/trees.onnx, label: body_mass_kg, inputs: { flipper: flipper_length_mm, bill: bill_length_mm } } }
-  mlp: { component: Importer, params: { source: models/mlp.onnx, label: sex, classes: [female, male], inputs: { x: [bill_length_mm, bill_depth_mm, flipper_length_mm, body_mass_g] } } }
-  stats: { component: StatisticsGen, inputs: { examples: examples.examples } }
-  schema: { component: SchemaGen, inputs: { statistics: stats.statistics } }
-  transform: { component: Transform, inputs: { examples: examples.examples, schema: schema.schema }, params: { label: body_mass_kg, exclude: [body_mass_g] } }
-  scaled:
-    component: Importer
-    inputs: { transform_graph: transform.transform_graph }
-    params: { source: models/scaled.onnx, label: body_mass_kg, feed: transform, inputs: { x: [bill_length_mm, bill_depth_mm, flipper_length_mm], island: island } }
-${MODELS_PUSHED
+${ONNX_EXAMPLES_STAGE}${onnxImporterStage('linear')}${onnxImporterStage('trees')}${onnxImporterStage('mlp')}${ONNX_TRANSFORM_STAGES}${MODELS_PUSHED
   .map(
     (m) => `  evaluate_${m}: { component: Evaluator, inputs: { examples: examples.examples, model: ${m}.result } }
   infer_${m}: { component: BulkInferrer, inputs: { examples: examples.examples, model: ${m}.result } }
@@ -64,11 +46,9 @@ function artifactOf(stage: string, output: string): string {
 }
 
 /** NumPy's outputs (onnx_models.py); `scaled` refits the Transform's z-scores and vocabulary from the raw train split. */
-async function oracle(model: string, rows: readonly Row[]): Promise<{ probabilities?: number[][]; values?: number[] }> {
-  const only = (xs: readonly Row[]): Row[] => xs.map((r) => Object.fromEntries(RAW.map((f) => [f, r[f] ?? null])));
-  const train = model === 'scaled' ? { train: only(await readParquetRows(path.join(artifactOf('examples', 'examples'), 'Split-train', 'data.parquet'))) } : {};
-  const out = execFileSync(oraclePython(), [MODELS, 'predict', path.join(dir, 'models')], { input: JSON.stringify({ model, rows: only(rows), ...train }) });
-  return JSON.parse(out.toString()) as { probabilities?: number[][]; values?: number[] };
+async function oracle(model: OnnxModelName, rows: readonly Row[]): Promise<OnnxPrediction> {
+  const train = model === 'scaled' ? onnxRawRows(await readParquetRows(path.join(artifactOf('examples', 'examples'), 'Split-train', 'data.parquet'))) : undefined;
+  return onnxOracle(REPO_ROOT, path.join(dir, 'models'), model, onnxRawRows(rows), train);
 }
 
 function pushed(m: string): string {
@@ -78,11 +58,7 @@ function pushed(m: string): string {
 }
 
 before(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pipewise-onnx-web-'));
-  fs.mkdirSync(path.join(dir, 'data'));
-  fs.mkdirSync(path.join(dir, 'models'));
-  fs.copyFileSync(path.join(REPO_ROOT, 'test', 'fixtures', 'penguins.csv'), path.join(dir, 'data', 'penguins.csv'));
-  execFileSync(oraclePython(), [MODELS, 'build', path.join(dir, 'models'), path.join(dir, 'data', 'penguins.csv')]);
+  dir = onnxProject(REPO_ROOT, 'pipewise-onnx-web-');
   fs.writeFileSync(path.join(dir, 'p.pipeline.yaml'), PIPELINE);
   result = runCli(path.join(dir, 'p.pipeline.yaml'));
 });

@@ -10,42 +10,31 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Frame } from 'playwright-core';
 import { Workbench } from './workbench';
+import { runCli } from './webPage';
+import { exampleGenStage, pipelineText, schemaGenStage, statisticsGenStage, trainerStage, transformStage } from '../pipelineText';
 import { narrowTo, restoreWidth } from './narrowCheck';
 
 let wb: Workbench;
-const CLI = path.resolve(__dirname, '../../bin/pipewise.js');
 const FILE = 'adelie.pipeline.yaml';
 
-const pipeline = (destination: string): string => `pipeline: adelie
-stages:
-  examples:
-    component: ExampleGen
-    params: { input: data/penguins.csv }
-  features:
+const pipeline = (destination: string): string => `${pipelineText(
+  'adelie',
+  exampleGenStage('data/penguins.csv', 'block'),
+  `  features:
     component: Sql
     inputs: { examples: examples.examples }
     params:
       query: SELECT * EXCLUDE (species), CASE WHEN species = 'Adelie' THEN 1 ELSE 0 END AS adelie FROM examples
-  statistics:
-    component: StatisticsGen
-    inputs: { examples: features.examples }
-  schema:
-    component: SchemaGen
-    inputs: { statistics: statistics.statistics }
-  transform:
-    component: Transform
-    inputs: { examples: features.examples, schema: schema.schema }
-    params: { label: adelie }
-  train:
-    component: Trainer
-    inputs: { examples: transform.transformed_examples, transform_graph: transform.transform_graph }
-    params: { model: dnn, hidden_units: [16], epochs: 15 }
-  evaluate:
+`,
+  statisticsGenStage('block', { examples: 'features' }),
+  schemaGenStage('block'),
+  transformStage('adelie', 'block', { examples: 'features' }),
+  trainerStage('{ model: dnn, hidden_units: [16], epochs: 15 }'),
+)}  evaluate:
     component: Evaluator
     inputs: { examples: features.examples, model: train.model }
     params: { label: adelie, slices: [[], [island], [sex]] }
@@ -55,18 +44,13 @@ stages:
     params: { destination: ${destination} }
 `;
 
-function run(file: string): void {
-  const r = spawnSync(process.execPath, [CLI, 'run', file, '--json'], { encoding: 'utf8', cwd: path.dirname(file), timeout: 600_000 });
-  assert.equal(r.status, 0, r.stderr);
-}
-
 before(async () => {
   wb = await Workbench.start({ workspace: 'examples/penguins' });
   const file = path.join(wb.workspace, FILE);
   fs.writeFileSync(file, pipeline('serving/adelie'));
-  run(file);
+  runCli(file);
   fs.writeFileSync(file, pipeline('serving/adelie-2'));
-  run(file);
+  runCli(file);
 });
 
 after(async () => {
@@ -84,12 +68,7 @@ async function fairnessFit(panel: Frame): Promise<{ overflow: number; scrolls: b
 }
 
 test('the fairness chart fits its chart cell, wide and in a 450 px column', async () => {
-  await wb.openFile(FILE);
-  await wb.runCommand('Pipewise: Show Pipeline Graph');
-  const graph = await wb.webview('#graph g.node[data-id="evaluate.evaluation"]', 120_000);
-  await graph.locator('#graph g.node[data-id="evaluate.evaluation"]').click({ button: 'right' });
-  await graph.locator('#menu button[data-action="openOutputs"]').click();
-  const panel = await wb.webview('figure[data-chart="fairness"] svg', 120_000);
+  const panel = await wb.openOutputsFromGraph(FILE, 'evaluate.evaluation', 'figure[data-chart="fairness"] svg');
   await panel.locator('figure[data-chart="fairness"]').scrollIntoViewIfNeeded();
   const wide = await fairnessFit(panel);
   await wb.screenshot('polish-evaluation');
@@ -98,12 +77,7 @@ test('the fairness chart fits its chart cell, wide and in a 450 px column', asyn
   await wb.page.waitForTimeout(1500);
   // The panel draws for its width when it opens: reopen it in the narrow column.
   await wb.runCommand('View: Close All Editors');
-  await wb.openFile(FILE);
-  await wb.runCommand('Pipewise: Show Pipeline Graph');
-  const g2 = await wb.webview('#graph g.node[data-id="evaluate.evaluation"]', 120_000);
-  await g2.locator('#graph g.node[data-id="evaluate.evaluation"]').click({ button: 'right' });
-  await g2.locator('#menu button[data-action="openOutputs"]').click();
-  const narrow = await wb.webview('figure[data-chart="fairness"] svg', 120_000);
+  const narrow = await wb.openOutputsFromGraph(FILE, 'evaluate.evaluation', 'figure[data-chart="fairness"] svg');
   await narrow.locator('figure[data-chart="fairness"]').scrollIntoViewIfNeeded();
   const n = await fairnessFit(narrow);
   await wb.screenshot('polish-evaluation-narrow');

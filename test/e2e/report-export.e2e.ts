@@ -8,28 +8,21 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { RunResult } from '../../src/protocol/runEvents';
 import { Workbench } from './workbench';
+import { runCli } from './webPage';
 
 let wb: Workbench;
-const CLI = path.resolve(__dirname, '../../bin/pipewise.js');
 const runs: RunResult[] = [];
-
-function run(file: string): RunResult {
-  const r = spawnSync(process.execPath, [CLI, 'run', file, '--json'], { encoding: 'utf8', cwd: path.dirname(file), timeout: 600_000 });
-  assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout) as RunResult;
-}
 
 before(async () => {
   wb = await Workbench.start({ workspace: 'examples/penguins' });
   const file = path.join(wb.workspace, 'penguins.pipeline.yaml');
-  runs.push(run(file));
+  runs.push(runCli(file));
   fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('epochs: 40', 'epochs: 10'));
-  runs.push(run(file));
+  runs.push(runCli(file));
 });
 
 /**
@@ -55,12 +48,7 @@ after(async () => {
 });
 
 test('the evaluation panel\'s Export Report… writes the HTML page of its run where the save dialog says', async () => {
-  await wb.openFile('penguins.pipeline.yaml');
-  await wb.runCommand('Pipewise: Show Pipeline Graph');
-  const graph = await wb.webview('#graph g.node[data-id="evaluate.evaluation"]', 120_000);
-  await graph.locator('#graph g.node[data-id="evaluate.evaluation"]').click({ button: 'right' });
-  await graph.locator('#menu button[data-action="openOutputs"]').click();
-  const panel = await wb.webview('.verdict', 120_000);
+  const panel = await wb.openOutputsFromGraph('penguins.pipeline.yaml', 'evaluate.evaluation', '.verdict');
   const button = panel.getByRole('button', { name: 'Export Report…' });
   await button.waitFor({ timeout: 60_000 });
   await button.click();

@@ -330,6 +330,21 @@ export class Workbench {
     );
   }
 
+  /**
+   * Opens `file`'s pipeline graph and, from the graph node `node` (`<stage>.<output>`), its
+   * artifact's panel (the node's context menu, Open Outputs): the panel's frame once it holds
+   * `panelSelector`.
+   */
+  async openOutputsFromGraph(file: string, node: string, panelSelector: string, timeoutMs = 120_000): Promise<Frame> {
+    await this.openFile(file);
+    await this.runCommand('Pipewise: Show Pipeline Graph');
+    const nodeSelector = `#graph g.node[data-id="${node}"]`;
+    const graph = await this.webview(nodeSelector, timeoutMs);
+    await graph.locator(nodeSelector).click({ button: 'right' });
+    await graph.locator('#menu button[data-action="openOutputs"]').click();
+    return this.webview(panelSelector, timeoutMs);
+  }
+
   /** Clicks the first element matching `selector` inside a webview (waits for the webview first). */
   async clickInWebview(selector: string, timeoutMs = 30_000): Promise<Frame> {
     const frame = await this.webview(selector, timeoutMs);

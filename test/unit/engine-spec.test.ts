@@ -101,6 +101,30 @@ test('missing required input and unknown input', () => {
   assert.equal(unknown.at, '8:44');
 });
 
+test('a change threshold with no baseline to compare with (compare_with_last_blessed: false, no baseline_model input) is refused at its `change` key', () => {
+  const evaluate = (inputs: string, compare: string): string => `${HEAD}  model: { component: Importer, params: { source: m.onnx, label: y } }
+  evaluate:
+    component: Evaluator
+    inputs: { examples: examples.examples, model: model.result${inputs} }
+    params:
+      ${compare}
+      thresholds:
+        accuracy: { lower_bound: 0.5, change: { direction: higher_is_better } }
+`;
+  const r = only(evaluate('', 'compare_with_last_blessed: false'), 'missing-input');
+  assert.equal(r.at, '13:39', 'the `change` key');
+  // The only Model here is the candidate itself, so no stage is offered as the baseline.
+  assert.equal(r.message, "stage 'evaluate': the change threshold of 'accuracy' (with compare_with_last_blessed: false) needs input 'baseline_model' (Model), which is not wired: add inputs: { baseline_model: <stage>.<output> }, or drop compare_with_last_blessed: false to compare with the last blessed model");
+  // Other stages that make a Model are offered, one by name, several as a choice.
+  const one = evaluate('', 'compare_with_last_blessed: false').replace('  evaluate:\n', '  old: { component: Importer, params: { source: old.onnx, label: y } }\n  evaluate:\n');
+  assert.match(only(one, 'missing-input').message, /add inputs: \{ baseline_model: old\.result \}, or drop/);
+  const two = one.replace('  evaluate:\n', '  older: { component: Importer, params: { source: older.onnx, label: y } }\n  evaluate:\n');
+  assert.match(only(two, 'missing-input').message, /add inputs: \{ baseline_model: <stage>\.<output> \} \(old\.result or older\.result\), or drop/);
+  // The last blessed model, or a wired baseline, is a baseline.
+  assert.deepEqual(check(evaluate('', 'compare_with_last_blessed: true')), []);
+  assert.deepEqual(check(evaluate(', baseline_model: model.result', 'compare_with_last_blessed: false')), []);
+});
+
 test('a cycle is named, at the input that closes it', () => {
   const text = 'pipeline: p\nstages:\n  a:\n    component: Sql\n    inputs: { examples: c.examples }\n    params: { query: select 1 }\n  b:\n    component: Sql\n    inputs: { examples: a.examples }\n    params: { query: select 1 }\n  c:\n    component: Sql\n    inputs: { examples: b.examples }\n    params: { query: select 1 }\n';
   const r = only(text, 'cycle');

@@ -6,46 +6,26 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RunEvent, RunResult } from '../../src/protocol/runEvents';
 import { RunEventNotification, RunPipeline, ValidatePipeline } from '../../src/protocol/worker';
 import { WorkerClient, CancellationTokenSource, WorkerExitedError, recordDeathOf } from '../../src/worker/client';
+import { engineProject, pipewiseSync, startPipewise, TINY_PIPELINE } from './cli-helpers';
+import { root } from './serve-helpers';
 
-const root = path.resolve(__dirname, '../..');
-const cli = path.join(root, 'bin/pipewise.js');
-const fixtures = path.join(root, 'test/fixtures/engine');
-
-const PIPELINE = `pipeline: tiny
-stages:
-  numbers:
-    component: ./components/emit_numbers.js
-    params: { input: data/numbers.txt }
-  scaled:
-    component: ./components/scale_numbers.js
-    inputs: { examples: numbers.examples }
-    params: { factor: 10 }
-  total:
+const PIPELINE = `${TINY_PIPELINE}  total:
     component: ./components/sum_numbers.ts
     inputs: { examples: scaled.examples }
 `;
 
 function project(pipeline = PIPELINE, numbers = '1 2 3 4'): { dir: string; file: string } {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'pipewise-engine-'));
-  mkdirSync(path.join(dir, 'components'));
-  mkdirSync(path.join(dir, 'data'));
-  for (const f of readdirSync(fixtures)) cpSync(path.join(fixtures, f), path.join(dir, 'components', f));
-  writeFileSync(path.join(dir, 'data/numbers.txt'), numbers);
-  const file = path.join(dir, 'tiny.pipeline.yaml');
-  writeFileSync(file, pipeline);
-  return { dir, file };
+  return engineProject('pipewise-engine-', pipeline, numbers);
 }
 
 function pipewise(args: string[], cwd?: string): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return pipewiseSync(args, { cwd, timeoutMs: 60_000 });
 }
 
 function runJson(file: string, extra: string[] = []): { code: number | null; result: RunResult; stderr: string } {
@@ -251,16 +231,12 @@ stages:
 });
 
 /** Starts a run in the background and resolves once its first stage has written into its temporary folder. */
-async function startSlowRun(dir: string, file: string): Promise<{ child: ReturnType<typeof spawn>; stdout: () => string; exit: Promise<number | null> }> {
-  const child = spawn(process.execPath, [cli, 'run', file, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout?.setEncoding('utf8').on('data', (s: string) => (out += s));
-  child.stderr?.resume();
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+async function startSlowRun(dir: string, file: string): Promise<{ child: ChildProcess; stdout: () => string; exit: Promise<number | null> }> {
+  const { child, stdout, exit } = startPipewise(['run', file, '--json']);
   const tmp = path.join(dir, '.pipewise/tmp');
   for (let i = 0; i < 400; i++) {
     const partial = existsSync(tmp) && readdirSync(tmp).some((id) => existsSync(path.join(tmp, id, 'examples/partial.txt')));
-    if (partial) return { child, stdout: () => out, exit };
+    if (partial) return { child, stdout, exit };
     await new Promise((r) => setTimeout(r, 25));
   }
   child.kill('SIGKILL');

@@ -5,40 +5,19 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, cpSync, existsSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import os from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { engineProject, pipewiseSync, startPipewise, TINY_PIPELINE } from './cli-helpers';
 
-const root = path.resolve(__dirname, '../..');
-const cli = path.join(root, 'bin/pipewise.js');
-const fixtures = path.join(root, 'test/fixtures/engine');
-
-const PIPELINE = `pipeline: tiny
-stages:
-  numbers:
-    component: ./components/emit_numbers.js
-    params: { input: data/numbers.txt }
-  scaled:
-    component: ./components/scale_numbers.js
-    inputs: { examples: numbers.examples }
-    params: { factor: 10 }
-`;
+const PIPELINE = TINY_PIPELINE;
 
 function project(pipeline = PIPELINE): { dir: string; file: string } {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'pipewise-faults-'));
-  mkdirSync(path.join(dir, 'components'));
-  mkdirSync(path.join(dir, 'data'));
-  for (const f of readdirSync(fixtures)) cpSync(path.join(fixtures, f), path.join(dir, 'components', f));
-  writeFileSync(path.join(dir, 'data/numbers.txt'), '1 2 3 4');
-  const file = path.join(dir, 'tiny.pipeline.yaml');
-  writeFileSync(file, pipeline);
-  return { dir, file };
+  return engineProject('pipewise-faults-', pipeline);
 }
 
 function pipewise(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return pipewiseSync(args, { timeoutMs: 120_000 });
 }
 
 const readJson = (p: string): unknown => JSON.parse(readFileSync(p, 'utf8'));
@@ -119,8 +98,7 @@ for (const freePages of [1, 2]) {
 test('SIGKILL: lineage reports the run interrupted (its process is gone), not running', async () => {
   const { dir, file } = project(PIPELINE.replace('data/numbers.txt', 'data/numbers.txt, sleep_ms: 600'));
   try {
-    const child = spawn(process.execPath, [cli, 'run', file], { stdio: 'ignore' });
-    const exit = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    const { child, exit } = startPipewise(['run', file]);
     const tmp = path.join(dir, '.pipewise/tmp');
     let started = false;
     for (let i = 0; i < 2400 && !started; i++) {

@@ -15,6 +15,7 @@ import type { EvaluationFile } from '../../src/engine/components/evaluator';
 import type { FeatureImportanceFile } from '../../src/protocol/evaluation';
 import { FIXTURES, tempDir } from '../fixtures/evaluation/context';
 import { seededRandom } from '../fixtures/evaluation/oracle';
+import { penguinOpening, pipelineText, trainerStage } from '../pipelineText';
 
 const CLI = path.resolve(__dirname, '..', '..', 'bin', 'pipewise.js');
 const MAX_ROWS = 80;
@@ -43,26 +44,7 @@ test('feature_importance.json ranks a planted strong feature first on the pengui
   const pipeline = path.join(dir, 'mass.pipeline.yaml');
   await fs.writeFile(
     pipeline,
-    `pipeline: mass
-stages:
-  examples:
-    component: ExampleGen
-    params: { input: penguins-planted.csv }
-  statistics:
-    component: StatisticsGen
-    inputs: { examples: examples.examples }
-  schema:
-    component: SchemaGen
-    inputs: { statistics: statistics.statistics }
-  transform:
-    component: Transform
-    inputs: { examples: examples.examples, schema: schema.schema }
-    params: { label: body_mass_g }
-  train:
-    component: Trainer
-    inputs: { examples: transform.transformed_examples, transform_graph: transform.transform_graph }
-    params: { model: linear, epochs: 80 }
-  evaluate:
+    `${pipelineText('mass', penguinOpening({ label: 'body_mass_g', input: 'penguins-planted.csv', style: 'block' }), trainerStage('{ model: linear, epochs: 80 }'))}  evaluate:
     component: Evaluator
     inputs: { examples: examples.examples, model: train.model }
     params: { feature_importance: { max_rows: ${MAX_ROWS}, seed: 3 } }

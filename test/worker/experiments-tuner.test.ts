@@ -12,30 +12,16 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync
 import os from 'node:os';
 import path from 'node:path';
 import { buildExperiments, type ExecutionInput, type RunInput, type TrialsInput } from '../../src/core/experiments';
+import { penguinOpening, pipelineText, trainerStage } from '../pipelineText';
 
 const root = path.resolve(__dirname, '../..');
 const GRID = [0.001, 0.01, 0.1];
 
-const PIPELINE = `pipeline: tuned
-stages:
-  examples:
-    component: ExampleGen
-    params: { input: data/penguins.csv }
-  statistics:
-    component: StatisticsGen
-    inputs: { examples: examples.examples }
-  schema:
-    component: SchemaGen
-    inputs: { statistics: statistics.statistics }
-  transform:
-    component: Transform
-    inputs: { examples: examples.examples, schema: schema.schema }
-    params: { label: species }
-  tune:
-    component: Tuner
-    inputs: { examples: transform.transformed_examples, transform_graph: transform.transform_graph }
-    params: { strategy: grid, space: { learning_rate: [${GRID.join(', ')}], hidden_units: [[8]] }, epochs: 3, objective: val_accuracy }
-`;
+const PIPELINE = pipelineText(
+  'tuned',
+  penguinOpening({ label: 'species', style: 'block' }),
+  trainerStage(`{ strategy: grid, space: { learning_rate: [${GRID.join(', ')}], hidden_units: [[8]] }, epochs: 3, objective: val_accuracy }`, 'block', { name: 'tune', component: 'Tuner' }),
+);
 
 function readJson<T>(file: string): T {
   return JSON.parse(readFileSync(file, 'utf8')) as T;

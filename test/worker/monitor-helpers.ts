@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { mulberry32 } from '../../src/engine/model/random';
 import { RequestLog } from '../../src/engine/serving/requestLog';
 import { pipewise, root } from './serve-helpers';
+import { penguinOpening, pipelineText, trainerStage } from '../pipelineText';
 
 export const CLASSES = ['Adelie', 'Chinstrap', 'Gentoo'] as const;
 export const INPUTS = [
@@ -45,14 +46,7 @@ export async function monitoredPipeline(dir: string): Promise<string> {
   const file = path.join(dir, 'q.pipeline.yaml');
   writeFileSync(
     file,
-    `pipeline: quality
-stages:
-  examples: { component: ExampleGen, params: { input: data/penguins.csv } }
-  statistics: { component: StatisticsGen, inputs: { examples: examples.examples } }
-  schema: { component: SchemaGen, inputs: { statistics: statistics.statistics } }
-  transform: { component: Transform, inputs: { examples: examples.examples, schema: schema.schema }, params: { label: species } }
-  train: { component: Trainer, inputs: { examples: transform.transformed_examples, transform_graph: transform.transform_graph }, params: { model: dnn, hidden_units: [8], epochs: 3 } }
-  evaluate: { component: Evaluator, inputs: { examples: examples.examples, model: train.model }, params: { thresholds: { accuracy: { lower_bound: 0.8 } } } }
+    `${pipelineText('quality', penguinOpening({ label: 'species' }), trainerStage('{ model: dnn, hidden_units: [8], epochs: 3 }', 'flow'))}  evaluate: { component: Evaluator, inputs: { examples: examples.examples, model: train.model }, params: { thresholds: { accuracy: { lower_bound: 0.8 } } } }
   push: { component: Pusher, inputs: { model: train.model, blessing: evaluate.blessing }, params: { destination: serving/quality } }
 `,
   );

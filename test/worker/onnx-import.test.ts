@@ -15,57 +15,41 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { RunResult } from '../../src/protocol/runEvents';
 import type { ModelSignature } from '../../src/engine/model/servingModel';
 import { queryRows, withDuckDb } from '../../src/engine/transform/examplesIo';
 import { loadServingModel } from '../../src/engine/model/serving';
-import { noOraclePython, oraclePython } from '../python';
+import { noOraclePython } from '../python';
+import { ONNX_EXAMPLES_STAGE, ONNX_FEATURES, ONNX_TRANSFORM_STAGES, onnxImporterStage, onnxOracle, onnxProject, onnxRawRows, type OnnxModelName, type OnnxPrediction } from '../onnxFixture';
 import YAML from 'yaml';
 import { checkPipelineSpec } from './kfp-helpers';
-import { pipewise, postJson, root, startServe, versionsOf, waitFor } from './serve-helpers';
+import { pipewise, postJson, root, startServe, versionsOf, waitFor, type Ran } from './serve-helpers';
+import { penguinOpening, pipelineText } from '../pipelineText';
 
-const FEATURES = ['bill_length_mm', 'bill_depth_mm', 'flipper_length_mm', 'body_mass_g'];
+const FEATURES = ONNX_FEATURES;
 const TOLERANCE = 1e-5;
 
 const PIPELINE = `pipeline: onnx_penguins
 stages:
   raw: { component: ExampleGen, params: { input: data/penguins.csv } }
-  examples:
-    component: Sql
-    inputs: { examples: raw.examples }
-    params: { query: "SELECT *, body_mass_g / 1000.0 AS body_mass_kg FROM examples WHERE bill_length_mm IS NOT NULL AND bill_depth_mm IS NOT NULL AND flipper_length_mm IS NOT NULL AND body_mass_g IS NOT NULL AND sex IS NOT NULL" }
-  linear:
+${ONNX_EXAMPLES_STAGE}  linear:
     component: Importer
     params:
       source: models/linear.onnx
       artifact_type: Model
       label: species
       inputs: { features: [bill_length_mm, bill_depth_mm, flipper_length_mm, body_mass_g] }
-  trees:
-    component: Importer
-    params: { source: models/trees.onnx, label: body_mass_kg, inputs: { flipper: flipper_length_mm, bill: bill_length_mm } }
-  mlp:
-    component: Importer
-    params: { source: models/mlp.onnx, label: sex, classes: [female, male], inputs: { x: [bill_length_mm, bill_depth_mm, flipper_length_mm, body_mass_g] } }
-  evaluate: { component: Evaluator, inputs: { examples: examples.examples, model: linear.result }, params: { thresholds: { accuracy: { lower_bound: 0.9 } } } }
+${onnxImporterStage('trees')}${onnxImporterStage('mlp')}  evaluate: { component: Evaluator, inputs: { examples: examples.examples, model: linear.result }, params: { thresholds: { accuracy: { lower_bound: 0.9 } } } }
   too_strict: { component: Evaluator, inputs: { examples: examples.examples, model: linear.result }, params: { thresholds: { accuracy: { lower_bound: 0.9999 } } } }
   infer_linear: { component: BulkInferrer, inputs: { examples: examples.examples, model: linear.result } }
   infer_trees: { component: BulkInferrer, inputs: { examples: examples.examples, model: trees.result } }
   infer_mlp: { component: BulkInferrer, inputs: { examples: examples.examples, model: mlp.result } }
   infra: { component: InfraValidator, inputs: { examples: examples.examples, model: linear.result } }
   push: { component: Pusher, inputs: { model: linear.result, blessing: evaluate.blessing, infra_blessing: infra.infra_blessing }, params: { destination: serving/penguins } }
-  stats: { component: StatisticsGen, inputs: { examples: examples.examples } }
-  schema: { component: SchemaGen, inputs: { statistics: stats.statistics } }
-  transform: { component: Transform, inputs: { examples: examples.examples, schema: schema.schema }, params: { label: body_mass_kg, exclude: [body_mass_g] } }
-  scaled:
-    component: Importer
-    inputs: { transform_graph: transform.transform_graph }
-    params: { source: models/scaled.onnx, label: body_mass_kg, feed: transform, inputs: { x: [bill_length_mm, bill_depth_mm, flipper_length_mm], island: island } }
-  infer_scaled: { component: BulkInferrer, inputs: { examples: examples.examples, model: scaled.result } }
+${ONNX_TRANSFORM_STAGES}  infer_scaled: { component: BulkInferrer, inputs: { examples: examples.examples, model: scaled.result } }
   evaluate_scaled: { component: Evaluator, inputs: { examples: examples.examples, model: scaled.result } }
 `;
 
@@ -79,27 +63,17 @@ const art = (r: RunResult, stage: string, out: string): string => {
 const readParquet = (file: string): Promise<Record<string, unknown>[]> =>
   withDuckDb((conn) => queryRows(conn, `SELECT * FROM read_parquet('${file}')`)).then((rows) => rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v]))));
 
-const RAW = [...FEATURES, 'island'];
-const only = (rows: readonly Record<string, unknown>[]): Record<string, unknown>[] => rows.map((r) => Object.fromEntries(RAW.map((f) => [f, r[f] ?? null])));
 let trainRows: Record<string, unknown>[] = [];
 
 /** NumPy's outputs for the rows (onnx_models.py predict); `scaled` refits the Transform's scaling from the raw train split. */
-function oracle(model: 'linear' | 'trees' | 'mlp' | 'scaled', rows: readonly Record<string, unknown>[]): { probabilities?: number[][]; values?: number[] } {
-  const out = execFileSync(oraclePython(), [path.join(__dirname, 'onnx_models.py'), 'predict', path.join(dir, 'models')], {
-    input: JSON.stringify({ model, rows: only(rows), ...(model === 'scaled' ? { train: only(trainRows) } : {}) }),
-    maxBuffer: 64 << 20,
-  });
-  return JSON.parse(out.toString()) as { probabilities?: number[][]; values?: number[] };
+function oracle(model: OnnxModelName, rows: readonly Record<string, unknown>[]): OnnxPrediction {
+  return onnxOracle(root, path.join(dir, 'models'), model, onnxRawRows(rows), model === 'scaled' ? onnxRawRows(trainRows) : undefined);
 }
 
 const near = (a: number, b: number, what: string): void => assert.ok(Math.abs(a - b) <= TOLERANCE, `${what}: ${a} vs NumPy ${b}`);
 
 before(async () => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'pipewise-onnx-'));
-  mkdirSync(path.join(dir, 'data'));
-  mkdirSync(path.join(dir, 'models'));
-  cpSync(path.join(root, 'test/fixtures/penguins.csv'), path.join(dir, 'data/penguins.csv'));
-  if (!noOraclePython()) execFileSync(oraclePython(), [path.join(__dirname, 'onnx_models.py'), 'build', path.join(dir, 'models'), path.join(dir, 'data/penguins.csv')]);
+  dir = onnxProject(root, 'pipewise-onnx-', !noOraclePython());
   writeFileSync(path.join(dir, 'p.pipeline.yaml'), PIPELINE);
   if (noOraclePython()) return;
   const r = await pipewise(['run', path.join(dir, 'p.pipeline.yaml'), '--json'], dir, 600_000);
@@ -332,23 +306,22 @@ test('a served ONNX model\'s request log goes through pipewise monitor: quality 
   assert.deepEqual(flagged, ['flipper_length_mm']);
 });
 
-/** An Importer with `feed: transform` after a Transform of the raw penguins (the Transform is cached across calls). */
-async function runTransformImport(name: string, importer: string, extra = ''): Promise<RunResult> {
+/** An Importer with `feed: transform` after a Transform of the raw penguins (the Transform is cached across calls): `pipewise run --json`'s outcome. */
+async function runTransformImportCli(name: string, importer: string, extra = ''): Promise<Ran> {
   const file = path.join(dir, `${name}.pipeline.yaml`);
   writeFileSync(
     file,
-    `pipeline: ${name}
-stages:
-  raw: { component: ExampleGen, params: { input: data/penguins.csv } }
-  stats: { component: StatisticsGen, inputs: { examples: raw.examples } }
-  schema: { component: SchemaGen, inputs: { statistics: stats.statistics } }
-  transform: { component: Transform, inputs: { examples: raw.examples, schema: schema.schema }, params: { label: species } }
-  imported:
+    `${pipelineText(name, penguinOpening({ label: 'species', names: { examples: 'raw', statistics: 'stats' } }))}  imported:
     component: Importer
 ${importer}
 ${extra}`,
   );
-  const r = await pipewise(['run', file, '--json'], dir, 300_000);
+  return pipewise(['run', file, '--json'], dir, 300_000);
+}
+
+/** The run's result, when the pipeline validated. */
+async function runTransformImport(name: string, importer: string, extra = ''): Promise<RunResult> {
+  const r = await runTransformImportCli(name, importer, extra);
   return JSON.parse(r.stdout) as RunResult;
 }
 
@@ -360,8 +333,10 @@ test('feed: transform whose features do not fit the model fails at the Importer,
   assert.match(errorOf(typed, 'imported'), /model input 'island' is fed by the Transform .* no feature 'body_mass_g_x'/);
   const scaledIndex = await runTransformImport('tf_index', `${graph}    params: { source: models/scaled.onnx, label: body_mass_g, feed: transform, inputs: { x: [bill_length_mm, bill_depth_mm, flipper_length_mm], island: year } }`);
   assert.match(errorOf(scaledIndex, 'imported'), /model input 'island' takes int64 values, but the Transform's feature 'year' is a scaled number, not an index/);
-  const noGraph = await runTransformImport('tf_nograph', `    params: { source: models/scaled.onnx, label: body_mass_g, feed: transform, inputs: { x: [bill_length_mm, bill_depth_mm, flipper_length_mm] } }`);
-  assert.match(errorOf(noGraph, 'imported'), /feed: transform needs the Transform as input 'transform_graph'/);
+  // Without its transform_graph, the run is refused by validation at the `feed` key before any stage runs.
+  const noGraph = await runTransformImportCli('tf_nograph', `    params: { source: models/scaled.onnx, label: body_mass_g, feed: transform, inputs: { x: [bill_length_mm, bill_depth_mm, flipper_length_mm] } }`);
+  assert.equal(noGraph.code, 2, noGraph.stderr);
+  assert.match(noGraph.stderr, /tf_nograph\.pipeline\.yaml:9:63: error: stage 'imported': feed: transform needs input 'transform_graph' \(TransformGraph\), which is not wired: add inputs: \{ transform_graph: transform\.transform_graph \}/);
   const lacking = await runTransformImport(
     'tf_lacking',
     `${graph}    params: { source: models/scaled.onnx, label: body_mass_g, feed: transform, inputs: { x: [bill_length_mm, bill_depth_mm, flipper_length_mm] } }`,

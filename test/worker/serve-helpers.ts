@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { exampleGenStage, penguinOpening, pipelineText, schemaGenStage, statisticsGenStage, trainerStage, transformStage } from '../pipelineText';
 
 export const root = path.resolve(__dirname, '../..');
 
@@ -12,20 +13,11 @@ export const root = path.resolve(__dirname, '../..');
  * trained `train` epochs, or the Trainer's params as written (`'{ epochs: 20000, early_stopping: null }'`).
  */
 export function penguinTrainPipeline(name: string, train: number | string): string {
-  return `pipeline: ${name}
-stages:
-  examples: { component: ExampleGen, params: { input: data/penguins.csv } }
-  statistics: { component: StatisticsGen, inputs: { examples: examples.examples } }
-  schema: { component: SchemaGen, inputs: { statistics: statistics.statistics } }
-  transform:
-    component: Transform
-    inputs: { examples: examples.examples, schema: schema.schema }
-    params: { label: species }
-  train:
-    component: Trainer
-    inputs: { examples: transform.transformed_examples, transform_graph: transform.transform_graph }
-    params: ${typeof train === 'number' ? `{ model: dnn, hidden_units: [8], epochs: ${train} }` : train}
-`;
+  return pipelineText(
+    name,
+    penguinOpening({ label: 'species', transformStyle: 'block' }),
+    trainerStage(typeof train === 'number' ? `{ model: dnn, hidden_units: [8], epochs: ${train} }` : train),
+  );
 }
 
 /**
@@ -33,18 +25,15 @@ stages:
  * evaluated and batch-inferred; `extra` adds stages (pushes, infra validation) at the end.
  */
 export function labelledPenguinPipeline(name: string, label: string, options: { seed: number; evaluate: string; extra?: string }): string {
-  return `pipeline: ${name}
-stages:
-  raw: { component: ExampleGen, params: { input: data/penguins.csv } }
-  examples: { component: Sql, inputs: { examples: raw.examples }, params: { query: 'SELECT * FROM examples WHERE "${label}" IS NOT NULL' } }
-  statistics: { component: StatisticsGen, inputs: { examples: examples.examples } }
-  schema: { component: SchemaGen, inputs: { statistics: statistics.statistics } }
-  transform: { component: Transform, inputs: { examples: examples.examples, schema: schema.schema }, params: { label: ${label} } }
-  train:
-    component: Trainer
-    inputs: { examples: transform.transformed_examples, transform_graph: transform.transform_graph }
-    params: { hidden_units: [16], epochs: 25, seed: ${options.seed} }
-  evaluate: { component: Evaluator, inputs: { examples: examples.examples, model: train.model }, params: ${options.evaluate} }
+  return `${pipelineText(
+    name,
+    exampleGenStage('data/penguins.csv', 'flow', 'raw'),
+    `  examples: { component: Sql, inputs: { examples: raw.examples }, params: { query: 'SELECT * FROM examples WHERE "${label}" IS NOT NULL' } }\n`,
+    statisticsGenStage(),
+    schemaGenStage(),
+    transformStage(label),
+    trainerStage(`{ hidden_units: [16], epochs: 25, seed: ${options.seed} }`),
+  )}  evaluate: { component: Evaluator, inputs: { examples: examples.examples, model: train.model }, params: ${options.evaluate} }
   infer: { component: BulkInferrer, inputs: { examples: examples.examples, model: train.model } }
 ${options.extra ?? ''}`;
 }

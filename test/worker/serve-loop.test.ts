@@ -15,24 +15,16 @@ import path from 'node:path';
 import { mulberry32 } from '../../src/engine/model/fitModel';
 import type { RunResult } from '../../src/protocol/runEvents';
 import { pipewise, postJson, root, startServe, versionsOf, waitFor } from './serve-helpers';
+import { exampleGenStage, pipelineText, schemaGenStage, statisticsGenStage, trainerStage, transformStage } from '../pipelineText';
 
-const PIPELINE = `pipeline: penguins_ct
-stages:
-  examples:
-    component: ExampleGen
-    params:
-      input: data/span-{SPAN}/*.csv
-  statistics: { component: StatisticsGen, inputs: { examples: examples.examples } }
-  schema: { component: SchemaGen, inputs: { statistics: statistics.statistics } }
-  transform:
-    component: Transform
-    inputs: { examples: examples.examples, schema: schema.schema }
-    params: { label: species }
-  train:
-    component: Trainer
-    inputs: { examples: transform.transformed_examples, transform_graph: transform.transform_graph }
-    params: { model: dnn, hidden_units: [16], epochs: 40 }
-  evaluate:
+const PIPELINE = `${pipelineText(
+  'penguins_ct',
+  exampleGenStage('data/span-{SPAN}/*.csv', 'block'),
+  statisticsGenStage(),
+  schemaGenStage(),
+  transformStage('species', 'block'),
+  trainerStage('{ model: dnn, hidden_units: [16], epochs: 40 }'),
+)}  evaluate:
     component: Evaluator
     inputs: { examples: examples.examples, model: train.model }
     params: { label: species, thresholds: { accuracy: { lower_bound: 0.9 } } }

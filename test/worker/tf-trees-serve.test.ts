@@ -16,22 +16,14 @@ import { loadYdf, ydfCall } from '../../src/engine/model/ydf';
 import { queryRows, withDuckDb } from '../../src/engine/transform/examplesIo';
 import type { TransformSpec } from '../../src/engine/transform/transformSpec';
 import { pipewise, postJson, root, startServe, versionsOf, waitFor } from './serve-helpers';
+import { penguinOpening, pipelineText, trainerStage } from '../pipelineText';
 
-const PIPELINE = `pipeline: penguin_trees
-stages:
-  examples: { component: ExampleGen, params: { input: data/penguins.csv } }
-  statistics: { component: StatisticsGen, inputs: { examples: examples.examples } }
-  schema: { component: SchemaGen, inputs: { statistics: statistics.statistics } }
-  transform: { component: Transform, inputs: { examples: examples.examples, schema: schema.schema }, params: { label: species } }
-  gbt:
-    component: Trainer
-    inputs: { examples: transform.transformed_examples, transform_graph: transform.transform_graph }
-    params: { model: gradient_boosted_trees }
-  forest:
-    component: Trainer
-    inputs: { examples: transform.transformed_examples, transform_graph: transform.transform_graph }
-    params: { model: random_forest }
-  evaluate: { component: Evaluator, inputs: { examples: examples.examples, model: gbt.model }, params: { slices: [[], [island]], thresholds: { accuracy: { lower_bound: 0.9 } } } }
+const PIPELINE = `${pipelineText(
+  'penguin_trees',
+  penguinOpening({ label: 'species' }),
+  trainerStage('{ model: gradient_boosted_trees }', 'block', { name: 'gbt' }),
+  trainerStage('{ model: random_forest }', 'block', { name: 'forest' }),
+)}  evaluate: { component: Evaluator, inputs: { examples: examples.examples, model: gbt.model }, params: { slices: [[], [island]], thresholds: { accuracy: { lower_bound: 0.9 } } } }
   infer: { component: BulkInferrer, inputs: { examples: examples.examples, model: gbt.model } }
   infra: { component: InfraValidator, inputs: { examples: examples.examples, model: gbt.model } }
 `;

@@ -53,4 +53,14 @@ export const Importer = declareComponent({
     }
   }),
   pathParams: ['source'],
+  // The importer checks the same pairing at run time (feedingTransform); validation finds it first.
+  wiring: (p, wired) => {
+    if (p.feed === 'transform') return wired.has('transform_graph') ? [] : [{ param: ['feed'], needs: 'transform_graph', subject: 'feed: transform' }];
+    if (!wired.has('transform_graph')) return [];
+    const message =
+      p.artifact_type === 'Model'
+        ? "input 'transform_graph' is wired, but 'feed' is raw (the default): set feed: transform for the Transform's features to feed the model, or drop the input"
+        : `input 'transform_graph' applies to an imported Model with feed: transform, not to ${p.artifact_type}: drop the input`;
+    return [{ input: 'transform_graph', message }];
+  },
 });

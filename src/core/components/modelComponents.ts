@@ -168,6 +168,19 @@ export const Evaluator = declareComponent({
       .prefault({})
       .describe('Permutation importance on the eval split: the drop of AUC (binary), accuracy (multiclass) or R² (regression) when each raw feature is shuffled, written to feature_importance.json.'),
   }),
+  // A change threshold compares with a baseline model; with neither the input nor the last blessed
+  // model to look for, the run would pass it every time as "no baseline yet" (thresholds.ts).
+  wiring: (p, wired) =>
+    p.compare_with_last_blessed || wired.has('baseline_model')
+      ? []
+      : Object.entries(p.thresholds)
+          .filter(([, t]) => t.change)
+          .map(([metric]) => ({
+            param: ['thresholds', metric, 'change'],
+            needs: 'baseline_model',
+            subject: `the change threshold of '${metric}' (with compare_with_last_blessed: false)`,
+            orElse: 'drop compare_with_last_blessed: false to compare with the last blessed model',
+          })),
 });
 
 export const InfraValidator = declareComponent({

@@ -10,17 +10,16 @@
  * untrusted workspace.
  */
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { PipewiseContext } from '../../../src/extension/context';
 import { activePipewise, firstParquetRow, post, runAndPush, waitFor, type ViewSnapshot, lastCommandFailure } from '../pushedRun';
 import type { ServerInfo } from '../../../src/protocol/models';
 import type { TryRender } from '../../../src/protocol/tryModel';
-import { oraclePython } from '../../python';
+import { buildOnnxModels, onnxImporterStage, onnxOracle } from '../../onnxFixture';
+import { portOpen } from '../../ports';
 
 /** The running `pipewise-serve` task of a base path, if one runs. */
 function serveTask(base: string): vscode.TaskExecution | undefined {
@@ -28,16 +27,6 @@ function serveTask(base: string): vscode.TaskExecution | undefined {
     const d = e.task.definition as { type: string; base?: string };
     const root = typeof e.task.scope === 'object' ? e.task.scope.uri.fsPath : '';
     return d.type === 'pipewise-serve' && typeof d.base === 'string' && path.resolve(root, d.base) === path.resolve(base);
-  });
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port }, () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.on('error', () => resolve(false));
   });
 }
 
@@ -222,14 +211,13 @@ suite('models: an imported ONNX model', () => {
   let evaluation = '';
   let examples = '';
   let server: ServerInfo | undefined;
-  const script = (): string => path.join(extensionPath, 'test', 'worker', 'onnx_models.py');
 
   suiteSetup(async function () {
     this.timeout(600_000);
     extensionPath = (await activePipewise()).extensionPath;
     folder = path.join(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '', 'penguins');
     fs.mkdirSync(path.join(folder, 'models'), { recursive: true });
-    execFileSync(oraclePython(), [script(), 'build', path.join(folder, 'models'), path.join(folder, 'data', 'penguins.csv')]);
+    buildOnnxModels(extensionPath, path.join(folder, 'models'), path.join(folder, 'data', 'penguins.csv'));
     const file = path.join(folder, 'onnx.pipeline.yaml');
     fs.writeFileSync(
       file,
@@ -240,8 +228,7 @@ stages:
     component: Sql
     inputs: { examples: raw.examples }
     params: { query: "SELECT * FROM examples WHERE bill_length_mm IS NOT NULL AND bill_depth_mm IS NOT NULL AND flipper_length_mm IS NOT NULL AND body_mass_g IS NOT NULL" }
-  linear: { component: Importer, params: { source: models/linear.onnx, label: species, inputs: { features: [bill_length_mm, bill_depth_mm, flipper_length_mm, body_mass_g] } } }
-  evaluate: { component: Evaluator, inputs: { examples: examples.examples, model: linear.result }, params: { thresholds: { accuracy: { lower_bound: 0.9 } } } }
+${onnxImporterStage('linear')}  evaluate: { component: Evaluator, inputs: { examples: examples.examples, model: linear.result }, params: { thresholds: { accuracy: { lower_bound: 0.9 } } } }
   push: { component: Pusher, inputs: { model: linear.result, blessing: evaluate.blessing }, params: { destination: serving/penguins-onnx } }
 `,
     );
@@ -307,7 +294,7 @@ stages:
     assert.equal(direct.status, 200, JSON.stringify(direct.body));
     const p = (direct.body.predictions as { prediction: string; scores: number[]; classes: string[] }[])[0];
     assert.ok(p);
-    const numpy = (JSON.parse(execFileSync(oraclePython(), [script(), 'predict', path.join(folder, 'models')], { input: JSON.stringify({ model: 'linear', rows: [instance] }) }).toString()) as { probabilities: number[][] }).probabilities[0] ?? [];
+    const numpy = onnxOracle(extensionPath, path.join(folder, 'models'), 'linear', [instance]).probabilities?.[0] ?? [];
     assert.equal(answer.prediction, p.prediction, 'the panel shows the class the server predicts for that row');
     assert.deepEqual(answer.bars?.map((b) => b.name), ['Adelie', 'Chinstrap', 'Gentoo']);
     answer.bars?.forEach((b, i) => {
