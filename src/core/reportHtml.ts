@@ -184,7 +184,7 @@ export function renderHtml(r: RunReport): string {
     const fairness = fairnessSection(r);
     if (fairness) {
       const charts = fairnessCharts(r.view.fairness);
-      body.push(`<section id="fairness"><h2>${escapeXml(fairness.title)}</h2><p class="sub">${escapeXml(fairness.intro ?? '')}</p><div class="charts">${charts.map(figure).join('')}</div>${tableHtml(fairness)}</section>`);
+      body.push(`<section id="fairness"><h2>${escapeXml(fairness.title)}</h2><p class="sub">${escapeXml(fairness.intro ?? '')}</p>${fairness.lines?.length ? `<ul class="gaps">${fairness.lines.map((l) => `<li>${escapeXml(l.replace(/^- /, '').replace(/`/g, ''))}</li>`).join('')}</ul>` : ''}<div class="charts">${charts.map(figure).join('')}</div>${tableHtml(fairness)}</section>`);
     }
   }
   const imp = r.view?.importance;

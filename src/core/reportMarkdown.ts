@@ -216,12 +216,16 @@ const FAIRNESS_CAPTION = 'Each rate at each configured threshold, per slice (Fai
 export function fairnessSection(r: RunReport): Section | undefined {
   const rows = sortFairness(r.view?.fairness ?? []);
   if (!rows.length) return undefined;
+  // The gap is between the slices themselves: the overall slice is their mixture, not one of them.
+  const overall = new Set((r.view?.slices ?? []).filter((s) => !Object.keys(s.key).length).map((s) => s.name));
   const groups = [...new Set(rows.map((f) => `${f.rate}@${f.threshold}`))];
   const gaps = groups.flatMap((g) => {
-    const mine = rows.filter((f) => `${f.rate}@${f.threshold}` === g);
+    const mine = rows.filter((f) => `${f.rate}@${f.threshold}` === g && !overall.has(f.slice));
+    if (mine.length < 2) return [];
     const lo = mine.reduce((a, b) => (b.value < a.value ? b : a));
     const hi = mine.reduce((a, b) => (b.value > a.value ? b : a));
-    return mine.length > 1 ? [`- ${rateName(lo.rate)} @ ${lo.threshold}: widest gap ${formatNumber(hi.value - lo.value)} (${code(hi.slice)} ${formatNumber(hi.value)}, ${code(lo.slice)} ${formatNumber(lo.value)})`] : [];
+    const at = `${rateName(lo.rate)} @ ${lo.threshold}`;
+    return [hi.value === lo.value ? `- ${at}: no gap, ${formatNumber(lo.value)} on every slice` : `- ${at}: widest gap ${formatNumber(hi.value - lo.value)} (${code(hi.slice)} ${formatNumber(hi.value)}, ${code(lo.slice)} ${formatNumber(lo.value)})`];
   });
   return {
     title: FAIRNESS_TITLE,

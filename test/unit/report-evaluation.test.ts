@@ -29,7 +29,8 @@ function metrics(withFairness: boolean): ReportMetricsFile {
     classes: ['no', 'yes'],
     thresholds: [],
     slices: [
-      { slice: {}, metrics: { accuracy: 0.8, example_count: 11, ...rates(0.2, 0.1), ...rates(0.4, 0.05, 0.3) } },
+      // The overall false negative rate above every slice's: the gap between slices must not count it.
+      { slice: {}, metrics: { accuracy: 0.8, example_count: 11, ...rates(0.2, 0.6), ...rates(0.4, 0.05, 0.3) } },
       // Out of the panel's order on purpose: Torgersen before Biscoe, a hostile slice value.
       { slice: { island: 'Torgersen' }, metrics: { accuracy: 0.7, example_count: 4, ...rates(0.5, 0.25) } },
       { slice: { island: 'Biscoe' }, metrics: { accuracy: 0.9, example_count: 5, ...rates(0.125, 0) } },
@@ -201,8 +202,11 @@ test('fairness: the HTML and Markdown tables hold every rate of metrics.json in 
   const md = renderMarkdown(r);
   const table = (await mdTables(md)).find((t) => t.heading === 'Fairness rates per slice') ?? assert.fail('no fairness table in the Markdown');
   assert.deepEqual(table.rows, expected.map(rowsOf));
-  // The widest gap of false positive rate @ 0.5: Dream 1 against Biscoe 0.125.
-  assert.match(md, /false positive rate @ 0\.5: widest gap 0\.875 \(`island=<b>Dream<\/b>` 1, `island=Biscoe` 0\.125\)/);
+  // Each rate's widest gap between the slices (not the overall slice): Dream against Biscoe for both;
+  // at 0.3 only the overall slice has rates, so no gap.
+  const gaps = md.split('\n').filter((l) => /widest gap|no gap/.test(l));
+  assert.deepEqual(gaps, ['- false negative rate @ 0.5: widest gap 0.5 (`island=<b>Dream</b>` 0.5, `island=Biscoe` 0)', '- false positive rate @ 0.5: widest gap 0.875 (`island=<b>Dream</b>` 1, `island=Biscoe` 0.125)']);
+  assert.match(section, /<ul class="gaps"><li>false negative rate @ 0\.5: widest gap 0\.5 \(island=&lt;b&gt;Dream&lt;\/b&gt; 0\.5, island=Biscoe 0\)<\/li>/);
 });
 
 test('no fairness rates, no fairness section: neither an empty table nor a placeholder', () => {
