@@ -58,10 +58,11 @@ interface CategoryTick {
  * The plot area with its ticks and axis titles. Tick labels carry `tick-x`/`tick-y` classes: with
  * their positions they are the chart's scale, which a test reads back to recover the data.
  */
-function frame(title: string, xDomain: readonly [number, number], yDomain: readonly [number, number], xLabel: string, yLabel: string, height = H, categories?: readonly CategoryTick[]): Frame {
+function frame(title: string, xDomain: readonly [number, number], yDomain: readonly [number, number], xLabel: string, yLabel: string, size: { readonly width: number; readonly height: number } = { width: W, height: H }, categories?: readonly CategoryTick[]): Frame {
   const [x0, x1] = xDomain;
   const [y0, y1] = yDomain;
-  const iw = W - M.left - M.right;
+  const { width, height } = size;
+  const iw = width - M.left - M.right;
   const ih = height - M.top - M.bottom;
   const x = (v: number): number => M.left + ((v - x0) / (x1 - x0 || 1)) * iw;
   const y = (v: number): number => M.top + ih - ((v - y0) / (y1 - y0 || 1)) * ih;
@@ -87,6 +88,30 @@ function svg(kind: string, title: string, parts: readonly string[], height = H, 
     ...(caption ? { caption } : {}),
     svg: `<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeXml(title)}" data-chart="${escapeXml(kind)}">${parts.join('')}</svg>`,
   };
+}
+
+/**
+ * A legend in rows under a chart, left to right, wrapping at `width`: it covers no data, where one
+ * inside the plot would cover a curve crossing its corner.
+ */
+function legendRows(names: readonly string[], x: number, y: number, width: number): { parts: string[]; height: number } {
+  const parts: string[] = [];
+  let cx = x;
+  let row = 0;
+  names.forEach((name, i) => {
+    const label = name.length > 24 ? `${name.slice(0, 23)}…` : name;
+    // About 6 px a character at 10 px, the swatch and a gap.
+    const w = 14 + label.length * 6 + 12;
+    if (cx > x && cx + w > x + width) {
+      cx = x;
+      row++;
+    }
+    const cy = y + row * 14;
+    parts.push(`<rect class="mark-legend" x="${n(cx)}" y="${cy - 8}" width="10" height="10" fill="${PALETTE[i % PALETTE.length]}"/>`);
+    parts.push(`<text x="${n(cx + 14)}" y="${cy + 1}" font-size="10" fill="#222222"><title>${escapeXml(name)}</title>${escapeXml(label)}</text>`);
+    cx += w;
+  });
+  return { parts, height: names.length ? (row + 1) * 14 : 0 };
 }
 
 function legend(names: readonly string[], x: number, y: number): string[] {
@@ -304,11 +329,13 @@ export function fairnessCharts(rows: readonly FairnessRate[]): SvgChart[] {
     const title = thresholds.length === 1 ? `${rateName(rate)} @ ${thresholds[0]}` : rateName(rate);
     const barH = 14;
     const rowH = thresholds.length * barH + 8;
-    const left = 140;
-    const right = 50;
+    // Drawn about as wide as a chart cell (340–400 px), so its 10–11 px text stays that size on screen.
+    const chartW = 360;
+    const left = 118;
+    const right = 46;
     const top = 8;
     const legendH = thresholds.length > 1 ? 18 : 0;
-    const width = W - left - right;
+    const width = chartW - left - right;
     const height = top + legendH + slices.length * rowH + 40;
     const y0 = top + legendH;
     const x = (v: number): number => left + Math.min(1, Math.max(0, v)) * width;
@@ -325,7 +352,7 @@ export function fairnessCharts(rows: readonly FairnessRate[]): SvgChart[] {
     }
     slices.forEach((slice, i) => {
       const y = y0 + i * rowH;
-      const label = slice.length > 22 ? `${slice.slice(0, 21)}…` : slice;
+      const label = slice.length > 19 ? `${slice.slice(0, 18)}…` : slice;
       parts.push(`<text x="${left - 6}" y="${n(y + rowH / 2 + 4)}" font-size="11" text-anchor="end" fill="#222222"><title>${escapeXml(slice)}</title>${escapeXml(label)}</text>`);
       thresholds.forEach((t, k) => {
         const r = mine.find((m) => m.slice === slice && m.threshold === t);
@@ -339,12 +366,12 @@ export function fairnessCharts(rows: readonly FairnessRate[]): SvgChart[] {
       });
     });
     parts.push(`<text x="${left + width / 2}" y="${height - 8}" font-size="11" text-anchor="middle" fill="#222222">${escapeXml(rateName(rate))}</text>`);
-    return svg(`fairness-${rate}`, title, parts, height);
+    return svg(`fairness-${rate}`, title, parts, height, chartW);
   });
 }
 
-/** Height of a partial dependence chart: several sit in a row, below the importance bars. */
-const PD_H = 240;
+/** A partial dependence chart's plot: several sit in a row below the importance bars, each drawn about as wide as its cell. */
+const PD = { width: 380, height: 240 } as const;
 
 /**
  * One feature's partial dependence: the mean prediction against the value the feature was set to,
@@ -367,10 +394,10 @@ export function partialDependenceChart(p: PartialDependence, yLabel: string, kin
   const finiteX = xs.filter(Number.isFinite);
   const xDomain: [number, number] = numeric ? [Math.min(...finiteX), Math.max(...finiteX)] : [-0.5, p.grid.length - 0.5];
   if (!(xDomain[1] > xDomain[0])) xDomain[1] = xDomain[0] + 1;
-  // Up to 8 category labels fit under 370 px; with more, every other one (each still in the tooltip).
-  const every = Math.ceil(p.grid.length / 8);
+  // Up to 7 category labels fit under the 310 px plot; with more, every other one (each still in its points' tooltips).
+  const every = Math.ceil(p.grid.length / 7);
   const categories = numeric ? undefined : p.grid.flatMap((g, i) => (i % every === 0 ? [{ at: i, label: String(g).length > 10 ? `${String(g).slice(0, 9)}…` : String(g) }] : []));
-  const f = frame(title, xDomain, [lo, hi], p.feature, yLabel, PD_H, categories);
+  const f = frame(title, xDomain, [lo, hi], p.feature, yLabel, PD, categories);
   p.outputs.forEach((output, k) => {
     const colour = PALETTE[k % PALETTE.length] as string;
     const line = p.average[k] ?? [];
@@ -386,6 +413,7 @@ export function partialDependenceChart(p: PartialDependence, yLabel: string, kin
       f.parts.push(`<circle class="${numeric ? 'mark-point' : 'mark'}" data-output="${escapeXml(output)}" cx="${n(f.x(q.x))}" cy="${n(f.y(q.y))}" r="${numeric ? 2.5 : 4}" fill="${colour}"><title>${escapeXml(tip)}</title></circle>`);
     }
   });
-  if (p.outputs.length > 1) f.parts.push(...legend(p.outputs, M.left + 8, M.top + 14));
-  return svg(`partial-dependence-${kindIndex}`, title, f.parts, PD_H);
+  // The key in rows below the axis title (its baseline 8 px above the plot's height).
+  const key = p.outputs.length > 1 ? legendRows(p.outputs, M.left, PD.height + 10, PD.width - M.left - M.right) : { parts: [], height: 0 };
+  return svg(`partial-dependence-${kindIndex}`, title, [...f.parts, ...key.parts], PD.height + key.height + (key.height ? 2 : 0), PD.width);
 }

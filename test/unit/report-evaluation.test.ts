@@ -261,3 +261,19 @@ test('partial dependence: one curve per class through the grid of feature_import
   ]);
   assert.equal(table.rows.length, 6);
 });
+
+test('a fairness table too long for a PR comment is cut like the others, saying how many rows went', async () => {
+  const n = 1500;
+  const m: ReportMetricsFile = {
+    ...metrics(true),
+    slices: [metrics(true).slices[0] as ReportMetricsFile['slices'][number], ...Array.from({ length: n }, (_, i) => ({ slice: { customer: `customer-number-${i}` }, metrics: { accuracy: 0.5, example_count: 3, 'false_positive_rate@0.5': (i % 10) / 10, 'false_negative_rate@0.5': 0.1 } }))],
+  };
+  const view = buildEvaluationView('/x/metrics.json', m);
+  const r = buildRunReport({ pipeline: 'p', file: '/x/p.pipeline.yaml', generatedAt: 'now', candidate: { run: { id: 'c', startedAt: '2026-12-06T10:00:00.000Z', status: 'succeeded' }, params: {}, metrics: m, metricsFile: '/x/metrics.json' }, view });
+  assert.equal(r.view?.fairness.length, 2 * n + 4);
+  const md = renderMarkdown(r);
+  assert.ok(md.length < 65_536, `${md.length} characters`);
+  const table = (await mdTables(md)).find((t) => t.heading === 'Fairness rates per slice') ?? assert.fail('no fairness table');
+  assert.ok(table.rows.length > 0 && table.rows.length < 2 * n + 4);
+  assert.match(md, new RegExp(`_${2 * n + 4 - table.rows.length} more rows left out`));
+});
