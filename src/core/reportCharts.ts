@@ -392,7 +392,7 @@ export function partialDependenceChart(p: PartialDependence, yLabel: string, kin
   lo -= pad;
   hi += pad;
   const finiteX = xs.filter(Number.isFinite);
-  const xDomain: [number, number] = numeric ? [Math.min(...finiteX), Math.max(...finiteX)] : [-0.5, p.grid.length - 0.5];
+  const xDomain: [number, number] = !numeric ? [-0.5, p.grid.length - 0.5] : finiteX.length ? [Math.min(...finiteX), Math.max(...finiteX)] : [0, 1];
   if (!(xDomain[1] > xDomain[0])) xDomain[1] = xDomain[0] + 1;
   // Up to 7 category labels fit under the 310 px plot; with more, every other one (each still in its points' tooltips).
   const every = Math.ceil(p.grid.length / 7);
@@ -405,7 +405,7 @@ export function partialDependenceChart(p: PartialDependence, yLabel: string, kin
       const v = line[g];
       return typeof v === 'number' && Number.isFinite(v) && Number.isFinite(xv) ? [{ x: xv, y: v, g }] : [];
     });
-    if (numeric) {
+    if (numeric && at.length) {
       f.parts.push(`<polyline class="mark" data-output="${escapeXml(output)}" points="${at.map((q) => `${n(f.x(q.x))},${n(f.y(q.y))}`).join(' ')}" fill="none" stroke="${colour}" stroke-width="2"><title>${escapeXml(output)}</title></polyline>`);
     }
     for (const q of at) {

@@ -4,8 +4,9 @@
  * equals the view's bins, and one bin recomputed here by hand from the predictions), the fairness
  * rates (table rows in HTML and Markdown equal metrics.json's per-slice rates; one chart per rate
  * whose bars are as long as the values), and partial dependence (one series per class through the
- * grid values of feature_importance.json; a categorical feature as points). An evaluation with no
- * fairness rates has no fairness section at all.
+ * grid values of feature_importance.json; a categorical feature as points; a null average left
+ * out). An evaluation with no fairness rates has no fairness section at all, and a fairness table
+ * too long for a PR comment is cut like the others.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +15,7 @@ import { buildEvaluationView, buildImportanceView } from '../../src/core/evaluat
 import type { FeatureImportanceFile, PredictionsFile } from '../../src/core/evaluationTypes';
 import { renderHtml } from '../../src/core/reportHtml';
 import { renderMarkdown } from '../../src/core/reportMarkdown';
+import { partialDependenceChart } from '../../src/core/reportCharts';
 
 /** Binary scores and labels; the bin (0.2, 0.3] holds 0.22, 0.27, 0.29 with labels 0, 1, 0. */
 const SCORES = [0.05, 0.12, 0.18, 0.22, 0.27, 0.29, 0.55, 0.61, 0.83, 0.91, 0.97];
@@ -276,4 +278,15 @@ test('a fairness table too long for a PR comment is cut like the others, saying 
   const table = (await mdTables(md)).find((t) => t.heading === 'Fairness rates per slice') ?? assert.fail('no fairness table');
   assert.ok(table.rows.length > 0 && table.rows.length < 2 * n + 4);
   assert.match(md, new RegExp(`_${2 * n + 4 - table.rows.length} more rows left out`));
+});
+
+test('a partial dependence average that is not a number (null in the JSON) is left out of its curve, not drawn at 0', () => {
+  const p = { feature: 'x', kind: 'numeric' as const, grid: [1, 2, 3, 4], outputs: ['prediction', 'other'], average: [[0.5, null as unknown as number, 0.7, 0.9], [null as unknown as number, null as unknown as number, null as unknown as number, null as unknown as number]] };
+  const c = partialDependenceChart(p, 'mean prediction', 0);
+  assert.ok(!/NaN|undefined/.test(c.svg), 'no NaN or undefined in the drawing');
+  const lines = elements(c.svg, 'polyline');
+  assert.equal(lines.length, 1, 'an output with no number has no curve');
+  const drawn = points(c.svg, lines[0]?.attrs['points'] ?? '');
+  assert.deepEqual(drawn.map(([x]) => Math.round(x * 100) / 100), [1, 3, 4]);
+  drawn.forEach(([, y], i) => near(y, [0.5, 0.7, 0.9][i] as number, `point ${i}`));
 });
