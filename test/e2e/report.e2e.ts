@@ -232,7 +232,6 @@ test('the binary report draws calibration, the fairness rates per slice and part
   for (const c of drawn.filter((d) => d.kind.startsWith('fairness-'))) assert.equal(c.marks, 8, `${c.kind} bars`);
   assert.equal(await o.page.$$eval('#fairness tbody tr', (r) => r.length), 32);
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  await o.page.screenshot({ path: path.join(SCREENSHOTS, 'report-binary-full.png'), fullPage: true });
   // The new sections one by one, at the page's width, to be judged by eye.
   for (const id of ['evaluation', 'fairness', 'feature-importance']) await o.page.locator(`#${id}`).screenshot({ path: path.join(SCREENSHOTS, `report-binary-${id}.png`) });
   await o.page.setViewportSize({ width: 400, height: 900 });
