@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { formatNumber, formatPercent } from './format';
-import { againstText, fairnessSection, reportSections, verdictText, type Section } from './reportMarkdown';
+import { againstText, fairnessGaps, fairnessGapText, fairnessSection, reportSections, verdictText, type Section } from './reportMarkdown';
 import { barChart, confusionChart, curveChart, deltaChart, escapeXml, fairnessCharts, histogramSpark, partialDependenceChart, residualChart, type SvgChart } from './reportCharts';
 import type { EvaluationView, ImportanceView } from './evaluationTypes';
 import { statisticsRows, type RunReport } from './runReport';
@@ -184,7 +184,8 @@ export function renderHtml(r: RunReport): string {
     const fairness = fairnessSection(r);
     if (fairness) {
       const charts = fairnessCharts(r.view.fairness);
-      body.push(`<section id="fairness"><h2>${escapeXml(fairness.title)}</h2><p class="sub">${escapeXml(fairness.intro ?? '')}</p>${fairness.lines?.length ? `<ul class="gaps">${fairness.lines.map((l) => `<li>${escapeXml(l.replace(/^- /, '').replace(/`/g, ''))}</li>`).join('')}</ul>` : ''}<div class="charts">${charts.map(figure).join('')}</div>${tableHtml(fairness)}</section>`);
+      const gaps = fairnessGaps(r);
+      body.push(`<section id="fairness"><h2>${escapeXml(fairness.title)}</h2><p class="sub">${escapeXml(fairness.intro ?? '')}</p>${gaps.length ? `<ul class="gaps">${gaps.map((g) => `<li>${escapeXml(fairnessGapText(g, (slice) => slice))}</li>`).join('')}</ul>` : ''}<div class="charts">${charts.map(figure).join('')}</div>${tableHtml(fairness)}</section>`);
     }
   }
   const imp = r.view?.importance;

@@ -209,6 +209,36 @@ export function reportSections(r: RunReport): Section[] {
 export const FAIRNESS_TITLE = 'Fairness rates per slice';
 const FAIRNESS_CAPTION = 'Each rate at each configured threshold, per slice (Fairness Indicators).';
 
+/** One `rate @ threshold`'s widest gap between slices, for a reviewer to read without the chart. */
+export interface FairnessGap {
+  /** `false positive rate @ 0.5` */
+  readonly at: string;
+  readonly high: { readonly slice: string; readonly value: number };
+  readonly low: { readonly slice: string; readonly value: number };
+}
+
+/** Each rate's widest gap between slices, in the panel's order; none for a rate measured on fewer than two slices. */
+export function fairnessGaps(r: RunReport): FairnessGap[] {
+  const rows = sortFairness(r.view?.fairness ?? []);
+  // The gap is between the slices themselves: the overall slice is their mixture, not one of them.
+  const overall = new Set((r.view?.slices ?? []).filter((s) => !Object.keys(s.key).length).map((s) => s.name));
+  const groups = [...new Set(rows.map((f) => `${f.rate}@${f.threshold}`))];
+  return groups.flatMap((g) => {
+    const mine = rows.filter((f) => `${f.rate}@${f.threshold}` === g && !overall.has(f.slice));
+    if (mine.length < 2) return [];
+    const lo = mine.reduce((a, b) => (b.value < a.value ? b : a));
+    const hi = mine.reduce((a, b) => (b.value > a.value ? b : a));
+    return [{ at: `${rateName(lo.rate)} @ ${lo.threshold}`, high: { slice: hi.slice, value: hi.value }, low: { slice: lo.slice, value: lo.value } }];
+  });
+}
+
+/** A gap as a sentence; `name` sets a slice's name off (inline code in Markdown, plain in HTML). */
+export function fairnessGapText(g: FairnessGap, name: (slice: string) => string): string {
+  return g.high.value === g.low.value
+    ? `${g.at}: no gap, ${formatNumber(g.low.value)} on every slice`
+    : `${g.at}: widest gap ${formatNumber(g.high.value - g.low.value)} (${name(g.high.slice)} ${formatNumber(g.high.value)}, ${name(g.low.slice)} ${formatNumber(g.low.value)})`;
+}
+
 /**
  * The Fairness-Indicators rates of a binary model, in the panel's order (rate, threshold, slice),
  * each rate's widest gap between slices below; none when the evaluation has no rates.
@@ -216,17 +246,7 @@ const FAIRNESS_CAPTION = 'Each rate at each configured threshold, per slice (Fai
 export function fairnessSection(r: RunReport): Section | undefined {
   const rows = sortFairness(r.view?.fairness ?? []);
   if (!rows.length) return undefined;
-  // The gap is between the slices themselves: the overall slice is their mixture, not one of them.
-  const overall = new Set((r.view?.slices ?? []).filter((s) => !Object.keys(s.key).length).map((s) => s.name));
-  const groups = [...new Set(rows.map((f) => `${f.rate}@${f.threshold}`))];
-  const gaps = groups.flatMap((g) => {
-    const mine = rows.filter((f) => `${f.rate}@${f.threshold}` === g && !overall.has(f.slice));
-    if (mine.length < 2) return [];
-    const lo = mine.reduce((a, b) => (b.value < a.value ? b : a));
-    const hi = mine.reduce((a, b) => (b.value > a.value ? b : a));
-    const at = `${rateName(lo.rate)} @ ${lo.threshold}`;
-    return [hi.value === lo.value ? `- ${at}: no gap, ${formatNumber(lo.value)} on every slice` : `- ${at}: widest gap ${formatNumber(hi.value - lo.value)} (${code(hi.slice)} ${formatNumber(hi.value)}, ${code(lo.slice)} ${formatNumber(lo.value)})`];
-  });
+  const gaps = fairnessGaps(r).map((g) => `- ${fairnessGapText(g, code)}`);
   return {
     title: FAIRNESS_TITLE,
     intro: FAIRNESS_CAPTION,
