@@ -5,6 +5,7 @@
  * hashed stylesheet). Every text goes through `escapeXml`.
  */
 import { formatNumber } from './format';
+import type { FairnessRate, PartialDependence } from './evaluationTypes';
 
 export function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -17,6 +18,8 @@ export interface SvgChart {
   /** What it shows, for `data-chart` (the browser test finds each by it). */
   readonly kind: string;
   readonly title: string;
+  /** A sentence under the title saying how to read it (the evaluation panel's wording). */
+  readonly caption?: string;
   readonly svg: string;
 }
 
@@ -45,33 +48,70 @@ interface Frame {
   readonly parts: string[];
 }
 
-function frame(title: string, xDomain: readonly [number, number], yDomain: readonly [number, number], xLabel: string, yLabel: string): Frame {
+/** A tick of a categorical x axis: where it sits on the numeric scale and what it says. */
+interface CategoryTick {
+  readonly at: number;
+  readonly label: string;
+}
+
+/**
+ * The plot area with its ticks and axis titles. Tick labels carry `tick-x`/`tick-y` classes: with
+ * their positions they are the chart's scale, which a test reads back to recover the data.
+ */
+function frame(title: string, xDomain: readonly [number, number], yDomain: readonly [number, number], xLabel: string, yLabel: string, size: { readonly width: number; readonly height: number } = { width: W, height: H }, categories?: readonly CategoryTick[]): Frame {
   const [x0, x1] = xDomain;
   const [y0, y1] = yDomain;
-  const iw = W - M.left - M.right;
-  const ih = H - M.top - M.bottom;
+  const { width, height } = size;
+  const iw = width - M.left - M.right;
+  const ih = height - M.top - M.bottom;
   const x = (v: number): number => M.left + ((v - x0) / (x1 - x0 || 1)) * iw;
   const y = (v: number): number => M.top + ih - ((v - y0) / (y1 - y0 || 1)) * ih;
   const parts = [`<title>${escapeXml(title)}</title>`, `<rect x="${M.left}" y="${M.top}" width="${iw}" height="${ih}" fill="#ffffff" stroke="#c8c8c8"/>`];
-  for (const t of niceTicks(x0, x1)) {
-    parts.push(`<line x1="${n(x(t))}" x2="${n(x(t))}" y1="${M.top + ih}" y2="${M.top + ih + 4}" stroke="#888888"/>`);
-    parts.push(`<text x="${n(x(t))}" y="${M.top + ih + 16}" font-size="10" text-anchor="middle" fill="#444444">${escapeXml(formatNumber(t))}</text>`);
+  const xTicks = categories ?? niceTicks(x0, x1).map((t) => ({ at: t, label: formatNumber(t) }));
+  for (const t of xTicks) {
+    parts.push(`<line x1="${n(x(t.at))}" x2="${n(x(t.at))}" y1="${M.top + ih}" y2="${M.top + ih + 4}" stroke="#888888"/>`);
+    parts.push(`<text class="tick-x" x="${n(x(t.at))}" y="${M.top + ih + 16}" font-size="10" text-anchor="middle" fill="#444444">${escapeXml(t.label)}</text>`);
   }
   for (const t of niceTicks(y0, y1)) {
     parts.push(`<line x1="${M.left - 4}" x2="${M.left + iw}" y1="${n(y(t))}" y2="${n(y(t))}" stroke="#eeeeee"/>`);
-    parts.push(`<text x="${M.left - 6}" y="${n(y(t) + 3)}" font-size="10" text-anchor="end" fill="#444444">${escapeXml(formatNumber(t))}</text>`);
+    parts.push(`<text class="tick-y" x="${M.left - 6}" y="${n(y(t) + 3)}" font-size="10" text-anchor="end" fill="#444444">${escapeXml(formatNumber(t))}</text>`);
   }
-  parts.push(`<text x="${M.left + iw / 2}" y="${H - 8}" font-size="11" text-anchor="middle" fill="#222222">${escapeXml(xLabel)}</text>`);
+  parts.push(`<text x="${M.left + iw / 2}" y="${height - 8}" font-size="11" text-anchor="middle" fill="#222222">${escapeXml(xLabel)}</text>`);
   parts.push(`<text x="14" y="${M.top + ih / 2}" font-size="11" text-anchor="middle" fill="#222222" transform="rotate(-90 14 ${M.top + ih / 2})">${escapeXml(yLabel)}</text>`);
   return { x, y, parts };
 }
 
-function svg(kind: string, title: string, parts: readonly string[], height = H, width = W): SvgChart {
+function svg(kind: string, title: string, parts: readonly string[], height = H, width = W, caption?: string): SvgChart {
   return {
     kind,
     title,
+    ...(caption ? { caption } : {}),
     svg: `<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeXml(title)}" data-chart="${escapeXml(kind)}">${parts.join('')}</svg>`,
   };
+}
+
+/**
+ * A legend in rows under a chart, left to right, wrapping at `width`: it covers no data, where one
+ * inside the plot would cover a curve crossing its corner.
+ */
+function legendRows(names: readonly string[], x: number, y: number, width: number): { parts: string[]; height: number } {
+  const parts: string[] = [];
+  let cx = x;
+  let row = 0;
+  names.forEach((name, i) => {
+    const label = name.length > 24 ? `${name.slice(0, 23)}…` : name;
+    // About 6 px a character at 10 px, the swatch and a gap.
+    const w = 14 + label.length * 6 + 12;
+    if (cx > x && cx + w > x + width) {
+      cx = x;
+      row++;
+    }
+    const cy = y + row * 14;
+    parts.push(`<rect class="mark-legend" x="${n(cx)}" y="${cy - 8}" width="10" height="10" fill="${PALETTE[i % PALETTE.length]}"/>`);
+    parts.push(`<text x="${n(cx + 14)}" y="${cy + 1}" font-size="10" fill="#222222"><title>${escapeXml(name)}</title>${escapeXml(label)}</text>`);
+    cx += w;
+  });
+  return { parts, height: names.length ? (row + 1) * 14 : 0 };
 }
 
 function legend(names: readonly string[], x: number, y: number): string[] {
@@ -87,17 +127,37 @@ export interface LineSeries {
   readonly y: readonly number[];
 }
 
-/** ROC or precision–recall: one polyline per series on [0, 1]², with the chance line for ROC. */
-export function curveChart(kind: 'roc' | 'pr', series: readonly LineSeries[]): SvgChart {
-  const title = kind === 'roc' ? 'ROC curve' : 'Precision–recall curve';
-  const f = frame(title, [0, 1], [0, 1], kind === 'roc' ? 'false positive rate' : 'recall', kind === 'roc' ? 'true positive rate' : 'precision');
-  if (kind === 'roc') f.parts.push(`<line x1="${n(f.x(0))}" y1="${n(f.y(0))}" x2="${n(f.x(1))}" y2="${n(f.y(1))}" stroke="#aaaaaa" stroke-dasharray="4 3"/>`);
+const CURVES = {
+  roc: { title: 'ROC curve', x: 'false positive rate', y: 'true positive rate', diagonal: true, legend: [0.6, 0.4] },
+  pr: { title: 'Precision–recall curve', x: 'recall', y: 'precision', diagonal: false, legend: [0.05, 0.35] },
+  // The evaluation panel's wording (webviews/shared/evaluationCharts.ts). A miscalibrated bin sits
+  // off the diagonal, rarely in the top-left corner: the legend goes there.
+  calibration: { title: 'Calibration', x: 'mean predicted probability', y: 'share of positives', diagonal: true, legend: [0.05, 0.92] },
+} as const;
+
+/**
+ * ROC, precision–recall or calibration (reliability): one polyline per series on [0, 1]², with the
+ * diagonal for ROC (chance) and calibration (perfect calibration). Calibration also marks each bin,
+ * its example count in the tooltip (`n`).
+ */
+export function curveChart(kind: keyof typeof CURVES, series: readonly (LineSeries & { readonly n?: readonly number[] })[]): SvgChart {
+  const c = CURVES[kind];
+  const f = frame(c.title, [0, 1], [0, 1], c.x, c.y);
+  if (c.diagonal) f.parts.push(`<line x1="${n(f.x(0))}" y1="${n(f.y(0))}" x2="${n(f.x(1))}" y2="${n(f.y(1))}" stroke="#aaaaaa" stroke-dasharray="4 3"/>`);
   series.forEach((s, i) => {
+    const colour = PALETTE[i % PALETTE.length] as string;
     const points = s.x.map((x, k) => `${n(f.x(x))},${n(f.y(s.y[k] ?? 0))}`).join(' ');
-    f.parts.push(`<polyline class="mark" points="${points}" fill="none" stroke="${PALETTE[i % PALETTE.length]}" stroke-width="2"><title>${escapeXml(s.name)}</title></polyline>`);
+    f.parts.push(`<polyline class="mark" points="${points}" fill="none" stroke="${colour}" stroke-width="2"><title>${escapeXml(s.name)}</title></polyline>`);
+    if (kind === 'calibration') {
+      s.x.forEach((x, k) => {
+        const tip = `${s.name}: mean predicted ${formatNumber(x)}, share of positives ${formatNumber(s.y[k])}${s.n?.[k] !== undefined ? `, ${formatNumber(s.n[k])} examples` : ''}`;
+        f.parts.push(`<circle class="mark-point" cx="${n(f.x(x))}" cy="${n(f.y(s.y[k] ?? 0))}" r="3" fill="${colour}"><title>${escapeXml(tip)}</title></circle>`);
+      });
+    }
   });
-  if (series.length > 1) f.parts.push(...legend(series.map((s) => s.name), kind === 'roc' ? f.x(0.6) : f.x(0.05), f.y(kind === 'roc' ? 0.4 : 0.35)));
-  return svg(kind, title, f.parts);
+  if (series.length > 1) f.parts.push(...legend(series.map((s) => s.name), f.x(c.legend[0]), f.y(c.legend[1])));
+  const caption = kind === 'calibration' ? 'Mean predicted probability against the share of positives, in 10 equal bins; the diagonal is perfect calibration.' : undefined;
+  return svg(kind, c.title, f.parts, H, W, caption);
 }
 
 /** `matrix[true][predicted]` as shaded cells with their counts. */
@@ -235,4 +295,125 @@ export function histogramSpark(buckets: readonly { readonly lowValue: number; re
     .map((b, i) => `<rect class="mark" x="${n(i * bw)}" y="${n(h - (b.sampleCount / max) * h)}" width="${n(Math.max(0.5, bw - 1))}" height="${n((b.sampleCount / max) * h)}" fill="${PALETTE[0]}"><title>${escapeXml(`${formatNumber(b.lowValue)} – ${formatNumber(b.highValue)}: ${formatNumber(b.sampleCount)}`)}</title></rect>`)
     .join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" class="spark" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="histogram">${bars}</svg>`;
+}
+
+/** A fairness rate as the evaluation panel names it: `false positive rate`. */
+export function rateName(rate: string): string {
+  return rate.replace(/_/g, ' ');
+}
+
+/** Ascending, as Vega-Lite orders a nominal field by default (the evaluation panel's order). */
+function ascending(a: string | number, b: string | number): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * The fairness rates in the evaluation panel's order: by rate, then threshold, then slice name. The
+ * panel facets by `rate @ threshold` and lists the slices ascending inside each facet.
+ */
+export function sortFairness(rows: readonly FairnessRate[]): FairnessRate[] {
+  return [...rows].sort((a, b) => ascending(a.rate, b.rate) || a.threshold - b.threshold || ascending(a.slice, b.slice));
+}
+
+/**
+ * One chart per rate (false positive rate, …): a row per slice, its bars one per threshold on a
+ * 0–1 axis, each labelled with its value, so the gap between slices reads at a glance.
+ */
+export function fairnessCharts(rows: readonly FairnessRate[]): SvgChart[] {
+  const sorted = sortFairness(rows);
+  const rates = [...new Set(sorted.map((r) => r.rate))];
+  return rates.map((rate) => {
+    const mine = sorted.filter((r) => r.rate === rate);
+    const thresholds = [...new Set(mine.map((r) => r.threshold))].sort((a, b) => a - b);
+    const slices = [...new Set(mine.map((r) => r.slice))].sort(ascending);
+    const title = thresholds.length === 1 ? `${rateName(rate)} @ ${thresholds[0]}` : rateName(rate);
+    const barH = 14;
+    const rowH = thresholds.length * barH + 8;
+    // Drawn about as wide as a chart cell (340–400 px), so its 10–11 px text stays that size on screen.
+    const chartW = 360;
+    const left = 118;
+    const right = 46;
+    const top = 8;
+    const legendH = thresholds.length > 1 ? 18 : 0;
+    const width = chartW - left - right;
+    const height = top + legendH + slices.length * rowH + 40;
+    const y0 = top + legendH;
+    const x = (v: number): number => left + Math.min(1, Math.max(0, v)) * width;
+    const parts = [`<title>${escapeXml(`${title}, per slice`)}</title>`];
+    if (thresholds.length > 1) {
+      thresholds.forEach((t, i) => {
+        parts.push(`<rect class="mark-legend" x="${left + i * 70}" y="${top}" width="10" height="10" fill="${PALETTE[i % PALETTE.length]}"/>`);
+        parts.push(`<text x="${left + i * 70 + 14}" y="${top + 9}" font-size="10" fill="#222222">@ ${escapeXml(String(t))}</text>`);
+      });
+    }
+    for (const t of niceTicks(0, 1, 4)) {
+      parts.push(`<line x1="${n(x(t))}" x2="${n(x(t))}" y1="${y0}" y2="${y0 + slices.length * rowH}" stroke="#eeeeee"/>`);
+      parts.push(`<text class="tick-x" x="${n(x(t))}" y="${y0 + slices.length * rowH + 14}" font-size="10" text-anchor="middle" fill="#444444">${escapeXml(formatNumber(t))}</text>`);
+    }
+    slices.forEach((slice, i) => {
+      const y = y0 + i * rowH;
+      const label = slice.length > 19 ? `${slice.slice(0, 18)}…` : slice;
+      parts.push(`<text x="${left - 6}" y="${n(y + rowH / 2 + 4)}" font-size="11" text-anchor="end" fill="#222222"><title>${escapeXml(slice)}</title>${escapeXml(label)}</text>`);
+      thresholds.forEach((t, k) => {
+        const r = mine.find((m) => m.slice === slice && m.threshold === t);
+        if (!r) return;
+        const by = y + 4 + k * barH;
+        const tip = `${slice}: ${rateName(rate)} @ ${t} = ${formatNumber(r.value)}`;
+        parts.push(
+          `<rect class="mark" data-slice="${escapeXml(slice)}" data-threshold="${t}" x="${left}" y="${by}" width="${n(Math.max(1, x(r.value) - left))}" height="${barH - 2}" fill="${PALETTE[k % PALETTE.length]}"><title>${escapeXml(tip)}</title></rect>`,
+        );
+        parts.push(`<text x="${n(x(r.value) + 4)}" y="${by + barH - 4}" font-size="10" fill="#444444">${escapeXml(formatNumber(r.value))}</text>`);
+      });
+    });
+    parts.push(`<text x="${left + width / 2}" y="${height - 8}" font-size="11" text-anchor="middle" fill="#222222">${escapeXml(rateName(rate))}</text>`);
+    return svg(`fairness-${rate}`, title, parts, height, chartW);
+  });
+}
+
+/** A partial dependence chart's plot: several sit in a row below the importance bars, each drawn about as wide as its cell. */
+const PD = { width: 380, height: 240 } as const;
+
+/**
+ * One feature's partial dependence: the mean prediction against the value the feature was set to,
+ * one series per output (each class's probability for a multiclass model). A numeric feature is a
+ * line through its grid; a categorical one is a point per category (its categories have no order
+ * a line between them would imply). Grid points whose average is not a number (NaN, written as
+ * null) are left out.
+ */
+export function partialDependenceChart(p: PartialDependence, yLabel: string, kindIndex: number): SvgChart {
+  const title = `Partial dependence: ${p.feature}`;
+  const numeric = p.kind === 'numeric';
+  const xs = p.grid.map((g, i) => (numeric ? Number(g) : i));
+  const ys = p.average.flat().filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  let lo = ys.length ? Math.min(...ys) : 0;
+  let hi = ys.length ? Math.max(...ys) : 1;
+  // A flat curve (the model ignores the feature there) still gets an axis a few hundredths tall.
+  const pad = (hi - lo) * 0.08 || Math.max(Math.abs(hi) * 0.05, 0.01);
+  lo -= pad;
+  hi += pad;
+  const finiteX = xs.filter(Number.isFinite);
+  const xDomain: [number, number] = !numeric ? [-0.5, p.grid.length - 0.5] : finiteX.length ? [Math.min(...finiteX), Math.max(...finiteX)] : [0, 1];
+  if (!(xDomain[1] > xDomain[0])) xDomain[1] = xDomain[0] + 1;
+  // Up to 7 category labels fit under the 310 px plot; with more, every other one (each still in its points' tooltips).
+  const every = Math.ceil(p.grid.length / 7);
+  const categories = numeric ? undefined : p.grid.flatMap((g, i) => (i % every === 0 ? [{ at: i, label: String(g).length > 10 ? `${String(g).slice(0, 9)}…` : String(g) }] : []));
+  const f = frame(title, xDomain, [lo, hi], p.feature, yLabel, PD, categories);
+  p.outputs.forEach((output, k) => {
+    const colour = PALETTE[k % PALETTE.length] as string;
+    const line = p.average[k] ?? [];
+    const at = xs.flatMap((xv, g) => {
+      const v = line[g];
+      return typeof v === 'number' && Number.isFinite(v) && Number.isFinite(xv) ? [{ x: xv, y: v, g }] : [];
+    });
+    if (numeric && at.length) {
+      f.parts.push(`<polyline class="mark" data-output="${escapeXml(output)}" points="${at.map((q) => `${n(f.x(q.x))},${n(f.y(q.y))}`).join(' ')}" fill="none" stroke="${colour}" stroke-width="2"><title>${escapeXml(output)}</title></polyline>`);
+    }
+    for (const q of at) {
+      const tip = `${output}: ${p.feature} = ${typeof p.grid[q.g] === 'number' ? formatNumber(p.grid[q.g] as number) : String(p.grid[q.g])} → ${formatNumber(q.y)}`;
+      f.parts.push(`<circle class="${numeric ? 'mark-point' : 'mark'}" data-output="${escapeXml(output)}" cx="${n(f.x(q.x))}" cy="${n(f.y(q.y))}" r="${numeric ? 2.5 : 4}" fill="${colour}"><title>${escapeXml(tip)}</title></circle>`);
+    }
+  });
+  // The key in rows below the axis title (its baseline 8 px above the plot's height).
+  const key = p.outputs.length > 1 ? legendRows(p.outputs, M.left, PD.height + 10, PD.width - M.left - M.right) : { parts: [], height: 0 };
+  return svg(`partial-dependence-${kindIndex}`, title, [...f.parts, ...key.parts], PD.height + key.height + (key.height ? 2 : 0), PD.width);
 }

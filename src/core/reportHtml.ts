@@ -1,15 +1,17 @@
 /**
  * A run report as ONE self-contained HTML page: the Markdown report's sections, plus the statistics
- * tables, the evaluation charts (confusion matrix, ROC and precision–recall, or predicted against
- * actual), the deltas with their noise, drift against thresholds and feature importance. Charts are
+ * tables, the evaluation charts (confusion matrix, ROC, precision–recall and calibration, or
+ * predicted against actual), the fairness rates per slice, the deltas with their noise, drift
+ * against thresholds, and feature importance with the top features' partial dependence. Charts are
  * inline SVG drawn here (src/core/reportCharts.ts), so the page runs no script: its
  * Content-Security-Policy is `default-src 'none'` with the one stylesheet allowed by its hash. The
  * report's data is inlined as a JSON data block (never executed) for tools that read it back.
  */
 import { createHash } from 'node:crypto';
 import { formatNumber, formatPercent } from './format';
-import { againstText, reportSections, verdictText, type Section } from './reportMarkdown';
-import { barChart, confusionChart, curveChart, deltaChart, escapeXml, histogramSpark, residualChart, type SvgChart } from './reportCharts';
+import { againstText, fairnessGaps, fairnessGapText, fairnessSection, reportSections, verdictText, type Section } from './reportMarkdown';
+import { barChart, confusionChart, curveChart, deltaChart, escapeXml, fairnessCharts, histogramSpark, partialDependenceChart, residualChart, type SvgChart } from './reportCharts';
+import type { EvaluationView, ImportanceView } from './evaluationTypes';
 import { statisticsRows, type RunReport } from './runReport';
 
 const STYLE = `
@@ -37,6 +39,7 @@ td.noise { color: #6e7781; font-style: italic; }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(340px, 1fr)); gap: 16px; align-items: start; }
 figure { margin: 0; border: 1px solid #d0d7de; border-radius: 6px; padding: 8px; background: #ffffff; }
 figcaption { font-weight: 600; font-size: 13px; margin-bottom: 4px; }
+figcaption span { display: block; font-weight: 400; font-size: 12px; color: #57606a; }
 svg.chart { width: 100%; height: auto; display: block; }
 svg.spark { display: block; }
 .empty { color: #57606a; font-style: italic; }
@@ -72,7 +75,7 @@ function tableHtml(s: Section): string {
 }
 
 function figure(c: SvgChart): string {
-  return `<figure><figcaption>${escapeXml(c.title)}</figcaption>${c.svg}</figure>`;
+  return `<figure><figcaption>${escapeXml(c.title)}${c.caption ? `<span>${escapeXml(c.caption)}</span>` : ''}</figcaption>${c.svg}</figure>`;
 }
 
 function sectionId(title: string): string {
@@ -98,8 +101,25 @@ function evaluationCharts(r: RunReport): SvgChart[] {
   if (v.confusion) out.push(confusionChart(v.confusion.classes, v.confusion.matrix));
   if (v.roc?.length) out.push(curveChart('roc', v.roc.map((s) => ({ name: s.series, x: s.x, y: s.y }))));
   if (v.pr?.length) out.push(curveChart('pr', v.pr.map((s) => ({ name: s.series, x: s.x, y: s.y }))));
+  if (v.calibration?.length) out.push(curveChart('calibration', v.calibration.map((s) => ({ name: s.series, x: s.x, y: s.y, ...(s.n ? { n: s.n } : {}) }))));
   if (v.regression) out.push(residualChart(v.regression.actual, v.regression.predicted));
   return out;
+}
+
+/**
+ * The partial dependence charts of the top features, titled and captioned as the evaluation panel
+ * does (webviews/shared/evaluationCharts.ts).
+ */
+function partialDependenceCharts(v: EvaluationView, imp: ImportanceView): SvgChart[] {
+  const rows = imp.sampled ? `${formatNumber(imp.rows)} sampled eval rows` : `${formatNumber(imp.rows)} eval rows`;
+  return (imp.partialDependence ?? []).map((p, i) => {
+    const positive = p.outputs[0] ?? 'positive';
+    const yLabel = v.task === 'regression' ? 'mean prediction' : v.task === 'binary' ? `mean P(${positive})` : 'mean probability';
+    const what = v.task === 'regression' ? 'The prediction' : v.task === 'binary' ? `P(${positive})` : "Each class's probability";
+    const chart = partialDependenceChart(p, yLabel, i);
+    const caption = `${what} averaged over ${rows} with ${p.feature} set to each of ${p.grid.length} ${p.kind === 'numeric' ? 'values (between its 5th and 95th percentiles)' : 'categories'} in every row.`;
+    return { ...chart, caption };
+  });
 }
 
 function statisticsHtml(r: RunReport): string {
@@ -160,11 +180,21 @@ export function renderHtml(r: RunReport): string {
     body.push(
       `<section id="evaluation"><h2>Evaluation</h2><p class="sub">${escapeXml(`${r.view.task} model of ${r.view.label}, on the ${r.view.split} split${r.view.curvesMissing ? `. ${r.view.curvesMissing}` : ''}`)}</p>${evaluation.length ? `<div class="charts">${evaluation.map(figure).join('')}</div>` : ''}</section>`,
     );
+    // The rates as a table (the Markdown's) and one chart per rate: a section only when there are rates.
+    const fairness = fairnessSection(r);
+    if (fairness) {
+      const charts = fairnessCharts(r.view.fairness);
+      const gaps = fairnessGaps(r);
+      body.push(`<section id="fairness"><h2>${escapeXml(fairness.title)}</h2><p class="sub">${escapeXml(fairness.intro ?? '')}</p>${gaps.length ? `<ul class="gaps">${gaps.map((g) => `<li>${escapeXml(fairnessGapText(g, (slice) => slice))}</li>`).join('')}</ul>` : ''}<div class="charts">${charts.map(figure).join('')}</div>${tableHtml(fairness)}</section>`);
+    }
   }
   const imp = r.view?.importance;
-  if (imp) {
+  if (r.view && imp) {
     const chart = barChart('importance', `Permutation importance (drop of ${imp.metric})`, imp.features.slice(0, 25).map((f) => ({ label: f.feature, value: f.mean, error: f.std })), `drop of ${imp.metric} when the feature is shuffled (± std over ${imp.repeats} repeats)`);
-    body.push(`<section id="feature-importance"><h2>Feature importance</h2><p class="sub">${escapeXml(`Baseline ${imp.metric} ${formatNumber(imp.baseline)} on ${formatNumber(imp.rows)} rows${imp.sampled ? ` (sampled from ${formatNumber(imp.usableRows)})` : ''}.`)}</p><div class="charts rows">${figure(chart)}</div></section>`);
+    const partial = partialDependenceCharts(r.view, imp);
+    body.push(
+      `<section id="feature-importance"><h2>Feature importance</h2><p class="sub">${escapeXml(`Baseline ${imp.metric} ${formatNumber(imp.baseline)} on ${formatNumber(imp.rows)} rows${imp.sampled ? ` (sampled from ${formatNumber(imp.usableRows)})` : ''}.`)}</p><div class="charts rows">${figure(chart)}</div>${partial.length ? `<h3>Partial dependence</h3><div class="charts">${partial.map(figure).join('')}</div>` : ''}</section>`,
+    );
   }
   body.push(`<section id="statistics"><h2>Statistics</h2>${statisticsHtml(r)}</section>`);
   body.push(`<footer>Made by <code>pipewise report</code> from <code>${escapeXml(r.file)}</code> at ${escapeXml(r.generatedAt)}.</footer>`);

@@ -5,6 +5,7 @@
  */
 import type { EvaluationCheck } from './evaluationTypes';
 import { formatNumber } from './format';
+import { rateName, sortFairness } from './reportCharts';
 import type { DeltaNoise, MetricComparison, RunReport } from './runReport';
 
 /** GitHub refuses a comment body longer than this. */
@@ -204,12 +205,83 @@ export function reportSections(r: RunReport): Section[] {
   return sections;
 }
 
+/** The evaluation panel's title and caption for the fairness rates (webviews/shared/evaluationCharts.ts). */
+export const FAIRNESS_TITLE = 'Fairness rates per slice';
+const FAIRNESS_CAPTION = 'Each rate at each configured threshold, per slice (Fairness Indicators).';
+
+/** One `rate @ threshold`'s widest gap between slices, for a reviewer to read without the chart. */
+export interface FairnessGap {
+  /** `false positive rate @ 0.5` */
+  readonly at: string;
+  readonly high: { readonly slice: string; readonly value: number };
+  readonly low: { readonly slice: string; readonly value: number };
+}
+
+/** Each rate's widest gap between slices, in the panel's order; none for a rate measured on fewer than two slices. */
+export function fairnessGaps(r: RunReport): FairnessGap[] {
+  const rows = sortFairness(r.view?.fairness ?? []);
+  // The gap is between the slices themselves: the overall slice is their mixture, not one of them.
+  const overall = new Set((r.view?.slices ?? []).filter((s) => !Object.keys(s.key).length).map((s) => s.name));
+  const groups = [...new Set(rows.map((f) => `${f.rate}@${f.threshold}`))];
+  return groups.flatMap((g) => {
+    const mine = rows.filter((f) => `${f.rate}@${f.threshold}` === g && !overall.has(f.slice));
+    if (mine.length < 2) return [];
+    const lo = mine.reduce((a, b) => (b.value < a.value ? b : a));
+    const hi = mine.reduce((a, b) => (b.value > a.value ? b : a));
+    return [{ at: `${rateName(lo.rate)} @ ${lo.threshold}`, high: { slice: hi.slice, value: hi.value }, low: { slice: lo.slice, value: lo.value } }];
+  });
+}
+
+/** A gap as a sentence; `name` sets a slice's name off (inline code in Markdown, plain in HTML). */
+export function fairnessGapText(g: FairnessGap, name: (slice: string) => string): string {
+  return g.high.value === g.low.value
+    ? `${g.at}: no gap, ${formatNumber(g.low.value)} on every slice`
+    : `${g.at}: widest gap ${formatNumber(g.high.value - g.low.value)} (${name(g.high.slice)} ${formatNumber(g.high.value)}, ${name(g.low.slice)} ${formatNumber(g.low.value)})`;
+}
+
+/**
+ * The Fairness-Indicators rates of a binary model, in the panel's order (rate, threshold, slice),
+ * each rate's widest gap between slices below; none when the evaluation has no rates.
+ */
+export function fairnessSection(r: RunReport): Section | undefined {
+  const rows = sortFairness(r.view?.fairness ?? []);
+  if (!rows.length) return undefined;
+  const gaps = fairnessGaps(r).map((g) => `- ${fairnessGapText(g, code)}`);
+  return {
+    title: FAIRNESS_TITLE,
+    intro: FAIRNESS_CAPTION,
+    table: { header: ['Slice', 'Rate', 'Threshold', 'Value'], numeric: [2, 3], rows: rows.map((f) => [f.slice, rateName(f.rate), String(f.threshold), formatNumber(f.value)]) },
+    ...(gaps.length ? { lines: gaps } : {}),
+  };
+}
+
+/** Partial dependence in a few numbers: each output's lowest and highest mean over the feature's grid. */
+export function partialDependenceSection(r: RunReport): Section | undefined {
+  const pd = r.view?.importance?.partialDependence ?? [];
+  if (!pd.length) return undefined;
+  const at = (g: number | string | undefined): string => (typeof g === 'number' ? formatNumber(g) : String(g ?? ''));
+  const rows = pd.flatMap((p) =>
+    p.outputs.flatMap((output, k) => {
+      const line = (p.average[k] ?? []).map((v, g) => ({ v, g })).filter((q): q is { v: number; g: number } => typeof q.v === 'number' && Number.isFinite(q.v));
+      if (!line.length) return [];
+      const lo = line.reduce((a, b) => (b.v < a.v ? b : a));
+      const hi = line.reduce((a, b) => (b.v > a.v ? b : a));
+      return [[p.feature, output, formatNumber(p.grid.length), `${formatNumber(lo.v)} at ${at(p.grid[lo.g])}`, `${formatNumber(hi.v)} at ${at(p.grid[hi.g])}`]];
+    }),
+  );
+  return {
+    title: 'Partial dependence',
+    intro: 'The mean prediction with the feature set to each grid value in every row (the most important features; the HTML report draws the curves).',
+    table: { header: ['Feature', 'Output', 'Grid points', 'Lowest mean', 'Highest mean'], numeric: [2], rows },
+  };
+}
+
 /**
  * The whole report. When it would pass `limit`, the longest table is halved again and again (each
  * cut says how many rows went) until it fits: a PR comment keeps the verdict and every section.
  */
 export function renderMarkdown(r: RunReport, limit = GITHUB_COMMENT_LIMIT): string {
-  const sections = reportSections(r);
+  const sections = [...reportSections(r), ...[fairnessSection(r), partialDependenceSection(r)].filter((s): s is Section => s !== undefined)];
   const keep = sections.map((s) => s.table?.rows.length ?? 0);
   const footer = `\n\n---\n_Made by \`pipewise report\` from ${code(r.file)} at ${r.generatedAt}._\n`;
   const text = (): string => [header(r).join('\n'), ...sections.map((s, i) => sectionText(s, keep[i] ?? 0))].join('\n\n') + footer;

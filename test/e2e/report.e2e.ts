@@ -1,10 +1,11 @@
 /**
  * The HTML report opens offline: the penguin pipeline runs twice through the CLI (a classifier, with
- * a changed Trainer parameter and drift thresholds) and once as a regression, `pipewise report -o
- * report.html` writes each page, and Debian's Chromium opens the file with the browser context
- * offline and every request but the file itself aborted and recorded. Each chart must be drawn (an
- * SVG with marks of a real size), with no console error, no page error and no CSP violation; the
- * page prints to PDF; screenshots at 1400×900 land in test-results/screenshots/.
+ * a changed Trainer parameter and drift thresholds), once as a regression and once as a binary
+ * model (sex: the one kind with fairness rates), `pipewise report -o report.html` writes each page,
+ * and Debian's Chromium opens the file with the browser context offline and every request but the
+ * file itself aborted and recorded. Each chart must be drawn (an SVG with marks of a real size),
+ * with no console error, no page error and no CSP violation; the page prints to PDF; screenshots at
+ * 1400×900 land in test-results/screenshots/.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,7 +24,7 @@ const SCREENSHOTS = path.join(REPO_ROOT, 'test-results', 'screenshots');
 let dir: string;
 let browser: Browser;
 
-function pipelineYaml(name: string, label: string, seed: number, hidden: number): string {
+function pipelineYaml(name: string, label: string, seed: number, hidden: number, fairness = ''): string {
   return [
     `pipeline: ${name}`,
     'stages:',
@@ -38,7 +39,7 @@ function pipelineYaml(name: string, label: string, seed: number, hidden: number)
     '  evaluate:',
     '    component: Evaluator',
     '    inputs: { examples: examples.examples, model: train.model }',
-    `    params: { slices: [[], [island]], feature_importance: { repeats: 2 }${label === 'species' ? ', thresholds: { accuracy: { lower_bound: 0.5 } }' : ''} }`,
+    `    params: { slices: [[], [island]], feature_importance: { repeats: 2 }${label === 'species' ? ', thresholds: { accuracy: { lower_bound: 0.5 } }' : ''}${fairness ? `, fairness_thresholds: ${fairness}` : ''} }`,
     '',
   ].join('\n');
 }
@@ -69,6 +70,7 @@ function report(file: string): string {
 
 let classification: string;
 let regression: string;
+let binary: string;
 
 before(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pw-report-e2e-'));
@@ -82,6 +84,11 @@ before(async () => {
   fs.writeFileSync(reg, pipelineYaml('penguin_mass', 'body_mass_g', 1, 8));
   run(reg);
   regression = report(reg);
+  // A binary model (sex), the only kind with fairness rates: two thresholds, so each rate's chart groups bars per slice.
+  const bin = project('sex');
+  fs.writeFileSync(bin, pipelineYaml('penguin_sex', 'sex', 1, 8, '[0.3, 0.5]'));
+  run(bin);
+  binary = report(bin);
   browser = await chromium.launch({
     executablePath: testTools().chromium,
     headless: true,
@@ -161,7 +168,7 @@ test('the classification report opens offline with every chart drawn, no console
   await assertClean(o, classification);
   const drawn = await charts(o.page);
   const kinds = drawn.map((c) => c.kind).sort();
-  assert.deepEqual(kinds, ['confusion', 'deltas', 'drift', 'importance', 'pr', 'roc'], `charts drawn: ${kinds.join(', ')}`);
+  assert.deepEqual(kinds, ['calibration', 'confusion', 'deltas', 'drift', 'importance', 'partial-dependence-0', 'partial-dependence-1', 'partial-dependence-2', 'pr', 'roc'], `charts drawn: ${kinds.join(', ')}`);
   for (const c of drawn) {
     assert.ok(c.marks > 0 && c.visibleMarks === c.marks, `${c.kind}: ${c.visibleMarks} of ${c.marks} marks have a size`);
     assert.ok(c.width >= 300 && c.height >= 60, `${c.kind} is ${c.width}×${c.height} px at 1400×900`);
@@ -169,6 +176,8 @@ test('the classification report opens offline with every chart drawn, no console
   // The confusion matrix is 3×3 (three species); ROC and PR have one curve per species.
   assert.equal(drawn.find((c) => c.kind === 'confusion')?.marks, 9);
   assert.equal(drawn.find((c) => c.kind === 'roc')?.marks, 3);
+  assert.equal(drawn.find((c) => c.kind === 'calibration')?.marks, 3, 'a calibration curve per species');
+  assert.equal(await o.page.$$eval('#fairness', (s) => s.length), 0, 'a multiclass model has no fairness rates, and no fairness section');
   const sparks = await o.page.$$eval('svg.spark .mark', (m) => m.length);
   assert.ok(sparks > 0, 'the statistics tables draw their histograms');
   const data = await o.page.$eval('#pipewise-report-data', (s) => JSON.parse(s.textContent ?? '{}') as { run: { id: string }; baseline?: { id: string } });
@@ -177,6 +186,7 @@ test('the classification report opens offline with every chart drawn, no console
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   await o.page.screenshot({ path: path.join(SCREENSHOTS, 'report-classification-1400x900.png') });
   await o.page.screenshot({ path: path.join(SCREENSHOTS, 'report-classification-full.png'), fullPage: true });
+  for (const id of ['evaluation', 'feature-importance']) await o.page.locator(`#${id}`).screenshot({ path: path.join(SCREENSHOTS, `report-classification-${id}.png`) });
   // In a 400 px column (a narrow browser, a side panel) wide tables scroll in place; the page itself does not.
   await o.page.setViewportSize({ width: 400, height: 900 });
   const overflow = await o.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
@@ -198,6 +208,34 @@ test('the regression report draws predicted against actual, offline and clean', 
   assert.ok(residuals && residuals.marks > 50 && residuals.visibleMarks === residuals.marks, `residuals: ${JSON.stringify(residuals)}`);
   assert.ok(!drawn.some((c) => c.kind === 'roc' || c.kind === 'confusion'), 'no classification charts for a regression');
   assert.ok(drawn.some((c) => c.kind === 'importance'));
+  const partial = drawn.filter((c) => c.kind.startsWith('partial-dependence-'));
+  // The three most important features; a numeric one is one curve (the prediction), a categorical one a point per category.
+  assert.equal(partial.length, 3, `partial dependence charts: ${JSON.stringify(partial)}`);
+  const curves = await o.page.$$eval('svg[data-chart^="partial-dependence-"]', (svgs) => svgs.map((s) => s.querySelectorAll('polyline.mark').length));
+  assert.ok(curves.every((k) => k <= 1) && curves.includes(1), `curves per partial dependence chart: ${curves.join(', ')}`);
   await o.page.screenshot({ path: path.join(SCREENSHOTS, 'report-regression-full.png'), fullPage: true });
+  await o.page.locator('#feature-importance').screenshot({ path: path.join(SCREENSHOTS, 'report-regression-feature-importance.png') });
+  await o.page.context().close();
+});
+
+test('the binary report draws calibration, the fairness rates per slice and partial dependence, offline and clean', async () => {
+  const o = await open(binary);
+  await assertClean(o, binary);
+  const drawn = await charts(o.page);
+  const kinds = drawn.map((c) => c.kind).sort();
+  for (const kind of ['calibration', 'fairness-false_negative_rate', 'fairness-false_positive_rate', 'fairness-true_negative_rate', 'fairness-true_positive_rate', 'partial-dependence-0']) assert.ok(kinds.includes(kind), `${kind} among ${kinds.join(', ')}`);
+  for (const c of drawn) {
+    assert.ok(c.marks > 0 && c.visibleMarks === c.marks, `${c.kind}: ${c.visibleMarks} of ${c.marks} marks have a size`);
+    assert.ok(c.width >= 300 && c.height >= 60, `${c.kind} is ${c.width}×${c.height} px at 1400×900`);
+  }
+  // Four slices (overall and three islands) × two thresholds: eight bars per rate, and as many table rows in all.
+  for (const c of drawn.filter((d) => d.kind.startsWith('fairness-'))) assert.equal(c.marks, 8, `${c.kind} bars`);
+  assert.equal(await o.page.$$eval('#fairness tbody tr', (r) => r.length), 32);
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  // The new sections one by one, at the page's width, to be judged by eye.
+  for (const id of ['evaluation', 'fairness', 'feature-importance']) await o.page.locator(`#${id}`).screenshot({ path: path.join(SCREENSHOTS, `report-binary-${id}.png`) });
+  await o.page.setViewportSize({ width: 400, height: 900 });
+  const overflow = await o.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `the page is ${overflow} px wider than a 400 px window`);
   await o.page.context().close();
 });
