@@ -7,7 +7,7 @@ import path from 'node:path';
 import { PipewiseError } from '../core/errors';
 import { exportKfp } from '../engine/export/kfp/exportKfp';
 import { executeStage } from '../engine/export/kfp/executeStage';
-import { dependencies, devDependencies, version } from '../../package.json';
+import { dependencies, devDependencies, optionalDependencies, version } from '../../package.json';
 
 function usage(message: string): PipewiseError {
   return new PipewiseError(message, { code: 'usage' });
@@ -62,7 +62,7 @@ export async function exportCommand(argv: readonly string[]): Promise<number> {
     pipelineRoot: a.values.get('--pipeline-root'),
     enableCache: !a.flags.has('--no-cache'),
     cliDir: __dirname,
-    pipewise: { version, dependencies: { ...devDependencies, ...dependencies } },
+    pipewise: { version, dependencies: { ...devDependencies, ...optionalDependencies, ...dependencies } },
   });
   if (a.flags.has('--json')) {
     process.stdout.write(`${JSON.stringify({ out: result.out, dockerfile: result.dockerfile, dockerignore: result.dockerignore, image: result.image, cli: result.cli, files: result.entries }, null, 2)}\n`);

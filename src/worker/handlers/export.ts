@@ -7,7 +7,7 @@ import { PipewiseError } from '../../core/errors';
 import { exportKfp } from '../../engine/export/kfp/exportKfp';
 import { SpecError } from '../../engine/orchestrator';
 import { ExportKfp } from '../../protocol/export';
-import { dependencies, devDependencies, version } from '../../../package.json';
+import { dependencies, devDependencies, optionalDependencies, version } from '../../../package.json';
 
 export const EXPORT_ERROR = 1101;
 
@@ -20,7 +20,7 @@ export function registerExportHandlers(connection: MessageConnection): void {
         image: params.image,
         pipelineRoot: params.pipelineRoot,
         cliDir: __dirname,
-        pipewise: { version, dependencies: { ...devDependencies, ...dependencies } },
+        pipewise: { version, dependencies: { ...devDependencies, ...optionalDependencies, ...dependencies } },
       });
       return { out: r.out, dockerfile: r.dockerfile, dockerignore: r.dockerignore, image: r.image, cli: r.cli, steps: Object.keys((r.spec.root as { dag: { tasks: object } }).dag.tasks).length };
     } catch (e) {
