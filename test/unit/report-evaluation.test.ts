@@ -16,6 +16,7 @@ import type { FeatureImportanceFile, PredictionsFile } from '../../src/core/eval
 import { renderHtml } from '../../src/core/reportHtml';
 import { renderMarkdown } from '../../src/core/reportMarkdown';
 import { partialDependenceChart } from '../../src/core/reportCharts';
+import { markdownTables } from './markdownTables';
 
 /** Binary scores and labels; the bin (0.2, 0.3] holds 0.22, 0.27, 0.29 with labels 0, 1, 0. */
 const SCORES = [0.05, 0.12, 0.18, 0.22, 0.27, 0.29, 0.55, 0.61, 0.83, 0.91, 0.97];
@@ -122,17 +123,6 @@ function near(actual: number, expected: number, what: string, tolerance = 2e-3):
   assert.ok(Math.abs(actual - expected) <= tolerance, `${what}: ${actual} is not ${expected}`);
 }
 
-async function mdTables(md: string): Promise<{ heading: string; rows: string[][] }[]> {
-  const { lexer } = await import('marked');
-  const out: { heading: string; rows: string[][] }[] = [];
-  let heading = '';
-  for (const t of lexer(md)) {
-    if (t.type === 'heading') heading = (t as { text: string }).text;
-    if (t.type === 'table') out.push({ heading, rows: (t as unknown as { rows: { tokens: { text: string }[] }[][] }).rows.map((r) => r.map((c) => c.tokens.map((x) => x.text).join(''))) });
-  }
-  return out;
-}
-
 test('the HTML calibration chart draws the view\'s bins beside ROC and PR, one bin checked by hand, with the diagonal', () => {
   const r = report(true);
   const bins = r.view?.calibration?.[0] ?? assert.fail('the view has no calibration');
@@ -202,7 +192,7 @@ test('fairness: the HTML and Markdown tables hold every rate of metrics.json in 
   }
 
   const md = renderMarkdown(r);
-  const table = (await mdTables(md)).find((t) => t.heading === 'Fairness rates per slice') ?? assert.fail('no fairness table in the Markdown');
+  const table = (await markdownTables(md)).find((t) => t.heading === 'Fairness rates per slice') ?? assert.fail('no fairness table in the Markdown');
   assert.deepEqual(table.rows, expected.map(rowsOf));
   // Each rate's widest gap between the slices (not the overall slice): Dream against Biscoe for both;
   // at 0.3 only the overall slice has rates, so no gap.
@@ -254,7 +244,7 @@ test('partial dependence: one curve per class through the grid of feature_import
   );
 
   const md = renderMarkdown(r);
-  const table = (await mdTables(md)).find((t) => t.heading === 'Partial dependence') ?? assert.fail('no partial dependence table');
+  const table = (await markdownTables(md)).find((t) => t.heading === 'Partial dependence') ?? assert.fail('no partial dependence table');
   // Lowest and highest mean of each output over its grid, read off the fixture.
   assert.deepEqual(table.rows.slice(0, 3), [
     ['bill_length_mm', 'Adelie', '4', '0.1 at 50', '0.8 at 35'],
@@ -275,7 +265,7 @@ test('a fairness table too long for a PR comment is cut like the others, saying 
   assert.equal(r.view?.fairness.length, 2 * n + 4);
   const md = renderMarkdown(r);
   assert.ok(md.length < 65_536, `${md.length} characters`);
-  const table = (await mdTables(md)).find((t) => t.heading === 'Fairness rates per slice') ?? assert.fail('no fairness table');
+  const table = (await markdownTables(md)).find((t) => t.heading === 'Fairness rates per slice') ?? assert.fail('no fairness table');
   assert.ok(table.rows.length > 0 && table.rows.length < 2 * n + 4);
   assert.match(md, new RegExp(`_${2 * n + 4 - table.rows.length} more rows left out`));
 });

@@ -8,18 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildRunReport, compareSchemas, type ReportMetricsFile, type RunArtifacts } from '../../src/core/runReport';
 import { GITHUB_COMMENT_LIMIT, renderMarkdown } from '../../src/core/reportMarkdown';
-
-async function tables(md: string): Promise<{ heading: string; rows: string[][] }[]> {
-  const { lexer } = await import('marked');
-  const out: { heading: string; rows: string[][] }[] = [];
-  let heading = '';
-  for (const t of lexer(md)) {
-    if (t.type === 'heading') heading = (t as { text: string }).text;
-    // A cell's text as GitHub shows it: its inline tokens (an escaped `\\` reads `\`).
-    if (t.type === 'table') out.push({ heading, rows: (t as unknown as { rows: { tokens: { text: string }[] }[][] }).rows.map((r) => r.map((c) => c.tokens.map((x) => x.text).join(''))) });
-  }
-  return out;
-}
+import { markdownTables } from './markdownTables';
 
 function metricsFile(overall: Record<string, number>, slices: ReportMetricsFile['slices'] = [], intervals?: Record<string, [number, number]>): ReportMetricsFile {
   return {
@@ -53,7 +42,7 @@ test('a report longer than a PR comment is cut to fit, saying how many rows of e
   assert.ok(md.length < GITHUB_COMMENT_LIMIT, `${md.length} characters`);
   for (const h of ['Threshold checks', 'Metrics', 'Slices that changed', 'Parameters changed', 'Rows per split', 'Drift and skew']) assert.match(md, new RegExp(`### ${h}`));
   assert.match(md, /BLESSED/);
-  const t = await tables(md);
+  const t = await markdownTables(md);
   const slices = t.find((x) => x.heading.startsWith('Slices')) ?? assert.fail('no slices table');
   assert.ok(slices.rows.length > 0 && slices.rows.length < n);
   const note = new RegExp(`_${n - slices.rows.length} more rows left out`);
@@ -68,7 +57,7 @@ test('the Evaluator\'s bootstrap intervals give the delta\'s noise; a smaller de
   const c = metricsFile({ auc: 0.91, log_loss: 0.25, example_count: 500 }, [], { auc: [0.89, 0.93], log_loss: [0.249, 0.251] });
   const b = metricsFile({ auc: 0.9, log_loss: 0.3, example_count: 500 }, [], { auc: [0.885, 0.915], log_loss: [0.299, 0.301] });
   const report = buildRunReport({ pipeline: 'p', file: '/x/p.pipeline.yaml', generatedAt: 'now', candidate: run('c', c), baseline: { ...run('b', b), how: 'blessed' } });
-  const rows = (await tables(renderMarkdown(report))).find((x) => x.heading === 'Metrics')?.rows ?? assert.fail('no metrics table');
+  const rows = (await markdownTables(renderMarkdown(report))).find((x) => x.heading === 'Metrics')?.rows ?? assert.fail('no metrics table');
   const auc = rows.find((r) => r[0] === 'auc') ?? assert.fail('no auc row');
   assert.equal(auc[4], `±${Number(Math.hypot(0.02, 0.015).toPrecision(4))} (bootstrap)`);
   assert.equal(auc[5], 'within noise');
@@ -82,7 +71,7 @@ test('a slice value with a pipe or a backslash keeps its text through a GFM pars
   const c = metricsFile({ accuracy: 0.9 }, [{ slice: { segment: weird }, metrics: { accuracy: 0.9 } }]);
   const b = metricsFile({ accuracy: 0.8 }, [{ slice: { segment: weird }, metrics: { accuracy: 0.5 } }]);
   const report = buildRunReport({ pipeline: 'p', file: '/x/p.pipeline.yaml', generatedAt: 'now', candidate: run('c', c), baseline: { ...run('b', b), how: 'run' } });
-  const rows = (await tables(renderMarkdown(report))).find((x) => x.heading.startsWith('Slices'))?.rows ?? assert.fail('no slices table');
+  const rows = (await markdownTables(renderMarkdown(report))).find((x) => x.heading.startsWith('Slices'))?.rows ?? assert.fail('no slices table');
   assert.equal(rows[0]?.[0], `segment=${weird}`);
   assert.equal(rows[0]?.length, 6, 'the pipe did not split the row');
 });
