@@ -17,13 +17,18 @@ const penguinsFixture = path.join(root, 'test/fixtures/penguins.csv');
 const NULLS = "nullstr=['', 'NA', 'N/A', 'NaN', 'null', 'NULL']";
 const INJECTION = "false UNION ALL SELECT * FROM read_csv('/etc/passwd', sep=':', header=false, all_varchar=true)";
 
-const worker = new WorkerClient({ workerPath: path.join(root, 'out/worker.js') });
 const dir = mkdtempSync(path.join(os.tmpdir(), 'pw-sec-data-'));
+// The worker's working folder, where a relative path in SQL would write: its own, so the test sees
+// every file that appears in it (the repository's root, where the package layer writes VSIXs at the
+// same time, was checked before: it raced, and it was not the worker's folder).
+const workDir = mkdtempSync(path.join(os.tmpdir(), 'pw-sec-cwd-'));
+const worker = new WorkerClient({ workerPath: path.join(root, 'out/worker.js'), cwd: workDir });
 const penguins = path.join(dir, 'penguins.csv');
 copyFileSync(penguinsFixture, penguins);
 after(() => {
   worker.shutdown();
   rmSync(dir, { recursive: true, force: true });
+  rmSync(workDir, { recursive: true, force: true });
 });
 
 async function oracleCount(where: string): Promise<number> {
@@ -87,7 +92,7 @@ test('the SQL box is read-only: every write form is refused and nothing in the f
   const source: DataSource = { kind: 'file', path: penguins };
   const before = readFileSync(penguins, 'utf8');
   const listing = readdirSync(dir).sort();
-  const cwdListing = readdirSync(process.cwd()).sort();
+  const cwdListing = readdirSync(workDir).sort();
   const writes = [
     `COPY (SELECT 1 AS x) TO '${penguins}'`,
     `COPY (SELECT * FROM data) TO '${path.join(dir, 'out.parquet')}' (FORMAT parquet)`,
@@ -113,7 +118,7 @@ test('the SQL box is read-only: every write form is refused and nothing in the f
   }
   assert.equal(readFileSync(penguins, 'utf8'), before, 'the data file changed');
   assert.deepEqual(readdirSync(dir).sort(), listing, 'a file appeared in the data folder');
-  assert.deepEqual(readdirSync(process.cwd()).sort(), cwdListing, 'a file appeared in the working folder');
+  assert.deepEqual(readdirSync(workDir).sort(), cwdListing, "a file appeared in the worker's working folder");
   // Reads still run: SELECT, FROM-first, WITH, SUMMARIZE, DESCRIBE.
   for (const sql of ['SELECT count(*) FROM data', 'FROM data LIMIT 2', 'WITH a AS (SELECT * FROM data) SELECT count(*) FROM a', 'SUMMARIZE data', 'DESCRIBE data']) {
     const r: QueryResult = await worker.request(RunQuery, { source, sql });
